@@ -1,0 +1,112 @@
+// Playhead's own typed model. Every provider converts its wire payloads into these shapes at the
+// boundary; everything in core/ and engine/ works on these only.
+
+export type MediaType = 'movie' | 'episode';
+
+/** External ids we match on. Values are normalised: imdb `tt\d+`, tmdb/tvdb digits only. */
+export interface ExternalIds {
+  imdb?: string;
+  tmdb?: string;
+  tvdb?: string;
+}
+
+export const ID_KINDS = ['imdb', 'tmdb', 'tvdb'] as const;
+export type IdKind = (typeof ID_KINDS)[number];
+
+/** A provider-native id, valid only on the server it came from. */
+export interface NativeRef {
+  /** Provider instance name from the config, e.g. "plex-home". */
+  provider: string;
+  /** Server identity: Plex machineIdentifier, Jellyfin/Emby server id. */
+  server: string;
+  /** Plex ratingKey, Jellyfin/Emby item id, Trakt playback id. */
+  id: string;
+}
+
+export interface ItemIdentity {
+  type: MediaType;
+  ids: ExternalIds;
+  title: string;
+  year?: number;
+  /** Episodes only. */
+  show?: { ids: ExternalIds; title?: string };
+  season?: number;
+  episode?: number;
+}
+
+/** What every provider's read emits and every write accepts. Times are UTC epoch ms. */
+export interface ProgressRecord extends ItemIdentity {
+  ref: NativeRef;
+  progressMs?: number;
+  durationMs?: number;
+  /** Percent 0..100, for percent-only sources such as Trakt. */
+  progressPct?: number;
+  /** When the position was recorded (last played / paused), UTC epoch ms. */
+  progressAt?: number;
+  watched: boolean;
+  watchedAt?: number;
+  playCount?: number;
+  libraryId?: string;
+}
+
+/** The live state of one item on a target, read just before deciding to write. */
+export interface TargetState {
+  ref: NativeRef;
+  progressMs?: number;
+  durationMs?: number;
+  progressAt?: number;
+  watched: boolean;
+  playCount: number;
+  playingNow: boolean;
+}
+
+/** The value we ask a provider to store. */
+export interface ProgressValue {
+  progressMs: number;
+  durationMs?: number;
+  /** The source's time, so servers that can keep it order Continue Watching correctly. */
+  progressAt?: number;
+}
+
+export type Action = 'write' | 'clear' | 'skip';
+
+/** Reason codes are API: CLI, JSON output, database and web page all use these names. */
+export const REASONS = [
+  // planner
+  'below_minimum',
+  'near_complete',
+  'unchanged',
+  // identity / resolution
+  'missing_ids',
+  'unresolved',
+  // policy
+  'playing_now',
+  'same_origin',
+  'missing_source_time',
+  'target_newer',
+  'already_watched',
+  // outcome
+  'write',
+  'failed',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export interface PositionSnapshot {
+  progressMs?: number;
+  durationMs?: number;
+  progressAt?: number;
+  watched?: boolean;
+}
+
+export interface Decision {
+  /** Canonical key (see ids.ts), or `ref:<provider>:<id>` for items without external ids. */
+  key: string;
+  title: string;
+  type: MediaType;
+  action: Action;
+  reason: Reason;
+  source: PositionSnapshot;
+  target?: PositionSnapshot;
+  /** Free-form, human-readable facts behind the reason (thresholds, errors, refs). */
+  detail?: Record<string, unknown>;
+}

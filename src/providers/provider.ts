@@ -1,0 +1,104 @@
+// The one interface every provider implements. The engine talks to providers only through this.
+import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
+import type { Logger } from 'pino';
+
+export interface Capabilities {
+  read: boolean;
+  write: boolean;
+  clear: boolean;
+  /** How the server stores a position. */
+  units: 'ms' | 'pct';
+  /** Percent at which storing a position makes the server mark the item watched (Plex 90). */
+  completionPercent?: number;
+  /** Whether a write can carry the source's last-played time. */
+  setsProgressTime: boolean;
+  realtimeEvents: boolean;
+}
+
+export interface ServerInfo {
+  /** Server identity (Plex machineIdentifier, Jellyfin/Emby server id). */
+  serverId: string;
+  name: string;
+  version: string;
+}
+
+/** An item to find on a target: its identity, canonical key and, if it came from this kind, its native ref. */
+export interface ResolveRequest extends ItemIdentity {
+  key: string;
+  ref?: NativeRef;
+}
+
+export type ResolveOutcome = { ref: NativeRef } | { unresolved: string };
+
+/** One entry of a provider's external-id index (cached in the store between runs). */
+export interface IndexEntry {
+  /** `movie`, `show` or `episode`. */
+  kind: string;
+  /** e.g. `imdb:tt0111161`, or `show:<ratingKey>#s01e02` for episode coordinates. */
+  token: string;
+  /** Native id the token points at. */
+  id: string;
+}
+
+export interface IndexCacheSnapshot {
+  /** Server time (epoch s) of the last full or incremental scan. */
+  refreshedAt: number;
+  /** What the index was built over (e.g. library ids); a change forces a rebuild. */
+  scope: string;
+  entries: IndexEntry[];
+}
+
+/** Persistence a provider may use: a small key-value space and an external-id index cache. */
+export interface ProviderState {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+  loadIndex(server: string): IndexCacheSnapshot | undefined;
+  /** Replace the whole index (`full`) or upsert entries into it. */
+  saveIndex(server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void;
+}
+
+export interface ProviderContext {
+  state: ProviderState;
+  log: Logger;
+  /** Injected clock (epoch ms) so tests and runs are reproducible. */
+  now: () => number;
+}
+
+export interface ListOptions {
+  /** Called after each page with items seen so far and the server's total, when known. */
+  onPage?: (seen: number, total: number | undefined) => void;
+}
+
+export interface Provider {
+  /** Instance name from the config, e.g. "plex-home". */
+  readonly id: string;
+  readonly kind: string;
+  readonly capabilities: Capabilities;
+  /** Checks reachability and the token; fails with a ProviderError naming the server. */
+  connect(): Promise<ServerInfo>;
+  /** Resumable items (position > 0), page by page, filtered server-side. */
+  listProgress(opts?: ListOptions): AsyncIterable<ProgressRecord[]>;
+  /** Finds items on this provider. Batch: indexes are built once per run. */
+  resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>>;
+  /** Live state of items (position, watched, playing now), batched. Keyed by ref.id. */
+  targetState(refs: NativeRef[]): Promise<Map<string, TargetState>>;
+  /** Stores a resume position. Throws ProviderError on failure (after the client's retries). */
+  write(ref: NativeRef, value: ProgressValue): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type ProviderErrorKind = 'auth' | 'not_found' | 'bad_response' | 'unavailable' | 'config' | 'rate_limited';
+
+/** Errors that name the server and path; never carry tokens. */
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  readonly provider: string;
+  readonly status?: number;
+  constructor(kind: ProviderErrorKind, provider: string, message: string, status?: number) {
+    super(message);
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.provider = provider;
+    if (status !== undefined) this.status = status;
+  }
+}
