@@ -69,6 +69,11 @@ export interface ListOptions {
   onPage?: (seen: number, total: number | undefined) => void;
 }
 
+export interface WriteOptions {
+  /** Mark the item unwatched before writing (rewatch); only when the pair allows replay. */
+  unwatchFirst?: boolean;
+}
+
 export interface Provider {
   /** Instance name from the config, e.g. "plex-home". */
   readonly id: string;
@@ -83,7 +88,7 @@ export interface Provider {
   /** Live state of items (position, watched, playing now), batched. Keyed by ref.id. */
   targetState(refs: NativeRef[]): Promise<Map<string, TargetState>>;
   /** Stores a resume position. Throws ProviderError on failure (after the client's retries). */
-  write(ref: NativeRef, value: ProgressValue): Promise<void>;
+  write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
   close(): Promise<void>;
 }
 

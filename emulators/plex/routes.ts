@@ -1,0 +1,362 @@
+// The PMS routes the emulator serves, with their access rules. Read routes live here; writers
+// are in playback.ts. Handlers are synchronous and return a Reply.
+import type { PlexAccount, PlexItem, PlexItemType, PlexSection, PlexSession } from './data.ts';
+import type { PlexNode } from './encode.ts';
+import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } from './env.ts';
+import { isLeafType } from './library.ts';
+import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
+import {
+  applyMediaQuery, page, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging,
+} from './query.ts';
+import {
+  LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs, type RowOptions,
+} from './render.ts';
+import { containerReply, htmlStatus, type PlexRequest, type Reply } from './reply.ts';
+import { hexDigest } from '../random.ts';
+
+/** public: no token; user: any known token; owner401/owner403: the owner only, else that status. */
+type Access = 'public' | 'user' | 'owner401' | 'owner403';
+
+interface Route {
+  methods: string[];
+  pattern: RegExp;
+  access: Access;
+  handle(request: PlexRequest, env: PlexEnv, account: PlexAccount, params: string[]): Reply;
+}
+
+const GET = ['GET'];
+const WRITE_VERBS = ['GET', 'PUT', 'POST'];
+
+const ROUTES: Route[] = [
+  { methods: GET, pattern: /^\/identity$/, access: 'public', handle: identity },
+  { methods: GET, pattern: /^\/$/, access: 'user', handle: serverInfo },
+  { methods: GET, pattern: /^\/library\/sections(?:\/all)?$/, access: 'user', handle: sections },
+  { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/all$/, access: 'user', handle: sectionAll },
+  { methods: GET, pattern: /^\/library\/all$/, access: 'user', handle: libraryAll },
+  { methods: GET, pattern: /^\/library\/metadata\/([^/]+)$/, access: 'user', handle: metadata },
+  { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/children$/, access: 'user', handle: children },
+  { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/allLeaves$/, access: 'user', handle: allLeaves },
+  { methods: GET, pattern: /^\/hubs\/continueWatching$/, access: 'user', handle: continueWatchingHub },
+  { methods: GET, pattern: /^\/hubs\/continueWatching\/items$/, access: 'user', handle: continueWatchingItems },
+  { methods: GET, pattern: /^\/status\/sessions$/, access: 'owner403', handle: statusSessions },
+  { methods: GET, pattern: /^\/:\/prefs$/, access: 'owner401', handle: prefs },
+  { methods: ['GET', 'POST'], pattern: /^\/:\/timeline$/, access: 'user', handle: handleTimeline },
+  { methods: WRITE_VERBS, pattern: /^\/:\/progress$/, access: 'owner401', handle: handleProgress },
+  { methods: WRITE_VERBS, pattern: /^\/:\/scrobble$/, access: 'user', handle: (r, e, a) => handleScrobble(r, e, a, true) },
+  { methods: WRITE_VERBS, pattern: /^\/:\/unscrobble$/, access: 'user', handle: (r, e, a) => handleScrobble(r, e, a, false) },
+];
+
+/** Route, authenticate, answer. HEAD is served by GET routes (headers only, like PMS). */
+export function handlePlexRequest(request: PlexRequest, env: PlexEnv): { reply: Reply; account?: PlexAccount } {
+  const route = ROUTES.find((r) => r.pattern.test(request.path));
+  const account = accountForRequest(request, env);
+  if (route?.access !== 'public' && !account) return { reply: htmlStatus(401) };
+  if (!route) return { reply: htmlStatus(404), ...(account ? { account } : {}) };
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  if (!route.methods.includes(method)) return { reply: htmlStatus(405), ...(account ? { account } : {}) };
+  const caller = account ?? ownerAccount(env.data());
+  const owner = isOwner(caller, env.data());
+  if (route.access === 'owner401' && !owner) return { reply: htmlStatus(401), account: caller };
+  if (route.access === 'owner403' && !owner) return { reply: htmlStatus(403), account: caller };
+  const params = (route.pattern.exec(request.path) ?? []).slice(1).map((p) => decodeURIComponent(p));
+  try {
+    return { reply: route.handle(request, env, caller, params), ...(account ? { account } : {}) };
+  } catch (error) {
+    if (error instanceof QueryError) return { reply: htmlStatus(400), account: caller };
+    throw error;
+  }
+}
+
+function container(attrs: PlexNode['attrs'], children: PlexNode[] = []): PlexNode {
+  return { tag: 'MediaContainer', attrs, children };
+}
+
+function identity(request: PlexRequest, env: PlexEnv): Reply {
+  const data = env.data();
+  return containerReply(request, container({
+    size: 0, apiVersion: '1.2.0', claimed: true, machineIdentifier: data.machineIdentifier, version: data.version,
+  }));
+}
+
+function serverInfo(request: PlexRequest, env: PlexEnv): Reply {
+  const data = env.data();
+  const directories = ['activities', 'butler', 'channels', 'clients', 'diagnostics', 'hubs', 'library', 'playlists', 'player', 'search', 'servers', 'status', 'system'];
+  return containerReply(request, container(
+    {
+      size: directories.length,
+      allowCameraUpload: false,
+      allowChannelAccess: true,
+      allowMediaDeletion: true,
+      allowSharing: true,
+      allowSync: true,
+      backgroundProcessing: true,
+      certificate: true,
+      claimed: true,
+      countryCode: 'usa',
+      eventStream: true,
+      friendlyName: data.friendlyName,
+      hubSearch: true,
+      livetv: 0,
+      machineIdentifier: data.machineIdentifier,
+      multiuser: true,
+      myPlex: true,
+      myPlexMappingState: 'mapped',
+      myPlexSigninState: 'ok',
+      myPlexSubscription: true,
+      myPlexUsername: ownerAccount(data).name,
+      platform: 'Linux',
+      platformVersion: '6.1',
+      pluginHost: true,
+      readOnlyLibraries: false,
+      sync: true,
+      transcoderActiveVideoSessions: 0,
+      transcoderAudio: true,
+      transcoderVideo: true,
+      updatedAt: Math.max(0, ...data.sections.map((s) => s.updatedAt)),
+      updater: true,
+      version: data.version,
+    },
+    directories.map((name) => ({ tag: 'Directory', attrs: { count: 1, key: name, title: name } })),
+  ));
+}
+
+function sections(request: PlexRequest, env: PlexEnv): Reply {
+  const all = env.data().sections;
+  return containerReply(request, container({ size: all.length, allowSync: false, title1: 'Plex Library' }, all.map(renderSection)));
+}
+
+const TITLE2: Record<PlexItemType, string> = { movie: 'All Movies', show: 'All Shows', season: 'All Seasons', episode: 'All Episodes' };
+
+function sectionDefaultTypes(section: PlexSection): Set<PlexItemType> {
+  return new Set([section.type]);
+}
+
+function pagingHeaders(paging: Paging, total: number): Record<string, string> {
+  return { 'X-Plex-Container-Start': String(paging.start), 'X-Plex-Container-Total-Size': String(total) };
+}
+
+/** A paged Metadata listing: size always; offset/totalSize when the client asked for a page. */
+function listReply(
+  request: PlexRequest, env: PlexEnv, rows: PlexNode[], attrs: PlexNode['attrs'],
+): Reply {
+  const paging = readPaging(request.params, (name) => request.header(name));
+  const shown = page(rows, paging);
+  const pageAttrs = paging.requested ? { totalSize: rows.length, offset: paging.start } : {};
+  return containerReply(
+    request,
+    container({ size: shown.length, ...pageAttrs, ...attrs }, shown),
+    pagingHeaders(paging, rows.length),
+  );
+}
+
+function rowOptions(request: PlexRequest, account: PlexAccount, withSection: boolean, query?: MediaQuery): RowOptions {
+  return { accountId: account.id, includeGuids: query?.includeGuids ?? request.params.get('includeGuids') === '1', withSection };
+}
+
+function renderRows(items: PlexItem[], env: PlexEnv, options: RowOptions): PlexNode[] {
+  return items.map((item) => renderItem(item, env.library, options));
+}
+
+function sectionAll(request: PlexRequest, env: PlexEnv, account: PlexAccount, [sectionId]: string[]): Reply {
+  const section = env.library.section(sectionId ?? '');
+  if (!section) return htmlStatus(404);
+  const query = parseMediaQuery(request.params, nowSeconds(env));
+  const candidates = env.library.allItems().filter((item) => item.sectionId === section.key);
+  const items = applyMediaQuery(candidates, query, sectionDefaultTypes(section), env.library, account.id);
+  const resultType = query.types?.size === 1 ? [...query.types][0]! : section.type;
+  // Rows inside a section listing do not repeat librarySectionID: it is on the container.
+  return listReply(request, env, renderRows(items, env, rowOptions(request, account, false, query)), {
+    ...sectionContainerAttrs(section),
+    title1: section.title,
+    title2: TITLE2[resultType],
+    viewGroup: resultType,
+    viewMode: 65592,
+  });
+}
+
+const ALL_TYPES = new Set<PlexItemType>(['movie', 'show', 'season', 'episode']);
+const TOP_LEVEL_TYPES = new Set<PlexItemType>(['movie', 'show']);
+
+function libraryAll(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
+  const query = parseMediaQuery(request.params, nowSeconds(env));
+  // Without type=, a guid lookup searches every level; a plain listing returns top-level items.
+  const defaults = query.filters.some((f) => f.kind === 'guid') ? ALL_TYPES : TOP_LEVEL_TYPES;
+  const items = applyMediaQuery(env.library.allItems(), query, defaults, env.library, account.id);
+  return listReply(request, env, renderRows(items, env, rowOptions(request, account, true, query)), {
+    allowSync: true,
+    identifier: LIBRARY_IDENTIFIER,
+    mediaTagPrefix: MEDIA_TAG_PREFIX,
+    mediaTagVersion: MEDIA_TAG_VERSION,
+  });
+}
+
+function metadata(request: PlexRequest, env: PlexEnv, account: PlexAccount, [ids]: string[]): Reply {
+  const items = (ids ?? '').split(',').map((id) => env.library.item(id)).filter((item) => item !== undefined);
+  const first = items[0];
+  if (!first) return htmlStatus(404);
+  const section = env.library.sectionOf(first);
+  return containerReply(request, container(
+    {
+      size: items.length,
+      allowSync: true,
+      identifier: LIBRARY_IDENTIFIER,
+      librarySectionID: section ? Number(section.key) : undefined,
+      librarySectionTitle: section?.title,
+      librarySectionUUID: section?.uuid,
+      mediaTagPrefix: MEDIA_TAG_PREFIX,
+      mediaTagVersion: MEDIA_TAG_VERSION,
+    },
+    renderRows(items, env, rowOptions(request, account, true)),
+  ));
+}
+
+/** Container attributes of /children and /allLeaves: the parent's identity and titles. */
+function parentContainerAttrs(item: PlexItem, env: PlexEnv, viewGroup: string): PlexNode['attrs'] {
+  const section = env.library.sectionOf(item);
+  const show = item.type === 'season' && item.parentRatingKey ? env.library.item(item.parentRatingKey) : item;
+  return {
+    ...(section ? sectionContainerAttrs(section) : {}),
+    key: item.ratingKey,
+    parentIndex: item.type === 'season' ? item.index : undefined,
+    parentTitle: show?.title,
+    parentYear: show?.year,
+    summary: item.summary,
+    thumb: `/library/metadata/${item.ratingKey}/thumb/${item.updatedAt}`,
+    title1: item.type === 'season' ? show?.title : section?.title,
+    title2: item.title,
+    viewGroup,
+    viewMode: viewGroup === 'season' ? 65593 : 65592,
+  };
+}
+
+/** The "All episodes" pseudo-row PMS puts first among a multi-season show's children. */
+function allEpisodesRow(show: PlexItem, env: PlexEnv, account: PlexAccount): PlexNode {
+  const view = env.library.viewState(account.id, show);
+  return {
+    tag: 'Directory',
+    jsonKey: 'Metadata',
+    attrs: {
+      leafCount: view.leafCount,
+      thumb: `/library/metadata/${show.ratingKey}/thumb/${show.updatedAt}`,
+      viewedLeafCount: view.viewedLeafCount,
+      key: `/library/metadata/${show.ratingKey}/allLeaves`,
+      title: 'All episodes',
+    },
+  };
+}
+
+function children(request: PlexRequest, env: PlexEnv, account: PlexAccount, [id]: string[]): Reply {
+  const item = env.library.item(id ?? '');
+  if (!item) return htmlStatus(404);
+  const kids = env.library.children(item.ratingKey);
+  const rows = renderRows(kids, env, rowOptions(request, account, false));
+  if (item.type === 'show' && kids.length > 1 && request.params.get('excludeAllLeaves') !== '1') {
+    rows.unshift(allEpisodesRow(item, env, account));
+  }
+  return listReply(request, env, rows, parentContainerAttrs(item, env, item.type === 'show' ? 'season' : 'episode'));
+}
+
+function allLeaves(request: PlexRequest, env: PlexEnv, account: PlexAccount, [id]: string[]): Reply {
+  const item = env.library.item(id ?? '');
+  if (!item) return htmlStatus(404);
+  const leaves = isLeafType(item) ? [] : env.library.leaves(item);
+  return listReply(request, env, renderRows(leaves, env, rowOptions(request, account, false)), parentContainerAttrs(item, env, 'episode'));
+}
+
+/** This user's started movies and episodes, most recently watched first. */
+function inProgressItems(env: PlexEnv, account: PlexAccount): PlexItem[] {
+  return env.library
+    .allItems()
+    .filter((item) => isLeafType(item) && (env.library.userState(account.id, item.ratingKey).viewOffset ?? 0) > 0)
+    .sort((a, b) => (env.library.userState(account.id, b.ratingKey).lastViewedAt ?? 0) - (env.library.userState(account.id, a.ratingKey).lastViewedAt ?? 0));
+}
+
+function continueWatchingItems(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
+  const rows = renderRows(inProgressItems(env, account), env, rowOptions(request, account, true));
+  return listReply(request, env, rows, { allowSync: false, identifier: LIBRARY_IDENTIFIER });
+}
+
+function continueWatchingHub(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
+  const all = inProgressItems(env, account);
+  const countRaw = request.params.get('count');
+  const count = countRaw !== null && /^\d+$/.test(countRaw) ? Number(countRaw) : 20;
+  const shown = all.slice(0, count);
+  const hub: PlexNode = {
+    tag: 'Hub',
+    attrs: {
+      hubKey: `/library/metadata/${shown.map((i) => i.ratingKey).join(',')}`,
+      key: '/hubs/home/continueWatching',
+      title: 'Continue Watching',
+      type: 'mixed',
+      hubIdentifier: 'home.continue',
+      context: 'hub.home.continue',
+      size: shown.length,
+      more: all.length > shown.length,
+      style: 'hero',
+      promoted: true,
+    },
+    children: renderRows(shown, env, rowOptions(request, account, true)),
+  };
+  return containerReply(request, container({ size: 1, allowSync: true, identifier: LIBRARY_IDENTIFIER }, [hub]));
+}
+
+function sessionRow(session: PlexSession, env: PlexEnv): PlexNode | undefined {
+  const item = env.library.item(session.ratingKey);
+  const account = env.data().accounts.find((a) => a.id === session.accountId);
+  if (!item || !account) return undefined;
+  const row = renderItem(item, env.library, { accountId: account.id, includeGuids: false, withSection: true });
+  row.attrs.viewOffset = session.viewOffset;
+  row.attrs.sessionKey = session.sessionKey;
+  row.children = [
+    ...(row.children ?? []),
+    { tag: 'User', single: true, attrs: { id: String(account.id), thumb: account.thumb ?? '', title: account.name } },
+    {
+      tag: 'Player',
+      single: true,
+      attrs: {
+        address: session.address ?? '127.0.0.1',
+        machineIdentifier: session.clientIdentifier,
+        model: '',
+        platform: session.platform ?? '',
+        platformVersion: session.platformVersion ?? '',
+        product: session.product ?? '',
+        remotePublicAddress: session.address ?? '127.0.0.1',
+        state: session.state,
+        title: session.device ?? session.product ?? '',
+        vendor: '',
+        version: session.version ?? '',
+        local: true,
+        relayed: false,
+        secure: false,
+        userID: account.id,
+      },
+    },
+    {
+      tag: 'Session',
+      single: true,
+      attrs: { id: hexDigest(`session:${session.clientIdentifier}:${session.sessionKey}`, 24), bandwidth: 10_000, location: 'lan' },
+    },
+  ];
+  return row;
+}
+
+function statusSessions(request: PlexRequest, env: PlexEnv): Reply {
+  const rows = env.data().sessions.map((s) => sessionRow(s, env)).filter((row) => row !== undefined);
+  return containerReply(request, container({ size: rows.length }, rows));
+}
+
+function prefs(request: PlexRequest, env: PlexEnv): Reply {
+  const data = env.data();
+  const setting = (id: string, type: string, value: string | number, defaultValue: string | number, group: string) => ({
+    tag: 'Setting',
+    attrs: { id, label: '', summary: '', type, default: defaultValue, value, hidden: false, advanced: group !== 'general', group },
+  });
+  const settings: PlexNode[] = [
+    setting('FriendlyName', 'text', data.friendlyName, '', 'general'),
+    setting('LibraryVideoPlayedThreshold', 'int', data.playedThresholdPercent, 90, 'library'),
+    // 0 = "at selected threshold percentage": the emulator has no credits markers.
+    setting('LibraryVideoPlayedAtBehaviour', 'text', '0', '3', 'library'),
+    setting('OnDeckWindow', 'int', 16, 16, 'library'),
+  ];
+  return containerReply(request, container({ size: settings.length }, settings));
+}

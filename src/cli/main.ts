@@ -1,0 +1,225 @@
+// `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
+// token), 3 partial (some items failed).
+import { Command, CommanderError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { pino, type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../core/config.ts';
+import { runAll, UnknownPairError, type PairOutcome } from '../engine/run-all.ts';
+import type { RunEvent } from '../engine/run-pair.ts';
+import { ProviderError } from '../providers/provider.ts';
+import { Store } from '../store/store.ts';
+import { explainTable, runReport, runsToJson, statusTable } from './output.ts';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+
+interface GlobalOptions {
+  config: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** Logs go to stderr, with secrets redacted wherever they might appear. */
+export function createLogger(opts: { verbose?: boolean; level?: string }): Logger {
+  return pino(
+    {
+      level: opts.verbose ? 'debug' : (opts.level ?? 'warn'),
+      redact: { paths: ['token', '*.token', '*.*.token', 'headers["x-plex-token"]', 'config.providers.*.token'], censor: '[redacted]' },
+      base: undefined,
+    },
+    pino.destination(2),
+  );
+}
+
+function loadApp(globals: GlobalOptions): { config: Config; store: Store; log: Logger } {
+  const config = loadConfig(globals.config, process.env);
+  const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel });
+  const store = Store.open(config.state.path);
+  return { config, store, log };
+}
+
+/** A progress bar on stderr while scanning, only when a person is watching. */
+function progressReporter(enabled: boolean): { onEvent?: (pair: string, e: RunEvent) => void; stop: () => void } {
+  if (!enabled) return { stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: '{pair} {phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    onEvent: (pair, e) => {
+      const value = e.phase === 'read' ? e.seen : e.done;
+      const total = e.phase === 'read' ? Math.max(e.total ?? value, value) : e.total;
+      if (!started) {
+        bar.start(total, value, { pair, phase: e.phase });
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(value, { pair, phase: e.phase });
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function exitCodeFor(outcomes: PairOutcome[]): number {
+  const failures = outcomes.filter((o): o is Extract<PairOutcome, { ok: false }> => !o.ok);
+  if (failures.some((f) => isUsageError(f.error))) return EXIT.usage;
+  if (failures.length > 0) return EXIT.failure;
+  if (outcomes.some((o) => o.ok && o.result.status === 'partial')) return EXIT.partial;
+  return EXIT.ok;
+}
+
+function isUsageError(err: unknown): boolean {
+  return err instanceof ConfigError || err instanceof UnknownPairError || (err instanceof ProviderError && (err.kind === 'auth' || err.kind === 'config'));
+}
+
+async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
+  const { config, store, log } = loadApp(globals);
+  const progress = progressReporter(!globals.json && process.stderr.isTTY === true);
+  try {
+    const outcomes = await runAll({
+      config,
+      store,
+      log,
+      dryRun: opts.dryRun,
+      ...(opts.pair ? { pair: opts.pair } : {}),
+      ...(progress.onEvent ? { onEvent: progress.onEvent } : {}),
+    });
+    progress.stop();
+    if (globals.json) {
+      process.stdout.write(`${JSON.stringify(runsToJson(outcomes, opts.dryRun), null, 2)}\n`);
+    } else {
+      if (outcomes.length === 0) process.stdout.write('No enabled pairs with progress.enable and progress.add on.\n');
+      for (const o of outcomes) {
+        if (o.ok) process.stdout.write(`${runReport(o.result, opts.all ? Number.POSITIVE_INFINITY : opts.limit)}\n`);
+        else process.stderr.write(`${o.pair}: ${o.error.message}\n`);
+      }
+    }
+    return exitCodeFor(outcomes);
+  } finally {
+    progress.stop();
+    store.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('playhead')
+    .description('Keeps resume positions in step across Plex, Jellyfin, Emby and Trakt.')
+    .addOption(new Option('-c, --config <file>', 'config file').env('PLAYHEAD_CONFIG').default('./playhead.yaml'))
+    .option('--json', 'machine-readable output on stdout (logs stay on stderr)')
+    .option('-v, --verbose', 'debug logs on stderr')
+    .exitOverride()
+    .showHelpAfterError();
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const parseLimit = (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CommanderError(EXIT.usage, 'playhead.limit', `--limit must be a positive integer (got ${v})`);
+    return n;
+  };
+
+  program
+    .command('plan')
+    .description('show what a sync would do, with a reason per item, without writing anything')
+    .option('-p, --pair <name>', 'only this pair')
+    .option('--all', 'list every item, not only the first --limit')
+    .option('--limit <n>', 'rows to show per pair', parseLimit, 50)
+    .action(async (o: { pair?: string; all?: boolean; limit: number }) => {
+      process.exitCode = await runCommand(globals(), { dryRun: true, ...o });
+    });
+
+  program
+    .command('sync')
+    .description('apply the plan: write resume positions to targets, confirm, record')
+    .option('-p, --pair <name>', 'only this pair')
+    .option('-n, --dry-run', 'same as `plan`')
+    .option('--all', 'list every item, not only the first --limit')
+    .option('--limit <n>', 'rows to show per pair', parseLimit, 50)
+    .action(async (o: { pair?: string; dryRun?: boolean; all?: boolean; limit: number }) => {
+      process.exitCode = await runCommand(globals(), { ...o, dryRun: o.dryRun === true });
+    });
+
+  program
+    .command('status')
+    .description('recent runs and what they decided')
+    .option('--limit <n>', 'how many runs', parseLimit, 10)
+    .action((o: { limit: number }) => {
+      const { store } = loadApp(globals());
+      try {
+        const runs = store.runs({ limit: o.limit });
+        process.stdout.write(globals().json ? `${JSON.stringify({ runs }, null, 2)}\n` : `${statusTable(runs)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('explain')
+    .description('every decision recorded for one item (title substring or canonical key)')
+    .argument('<title-or-key>')
+    .action((query: string) => {
+      const { store } = loadApp(globals());
+      try {
+        const rows = store.explain(query);
+        process.stdout.write(globals().json ? `${JSON.stringify({ decisions: rows }, null, 2)}\n` : `${explainTable(rows)}\n`);
+        process.exitCode = EXIT.ok;
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('emulate')
+    .description('run a server emulator (for trying Playhead without real servers)')
+    .argument('<kind>', 'plex')
+    .option('--port <n>', 'port (0 = any free port)', '32400')
+    .option('--name <name>', 'server name; different names give different native ids', 'playhead-emulator')
+    .option('--token <token...>', 'extra accepted owner tokens')
+    .option('--data <file>', 'JSON data file with the whole server state')
+    .option('--synthetic <spec>', 'generate a library: movies=N,shows=S,seasons=K,episodes=E')
+    .option('--seed <seed>', 'seed for --synthetic', '1')
+    .action(async (kind: string, o: { port: string; name: string; token?: string[]; data?: string; synthetic?: string; seed: string }) => {
+      const { runEmulatorCli } = await import('./emulate.ts');
+      await runEmulatorCli(kind, o);
+    });
+
+  program
+    .command('demo')
+    .description('start two Plex emulators, sync between them and narrate what happens')
+    .action(async () => {
+      const { runDemo } = await import('./demo.ts');
+      process.exitCode = await runDemo({ json: globals().json === true });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
+      if (err.code === 'playhead.limit') process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`playhead: ${err instanceof Error ? err.message : String(err)}\n`);
+    return isUsageError(err) ? EXIT.usage : EXIT.failure;
+  }
+}
+
+// Run when executed directly (tsx src/cli/main.ts or bin/playhead.js).
+const invokedDirectly = process.argv[1] !== undefined && /(?:main\.ts|playhead(?:\.js)?)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

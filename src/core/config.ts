@@ -1,0 +1,713 @@
+// playhead.yaml: the schema, `${VAR}` interpolation, environment overrides, and error messages
+// that name the file, the line, the field and what is allowed there.
+//
+// `parseConfig` is pure (text and environment in, Config out). `loadConfig` only adds reading the
+// file. No message ever contains a token: values are described by type ("got text"), never
+// echoed, and a last pass blanks any token value that might still slip into a message.
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_PROGRESS_SETTINGS } from './planner.ts';
+import type { ProgressSettings } from './planner.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Output types (camelCase)
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface PlexProviderConfig {
+  kind: 'plex';
+  /** http(s) base URL without a trailing slash. */
+  url: string;
+  token: string;
+  /** Library section ids to read; all libraries when absent. */
+  libraries?: string[];
+  /** Per-request timeout (yaml `timeout_seconds`, default 15). */
+  timeoutMs: number;
+  /** Retries after a failed request (default 3). */
+  retries: number;
+  /** `X-Plex-Client-Identifier`; the client picks a stable one when absent. */
+  clientId?: string;
+}
+
+/** One entry of `providers:`, by `kind`. Add jellyfin/emby/trakt as new union members. */
+export type ProviderConfig = PlexProviderConfig;
+export type ProviderKind = ProviderConfig['kind'];
+
+export interface PairConfig {
+  name: string;
+  source: string;
+  target: string;
+  mode: 'one-way';
+  features: { progress: ProgressSettings };
+}
+
+export interface Config {
+  providers: Record<string, ProviderConfig>;
+  pairs: PairConfig[];
+  state: { path: string };
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_CONFIG_FILE = 'playhead.yaml';
+export const DEFAULT_STATE_PATH = './playhead.db';
+
+export interface ConfigIssue {
+  /** Field path, e.g. `pairs[0].features.progress.max_percent`; `''` for the whole file;
+   * an environment variable's name for a bad override. */
+  path: string;
+  message: string;
+  /** 1-based line in the file, when the field (or its nearest parent) is in the file. */
+  line?: number;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  readonly file: string;
+  constructor(file: string, issues: ConfigIssue[]) {
+    super(issues.map((i) => formatIssue(file, i)).join('\n'));
+    this.name = 'ConfigError';
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** `playhead.yaml:14: pairs[0].features.progress.max_percent: must be 1..100 (got 120)` */
+export function formatIssue(file: string, issue: ConfigIssue): string {
+  const where = issue.line === undefined ? file : `${file}:${issue.line}`;
+  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+type Segment = string | number;
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+const NAME_RULE = 'lower-case letters, digits, "-" and "_", starting with a letter or digit';
+/** Keys whose values are secrets: never echoed, and blanked from messages. */
+const SECRET_KEYS = new Set(['token', 'api_key', 'password', 'client_secret']);
+const SUPPORTED_KINDS = ['plex'] as const;
+const LATER_KINDS = ['jellyfin', 'emby', 'trakt'];
+/** Marks our own unknown-key message so the issue mapper can list the allowed keys. */
+const ALLOWED_MARK = 'allowed keys: ';
+
+/** An object that rejects unknown keys (typos must surface, not be ignored). */
+function strict<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
+  const keys = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') return `${ALLOWED_MARK}${keys.join(', ')}`;
+      if (iss.code === 'invalid_type') return `must be ${what}`;
+      return undefined;
+    },
+  });
+}
+
+function bool() {
+  return z.boolean({ error: 'must be true or false' });
+}
+
+/** A number in [min, max] (whole when `integer`), with the allowed range in the message. */
+function numberIn(min: number, max: number | undefined, integer: boolean) {
+  const range =
+    max === undefined ? `${integer ? 'a whole number ' : ''}≥ ${min}` : `${integer ? 'a whole number ' : ''}${min}..${max}`;
+  return z
+    .number({ error: `must be ${range}` })
+    .refine((v) => (!integer || Number.isInteger(v)) && v >= min && (max === undefined || v <= max), {
+      error: (iss) => `must be ${range} (got ${String(iss.input)})`,
+    });
+}
+
+const nameSchema = z
+  .string({ error: `must be a name: ${NAME_RULE}` })
+  .regex(NAME_PATTERN, { error: `must be a name: ${NAME_RULE}` });
+
+const urlSchema = z.string({ error: 'must be an http:// or https:// URL' }).transform((raw, ctx) => {
+  // The value itself is never echoed: a pasted URL may carry `?X-Plex-Token=…`.
+  const text = raw.trim();
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (!/^https?:\/\//i.test(text)) return fail('must start with http:// or https://');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail('is not a valid URL (expected e.g. http://127.0.0.1:32400)');
+  }
+  if (url.hostname === '') return fail('has no host name (expected e.g. http://127.0.0.1:32400)');
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return fail('must not contain a user name, password, query or fragment (the token goes in `token`)');
+  }
+  return text.replace(/\/+$/, '');
+});
+
+const libraryId = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return v.trim();
+  ctx.addIssue({ code: 'custom', message: 'must be a library section id, a whole number such as 1' });
+  return z.NEVER;
+});
+
+const plexSchema = strict(
+  {
+    kind: z.literal('plex'),
+    url: urlSchema,
+    token: z
+      .string({ error: 'must be text (quote it if it is all digits)' })
+      .trim()
+      .min(1, { error: 'must not be empty' }),
+    libraries: z
+      .array(libraryId, { error: 'must be a list of library section ids, e.g. [1, 2]' })
+      .min(1, { error: 'must list at least one library id, or be left out to read every library' })
+      .optional(),
+    timeout_seconds: z
+      .number({ error: 'must be a number of seconds, more than 0 and at most 600' })
+      .refine((v) => v > 0 && v <= 600, {
+        error: (iss) => `must be a number of seconds, more than 0 and at most 600 (got ${String(iss.input)})`,
+      })
+      .default(15),
+    retries: numberIn(0, 10, true).default(3),
+    client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
+  },
+  'a mapping of Plex settings (kind, url, token, …)',
+).transform((p): PlexProviderConfig => {
+  const out: PlexProviderConfig = {
+    kind: 'plex',
+    url: p.url,
+    token: p.token,
+    timeoutMs: Math.round(p.timeout_seconds * 1000),
+    retries: p.retries,
+  };
+  if (p.libraries !== undefined) out.libraries = p.libraries;
+  if (p.client_id !== undefined) out.clientId = p.client_id;
+  return out;
+});
+
+const providerSchema = z.discriminatedUnion('kind', [plexSchema], {
+  error: (iss) => {
+    // zod types this callback for union issues only, but a non-mapping value reports here too.
+    const code: string = iss.code;
+    if (code === 'invalid_type') return 'must be a mapping of provider settings (kind, url, token, …)';
+    if (code !== 'invalid_union') return undefined;
+    return kindMessage(iss.input);
+  },
+});
+
+function kindMessage(input: unknown): string {
+  const supported = `supported: ${SUPPORTED_KINDS.join(', ')}`;
+  const kind = isRecord(input) ? input.kind : undefined;
+  if (kind === undefined) return `is required (${supported})`;
+  if (typeof kind !== 'string') return `must be a provider kind (${supported})`;
+  const shown = JSON.stringify(kind.length > 40 ? `${kind.slice(0, 40)}…` : kind);
+  if (LATER_KINDS.includes(kind.toLowerCase())) return `provider kind ${shown} is not available yet (${supported})`;
+  return `unknown provider kind ${shown} (${supported})`;
+}
+
+const D = DEFAULT_PROGRESS_SETTINGS;
+const progressSchema = strict(
+  {
+    enable: bool().default(D.enable),
+    add: bool().default(D.add),
+    remove: bool().default(D.remove),
+    min_seconds: numberIn(0, undefined, true).default(D.minSeconds),
+    delta_seconds: numberIn(0, undefined, true).default(D.deltaSeconds),
+    max_percent: numberIn(1, 100, false).default(D.maxPercent),
+    timestamp_tolerance_seconds: numberIn(0, 300, true).default(D.toleranceSeconds),
+    replay: bool().default(D.replay),
+  },
+  'a mapping of progress settings',
+).transform(
+  (p): ProgressSettings => ({
+    enable: p.enable,
+    add: p.add,
+    remove: p.remove,
+    minSeconds: p.min_seconds,
+    deltaSeconds: p.delta_seconds,
+    maxPercent: p.max_percent,
+    toleranceSeconds: p.timestamp_tolerance_seconds,
+    replay: p.replay,
+  }),
+);
+
+const modeSchema = z
+  .literal('one-way', {
+    error: (iss) =>
+      iss.input === 'two-way'
+        ? "two-way sync arrives in a later version; use 'one-way' for now"
+        : "must be 'one-way' (two-way arrives in a later version)",
+  })
+  .default('one-way');
+
+const pairSchema = strict(
+  {
+    name: nameSchema.optional(),
+    source: z.string({ error: 'must be the name of a provider' }),
+    target: z.string({ error: 'must be the name of a provider' }),
+    mode: modeSchema,
+    features: strict({ progress: progressSchema.prefault({}) }, 'a mapping of features (progress)').prefault({}),
+  },
+  'a mapping with source and target',
+).transform(
+  (p): PairConfig => ({
+    name: p.name ?? defaultPairName(p.source, p.target),
+    source: p.source,
+    target: p.target,
+    mode: p.mode,
+    features: { progress: p.features.progress },
+  }),
+);
+
+const configSchema = strict(
+  {
+    providers: z
+      .record(z.string(), providerSchema, { error: 'must be a mapping of provider name to its settings' })
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one provider' }),
+    pairs: z
+      .array(pairSchema, { error: 'must be a list of pairs' })
+      .min(1, { error: 'must list at least one pair (source and target)' }),
+    state: strict(
+      { path: z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' }).default(DEFAULT_STATE_PATH) },
+      'a mapping (path)',
+    ).prefault({}),
+    log_level: z.enum(LOG_LEVELS, { error: `must be one of: ${LOG_LEVELS.join(', ')}` }).optional(),
+  },
+  'a mapping with providers and pairs',
+);
+
+function defaultPairName(source: string, target: string): string {
+  return `${source}-to-${target}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/**
+ * Parses and validates playhead.yaml text. `file` is only used in messages; `env` supplies
+ * `${VAR}` values and the `PLAYHEAD_STATE_PATH` / `PLAYHEAD_LOG_LEVEL` overrides.
+ *
+ * - `${NAME}` inside any string value is replaced by `env.NAME` (a missing variable is an error
+ *   naming the variable and the field; `$${NAME}` keeps a literal `${NAME}`). Replaced values are
+ *   text: numeric fields do not accept them.
+ * - Explicit 0 is honoured everywhere (`min_seconds: 0` means no minimum).
+ * - Unknown keys are errors, with the allowed keys and a guess for typos.
+ * - Relative `state.path` values are returned as written (relative to the working directory).
+ * Throws `ConfigError` with every problem found.
+ */
+export function parseConfig(text: string, file: string, env: Record<string, string | undefined>): Config {
+  const refs = protectReferences(text);
+  const secrets = scanSecrets(text);
+  const lines = new LineCounter();
+  const doc = parseDocument(refs.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    // The first error is the real one; the parser's follow-up errors mostly repeat it.
+    const shown = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => ({
+      path: '',
+      line: lines.linePos(e.pos[0]).line,
+      message: `YAML syntax: ${syntaxMessage(refs.restore(e.message))}`,
+    }));
+    const more = doc.errors.length - shown.length;
+    if (more > 0) shown.push({ path: '', line: shown[shown.length - 1]?.line ?? 1, message: `and ${more} more YAML error${more === 1 ? '' : 's'}, probably caused by the ones above` });
+    throw new ConfigError(file, redact(shown, secrets));
+  }
+  if (doc.contents === null) {
+    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file is empty; it needs `providers:` and `pairs:`' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    const message = err instanceof Error ? (err.message.split('\n', 1)[0] ?? '') : 'unreadable';
+    throw new ConfigError(file, redact([{ path: '', message: `YAML: ${syntaxMessage(refs.restore(message))}` }], secrets));
+  }
+
+  const lineOf = (path: readonly Segment[]): number | undefined => findLine(doc.contents, path, lines);
+  const issues: ConfigIssue[] = [];
+  const data = interpolate(raw, [], refs, env, (path, message) =>
+    issues.push({ path: formatPath(path), line: lineOf(path), message }),
+  );
+  collectSecrets(data, secrets);
+
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    // A field whose variable is missing already has its issue; "must not be empty" would be noise.
+    const reported = new Set(issues.map((i) => i.path));
+    for (const iss of result.error.issues) {
+      for (const issue of toIssues(iss, data, lineOf)) if (!reported.has(issue.path)) issues.push(issue);
+    }
+  }
+  issues.push(...crossCheck(data, lineOf));
+
+  const overrides = envOverrides(env, issues);
+  if (issues.length > 0 || !result.success) throw new ConfigError(file, redact(sortIssues(issues), secrets));
+
+  const c = result.data;
+  return {
+    providers: c.providers,
+    pairs: c.pairs,
+    state: { path: overrides.statePath ?? c.state.path },
+    logLevel: overrides.logLevel ?? c.log_level ?? 'info',
+  };
+}
+
+const MAX_SYNTAX_ERRORS = 3;
+
+/** The parser's message without any quoted source text (which could be a token). */
+function syntaxMessage(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  return first.replace(/:\s*(["'`]).*$/, '').replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Reads and parses a config file (`process.env` by default). A missing file is a ConfigError
+ * that says how to create one.
+ */
+export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = isRecord(err) && typeof err.code === 'string' ? err.code : undefined;
+    const message =
+      code === 'ENOENT'
+        ? `config file not found. Create ${file} with a \`providers:\` and a \`pairs:\` section (see the README), or pass --config <file>`
+        : `cannot read the config file (${code ?? (err instanceof Error ? err.message : 'unknown error')})`;
+    throw new ConfigError(file, [{ path: '', message }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+function envOverrides(
+  env: Record<string, string | undefined>,
+  issues: ConfigIssue[],
+): { statePath?: string; logLevel?: LogLevel } {
+  const out: { statePath?: string; logLevel?: LogLevel } = {};
+  const statePath = env.PLAYHEAD_STATE_PATH?.trim();
+  if (statePath) out.statePath = statePath;
+  const level = env.PLAYHEAD_LOG_LEVEL?.trim().toLowerCase();
+  if (level) {
+    const known = LOG_LEVELS.find((l) => l === level);
+    if (known === undefined) {
+      issues.push({ path: 'PLAYHEAD_LOG_LEVEL', message: `environment override must be one of: ${LOG_LEVELS.join(', ')}` });
+    } else {
+      out.logLevel = known;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interpolation
+
+// `${NAME}` is replaced before the YAML is parsed by a plain placeholder word, and the
+// placeholder by the variable's value after parsing. Replacing the text directly would break
+// the YAML in two ways: `${…}` braces are flow-mapping syntax (so `{ token: ${PLEX_TOKEN} }` is
+// not valid YAML as written), and a value containing `: ` or `#` would change the document's
+// structure. Placeholders keep every line where it was, so line numbers stay right.
+
+const REFERENCE = /\$(\$)?\{([^}\n]*)\}/g;
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface Reference {
+  /** What the file said, e.g. `${PLEX_TOKEN}`. */
+  original: string;
+  name: string;
+  /** `$${NAME}`: the literal text `${NAME}`, not a reference. */
+  literal: boolean;
+}
+
+interface ProtectedText {
+  text: string;
+  refs: Reference[];
+  placeholder: RegExp;
+  /** Puts the original `${…}` text back (for messages and keys). */
+  restore(s: string): string;
+}
+
+function protectReferences(source: string): ProtectedText {
+  let k = 0;
+  while (source.includes(`phvar${k}q`)) k++;
+  const marker = `phvar${k}q`;
+  const refs: Reference[] = [];
+  const text = source.replace(REFERENCE, (whole: string, escaped: string | undefined, name: string) => {
+    refs.push({ original: escaped === undefined ? whole : whole.slice(1), name, literal: escaped !== undefined });
+    return `${marker}${refs.length - 1}z`;
+  });
+  const placeholder = new RegExp(`${marker}(\\d+)z`, 'g');
+  const restore = (s: string) => s.replace(placeholder, (whole: string, i: string) => refs[Number(i)]?.original ?? whole);
+  return { text, refs, placeholder, restore };
+}
+
+function interpolate(
+  value: unknown,
+  path: Segment[],
+  refs: ProtectedText,
+  env: Record<string, string | undefined>,
+  report: (path: Segment[], message: string) => void,
+  ancestors: ReadonlySet<object> = new Set(),
+): unknown {
+  if (typeof value === 'object' && value !== null && ancestors.has(value)) {
+    // `a: &x { b: *x }`: an alias that contains itself.
+    report(path, 'a YAML alias may not refer to a mapping or list that contains it');
+    return undefined;
+  }
+  if (typeof value === 'string') {
+    return value.replace(refs.placeholder, (whole: string, i: string) => {
+      const ref = refs.refs[Number(i)];
+      if (ref === undefined) return whole;
+      if (ref.literal) return ref.original;
+      if (!VAR_NAME.test(ref.name)) {
+        report(path, `${ref.original} is not a valid environment variable reference (letters, digits and _ only)`);
+        return '';
+      }
+      const v = env[ref.name];
+      if (v === undefined) {
+        report(path, `environment variable ${ref.name} is not set`);
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) {
+    const inner = new Set(ancestors).add(value);
+    return value.map((v, i) => interpolate(v, [...path, i], refs, env, report, inner));
+  }
+  if (isRecord(value)) {
+    const inner = new Set(ancestors).add(value);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const key = refs.restore(k);
+      out[key] = interpolate(v, [...path, key], refs, env, report, inner);
+    }
+    return out;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross checks (relations between fields, which the schema cannot see)
+
+function crossCheck(data: unknown, lineOf: (path: readonly Segment[]) => number | undefined): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: Segment[], message: string) => issues.push({ path: formatPath(path), line: lineOf(path), message });
+  if (!isRecord(data)) return issues;
+
+  const providers = isRecord(data.providers) ? Object.keys(data.providers) : undefined;
+  for (const name of providers ?? []) {
+    if (!NAME_PATTERN.test(name)) add(['providers', name], `provider names may use ${NAME_RULE}`);
+  }
+  if (!Array.isArray(data.pairs)) return issues;
+
+  const known = providers === undefined ? '' : [...providers].sort().join(', ');
+  const seen = new Map<string, number>();
+  data.pairs.forEach((pair: unknown, i: number) => {
+    if (!isRecord(pair)) return;
+    const { source, target, name } = pair;
+    for (const side of ['source', 'target'] as const) {
+      const ref = pair[side];
+      if (typeof ref !== 'string' || providers === undefined || providers.includes(ref)) continue;
+      add(['pairs', i, side], `unknown provider ${JSON.stringify(ref)} (configured: ${known || 'none'})`);
+    }
+    if (typeof source === 'string' && source === target) {
+      add(['pairs', i, 'target'], `source and target are the same provider (${source}); a pair syncs two different providers`);
+    }
+    const pairName =
+      typeof name === 'string' ? name : typeof source === 'string' && typeof target === 'string' ? defaultPairName(source, target) : undefined;
+    if (pairName === undefined) return;
+    const first = seen.get(pairName);
+    if (first === undefined) {
+      seen.set(pairName, i);
+      return;
+    }
+    const how = typeof name === 'string' ? '' : ' (the default name, from source and target)';
+    add(typeof name === 'string' ? ['pairs', i, 'name'] : ['pairs', i], `duplicate pair name ${JSON.stringify(pairName)}${how}, also used by pairs[${first}]; give each pair a unique name`);
+  });
+  return issues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue formatting
+
+type ZodIssue = z.core.$ZodIssue;
+
+function toIssues(iss: ZodIssue, data: unknown, lineOf: (path: readonly Segment[]) => number | undefined): ConfigIssue[] {
+  const path: Segment[] = iss.path.map((p) => (typeof p === 'number' ? p : String(p)));
+  const make = (p: Segment[], message: string): ConfigIssue => ({ path: formatPath(p), line: lineOf(p), message });
+
+  if (iss.code === 'unrecognized_keys') {
+    const allowed = iss.message.startsWith(ALLOWED_MARK) ? iss.message.slice(ALLOWED_MARK.length).split(', ') : [];
+    return iss.keys.map((key) => {
+      const guess = closest(key, allowed);
+      const hint = guess === undefined ? '' : `; did you mean ${JSON.stringify(guess)}?`;
+      return make([...path, key], `unknown key (allowed: ${allowed.join(', ')})${hint}`);
+    });
+  }
+  if (iss.code === 'invalid_type' || iss.code === 'invalid_value' || iss.code === 'invalid_union') {
+    const found = lookup(data, path);
+    if (found.missing) return [make(path, iss.code === 'invalid_union' ? iss.message : `is required (${iss.message})`)];
+    if (iss.code === 'invalid_type') {
+      const what = iss.message.startsWith('must ') ? iss.message : `must be ${expectedName(iss.expected)}`;
+      return [make(path, `${what} (got ${describe(found.value)})`)];
+    }
+  }
+  return [make(path, iss.message)];
+}
+
+/** Our wording for zod's expected types, for the few schemas without their own message. */
+function expectedName(expected: string): string {
+  switch (expected) {
+    case 'object':
+      return 'a mapping (key: value)';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'text';
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return expected;
+  }
+}
+
+/** Names a value's type for messages; never the value itself (it might be a secret). */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true/false';
+  if (Array.isArray(value)) return 'a list';
+  if (isRecord(value)) return 'a mapping';
+  return typeof value;
+}
+
+function lookup(data: unknown, path: readonly Segment[]): { missing: boolean; value: unknown } {
+  let node: unknown = data;
+  for (const seg of path) {
+    if (Array.isArray(node) && typeof seg === 'number') node = node[seg];
+    else if (isRecord(node) && Object.hasOwn(node, String(seg))) node = node[String(seg)];
+    else return { missing: true, value: undefined };
+  }
+  return { missing: node === undefined, value: node };
+}
+
+/** `pairs[0].features.progress.max_percent`; odd keys are quoted: `providers["Plex Home"]`. */
+export function formatPath(path: readonly Segment[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z0-9_-]+$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/** 1-based line of the node at `path`; for a missing node, the line of its nearest parent.
+ * A mapping entry points at its key's line (where a reader looks for the field). */
+function findLine(root: unknown, path: readonly Segment[], lines: LineCounter): number | undefined {
+  let node: unknown = root;
+  let offset = rangeStart(root);
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (pair === undefined) break;
+      offset = rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item: unknown = node.items[seg];
+      if (item === undefined) break;
+      offset = rangeStart(item) ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (!isRecord(node)) return undefined;
+  const range = node.range;
+  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues
+    .map((issue, i) => ({ issue, i }))
+    .sort((a, b) => (a.issue.line ?? Infinity) - (b.issue.line ?? Infinity) || a.i - b.i)
+    .map((x) => x.issue);
+}
+
+/** Token values written literally in the file, found without parsing it (so they can be blanked
+ * even from YAML syntax errors). */
+function scanSecrets(text: string): Set<string> {
+  const found = new Set<string>();
+  const keys = [...SECRET_KEYS].join('|');
+  const pattern = new RegExp(`(?:^|[\\s{,])(?:${keys})\\s*:[ \\t]*(?:"([^"\\n]*)"|'([^'\\n]*)'|([^\\s,}#][^,}#\\n]*))`, 'gm');
+  for (const m of text.matchAll(pattern)) {
+    const value = (m[1] ?? m[2] ?? m[3] ?? '').trim();
+    if (value.length >= 4 && !value.includes('${')) found.add(value);
+  }
+  return found;
+}
+
+function collectSecrets(value: unknown, into: Set<string>, key?: string): void {
+  if (typeof value === 'string') {
+    if (key !== undefined && SECRET_KEYS.has(key) && value.trim().length >= 4) into.add(value.trim());
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectSecrets(v, into);
+  } else if (isRecord(value)) {
+    for (const [k, v] of Object.entries(value)) collectSecrets(v, into, k);
+  }
+}
+
+/** Last line of defence: blank any secret that reached a message. */
+function redact(issues: ConfigIssue[], secrets: Set<string>): ConfigIssue[] {
+  if (secrets.size === 0) return issues;
+  return issues.map((i) => {
+    let message = i.message;
+    let path = i.path;
+    for (const s of secrets) {
+      message = message.split(s).join('***');
+      path = path.split(s).join('***');
+    }
+    return { ...i, message, path };
+  });
+}
+
+/** The allowed key closest to a typo (edit distance ≤ 2), if any. */
+function closest(key: string, allowed: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of allowed) {
+    const d = editDistance(key.toLowerCase(), candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,150 @@
+// The planner: is a source position worth writing to a target at all?
+// It looks at numbers only (positions, durations, thresholds). Whether the target's live state
+// allows the write (someone is playing, the target is newer…) is the policy's job (policy.ts).
+import type { PositionSnapshot } from './model.ts';
+
+/** Per-pair progress settings (`pairs[].features.progress` in playhead.yaml, camelCase here). */
+export interface ProgressSettings {
+  /** Sync resume positions for this pair at all. */
+  enable: boolean;
+  /** Write positions to the target. */
+  add: boolean;
+  /** Clear positions on the target (not used by the planner: absence never clears). */
+  remove: boolean;
+  /** Positions below this are scrubbing, not watching. 0 = no minimum. */
+  minSeconds: number;
+  /** A target within this many seconds of the source is left alone. 0 = any difference writes. */
+  deltaSeconds: number;
+  /** Positions at or past this percent are "finished", left to history sync. */
+  maxPercent: number;
+  /** Clock slack when comparing the source's and the target's times (policy). */
+  toleranceSeconds: number;
+  /** Un-watch a watched target, then write the position (policy). */
+  replay: boolean;
+}
+
+export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
+  enable: true,
+  add: true,
+  remove: false,
+  minSeconds: 60,
+  deltaSeconds: 30,
+  maxPercent: 95,
+  toleranceSeconds: 30,
+  replay: false,
+});
+
+export type PlanResult =
+  | { action: 'write'; percent?: number }
+  | { action: 'skip'; reason: 'below_minimum' | 'near_complete' | 'unchanged'; detail: Record<string, unknown> };
+
+/** Percent-only positions (Trakt) are compared with this slack, in percentage points. */
+export const PERCENT_SLACK = 0.1;
+/** Guards percent comparisons against binary rounding (21.1 − 21.0 = 0.10000000000000142). */
+const EPSILON = 1e-9;
+
+type Position = PositionSnapshot & { progressPct?: number };
+
+function isNum(v: number | undefined): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Percent watched: from ms and duration when both are known, else the given percent. */
+export function percentOf(p: Position): number | undefined {
+  if (isNum(p.progressMs) && isNum(p.durationMs) && p.durationMs > 0) {
+    // ms×100/duration, not ms/duration×100: exact for whole-number results (5 700 000 of
+    // 6 000 000 is 95, not 94.99999999999999).
+    return (p.progressMs * 100) / p.durationMs;
+  }
+  return isNum(p.progressPct) ? p.progressPct : undefined;
+}
+
+/**
+ * Decides whether a source position should be written to a target. Rules, first match wins:
+ *
+ * 1. `below_minimum` — the source position is under `minSeconds` (exactly `minSeconds` is not
+ *    under). A position of 0, or no position at all, is always below the minimum, even with
+ *    `minSeconds: 0`: there is nothing to write. A percent-only source (no ms, percent > 0) is
+ *    not filtered here: without a duration its seconds are unknown.
+ * 2. `near_complete` — the source percent (ms/duration, else its percent) is at or past the
+ *    effective maximum: `maxPercent`, lowered to `targetCompletionPercent` when the target marks
+ *    items watched at a lower percent (Plex 90), so a sync never makes the target mark an item
+ *    watched. Unknown percent → not near complete.
+ * 3. `unchanged` — the target holds a position and the difference is below `deltaSeconds`
+ *    (strictly: a difference of exactly `deltaSeconds` is a change and is written); equal
+ *    positions are unchanged whatever the delta. When either side is percent-only, the
+ *    percents are compared instead: unchanged when they differ by less than 0.1 points. Not
+ *    applied when the target is watched and `replay` is on: then the write is the point.
+ * 4. otherwise `write`, with the source percent when it is known.
+ *
+ * Explicit 0 settings mean what they say: `minSeconds: 0` has no minimum, `deltaSeconds: 0`
+ * writes any difference. There is no "clear" outcome: a source without a position never
+ * clears the target.
+ */
+export function planProgress(
+  source: Position,
+  target: Position | undefined,
+  settings: ProgressSettings,
+  targetCompletionPercent?: number,
+): PlanResult {
+  const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
+  const sourcePct = percentOf(source);
+
+  // 1. below_minimum
+  const thresholdMs = settings.minSeconds * 1000;
+  if (sourceMs !== undefined) {
+    if (sourceMs <= 0 || sourceMs < thresholdMs) {
+      return { action: 'skip', reason: 'below_minimum', detail: { sourceMs, thresholdMs } };
+    }
+  } else if (!isNum(source.progressPct) || source.progressPct <= 0) {
+    return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs, note: 'no position' } };
+  }
+
+  // 2. near_complete
+  const capped = isNum(targetCompletionPercent) && targetCompletionPercent > 0 && targetCompletionPercent < settings.maxPercent;
+  const maxPercent = capped ? targetCompletionPercent : settings.maxPercent;
+  if (sourcePct !== undefined && sourcePct >= maxPercent) {
+    const detail: Record<string, unknown> = { percent: round3(sourcePct), maxPercent };
+    if (capped) detail.cappedBy = 'target completion percent';
+    if (sourceMs !== undefined) detail.sourceMs = sourceMs;
+    if (isNum(source.durationMs)) detail.durationMs = source.durationMs;
+    return { action: 'skip', reason: 'near_complete', detail };
+  }
+
+  // 3. unchanged
+  if (target !== undefined && !(target.watched === true && settings.replay)) {
+    const unchanged = compareToTarget(sourceMs, sourcePct, target, settings.deltaSeconds * 1000);
+    if (unchanged !== undefined) return { action: 'skip', reason: 'unchanged', detail: unchanged };
+  }
+
+  // 4. write
+  return sourcePct === undefined ? { action: 'write' } : { action: 'write', percent: round3(sourcePct) };
+}
+
+/** The detail of an `unchanged` skip, or `undefined` when the target differs enough (or holds
+ * no position to compare with). */
+function compareToTarget(
+  sourceMs: number | undefined,
+  sourcePct: number | undefined,
+  target: Position,
+  deltaMs: number,
+): Record<string, unknown> | undefined {
+  const targetMs = isNum(target.progressMs) && target.progressMs > 0 ? target.progressMs : undefined;
+  if (sourceMs !== undefined && targetMs !== undefined) {
+    const diff = Math.abs(sourceMs - targetMs);
+    if (diff < deltaMs || diff === 0) return { sourceMs, targetMs, deltaMs: diff, thresholdMs: deltaMs };
+    return undefined;
+  }
+  // One side is percent-only: compare percents, if both are known.
+  const targetPct = targetMs !== undefined || (isNum(target.progressPct) && target.progressPct > 0) ? percentOf(target) : undefined;
+  if (sourcePct === undefined || targetPct === undefined) return undefined;
+  const diff = Math.abs(sourcePct - targetPct);
+  if (diff < PERCENT_SLACK - EPSILON) {
+    return { sourcePercent: round3(sourcePct), targetPercent: round3(targetPct), deltaPercent: round3(diff), thresholdPercent: PERCENT_SLACK };
+  }
+  return undefined;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,108 @@
+// The write policy: the planner said a position is worth writing; may we write it to this target
+// now? Checked against the target's live state, read just before writing.
+import type { PositionSnapshot, TargetState } from './model.ts';
+
+export interface PolicyInput {
+  source: PositionSnapshot;
+  target: TargetState;
+  /** The source value came from this same target (an echo of our own earlier write). */
+  sameOrigin: boolean;
+  /** Clock slack between servers when comparing times; negative counts as 0. */
+  toleranceMs: number;
+  /** The pair allows un-watching a watched target to give it a resume position. */
+  replay: boolean;
+}
+
+export type PolicyResult =
+  | { action: 'write'; unwatchFirst: boolean }
+  | {
+      action: 'skip';
+      reason: 'playing_now' | 'same_origin' | 'missing_source_time' | 'target_newer' | 'already_watched' | 'unchanged';
+      detail: Record<string, unknown>;
+    };
+
+/** Positions closer than this (percentage points of the duration) are the same value. */
+const EQUAL_PERCENT = 0.1;
+/** …or, when a duration is unknown, closer than this many ms. */
+const EQUAL_MS = 1000;
+const EPSILON = 1e-9;
+
+function isNum(v: number | undefined): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Whether two positions are the same value for practical purposes: within 0.1 percentage points
+ * when both durations are known, else within 1000 ms. Both bounds are inclusive. Positions
+ * without ms never compare equal (nothing to compare).
+ */
+export function materiallyEqual(a: PositionSnapshot, b: PositionSnapshot): boolean {
+  if (!isNum(a.progressMs) || !isNum(b.progressMs)) return false;
+  if (isNum(a.durationMs) && a.durationMs > 0 && isNum(b.durationMs) && b.durationMs > 0) {
+    const pa = (a.progressMs * 100) / a.durationMs;
+    const pb = (b.progressMs * 100) / b.durationMs;
+    return Math.abs(pa - pb) <= EQUAL_PERCENT + EPSILON;
+  }
+  return Math.abs(a.progressMs - b.progressMs) <= EQUAL_MS;
+}
+
+/**
+ * Decides whether to write, first match wins:
+ *
+ * 1. `playing_now` — someone is playing the item on the target; a write would make the player
+ *    jump. Nothing overrides this.
+ * 2. `same_origin` — the value is an echo of this target's own position.
+ * 3. `missing_source_time` — the source did not say when its position was recorded, so we
+ *    cannot tell which side is newer.
+ * 4. `target_newer` — the target's position was recorded more than `toleranceMs` after the
+ *    source's (exactly `toleranceMs` later is not newer). Also when the target has no time at all
+ *    but holds a larger position than the source: without times we never move a target back.
+ *    Skipped when replaying a watched target (the write is deliberate then).
+ * 5. `already_watched` — the target has the item as watched and replay is off.
+ * 6. `unchanged` — the target already holds the same value (see `materiallyEqual`); skipped when
+ *    replaying a watched target, whose position will be reset by the un-watch.
+ * 7. write; `unwatchFirst` when the target is watched and replay is on.
+ */
+export function decideWrite(input: PolicyInput): PolicyResult {
+  const { source, target, sameOrigin, replay } = input;
+  const toleranceMs = Math.max(0, input.toleranceMs);
+
+  if (target.playingNow) return skip('playing_now', { ref: target.ref.id });
+  if (sameOrigin) return skip('same_origin', {});
+  const sourceAt = source.progressAt;
+  if (!isNum(sourceAt)) return skip('missing_source_time', {});
+
+  const replayWatched = target.watched && replay;
+  if (!replayWatched) {
+    const targetAt = target.progressAt;
+    if (isNum(targetAt)) {
+      if (targetAt > sourceAt + toleranceMs) {
+        return skip('target_newer', { sourceAt, targetAt, aheadMs: targetAt - sourceAt, toleranceMs });
+      }
+    } else if (isNum(source.progressMs) && isNum(target.progressMs) && target.progressMs > source.progressMs) {
+      return skip('target_newer', {
+        reason: 'target ahead without a time',
+        sourceMs: source.progressMs,
+        targetMs: target.progressMs,
+      });
+    }
+  }
+
+  if (target.watched && !replay) return skip('already_watched', { playCount: target.playCount });
+
+  if (!replayWatched && materiallyEqual(source, target)) {
+    const detail: Record<string, unknown> = {};
+    if (isNum(source.progressMs)) detail.sourceMs = source.progressMs;
+    if (isNum(target.progressMs)) detail.targetMs = target.progressMs;
+    return skip('unchanged', detail);
+  }
+
+  return { action: 'write', unwatchFirst: replayWatched };
+}
+
+function skip(
+  reason: Extract<PolicyResult, { action: 'skip' }>['reason'],
+  detail: Record<string, unknown>,
+): PolicyResult {
+  return { action: 'skip', reason, detail };
+}

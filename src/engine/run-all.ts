@@ -1,0 +1,77 @@
+// Runs the configured pairs. Providers are built once per invocation and shared by the pairs
+// that use them, so an index built for one pair serves the next.
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.ts';
+import type { Provider } from '../providers/provider.ts';
+import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
+import { dryRunState } from '../store/dry-run.ts';
+import type { Store } from '../store/store.ts';
+import { runPair, type RunEvent, type RunResult } from './run-pair.ts';
+
+export interface RunAllOptions {
+  config: Config;
+  store: Store;
+  log: Logger;
+  now?: () => number;
+  dryRun: boolean;
+  /** Only this pair (by name). */
+  pair?: string;
+  providerOptions?: ProviderFactoryOptions;
+  onEvent?: (pair: string, event: RunEvent) => void;
+}
+
+export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: string; error: Error };
+
+export class UnknownPairError extends Error {}
+
+export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
+  const now = opts.now ?? Date.now;
+  const pairs = opts.pair ? opts.config.pairs.filter((p) => p.name === opts.pair) : opts.config.pairs;
+  if (opts.pair && pairs.length === 0) {
+    throw new UnknownPairError(`no pair named "${opts.pair}"; configured pairs: ${opts.config.pairs.map((p) => p.name).join(', ') || 'none'}`);
+  }
+  const providers = new Map<string, Provider>();
+  const providerFor = (id: string): Provider => {
+    let provider = providers.get(id);
+    if (!provider) {
+      const config = opts.config.providers[id];
+      if (!config) throw new UnknownPairError(`provider "${id}" is not configured`);
+      const state = opts.store.providerState(id);
+      provider = createProvider(id, config, { state: opts.dryRun ? dryRunState(state) : state, log: opts.log, now }, opts.providerOptions);
+      providers.set(id, provider);
+    }
+    return provider;
+  };
+
+  const outcomes: PairOutcome[] = [];
+  try {
+    for (const pair of pairs) {
+      const progress = pair.features.progress;
+      // Part 1 only writes positions (clears come later), so a pair without `add` has nothing to do.
+      if (!progress.enable || !progress.add) {
+        opts.log.info({ pair: pair.name }, 'pair skipped: progress.enable or progress.add is off');
+        continue;
+      }
+      try {
+        const result = await runPair({
+          pair,
+          source: providerFor(pair.source),
+          target: providerFor(pair.target),
+          store: opts.store,
+          log: opts.log,
+          now,
+          dryRun: opts.dryRun,
+          ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
+        });
+        outcomes.push({ ok: true, result });
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        opts.log.error({ pair: pair.name, err: error.message }, 'pair run failed');
+        outcomes.push({ ok: false, pair: pair.name, error });
+      }
+    }
+  } finally {
+    await Promise.all([...providers.values()].map((p) => p.close()));
+  }
+  return outcomes;
+}

@@ -1,0 +1,256 @@
+// runPair: read → match → plan → policy → apply → record, for one one-way pair.
+// The engine owns the order of operations and the bookkeeping; every rule lives in core/.
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import type { Decision, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
+import type { PairConfig } from '../core/config.ts';
+import { canonicalKey, refKey } from '../core/ids.ts';
+import { decideItem, summarise } from '../core/decide.ts';
+import { planProgress } from '../core/planner.ts';
+import { pickNewer } from '../core/duplicates.ts';
+import type { Provider, ResolveRequest } from '../providers/provider.ts';
+import { ProviderError } from '../providers/provider.ts';
+import type { Store } from '../store/store.ts';
+
+export type RunStatus = 'ok' | 'partial' | 'failed';
+
+export interface RunResult {
+  runId?: number;
+  pair: string;
+  source: string;
+  target: string;
+  dryRun: boolean;
+  status: RunStatus;
+  counts: Record<string, number>;
+  decisions: Decision[];
+  startedAt: number;
+  finishedAt: number;
+  /** Requests are counted by the emulators; the engine reports what it did. */
+  stats: { read: number; resolved: number; writes: number };
+}
+
+export type RunEvent =
+  | { phase: 'read'; seen: number; total: number | undefined }
+  | { phase: 'write'; done: number; total: number };
+
+export interface RunPairOptions {
+  pair: PairConfig;
+  source: Provider;
+  target: Provider;
+  store: Store;
+  log: Logger;
+  now: () => number;
+  dryRun: boolean;
+  /** Writes in flight at once per target. */
+  concurrency?: number;
+  onEvent?: (event: RunEvent) => void;
+}
+
+/** Tolerance for confirming a write by re-reading: servers may round to the second. */
+const CONFIRM_TOLERANCE_MS = 1000;
+
+interface Item {
+  key: string;
+  record: ProgressRecord;
+  resolution: 'resolved' | 'missing_ids' | 'unresolved';
+  unresolvedDetail?: string;
+  ref?: NativeRef;
+  target?: TargetState;
+}
+
+export async function runPair(opts: RunPairOptions): Promise<RunResult> {
+  const { pair, source, target, store, log, dryRun } = opts;
+  const settings = pair.features.progress;
+  const startedAt = opts.now();
+  // Dry-run leaves no trace anywhere: no run row, no decisions, no journal.
+  const runId = dryRun ? undefined : store.startRun({ pair: pair.name, source: source.id, target: target.id, dryRun, startedAt });
+  const stats = { read: 0, resolved: 0, writes: 0 };
+  try {
+    const [, targetInfo] = await Promise.all([source.connect(), target.connect()]);
+
+    // 1. Read every resumable item on the source, collapsing duplicates by key.
+    const byKey = new Map<string, Item>();
+    for await (const page of source.listProgress({ onPage: (seen, total) => opts.onEvent?.({ phase: 'read', seen, total }) })) {
+      for (const record of page) {
+        stats.read++;
+        const external = canonicalKey(record);
+        const key = external ?? refKey(record.ref);
+        // Without external ids an item can only be found on the server it came from.
+        const usable = external !== undefined || record.ref.server === targetInfo.serverId;
+        const existing = byKey.get(key);
+        const item: Item = { key, record, resolution: usable ? 'resolved' : 'missing_ids' };
+        byKey.set(key, existing ? (pickNewer(existing.record, record) === record ? item : existing) : item);
+      }
+    }
+    const items = [...byKey.values()];
+
+    // 2. Match: only items that pass the source-only checks need the target at all.
+    const completion = target.capabilities.completionPercent;
+    const needTarget = items.filter((i) => i.resolution === 'resolved' && planProgress(i.record, undefined, settings, completion).action === 'write');
+    const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
+    const resolved = needTarget.length > 0 ? await target.resolve(requests) : new Map();
+    for (const item of needTarget) {
+      const outcome = resolved.get(item.key);
+      if (outcome && 'ref' in outcome) item.ref = outcome.ref;
+      else {
+        item.resolution = 'unresolved';
+        item.unresolvedDetail = outcome?.unresolved ?? 'not found';
+      }
+    }
+    const refs = needTarget.flatMap((i) => (i.ref ? [i.ref] : []));
+    stats.resolved = refs.length;
+
+    // 3. Live target state, batched.
+    const states = await target.targetState(refs);
+    for (const item of needTarget) {
+      if (!item.ref) continue;
+      const state = states.get(item.ref.id);
+      if (state) item.target = state;
+      else {
+        item.resolution = 'unresolved';
+        item.unresolvedDetail = `ratingKey ${item.ref.id} no longer exists on ${target.id}`;
+      }
+    }
+
+    // 4. Plan and policy, per item.
+    const decisions = new Map<string, Decision & { unwatchFirst?: boolean }>();
+    for (const item of items) {
+      decisions.set(
+        item.key,
+        decideItem({
+          key: item.key,
+          source: item.record,
+          target: item.target,
+          resolution: item.resolution,
+          ...(item.unresolvedDetail ? { unresolvedDetail: item.unresolvedDetail } : {}),
+          settings,
+          ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
+          sameOrigin: item.record.ref.provider === target.id,
+        }),
+      );
+    }
+
+    // 5. Apply.
+    const toWrite = items.filter((i) => decisions.get(i.key)?.action === 'write' && i.ref);
+    if (!dryRun && runId !== undefined && toWrite.length > 0) {
+      await applyWrites(toWrite, decisions, { ...opts, runId });
+      stats.writes = toWrite.length;
+    }
+
+    const list = [...decisions.values()].map(stripInternal);
+    const counts = summarise(list);
+    const status: RunStatus = (counts.failed ?? 0) > 0 ? 'partial' : 'ok';
+    const finishedAt = opts.now();
+    if (runId !== undefined) {
+      store.recordDecisions(runId, list);
+      store.recordObservations(runId, source.id, items.map((i) => ({ key: i.key, record: i.record })));
+      store.finishRun(runId, { finishedAt, status, counts });
+    }
+    log.info({ pair: pair.name, dryRun, counts }, 'pair run finished');
+    return { ...(runId !== undefined ? { runId } : {}), pair: pair.name, source: source.id, target: target.id, dryRun, status, counts, decisions: list, startedAt, finishedAt, stats };
+  } catch (err) {
+    if (runId !== undefined) {
+      store.finishRun(runId, { finishedAt: opts.now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
+    }
+    throw err;
+  }
+}
+
+/** Journal intent → write → confirm by one batched re-read. One item's failure never stops the rest. */
+async function applyWrites(
+  toWrite: Item[],
+  decisions: Map<string, Decision & { unwatchFirst?: boolean }>,
+  opts: RunPairOptions & { runId: number },
+): Promise<void> {
+  const { target, store } = opts;
+  const limit = pLimit(opts.concurrency ?? 4);
+  const journalIds = new Map<string, number>();
+  const values = new Map<string, ProgressValue>();
+  let done = 0;
+  await Promise.all(
+    toWrite.map((item) =>
+      limit(async () => {
+        const decision = decisions.get(item.key);
+        const ref = item.ref;
+        if (!decision || !ref) return;
+        const value = valueFor(item);
+        values.set(item.key, value);
+        const journalId = store.journalIntent({ runId: opts.runId, ref, key: item.key, previous: decision.target ?? {}, value, at: opts.now() });
+        journalIds.set(item.key, journalId);
+        try {
+          await target.write(ref, value, { unwatchFirst: decision.unwatchFirst === true });
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          store.journalOutcome(journalId, { status: 'failed', error: message, at: opts.now() });
+          decisions.set(item.key, { ...decision, reason: 'failed', detail: { ...decision.detail, error: message } });
+          journalIds.delete(item.key);
+        }
+        opts.onEvent?.({ phase: 'write', done: ++done, total: toWrite.length });
+      }),
+    ),
+  );
+
+  // Confirm what the server now holds, in one batched read.
+  const written = toWrite.filter((i) => journalIds.has(i.key) && i.ref);
+  if (written.length === 0) return;
+  let after: Map<string, TargetState>;
+  try {
+    after = await target.targetState(written.map((i) => i.ref as NativeRef));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    for (const item of written) {
+      store.journalOutcome(journalIds.get(item.key) as number, { status: 'unconfirmed', error: `could not re-read: ${message}`, at: opts.now() });
+    }
+    return;
+  }
+  for (const item of written) {
+    const journalId = journalIds.get(item.key) as number;
+    const decision = decisions.get(item.key);
+    const value = values.get(item.key);
+    if (!decision || !value) continue;
+    const state = item.ref ? after.get(item.ref.id) : undefined;
+    const held = state?.progressMs;
+    if (state && held !== undefined && Math.abs(held - value.progressMs) <= CONFIRM_TOLERANCE_MS && !(state.watched && !item.target?.watched)) {
+      store.journalOutcome(journalId, { status: 'confirmed', at: opts.now() });
+      decisions.set(item.key, { ...decision, detail: { ...decision.detail, confirmed: true, ref: item.ref?.id } });
+    } else {
+      const now = state ? `position ${held ?? 'none'}${state.watched ? ', watched' : ''}` : 'item missing';
+      const error = `not confirmed: after writing ${value.progressMs} ms the server reports ${now}`;
+      store.journalOutcome(journalId, { status: 'unconfirmed', error, at: opts.now() });
+      decisions.set(item.key, { ...decision, reason: 'failed', detail: { ...decision.detail, error } });
+    }
+  }
+}
+
+/** The value to store: the source position, with the target's own duration when it has one. */
+function valueFor(item: Item): ProgressValue {
+  const src = item.record;
+  const durationMs = item.target?.durationMs ?? src.durationMs;
+  const progressMs = src.progressMs ?? (src.progressPct !== undefined && durationMs ? Math.round((src.progressPct / 100) * durationMs) : 0);
+  return {
+    progressMs,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(src.progressAt !== undefined ? { progressAt: src.progressAt } : {}),
+  };
+}
+
+function identityOf(r: ProgressRecord) {
+  return {
+    type: r.type,
+    ids: r.ids,
+    title: r.title,
+    ...(r.year !== undefined ? { year: r.year } : {}),
+    ...(r.show ? { show: r.show } : {}),
+    ...(r.season !== undefined ? { season: r.season } : {}),
+    ...(r.episode !== undefined ? { episode: r.episode } : {}),
+  };
+}
+
+function stripInternal(d: Decision & { unwatchFirst?: boolean }): Decision {
+  const { unwatchFirst: _unused, ...rest } = d;
+  return rest;
+}
+
+export function isAuthError(err: unknown): boolean {
+  return err instanceof ProviderError && err.kind === 'auth';
+}

@@ -1,0 +1,173 @@
+// HTTP for every provider: keep-alive connections, timeouts, retries with backoff on network
+// errors / 5xx / 429, and errors that name the provider, method and path but never a secret.
+import { Agent, request } from 'undici';
+import pRetry, { AbortError } from 'p-retry';
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import { ProviderError } from './provider.ts';
+
+export interface HttpOptions {
+  /** Provider instance name, used in every error message. */
+  provider: string;
+  baseUrl: string;
+  /** Headers sent with every request (auth goes here, never in the URL). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Extra attempts after the first on retryable failures. */
+  retries: number;
+  log: Logger;
+  /** Backoff base; tests shorten it. */
+  minBackoffMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+class RetryableStatus extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const agents = new Map<string, Agent>();
+/** One pooled agent per origin so a run reuses connections instead of opening one per request. */
+function agentFor(origin: string): Agent {
+  let agent = agents.get(origin);
+  if (!agent) {
+    agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, pipelining: 1 });
+    agents.set(origin, agent);
+  }
+  return agent;
+}
+
+export function buildQuery(query: Query | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    // Plex media-query keys carry their operator (`viewOffset>>`); encode keys and values alike.
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export class HttpClient {
+  private readonly opts: HttpOptions;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(opts: HttpOptions) {
+    this.opts = opts;
+    const url = new URL(opts.baseUrl);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/$/, '');
+  }
+
+  get provider(): string {
+    return this.opts.provider;
+  }
+
+  /** Sends a request, retrying transient failures. Resolves for 2xx; throws ProviderError otherwise. */
+  async send(method: string, path: string, query?: Query, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> {
+    const label = `${method} ${path}`;
+    const attempt = async (): Promise<HttpResponse> => {
+      let res;
+      try {
+        res = await request(`${this.origin}${this.basePath}${path}${buildQuery(query)}`, {
+          method: method as 'GET',
+          headers: { ...this.opts.headers, ...headers },
+          body,
+          dispatcher: agentFor(this.origin),
+          headersTimeout: this.opts.timeoutMs,
+          bodyTimeout: this.opts.timeoutMs,
+        });
+      } catch (err) {
+        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label} failed: ${describeNetworkError(err)}`);
+      }
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`);
+      }
+      const status = res.statusCode;
+      const headersOut = flattenHeaders(res.headers);
+      if (status >= 200 && status < 300) return { status, headers: headersOut, text };
+      const what = `${this.opts.provider}: ${label} answered ${status}`;
+      if (status === 401 || status === 403) {
+        throw new AbortError(
+          new ProviderError('auth', this.opts.provider, `${what}: the token was refused (check the token for ${this.opts.provider})`, status),
+        );
+      }
+      if (status === 404) throw new AbortError(new ProviderError('not_found', this.opts.provider, `${what}: not found`, status));
+      if (status === 429 || status >= 500) throw new RetryableStatus(status, `${what}${status === 429 ? ' (rate limited)' : ''}`);
+      throw new AbortError(new ProviderError('bad_response', this.opts.provider, `${what}`, status));
+    };
+
+    try {
+      return await pRetry(attempt, {
+        retries: this.opts.retries,
+        minTimeout: this.opts.minBackoffMs ?? 250,
+        factor: 2,
+        maxTimeout: 5_000,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) this.opts.log.debug({ provider: this.opts.provider, request: label, attemptNumber, err: error.message }, 'retrying');
+        },
+      });
+    } catch (err) {
+      if (err instanceof RetryableStatus) {
+        const kind = err.status === 429 ? 'rate_limited' : 'unavailable';
+        throw new ProviderError(kind, this.opts.provider, `${err.message} after ${this.opts.retries + 1} attempts`, err.status);
+      }
+      throw err;
+    }
+  }
+
+  /** GET (or another method) whose body must be JSON matching `schema`. */
+  async json<S extends z.ZodType>(schema: S, method: string, path: string, query?: Query, headers?: Record<string, string>): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
+    const res = await this.send(method, path, query, { accept: 'application/json', ...headers });
+    return { body: this.parse(schema, res, `${method} ${path}`), headers: res.headers };
+  }
+
+  parse<S extends z.ZodType>(schema: S, res: HttpResponse, label: string): z.output<S> {
+    let data: unknown;
+    try {
+      data = JSON.parse(res.text);
+    } catch {
+      const type = res.headers['content-type'] ?? 'no content type';
+      const head = res.text.slice(0, 60).replace(/\s+/g, ' ');
+      throw new ProviderError('bad_response', this.opts.provider, `${this.opts.provider}: ${label} returned a body that is not valid JSON (${type}; starts "${head}")`);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+      throw new ProviderError('bad_response', this.opts.provider, `${this.opts.provider}: ${label} returned unexpected JSON at ${where}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function describeNetworkError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
+    if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+    return code ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,17 @@
+// What a Plex server can do for resume sync.
+import type { Capabilities } from '../provider.ts';
+
+/** PMS "Video played threshold" default: a stopped position at or past it marks the item watched. */
+export const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
+
+export const PLEX_CAPABILITIES: Capabilities = {
+  read: true,
+  write: true,
+  // Plex can only clear a position by marking the item unplayed; clears arrive in a later part.
+  clear: false,
+  units: 'ms',
+  completionPercent: PLEX_DEFAULT_PLAYED_THRESHOLD,
+  // `/:/timeline` stamps lastViewedAt with the server's own clock.
+  setsProgressTime: false,
+  realtimeEvents: false,
+};

@@ -1,0 +1,154 @@
+// Reading resume positions from Plex: one paged, server-filtered scan per library section
+// (`viewOffset>>=0`), rows mapped to ProgressRecords with external ids from every GUID.
+import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
+import { idsFromPlexGuids } from '../../core/ids.ts';
+import { toEpochMs } from '../../core/time.ts';
+import type { Query } from '../http.ts';
+import { ProviderError } from '../provider.ts';
+import type { PlexClient, PlexPage, PlexSection } from './client.ts';
+import type { PlexMetadata } from './schema.ts';
+
+/** Section type → the Plex item type whose positions we read. */
+export const RESUMABLE_TYPE: Record<string, number> = { movie: 1, show: 4 };
+export const RESUME_PAGE_SIZE = 200;
+
+/** Keeps movie and show sections, honouring a whitelist; an unknown id is an error naming the real ones. */
+export function selectSections(provider: string, sections: PlexSection[], libraries: string[] | undefined): PlexSection[] {
+  const video = sections.filter((s) => s.type in RESUMABLE_TYPE);
+  if (!libraries || libraries.length === 0) return sortSections(video);
+  const known = new Map(video.map((s) => [s.id, s]));
+  const missing = libraries.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    const available = video.map((s) => `${s.id} (${s.title}, ${s.type})`).join(', ') || 'none';
+    throw new ProviderError('config', provider, `${provider}: libraries ${missing.join(', ')} not found among movie/show sections; the server has: ${available}`);
+  }
+  return sortSections(libraries.map((id) => known.get(id)).filter((s): s is PlexSection => s !== undefined));
+}
+
+function sortSections(sections: PlexSection[]): PlexSection[] {
+  return [...sections].sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Pages through a section listing. Stops on the reported total, a short or empty page, or a page
+ * identical to an earlier one (a server that ignores paging would otherwise loop forever).
+ */
+export async function* sectionPages(client: PlexClient, sectionId: string, query: Query, pageSize: number): AsyncGenerator<PlexPage> {
+  const seen = new Set<string>();
+  for (let start = 0; ; start += pageSize) {
+    const page = await client.sectionPage(sectionId, query, start, pageSize);
+    if (page.rows.length === 0) return;
+    const signature = page.rows.map((r) => r.ratingKey).join(',');
+    if (seen.has(signature)) return;
+    seen.add(signature);
+    yield page;
+    if (page.rows.length < pageSize) return;
+    if (page.totalSize !== undefined && start + pageSize >= page.totalSize) return;
+  }
+}
+
+export interface ShowInfo {
+  ids: ExternalIds;
+  title?: string;
+}
+
+/** Show ids for episodes, fetched in batches and remembered for the rest of the run. */
+export class ShowLookup {
+  private readonly shows = new Map<string, ShowInfo>();
+  constructor(private readonly client: PlexClient) {}
+
+  async prefetch(showKeys: string[]): Promise<void> {
+    const missing = [...new Set(showKeys)].filter((k) => !this.shows.has(k));
+    if (missing.length === 0) return;
+    for (const row of await this.client.metadata(missing)) {
+      this.shows.set(String(row.ratingKey), { ids: showIdsOf(row), ...(row.title ? { title: row.title } : {}) });
+    }
+    for (const k of missing) if (!this.shows.has(k)) this.shows.set(k, { ids: {} });
+  }
+
+  get(showKey: string | undefined): ShowInfo | undefined {
+    return showKey === undefined ? undefined : this.shows.get(showKey);
+  }
+}
+
+export function guidsOf(row: PlexMetadata): string[] {
+  return [row.guid, ...(row.Guid ?? []).map((g) => g.id)].filter((g): g is string => typeof g === 'string');
+}
+
+/** A show row's external ids (legacy thetvdb agents put the show id in the primary guid). */
+export function showIdsOf(row: PlexMetadata): ExternalIds {
+  const parsed = idsFromPlexGuids(guidsOf(row));
+  return { ...parsed.show, ...parsed.ids };
+}
+
+export interface RowContext {
+  provider: string;
+  server: string;
+  sectionId: string;
+  show?: ShowInfo;
+}
+
+/** Maps one Plex row to our model. Times arrive as epoch seconds and leave as UTC epoch ms. */
+export function recordFromRow(row: PlexMetadata, ctx: RowContext): ProgressRecord {
+  const parsed = idsFromPlexGuids(guidsOf(row));
+  const isEpisode = row.type === 'episode';
+  const viewCount = row.viewCount ?? 0;
+  const record: ProgressRecord = {
+    type: isEpisode ? 'episode' : 'movie',
+    ids: parsed.ids,
+    title: row.title ?? row.grandparentTitle ?? `ratingKey ${row.ratingKey}`,
+    ref: { provider: ctx.provider, server: ctx.server, id: String(row.ratingKey) },
+    watched: viewCount > 0,
+    playCount: viewCount,
+    libraryId: ctx.sectionId,
+  };
+  if (row.year !== undefined) record.year = row.year;
+  if (row.viewOffset !== undefined && row.viewOffset > 0) record.progressMs = row.viewOffset;
+  if (row.duration !== undefined && row.duration > 0) record.durationMs = row.duration;
+  const at = toEpochMs(row.lastViewedAt);
+  if (at !== undefined) {
+    record.progressAt = at;
+    if (viewCount > 0) record.watchedAt = at;
+  }
+  if (isEpisode) {
+    const showIds = { ...parsed.show, ...ctx.show?.ids };
+    const showTitle = row.grandparentTitle ?? ctx.show?.title;
+    record.show = { ids: showIds, ...(showTitle ? { title: showTitle } : {}) };
+    const season = row.parentIndex ?? parsed.season;
+    const episode = row.index ?? parsed.episode;
+    if (season !== undefined) record.season = season;
+    if (episode !== undefined) record.episode = episode;
+  }
+  return record;
+}
+
+/** Every resumable movie and episode of the selected sections, one page at a time. */
+export async function* readResumable(
+  client: PlexClient,
+  sections: PlexSection[],
+  ctx: { provider: string; server: string },
+  onPage?: (seen: number, total: number | undefined) => void,
+): AsyncGenerator<ProgressRecord[]> {
+  const shows = new ShowLookup(client);
+  let seen = 0;
+  for (const section of sections) {
+    const type = RESUMABLE_TYPE[section.type];
+    if (type === undefined) continue;
+    const query = { type, 'viewOffset>>': 0, includeGuids: 1 };
+    for await (const page of sectionPages(client, section.id, query, RESUME_PAGE_SIZE)) {
+      // The server filtered on viewOffset already; re-check in case a server ignores the filter.
+      const rows = page.rows.filter((r) => (r.viewOffset ?? 0) > 0);
+      if (type === 4) await shows.prefetch(rows.map((r) => r.grandparentRatingKey).filter((k): k is string => k !== undefined));
+      const records = rows.map((row) =>
+        recordFromRow(row, { ...ctx, sectionId: section.id, ...(type === 4 ? optionalShow(shows.get(row.grandparentRatingKey)) : {}) }),
+      );
+      seen += records.length;
+      onPage?.(seen, page.totalSize);
+      yield records;
+    }
+  }
+}
+
+function optionalShow(show: ShowInfo | undefined): { show?: ShowInfo } {
+  return show ? { show } : {};
+}

@@ -1,0 +1,128 @@
+// The Plex provider: one instance = one server + one user token.
+import { randomUUID } from 'node:crypto';
+import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
+import type { PlexProviderConfig } from '../../core/config.ts';
+import { toEpochMs } from '../../core/time.ts';
+import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
+import { ProviderError } from '../provider.ts';
+import { PLEX_CAPABILITIES } from './capabilities.ts';
+import { PlexClient, type PlexSection } from './client.ts';
+import { readResumable, selectSections } from './index.ts';
+import { PlexIdIndex, resolveOnPlex } from './resolve.ts';
+import { writePlexProgress } from './write.ts';
+
+/** The X-Plex-Client-Identifier: stable per installation (kept in state) unless configured. */
+export function plexClientId(ctx: ProviderContext, configured: string | undefined): string {
+  if (configured) return configured;
+  let id = ctx.state.get('client_id');
+  if (!id) {
+    id = `playhead-${randomUUID()}`;
+    ctx.state.set('client_id', id);
+  }
+  return id;
+}
+
+export class PlexProvider implements Provider {
+  readonly kind = 'plex';
+  readonly capabilities: Capabilities = PLEX_CAPABILITIES;
+  readonly client: PlexClient;
+  private info: (ServerInfo & { owner?: string }) | undefined;
+  private sectionsCache: PlexSection[] | undefined;
+  private index: PlexIdIndex | undefined;
+  private sessionsWarned = false;
+
+  constructor(
+    readonly id: string,
+    private readonly config: PlexProviderConfig,
+    private readonly ctx: ProviderContext,
+    opts: { minBackoffMs?: number } = {},
+  ) {
+    this.client = new PlexClient({
+      provider: id,
+      url: config.url,
+      token: config.token,
+      clientId: plexClientId(ctx, config.clientId),
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      log: ctx.log,
+      ...opts,
+    });
+  }
+
+  async connect(): Promise<ServerInfo> {
+    if (this.info) return this.info;
+    // `/` needs a valid token (unlike `/identity`), so this also checks the token.
+    const s = await this.client.serverInfo();
+    this.info = { serverId: s.machineIdentifier, name: s.friendlyName, version: s.version, ...(s.owner ? { owner: s.owner } : {}) };
+    return this.info;
+  }
+
+  private async server(): Promise<string> {
+    return (await this.connect()).serverId;
+  }
+
+  private async sections(): Promise<PlexSection[]> {
+    this.sectionsCache ??= selectSections(this.id, await this.client.sections(), this.config.libraries);
+    return this.sectionsCache;
+  }
+
+  async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    const server = await this.server();
+    yield* readResumable(this.client, await this.sections(), { provider: this.id, server }, opts.onPage);
+  }
+
+  async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
+    const server = await this.server();
+    this.index ??= new PlexIdIndex(this.client, this.ctx.state, server, await this.sections(), this.ctx.log, this.ctx.now);
+    return resolveOnPlex(items, this.id, server, this.index);
+  }
+
+  async targetState(refs: NativeRef[]): Promise<Map<string, TargetState>> {
+    const server = await this.server();
+    const out = new Map<string, TargetState>();
+    if (refs.length === 0) return out;
+    const rows = await this.client.metadata(refs.map((r) => r.id), false);
+    const playing = await this.playingNow();
+    for (const row of rows) {
+      const viewCount = row.viewCount ?? 0;
+      const state: TargetState = {
+        ref: { provider: this.id, server, id: String(row.ratingKey) },
+        watched: viewCount > 0,
+        playCount: viewCount,
+        playingNow: playing.has(String(row.ratingKey)),
+      };
+      if (row.viewOffset !== undefined && row.viewOffset > 0) state.progressMs = row.viewOffset;
+      if (row.duration !== undefined && row.duration > 0) state.durationMs = row.duration;
+      const at = toEpochMs(row.lastViewedAt);
+      if (at !== undefined) state.progressAt = at;
+      out.set(state.ref.id, state);
+    }
+    // A ref the server no longer knows means the cached index is out of date.
+    if (this.index && rows.length < new Set(refs.map((r) => r.id)).size) this.index.markStale();
+    return out;
+  }
+
+  /** ratingKeys this instance's user is playing now. Sessions are owner-only on Plex. */
+  private async playingNow(): Promise<Set<string>> {
+    const sessions = await this.client.sessions();
+    if (!sessions) {
+      if (!this.sessionsWarned) this.ctx.log.warn({ provider: this.id }, 'this token cannot see /status/sessions (not the server owner): playing-now protection is off');
+      this.sessionsWarned = true;
+      return new Set();
+    }
+    const owner = this.info?.owner;
+    // PMS reports the owner as user id 1; match the username too, as some builds differ.
+    const mine = sessions.filter((s) => s.userId === '1' || (owner !== undefined && s.userTitle === owner));
+    return new Set(mine.map((s) => s.ratingKey));
+  }
+
+  async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {
+    const server = await this.server();
+    if (ref.server !== server) {
+      throw new ProviderError('config', this.id, `${this.id}: refusing to write ratingKey ${ref.id} that belongs to server ${ref.server}, not ${server}`);
+    }
+    await writePlexProgress(this.client, this.id, ref, value, opts);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,100 @@
+// Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version`
+// records how far a database has come. Never edit a released migration: add a new one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema
+  `
+  CREATE TABLE kv (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  -- Runs of a pair. counts = JSON {reason: n}.
+  CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    pair        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    dry_run     INTEGER NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    status      TEXT NOT NULL DEFAULT 'running',  -- running | ok | partial | failed
+    counts      TEXT NOT NULL DEFAULT '{}',
+    error       TEXT
+  );
+  CREATE INDEX runs_pair ON runs(pair, id);
+
+  -- One row per item per run: the decision and why.
+  CREATE TABLE decisions (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    title   TEXT NOT NULL,
+    type    TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    source  TEXT NOT NULL,          -- JSON PositionSnapshot
+    target  TEXT,                   -- JSON PositionSnapshot
+    detail  TEXT,                   -- JSON
+    PRIMARY KEY (run_id, key)
+  );
+  CREATE INDEX decisions_key ON decisions(key);
+  CREATE INDEX decisions_title ON decisions(title COLLATE NOCASE);
+
+  -- Items we know, by canonical key.
+  CREATE TABLE items (
+    key    TEXT PRIMARY KEY,
+    type   TEXT NOT NULL,
+    title  TEXT NOT NULL,
+    year   INTEGER,
+    ids    TEXT NOT NULL            -- JSON identity (ids, show ids, season, episode)
+  );
+
+  -- Last position seen per provider and item.
+  CREATE TABLE observations (
+    provider     TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    ref          TEXT NOT NULL,
+    progress_ms  INTEGER,
+    duration_ms  INTEGER,
+    progress_pct REAL,
+    progress_at  INTEGER,
+    watched      INTEGER NOT NULL,
+    run_id       INTEGER NOT NULL,
+    PRIMARY KEY (provider, key)
+  );
+
+  -- External-id index per provider and server, refreshed incrementally.
+  CREATE TABLE id_index (
+    provider TEXT NOT NULL,
+    server   TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    token    TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    PRIMARY KEY (provider, server, kind, token)
+  );
+  CREATE TABLE id_index_meta (
+    provider     TEXT NOT NULL,
+    server       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    refreshed_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, server)
+  );
+
+  -- Every write: intent (with the previous value) before, outcome after.
+  CREATE TABLE journal (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    provider   TEXT NOT NULL,
+    server     TEXT NOT NULL,
+    ref        TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    previous   TEXT NOT NULL,        -- JSON PositionSnapshot read before the write
+    value      TEXT NOT NULL,        -- JSON ProgressValue we asked for
+    status     TEXT NOT NULL,        -- intent | confirmed | unconfirmed | failed
+    error      TEXT,
+    created_at INTEGER NOT NULL,
+    done_at    INTEGER
+  );
+  CREATE INDEX journal_run ON journal(run_id);
+  `,
+];

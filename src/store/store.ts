@@ -1,0 +1,309 @@
+// Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
+// cache and the write journal. Synchronous by design: each call is a short local transaction.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Decision, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
+import type { IndexCacheSnapshot, IndexEntry, ProviderState } from '../providers/provider.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export interface RunRow {
+  id: number;
+  pair: string;
+  source: string;
+  target: string;
+  dryRun: boolean;
+  startedAt: number;
+  finishedAt?: number;
+  status: 'running' | 'ok' | 'partial' | 'failed';
+  counts: Record<string, number>;
+  error?: string;
+}
+
+export interface StoredDecision extends Decision {
+  runId: number;
+  pair: string;
+  dryRun: boolean;
+  at: number;
+}
+
+export interface JournalRow {
+  id: number;
+  runId: number;
+  provider: string;
+  server: string;
+  ref: string;
+  key: string;
+  previous: PositionSnapshot;
+  value: ProgressValue;
+  status: 'intent' | 'confirmed' | 'unconfirmed' | 'failed';
+  error?: string;
+}
+
+type Row = Record<string, unknown>;
+
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+const parse = <T>(text: unknown): T => JSON.parse(String(text)) as T;
+const optNumber = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+
+export class Store {
+  readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (and creates or migrates) the database. `:memory:` is fine for tests. */
+  static open(path: string): Store {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new Store(db);
+    store.migrate();
+    return store;
+  }
+
+  private migrate(): void {
+    const current = Number(this.db.pragma('user_version', { simple: true }));
+    if (current > MIGRATIONS.length) {
+      throw new Error(`state database is version ${current}, newer than this Playhead (${MIGRATIONS.length}); upgrade Playhead`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      const step = MIGRATIONS[version] ?? '';
+      this.db.transaction(() => {
+        this.db.exec(step);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  get schemaVersion(): number {
+    return Number(this.db.pragma('user_version', { simple: true }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- key/value -------------------------------------------------------------------------
+
+  getKv(name: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM kv WHERE name = ?').get(name) as Row | undefined;
+    return row ? String(row.value) : undefined;
+  }
+
+  setKv(name: string, value: string): void {
+    this.db.prepare('INSERT INTO kv(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, value);
+  }
+
+  /** The persistence a provider instance sees: its own kv namespace and id index. */
+  providerState(provider: string): ProviderState {
+    return {
+      get: (name) => this.getKv(`provider:${provider}:${name}`),
+      set: (name, value) => this.setKv(`provider:${provider}:${name}`, value),
+      loadIndex: (server) => this.loadIndex(provider, server),
+      saveIndex: (server, snapshot, mode) => this.saveIndex(provider, server, snapshot, mode),
+    };
+  }
+
+  // ---- id index cache ----------------------------------------------------------------------
+
+  loadIndex(provider: string, server: string): IndexCacheSnapshot | undefined {
+    const meta = this.db.prepare('SELECT scope, refreshed_at FROM id_index_meta WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
+    if (!meta) return undefined;
+    const entries = this.db
+      .prepare('SELECT kind, token, id FROM id_index WHERE provider = ? AND server = ?')
+      .all(provider, server) as { kind: string; token: string; id: string }[];
+    return { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at), entries };
+  }
+
+  saveIndex(provider: string, server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void {
+    const upsert = this.db.prepare(
+      'INSERT INTO id_index(provider, server, kind, token, id) VALUES (?, ?, ?, ?, ?) ON CONFLICT(provider, server, kind, token) DO UPDATE SET id = excluded.id',
+    );
+    this.db.transaction((entries: IndexEntry[]) => {
+      if (mode === 'full') this.db.prepare('DELETE FROM id_index WHERE provider = ? AND server = ?').run(provider, server);
+      for (const e of entries) upsert.run(provider, server, e.kind, e.token, e.id);
+      this.db
+        .prepare(
+          'INSERT INTO id_index_meta(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?) ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at',
+        )
+        .run(provider, server, snapshot.scope, snapshot.refreshedAt);
+    })(snapshot.entries);
+  }
+
+  // ---- runs and decisions -----------------------------------------------------------------
+
+  startRun(run: { pair: string; source: string; target: string; dryRun: boolean; startedAt: number }): number {
+    const info = this.db
+      .prepare('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)')
+      .run(run.pair, run.source, run.target, run.dryRun ? 1 : 0, run.startedAt);
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(id: number, outcome: { finishedAt: number; status: RunRow['status']; counts: Record<string, number>; error?: string }): void {
+    this.db
+      .prepare('UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?')
+      .run(outcome.finishedAt, outcome.status, json(outcome.counts), outcome.error ?? null, id);
+  }
+
+  recordDecisions(runId: number, decisions: Decision[]): void {
+    const insert = this.db.prepare(
+      'INSERT OR REPLACE INTO decisions(run_id, key, title, type, action, reason, source, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction((rows: Decision[]) => {
+      for (const d of rows) {
+        insert.run(runId, d.key, d.title, d.type, d.action, d.reason, json(d.source), d.target ? json(d.target) : null, d.detail ? json(d.detail) : null);
+      }
+    })(decisions);
+  }
+
+  runs(opts: { pair?: string; limit?: number } = {}): RunRow[] {
+    const rows = (
+      opts.pair
+        ? this.db.prepare('SELECT * FROM runs WHERE pair = ? ORDER BY id DESC LIMIT ?').all(opts.pair, opts.limit ?? 20)
+        : this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(opts.limit ?? 20)
+    ) as Row[];
+    return rows.map(toRunRow);
+  }
+
+  run(id: number): RunRow | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRunRow(row) : undefined;
+  }
+
+  decisionsOfRun(runId: number): Decision[] {
+    const rows = this.db.prepare('SELECT * FROM decisions WHERE run_id = ? ORDER BY title, key').all(runId) as Row[];
+    return rows.map(toDecision);
+  }
+
+  /** Every decision ever made for items whose key equals `query` or whose title contains it. */
+  explain(query: string, limit = 200): StoredDecision[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.*, r.pair, r.dry_run, r.started_at FROM decisions d JOIN runs r ON r.id = d.run_id
+         WHERE d.key = ? OR d.title LIKE ? ESCAPE '\\' COLLATE NOCASE
+         ORDER BY d.run_id DESC, d.title LIMIT ?`,
+      )
+      .all(query, `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit) as Row[];
+    return rows.map((row) => ({
+      ...toDecision(row),
+      runId: Number(row.run_id),
+      pair: String(row.pair),
+      dryRun: Number(row.dry_run) === 1,
+      at: Number(row.started_at),
+    }));
+  }
+
+  // ---- items and observations -------------------------------------------------------------
+
+  recordObservations(runId: number, provider: string, observed: { key: string; record: ProgressRecord }[]): void {
+    const item = this.db.prepare(
+      'INSERT INTO items(key, type, title, year, ids) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title = excluded.title, year = excluded.year, ids = excluded.ids',
+    );
+    const obs = this.db.prepare(
+      `INSERT INTO observations(provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(provider, key) DO UPDATE SET ref = excluded.ref, progress_ms = excluded.progress_ms,
+         duration_ms = excluded.duration_ms, progress_pct = excluded.progress_pct, progress_at = excluded.progress_at,
+         watched = excluded.watched, run_id = excluded.run_id`,
+    );
+    this.db.transaction(() => {
+      for (const { key, record: r } of observed) {
+        const identity = { ids: r.ids, show: r.show, season: r.season, episode: r.episode };
+        item.run(key, r.type, r.title, r.year ?? null, json(identity));
+        obs.run(provider, key, r.ref.id, r.progressMs ?? null, r.durationMs ?? null, r.progressPct ?? null, r.progressAt ?? null, r.watched ? 1 : 0, runId);
+      }
+    })();
+  }
+
+  observation(provider: string, key: string): (PositionSnapshot & { ref: string; runId: number }) | undefined {
+    const row = this.db.prepare('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
+    if (!row) return undefined;
+    const snap: PositionSnapshot & { ref: string; runId: number } = { ref: String(row.ref), runId: Number(row.run_id), watched: Number(row.watched) === 1 };
+    const progressMs = optNumber(row.progress_ms);
+    const durationMs = optNumber(row.duration_ms);
+    const progressAt = optNumber(row.progress_at);
+    if (progressMs !== undefined) snap.progressMs = progressMs;
+    if (durationMs !== undefined) snap.durationMs = durationMs;
+    if (progressAt !== undefined) snap.progressAt = progressAt;
+    return snap;
+  }
+
+  // ---- journal ------------------------------------------------------------------------------
+
+  /** Records what we are about to write and what was there before; call before the write. */
+  journalIntent(entry: { runId: number; ref: NativeRef; key: string; previous: PositionSnapshot; value: ProgressValue; at: number }): number {
+    const info = this.db
+      .prepare('INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
+    return Number(info.lastInsertRowid);
+  }
+
+  journalOutcome(id: number, outcome: { status: 'confirmed' | 'unconfirmed' | 'failed'; error?: string; at: number }): void {
+    this.db.prepare('UPDATE journal SET status = ?, error = ?, done_at = ? WHERE id = ?').run(outcome.status, outcome.error ?? null, outcome.at, id);
+  }
+
+  journal(runId: number): JournalRow[] {
+    const rows = this.db.prepare('SELECT * FROM journal WHERE run_id = ? ORDER BY id').all(runId) as Row[];
+    return rows.map((row) => {
+      const entry: JournalRow = {
+        id: Number(row.id),
+        runId: Number(row.run_id),
+        provider: String(row.provider),
+        server: String(row.server),
+        ref: String(row.ref),
+        key: String(row.key),
+        previous: parse<PositionSnapshot>(row.previous),
+        value: parse<ProgressValue>(row.value),
+        status: String(row.status) as JournalRow['status'],
+      };
+      if (row.error !== null && row.error !== undefined) entry.error = String(row.error);
+      return entry;
+    });
+  }
+
+  /** Row counts per table, for tests and `status`. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal']) {
+      const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
+      out[table] = Number(row.n);
+    }
+    return out;
+  }
+}
+
+function toRunRow(row: Row): RunRow {
+  const run: RunRow = {
+    id: Number(row.id),
+    pair: String(row.pair),
+    source: String(row.source),
+    target: String(row.target),
+    dryRun: Number(row.dry_run) === 1,
+    startedAt: Number(row.started_at),
+    status: String(row.status) as RunRow['status'],
+    counts: parse<Record<string, number>>(row.counts),
+  };
+  const finishedAt = optNumber(row.finished_at);
+  if (finishedAt !== undefined) run.finishedAt = finishedAt;
+  if (row.error !== null && row.error !== undefined) run.error = String(row.error);
+  return run;
+}
+
+function toDecision(row: Row): Decision {
+  const decision: Decision = {
+    key: String(row.key),
+    title: String(row.title),
+    type: String(row.type) as Decision['type'],
+    action: String(row.action) as Decision['action'],
+    reason: String(row.reason) as Decision['reason'],
+    source: parse<PositionSnapshot>(row.source),
+  };
+  if (row.target !== null && row.target !== undefined) decision.target = parse<PositionSnapshot>(row.target);
+  if (row.detail !== null && row.detail !== undefined) decision.detail = parse<Record<string, unknown>>(row.detail);
+  return decision;
+}

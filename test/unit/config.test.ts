@@ -1,0 +1,422 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../src/core/config.ts';
+import type { Config, ConfigIssue } from '../../src/core/config.ts';
+
+const ENV = { PLEX_TOKEN: 'tok-home-SECRET-1', PLEX_CABIN_TOKEN: 'tok-cabin-SECRET-2' };
+
+// The example from design.md, flow style, `${VAR}` unquoted inside `{ }`.
+const FLOW = `providers:
+  plex-home:  { kind: plex, url: http://127.0.0.1:32400, token: \${PLEX_TOKEN}, libraries: [1, 2] }
+  plex-cabin: { kind: plex, url: http://10.0.0.5:32400, token: \${PLEX_CABIN_TOKEN} }
+pairs:
+  - name: home-to-cabin
+    source: plex-home
+    target: plex-cabin
+    mode: one-way
+    features:
+      progress: { enable: true, add: true, remove: false, min_seconds: 60, delta_seconds: 30, max_percent: 95, timestamp_tolerance_seconds: 30, replay: false }
+state: { path: ./playhead.db }
+`;
+
+// Block style; line numbers are referred to in the tests below.
+const BLOCK = [
+  'providers:', // 1
+  '  plex-home:', // 2
+  '    kind: plex', // 3
+  '    url: http://127.0.0.1:32400/', // 4
+  '    token: ${PLEX_TOKEN}', // 5
+  '  plex-cabin:', // 6
+  '    kind: plex', // 7
+  '    url: https://cabin.example:32400', // 8
+  '    token: ${PLEX_CABIN_TOKEN}', // 9
+  'pairs:', // 10
+  '  - source: plex-home', // 11
+  '    target: plex-cabin', // 12
+  '    features:', // 13
+  '      progress:', // 14
+  '        max_percent: 90', // 15
+  '', // 16
+].join('\n');
+
+function edit(text: string, line: number, replacement: string): string {
+  const lines = text.split('\n');
+  lines[line - 1] = replacement;
+  return lines.join('\n');
+}
+
+function fail(text: string, env: Record<string, string | undefined> = ENV, file = 'playhead.yaml'): ConfigError {
+  try {
+    parseConfig(text, file, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    for (const secret of Object.values(ENV)) assert.ok(!err.message.includes(secret), 'a token leaked into the message');
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+function only(err: ConfigError): ConfigIssue {
+  assert.equal(err.issues.length, 1, err.message);
+  const issue = err.issues[0];
+  assert.ok(issue !== undefined);
+  return issue;
+}
+
+describe('parseConfig: valid files', () => {
+  it('parses the design.md example (flow style, ${VAR} unquoted)', () => {
+    const expected: Config = {
+      providers: {
+        'plex-home': {
+          kind: 'plex',
+          url: 'http://127.0.0.1:32400',
+          token: ENV.PLEX_TOKEN,
+          libraries: ['1', '2'],
+          timeoutMs: 15_000,
+          retries: 3,
+        },
+        'plex-cabin': { kind: 'plex', url: 'http://10.0.0.5:32400', token: ENV.PLEX_CABIN_TOKEN, timeoutMs: 15_000, retries: 3 },
+      },
+      pairs: [
+        {
+          name: 'home-to-cabin',
+          source: 'plex-home',
+          target: 'plex-cabin',
+          mode: 'one-way',
+          features: {
+            progress: {
+              enable: true,
+              add: true,
+              remove: false,
+              minSeconds: 60,
+              deltaSeconds: 30,
+              maxPercent: 95,
+              toleranceSeconds: 30,
+              replay: false,
+            },
+          },
+        },
+      ],
+      state: { path: './playhead.db' },
+      logLevel: 'info',
+    };
+    assert.deepEqual(parseConfig(FLOW, 'playhead.yaml', ENV), expected);
+  });
+
+  it('fills defaults, strips the trailing slash and names the pair source-to-target', () => {
+    const c = parseConfig(BLOCK, 'playhead.yaml', ENV);
+    assert.equal(c.providers['plex-home']?.url, 'http://127.0.0.1:32400');
+    assert.equal(c.providers['plex-home']?.libraries, undefined);
+    assert.deepEqual(c.pairs, [
+      {
+        name: 'plex-home-to-plex-cabin',
+        source: 'plex-home',
+        target: 'plex-cabin',
+        mode: 'one-way',
+        features: {
+          progress: {
+            enable: true,
+            add: true,
+            remove: false,
+            minSeconds: 60,
+            deltaSeconds: 30,
+            maxPercent: 90,
+            toleranceSeconds: 30,
+            replay: false,
+          },
+        },
+      },
+    ]);
+    assert.deepEqual(c.state, { path: './playhead.db' });
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('honours explicit 0', () => {
+    const text = edit(BLOCK, 15, '        { min_seconds: 0, delta_seconds: 0, timestamp_tolerance_seconds: 0 }').replace(
+      '      progress:\n        {',
+      '      progress: {',
+    );
+    const p = parseConfig(text, 'playhead.yaml', ENV).pairs[0]?.features.progress;
+    assert.deepEqual([p?.minSeconds, p?.deltaSeconds, p?.toleranceSeconds, p?.maxPercent], [0, 0, 0, 95]);
+  });
+
+  it('reads provider options: libraries as strings, timeout, retries, client id', () => {
+    const text = BLOCK.replace(
+      '    token: ${PLEX_TOKEN}\n',
+      '    token: ${PLEX_TOKEN}\n    libraries: [1, "2", " 3 "]\n    timeout_seconds: 2.5\n    retries: 0\n    client_id: playhead-test\n',
+    );
+    assert.deepEqual(parseConfig(text, 'playhead.yaml', ENV).providers['plex-home'], {
+      kind: 'plex',
+      url: 'http://127.0.0.1:32400',
+      token: ENV.PLEX_TOKEN,
+      libraries: ['1', '2', '3'],
+      timeoutMs: 2_500,
+      retries: 0,
+      clientId: 'playhead-test',
+    });
+  });
+
+  it('interpolates inside longer strings and keeps $${X} literal', () => {
+    const text = `${BLOCK}state:\n  path: \${DATA}/playhead-$\${NOT_A_VAR}.db\n`;
+    assert.equal(parseConfig(text, 'playhead.yaml', { ...ENV, DATA: '/var/lib' }).state.path, '/var/lib/playhead-${NOT_A_VAR}.db');
+  });
+
+  it('ignores ${VAR} in comments', () => {
+    const text = `# token: \${UNSET_IN_COMMENT}\n${BLOCK}`;
+    assert.equal(parseConfig(text, 'playhead.yaml', ENV).pairs.length, 1);
+  });
+
+  it('applies PLAYHEAD_STATE_PATH and PLAYHEAD_LOG_LEVEL over the file', () => {
+    const text = `${BLOCK}state: { path: ./file.db }\nlog_level: warn\n`;
+    assert.deepEqual(
+      [parseConfig(text, 'f.yaml', ENV).state.path, parseConfig(text, 'f.yaml', ENV).logLevel],
+      ['./file.db', 'warn'],
+    );
+    const c = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '/data/ph.db', PLAYHEAD_LOG_LEVEL: 'DEBUG' });
+    assert.deepEqual([c.state.path, c.logLevel], ['/data/ph.db', 'debug']);
+    const blank = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '', PLAYHEAD_LOG_LEVEL: '' });
+    assert.deepEqual([blank.state.path, blank.logLevel], ['./file.db', 'warn']);
+  });
+});
+
+describe('parseConfig: errors name file, line, path and what is allowed', () => {
+  it('max_percent out of range (the design.md example message)', () => {
+    const err = fail(edit(BLOCK, 15, '        max_percent: 120'));
+    assert.equal(err.message, 'playhead.yaml:15: pairs[0].features.progress.max_percent: must be 1..100 (got 120)');
+    assert.deepEqual(only(err), { path: 'pairs[0].features.progress.max_percent', line: 15, message: 'must be 1..100 (got 120)' });
+    assert.equal(err.file, 'playhead.yaml');
+  });
+
+  it('max_percent 0 is out of range, not a default', () => {
+    assert.equal(only(fail(edit(BLOCK, 15, '        max_percent: 0'))).message, 'must be 1..100 (got 0)');
+  });
+
+  it('negative or fractional seconds', () => {
+    assert.equal(
+      fail(edit(BLOCK, 15, '        min_seconds: -1')).message,
+      'playhead.yaml:15: pairs[0].features.progress.min_seconds: must be a whole number ≥ 0 (got -1)',
+    );
+    assert.equal(only(fail(edit(BLOCK, 15, '        delta_seconds: 1.5'))).message, 'must be a whole number ≥ 0 (got 1.5)');
+    assert.equal(
+      only(fail(edit(BLOCK, 15, '        timestamp_tolerance_seconds: 301'))).message,
+      'must be a whole number 0..300 (got 301)',
+    );
+  });
+
+  it('wrong types say what they got', () => {
+    assert.equal(
+      fail(edit(BLOCK, 15, '        replay: yes')).message,
+      'playhead.yaml:15: pairs[0].features.progress.replay: must be true or false (got text)',
+    );
+    assert.equal(only(fail(edit(BLOCK, 15, '        max_percent: "90"'))).message, 'must be 1..100 (got text)');
+  });
+
+  it('unknown key, with a guess', () => {
+    assert.equal(
+      fail(edit(BLOCK, 15, '        max_percnt: 90')).message,
+      'playhead.yaml:15: pairs[0].features.progress.max_percnt: unknown key (allowed: enable, add, remove, min_seconds, ' +
+        'delta_seconds, max_percent, timestamp_tolerance_seconds, replay); did you mean "max_percent"?',
+    );
+  });
+
+  it('unknown key at the top and in a provider', () => {
+    const top = only(fail(`${BLOCK}stat:\n  path: x\n`));
+    assert.deepEqual(top, {
+      path: 'stat',
+      line: 16,
+      message: 'unknown key (allowed: providers, pairs, state, log_level); did you mean "state"?',
+    });
+    const prov = only(fail(edit(BLOCK, 3, '    kind: plex\n    tokn: x')));
+    assert.equal(prov.path, 'providers.plex-home.tokn');
+    assert.equal(prov.line, 4);
+    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id\); did you mean "token"\?$/);
+  });
+
+  it('bad URLs, without echoing the value', () => {
+    assert.equal(fail(edit(BLOCK, 8, '    url: ftp://cabin:21')).message, 'playhead.yaml:8: providers.plex-cabin.url: must start with http:// or https://');
+    assert.equal(only(fail(edit(BLOCK, 8, '    url: http://'))).message, 'is not a valid URL (expected e.g. http://127.0.0.1:32400)');
+    const q = fail(edit(BLOCK, 8, '    url: http://cabin:32400/?X-Plex-Token=abcdefgh123'));
+    assert.equal(
+      only(q).message,
+      'must not contain a user name, password, query or fragment (the token goes in `token`)',
+    );
+    assert.ok(!q.message.includes('abcdefgh123'));
+  });
+
+  it('missing required fields', () => {
+    const err = fail(edit(BLOCK, 9, ''));
+    assert.deepEqual(only(err), {
+      path: 'providers.plex-cabin.token',
+      line: 6,
+      message: 'is required (must be text (quote it if it is all digits))',
+    });
+    const kind = only(fail(edit(BLOCK, 7, '')));
+    assert.deepEqual(kind, { path: 'providers.plex-cabin.kind', line: 6, message: 'is required (supported: plex)' });
+  });
+
+  it('unknown or not-yet-supported provider kinds', () => {
+    assert.equal(
+      fail(edit(BLOCK, 7, '    kind: jellyfin')).message,
+      'playhead.yaml:7: providers.plex-cabin.kind: provider kind "jellyfin" is not available yet (supported: plex)',
+    );
+    assert.equal(only(fail(edit(BLOCK, 7, '    kind: kodi'))).message, 'unknown provider kind "kodi" (supported: plex)');
+  });
+
+  it('a pair naming an unknown provider lists the known ones', () => {
+    assert.equal(
+      fail(edit(BLOCK, 12, '    target: plex-cabn')).message,
+      'playhead.yaml:12: pairs[0].target: unknown provider "plex-cabn" (configured: plex-cabin, plex-home)',
+    );
+  });
+
+  it('source and target must differ', () => {
+    assert.deepEqual(only(fail(edit(BLOCK, 12, '    target: plex-home'))), {
+      path: 'pairs[0].target',
+      line: 12,
+      message: 'source and target are the same provider (plex-home); a pair syncs two different providers',
+    });
+  });
+
+  it('pair names must be unique, including default names', () => {
+    const dup = `${BLOCK}  - source: plex-home\n    target: plex-cabin\n`;
+    assert.deepEqual(only(fail(dup)), {
+      path: 'pairs[1]',
+      line: 16,
+      message:
+        'duplicate pair name "plex-home-to-plex-cabin" (the default name, from source and target), also used by pairs[0]; give each pair a unique name',
+    });
+    const named = `${BLOCK}  - name: plex-home-to-plex-cabin\n    source: plex-cabin\n    target: plex-home\n`;
+    assert.deepEqual(only(fail(named)), {
+      path: 'pairs[1].name',
+      line: 16,
+      message: 'duplicate pair name "plex-home-to-plex-cabin", also used by pairs[0]; give each pair a unique name',
+    });
+  });
+
+  it('provider names are checked', () => {
+    const err = fail(BLOCK.replace('  plex-cabin:', '  Plex_Cabin:').replace('target: plex-cabin', 'target: Plex_Cabin'));
+    assert.deepEqual(only(err), {
+      path: 'providers.Plex_Cabin',
+      line: 6,
+      message: 'provider names may use lower-case letters, digits, "-" and "_", starting with a letter or digit',
+    });
+  });
+
+  it('mode two-way is for later', () => {
+    const err = fail(edit(BLOCK, 12, '    target: plex-cabin\n    mode: two-way'));
+    assert.deepEqual(only(err), {
+      path: 'pairs[0].mode',
+      line: 13,
+      message: "two-way sync arrives in a later version; use 'one-way' for now",
+    });
+  });
+
+  it('missing environment variable names the variable and the field', () => {
+    const err = fail(BLOCK, { PLEX_TOKEN: ENV.PLEX_TOKEN });
+    assert.equal(err.message, 'playhead.yaml:9: providers.plex-cabin.token: environment variable PLEX_CABIN_TOKEN is not set');
+  });
+
+  it('an invalid PLAYHEAD_LOG_LEVEL is reported under its name', () => {
+    const err = fail(BLOCK, { ...ENV, PLAYHEAD_LOG_LEVEL: 'loud' });
+    assert.equal(err.message, 'playhead.yaml: PLAYHEAD_LOG_LEVEL: environment override must be one of: trace, debug, info, warn, error, fatal, silent');
+  });
+
+  it('reports every problem, in line order', () => {
+    const text = edit(edit(BLOCK, 15, '        max_percent: 120'), 4, '    url: nope');
+    assert.deepEqual(
+      fail(text).issues.map((i) => [i.line, i.path]),
+      [
+        [4, 'providers.plex-home.url'],
+        [15, 'pairs[0].features.progress.max_percent'],
+      ],
+    );
+  });
+
+  it('needs providers and pairs', () => {
+    const err = fail('providers: {}\npairs: []\n');
+    assert.deepEqual(err.issues, [
+      { path: 'providers', line: 1, message: 'must name at least one provider' },
+      { path: 'pairs', line: 2, message: 'must list at least one pair (source and target)' },
+    ]);
+    assert.equal(fail('').message, 'playhead.yaml:1: the file is empty; it needs `providers:` and `pairs:`');
+    assert.equal(fail('- a\n').message, 'playhead.yaml:1: must be a mapping with providers and pairs (got a list)');
+  });
+
+  it('YAML syntax errors name file and line', () => {
+    const err = fail(edit(BLOCK, 12, '   target: plex-cabin'), ENV, '/etc/playhead.yaml');
+    assert.equal(err.file, '/etc/playhead.yaml');
+    assert.equal(err.issues[0]?.line, 12);
+    assert.match(err.message, /^\/etc\/playhead\.yaml:12: YAML syntax: /);
+    const dup = fail(`${BLOCK}pairs: []\n`);
+    assert.equal(dup.message, 'playhead.yaml:16: YAML syntax: Map keys must be unique');
+  });
+});
+
+describe('parseConfig: odd YAML', () => {
+  it('a provider that is not a mapping', () => {
+    assert.deepEqual(only(fail(edit(edit(edit(edit(BLOCK, 6, '  plex-cabin: 5'), 7, ''), 8, ''), 9, ''))), {
+      path: 'providers.plex-cabin',
+      line: 6,
+      message: 'must be a mapping of provider settings (kind, url, token, …) (got a number)',
+    });
+  });
+
+  it('an alias that contains itself', () => {
+    const err = fail('providers: &x\n  a: *x\npairs: []\n');
+    assert.deepEqual(err.issues[0], {
+      path: 'providers.a',
+      line: 2,
+      message: 'a YAML alias may not refer to a mapping or list that contains it',
+    });
+  });
+
+  it('env values with YAML syntax in them stay plain text', () => {
+    const env = { ...ENV, PLEX_TOKEN: 'a: b # c, {d}' };
+    assert.equal(parseConfig(BLOCK, 'playhead.yaml', env).providers['plex-home']?.token, 'a: b # c, {d}');
+  });
+});
+
+describe('parseConfig: tokens never appear in messages', () => {
+  it('a token that is not text', () => {
+    const err = fail(edit(BLOCK, 9, '    token: 98765432'));
+    assert.equal(err.message, 'playhead.yaml:9: providers.plex-cabin.token: must be text (quote it if it is all digits) (got a number)');
+    assert.ok(!err.message.includes('98765432'));
+  });
+
+  it('a literal token in a broken flow mapping', () => {
+    const text = FLOW.replace('token: ${PLEX_CABIN_TOKEN} }', 'token: LiteralSecretValue9 url2: }');
+    const err = fail(text);
+    assert.ok(!err.message.includes('LiteralSecretValue9'), err.message);
+  });
+
+  it('an interpolated token next to other errors', () => {
+    const text = edit(edit(BLOCK, 9, '    token: ${PLEX_CABIN_TOKEN}'), 15, '        max_percent: 101');
+    const err = fail(text);
+    assert.ok(!err.message.includes(ENV.PLEX_CABIN_TOKEN));
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads a file and reports a missing one with how to create it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'playhead-config-'));
+    try {
+      const file = join(dir, 'playhead.yaml');
+      writeFileSync(file, BLOCK);
+      assert.equal(loadConfig(file, ENV).pairs[0]?.name, 'plex-home-to-plex-cabin');
+      const missing = join(dir, 'nope.yaml');
+      assert.throws(
+        () => loadConfig(missing, ENV),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.file === missing &&
+          err.message ===
+            `${missing}: config file not found. Create ${missing} with a \`providers:\` and a \`pairs:\` section (see the README), or pass --config <file>`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
