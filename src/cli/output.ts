@@ -3,6 +3,7 @@
 import Table from 'cli-table3';
 import type { Decision, PositionSnapshot } from '../core/model.ts';
 import { formatDuration } from '../core/time.ts';
+import { explainDecision } from '../core/explain.ts';
 import type { RunResult } from '../engine/run-pair.ts';
 import type { PairOutcome } from '../engine/run-all.ts';
 import type { RunRow, StoredDecision } from '../store/store.ts';
@@ -61,24 +62,18 @@ export function position(p: PositionSnapshot | undefined): string {
   return parts.join(', ');
 }
 
-function detailText(d: Decision): string {
-  if (!d.detail) return '';
-  const { error, confirmed, ...rest } = d.detail as { error?: unknown; confirmed?: unknown } & Record<string, unknown>;
-  if (typeof error === 'string') return error;
-  if (confirmed === true) return 'confirmed';
-  const text = Object.entries(rest)
-    .filter(([, v]) => v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ');
-  return text.length > 70 ? `${text.slice(0, 67)}...` : text;
+/** Borderless rows: long plans stay readable in a terminal. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+export function decisionLabel(d: Decision): string {
+  return d.action === 'skip' ? `skip: ${d.reason}` : d.reason === 'failed' ? 'FAILED' : d.action;
 }
 
-export function decisionsTable(decisions: Decision[], limit: number): string {
+export function decisionsTable(decisions: Decision[], limit: number, dryRun = false): string {
   const sorted = [...decisions].sort((a, b) => rank(a.reason) - rank(b.reason) || a.title.localeCompare(b.title));
-  const table = new Table({ head: ['Item', 'Decision', 'Source', 'Target', 'Why'], style: { head: [], border: [] }, wordWrap: true });
+  const table = new Table({ head: ['Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
   for (const d of sorted.slice(0, limit)) {
-    const decision = d.action === 'skip' ? `skip: ${d.reason}` : d.reason === 'failed' ? 'FAILED' : d.action;
-    table.push([d.title, decision, position(d.source), position(d.target), detailText(d)]);
+    table.push([d.title, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, dryRun)]);
   }
   const more = sorted.length > limit ? `\n… and ${sorted.length - limit} more (use --all, or --json for everything)` : '';
   return sorted.length === 0 ? '(no resumable items on the source)' : `${table.toString()}${more}`;
@@ -91,12 +86,12 @@ export function countsLine(counts: Record<string, number>): string {
 
 export function runReport(result: RunResult, limit: number): string {
   const head = `${result.dryRun ? 'Plan' : 'Sync'} ${result.pair} (${result.source} → ${result.target})${result.runId !== undefined ? `, run #${result.runId}` : ''}${result.dryRun ? ' — dry run, nothing written' : ''}`;
-  return `${head}\n${decisionsTable(result.decisions, limit)}\n${countsLine(result.counts)}\n`;
+  return `${head}\n${decisionsTable(result.decisions, limit, result.dryRun)}\n${countsLine(result.counts)}\n`;
 }
 
 export function statusTable(runs: RunRow[]): string {
   if (runs.length === 0) return 'No runs yet. Try `playhead plan`, then `playhead sync`.';
-  const table = new Table({ head: ['Run', 'Pair', 'Started (UTC)', 'Took', 'Status', 'Decisions'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['Run', 'Pair', 'Started (UTC)', 'Took', 'Status', 'Decisions'], chars: COMPACT, style: { head: [], border: [] } });
   for (const r of runs) {
     const took = r.finishedAt !== undefined ? `${((r.finishedAt - r.startedAt) / 1000).toFixed(1)}s` : '…';
     table.push([String(r.id), r.pair, new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19), took, r.error ? `${r.status}: ${r.error}` : r.status, countsLine(r.counts)]);
@@ -106,10 +101,10 @@ export function statusTable(runs: RunRow[]): string {
 
 export function explainTable(rows: StoredDecision[]): string {
   if (rows.length === 0) return 'No decisions recorded for that title or key.';
-  const table = new Table({ head: ['Run', 'Pair', 'When (UTC)', 'Item', 'Decision', 'Source', 'Target', 'Why'], style: { head: [], border: [] }, wordWrap: true });
+  const table = new Table({ head: ['Run', 'Pair', 'When (UTC)', 'Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true });
   for (const d of rows) {
-    const decision = d.action === 'skip' ? `skip: ${d.reason}` : d.reason === 'failed' ? 'FAILED' : d.action;
-    table.push([String(d.runId), d.pair, new Date(d.at).toISOString().replace('T', ' ').slice(0, 19), `${d.title}\n${d.key}`, decision, position(d.source), position(d.target), detailText(d)]);
+    const when = `${new Date(d.at).toISOString().replace('T', ' ').slice(0, 19)}${d.dryRun ? ' (plan)' : ''}`;
+    table.push([String(d.runId), d.pair, when, `${d.title}\n${d.key}`, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, d.dryRun)]);
   }
   return table.toString();
 }

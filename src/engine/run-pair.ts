@@ -195,7 +195,7 @@ async function applyWrites(
   if (written.length === 0) return;
   let after: Map<string, TargetState>;
   try {
-    after = await target.targetState(written.map((i) => i.ref as NativeRef));
+    after = await target.targetState(written.map((i) => i.ref as NativeRef), { playing: false });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     for (const item of written) {

@@ -85,8 +85,9 @@ export interface Provider {
   listProgress(opts?: ListOptions): AsyncIterable<ProgressRecord[]>;
   /** Finds items on this provider. Batch: indexes are built once per run. */
   resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>>;
-  /** Live state of items (position, watched, playing now), batched. Keyed by ref.id. */
-  targetState(refs: NativeRef[]): Promise<Map<string, TargetState>>;
+  /** Live state of items (position, watched, playing now), batched. Keyed by ref.id.
+   * `playing: false` skips the playing-now lookup (confirming a write does not need it). */
+  targetState(refs: NativeRef[], opts?: { playing?: boolean }): Promise<Map<string, TargetState>>;
   /** Stores a resume position. Throws ProviderError on failure (after the client's retries). */
   write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
   close(): Promise<void>;

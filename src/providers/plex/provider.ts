@@ -77,12 +77,12 @@ export class PlexProvider implements Provider {
     return resolveOnPlex(items, this.id, server, this.index);
   }
 
-  async targetState(refs: NativeRef[]): Promise<Map<string, TargetState>> {
+  async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {
     const server = await this.server();
     const out = new Map<string, TargetState>();
     if (refs.length === 0) return out;
     const rows = await this.client.metadata(refs.map((r) => r.id), false);
-    const playing = await this.playingNow();
+    const playing = opts.playing === false ? new Set<string>() : await this.playingNow();
     for (const row of rows) {
       const viewCount = row.viewCount ?? 0;
       const state: TargetState = {

@@ -1,0 +1,56 @@
+// One sentence per decision, for people: the CLI table, `explain`, and later the web page all
+// say the same thing. The reason code stays the machine-readable part.
+import type { Decision } from './model.ts';
+import { formatDuration } from './time.ts';
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function ago(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return `${Math.round(ms / 1000)} s`;
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+export function explainDecision(d: Decision, dryRun = false): string {
+  const detail = d.detail ?? {};
+  switch (d.reason) {
+    case 'write': {
+      if (detail.confirmed === true) return 'written and confirmed by re-reading';
+      const to = d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : 'the source position';
+      return dryRun ? `would write ${to}` : `write ${to}`;
+    }
+    case 'failed':
+      return str(detail.error) ?? 'the write failed';
+    case 'below_minimum': {
+      const min = num(detail.thresholdMs);
+      return min !== undefined ? `under the ${formatDuration(min)} minimum` : 'no position to sync';
+    }
+    case 'near_complete': {
+      const pct = num(detail.percent);
+      const max = num(detail.maxPercent);
+      const capped = detail.cappedBy !== undefined ? ', where the target marks it watched' : '';
+      return pct !== undefined && max !== undefined ? `${pct.toFixed(1)}% is past ${max}%${capped}` : 'nearly finished';
+    }
+    case 'unchanged':
+      return 'the target already holds this position';
+    case 'missing_ids':
+      return 'no imdb/tmdb/tvdb id to find it by elsewhere';
+    case 'unresolved':
+      return str(detail.unresolved) ?? 'not found on the target';
+    case 'playing_now':
+      return 'playing on the target now: a write would jump the player';
+    case 'same_origin':
+      return 'this position came from the target itself';
+    case 'missing_source_time':
+      return 'the source has no time for this position, so we cannot tell which side is newer';
+    case 'target_newer': {
+      const ahead = num(detail.aheadMs);
+      return ahead !== undefined ? `the target was played ${ago(ahead)} later` : 'the target is further along and has no time to compare';
+    }
+    case 'already_watched':
+      return 'watched on the target, and replay is off';
+  }
+}
