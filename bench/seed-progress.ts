@@ -1,0 +1,90 @@
+// Benchmark setup, run as its own short-lived process so that downloading and re-uploading the
+// whole emulator state (tens of MB of JSON for 20 000 items) never shows up in the benchmark
+// process's peak RSS.
+//
+//   node --import tsx bench/seed-progress.ts <emulator-url> <changed> <seed>
+//
+// Picks <changed> movies and episodes deterministically (in proportion to how many of each the
+// library holds, evenly spread over the library so episodes span many shows), gives the owner a
+// resume position at 10–80 % of each item's duration with lastViewedAt spread over the last
+// week, and writes the state back. Prints one JSON line: what it changed.
+import type { PlexEmulatorData, PlexItem } from '../emulators/plex/data.ts';
+
+/** mulberry32: a tiny deterministic PRNG; good enough to spread positions and times. */
+export function prng(seedText: string): () => number {
+  let seed = 2166136261;
+  for (let i = 0; i < seedText.length; i++) seed = Math.imul(seed ^ seedText.charCodeAt(i), 16777619);
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` items taken at evenly spaced positions of `list` (deterministic, spread out). */
+function spread<T>(list: T[], count: number): T[] {
+  if (count <= 0 || list.length === 0) return [];
+  const n = Math.min(count, list.length);
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(list[Math.floor((i * list.length) / n)] as T);
+  return out;
+}
+
+export interface SeedSummary {
+  movies: number;
+  episodes: number;
+  ownerAccountId: number;
+}
+
+export function seedProgress(data: PlexEmulatorData, changed: number, seed: string, nowMs: number): SeedSummary {
+  const owner = data.accounts.find((a) => a.owner) ?? data.accounts[0];
+  if (!owner) throw new Error('seed-progress: the emulator state has no accounts');
+  const playable = (type: PlexItem['type']) => data.items.filter((i) => i.type === type && (i.durationMs ?? 0) > 0);
+  const movies = playable('movie');
+  const episodes = playable('episode');
+  const available = movies.length + episodes.length;
+  if (changed > available) throw new Error(`seed-progress: asked for ${changed} changed items but the library has only ${available} movies and episodes`);
+  let wantMovies = available === 0 ? 0 : Math.round((changed * movies.length) / available);
+  // A mix of both whenever both exist and more than one item is asked for.
+  if (changed >= 2 && movies.length > 0 && episodes.length > 0) wantMovies = Math.min(Math.max(wantMovies, 1), changed - 1);
+  wantMovies = Math.min(wantMovies, movies.length);
+  const wantEpisodes = Math.min(changed - wantMovies, episodes.length);
+  const picked = [...spread(movies, wantMovies), ...spread(episodes, wantEpisodes)];
+
+  const random = prng(`playhead-bench:${seed}`);
+  const nowS = Math.floor(nowMs / 1000);
+  const states = (data.userState[String(owner.id)] ??= {});
+  for (const item of picked) {
+    const duration = item.durationMs ?? 0;
+    const fraction = 0.1 + random() * 0.7;
+    // The last week, and at least ten minutes ago (never in the emulator's future).
+    const ageS = 600 + Math.floor(random() * 7 * 86_400);
+    states[item.ratingKey] = { ...states[item.ratingKey], viewOffset: Math.round(duration * fraction), lastViewedAt: nowS - ageS };
+  }
+  return { movies: wantMovies, episodes: wantEpisodes, ownerAccountId: owner.id };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [url, changedText, seed] = argv;
+  const changed = Number(changedText);
+  if (!url || !Number.isInteger(changed) || changed < 0 || !seed) {
+    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed>');
+  }
+  const got = await fetch(`${url}/__emulator/state`);
+  if (!got.ok) throw new Error(`GET /__emulator/state answered ${got.status}`);
+  const data = (await got.json()) as PlexEmulatorData;
+  const summary = seedProgress(data, changed, seed, Date.now());
+  const put = await fetch(`${url}/__emulator/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
+  if (!put.ok) throw new Error(`PUT /__emulator/state answered ${put.status}: ${(await put.text()).slice(0, 500)}`);
+  await put.body?.cancel();
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+if (process.argv[1] !== undefined && /seed-progress\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`seed-progress: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,241 @@
+// Plex → Plex, one-way, end to end over real HTTP against two emulators.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Decision } from '../../src/core/model.ts';
+import { items, isLegacy, nowS, progressOn, setFaults, setUserState, startPlexPair, timelineWrites, twin, userState, type PlexPair } from '../support/plex-pair.ts';
+
+const byTitle = (decisions: Decision[], title: string): Decision => {
+  const d = decisions.find((x) => x.title === title);
+  assert.ok(d, `no decision for ${title}; got ${decisions.map((x) => x.title).join(', ')}`);
+  return d;
+};
+
+describe('Plex → Plex sync', () => {
+  let p: PlexPair;
+  before(async () => {
+    p = await startPlexPair();
+  });
+  after(async () => p.close());
+
+  test('writes land on the twin items, are confirmed, and a second run writes nothing', async () => {
+    const movies = items(p.source, 'movie');
+    const episodes = items(p.source, 'episode');
+    const played = [progressOn(p.source, movies[0]!, 0.3), progressOn(p.source, movies[1]!, 0.55), progressOn(p.source, episodes[3]!, 0.4)];
+    const legacy = movies.find(isLegacy);
+    if (legacy) played.push(progressOn(p.source, legacy, 0.25));
+
+    const first = await p.sync();
+    assert.equal(first.status, 'ok');
+    assert.equal(first.counts.write, played.length);
+    for (const item of played) {
+      const onTarget = twin(p.source, p.target, item.ratingKey);
+      assert.equal(userState(p.target, onTarget.ratingKey)?.viewOffset, userState(p.source, item.ratingKey)?.viewOffset, `${item.title} position`);
+      assert.ok(!userState(p.target, onTarget.ratingKey)?.viewCount, 'no watched flag');
+    }
+    for (const d of first.decisions) assert.equal(d.detail?.confirmed, true, `${d.title} confirmed`);
+    assert.equal(p.store.journal(first.runId!).length, played.length);
+    assert.ok(p.store.journal(first.runId!).every((j) => j.status === 'confirmed'));
+
+    const mark = p.target.requests.length;
+    const second = await p.sync();
+    assert.equal(timelineWrites(p.target, mark), 0);
+    assert.equal(second.counts.write ?? 0, 0);
+    assert.equal(second.counts.unchanged, played.length);
+  });
+
+  test('the index is cached: a re-run refreshes incrementally instead of rescanning, and finds new items', async () => {
+    const mark = p.target.requests.length;
+    progressOn(p.source, items(p.source, 'movie')[10]!, 0.5);
+    await p.sync();
+    const listings = p.target.requests.slice(mark).filter((r) => r.path.endsWith('/all'));
+    assert.ok(listings.length > 0);
+    for (const r of listings) assert.ok('updatedAt>>' in r.query, `expected an incremental scan, got ${JSON.stringify(r.query)}`);
+  });
+});
+
+describe('Plex → Plex skip reasons', () => {
+  let p: PlexPair;
+  let decisions: Decision[];
+  const titles: Record<string, string> = {};
+  before(async () => {
+    p = await startPlexPair();
+    const movies = items(p.source, 'movie').filter((m) => !isLegacy(m));
+    const now = nowS();
+    // below minimum
+    setUserState(p.source, movies[0]!.ratingKey, { viewOffset: 59_000, lastViewedAt: now - 100 });
+    titles.below = movies[0]!.title;
+    // near complete: 92 % is past the target's 90 % "watched" mark
+    progressOn(p.source, movies[1]!, 0.92);
+    titles.near = movies[1]!.title;
+    // target newer: played on the target later, by more than the 30 s tolerance
+    progressOn(p.source, movies[2]!, 0.5, now - 3600);
+    setUserState(p.target, twin(p.source, p.target, movies[2]!.ratingKey).ratingKey, { viewOffset: 600_000, lastViewedAt: now - 60 });
+    titles.newer = movies[2]!.title;
+    // already watched on the target
+    progressOn(p.source, movies[3]!, 0.5, now - 60);
+    setUserState(p.target, twin(p.source, p.target, movies[3]!.ratingKey).ratingKey, { viewCount: 1, lastViewedAt: now - 7200 });
+    titles.watched = movies[3]!.title;
+    // playing now on the target, as the owner
+    progressOn(p.source, movies[4]!, 0.5, now - 60);
+    const playing = twin(p.source, p.target, movies[4]!.ratingKey);
+    p.target.state.sessions.push({ accountId: 1, ratingKey: playing.ratingKey, sessionKey: '42', state: 'playing', viewOffset: 1000, clientIdentifier: 'tv', startedAt: Date.now(), updatedAt: Date.now() });
+    titles.playing = movies[4]!.title;
+    // unchanged: the target already holds it within 30 s
+    progressOn(p.source, movies[5]!, 0.5, now - 60);
+    const same = twin(p.source, p.target, movies[5]!.ratingKey);
+    setUserState(p.target, same.ratingKey, { viewOffset: Math.round((same.durationMs ?? 0) * 0.5) - 20_000, lastViewedAt: now - 3000 });
+    titles.unchanged = movies[5]!.title;
+    // no external ids at all (a home video)
+    const home = { ...movies[6]!, ratingKey: '777777', title: 'Home Video', guid: 'local://777777', guids: [] };
+    p.source.state.items.push(home);
+    setUserState(p.source, home.ratingKey, { viewOffset: 300_000, lastViewedAt: now - 60 });
+    // on the source only (the target does not have this film)
+    const only = { ...movies[7]!, ratingKey: '888888', title: 'Only Here', guid: 'plex://movie/0000000000000000000000aa', guids: ['imdb://tt9999991', 'tmdb://9999991'] };
+    p.source.state.items.push(only);
+    setUserState(p.source, only.ratingKey, { viewOffset: 300_000, lastViewedAt: now - 60 });
+    // exactly at the minimum: written
+    setUserState(p.source, movies[8]!.ratingKey, { viewOffset: 60_000, lastViewedAt: now - 60 });
+    titles.exactlyMinimum = movies[8]!.title;
+
+    const mark = p.target.requests.length;
+    const result = await p.sync();
+    decisions = result.decisions;
+    assert.equal(timelineWrites(p.target, mark), 1, 'only the item at exactly 60 s is written');
+  });
+  after(async () => p.close());
+
+  const cases: [string, string][] = [
+    ['below', 'below_minimum'],
+    ['near', 'near_complete'],
+    ['newer', 'target_newer'],
+    ['watched', 'already_watched'],
+    ['playing', 'playing_now'],
+    ['unchanged', 'unchanged'],
+  ];
+  for (const [name, reason] of cases) {
+    test(`${reason} is skipped with that reason`, () => {
+      const d = byTitle(decisions, titles[name]!);
+      assert.equal(d.action, 'skip');
+      assert.equal(d.reason, reason);
+    });
+  }
+  test('an item without external ids is missing_ids; one absent from the target is unresolved', () => {
+    assert.equal(byTitle(decisions, 'Home Video').reason, 'missing_ids');
+    assert.equal(byTitle(decisions, 'Only Here').reason, 'unresolved');
+  });
+  test('exactly 60 s is written', () => {
+    assert.equal(byTitle(decisions, titles.exactlyMinimum!).reason, 'write');
+  });
+});
+
+describe('dry run', () => {
+  test('plans the same decisions but writes nothing to the server or the database', async () => {
+    const p = await startPlexPair();
+    try {
+      progressOn(p.source, items(p.source, 'movie')[0]!, 0.4);
+      progressOn(p.source, items(p.source, 'episode')[0]!, 0.4);
+      const targetBefore = JSON.stringify(p.target.state);
+      const plan = await p.sync({ dryRun: true });
+      assert.equal(plan.dryRun, true);
+      assert.equal(plan.runId, undefined);
+      assert.equal(plan.counts.write, 2);
+      assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0, 'no write request');
+      assert.equal(JSON.stringify(p.target.state), targetBefore);
+      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0 });
+      assert.equal(p.store.getKv('provider:dst:client_id'), undefined, 'not even the client id is stored');
+      // The real run then does what the plan said.
+      const real = await p.sync();
+      assert.deepEqual(real.counts, plan.counts);
+      assert.deepEqual(
+        real.decisions.map((d) => [d.key, d.reason]),
+        plan.decisions.map((d) => [d.key, d.reason]),
+      );
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('failures', () => {
+  test('a 5xx burst on writes is retried and the writes land', async () => {
+    const p = await startPlexPair();
+    try {
+      progressOn(p.source, items(p.source, 'movie')[0]!, 0.4);
+      progressOn(p.source, items(p.source, 'movie')[1]!, 0.4);
+      await setFaults(p.target, { rules: [{ path: '/:/timeline', status: 503, count: 2 }] });
+      const result = await p.sync();
+      assert.equal(result.counts.write, 2);
+      assert.equal(result.status, 'ok');
+      assert.equal(timelineWrites(p.target), 4, 'two failed attempts, then two successful ones');
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a write that keeps failing is recorded as failed and the others still land', async () => {
+    const p = await startPlexPair();
+    try {
+      const movies = items(p.source, 'movie');
+      const doomed = twin(p.source, p.target, progressOn(p.source, movies[0]!, 0.4).ratingKey);
+      progressOn(p.source, movies[1]!, 0.4);
+      progressOn(p.source, movies[2]!, 0.4);
+      await setFaults(p.target, { rules: [{ path: '/:/timeline', query: { ratingKey: doomed.ratingKey }, status: 500 }] });
+      const result = await p.sync();
+      assert.equal(result.status, 'partial');
+      assert.equal(result.counts.failed, 1);
+      assert.equal(result.counts.write, 2);
+      const failed = result.decisions.find((d) => d.reason === 'failed');
+      assert.match(String(failed?.detail?.error), /dst: POST \/:\/timeline answered 500/);
+      const journal = p.store.journal(result.runId!);
+      assert.equal(journal.filter((j) => j.status === 'failed').length, 1);
+      assert.equal(journal.filter((j) => j.status === 'confirmed').length, 2);
+      assert.equal(p.store.run(result.runId!)?.status, 'partial');
+    } finally {
+      await p.close();
+    }
+  });
+
+  for (const fault of [{ nonJson: true }, { truncate: true }] as const) {
+    test(`a ${Object.keys(fault)[0]} body from the source fails the run with the server and path named, and writes nothing`, async () => {
+      const p = await startPlexPair();
+      try {
+        progressOn(p.source, items(p.source, 'movie')[0]!, 0.4);
+        await setFaults(p.source, { rules: [{ path: '/library/sections/1/all', ...fault }] });
+        const [outcome] = await p.run();
+        assert.ok(outcome && !outcome.ok);
+        assert.match(outcome.error.message, /^src: GET \/library\/sections\/1\/all/);
+        assert.equal(timelineWrites(p.target), 0);
+        assert.equal(p.store.runs()[0]?.status, 'failed');
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
+  test('an unknown library id is an error listing the real ones', async () => {
+    const p = await startPlexPair({ sourceExtra: 'libraries: [1, 7]' });
+    try {
+      const [outcome] = await p.run();
+      assert.ok(outcome && !outcome.ok);
+      assert.match(outcome.error.message, /libraries 7 not found.*1 \(Movies, movie\), 2 \(TV Shows, show\)/);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('library whitelist', () => {
+  test('only the listed sections are read', async () => {
+    const p = await startPlexPair({ sourceExtra: 'libraries: [2]' });
+    try {
+      progressOn(p.source, items(p.source, 'movie')[0]!, 0.4);
+      progressOn(p.source, items(p.source, 'episode')[0]!, 0.4);
+      const result = await p.sync();
+      assert.equal(result.decisions.length, 1);
+      assert.equal(result.decisions[0]?.type, 'episode');
+      assert.ok(!p.source.requests.some((r) => r.path === '/library/sections/1/all'));
+    } finally {
+      await p.close();
+    }
+  });
+});
