@@ -220,6 +220,8 @@ interface RunRecord {
   budgetMet: boolean;
   decisions: Record<string, number>;
   engine: { read: number; resolved: number; writes: number };
+  /** Per server and route: when its requests ran, in ms from the start of the run (emulator clocks). */
+  spans: { server: string; route: string; count: number; firstMs: number; lastMs: number }[];
   peakRssKiB: number;
   heapUsedBytes: number;
 }
@@ -242,6 +244,7 @@ async function measure(
   emulators: { source: Emulator; target: Emulator },
   run: () => Promise<PairOutcome[]>,
 ): Promise<RunRecord> {
+  const startedEpoch = Date.now();
   const started = performance.now();
   let outcomes: PairOutcome[] = [];
   let thrown: Error | undefined;
@@ -256,12 +259,27 @@ async function measure(
 
   const byServer: Record<string, RequestStats> = {};
   const all: RequestLogEntry[] = [];
+  const spans: RunRecord['spans'] = [];
   for (const [role, emulator] of Object.entries(emulators)) {
     const log = (await control(emulator, 'GET', '/__emulator/requests')) as RequestLogEntry[];
     await control(emulator, 'DELETE', '/__emulator/requests');
     byServer[role] = countRoutes(log);
     all.push(...log);
+    const byRoute = new Map<string, RunRecord['spans'][number]>();
+    for (const e of log) {
+      const route = routeOf(e);
+      const at = e.at - startedEpoch;
+      const span = byRoute.get(route);
+      if (!span) byRoute.set(route, { server: role, route, count: 1, firstMs: at, lastMs: at });
+      else {
+        span.count++;
+        span.firstMs = Math.min(span.firstMs, at);
+        span.lastMs = Math.max(span.lastMs, at);
+      }
+    }
+    spans.push(...byRoute.values());
   }
+  spans.sort((a, b) => a.firstMs - b.firstMs);
   const requests = countRoutes(all);
   let pagesRead = 0;
   let writes = 0;
@@ -304,6 +322,7 @@ async function measure(
     budgetMet: requests.total <= budget,
     decisions: sortedByCount(decisions),
     engine,
+    spans,
     peakRssKiB,
     heapUsedBytes,
   };
@@ -356,6 +375,14 @@ function summary(runs: RunRecord[], ctx: { items: number; changed: number; laten
   lines.push('');
   lines.push('Decisions:');
   lines.push(decisionTable.toString());
+
+  for (const r of runs) {
+    const spanTable = new Table({ head: ['server', 'route', 'requests', 'first at', 'last at'], style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right'] });
+    for (const s of r.spans) spanTable.push([s.server, s.route, fmt(s.count), `${fmt(s.firstMs)} ms`, `${fmt(s.lastMs)} ms`]);
+    lines.push('');
+    lines.push(`When the ${r.name} run's requests reached the servers (ms after runAll started; wall ${fmt(Math.round(r.wallMs))} ms):`);
+    lines.push(spanTable.toString());
+  }
 
   lines.push('');
   for (const r of runs) {

@@ -217,6 +217,15 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     });
   }
 
+  it('is not vacuous: the compiled schemas reject wrong types', () => {
+    const identity = okJsonSchema(findOperation('GET', '/identity')!.operation);
+    const validate = compile(identity);
+    assert.equal(validate({ MediaContainer: { size: '0', claimed: 'yes' } }), false);
+    const sections = compile(okJsonSchema(findOperation('GET', '/library/sections/1/all')!.operation));
+    assert.equal(sections({ MediaContainer: { size: 1, Metadata: [{ viewOffset: '1000', Guid: [{ id: 5 }] }] } }), false);
+    assert.deepEqual(sections.errors?.map((e) => e.instancePath).sort(), ['/MediaContainer/Metadata/0/Guid/0/id', '/MediaContainer/Metadata/0/viewOffset']);
+  });
+
   it('needs every spec correction it lists', () => {
     for (const correction of SPEC_CORRECTIONS) {
       assert.ok(

@@ -1,0 +1,14 @@
+// The configuration example in README.md is a real, valid config.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../src/core/config.ts';
+
+test('the README config example parses', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'README has a yaml block');
+  const config = parseConfig(yaml, 'README.md', { PLEX_TOKEN: 'a', PLEX_UPSTAIRS_TOKEN: 'b' });
+  assert.equal(config.pairs[0]?.features.progress.minSeconds, 60);
+  assert.deepEqual(Object.keys(config.providers), ['living-room', 'upstairs']);
+});
