@@ -12,11 +12,13 @@
 // It exits non-zero only when something broke (a run failed, or the re-run wrote anything).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import Table from 'cli-table3';
 import { parseConfig } from '../src/core/config.ts';
 import { runAll, type PairOutcome } from '../src/engine/run-all.ts';
@@ -31,6 +33,15 @@ const SEED = 'playhead-bench';
 /** The budget the engine aims for: every request is a page read or a write, plus this many. */
 const BUDGET_SLACK = 2;
 const START_TIMEOUT_MS = 180_000;
+/** Decisions listed by example in the JSON (the others are the expected outcomes). */
+const QUIET_REASONS = new Set(['write', 'unchanged']);
+
+/** A full GC, so "heap after GC" is what the run retained, not garbage not yet collected. */
+const forceGc: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return typeof gc === 'function' ? gc : () => {};
+})();
 
 class BenchError extends Error {}
 
@@ -222,8 +233,11 @@ interface RunRecord {
   engine: { read: number; resolved: number; writes: number };
   /** Per server and route: when its requests ran, in ms from the start of the run (emulator clocks). */
   spans: { server: string; route: string; count: number; firstMs: number; lastMs: number }[];
+  /** Up to 3 decisions per unexpected reason (not write/unchanged), with their detail. */
+  examples: Record<string, { title: string; key: string; detail?: Record<string, unknown> }[]>;
   peakRssKiB: number;
   heapUsedBytes: number;
+  heapUsedAfterGcBytes: number;
 }
 
 function countRoutes(entries: RequestLogEntry[]): RequestStats {
@@ -256,6 +270,8 @@ async function measure(
   const wallMs = performance.now() - started;
   const peakRssKiB = process.resourceUsage().maxRSS;
   const heapUsedBytes = process.memoryUsage().heapUsed;
+  forceGc();
+  const heapUsedAfterGcBytes = process.memoryUsage().heapUsed;
 
   const byServer: Record<string, RequestStats> = {};
   const all: RequestLogEntry[] = [];
@@ -293,6 +309,7 @@ async function measure(
   const budget = pagesRead + writes + BUDGET_SLACK;
 
   const decisions: Record<string, number> = {};
+  const examples: RunRecord['examples'] = {};
   const engine = { read: 0, resolved: 0, writes: 0 };
   const errors: string[] = thrown ? [thrown.message] : [];
   for (const o of outcomes) {
@@ -301,7 +318,12 @@ async function measure(
       continue;
     }
     if (o.result.status !== 'ok') errors.push(`${o.result.pair}: run status ${o.result.status}`);
-    for (const d of o.result.decisions) decisions[d.reason] = (decisions[d.reason] ?? 0) + 1;
+    for (const d of o.result.decisions) {
+      decisions[d.reason] = (decisions[d.reason] ?? 0) + 1;
+      if (QUIET_REASONS.has(d.reason)) continue;
+      const list = (examples[d.reason] ??= []);
+      if (list.length < 3) list.push({ title: d.title, key: d.key, ...(d.detail ? { detail: d.detail } : {}) });
+    }
     engine.read += o.result.stats.read;
     engine.resolved += o.result.stats.resolved;
     engine.writes += o.result.stats.writes;
@@ -323,8 +345,10 @@ async function measure(
     decisions: sortedByCount(decisions),
     engine,
     spans,
+    examples,
     peakRssKiB,
     heapUsedBytes,
+    heapUsedAfterGcBytes,
   };
 }
 
@@ -333,9 +357,10 @@ async function measure(
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-function summary(runs: RunRecord[], ctx: { items: number; changed: number; latencyMs: number; synthetic: string; seeded: string }): string {
+function summary(runs: RunRecord[], ctx: { items: number; changed: number; latencyMs: number; synthetic: string; seeded: string; baselineRssKiB: number; load: number[] }): string {
   const lines: string[] = [];
   lines.push(`Playhead benchmark: Plex → Plex, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`);
+  lines.push(`Node ${process.version}, ${cpus().length} CPUs, load average ${ctx.load.map((l) => l.toFixed(2)).join(' ')} at start (wall times move with machine load). RSS before the first run: ${mib(ctx.baselineRssKiB * 1024)}.`);
   lines.push('');
   const head = ['', ...runs.map((r) => r.name)];
   const table = new Table({ head, style: { head: [], border: [] }, colAligns: ['left', ...runs.map(() => 'right' as const)] });
@@ -355,6 +380,7 @@ function summary(runs: RunRecord[], ctx: { items: number; changed: number; laten
   row('resolved on target (engine)', (r) => fmt(r.engine.resolved));
   row('peak RSS (process max)', (r) => mib(r.peakRssKiB * 1024));
   row('heap used after run', (r) => mib(r.heapUsedBytes));
+  row('heap used after run + full GC', (r) => mib(r.heapUsedAfterGcBytes));
   lines.push(table.toString());
 
   const routes = new Set(runs.flatMap((r) => Object.keys(r.requests.byServer.source?.byRoute ?? {}).map((k) => `source ${k}`).concat(Object.keys(r.requests.byServer.target?.byRoute ?? {}).map((k) => `target ${k}`))));
@@ -391,6 +417,9 @@ function summary(runs: RunRecord[], ctx: { items: number; changed: number; laten
       `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages + ${fmt(r.writes)} writes + ${BUDGET_SLACK} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
     );
     if (r.error) lines.push(`  error: ${r.error}`);
+    for (const [reason, list] of Object.entries(r.examples)) {
+      for (const e of list) lines.push(`  ${reason}: ${e.title} (${e.key})${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`);
+    }
   }
   lines.push('Peak RSS is the process high-water mark (getrusage maxRSS), so the no-change figure cannot be lower than the first run\'s.');
   return lines.join('\n');
@@ -404,6 +433,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'playhead-bench-'));
   const emulators: Emulator[] = [];
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  const load = loadavg();
   try {
     say(`starting two Plex emulators (${args.synthetic}) as child processes…`);
     const startedAt = performance.now();
@@ -437,6 +467,8 @@ async function main(): Promise<number> {
     const store = Store.open(config.state.path);
     const log = createLogger({ level: 'error' });
     const runs: RunRecord[] = [];
+    forceGc();
+    const baselineRssKiB = process.resourceUsage().maxRSS;
     try {
       const pair = { source, target };
       say('first run…');
@@ -447,15 +479,16 @@ async function main(): Promise<number> {
       store.close();
     }
 
-    const ctx = { items, changed: args.changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText };
+    const ctx = { items, changed: args.changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText, baselineRssKiB, load };
     process.stdout.write(`${summary(runs, ctx)}\n`);
     const result = {
       when: new Date().toISOString(),
       node: process.version,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem() },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem(), loadavgAtStart: load },
       library: { items, changed: args.changed, synthetic: args.synthetic, changedMovies: seeded.movies, changedEpisodes: seeded.episodes },
       latencyMs: args.latencyMs,
       budgetSlack: BUDGET_SLACK,
+      baselineRssKiB,
       runs,
     };
     mkdirSync(dirname(RESULTS), { recursive: true });

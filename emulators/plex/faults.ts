@@ -8,6 +8,8 @@ const ruleSchema = z
     /** A path prefix, or a regular expression when it starts with "^". */
     path: z.string().optional(),
     method: z.string().optional(),
+    /** Query parameters that must all be present with these values (e.g. one ratingKey). */
+    query: z.record(z.string(), z.string()).optional(),
     status: z.number().int().min(100).max(599).optional(),
     /** How many matching requests to fault; unlimited when absent. */
     count: z.number().int().nonnegative().optional(),
@@ -58,12 +60,13 @@ export class Faults {
   }
 
   /** The first live rule matching the request; consumes one of its `count`. */
-  take(method: string, path: string): FaultRule | undefined {
+  take(method: string, path: string, params: URLSearchParams = new URLSearchParams()): FaultRule | undefined {
     const rule = this.config.rules.find(
       (r) =>
         (r.count === undefined || r.count > 0) &&
         (r.method === undefined || r.method.toUpperCase() === method) &&
-        pathMatches(r, path),
+        pathMatches(r, path) &&
+        Object.entries(r.query ?? {}).every(([k, v]) => params.get(k) === v),
     );
     if (rule?.count !== undefined) rule.count--;
     return rule;

@@ -240,8 +240,3 @@ export function readPaging(params: URLSearchParams, header: (name: string) => st
     requested: startRaw != null || sizeRaw != null,
   };
 }
-
-export function page<T>(all: T[], paging: Paging): T[] {
-  const end = paging.size === undefined ? undefined : paging.start + paging.size;
-  return all.slice(paging.start, end);
-}

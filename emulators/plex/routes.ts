@@ -6,7 +6,7 @@ import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } fr
 import { isLeafType } from './library.ts';
 import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
 import {
-  applyMediaQuery, page, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging,
+  applyMediaQuery, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging,
 } from './query.ts';
 import {
   LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs, type RowOptions,
@@ -48,21 +48,23 @@ const ROUTES: Route[] = [
 
 /** Route, authenticate, answer. HEAD is served by GET routes (headers only, like PMS). */
 export function handlePlexRequest(request: PlexRequest, env: PlexEnv): { reply: Reply; account?: PlexAccount } {
-  const route = ROUTES.find((r) => r.pattern.test(request.path));
   const account = accountForRequest(request, env);
-  if (route?.access !== 'public' && !account) return { reply: htmlStatus(401) };
-  if (!route) return { reply: htmlStatus(404), ...(account ? { account } : {}) };
+  const answer = (reply: Reply) => (account ? { reply, account } : { reply });
+  const route = ROUTES.find((r) => r.pattern.test(request.path));
+  if (route?.access !== 'public' && !account) return answer(htmlStatus(401));
+  if (!route) return answer(htmlStatus(404));
   const method = request.method === 'HEAD' ? 'GET' : request.method;
-  if (!route.methods.includes(method)) return { reply: htmlStatus(405), ...(account ? { account } : {}) };
+  if (!route.methods.includes(method)) return answer(htmlStatus(405));
+  // Public routes ignore the caller; the owner stands in so handlers always get an account.
   const caller = account ?? ownerAccount(env.data());
   const owner = isOwner(caller, env.data());
-  if (route.access === 'owner401' && !owner) return { reply: htmlStatus(401), account: caller };
-  if (route.access === 'owner403' && !owner) return { reply: htmlStatus(403), account: caller };
+  if (route.access === 'owner401' && !owner) return answer(htmlStatus(401));
+  if (route.access === 'owner403' && !owner) return answer(htmlStatus(403));
   const params = (route.pattern.exec(request.path) ?? []).slice(1).map((p) => decodeURIComponent(p));
   try {
-    return { reply: route.handle(request, env, caller, params), ...(account ? { account } : {}) };
+    return answer(route.handle(request, env, caller, params));
   } catch (error) {
-    if (error instanceof QueryError) return { reply: htmlStatus(400), account: caller };
+    if (error instanceof QueryError || error instanceof URIError) return answer(htmlStatus(400));
     throw error;
   }
 }
@@ -135,17 +137,29 @@ function pagingHeaders(paging: Paging, total: number): Record<string, string> {
   return { 'X-Plex-Container-Start': String(paging.start), 'X-Plex-Container-Total-Size': String(total) };
 }
 
-/** A paged Metadata listing: size always; offset/totalSize when the client asked for a page. */
+/**
+ * A paged Metadata listing: size always; offset/totalSize when the client asked for a page.
+ * Only the rows of the page are rendered, so big libraries page cheaply.
+ */
 function listReply(
-  request: PlexRequest, env: PlexEnv, rows: PlexNode[], attrs: PlexNode['attrs'],
+  request: PlexRequest,
+  items: PlexItem[],
+  render: (item: PlexItem) => PlexNode,
+  attrs: PlexNode['attrs'],
+  leading: PlexNode[] = [],
 ): Reply {
   const paging = readPaging(request.params, (name) => request.header(name));
-  const shown = page(rows, paging);
-  const pageAttrs = paging.requested ? { totalSize: rows.length, offset: paging.start } : {};
+  const total = leading.length + items.length;
+  const end = paging.size === undefined ? total : Math.min(total, paging.start + paging.size);
+  const shown: PlexNode[] = [];
+  for (let i = paging.start; i < end; i++) {
+    shown.push(i < leading.length ? leading[i]! : render(items[i - leading.length]!));
+  }
+  const pageAttrs = paging.requested ? { totalSize: total, offset: paging.start } : {};
   return containerReply(
     request,
     container({ size: shown.length, ...pageAttrs, ...attrs }, shown),
-    pagingHeaders(paging, rows.length),
+    pagingHeaders(paging, total),
   );
 }
 
@@ -154,7 +168,11 @@ function rowOptions(request: PlexRequest, account: PlexAccount, withSection: boo
 }
 
 function renderRows(items: PlexItem[], env: PlexEnv, options: RowOptions): PlexNode[] {
-  return items.map((item) => renderItem(item, env.library, options));
+  return items.map(rowRenderer(env, options));
+}
+
+function rowRenderer(env: PlexEnv, options: RowOptions): (item: PlexItem) => PlexNode {
+  return (item) => renderItem(item, env.library, options);
 }
 
 function sectionAll(request: PlexRequest, env: PlexEnv, account: PlexAccount, [sectionId]: string[]): Reply {
@@ -165,7 +183,7 @@ function sectionAll(request: PlexRequest, env: PlexEnv, account: PlexAccount, [s
   const items = applyMediaQuery(candidates, query, sectionDefaultTypes(section), env.library, account.id);
   const resultType = query.types?.size === 1 ? [...query.types][0]! : section.type;
   // Rows inside a section listing do not repeat librarySectionID: it is on the container.
-  return listReply(request, env, renderRows(items, env, rowOptions(request, account, false, query)), {
+  return listReply(request, items, rowRenderer(env, rowOptions(request, account, false, query)), {
     ...sectionContainerAttrs(section),
     title1: section.title,
     title2: TITLE2[resultType],
@@ -182,7 +200,7 @@ function libraryAll(request: PlexRequest, env: PlexEnv, account: PlexAccount): R
   // Without type=, a guid lookup searches every level; a plain listing returns top-level items.
   const defaults = query.filters.some((f) => f.kind === 'guid') ? ALL_TYPES : TOP_LEVEL_TYPES;
   const items = applyMediaQuery(env.library.allItems(), query, defaults, env.library, account.id);
-  return listReply(request, env, renderRows(items, env, rowOptions(request, account, true, query)), {
+  return listReply(request, items, rowRenderer(env, rowOptions(request, account, true, query)), {
     allowSync: true,
     identifier: LIBRARY_IDENTIFIER,
     mediaTagPrefix: MEDIA_TAG_PREFIX,
@@ -249,18 +267,17 @@ function children(request: PlexRequest, env: PlexEnv, account: PlexAccount, [id]
   const item = env.library.item(id ?? '');
   if (!item) return htmlStatus(404);
   const kids = env.library.children(item.ratingKey);
-  const rows = renderRows(kids, env, rowOptions(request, account, false));
-  if (item.type === 'show' && kids.length > 1 && request.params.get('excludeAllLeaves') !== '1') {
-    rows.unshift(allEpisodesRow(item, env, account));
-  }
-  return listReply(request, env, rows, parentContainerAttrs(item, env, item.type === 'show' ? 'season' : 'episode'));
+  const withAllEpisodes = item.type === 'show' && kids.length > 1 && request.params.get('excludeAllLeaves') !== '1';
+  const leading = withAllEpisodes ? [allEpisodesRow(item, env, account)] : [];
+  const attrs = parentContainerAttrs(item, env, item.type === 'show' ? 'season' : 'episode');
+  return listReply(request, kids, rowRenderer(env, rowOptions(request, account, false)), attrs, leading);
 }
 
 function allLeaves(request: PlexRequest, env: PlexEnv, account: PlexAccount, [id]: string[]): Reply {
   const item = env.library.item(id ?? '');
   if (!item) return htmlStatus(404);
   const leaves = isLeafType(item) ? [] : env.library.leaves(item);
-  return listReply(request, env, renderRows(leaves, env, rowOptions(request, account, false)), parentContainerAttrs(item, env, 'episode'));
+  return listReply(request, leaves, rowRenderer(env, rowOptions(request, account, false)), parentContainerAttrs(item, env, 'episode'));
 }
 
 /** This user's started movies and episodes, most recently watched first. */
@@ -272,8 +289,8 @@ function inProgressItems(env: PlexEnv, account: PlexAccount): PlexItem[] {
 }
 
 function continueWatchingItems(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
-  const rows = renderRows(inProgressItems(env, account), env, rowOptions(request, account, true));
-  return listReply(request, env, rows, { allowSync: false, identifier: LIBRARY_IDENTIFIER });
+  const render = rowRenderer(env, rowOptions(request, account, true));
+  return listReply(request, inProgressItems(env, account), render, { allowSync: false, identifier: LIBRARY_IDENTIFIER });
 }
 
 function continueWatchingHub(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {

@@ -144,7 +144,7 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     const base = { method: request.method, path, query: Object.fromEntries(url.searchParams) };
-    const rule = faults.take(request.method, path);
+    const rule = faults.take(request.method, path, request.params);
     const fault: FaultKind | undefined = rule && faultKind(rule);
     if (fault === 'reset') {
       log({ ...base, status: 0, fault });

@@ -29,6 +29,8 @@ export interface PlexProviderConfig {
   retries: number;
   /** `X-Plex-Client-Identifier`; the client picks a stable one when absent. */
   clientId?: string;
+  /** Writes in flight at once to this server (yaml `max_concurrent_writes`, default 4). */
+  maxConcurrentWrites: number;
 }
 
 /** One entry of `providers:`, by `kind`. Add jellyfin/emby/trakt as new union members. */
@@ -172,6 +174,7 @@ const plexSchema = strict(
       .default(15),
     retries: numberIn(0, 10, true).default(3),
     client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
+    max_concurrent_writes: numberIn(1, 32, true).default(4),
   },
   'a mapping of Plex settings (kind, url, token, …)',
 ).transform((p): PlexProviderConfig => {
@@ -181,6 +184,7 @@ const plexSchema = strict(
     token: p.token,
     timeoutMs: Math.round(p.timeout_seconds * 1000),
     retries: p.retries,
+    maxConcurrentWrites: p.max_concurrent_writes,
   };
   if (p.libraries !== undefined) out.libraries = p.libraries;
   if (p.client_id !== undefined) out.clientId = p.client_id;

@@ -41,8 +41,6 @@ export interface RunPairOptions {
   log: Logger;
   now: () => number;
   dryRun: boolean;
-  /** Writes in flight at once per target. */
-  concurrency?: number;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -163,7 +161,7 @@ async function applyWrites(
   opts: RunPairOptions & { runId: number },
 ): Promise<void> {
   const { target, store } = opts;
-  const limit = pLimit(opts.concurrency ?? 4);
+  const limit = pLimit(target.capabilities.maxConcurrentWrites);
   const journalIds = new Map<string, number>();
   const values = new Map<string, ProgressValue>();
   let done = 0;

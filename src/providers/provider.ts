@@ -13,6 +13,8 @@ export interface Capabilities {
   /** Whether a write can carry the source's last-played time. */
   setsProgressTime: boolean;
   realtimeEvents: boolean;
+  /** Writes the server takes at once (from the instance's config). */
+  maxConcurrentWrites: number;
 }
 
 export interface ServerInfo {

@@ -63,20 +63,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (provider, key)
   );
 
-  -- External-id index per provider and server, refreshed incrementally.
+  -- External-id index per provider and server, refreshed incrementally. One JSON document per
+  -- server: tens of thousands of entries load and save in one statement.
   CREATE TABLE id_index (
-    provider TEXT NOT NULL,
-    server   TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    token    TEXT NOT NULL,
-    id       TEXT NOT NULL,
-    PRIMARY KEY (provider, server, kind, token)
-  );
-  CREATE TABLE id_index_meta (
     provider     TEXT NOT NULL,
     server       TEXT NOT NULL,
     scope        TEXT NOT NULL,
     refreshed_at INTEGER NOT NULL,
+    entries      TEXT NOT NULL,      -- JSON [[kind, token, id], ...]
     PRIMARY KEY (provider, server)
   );
 

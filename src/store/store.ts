@@ -112,27 +112,25 @@ export class Store {
   // ---- id index cache ----------------------------------------------------------------------
 
   loadIndex(provider: string, server: string): IndexCacheSnapshot | undefined {
-    const meta = this.db.prepare('SELECT scope, refreshed_at FROM id_index_meta WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
-    if (!meta) return undefined;
-    const entries = this.db
-      .prepare('SELECT kind, token, id FROM id_index WHERE provider = ? AND server = ?')
-      .all(provider, server) as { kind: string; token: string; id: string }[];
-    return { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at), entries };
+    const row = this.db.prepare('SELECT scope, refreshed_at, entries FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
+    if (!row) return undefined;
+    const entries = parse<[string, string, string][]>(row.entries).map(([kind, token, id]) => ({ kind, token, id }));
+    return { scope: String(row.scope), refreshedAt: Number(row.refreshed_at), entries };
   }
 
   saveIndex(provider: string, server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void {
-    const upsert = this.db.prepare(
-      'INSERT INTO id_index(provider, server, kind, token, id) VALUES (?, ?, ?, ?, ?) ON CONFLICT(provider, server, kind, token) DO UPDATE SET id = excluded.id',
-    );
-    this.db.transaction((entries: IndexEntry[]) => {
-      if (mode === 'full') this.db.prepare('DELETE FROM id_index WHERE provider = ? AND server = ?').run(provider, server);
-      for (const e of entries) upsert.run(provider, server, e.kind, e.token, e.id);
+    this.db.transaction(() => {
+      const merged = new Map<string, IndexEntry>();
+      if (mode === 'merge') for (const e of this.loadIndex(provider, server)?.entries ?? []) merged.set(`${e.kind}|${e.token}`, e);
+      for (const e of snapshot.entries) merged.set(`${e.kind}|${e.token}`, e);
+      const entries = json([...merged.values()].map((e) => [e.kind, e.token, e.id]));
       this.db
         .prepare(
-          'INSERT INTO id_index_meta(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?) ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at',
+          `INSERT INTO id_index(provider, server, scope, refreshed_at, entries) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at, entries = excluded.entries`,
         )
-        .run(provider, server, snapshot.scope, snapshot.refreshedAt);
-    })(snapshot.entries);
+        .run(provider, server, snapshot.scope, snapshot.refreshedAt, entries);
+    })();
   }
 
   // ---- runs and decisions -----------------------------------------------------------------
@@ -269,7 +267,7 @@ export class Store {
   /** Row counts per table, for tests and `status`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal']) {
+    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal', 'kv']) {
       const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
       out[table] = Number(row.n);
     }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { PlexItem } from '../../emulators/plex/data.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
@@ -635,6 +638,29 @@ describe('emulator control: state, request log, faults', () => {
   });
 });
 
+describe('data files', () => {
+  it('starts from a data file (as written by GET /__emulator/state) under a new name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'plex-emulator-'));
+    try {
+      await timeline(alice, firstOf('movie'), 'stopped', 123_000);
+      const file = join(dir, 'plex.json');
+      await writeFile(file, (await call(emu.url, '/__emulator/state')).text);
+      const copy = await startPlexEmulator({ dataFile: file, name: 'copy', quiet: true });
+      try {
+        assert.equal(copy.machineIdentifier, emu.machineIdentifier);
+        assert.equal(copy.state.friendlyName, 'copy');
+        assert.equal((await call(copy.url, `/library/metadata/${firstOf('movie').ratingKey}`, { token: alice })).json.MediaContainer.Metadata[0].viewOffset, 123_000);
+      } finally {
+        await copy.close();
+      }
+      await writeFile(file, '{ not json');
+      await assert.rejects(startPlexEmulator({ dataFile: file, quiet: true }), /is not valid JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('data validation', () => {
   it('names the bad field of invalid data', async () => {
     await assert.rejects(
@@ -652,4 +678,17 @@ describe('data validation', () => {
       /items\[0\]\.sectionId "9" is not a section key/,
     );
   });
+});
+
+it('a fault rule can target one item by its query parameters', async () => {
+  const emu = await startPlexEmulator({ name: 'faults-by-query', quiet: true });
+  try {
+    const faults = await fetch(`${emu.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ rules: [{ path: '/:/timeline', query: { ratingKey: '1' }, status: 500 }] }) });
+    assert.equal(faults.status, 200);
+    const call = (rk: string) => fetch(`${emu.url}/:/timeline?ratingKey=${rk}&state=stopped&time=1&duration=10&X-Plex-Client-Identifier=t&X-Plex-Token=${emu.ownerToken}`, { method: 'POST' });
+    assert.equal((await call('1')).status, 500);
+    assert.notEqual((await call('2')).status, 500);
+  } finally {
+    await emu.close();
+  }
 });

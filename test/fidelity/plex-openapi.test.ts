@@ -98,7 +98,12 @@ function makeCompiler(document: typeof spec): (schema: unknown) => ValidateFunct
   formats.default(ajv);
   ajv.addKeyword({ keyword: 'example', schemaType: ['string', 'number', 'boolean', 'object', 'array', 'null'] });
   ajv.addSchema({ $id: COMPONENTS_ID, $defs: rewriteRefs(document.components.schemas) as Json });
-  return (schema) => ajv.compile(rewriteRefs(schema) as Json);
+  const compiled = new Map<unknown, ValidateFunction>();
+  return (schema) => {
+    let validate = compiled.get(schema);
+    if (!validate) compiled.set(schema, (validate = ajv.compile(rewriteRefs(schema) as Json)));
+    return validate;
+  };
 }
 
 interface Operation {

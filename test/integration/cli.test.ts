@@ -89,7 +89,7 @@ describe('playhead CLI', () => {
     const bad = 'not-a-valid-token-123';
     const r = await playhead(['--config', p.configPath, 'sync'], { ...p.env, DST_TOKEN: bad });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /dst: GET \/ answered 401: the token was refused/);
+    assert.match(r.stderr, /dst: GET \S+ answered 401: the token was refused/);
     assert.ok(!r.stderr.includes(bad) && !r.stdout.includes(bad));
     assert.ok(!r.stderr.includes(p.env.SRC_TOKEN!) && !r.stdout.includes(p.env.SRC_TOKEN!));
   });

@@ -44,12 +44,26 @@ describe('Plex → Plex sync', () => {
   });
 
   test('the index is cached: a re-run refreshes incrementally instead of rescanning, and finds new items', async () => {
+    // A film added to the target after the first run, then played on the source.
+    const added = { ...items(p.target, 'movie')[0]!, ratingKey: '990001', title: 'Brand New Film', guid: 'plex://movie/0000000000000000000000bb', guids: ['imdb://tt9900001'], addedAt: Math.floor(Date.now() / 1000), updatedAt: Math.floor(Date.now() / 1000) };
+    p.target.state.items.push(added);
+    p.source.state.items.push({ ...added, ratingKey: '880001' });
+    setUserState(p.source, '880001', { viewOffset: 900_000, lastViewedAt: nowS() - 60 });
     const mark = p.target.requests.length;
-    progressOn(p.source, items(p.source, 'movie')[10]!, 0.5);
-    await p.sync();
+    const result = await p.sync();
     const listings = p.target.requests.slice(mark).filter((r) => r.path.endsWith('/all'));
     assert.ok(listings.length > 0);
     for (const r of listings) assert.ok('updatedAt>>' in r.query, `expected an incremental scan, got ${JSON.stringify(r.query)}`);
+    assert.equal(result.decisions.find((d) => d.title === 'Brand New Film')?.reason, 'write');
+    assert.equal(userState(p.target, '990001')?.viewOffset, 900_000);
+  });
+
+  test('server identity and libraries are remembered: a re-run does not ask for them again', async () => {
+    const marks = [p.source.requests.length, p.target.requests.length] as const;
+    await p.sync();
+    const again = [...p.source.requests.slice(marks[0]), ...p.target.requests.slice(marks[1])].map((r) => r.path);
+    assert.ok(!again.includes('/'), 'no GET /');
+    assert.ok(!again.includes('/library/sections'), 'no GET /library/sections');
   });
 });
 
@@ -141,7 +155,7 @@ describe('dry run', () => {
       assert.equal(plan.counts.write, 2);
       assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0, 'no write request');
       assert.equal(JSON.stringify(p.target.state), targetBefore);
-      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0 });
+      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0, kv: 0 });
       assert.equal(p.store.getKv('provider:dst:client_id'), undefined, 'not even the client id is stored');
       // The real run then does what the plan said.
       const real = await p.sync();
@@ -218,6 +232,25 @@ describe('failures', () => {
       const [outcome] = await p.run();
       assert.ok(outcome && !outcome.ok);
       assert.match(outcome.error.message, /libraries 7 not found.*1 \(Movies, movie\), 2 \(TV Shows, show\)/);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('large libraries', () => {
+  test('every page is read exactly once, resume pages and index pages alike', async () => {
+    const p = await startPlexPair({ synthetic: 'movies=2100,shows=0' });
+    try {
+      const movies = items(p.source, 'movie');
+      for (const m of movies.slice(0, 450)) progressOn(p.source, m, 0.4);
+      const result = await p.sync();
+      assert.equal((result.counts.write ?? 0) + (result.counts.unresolved ?? 0), 450);
+      assert.ok((result.counts.write ?? 0) >= 430, 'nearly all match (a few legacy-agent films share no id)');
+      const sourcePages = p.source.requests.filter((r) => r.path === '/library/sections/1/all');
+      assert.equal(sourcePages.length, 3, '450 resumable items = 3 pages of 200');
+      const targetPages = p.target.requests.filter((r) => r.path === '/library/sections/1/all');
+      assert.equal(targetPages.length, 3, '2100 films = 3 index pages of 1000');
     } finally {
       await p.close();
     }

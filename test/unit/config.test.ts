@@ -77,8 +77,9 @@ describe('parseConfig: valid files', () => {
           libraries: ['1', '2'],
           timeoutMs: 15_000,
           retries: 3,
+          maxConcurrentWrites: 4,
         },
-        'plex-cabin': { kind: 'plex', url: 'http://10.0.0.5:32400', token: ENV.PLEX_CABIN_TOKEN, timeoutMs: 15_000, retries: 3 },
+        'plex-cabin': { kind: 'plex', url: 'http://10.0.0.5:32400', token: ENV.PLEX_CABIN_TOKEN, timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 },
       },
       pairs: [
         {
@@ -146,7 +147,7 @@ describe('parseConfig: valid files', () => {
   it('reads provider options: libraries as strings, timeout, retries, client id', () => {
     const text = BLOCK.replace(
       '    token: ${PLEX_TOKEN}\n',
-      '    token: ${PLEX_TOKEN}\n    libraries: [1, "2", " 3 "]\n    timeout_seconds: 2.5\n    retries: 0\n    client_id: playhead-test\n',
+      '    token: ${PLEX_TOKEN}\n    libraries: [1, "2", " 3 "]\n    timeout_seconds: 2.5\n    retries: 0\n    client_id: playhead-test\n    max_concurrent_writes: 8\n',
     );
     assert.deepEqual(parseConfig(text, 'playhead.yaml', ENV).providers['plex-home'], {
       kind: 'plex',
@@ -156,6 +157,7 @@ describe('parseConfig: valid files', () => {
       timeoutMs: 2_500,
       retries: 0,
       clientId: 'playhead-test',
+      maxConcurrentWrites: 8,
     });
   });
 
@@ -232,7 +234,7 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     const prov = only(fail(edit(BLOCK, 3, '    kind: plex\n    tokn: x')));
     assert.equal(prov.path, 'providers.plex-home.tokn');
     assert.equal(prov.line, 4);
-    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id\); did you mean "token"\?$/);
+    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes\); did you mean "token"\?$/);
   });
 
   it('bad URLs, without echoing the value', () => {

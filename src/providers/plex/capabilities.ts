@@ -4,7 +4,7 @@ import type { Capabilities } from '../provider.ts';
 /** PMS "Video played threshold" default: a stopped position at or past it marks the item watched. */
 export const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
 
-export const PLEX_CAPABILITIES: Capabilities = {
+export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   read: true,
   write: true,
   // Plex can only clear a position by marking the item unplayed; clears arrive in a later part.

@@ -3,6 +3,7 @@
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { idsFromPlexGuids } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
+import pLimit from 'p-limit';
 import type { Query } from '../http.ts';
 import { ProviderError } from '../provider.ts';
 import type { PlexClient, PlexPage, PlexSection } from './client.ts';
@@ -29,21 +30,46 @@ function sortSections(sections: PlexSection[]): PlexSection[] {
   return [...sections].sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
 }
 
+/** Pages fetched at once once the total is known: latency-bound scans finish several times sooner. */
+export const PAGE_CONCURRENCY = 3;
+
 /**
- * Pages through a section listing. Stops on the reported total, a short or empty page, or a page
- * identical to an earlier one (a server that ignores paging would otherwise loop forever).
+ * Pages through a section listing, in order. The first page tells the total; the rest are then
+ * fetched a few at a time. Stops on a short or empty page, and drops a page identical to an
+ * earlier one (a server that ignores paging would otherwise repeat the list forever).
  */
 export async function* sectionPages(client: PlexClient, sectionId: string, query: Query, pageSize: number): AsyncGenerator<PlexPage> {
   const seen = new Set<string>();
-  for (let start = 0; ; start += pageSize) {
-    const page = await client.sectionPage(sectionId, query, start, pageSize);
-    if (page.rows.length === 0) return;
+  const fresh = (page: PlexPage): boolean => {
+    if (page.rows.length === 0) return false;
     const signature = page.rows.map((r) => r.ratingKey).join(',');
-    if (seen.has(signature)) return;
+    if (seen.has(signature)) return false;
     seen.add(signature);
+    return true;
+  };
+  const first = await client.sectionPage(sectionId, query, 0, pageSize);
+  if (!fresh(first)) return;
+  yield first;
+  if (first.rows.length < pageSize) return;
+  if (first.totalSize === undefined) {
+    // No total: walk on one page at a time until a short page.
+    for (let start = pageSize; ; start += pageSize) {
+      const page = await client.sectionPage(sectionId, query, start, pageSize);
+      if (!fresh(page)) return;
+      yield page;
+      if (page.rows.length < pageSize) return;
+    }
+  }
+  const starts: number[] = [];
+  for (let start = pageSize; start < first.totalSize; start += pageSize) starts.push(start);
+  const limit = pLimit(PAGE_CONCURRENCY);
+  const pending = starts.map((start) => limit(() => client.sectionPage(sectionId, query, start, pageSize)));
+  // Nothing is left unobserved if we stop early: a rejection would otherwise be unhandled.
+  for (const p of pending) p.catch(() => {});
+  for (const p of pending) {
+    const page = await p;
+    if (!fresh(page)) return;
     yield page;
-    if (page.rows.length < pageSize) return;
-    if (page.totalSize !== undefined && start + pageSize >= page.totalSize) return;
   }
 }
 
@@ -135,16 +161,25 @@ export async function* readResumable(
     const type = RESUMABLE_TYPE[section.type];
     if (type === undefined) continue;
     const query = { type, 'viewOffset>>': 0, includeGuids: 1 };
+    const pages: PlexPage[] = [];
     for await (const page of sectionPages(client, section.id, query, RESUME_PAGE_SIZE)) {
       // The server filtered on viewOffset already; re-check in case a server ignores the filter.
       const rows = page.rows.filter((r) => (r.viewOffset ?? 0) > 0);
-      if (type === 4) await shows.prefetch(rows.map((r) => r.grandparentRatingKey).filter((k): k is string => k !== undefined));
-      const records = rows.map((row) =>
-        recordFromRow(row, { ...ctx, sectionId: section.id, ...(type === 4 ? optionalShow(shows.get(row.grandparentRatingKey)) : {}) }),
-      );
-      seen += records.length;
+      if (type === 1) {
+        seen += rows.length;
+        onPage?.(seen, page.totalSize);
+        yield rows.map((row) => recordFromRow(row, { ...ctx, sectionId: section.id }));
+      } else {
+        // Episodes wait for the whole section, so their shows are looked up in full batches.
+        pages.push({ ...page, rows });
+      }
+    }
+    if (pages.length === 0) continue;
+    await shows.prefetch(pages.flatMap((p) => p.rows.map((r) => r.grandparentRatingKey)).filter((k): k is string => k !== undefined));
+    for (const page of pages) {
+      seen += page.rows.length;
       onPage?.(seen, page.totalSize);
-      yield records;
+      yield page.rows.map((row) => recordFromRow(row, { ...ctx, sectionId: section.id, ...optionalShow(shows.get(row.grandparentRatingKey)) }));
     }
   }
 }

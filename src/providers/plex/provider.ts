@@ -1,5 +1,5 @@
 // The Plex provider: one instance = one server + one user token.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { PlexProviderConfig } from '../../core/config.ts';
 import { toEpochMs } from '../../core/time.ts';
@@ -22,9 +22,21 @@ export function plexClientId(ctx: ProviderContext, configured: string | undefine
   return id;
 }
 
+/** How long a server's identity and library list are reused before being read again. */
+export const SERVER_FACTS_TTL_MS = 6 * 3600 * 1000;
+
+/** What we remember about a server between runs, so a run does not re-ask every time. */
+interface ServerFacts {
+  /** Hash of url + token: another server or another user's token means other facts. */
+  key: string;
+  at: number;
+  info: ServerInfo & { owner?: string };
+  sections: PlexSection[];
+}
+
 export class PlexProvider implements Provider {
   readonly kind = 'plex';
-  readonly capabilities: Capabilities = PLEX_CAPABILITIES;
+  readonly capabilities: Capabilities;
   readonly client: PlexClient;
   private info: (ServerInfo & { owner?: string }) | undefined;
   private sectionsCache: PlexSection[] | undefined;
@@ -37,6 +49,7 @@ export class PlexProvider implements Provider {
     private readonly ctx: ProviderContext,
     opts: { minBackoffMs?: number } = {},
   ) {
+    this.capabilities = { ...PLEX_CAPABILITIES, maxConcurrentWrites: config.maxConcurrentWrites };
     this.client = new PlexClient({
       provider: id,
       url: config.url,
@@ -49,12 +62,49 @@ export class PlexProvider implements Provider {
     });
   }
 
+  /**
+   * Server identity and libraries: from the state when read less than SERVER_FACTS_TTL_MS ago,
+   * else `GET /` (which needs a valid token, unlike `/identity`) and `GET /library/sections`.
+   * A refused token still surfaces on the first request of the run, whichever it is.
+   */
   async connect(): Promise<ServerInfo> {
     if (this.info) return this.info;
-    // `/` needs a valid token (unlike `/identity`), so this also checks the token.
+    const key = createHash('sha256').update(`${this.config.url}\n${this.config.token}`).digest('hex').slice(0, 16);
+    const cached = this.loadFacts();
+    // A whitelisted library missing from the cached list may be new: read the list again.
+    const known = new Set(cached?.sections.map((x) => x.id));
+    const coversWhitelist = (this.config.libraries ?? []).every((id) => known.has(id));
+    if (cached && cached.key === key && coversWhitelist && this.ctx.now() - cached.at < SERVER_FACTS_TTL_MS) {
+      this.info = cached.info;
+      this.sectionsCache = selectSections(this.id, cached.sections, this.config.libraries);
+      return this.info;
+    }
     const s = await this.client.serverInfo();
+    const sections = await this.client.sections();
     this.info = { serverId: s.machineIdentifier, name: s.friendlyName, version: s.version, ...(s.owner ? { owner: s.owner } : {}) };
+    this.sectionsCache = selectSections(this.id, sections, this.config.libraries);
+    const facts: ServerFacts = { key, at: this.ctx.now(), info: this.info, sections };
+    this.ctx.state.set('server_facts', JSON.stringify(facts));
     return this.info;
+  }
+
+  private loadFacts(): ServerFacts | undefined {
+    const text = this.ctx.state.get('server_facts');
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as ServerFacts;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A library that vanished since the facts were cached: forget them so the next run re-reads. */
+  private forgetFactsOn404<T>(err: unknown): T {
+    if (err instanceof ProviderError && err.kind === 'not_found') {
+      this.ctx.state.set('server_facts', '');
+      throw new ProviderError('not_found', this.id, `${err.message} (a library may have been removed; the next run re-reads the library list)`, err.status);
+    }
+    throw err;
   }
 
   private async server(): Promise<string> {
@@ -62,19 +112,23 @@ export class PlexProvider implements Provider {
   }
 
   private async sections(): Promise<PlexSection[]> {
-    this.sectionsCache ??= selectSections(this.id, await this.client.sections(), this.config.libraries);
-    return this.sectionsCache;
+    await this.connect();
+    return this.sectionsCache ?? [];
   }
 
   async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
     const server = await this.server();
-    yield* readResumable(this.client, await this.sections(), { provider: this.id, server }, opts.onPage);
+    try {
+      yield* readResumable(this.client, await this.sections(), { provider: this.id, server }, opts.onPage);
+    } catch (err) {
+      this.forgetFactsOn404(err);
+    }
   }
 
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
     const server = await this.server();
     this.index ??= new PlexIdIndex(this.client, this.ctx.state, server, await this.sections(), this.ctx.log, this.ctx.now);
-    return resolveOnPlex(items, this.id, server, this.index);
+    return resolveOnPlex(items, this.id, server, this.index).catch((err: unknown) => this.forgetFactsOn404(err));
   }
 
   async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {
