@@ -353,7 +353,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     providers: c.providers,
     pairs: c.pairs,
     state: { path: overrides.statePath ?? c.state.path },
-    logLevel: overrides.logLevel ?? c.log_level ?? 'info',
+    logLevel: overrides.logLevel ?? c.log_level ?? 'warn',
   };
 }
 

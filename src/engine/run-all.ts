@@ -66,7 +66,8 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
         outcomes.push({ ok: true, result });
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        opts.log.error({ pair: pair.name, err: error.message }, 'pair run failed');
+        // The caller reports the error itself; the log keeps it for daemons and --verbose.
+        opts.log.debug({ pair: pair.name, err: error.message }, 'pair run failed');
         outcomes.push({ ok: false, pair: pair.name, error });
       }
     }

@@ -1,7 +1,7 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheSnapshot, IndexEntry, ProviderState } from '../providers/provider.ts';
@@ -63,6 +63,8 @@ export class Store {
     db.pragma('busy_timeout = 5000');
     const store = new Store(db);
     store.migrate();
+    // Viewing history and, later, tracker tokens live here: readable by its owner only.
+    if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return store;
   }
 

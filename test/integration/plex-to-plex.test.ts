@@ -272,3 +272,35 @@ describe('library whitelist', () => {
     }
   });
 });
+
+describe('two users of one server', () => {
+  test('owner → alice on the same server uses the native ratingKey, with no index scan', async () => {
+    const p = await startPlexPair();
+    try {
+      const alice = p.source.state.accounts.find((a) => a.name === 'alice');
+      assert.ok(alice);
+      const { parseConfig } = await import('../../src/core/config.ts');
+      const { runAll } = await import('../../src/engine/run-all.ts');
+      const { createLogger } = await import('../../src/cli/main.ts');
+      const yaml = [
+        'providers:',
+        `  owner: { kind: plex, url: ${p.source.url}, token: owner-token }`,
+        `  alice: { kind: plex, url: ${p.source.url}, token: alice-token }`,
+        'pairs:',
+        '  - { name: share, source: owner, target: alice }',
+        `state: { path: ${p.dir}/share.db }`,
+      ].join('\n');
+      const config = parseConfig(yaml.replace('owner-token', p.source.ownerToken).replace('alice-token', alice.token), 'share.yaml', {});
+      const movie = progressOn(p.source, items(p.source, 'movie')[0]!, 0.5);
+      const mark = p.source.requests.length;
+      const [outcome] = await runAll({ config, store: p.store, log: createLogger({ level: 'silent' }), dryRun: false });
+      assert.ok(outcome?.ok);
+      assert.equal(outcome.result.counts.write, 1);
+      assert.equal(userState(p.source, movie.ratingKey, alice.id)?.viewOffset, userState(p.source, movie.ratingKey)?.viewOffset);
+      const scans = p.source.requests.slice(mark).filter((r) => r.path.endsWith('/all') && !('viewOffset>>' in r.query));
+      assert.equal(scans.length, 0, 'no external-id index needed');
+    } finally {
+      await p.close();
+    }
+  });
+});

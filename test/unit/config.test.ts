@@ -102,7 +102,7 @@ describe('parseConfig: valid files', () => {
         },
       ],
       state: { path: './playhead.db' },
-      logLevel: 'info',
+      logLevel: 'warn',
     };
     assert.deepEqual(parseConfig(FLOW, 'playhead.yaml', ENV), expected);
   });
@@ -132,7 +132,7 @@ describe('parseConfig: valid files', () => {
       },
     ]);
     assert.deepEqual(c.state, { path: './playhead.db' });
-    assert.equal(c.logLevel, 'info');
+    assert.equal(c.logLevel, 'warn');
   });
 
   it('honours explicit 0', () => {
@@ -172,15 +172,15 @@ describe('parseConfig: valid files', () => {
   });
 
   it('applies PLAYHEAD_STATE_PATH and PLAYHEAD_LOG_LEVEL over the file', () => {
-    const text = `${BLOCK}state: { path: ./file.db }\nlog_level: warn\n`;
+    const text = `${BLOCK}state: { path: ./file.db }\nlog_level: error\n`;
     assert.deepEqual(
       [parseConfig(text, 'f.yaml', ENV).state.path, parseConfig(text, 'f.yaml', ENV).logLevel],
-      ['./file.db', 'warn'],
+      ['./file.db', 'error'],
     );
     const c = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '/data/ph.db', PLAYHEAD_LOG_LEVEL: 'DEBUG' });
     assert.deepEqual([c.state.path, c.logLevel], ['/data/ph.db', 'debug']);
     const blank = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '', PLAYHEAD_LOG_LEVEL: '' });
-    assert.deepEqual([blank.state.path, blank.logLevel], ['./file.db', 'warn']);
+    assert.deepEqual([blank.state.path, blank.logLevel], ['./file.db', 'error']);
   });
 });
 

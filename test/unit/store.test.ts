@@ -1,7 +1,7 @@
 // The SQLite store: migrations, runs and decisions, the journal, the id index cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.ts';
@@ -25,6 +25,7 @@ test('a new database is migrated to the latest version, in WAL mode, and reopens
     const a = Store.open(path);
     assert.equal(a.schemaVersion, MIGRATIONS.length);
     assert.equal(a.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'the state file is private');
     a.setKv('x', '1');
     a.close();
     const b = Store.open(path);
