@@ -15,6 +15,8 @@ export interface RequestLogEntry {
   fault?: 'status' | 'reset' | 'truncate' | 'nonJson';
   /** The account the token belonged to, when it was valid. */
   accountId?: number;
+  /** X-Plex-Client-Identifier (header or query), so tests can see who is calling. */
+  clientIdentifier?: string;
 }
 
 export interface ControlTarget {

@@ -6,7 +6,7 @@ import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type RequestLogEntry } from './control.ts';
 import { loadDataFile, normalizeData, type PlexEmulatorData, type PlexEmulatorDataInput } from './data.ts';
 import type { PlexEnv } from './env.ts';
-import { ownerAccount } from './env.ts';
+import { ownerAccount, plexParam } from './env.ts';
 import { Faults, faultKind, NON_JSON_BODY, type FaultKind } from './faults.ts';
 import { Library } from './library.ts';
 import { htmlStatus, type PlexRequest, type Reply } from './reply.ts';
@@ -143,7 +143,8 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
       return;
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-    const base = { method: request.method, path, query: Object.fromEntries(url.searchParams) };
+    const clientIdentifier = plexParam(request, 'X-Plex-Client-Identifier');
+    const base = { method: request.method, path, query: Object.fromEntries(url.searchParams), ...(clientIdentifier ? { clientIdentifier } : {}) };
     const rule = faults.take(request.method, path, request.params);
     const fault: FaultKind | undefined = rule && faultKind(rule);
     if (fault === 'reset') {

@@ -1,5 +1,6 @@
 // Runs the configured pairs. Providers are built once per invocation and shared by the pairs
 // that use them, so an index built for one pair serves the next.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -24,12 +25,22 @@ export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: s
 
 export class UnknownPairError extends Error {}
 
+/** Created on the first real run and kept; a dry run uses a throwaway one rather than write. */
+export function installationIdOf(store: Store, dryRun: boolean): string {
+  const existing = store.getKv('installation_id');
+  if (existing) return existing;
+  const id = randomUUID();
+  if (!dryRun) store.setKv('installation_id', id);
+  return id;
+}
+
 export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
   const now = opts.now ?? Date.now;
   const pairs = opts.pair ? opts.config.pairs.filter((p) => p.name === opts.pair) : opts.config.pairs;
   if (opts.pair && pairs.length === 0) {
     throw new UnknownPairError(`no pair named "${opts.pair}"; configured pairs: ${opts.config.pairs.map((p) => p.name).join(', ') || 'none'}`);
   }
+  const installationId = installationIdOf(opts.store, opts.dryRun);
   const providers = new Map<string, Provider>();
   const providerFor = (id: string): Provider => {
     let provider = providers.get(id);
@@ -37,7 +48,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
       const config = opts.config.providers[id];
       if (!config) throw new UnknownPairError(`provider "${id}" is not configured`);
       const state = opts.store.providerState(id);
-      provider = createProvider(id, config, { state: opts.dryRun ? dryRunState(state) : state, log: opts.log, now }, opts.providerOptions);
+      provider = createProvider(id, config, { state: opts.dryRun ? dryRunState(state) : state, installationId, log: opts.log, now }, opts.providerOptions);
       providers.set(id, provider);
     }
     return provider;

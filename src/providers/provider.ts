@@ -61,6 +61,8 @@ export interface ProviderState {
 
 export interface ProviderContext {
   state: ProviderState;
+  /** Stable per installation (kept in the state database); identifies us to servers. */
+  installationId: string;
   log: Logger;
   /** Injected clock (epoch ms) so tests and runs are reproducible. */
   now: () => number;

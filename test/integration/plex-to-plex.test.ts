@@ -58,6 +58,15 @@ describe('Plex → Plex sync', () => {
     assert.equal(userState(p.target, '990001')?.viewOffset, 900_000);
   });
 
+  test('writes identify us with one stable client identifier per installation', async () => {
+    const id = p.store.getKv('installation_id');
+    assert.ok(id);
+    const writes = p.target.requests.filter((r) => r.path === '/:/timeline');
+    assert.ok(writes.length > 0);
+    const clients = new Set(writes.map((r) => r.clientIdentifier));
+    assert.deepEqual([...clients], [`playhead-${id}`]);
+  });
+
   test('server identity and libraries are remembered: a re-run does not ask for them again', async () => {
     const marks = [p.source.requests.length, p.target.requests.length] as const;
     await p.sync();
@@ -156,7 +165,7 @@ describe('dry run', () => {
       assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0, 'no write request');
       assert.equal(JSON.stringify(p.target.state), targetBefore);
       assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0, kv: 0 });
-      assert.equal(p.store.getKv('provider:dst:client_id'), undefined, 'not even the client id is stored');
+      assert.equal(p.store.getKv('installation_id'), undefined, 'not even the installation id is stored');
       // The real run then does what the plan said.
       const real = await p.sync();
       assert.deepEqual(real.counts, plan.counts);

@@ -1,5 +1,5 @@
 // The Plex provider: one instance = one server + one user token.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { PlexProviderConfig } from '../../core/config.ts';
 import { toEpochMs } from '../../core/time.ts';
@@ -11,15 +11,9 @@ import { readResumable, selectSections } from './index.ts';
 import { PlexIdIndex, resolveOnPlex } from './resolve.ts';
 import { writePlexProgress } from './write.ts';
 
-/** The X-Plex-Client-Identifier: stable per installation (kept in state) unless configured. */
+/** The X-Plex-Client-Identifier: the installation's id unless the instance configures its own. */
 export function plexClientId(ctx: ProviderContext, configured: string | undefined): string {
-  if (configured) return configured;
-  let id = ctx.state.get('client_id');
-  if (!id) {
-    id = `playhead-${randomUUID()}`;
-    ctx.state.set('client_id', id);
-  }
-  return id;
+  return configured ?? `playhead-${ctx.installationId}`;
 }
 
 /** How long a server's identity and library list are reused before being read again. */
