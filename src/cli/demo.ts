@@ -186,6 +186,9 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
         table.push([s.who, s.title, positionOn(living, s.accountId, s.rk), other ? positionOn(upstairs, s.accountId, other) : '(not on this server)']);
       }
       out(table.toString());
+      const synced = scenario.filter((s) => s.note.endsWith('to sync'));
+      const mismatched = synced.filter((s) => positionOn(living, s.accountId, s.rk) !== positionOn(upstairs, s.accountId, twin(living, upstairs, s.rk)));
+      out(mismatched.length === 0 ? `   All ${synced.length} items to sync now resume at the same second upstairs.` : `   MISMATCH: ${mismatched.map((m) => m.title).join(', ')}`);
       out();
 
       out('6. A second sync finds nothing to do:');
@@ -200,7 +203,7 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       out('then point a playhead.yaml at it (see README).');
       const failed = [...first, ...second].some((o) => !o.ok || o.result.status !== 'ok');
       if (opts.json) process.stdout.write(`${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`);
-      return failed || writes > 0 ? 1 : 0;
+      return failed || writes > 0 || mismatched.length > 0 ? 1 : 0;
     } finally {
       store.close();
     }
