@@ -80,6 +80,12 @@ function identity(request: PlexRequest, env: PlexEnv): Reply {
   }));
 }
 
+const OWNER_FEATURES = [
+  'adaptive_bitrate', 'camera_upload', 'collections', 'content_filter', 'download_certificates', 'federated-auth',
+  'hardware_transcoding', 'home', 'hwtranscode', 'item_clusters', 'loudness', 'pass', 'session_bandwidth_restrictions',
+  'session_kick', 'sync', 'trailers', 'type-first', 'webhooks',
+].join(',');
+
 function serverInfo(request: PlexRequest, env: PlexEnv): Reply {
   const data = env.data();
   const directories = ['activities', 'butler', 'channels', 'clients', 'diagnostics', 'hubs', 'library', 'playlists', 'player', 'search', 'servers', 'status', 'system'];
@@ -106,6 +112,8 @@ function serverInfo(request: PlexRequest, env: PlexEnv): Reply {
       myPlexSigninState: 'ok',
       myPlexSubscription: true,
       myPlexUsername: ownerAccount(data).name,
+      // A Plex Pass owner's feature list (S1 example); clients such as @ctrl/plex split it on connect.
+      ownerFeatures: OWNER_FEATURES,
       platform: 'Linux',
       platformVersion: '6.1',
       pluginHost: true,
@@ -224,7 +232,9 @@ function metadata(request: PlexRequest, env: PlexEnv, account: PlexAccount, [ids
       mediaTagPrefix: MEDIA_TAG_PREFIX,
       mediaTagVersion: MEDIA_TAG_VERSION,
     },
-    renderRows(items, env, rowOptions(request, account, true)),
+    // The detail view always carries Guid[]: before includeGuids existed, clients re-fetched an
+    // item by ratingKey to read its external ids (python-plexapi#808, #1214). includeGuids=1 is for listings.
+    renderRows(items, env, { ...rowOptions(request, account, true), includeGuids: true }),
   ));
 }
 

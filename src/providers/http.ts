@@ -32,9 +32,22 @@ class RetryableStatus extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** What the server asked us to wait (Retry-After), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** Longest Retry-After we honour inside one run; a server asking for more fails the request. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Retry-After is either seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 const agents = new Map<string, Agent>();
@@ -108,7 +121,13 @@ export class HttpClient {
         );
       }
       if (status === 404) throw new AbortError(new ProviderError('not_found', this.opts.provider, `${what}: not found`, status));
-      if (status === 429 || status >= 500) throw new RetryableStatus(status, `${what}${status === 429 ? ' (rate limited)' : ''}`);
+      if (status === 429 || status >= 500) {
+        const retryAfterMs = parseRetryAfter(headersOut['retry-after'], Date.now());
+        if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
+          throw new AbortError(new RetryableStatus(status, `${what}: asked to retry after ${Math.round(retryAfterMs / 1000)} s`, retryAfterMs));
+        }
+        throw new RetryableStatus(status, `${what}${status === 429 ? ' (rate limited)' : ''}`, retryAfterMs);
+      }
       throw new AbortError(new ProviderError('bad_response', this.opts.provider, `${what}`, status));
     };
 
@@ -118,14 +137,18 @@ export class HttpClient {
         minTimeout: this.opts.minBackoffMs ?? 250,
         factor: 2,
         maxTimeout: 5_000,
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0) this.opts.log.debug({ provider: this.opts.provider, request: label, attemptNumber, err: error.message }, 'retrying');
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft <= 0) return;
+          this.opts.log.debug({ provider: this.opts.provider, request: label, attemptNumber, err: error.message }, 'retrying');
+          // Honour the server's Retry-After on top of our own backoff.
+          if (error instanceof RetryableStatus && error.retryAfterMs) await new Promise((r) => setTimeout(r, error.retryAfterMs));
         },
       });
     } catch (err) {
       if (err instanceof RetryableStatus) {
         const kind = err.status === 429 ? 'rate_limited' : 'unavailable';
-        throw new ProviderError(kind, this.opts.provider, `${err.message} after ${this.opts.retries + 1} attempts`, err.status);
+        const tooLong = err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_AFTER_MS;
+        throw new ProviderError(kind, this.opts.provider, tooLong ? err.message : `${err.message} after ${this.opts.retries + 1} attempts`, err.status);
       }
       throw err;
     }

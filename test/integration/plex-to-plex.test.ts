@@ -313,3 +313,45 @@ describe('two users of one server', () => {
     }
   });
 });
+
+describe('legacy agents', () => {
+  /** Turns a show and its seasons/episodes into legacy TheTVDB-agent items (no Guid children). */
+  function makeLegacyShow(server: PlexPair['source'], showKey: string): void {
+    const show = server.state.items.find((i) => i.ratingKey === showKey);
+    assert.ok(show);
+    const tvdb = show.guids.find((g) => g.startsWith('tvdb://'))?.slice('tvdb://'.length);
+    assert.ok(tvdb, 'the synthetic show has a tvdb id');
+    show.guid = `com.plexapp.agents.thetvdb://${tvdb}?lang=en`;
+    show.guids = [];
+    for (const item of server.state.items) {
+      if (item.type === 'season' && item.parentRatingKey === showKey) {
+        item.guid = `com.plexapp.agents.thetvdb://${tvdb}/${item.index}?lang=en`;
+        item.guids = [];
+      }
+      if (item.type === 'episode' && item.grandparentRatingKey === showKey) {
+        item.guid = `com.plexapp.agents.thetvdb://${tvdb}/${item.parentIndex}/${item.index}?lang=en`;
+        item.guids = [];
+      }
+    }
+  }
+
+  for (const legacySide of ['target', 'source'] as const) {
+    test(`an episode is matched by the show's tvdb id + season/episode when the ${legacySide} uses the legacy TheTVDB agent`, async () => {
+      const p = await startPlexPair();
+      try {
+        const episode = items(p.source, 'episode').find((e) => e.parentIndex === 2 && e.index === 3);
+        assert.ok(episode);
+        const targetEpisode = twin(p.source, p.target, episode.ratingKey);
+        if (legacySide === 'target') makeLegacyShow(p.target, targetEpisode.grandparentRatingKey!);
+        else makeLegacyShow(p.source, episode.grandparentRatingKey!);
+        progressOn(p.source, episode, 0.45);
+        const result = await p.sync();
+        assert.equal(result.counts.write, 1, JSON.stringify(result.decisions));
+        assert.match(result.decisions[0]!.key, /#s02e03$/);
+        assert.equal(userState(p.target, targetEpisode.ratingKey)?.viewOffset, userState(p.source, episode.ratingKey)?.viewOffset);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+});

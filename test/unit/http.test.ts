@@ -1,0 +1,122 @@
+// The shared HTTP client against a scripted local server: retries, Retry-After, timeouts,
+// resets, and errors that name the provider and path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { HttpClient, parseRetryAfter } from '../../src/providers/http.ts';
+import { ProviderError } from '../../src/providers/provider.ts';
+
+type Step = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function scripted(steps: Step[]): Promise<{ url: string; hits: number[]; close: () => Promise<void> }> {
+  const hits: number[] = [];
+  const server = createServer((req, res) => {
+    hits.push(Date.now());
+    const step = steps[Math.min(hits.length - 1, steps.length - 1)];
+    step?.(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+const ok: Step = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"fine":true}');
+const client = (url: string, timeoutMs = 2000, retries = 3) =>
+  new HttpClient({ provider: 'srv', baseUrl: url, headers: { 'X-Plex-Token': 'SECRET' }, timeoutMs, retries, log: pino({ level: 'silent' }), minBackoffMs: 1 });
+
+test('Retry-After is read as seconds or as a date', () => {
+  assert.equal(parseRetryAfter('2', 0), 2000);
+  assert.equal(parseRetryAfter('Thu, 01 Jan 1970 00:00:05 GMT', 1000), 4000);
+  assert.equal(parseRetryAfter('soon', 0), undefined);
+  assert.equal(parseRetryAfter(undefined, 0), undefined);
+});
+
+test('429 with Retry-After waits as asked, then succeeds', async () => {
+  const s = await scripted([(_q, res) => res.writeHead(429, { 'retry-after': '1' }).end(), ok]);
+  try {
+    const res = await client(s.url).send('GET', '/x');
+    assert.equal(res.status, 200);
+    assert.equal(s.hits.length, 2);
+    assert.ok(s.hits[1]! - s.hits[0]! >= 900, `waited ${s.hits[1]! - s.hits[0]!} ms`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a Retry-After beyond a minute fails at once with a clear error', async () => {
+  const s = await scripted([(_q, res) => res.writeHead(429, { 'retry-after': '3600' }).end()]);
+  try {
+    await assert.rejects(client(s.url).send('GET', '/x'), (err: unknown) => {
+      assert.ok(err instanceof ProviderError);
+      assert.equal(err.kind, 'rate_limited');
+      assert.match(err.message, /^srv: GET \/x answered 429: asked to retry after 3600 s$/);
+      return true;
+    });
+    assert.equal(s.hits.length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a reset connection is retried', async () => {
+  const s = await scripted([(req) => req.socket.destroy(), ok]);
+  try {
+    assert.equal((await client(s.url).send('GET', '/x')).status, 200);
+    assert.equal(s.hits.length, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a server that never answers times out with an error naming provider and path, after the retries', async () => {
+  const s = await scripted([() => {}]);
+  try {
+    await assert.rejects(client(s.url, 150, 1).send('GET', '/slow'), (err: unknown) => {
+      assert.ok(err instanceof ProviderError);
+      assert.equal(err.kind, 'unavailable');
+      assert.match(err.message, /^srv: GET \/slow failed: timed out/);
+      assert.ok(!err.message.includes('SECRET'));
+      return true;
+    });
+    assert.equal(s.hits.length, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('401 is not retried and is reported as a refused token', async () => {
+  const s = await scripted([(_q, res) => res.writeHead(401, { 'content-type': 'text/html' }).end('<html>401</html>')]);
+  try {
+    await assert.rejects(client(s.url).send('GET', '/library/sections'), /srv: GET \/library\/sections answered 401: the token was refused/);
+    assert.equal(s.hits.length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a 5xx burst is retried with backoff; a persistent one fails naming the attempts', async () => {
+  const s = await scripted([(_q, res) => res.writeHead(503).end(), (_q, res) => res.writeHead(503).end(), ok]);
+  try {
+    assert.equal((await client(s.url).send('GET', '/x')).status, 200);
+    assert.equal(s.hits.length, 3);
+  } finally {
+    await s.close();
+  }
+  const down = await scripted([(_q, res) => res.writeHead(500).end()]);
+  try {
+    await assert.rejects(client(down.url, 1000, 2).send('POST', '/w'), /srv: POST \/w answered 500 after 3 attempts$/);
+    assert.equal(down.hits.length, 3);
+  } finally {
+    await down.close();
+  }
+});
