@@ -8,7 +8,8 @@ import { ProviderError } from '../provider.ts';
 import { PLEX_CAPABILITIES } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
 import { readResumable, selectSections } from './index.ts';
-import { PlexIdIndex, resolveOnPlex } from './resolve.ts';
+import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
+import { plexIndexSource } from './resolve.ts';
 import { writePlexProgress } from './write.ts';
 
 /** The X-Plex-Client-Identifier: the installation's id unless the instance configures its own. */
@@ -34,7 +35,7 @@ export class PlexProvider implements Provider {
   readonly client: PlexClient;
   private info: (ServerInfo & { owner?: string }) | undefined;
   private sectionsCache: PlexSection[] | undefined;
-  private index: PlexIdIndex | undefined;
+  private index: ExternalIdIndex | undefined;
   private sessionsWarned = false;
 
   constructor(
@@ -121,8 +122,8 @@ export class PlexProvider implements Provider {
 
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
     const server = await this.server();
-    this.index ??= new PlexIdIndex(this.client, this.ctx.state, server, await this.sections(), this.ctx.log, this.ctx.now);
-    return resolveOnPlex(items, this.id, server, this.index).catch((err: unknown) => this.forgetFactsOn404(err));
+    this.index ??= new ExternalIdIndex(plexIndexSource(this.client, await this.sections()), this.ctx.state, server, this.ctx.log, this.ctx.now);
+    return resolveWithIndex(items, this.id, server, this.index).catch((err: unknown) => this.forgetFactsOn404(err));
   }
 
   async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {

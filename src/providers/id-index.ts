@@ -1,0 +1,131 @@
+// The external-id index a media server provider keeps when the server cannot be searched by
+// imdb/tmdb/tvdb id (Plex, Jellyfin): external id → native id, built from one paged scan, cached
+// in the store and refreshed with "changed since the last scan" instead of a full rescan.
+import type { Logger } from 'pino';
+import type { ExternalIds, ItemIdentity } from '../core/model.ts';
+import { ID_KINDS } from '../core/model.ts';
+import type { IndexEntry, ProviderState, ResolveOutcome, ResolveRequest } from './provider.ts';
+
+/** A full rescan now and then drops items deleted from the server. */
+export const INDEX_FULL_REBUILD_MS = 7 * 24 * 3600 * 1000;
+/** Re-read a little before the last scan so items changed during it are not missed. */
+const REFRESH_OVERLAP_S = 120;
+
+export const idTokens = (prefix: 'movie' | 'show' | 'episode', ids: ExternalIds): string[] =>
+  ID_KINDS.flatMap((kind) => (ids[kind] ? [`${prefix}:${kind}:${ids[kind]}`] : []));
+
+/** An episode by its show's native id and its numbers. */
+export const coordToken = (showId: string, season: number, episode: number): string =>
+  `coord:${showId}#s${String(season).padStart(2, '0')}e${String(episode).padStart(2, '0')}`;
+
+/** Index entries for one item, whatever server it comes from. */
+export function entriesFor(item: { id: string; type: 'movie' | 'show' | 'episode'; ids: ExternalIds; showId?: string; season?: number; episode?: number }): IndexEntry[] {
+  const out = idTokens(item.type, item.ids).map((token) => ({ kind: item.type, token, id: item.id }));
+  if (item.type === 'episode' && item.showId !== undefined && item.season !== undefined && item.episode !== undefined) {
+    out.push({ kind: 'episode', token: coordToken(item.showId, item.season, item.episode), id: item.id });
+  }
+  return out;
+}
+
+export interface IndexScan {
+  entries: IndexEntry[];
+  /** The server's clock at the scan (epoch s), so the next refresh asks from there. */
+  serverTime: number | undefined;
+}
+
+export interface IndexSource {
+  /** What the index covers (e.g. library ids); a change forces a full rebuild. */
+  scope: string;
+  /** Scans everything, or only items changed since `sinceEpochS`. */
+  scan(sinceEpochS?: number): Promise<IndexScan>;
+}
+
+export class ExternalIdIndex {
+  private readonly tokens = new Map<string, string>();
+  private ready = false;
+
+  constructor(
+    private readonly source: IndexSource,
+    private readonly state: ProviderState,
+    private readonly server: string,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  get size(): number {
+    return this.tokens.size;
+  }
+
+  /** Loads the cached index and brings it up to date (once per run). */
+  async ensure(): Promise<void> {
+    if (this.ready) return;
+    const { scope } = this.source;
+    const cached = this.state.loadIndex(this.server);
+    const stale = this.state.get(`index_stale:${this.server}`) === '1';
+    const fresh = cached && cached.scope === scope && !stale && this.now() - cached.refreshedAt * 1000 < INDEX_FULL_REBUILD_MS;
+    if (cached && fresh) {
+      for (const e of cached.entries) this.tokens.set(e.token, e.id);
+      const { entries, serverTime } = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
+      for (const e of entries) this.tokens.set(e.token, e.id);
+      this.state.saveIndex(this.server, { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries }, 'merge');
+      this.log.debug({ server: this.server, changed: entries.length, total: this.tokens.size }, 'id index refreshed');
+    } else {
+      const { entries, serverTime } = await this.source.scan();
+      for (const e of entries) this.tokens.set(e.token, e.id);
+      this.state.saveIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries }, 'full');
+      this.state.set(`index_stale:${this.server}`, '0');
+      this.log.debug({ server: this.server, total: this.tokens.size }, 'id index built');
+    }
+    this.ready = true;
+  }
+
+  /** Marks the cache for a full rebuild on the next run (an entry pointed at a vanished item). */
+  markStale(): void {
+    this.state.set(`index_stale:${this.server}`, '1');
+  }
+
+  /** The native id for an item: by its own ids first, then (episodes) by show ids + season/episode. */
+  lookup(item: ItemIdentity): string | undefined {
+    if (item.type === 'movie') return this.first(idTokens('movie', item.ids));
+    const own = this.first(idTokens('episode', item.ids));
+    if (own) return own;
+    if (!item.show || item.season === undefined || item.episode === undefined) return undefined;
+    for (const showToken of idTokens('show', item.show.ids)) {
+      const showId = this.tokens.get(showToken);
+      const hit = showId && this.tokens.get(coordToken(showId, item.season, item.episode));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  private first(tokens: string[]): string | undefined {
+    for (const t of tokens) {
+      const hit = this.tokens.get(t);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Resolves a batch: a native id is trusted only on the server it came from (an id from another
+ * server may point at an unrelated item); everything else goes through the index.
+ */
+export async function resolveWithIndex(
+  items: ResolveRequest[],
+  provider: string,
+  server: string,
+  index: ExternalIdIndex,
+): Promise<Map<string, ResolveOutcome>> {
+  const out = new Map<string, ResolveOutcome>();
+  if (items.some((i) => !(i.ref && i.ref.server === server))) await index.ensure();
+  for (const item of items) {
+    if (item.ref && item.ref.server === server) {
+      out.set(item.key, { ref: { provider, server, id: item.ref.id } });
+      continue;
+    }
+    const id = index.lookup(item);
+    out.set(item.key, id ? { ref: { provider, server, id } } : { unresolved: 'not found on this server by external id' });
+  }
+  return out;
+}
