@@ -33,8 +33,41 @@ export interface PlexProviderConfig {
   maxConcurrentWrites: number;
 }
 
-/** One entry of `providers:`, by `kind`. Add jellyfin/emby/trakt as new union members. */
-export type ProviderConfig = PlexProviderConfig;
+/** Jellyfin and Emby share one client (the MediaBrowser API) and one config shape. */
+export interface MediaBrowserProviderConfig {
+  kind: 'jellyfin' | 'emby';
+  /** http(s) base URL without a trailing slash (for Emby, with or without `/emby`). */
+  url: string;
+  /** A user's access token, or a server API key (then `user` says whose positions to sync). */
+  token: string;
+  /** User name or id; required with an API key, checked against the token's user otherwise. */
+  user?: string;
+  /** Library (view) ids to read; all movie and show libraries when absent. */
+  libraries?: string[];
+  timeoutMs: number;
+  retries: number;
+  /** `DeviceId` in the Authorization header; the installation id when absent. */
+  clientId?: string;
+  maxConcurrentWrites: number;
+}
+
+export interface TraktProviderConfig {
+  kind: 'trakt';
+  /** Your Trakt app's client id and secret (trakt.tv/oauth/applications). */
+  clientId: string;
+  clientSecret: string;
+  /** API base, default https://api.trakt.tv. */
+  url: string;
+  /** OAuth base for the device flow and refresh, default https://api.trakt.tv. */
+  authUrl: string;
+  timeoutMs: number;
+  retries: number;
+  /** Writes per second Trakt allows a user (1). */
+  writesPerSecond: number;
+}
+
+/** One entry of `providers:`, by `kind`. */
+export type ProviderConfig = PlexProviderConfig | MediaBrowserProviderConfig | TraktProviderConfig;
 export type ProviderKind = ProviderConfig['kind'];
 
 export interface PairConfig {
@@ -89,9 +122,8 @@ type Segment = string | number;
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = 'lower-case letters, digits, "-" and "_", starting with a letter or digit';
 /** Keys whose values are secrets: never echoed, and blanked from messages. */
-const SECRET_KEYS = new Set(['token', 'api_key', 'password', 'client_secret']);
-const SUPPORTED_KINDS = ['plex'] as const;
-const LATER_KINDS = ['jellyfin', 'emby', 'trakt'];
+const SECRET_KEYS = new Set(['token', 'api_key', 'password', 'client_secret', 'client_id']);
+const SUPPORTED_KINDS = ['plex', 'jellyfin', 'emby', 'trakt'] as const;
 /** Marks our own unknown-key message so the issue mapper can list the allowed keys. */
 const ALLOWED_MARK = 'allowed keys: ';
 
@@ -191,7 +223,81 @@ const plexSchema = strict(
   return out;
 });
 
-const providerSchema = z.discriminatedUnion('kind', [plexSchema], {
+const tokenSchema = z
+  .string({ error: 'must be text (quote it if it is all digits)' })
+  .trim()
+  .min(1, { error: 'must not be empty' });
+const timeoutSchema = z
+  .number({ error: 'must be a number of seconds, more than 0 and at most 600' })
+  .refine((v) => v > 0 && v <= 600, {
+    error: (iss) => `must be a number of seconds, more than 0 and at most 600 (got ${String(iss.input)})`,
+  })
+  .default(15);
+const viewId = z.unknown().transform((v, ctx) => {
+  if ((typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isInteger(v))) return String(v).trim();
+  ctx.addIssue({ code: 'custom', message: 'must be a library id (text, e.g. "f137a2dd21bbc1b99aa5c0f6bf02a805")' });
+  return z.NEVER;
+});
+
+function mediaBrowserSchema<K extends 'jellyfin' | 'emby'>(kind: K) {
+  return strict(
+    {
+      kind: z.literal(kind),
+      url: urlSchema,
+      token: tokenSchema,
+      user: z.string({ error: 'must be a user name or id' }).trim().min(1, { error: 'must not be empty' }).optional(),
+      libraries: z
+        .array(viewId, { error: 'must be a list of library ids' })
+        .min(1, { error: 'must list at least one library id, or be left out to read every library' })
+        .optional(),
+      timeout_seconds: timeoutSchema,
+      retries: numberIn(0, 10, true).default(3),
+      client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
+      max_concurrent_writes: numberIn(1, 32, true).default(4),
+    },
+    `a mapping of ${kind === 'jellyfin' ? 'Jellyfin' : 'Emby'} settings (kind, url, token, user, …)`,
+  ).transform((p): MediaBrowserProviderConfig => {
+    const out: MediaBrowserProviderConfig = {
+      kind,
+      url: p.url,
+      token: p.token,
+      timeoutMs: Math.round(p.timeout_seconds * 1000),
+      retries: p.retries,
+      maxConcurrentWrites: p.max_concurrent_writes,
+    };
+    if (p.user !== undefined) out.user = p.user;
+    if (p.libraries !== undefined) out.libraries = p.libraries;
+    if (p.client_id !== undefined) out.clientId = p.client_id;
+    return out;
+  });
+}
+
+const traktSchema = strict(
+  {
+    kind: z.literal('trakt'),
+    client_id: tokenSchema,
+    client_secret: tokenSchema,
+    url: urlSchema.default('https://api.trakt.tv'),
+    auth_url: urlSchema.default('https://api.trakt.tv'),
+    timeout_seconds: timeoutSchema,
+    retries: numberIn(0, 10, true).default(3),
+    writes_per_second: numberIn(0.1, 1, false).default(1),
+  },
+  'a mapping of Trakt settings (kind, client_id, client_secret, …)',
+).transform(
+  (p): TraktProviderConfig => ({
+    kind: 'trakt',
+    clientId: p.client_id,
+    clientSecret: p.client_secret,
+    url: p.url,
+    authUrl: p.auth_url,
+    timeoutMs: Math.round(p.timeout_seconds * 1000),
+    retries: p.retries,
+    writesPerSecond: p.writes_per_second,
+  }),
+);
+
+const providerSchema = z.discriminatedUnion('kind', [plexSchema, mediaBrowserSchema('jellyfin'), mediaBrowserSchema('emby'), traktSchema], {
   error: (iss) => {
     // zod types this callback for union issues only, but a non-mapping value reports here too.
     const code: string = iss.code;
@@ -207,7 +313,6 @@ function kindMessage(input: unknown): string {
   if (kind === undefined) return `is required (${supported})`;
   if (typeof kind !== 'string') return `must be a provider kind (${supported})`;
   const shown = JSON.stringify(kind.length > 40 ? `${kind.slice(0, 40)}…` : kind);
-  if (LATER_KINDS.includes(kind.toLowerCase())) return `provider kind ${shown} is not available yet (${supported})`;
   return `unknown provider kind ${shown} (${supported})`;
 }
 

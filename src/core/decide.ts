@@ -86,9 +86,10 @@ export function displayTitle(item: Pick<ProgressRecord, 'type' | 'title' | 'show
   return item.title;
 }
 
-function snapshot(p: { progressMs?: number; durationMs?: number; progressAt?: number; watched?: boolean }): PositionSnapshot {
+function snapshot(p: { progressMs?: number; progressPct?: number; durationMs?: number; progressAt?: number; watched?: boolean }): PositionSnapshot {
   const s: PositionSnapshot = {};
   if (p.progressMs !== undefined) s.progressMs = p.progressMs;
+  if (p.progressPct !== undefined) s.progressPct = p.progressPct;
   if (p.durationMs !== undefined) s.durationMs = p.durationMs;
   if (p.progressAt !== undefined) s.progressAt = p.progressAt;
   if (p.watched !== undefined) s.watched = p.watched;

@@ -53,6 +53,8 @@ export interface ProgressRecord extends ItemIdentity {
 export interface TargetState {
   ref: NativeRef;
   progressMs?: number;
+  /** Percent 0..100, for percent-only targets such as Trakt. */
+  progressPct?: number;
   durationMs?: number;
   progressAt?: number;
   watched: boolean;
@@ -63,6 +65,8 @@ export interface TargetState {
 /** The value we ask a provider to store. */
 export interface ProgressValue {
   progressMs: number;
+  /** The same position as a percent, when the duration is known (Trakt stores only this). */
+  progressPct?: number;
   durationMs?: number;
   /** The source's time, so servers that can keep it order Continue Watching correctly. */
   progressAt?: number;
@@ -93,6 +97,7 @@ export type Reason = (typeof REASONS)[number];
 
 export interface PositionSnapshot {
   progressMs?: number;
+  progressPct?: number;
   durationMs?: number;
   progressAt?: number;
   watched?: boolean;

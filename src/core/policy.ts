@@ -1,5 +1,6 @@
 // The write policy: the planner said a position is worth writing; may we write it to this target
 // now? Checked against the target's live state, read just before writing.
+import { percentOf } from './planner.ts';
 import type { PositionSnapshot, TargetState } from './model.ts';
 
 export interface PolicyInput {
@@ -37,7 +38,12 @@ function isNum(v: number | undefined): v is number {
  * without ms never compare equal (nothing to compare).
  */
 export function materiallyEqual(a: PositionSnapshot, b: PositionSnapshot): boolean {
-  if (!isNum(a.progressMs) || !isNum(b.progressMs)) return false;
+  if (!isNum(a.progressMs) || !isNum(b.progressMs)) {
+    // A percent-only side (Trakt): compare percents.
+    const pa = percentOf(a);
+    const pb = percentOf(b);
+    return pa !== undefined && pb !== undefined && Math.abs(pa - pb) <= EQUAL_PERCENT + EPSILON;
+  }
   if (isNum(a.durationMs) && a.durationMs > 0 && isNum(b.durationMs) && b.durationMs > 0) {
     const pa = (a.progressMs * 100) / a.durationMs;
     const pb = (b.progressMs * 100) / b.durationMs;

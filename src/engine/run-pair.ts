@@ -44,8 +44,10 @@ export interface RunPairOptions {
   onEvent?: (event: RunEvent) => void;
 }
 
-/** Tolerance for confirming a write by re-reading: servers may round to the second. */
+/** Tolerance for confirming a write by re-reading: servers may round to the second… */
 const CONFIRM_TOLERANCE_MS = 1000;
+/** …or, for percent-only servers, to a hundredth of a percent. */
+const CONFIRM_TOLERANCE_PCT = 0.05;
 
 interface Item {
   key: string;
@@ -65,6 +67,9 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   const stats = { read: 0, resolved: 0, writes: 0 };
   try {
     const [, targetInfo] = await Promise.all([source.connect(), target.connect()]);
+    // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
+    // plan as in the sync, instead of skipping every item quietly.
+    if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
 
     // 1. Read every resumable item on the source, collapsing duplicates by key.
     const byKey = new Map<string, Item>();
@@ -171,7 +176,7 @@ async function applyWrites(
         const decision = decisions.get(item.key);
         const ref = item.ref;
         if (!decision || !ref) return;
-        const value = valueFor(item);
+        const value = valueFor(item.record, item.target);
         values.set(item.key, value);
         const journalId = store.journalIntent({ runId: opts.runId, ref, key: item.key, previous: decision.target ?? {}, value, at: opts.now() });
         journalIds.set(item.key, journalId);
@@ -207,11 +212,11 @@ async function applyWrites(
     const value = values.get(item.key);
     if (!decision || !value) continue;
     const state = item.ref ? after.get(item.ref.id) : undefined;
-    const held = state?.progressMs;
-    if (state && held !== undefined && Math.abs(held - value.progressMs) <= CONFIRM_TOLERANCE_MS && !(state.watched && !item.target?.watched)) {
+    if (state && holdsValue(state, value) && !(state.watched && !item.target?.watched)) {
       store.journalOutcome(journalId, { status: 'confirmed', at: opts.now() });
       decisions.set(item.key, { ...decision, detail: { ...decision.detail, confirmed: true, ref: item.ref?.id } });
     } else {
+      const held = state?.progressMs ?? (state?.progressPct !== undefined ? `${state.progressPct}%` : undefined);
       const now = state ? `position ${held ?? 'none'}${state.watched ? ', watched' : ''}` : 'item missing';
       const error = `not confirmed: after writing ${value.progressMs} ms the server reports ${now}`;
       store.journalOutcome(journalId, { status: 'unconfirmed', error, at: opts.now() });
@@ -220,16 +225,29 @@ async function applyWrites(
   }
 }
 
-/** The value to store: the source position, with the target's own duration when it has one. */
-function valueFor(item: Item): ProgressValue {
-  const src = item.record;
-  const durationMs = item.target?.durationMs ?? src.durationMs;
+/**
+ * The value to store: the source position, with the target's own duration when it has one. A
+ * percent-only source (Trakt) becomes milliseconds through that duration; every value also
+ * carries its percent when a duration is known, for percent-only targets.
+ */
+export function valueFor(src: ProgressRecord, target: TargetState | undefined): ProgressValue {
+  const durationMs = target?.durationMs ?? src.durationMs;
   const progressMs = src.progressMs ?? (src.progressPct !== undefined && durationMs ? Math.round((src.progressPct / 100) * durationMs) : 0);
+  const progressPct =
+    src.progressMs !== undefined && src.durationMs ? (src.progressMs * 100) / src.durationMs : (src.progressPct ?? (durationMs ? (progressMs * 100) / durationMs : undefined));
   return {
     progressMs,
+    ...(progressPct !== undefined ? { progressPct: Math.round(progressPct * 1000) / 1000 } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     ...(src.progressAt !== undefined ? { progressAt: src.progressAt } : {}),
   };
+}
+
+/** Whether a re-read shows the value we wrote (servers may round to the second or the percent). */
+export function holdsValue(state: TargetState, value: ProgressValue): boolean {
+  if (state.progressMs !== undefined) return Math.abs(state.progressMs - value.progressMs) <= CONFIRM_TOLERANCE_MS;
+  if (state.progressPct !== undefined && value.progressPct !== undefined) return Math.abs(state.progressPct - value.progressPct) <= CONFIRM_TOLERANCE_PCT;
+  return false;
 }
 
 function identityOf(r: ProgressRecord) {

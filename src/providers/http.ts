@@ -155,8 +155,15 @@ export class HttpClient {
   }
 
   /** GET (or another method) whose body must be JSON matching `schema`. */
-  async json<S extends z.ZodType>(schema: S, method: string, path: string, query?: Query, headers?: Record<string, string>): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
-    const res = await this.send(method, path, query, { accept: 'application/json', ...headers });
+  async json<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    query?: Query,
+    headers?: Record<string, string>,
+    body?: string,
+  ): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
+    const res = await this.send(method, path, query, { accept: 'application/json', ...headers }, body);
     return { body: this.parse(schema, res, `${method} ${path}`), headers: res.headers };
   }
 

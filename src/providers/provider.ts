@@ -15,6 +15,8 @@ export interface Capabilities {
   realtimeEvents: boolean;
   /** Writes the server takes at once (from the instance's config). */
   maxConcurrentWrites: number;
+  /** Set (after connect) when this server cannot take writes at all, saying why. */
+  writeBlockedReason?: string;
 }
 
 export interface ServerInfo {
@@ -66,6 +68,8 @@ export interface ProviderContext {
   log: Logger;
   /** Injected clock (epoch ms) so tests and runs are reproducible. */
   now: () => number;
+  /** A dry run: the provider must not change anything anywhere (not even refresh a token). */
+  dryRun: boolean;
 }
 
 export interface ListOptions {

@@ -1,4 +1,4 @@
-// Fidelity (c): a well-known third-party Plex client, @ctrl/plex (the TypeScript port of
+// Fidelity (d): a well-known third-party Plex client, @ctrl/plex (the TypeScript port of
 // python-plexapi), driven against the emulator the way its users drive a real Plex Media Server:
 // connect, browse sections, shows → seasons → episodes, fetch by ratingKey, external ids, guid
 // search, play state, progress reports, Continue Watching, and a second (non-owner) user.
@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import type { Episode, Movie, MovieSection, PlexServer, Season, Show, ShowSection } from '@ctrl/plex';
+import type { Episode, Movie, MovieSection, PlexServer, Season, ShowSection } from '@ctrl/plex';
 import type { PlexItem, PlexUserItemState } from '../../emulators/plex/data.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 
@@ -118,7 +118,7 @@ const byIndex = (a: PlexItem, b: PlexItem) => (a.index ?? 0) - (b.index ?? 0);
 const sorted = (values: Array<string | undefined>) => [...values].sort();
 const tick = (seconds: number) => void (clock += seconds * 1000);
 
-/** A movie with new-agent external ids, and one with a legacy agent guid (no Guid[]). */
+/** The n-th movie with new-agent external ids (`plex://movie/…` plus imdb/tmdb Guid[]). */
 function newAgentMovie(n = 0): PlexItem {
   const movie = itemsOf('movie').filter((m) => m.guid.startsWith('plex://movie/'))[n];
   assert.ok(movie, `synthetic library has no new-agent movie #${n}`);

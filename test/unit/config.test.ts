@@ -109,8 +109,10 @@ describe('parseConfig: valid files', () => {
 
   it('fills defaults, strips the trailing slash and names the pair source-to-target', () => {
     const c = parseConfig(BLOCK, 'playhead.yaml', ENV);
-    assert.equal(c.providers['plex-home']?.url, 'http://127.0.0.1:32400');
-    assert.equal(c.providers['plex-home']?.libraries, undefined);
+    const home = c.providers['plex-home'];
+    assert.ok(home?.kind === 'plex');
+    assert.equal(home.url, 'http://127.0.0.1:32400');
+    assert.equal(home.libraries, undefined);
     assert.deepEqual(c.pairs, [
       {
         name: 'plex-home-to-plex-cabin',
@@ -256,15 +258,39 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
       message: 'is required (must be text (quote it if it is all digits))',
     });
     const kind = only(fail(edit(BLOCK, 7, '')));
-    assert.deepEqual(kind, { path: 'providers.plex-cabin.kind', line: 6, message: 'is required (supported: plex)' });
+    assert.deepEqual(kind, { path: 'providers.plex-cabin.kind', line: 6, message: 'is required (supported: plex, jellyfin, emby, trakt)' });
   });
 
-  it('unknown or not-yet-supported provider kinds', () => {
+  it('unknown provider kinds list the supported ones', () => {
     assert.equal(
-      fail(edit(BLOCK, 7, '    kind: jellyfin')).message,
-      'playhead.yaml:7: providers.plex-cabin.kind: provider kind "jellyfin" is not available yet (supported: plex)',
+      fail(edit(BLOCK, 7, '    kind: kodi')).message,
+      'playhead.yaml:7: providers.plex-cabin.kind: unknown provider kind "kodi" (supported: plex, jellyfin, emby, trakt)',
     );
-    assert.equal(only(fail(edit(BLOCK, 7, '    kind: kodi'))).message, 'unknown provider kind "kodi" (supported: plex)');
+  });
+
+  it('Jellyfin, Emby and Trakt providers parse with their defaults', () => {
+    const text = [
+      'providers:',
+      '  jelly: { kind: jellyfin, url: http://127.0.0.1:8096/, token: ${JF}, user: alice, libraries: [abc] }',
+      '  emby: { kind: emby, url: http://127.0.0.1:8920/emby, token: ${JF} }',
+      '  trakt: { kind: trakt, client_id: ${TID}, client_secret: ${TSECRET} }',
+      'pairs:',
+      '  - { source: jelly, target: trakt }',
+      '',
+    ].join('\n');
+    const c = parseConfig(text, 'p.yaml', { JF: 'jf-token', TID: 'app-id', TSECRET: 'app-secret' });
+    assert.deepEqual(c.providers.jelly, { kind: 'jellyfin', url: 'http://127.0.0.1:8096', token: 'jf-token', user: 'alice', libraries: ['abc'], timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
+    assert.deepEqual(c.providers.emby, { kind: 'emby', url: 'http://127.0.0.1:8920/emby', token: 'jf-token', timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
+    assert.deepEqual(c.providers.trakt, { kind: 'trakt', clientId: 'app-id', clientSecret: 'app-secret', url: 'https://api.trakt.tv', authUrl: 'https://api.trakt.tv', timeoutMs: 15_000, retries: 3, writesPerSecond: 1 });
+    assert.equal(c.pairs[0]?.name, 'jelly-to-trakt');
+  });
+
+  it('a Trakt provider needs its client secret, and never echoes it', () => {
+    const text = 'providers:\n  trakt: { kind: trakt, client_id: abc, token: s3cret-value }\npairs: []\n';
+    const err = fail(text);
+    assert.match(err.message, /providers\.trakt\.client_secret: is required/);
+    assert.match(err.message, /providers\.trakt\.token: unknown key/);
+    assert.ok(!err.message.includes('s3cret-value'));
   });
 
   it('a pair naming an unknown provider lists the known ones', () => {
@@ -377,7 +403,9 @@ describe('parseConfig: odd YAML', () => {
 
   it('env values with YAML syntax in them stay plain text', () => {
     const env = { ...ENV, PLEX_TOKEN: 'a: b # c, {d}' };
-    assert.equal(parseConfig(BLOCK, 'playhead.yaml', env).providers['plex-home']?.token, 'a: b # c, {d}');
+    const home = parseConfig(BLOCK, 'playhead.yaml', env).providers['plex-home'];
+    assert.ok(home?.kind === 'plex');
+    assert.equal(home.token, 'a: b # c, {d}');
   });
 });
 

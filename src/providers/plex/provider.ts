@@ -1,5 +1,4 @@
 // The Plex provider: one instance = one server + one user token.
-import { createHash } from 'node:crypto';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { PlexProviderConfig } from '../../core/config.ts';
 import { toEpochMs } from '../../core/time.ts';
@@ -9,6 +8,7 @@ import { PLEX_CAPABILITIES } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
 import { readResumable, selectSections } from './index.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
+import { cachedFacts, factsKey, forgetFacts } from '../server-facts.ts';
 import { plexIndexSource } from './resolve.ts';
 import { writePlexProgress } from './write.ts';
 
@@ -17,14 +17,8 @@ export function plexClientId(ctx: ProviderContext, configured: string | undefine
   return configured ?? `playhead-${ctx.installationId}`;
 }
 
-/** How long a server's identity and library list are reused before being read again. */
-export const SERVER_FACTS_TTL_MS = 6 * 3600 * 1000;
-
-/** What we remember about a server between runs, so a run does not re-ask every time. */
-interface ServerFacts {
-  /** Hash of url + token: another server or another user's token means other facts. */
-  key: string;
-  at: number;
+/** What we remember about a Plex server between runs (see ../server-facts.ts). */
+interface PlexFacts {
   info: ServerInfo & { owner?: string };
   sections: PlexSection[];
 }
@@ -58,45 +52,33 @@ export class PlexProvider implements Provider {
   }
 
   /**
-   * Server identity and libraries: from the state when read less than SERVER_FACTS_TTL_MS ago,
-   * else `GET /` (which needs a valid token, unlike `/identity`) and `GET /library/sections`.
+   * Server identity and libraries: remembered for a few hours (../server-facts.ts), else
+   * `GET /` (which needs a valid token, unlike `/identity`) and `GET /library/sections`.
    * A refused token still surfaces on the first request of the run, whichever it is.
    */
   async connect(): Promise<ServerInfo> {
     if (this.info) return this.info;
-    const key = createHash('sha256').update(`${this.config.url}\n${this.config.token}`).digest('hex').slice(0, 16);
-    const cached = this.loadFacts();
-    // A whitelisted library missing from the cached list may be new: read the list again.
-    const known = new Set(cached?.sections.map((x) => x.id));
-    const coversWhitelist = (this.config.libraries ?? []).every((id) => known.has(id));
-    if (cached && cached.key === key && coversWhitelist && this.ctx.now() - cached.at < SERVER_FACTS_TTL_MS) {
-      this.info = cached.info;
-      this.sectionsCache = selectSections(this.id, cached.sections, this.config.libraries);
-      return this.info;
-    }
-    const s = await this.client.serverInfo();
-    const sections = await this.client.sections();
-    this.info = { serverId: s.machineIdentifier, name: s.friendlyName, version: s.version, ...(s.owner ? { owner: s.owner } : {}) };
-    this.sectionsCache = selectSections(this.id, sections, this.config.libraries);
-    const facts: ServerFacts = { key, at: this.ctx.now(), info: this.info, sections };
-    this.ctx.state.set('server_facts', JSON.stringify(facts));
+    const whitelist = this.config.libraries ?? [];
+    const facts = await cachedFacts<PlexFacts>(
+      this.ctx,
+      factsKey(this.config.url, this.config.token),
+      async () => {
+        const s = await this.client.serverInfo();
+        const sections = await this.client.sections();
+        return { info: { serverId: s.machineIdentifier, name: s.friendlyName, version: s.version, ...(s.owner ? { owner: s.owner } : {}) }, sections };
+      },
+      // A whitelisted library missing from the remembered list may be new: ask again.
+      (f) => whitelist.every((id) => f.sections.some((x) => x.id === id)),
+    );
+    this.info = facts.info;
+    this.sectionsCache = selectSections(this.id, facts.sections, this.config.libraries);
     return this.info;
-  }
-
-  private loadFacts(): ServerFacts | undefined {
-    const text = this.ctx.state.get('server_facts');
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text) as ServerFacts;
-    } catch {
-      return undefined;
-    }
   }
 
   /** A library that vanished since the facts were cached: forget them so the next run re-reads. */
   private forgetFactsOn404<T>(err: unknown): T {
     if (err instanceof ProviderError && err.kind === 'not_found') {
-      this.ctx.state.set('server_facts', '');
+      forgetFacts(this.ctx);
       throw new ProviderError('not_found', this.id, `${err.message} (a library may have been removed; the next run re-reads the library list)`, err.status);
     }
     throw err;

@@ -1,0 +1,75 @@
+// Responses as values: handlers return a Reply, the HTTP layer writes it (and may truncate it
+// when a fault says so). Trakt speaks JSON; errors carry `{error, error_description}` except
+// where the real API sends no body (device-token polling, 204s).
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface TraktRequest {
+  method: string;
+  path: string;
+  params: URLSearchParams;
+  /** Header value by case-insensitive name. */
+  header(name: string): string | undefined;
+  /** Raw body text. */
+  body: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'Content-Type': JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+}
+
+export function errorReply(status: number, error: string, description: string, headers: Record<string, string> = {}): Reply {
+  return jsonReply(status, { error, error_description: description }, headers);
+}
+
+/** A status with no body at all (204, and the device-token poll answers). */
+export function emptyReply(status: number, headers: Record<string, string> = {}): Reply {
+  return { status, headers, body: '' };
+}
+
+/** What Cloudflare in front of Trakt answers for 5xx/52x: a small HTML page, not JSON. */
+export function htmlReply(status: number, title: string): Reply {
+  return {
+    status,
+    headers: { 'Content-Type': 'text/html; charset=UTF-8' },
+    body: `<!DOCTYPE html><html><head><title>${title}</title></head><body><h1>${status} ${title}</h1><p>trakt.tv</p></body></html>`,
+  };
+}
+
+export const NON_JSON_BODY =
+  '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser before accessing trakt.tv</h1></body></html>';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  420: 'Account Limit Exceeded',
+  422: 'Unprocessable Entity',
+  423: 'Locked User Account',
+  426: 'VIP Only',
+  429: 'Rate Limit Exceeded',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  520: 'Web server is returning an unknown error',
+  521: 'Web server is down',
+  522: 'Connection timed out',
+};
+
+/** The reply for a `status` fault rule: HTML for server errors, a JSON error otherwise. */
+export function faultReply(status: number): Reply {
+  const text = STATUS_TEXT[status] ?? 'Error';
+  if (status >= 500) return htmlReply(status, text);
+  const headers: Record<string, string> = status === 429 ? { 'Retry-After': '1' } : {};
+  return errorReply(status, text.toLowerCase().replace(/\s+/g, '_'), `${text} (injected fault)`, headers);
+}

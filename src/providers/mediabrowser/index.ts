@@ -1,0 +1,119 @@
+// Reading resume positions from Jellyfin / Emby: resumable movies and episodes, paged, with
+// provider ids; series ids fetched in batches because episodes carry only their own.
+import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
+import { normaliseIds } from '../../core/ids.ts';
+import { toEpochMs } from '../../core/time.ts';
+import type { Query } from '../http.ts';
+import { ProviderError } from '../provider.ts';
+import type { ItemsPage, MediaBrowserClient } from './client.ts';
+import type { BaseItem } from './schema.ts';
+
+export const TICKS_PER_MS = 10_000;
+export const RESUME_PAGE_SIZE = 200;
+/** Collection types whose items we sync. */
+export const VIDEO_COLLECTIONS = new Set(['movies', 'tvshows']);
+
+export interface Library {
+  id: string;
+  title: string;
+  type: string;
+}
+
+/** Movie and show libraries, honouring a whitelist; an unknown id is an error naming the real ones. */
+export function selectLibraries(provider: string, views: BaseItem[], whitelist: string[] | undefined): Library[] | undefined {
+  const video = views.filter((v) => VIDEO_COLLECTIONS.has(v.CollectionType ?? '')).map((v) => ({ id: String(v.Id), title: v.Name ?? String(v.Id), type: v.CollectionType ?? '' }));
+  if (!whitelist || whitelist.length === 0) return undefined;
+  const known = new Map(video.map((l) => [l.id.toLowerCase().replace(/-/g, ''), l]));
+  const norm = (id: string) => id.toLowerCase().replace(/-/g, '');
+  const missing = whitelist.filter((id) => !known.has(norm(id)));
+  if (missing.length > 0) {
+    const available = video.map((l) => `${l.id} (${l.title}, ${l.type})`).join(', ') || 'none';
+    throw new ProviderError('config', provider, `${provider}: libraries ${missing.join(', ')} not found among movie/show libraries; the server has: ${available}`);
+  }
+  return whitelist.map((id) => known.get(norm(id))).filter((l): l is Library => l !== undefined);
+}
+
+/** Pages through a listing in order until the reported total or a short page. */
+export async function* itemPages(client: MediaBrowserClient, userId: string, query: Query, pageSize: number): AsyncGenerator<ItemsPage> {
+  const seen = new Set<string>();
+  for (let start = 0; ; start += pageSize) {
+    const page = await client.itemsPage(userId, query, start, pageSize);
+    if (page.items.length === 0) return;
+    const signature = page.items.map((i) => i.Id).join(',');
+    // A server that ignores StartIndex would repeat the first page forever.
+    if (seen.has(signature)) return;
+    seen.add(signature);
+    yield page;
+    if (page.items.length < pageSize) return;
+    if (page.total !== undefined && start + pageSize >= page.total) return;
+  }
+}
+
+export function externalIds(item: BaseItem): ExternalIds {
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item.ProviderIds ?? {})) raw[k] = v;
+  return normaliseIds(raw);
+}
+
+export interface ItemContext {
+  provider: string;
+  server: string;
+  showIds?: ExternalIds;
+}
+
+/** Maps one item to our model: ticks → ms, ISO dates → UTC epoch ms. */
+export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
+  const data = item.UserData ?? {};
+  const isEpisode = item.Type === 'Episode';
+  const playCount = data.PlayCount ?? 0;
+  const record: ProgressRecord = {
+    type: isEpisode ? 'episode' : 'movie',
+    ids: externalIds(item),
+    title: item.Name ?? String(item.Id),
+    ref: { provider: ctx.provider, server: ctx.server, id: String(item.Id) },
+    watched: data.Played === true,
+    playCount,
+  };
+  if (item.ProductionYear) record.year = item.ProductionYear;
+  const ticks = data.PlaybackPositionTicks ?? 0;
+  if (ticks > 0) record.progressMs = Math.round(ticks / TICKS_PER_MS);
+  if (item.RunTimeTicks && item.RunTimeTicks > 0) record.durationMs = Math.round(item.RunTimeTicks / TICKS_PER_MS);
+  const at = toEpochMs(data.LastPlayedDate ?? undefined);
+  if (at !== undefined) {
+    record.progressAt = at;
+    if (record.watched) record.watchedAt = at;
+  }
+  if (isEpisode) {
+    record.show = { ids: ctx.showIds ?? {}, ...(item.SeriesName ? { title: item.SeriesName } : {}) };
+    if (item.ParentIndexNumber !== undefined && item.ParentIndexNumber !== null) record.season = item.ParentIndexNumber;
+    if (item.IndexNumber !== undefined && item.IndexNumber !== null) record.episode = item.IndexNumber;
+  }
+  return record;
+}
+
+export const ITEM_FIELDS = ['ProviderIds', 'DateCreated', 'ParentId'];
+
+/** Every resumable movie and episode (whole server, or the whitelisted libraries). */
+export async function* readResumable(
+  client: MediaBrowserClient,
+  userId: string,
+  libraries: Library[] | undefined,
+  ctx: { provider: string; server: string },
+  onPage?: (seen: number, total: number | undefined) => void,
+): AsyncGenerator<ProgressRecord[]> {
+  const fields = [...ITEM_FIELDS, ...client.dialect.userDataFields].join(',');
+  const base = { Recursive: 'true', IncludeItemTypes: 'Movie,Episode', Filters: 'IsResumable', Fields: fields };
+  const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
+  const pages: ItemsPage[] = [];
+  for (const query of scopes) for await (const page of itemPages(client, userId, query, RESUME_PAGE_SIZE)) pages.push(page);
+  // Series ids for all episodes, in a few batched calls.
+  const seriesIds = [...new Set(pages.flatMap((p) => p.items.map((i) => (i.Type === 'Episode' && i.SeriesId ? String(i.SeriesId) : undefined))).filter((x): x is string => x !== undefined))];
+  const series = new Map((await client.itemsById(userId, seriesIds, ['ProviderIds'])).map((s) => [String(s.Id), externalIds(s)]));
+  let seen = 0;
+  for (const page of pages) {
+    const items = page.items.filter((i) => (i.UserData?.PlaybackPositionTicks ?? 0) > 0);
+    seen += items.length;
+    onPage?.(seen, page.total);
+    yield items.map((item) => recordFromItem(item, { ...ctx, ...(item.SeriesId ? { showIds: series.get(String(item.SeriesId)) ?? {} } : {}) }));
+  }
+}

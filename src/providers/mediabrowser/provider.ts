@@ -1,0 +1,174 @@
+// The Jellyfin / Emby provider: one instance = one server + one user (a user's token, or an API
+// key plus `user`).
+import type { MediaBrowserProviderConfig } from '../../core/config.ts';
+import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
+import { toEpochMs } from '../../core/time.ts';
+import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
+import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
+import { ProviderError } from '../provider.ts';
+import { cachedFacts, factsKey } from '../server-facts.ts';
+import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabilities.ts';
+import { MediaBrowserClient } from './client.ts';
+import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
+import { ITEM_FIELDS, TICKS_PER_MS, readResumable, selectLibraries, type Library } from './index.ts';
+import { mediaBrowserIndexSource } from './resolve.ts';
+import type { BaseItem, UserData } from './schema.ts';
+import { writeMediaBrowserProgress } from './write.ts';
+
+interface MediaBrowserFacts {
+  info: ServerInfo;
+  user: { id: string; name: string };
+  /** Library views, only read when a whitelist is configured. */
+  views: { Id: string; Name?: string; CollectionType?: string }[];
+}
+
+export class MediaBrowserProvider implements Provider {
+  readonly kind: 'jellyfin' | 'emby';
+  readonly capabilities: Capabilities;
+  readonly client: MediaBrowserClient;
+  private facts: MediaBrowserFacts | undefined;
+  private libraries: Library[] | undefined;
+  private index: ExternalIdIndex | undefined;
+  /** The user data read last per item: Emby writes must send the whole record back. */
+  private readonly lastUserData = new Map<string, UserData>();
+
+  constructor(
+    readonly id: string,
+    private readonly config: MediaBrowserProviderConfig,
+    private readonly ctx: ProviderContext,
+    opts: { minBackoffMs?: number } = {},
+  ) {
+    this.kind = config.kind;
+    this.capabilities = mediaBrowserCapabilities(config.maxConcurrentWrites);
+    this.client = new MediaBrowserClient(
+      { provider: id, url: config.url, token: config.token, deviceId: config.clientId ?? `playhead-${ctx.installationId}`, timeoutMs: config.timeoutMs, retries: config.retries, log: ctx.log, ...opts },
+      config.kind === 'emby' ? embyDialect : jellyfinDialect(true),
+    );
+  }
+
+  private label(): string {
+    return this.kind === 'emby' ? 'Emby' : 'Jellyfin';
+  }
+
+  async connect(): Promise<ServerInfo> {
+    if (this.facts) return this.facts.info;
+    const whitelist = this.config.libraries;
+    this.facts = await cachedFacts<MediaBrowserFacts>(
+      this.ctx,
+      factsKey(this.kind, this.config.url, this.config.token, this.config.user ?? ''),
+      () => this.discover(),
+      (f) => !whitelist || whitelist.every((id) => f.views.some((v) => v.Id.toLowerCase().replace(/-/g, '') === id.toLowerCase().replace(/-/g, ''))),
+    );
+    const { version } = this.facts.info;
+    if (this.kind === 'jellyfin') {
+      const modern = versionAtLeast(version, JELLYFIN_MIN_WRITE_VERSION);
+      this.client.useDialect(jellyfinDialect(modern));
+      if (!modern) {
+        this.capabilities.write = false;
+        this.capabilities.writeBlockedReason = `${this.id}: Jellyfin ${version} cannot write resume positions (needs ${JELLYFIN_MIN_WRITE_VERSION} or newer); it can still be a source`;
+      }
+    }
+    this.libraries = selectLibraries(this.id, this.facts.views.map((v) => ({ ...v, Type: 'CollectionFolder' })), whitelist);
+    return this.facts.info;
+  }
+
+  /** Server identity (no auth), then the token's user, then (with a whitelist) the libraries. */
+  private async discover(): Promise<MediaBrowserFacts> {
+    const pub = await this.client.publicInfo();
+    const info: ServerInfo = { serverId: pub.Id, name: pub.ServerName ?? pub.Id, version: pub.Version };
+    if (this.kind === 'jellyfin' && !versionAtLeast(pub.Version, JELLYFIN_MIN_WRITE_VERSION)) this.client.useDialect(jellyfinDialect(false));
+    const user = await this.findUser();
+    const views = this.config.libraries ? (await this.client.views(user.id)).map((v) => ({ Id: String(v.Id), ...(v.Name ? { Name: v.Name } : {}), ...(v.CollectionType ? { CollectionType: v.CollectionType } : {}) })) : [];
+    return { info, user, views };
+  }
+
+  private async findUser(): Promise<{ id: string; name: string }> {
+    const wanted = this.config.user?.toLowerCase().replace(/-/g, '');
+    const me = await this.client.me();
+    const matches = (u: { Id: string; Name: string }) => wanted === u.Name.toLowerCase() || wanted === u.Id.toLowerCase().replace(/-/g, '');
+    if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
+    if (!wanted) {
+      throw new ProviderError('config', this.id, `${this.id}: the token is an API key, which belongs to no user: set \`user:\` to the ${this.label()} user whose positions to sync`);
+    }
+    let users;
+    try {
+      users = await this.client.users();
+    } catch (err) {
+      if (err instanceof ProviderError && err.status === 403) {
+        throw new ProviderError('config', this.id, `${this.id}: the token belongs to ${me?.Name ?? 'another user'}, not "${this.config.user}", and may not act for other users`);
+      }
+      throw err;
+    }
+    const found = users.find(matches);
+    if (!found) throw new ProviderError('config', this.id, `${this.id}: no ${this.label()} user "${this.config.user}"; users: ${users.map((u) => u.Name).join(', ')}`);
+    return { id: found.Id, name: found.Name };
+  }
+
+  private async userId(): Promise<string> {
+    await this.connect();
+    return (this.facts as MediaBrowserFacts).user.id;
+  }
+
+  async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    yield* readResumable(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, opts.onPage);
+  }
+
+  async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
+    const { serverId } = await this.connect();
+    this.index ??= new ExternalIdIndex(mediaBrowserIndexSource(this.client, await this.userId(), this.libraries), this.ctx.state, serverId, this.ctx.log, this.ctx.now);
+    return resolveWithIndex(items, this.id, serverId, this.index);
+  }
+
+  async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {
+    const { serverId } = await this.connect();
+    const userId = await this.userId();
+    const out = new Map<string, TargetState>();
+    if (refs.length === 0) return out;
+    const items = await this.client.itemsById(userId, [...new Set(refs.map((r) => r.id))], [...ITEM_FIELDS, ...this.client.dialect.userDataFields]);
+    const playing = opts.playing === false ? new Set<string>() : await this.playingNow(userId);
+    for (const item of items) out.set(String(item.Id), this.stateOf(item, serverId, playing));
+    if (this.index && items.length < new Set(refs.map((r) => r.id)).size) this.index.markStale();
+    return out;
+  }
+
+  private stateOf(item: BaseItem, server: string, playing: Set<string>): TargetState {
+    const data = item.UserData ?? {};
+    this.lastUserData.set(String(item.Id), data);
+    const state: TargetState = {
+      ref: { provider: this.id, server, id: String(item.Id) },
+      watched: data.Played === true,
+      playCount: data.PlayCount ?? 0,
+      playingNow: playing.has(String(item.Id)),
+    };
+    const ticks = data.PlaybackPositionTicks ?? 0;
+    if (ticks > 0) state.progressMs = Math.round(ticks / TICKS_PER_MS);
+    if (item.RunTimeTicks && item.RunTimeTicks > 0) state.durationMs = Math.round(item.RunTimeTicks / TICKS_PER_MS);
+    const at = toEpochMs(data.LastPlayedDate ?? undefined);
+    if (at !== undefined) state.progressAt = at;
+    return state;
+  }
+
+  /** Items this user is playing now, from `/Sessions`. */
+  private async playingNow(userId: string): Promise<Set<string>> {
+    const norm = (s: string) => s.toLowerCase().replace(/-/g, '');
+    const sessions = await this.client.sessions();
+    return new Set(sessions.filter((s) => s.UserId && norm(s.UserId) === norm(userId) && s.NowPlayingItem).map((s) => String(s.NowPlayingItem?.Id)));
+  }
+
+  async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {
+    const { serverId } = await this.connect();
+    if (this.capabilities.writeBlockedReason) throw new ProviderError('config', this.id, this.capabilities.writeBlockedReason);
+    if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to write item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
+    const userId = await this.userId();
+    let current = this.lastUserData.get(ref.id);
+    if (!current && this.client.dialect.replacesUserData) {
+      // Emby replaces the whole record: never send one we have not read.
+      const [item] = await this.client.itemsById(userId, [ref.id], this.client.dialect.userDataFields);
+      current = item?.UserData ?? undefined;
+    }
+    await writeMediaBrowserProgress(this.client, ref.id, userId, value, current, { ...(opts.unwatchFirst ? { unwatchFirst: true } : {}), now: this.ctx.now() });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,52 @@
+// Feeding the shared external-id index (../id-index.ts) from Jellyfin / Emby: one paged scan of
+// movies, series and episodes with ProviderIds, later only items saved since the last scan.
+import { entriesFor, type IndexScan, type IndexSource } from '../id-index.ts';
+import type { IndexEntry } from '../provider.ts';
+import type { MediaBrowserClient } from './client.ts';
+import { externalIds, itemPages, type Library } from './index.ts';
+import type { BaseItem } from './schema.ts';
+
+export const INDEX_PAGE_SIZE = 1000;
+
+export function entriesOfItem(item: BaseItem): IndexEntry[] {
+  const id = String(item.Id);
+  const ids = externalIds(item);
+  if (item.Type === 'Movie') return entriesFor({ id, type: 'movie', ids });
+  if (item.Type === 'Series') return entriesFor({ id, type: 'show', ids });
+  if (item.Type === 'Episode') {
+    return entriesFor({
+      id,
+      type: 'episode',
+      ids,
+      ...(item.SeriesId ? { showId: String(item.SeriesId) } : {}),
+      ...(item.ParentIndexNumber !== undefined && item.ParentIndexNumber !== null ? { season: item.ParentIndexNumber } : {}),
+      ...(item.IndexNumber !== undefined && item.IndexNumber !== null ? { episode: item.IndexNumber } : {}),
+    });
+  }
+  return [];
+}
+
+export function mediaBrowserIndexSource(client: MediaBrowserClient, userId: string, libraries: Library[] | undefined): IndexSource {
+  return {
+    scope: libraries ? libraries.map((l) => l.id).join(',') : 'all',
+    async scan(sinceEpochS?: number): Promise<IndexScan> {
+      const base = {
+        Recursive: 'true',
+        IncludeItemTypes: 'Movie,Series,Episode',
+        Fields: 'ProviderIds',
+        EnableUserData: 'false',
+        ...(sinceEpochS !== undefined ? { MinDateLastSaved: new Date(sinceEpochS * 1000).toISOString() } : {}),
+      };
+      const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
+      const entries: IndexEntry[] = [];
+      let serverTime: number | undefined;
+      for (const query of scopes) {
+        for await (const page of itemPages(client, userId, query, INDEX_PAGE_SIZE)) {
+          serverTime ??= page.serverTime;
+          for (const item of page.items) entries.push(...entriesOfItem(item));
+        }
+      }
+      return { entries, serverTime };
+    },
+  };
+}

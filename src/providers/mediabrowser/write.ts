@@ -1,0 +1,38 @@
+// Writing a resume position to Jellyfin (a partial UserData update) or Emby (whose UserData POST
+// replaces the whole record, so we send it complete and lose nothing: play count, played flag,
+// favourite, rating).
+import type { ProgressValue } from '../../core/model.ts';
+import type { MediaBrowserClient } from './client.ts';
+import { TICKS_PER_MS } from './index.ts';
+import type { UserData } from './schema.ts';
+
+export function userDataBody(replaces: boolean, current: UserData | undefined, value: ProgressValue, now: number, unwatched: boolean): Record<string, unknown> {
+  const change: Record<string, unknown> = {
+    PlaybackPositionTicks: Math.round(value.progressMs * TICKS_PER_MS),
+    // The source's time, so Continue Watching keeps the real order.
+    LastPlayedDate: new Date(value.progressAt ?? now).toISOString(),
+  };
+  if (!replaces) return change;
+  const full: Record<string, unknown> = {
+    PlaybackPositionTicks: 0,
+    PlayCount: 0,
+    IsFavorite: false,
+    Played: false,
+    ...Object.fromEntries(Object.entries(current ?? {}).filter(([, v]) => v !== null && v !== undefined)),
+    ...change,
+  };
+  if (unwatched) Object.assign(full, { Played: false, PlayCount: 0 });
+  return full;
+}
+
+export async function writeMediaBrowserProgress(
+  client: MediaBrowserClient,
+  itemId: string,
+  userId: string,
+  value: ProgressValue,
+  current: UserData | undefined,
+  opts: { unwatchFirst?: boolean; now: number },
+): Promise<void> {
+  if (opts.unwatchFirst) await client.markUnplayed(itemId, userId);
+  await client.postUserData(itemId, userId, userDataBody(client.dialect.replacesUserData, current, value, opts.now, opts.unwatchFirst === true));
+}

@@ -1,0 +1,19 @@
+// What Trakt can do for resume sync.
+import type { Capabilities } from '../provider.ts';
+
+export function traktCapabilities(): Capabilities {
+  return {
+    read: true,
+    write: true,
+    // DELETE /sync/playback/{id}; clears arrive with two-way sync.
+    clear: false,
+    // Trakt stores a percent, not a time.
+    units: 'pct',
+    // `/scrobble/pause` never marks an item watched (only `/scrobble/stop` at ≥ 80 % does, and we
+    // never send it), so no cap below the pair's max_percent is needed.
+    setsProgressTime: false,
+    realtimeEvents: false,
+    // 1 write per second per user: writes go one at a time, paced by the client.
+    maxConcurrentWrites: 1,
+  };
+}

@@ -1,0 +1,83 @@
+// Trakt API client: the required headers on every call, the user's bearer token, pagination
+// headers followed, and writes paced to Trakt's limit (1 per second per user).
+import type { Logger } from 'pino';
+import { HttpClient, type Query } from '../http.ts';
+import { playbackList, scrobbleResponse, type PlaybackEntry } from './schema.ts';
+
+export const PLAYBACK_PAGE_SIZE = 1000;
+
+export interface TraktClientOptions {
+  provider: string;
+  url: string;
+  authUrl: string;
+  clientId: string;
+  timeoutMs: number;
+  retries: number;
+  writesPerSecond: number;
+  log: Logger;
+  minBackoffMs?: number;
+  /** Waits (injectable so tests need not sleep through the pacing). */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class TraktClient {
+  readonly api: HttpClient;
+  /** OAuth host (api.trakt.tv for older apps, auth.trakt.tv for new ones). */
+  readonly auth: HttpClient;
+  private accessToken: string | undefined;
+  private nextWriteAt = 0;
+  private readonly opts: TraktClientOptions;
+
+  constructor(opts: TraktClientOptions) {
+    this.opts = opts;
+    const common = {
+      provider: opts.provider,
+      timeoutMs: opts.timeoutMs,
+      retries: opts.retries,
+      log: opts.log,
+      ...(opts.minBackoffMs !== undefined ? { minBackoffMs: opts.minBackoffMs } : {}),
+      headers: { 'trakt-api-version': '2', 'trakt-api-key': opts.clientId, 'user-agent': 'Playhead/0.1.0' },
+    };
+    this.api = new HttpClient({ ...common, baseUrl: opts.url });
+    this.auth = new HttpClient({ ...common, baseUrl: opts.authUrl, retries: 0 });
+  }
+
+  useToken(accessToken: string): void {
+    this.accessToken = accessToken;
+  }
+
+  private userHeaders(): Record<string, string> {
+    return { 'content-type': 'application/json', ...(this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {}) };
+  }
+
+  /** Every saved playback position, following the pagination headers. */
+  async playback(): Promise<PlaybackEntry[]> {
+    const out: PlaybackEntry[] = [];
+    for (let page = 1; ; page++) {
+      const query: Query = { extended: 'full', page, limit: PLAYBACK_PAGE_SIZE };
+      const { body, headers } = await this.api.json(playbackList, 'GET', '/sync/playback', query, this.userHeaders());
+      out.push(...body);
+      const pages = Number(headers['x-pagination-page-count'] ?? '1');
+      if (!Number.isFinite(pages) || page >= pages || body.length === 0) return out;
+    }
+  }
+
+  /** Saves a playback position (`/scrobble/pause`: the one call that stores progress without a play). */
+  async pause(body: Record<string, unknown>): Promise<void> {
+    await this.paceWrite();
+    const res = await this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body));
+    void res;
+  }
+
+  /** Spaces writes so we never exceed Trakt's per-user write limit. */
+  private async paceWrite(): Promise<void> {
+    const now = (this.opts.now ?? Date.now)();
+    const gap = 1000 / this.opts.writesPerSecond;
+    const wait = Math.max(0, this.nextWriteAt - now);
+    this.nextWriteAt = Math.max(now, this.nextWriteAt) + gap;
+    if (wait > 0) await (this.opts.sleep ?? realSleep)(wait);
+  }
+}

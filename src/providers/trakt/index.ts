@@ -1,0 +1,33 @@
+// Reading Trakt's saved playback positions: percent + paused time + external ids.
+import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
+import { normaliseIds } from '../../core/ids.ts';
+import { toEpochMs } from '../../core/time.ts';
+import type { PlaybackEntry, TraktIds } from './schema.ts';
+
+export function idsOf(ids: TraktIds | undefined): ExternalIds {
+  if (!ids) return {};
+  return normaliseIds({ imdb: ids.imdb ?? undefined, tmdb: ids.tmdb ?? undefined, tvdb: ids.tvdb ?? undefined });
+}
+
+/** One playback entry as our record. Trakt has no position in ms: progressPct only. */
+export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string; server: string }): ProgressRecord {
+  const base = {
+    ref: { provider: ctx.provider, server: ctx.server, id: String(entry.id) },
+    progressPct: entry.progress,
+    watched: false,
+    ...(toEpochMs(entry.paused_at) !== undefined ? { progressAt: toEpochMs(entry.paused_at) as number } : {}),
+  };
+  if (entry.type === 'movie') {
+    return { ...base, type: 'movie', ids: idsOf(entry.movie.ids), title: entry.movie.title ?? `trakt ${entry.id}`, ...(entry.movie.year ? { year: entry.movie.year } : {}) };
+  }
+  return {
+    ...base,
+    type: 'episode',
+    ids: idsOf(entry.episode.ids),
+    title: entry.episode.title ?? `S${entry.episode.season}E${entry.episode.number}`,
+    show: { ids: idsOf(entry.show.ids), ...(entry.show.title ? { title: entry.show.title } : {}) },
+    season: entry.episode.season,
+    episode: entry.episode.number,
+    ...(entry.show.year ? { year: entry.show.year } : {}),
+  };
+}

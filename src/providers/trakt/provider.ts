@@ -1,0 +1,125 @@
+// The Trakt provider: one instance = one Trakt account (signed in with `playhead auth <name>`).
+// Trakt needs no native id to write: items are named by their external ids, so "resolving" an
+// item means knowing its ids, and its live state is the playback list.
+import type { TraktProviderConfig } from '../../core/config.ts';
+import { matchTokens } from '../../core/ids.ts';
+import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
+import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
+import { ProviderError } from '../provider.ts';
+import { traktCapabilities } from './capabilities.ts';
+import { TraktClient } from './client.ts';
+import { recordFromPlayback } from './index.ts';
+import { loadTokens, refreshTokens, REFRESH_MARGIN_MS, saveTokens } from './oauth.ts';
+import type { PlaybackEntry } from './schema.ts';
+import { scrobbleBody } from './write.ts';
+
+export class TraktProvider implements Provider {
+  readonly kind = 'trakt';
+  readonly capabilities: Capabilities = traktCapabilities();
+  readonly client: TraktClient;
+  private info: ServerInfo | undefined;
+  /** What each resolved ref names (the ref id is the item's canonical key). */
+  private readonly identities = new Map<string, ItemIdentity>();
+
+  constructor(
+    readonly id: string,
+    private readonly config: TraktProviderConfig,
+    private readonly ctx: ProviderContext,
+    opts: { minBackoffMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+  ) {
+    this.client = new TraktClient({
+      provider: id,
+      url: config.url,
+      authUrl: config.authUrl,
+      clientId: config.clientId,
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      writesPerSecond: config.writesPerSecond,
+      log: ctx.log,
+      now: ctx.now,
+      ...opts,
+    });
+  }
+
+  /** Checks the sign-in and refreshes the token when it is close to expiry (never in a dry run). */
+  async connect(): Promise<ServerInfo> {
+    if (this.info) return this.info;
+    let tokens = loadTokens(this.ctx.state);
+    if (!tokens) throw new ProviderError('auth', this.id, `${this.id}: not signed in to Trakt; run \`playhead auth ${this.id}\``);
+    if (tokens.expiresAt - this.ctx.now() < REFRESH_MARGIN_MS) {
+      if (this.ctx.dryRun) {
+        if (tokens.expiresAt <= this.ctx.now()) {
+          throw new ProviderError('auth', this.id, `${this.id}: the Trakt token expired; a dry run does not refresh it — run \`playhead sync\` or \`playhead auth ${this.id}\``);
+        }
+      } else {
+        tokens = await refreshTokens(this.client.auth, this.config.clientId, this.config.clientSecret, tokens, this.ctx.now());
+        saveTokens(this.ctx.state, tokens);
+      }
+    }
+    this.client.useToken(tokens.accessToken);
+    // One Trakt account per instance: its identity is the API host plus the instance.
+    this.info = { serverId: `trakt:${new URL(this.config.url).host}/${this.id}`, name: 'Trakt', version: '2' };
+    return this.info;
+  }
+
+  async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    const entries = await this.client.playback();
+    // Trakt can hold 0 % entries: they are not positions.
+    const records = entries.filter((e) => e.progress > 0).map((e) => recordFromPlayback(e, { provider: this.id, server: serverId }));
+    opts.onPage?.(records.length, records.length);
+    yield records;
+  }
+
+  async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
+    const { serverId } = await this.connect();
+    const out = new Map<string, ResolveOutcome>();
+    for (const item of items) {
+      if (!scrobbleBody(item, 1)) {
+        out.set(item.key, { unresolved: 'Trakt needs imdb/tmdb/tvdb ids (episodes: the show ids with season/episode, or the episode ids)' });
+        continue;
+      }
+      this.identities.set(item.key, item);
+      out.set(item.key, { ref: { provider: this.id, server: serverId, id: item.key } });
+    }
+    return out;
+  }
+
+  /** The current playback list, matched to the refs by external ids. One read per call. */
+  async targetState(refs: NativeRef[]): Promise<Map<string, TargetState>> {
+    const out = new Map<string, TargetState>();
+    if (refs.length === 0) return out;
+    const byToken = new Map<string, PlaybackEntry>();
+    for (const entry of await this.client.playback()) {
+      const record = recordFromPlayback(entry, { provider: this.id, server: '' });
+      for (const token of matchTokens(record)) byToken.set(token, entry);
+    }
+    for (const ref of refs) {
+      const identity = this.identities.get(ref.id);
+      if (!identity) continue;
+      const entry = matchTokens(identity).map((t) => byToken.get(t)).find((e) => e !== undefined);
+      // Trakt keeps watched history apart from playback: a position never hides behind a watched flag.
+      const state: TargetState = { ref, watched: false, playCount: 0, playingNow: false };
+      if (entry) {
+        state.progressPct = entry.progress;
+        const at = Date.parse(entry.paused_at);
+        if (Number.isFinite(at)) state.progressAt = at;
+      }
+      out.set(ref.id, state);
+    }
+    return out;
+  }
+
+  async write(ref: NativeRef, value: ProgressValue): Promise<void> {
+    const identity = this.identities.get(ref.id);
+    if (!identity) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} was not resolved in this run`);
+    if (value.progressPct === undefined) {
+      throw new ProviderError('bad_response', this.id, `${this.id}: cannot write ${identity.title} to Trakt: no duration to turn the position into a percent`);
+    }
+    const body = scrobbleBody(identity, value.progressPct);
+    if (!body) throw new ProviderError('config', this.id, `${this.id}: ${identity.title} has no ids Trakt knows`);
+    await this.client.pause(body);
+  }
+
+  async close(): Promise<void> {}
+}

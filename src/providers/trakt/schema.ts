@@ -1,0 +1,40 @@
+// zod schemas of the Trakt API payloads we read (api version 2).
+import { z } from 'zod';
+
+const traktIds = z.looseObject({
+  trakt: z.number().nullish(),
+  slug: z.string().nullish(),
+  imdb: z.string().nullish(),
+  tmdb: z.number().nullish(),
+  tvdb: z.number().nullish(),
+});
+export type TraktIds = z.infer<typeof traktIds>;
+
+const movie = z.looseObject({ title: z.string().nullish(), year: z.number().nullish(), ids: traktIds, runtime: z.number().nullish() });
+const show = z.looseObject({ title: z.string().nullish(), year: z.number().nullish(), ids: traktIds });
+const episode = z.looseObject({ season: z.number(), number: z.number(), title: z.string().nullish(), ids: traktIds, runtime: z.number().nullish() });
+
+export const playbackEntry = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('movie'), id: z.number(), progress: z.number(), paused_at: z.string(), movie }),
+  z.looseObject({ type: z.literal('episode'), id: z.number(), progress: z.number(), paused_at: z.string(), episode, show }),
+]);
+export type PlaybackEntry = z.infer<typeof playbackEntry>;
+export const playbackList = z.array(playbackEntry);
+
+export const deviceCode = z.looseObject({
+  device_code: z.string(),
+  user_code: z.string(),
+  verification_url: z.string(),
+  expires_in: z.number(),
+  interval: z.number(),
+});
+
+export const tokenResponse = z.looseObject({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+  expires_in: z.number(),
+  created_at: z.number().optional(),
+});
+export type TokenResponse = z.infer<typeof tokenResponse>;
+
+export const scrobbleResponse = z.looseObject({ id: z.number().optional(), action: z.string(), progress: z.number() });
