@@ -190,6 +190,20 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('auth')
+    .description('sign in to a provider that needs it (Trakt: the device-code flow)')
+    .argument('<provider>', 'provider name from playhead.yaml')
+    .action(async (provider: string) => {
+      const { config, store, log } = loadApp(globals());
+      try {
+        const { authProvider } = await import('./auth.ts');
+        await authProvider({ config, store, log, provider, out: (line) => void process.stdout.write(`${line}\n`) });
+      } finally {
+        store.close();
+      }
+    });
+
+  program
     .command('emulate')
     .description('run a server emulator (for trying Playhead without real servers)')
     .argument('<kind>', 'plex')

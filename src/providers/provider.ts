@@ -13,6 +13,12 @@ export interface Capabilities {
   /** Whether a write can carry the source's last-played time. */
   setsProgressTime: boolean;
   realtimeEvents: boolean;
+  /** Can tell that the user is playing an item right now (for `playing_now`). */
+  playingNow: boolean;
+  /** Keeps a watched flag next to positions (for `already_watched`). */
+  watchedState: boolean;
+  /** Knows which items exist, so an item missing there is `unresolved` before any write. */
+  catalogue: boolean;
   /** Writes the server takes at once (from the instance's config). */
   maxConcurrentWrites: number;
   /** Set (after connect) when this server cannot take writes at all, saying why. */

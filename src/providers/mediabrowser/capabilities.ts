@@ -16,6 +16,9 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number): Capabilit
     // UserData carries LastPlayedDate: Continue Watching keeps the source's order.
     setsProgressTime: true,
     realtimeEvents: false,
+    playingNow: true,
+    watchedState: true,
+    catalogue: true,
     maxConcurrentWrites,
   };
 }

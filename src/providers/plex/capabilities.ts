@@ -14,4 +14,7 @@ export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   // `/:/timeline` stamps lastViewedAt with the server's own clock.
   setsProgressTime: false,
   realtimeEvents: false,
+  playingNow: true,
+  watchedState: true,
+  catalogue: true,
 };
