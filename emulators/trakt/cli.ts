@@ -1,4 +1,5 @@
 // `playhead emulate trakt …`: start the emulator, print where it listens, run until a signal.
+import { waitForStopSignal } from '../common/cli.ts';
 import { startTraktEmulator, type RunningTraktEmulator } from './server.ts';
 
 export interface TraktEmulatorCliArgs {
@@ -31,14 +32,6 @@ export async function runTraktEmulatorCli(args: TraktEmulatorCliArgs): Promise<v
     quiet: args.verbose === false,
   });
   process.stdout.write(`${describeEmulator(name, emulator)}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await waitForStopSignal();
   await emulator.close();
 }

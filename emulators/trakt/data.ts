@@ -1,8 +1,8 @@
 // The Trakt emulator's whole state: JSON-serialisable, loaded from a data file or built from the
 // synthetic catalogue, replaced through PUT /__emulator/state. The schema is the documentation
 // of the format (see README.md); validation errors name the path of the bad field.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { parseWithSchema, readJsonFile } from '../common/data-file.ts';
 
 /** UTC ISO-8601 with a `Z`, e.g. `2026-11-23T20:11:09.000Z` (fewer fraction digits are accepted). */
 const isoTime = z.iso.datetime({ message: 'must be a UTC ISO-8601 time like 2026-11-23T20:11:09.000Z' });
@@ -176,12 +176,9 @@ export type TraktSettings = TraktEmulatorData['settings'];
 
 /** Validate and fill defaults; throws one error listing every problem with its path. */
 export function normalizeData(raw: unknown, source = 'data'): TraktEmulatorData {
-  const parsed = traktEmulatorDataSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`invalid Trakt emulator ${source}:\n${z.prettifyError(parsed.error)}`);
-  }
-  checkReferences(parsed.data, source);
-  return parsed.data;
+  const data = parseWithSchema(traktEmulatorDataSchema, raw, `Trakt emulator ${source}`);
+  checkReferences(data, source);
+  return data;
 }
 
 function duplicates<T>(problems: string[], values: Array<[string, T | null | undefined]>, what: string): void {
@@ -247,12 +244,5 @@ function checkReferences(data: TraktEmulatorData, source: string): void {
 }
 
 export async function loadDataFile(path: string): Promise<TraktEmulatorData> {
-  const text = await readFile(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`Trakt emulator data file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return normalizeData(raw, `data file ${path}`);
+  return normalizeData(await readJsonFile(path, 'Trakt emulator data file'), `data file ${path}`);
 }

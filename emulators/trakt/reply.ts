@@ -1,11 +1,9 @@
 // Responses as values: handlers return a Reply, the HTTP layer writes it (and may truncate it
 // when a fault says so). Trakt speaks JSON; errors carry `{error, error_description}` except
 // where the real API sends no body (device-token polling, 204s).
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { Reply } from '../common/http.ts';
+
+export type { Reply };
 
 export interface TraktRequest {
   method: string;
@@ -28,9 +26,7 @@ export function errorReply(status: number, error: string, description: string, h
 }
 
 /** A status with no body at all (204, and the device-token poll answers). */
-export function emptyReply(status: number, headers: Record<string, string> = {}): Reply {
-  return { status, headers, body: '' };
-}
+export { emptyReply } from '../common/http.ts';
 
 /** What Cloudflare in front of Trakt answers for 5xx/52x: a small HTML page, not JSON. */
 export function htmlReply(status: number, title: string): Reply {

@@ -1,8 +1,8 @@
 // The Trakt API emulator: a real node:http server over in-memory state. See README.md for the
 // routes, the data format and the synthetic library rules.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
+import { closeServer, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
 import { Faults, faultKind, type FaultKind } from '../plex/faults.ts';
 import { hash32 } from '../random.ts';
 import { DeviceGrants, SecretFactory } from './auth.ts';
@@ -87,15 +87,6 @@ async function initialData(opts: TraktEmulatorOptions, name: string, now: number
   return data;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function toTraktRequest(req: IncomingMessage, url: URL, path: string, body: string): TraktRequest {
   return {
     method: (req.method ?? 'GET').toUpperCase(),
@@ -108,25 +99,6 @@ function toTraktRequest(req: IncomingMessage, url: URL, path: string, body: stri
     },
   };
 }
-
-function normalizePath(pathname: string): string {
-  return pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-}
-
-function writeReply(res: ServerResponse, reply: Reply, options: { head: boolean; truncate: boolean }): void {
-  const body = Buffer.from(reply.body, 'utf8');
-  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
-  if (options.head || body.length === 0) {
-    res.end();
-  } else if (options.truncate) {
-    // Promise the whole body, send half, then drop the connection.
-    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
-  } else {
-    res.end(body);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Ids handed out by the server: a name-derived base, then up from the largest id in the state. */
 class Counter {
@@ -215,7 +187,7 @@ export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promi
     const path = normalizePath(url.pathname);
     const request = toTraktRequest(req, url, path, body);
     if (path.startsWith('/__emulator/')) {
-      writeReply(res, handleControl(request.method, path, body, control), { head: false, truncate: false });
+      writeReply(res, handleControl(request.method, path, body, control));
       return;
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
@@ -248,20 +220,14 @@ export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promi
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
       process.stderr.write(`trakt emulator "${name}": ${error instanceof Error ? error.stack : String(error)}\n`);
-      if (!res.headersSent) writeReply(res, faultReply(500), { head: false, truncate: false });
+      if (!res.headersSent) writeReply(res, faultReply(500));
       else res.destroy();
     });
   });
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { url, port } = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     get clientId() {
       return data.app.clientId;
@@ -281,10 +247,6 @@ export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promi
     requests,
     approveDevice,
     denyDevice,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

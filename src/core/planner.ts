@@ -65,7 +65,7 @@ export function percentOf(p: Position): number | undefined {
  * 1. `below_minimum` — the source position is under `minSeconds` (exactly `minSeconds` is not
  *    under). A position of 0, or no position at all, is always below the minimum, even with
  *    `minSeconds: 0`: there is nothing to write. A percent-only source (no ms, percent > 0) is
- *    not filtered here: without a duration its seconds are unknown.
+ *    filtered only when it knows its duration (its seconds are then estimated).
  * 2. `near_complete` — the source percent (ms/duration, else its percent) is at or past the
  *    effective maximum: `maxPercent`, lowered to `targetCompletionPercent` when the target marks
  *    items watched at a lower percent (Plex 90), so a sync never makes the target mark an item
@@ -98,6 +98,10 @@ export function planProgress(
     }
   } else if (!isNum(source.progressPct) || source.progressPct <= 0) {
     return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs, note: 'no position' } };
+  } else if (isNum(source.durationMs) && source.durationMs > 0) {
+    // A percent-only source that knows its runtime (Trakt): its seconds can be estimated.
+    const estimatedMs = Math.round((source.progressPct * source.durationMs) / 100);
+    if (estimatedMs < thresholdMs) return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
   }
 
   // 2. near_complete

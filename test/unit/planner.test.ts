@@ -203,3 +203,18 @@ describe('planProgress: first match wins', () => {
     assert.equal(S.minSeconds * 1000, MIN);
   });
 });
+
+describe('planProgress: percent-only sources', () => {
+  it('a percent-only source with a known runtime is held to the minimum by its estimated seconds', () => {
+    // 0.9 % of 100 min = 54 s: under 60 s.
+    const r = planProgress({ progressPct: 0.9, durationMs: DUR }, undefined, S);
+    assert.equal(r.action === 'skip' && r.reason, 'below_minimum');
+    assert.deepEqual(r.action === 'skip' && r.detail, { sourceMs: 54_000, thresholdMs: MIN, estimated: true });
+    // 1 % = 60 s: written.
+    assert.equal(planProgress({ progressPct: 1, durationMs: DUR }, undefined, S).action, 'write');
+  });
+
+  it('without a runtime a percent-only source is not filtered by seconds', () => {
+    assert.equal(planProgress({ progressPct: 0.5 }, undefined, S).action, 'write');
+  });
+});

@@ -17,6 +17,10 @@ export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string
     watched: false,
     ...(toEpochMs(entry.paused_at) !== undefined ? { progressAt: toEpochMs(entry.paused_at) as number } : {}),
   };
+  // Runtime (minutes, with extended=full) lets the planner estimate seconds; writes still use the
+  // target's own duration.
+  const runtime = entry.type === 'movie' ? entry.movie.runtime : (entry.episode.runtime ?? undefined);
+  if (runtime) Object.assign(base, { durationMs: runtime * 60_000 });
   if (entry.type === 'movie') {
     return { ...base, type: 'movie', ids: idsOf(entry.movie.ids), title: entry.movie.title ?? `trakt ${entry.id}`, ...(entry.movie.year ? { year: entry.movie.year } : {}) };
   }
