@@ -1,6 +1,6 @@
-// Small helpers the provider harnesses share.
+// Small helpers the emulator harnesses share.
 import { request } from 'undici';
-import type { FaultRule } from './suite.ts';
+import type { FaultRule } from '../conformance/suite.ts';
 
 /** The library every conformance harness starts its emulator with. */
 export const CONFORMANCE_LIBRARY = 'movies=260,shows=3,seasons=2,episodes=8';

@@ -1,0 +1,46 @@
+// `playhead emulate jellyfin|emby …`: start the emulator, print where it listens and how to get
+// in, run until SIGINT/SIGTERM.
+import { waitForStopSignal } from '../common/cli.ts';
+import { startMediaBrowserEmulator, type MediaBrowserDialect, type RunningMediaBrowserEmulator } from './server.ts';
+
+export interface MediaBrowserEmulatorCliArgs {
+  dialect: MediaBrowserDialect;
+  /** Default 8096, the port both servers use out of the box. */
+  port?: number;
+  host?: string;
+  name?: string;
+  /** API keys; the first replaces the synthetic `apikey-<name>`. */
+  tokens?: string[];
+  /** Path of a JSON data file (MediaBrowserEmulatorData). */
+  data?: string;
+  synthetic?: string;
+  seed?: string;
+  /** Print one line per request on stderr (default true on the command line). */
+  verbose?: boolean;
+}
+
+export const DEFAULT_PORT: Record<MediaBrowserDialect, number> = { jellyfin: 8096, emby: 8096 };
+
+export function describeMediaBrowserEmulator(name: string, emulator: RunningMediaBrowserEmulator): string {
+  const users = emulator.users.map((u) => `${u.name}=${u.token}`).join(', ');
+  return `${emulator.dialect} emulator "${name}" listening on ${emulator.url} (server id ${emulator.serverId}, api key ${emulator.apiKey}, users: ${users})`;
+}
+
+/** Resolves once the emulator has stopped after SIGINT or SIGTERM. */
+export async function runMediaBrowserEmulatorCli(args: MediaBrowserEmulatorCliArgs): Promise<void> {
+  const name = args.name ?? args.dialect;
+  const emulator = await startMediaBrowserEmulator({
+    dialect: args.dialect,
+    name,
+    port: args.port ?? DEFAULT_PORT[args.dialect],
+    ...(args.host !== undefined ? { host: args.host } : {}),
+    ...(args.tokens !== undefined ? { apiKeys: args.tokens } : {}),
+    ...(args.data !== undefined ? { dataFile: args.data } : {}),
+    ...(args.synthetic !== undefined ? { synthetic: args.synthetic } : {}),
+    ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    quiet: args.verbose === false,
+  });
+  process.stdout.write(`${describeMediaBrowserEmulator(name, emulator)}\n`);
+  await waitForStopSignal();
+  await emulator.close();
+}

@@ -1,0 +1,210 @@
+// The Jellyfin and Emby emulator: one node:http server over in-memory state, speaking either
+// dialect. See README.md for the routes, the data format and the synthetic library rules.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
+import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { closeServer, emptyReply, listen, normalizePath, readBody, sleep, writeReply, type Reply } from '../common/http.ts';
+import { Faults, faultKind, type FaultKind } from '../plex/faults.ts';
+import {
+  DEFAULT_VERSION, loadDataFile, normalizeData, type MediaBrowserDialect, type MediaBrowserEmulatorData, type MediaBrowserEmulatorDataInput,
+} from './data.ts';
+import { MbCatalog } from './library.ts';
+import { Params, type MbEnv, type MbRequest } from './request.ts';
+import { handleMediaBrowserRequest } from './routes.ts';
+import { buildSyntheticData } from './synthetic.ts';
+
+export type { MediaBrowserDialect, MediaBrowserEmulatorData, MediaBrowserEmulatorDataInput } from './data.ts';
+export type { SyntheticSpec } from '../catalogue.ts';
+
+export interface RequestLogEntry extends BaseRequestLogEntry {
+  /** The user the token belonged to (absent for API keys and bad tokens). */
+  userId?: string;
+  /** `Client` from the authorization header, so tests can see who is calling. */
+  client?: string;
+}
+
+export interface MediaBrowserEmulatorOptions {
+  dialect: MediaBrowserDialect;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Server name, and the seed of every native id in a synthetic library. */
+  name?: string;
+  /** Jellyfin default 10.11.8, Emby 4.8.11.0. Jellyfin below 10.9 (e.g. 10.8.13) lacks the /UserItems family and UserData writes. */
+  version?: string;
+  /** Jellyfin's EnableLegacyAuthorization: X-Emby-Token, X-MediaBrowser-Token, api_key, the Emby scheme. Default true (10.11); false = 12.0. */
+  legacyAuth?: boolean;
+  /** Initial state (validated); takes precedence over dataFile and synthetic. */
+  data?: MediaBrowserEmulatorDataInput;
+  dataFile?: string;
+  /** `movies=N,shows=S,seasons=K,episodes=E`; the default library when no data is given. */
+  synthetic?: string | SyntheticSpec;
+  seed?: string | number;
+  /** API keys; the first replaces the synthetic `apikey-<name>`. With data, they are added to its keys. */
+  apiKeys?: string[];
+  /** Epoch milliseconds; inject a fake clock in tests. */
+  now?: () => number;
+  /** Suppress the one-line-per-request log on stderr. */
+  quiet?: boolean;
+}
+
+export interface RunningMediaBrowserEmulator {
+  /** Routes answer both here and, for Emby, under `<url>/emby`. */
+  url: string;
+  port: number;
+  readonly dialect: MediaBrowserDialect;
+  readonly serverId: string;
+  /** The first API key (admin rights, no user). */
+  readonly apiKey: string;
+  readonly users: { id: string; name: string; token: string; admin: boolean }[];
+  close(): Promise<void>;
+  /** The live state: tests may read and mutate it between requests. */
+  readonly state: MediaBrowserEmulatorData;
+  /** Every non-/__emulator request, oldest first. */
+  readonly requests: RequestLogEntry[];
+}
+
+export const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
+export const DEFAULT_SEED = 'playhead';
+
+const NON_JSON_BODY = '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Server is starting up</h1></body></html>';
+
+async function initialData(opts: MediaBrowserEmulatorOptions, name: string): Promise<MediaBrowserEmulatorData> {
+  let data: MediaBrowserEmulatorData;
+  if (opts.data !== undefined || opts.dataFile !== undefined) {
+    data = opts.data !== undefined ? normalizeData(opts.data, opts.dialect, 'options.data') : await loadDataFile(opts.dataFile!, opts.dialect);
+    if (opts.name !== undefined) data.serverName = opts.name;
+    if (opts.version !== undefined) data.version = opts.version;
+    const known = new Set(data.apiKeys.map((k) => k.token));
+    for (const token of opts.apiKeys ?? []) if (!known.has(token)) data.apiKeys.push({ token, name: 'playhead' });
+    return data;
+  }
+  const synthetic = opts.synthetic ?? DEFAULT_SYNTHETIC;
+  const spec = typeof synthetic === 'string' ? parseSyntheticSpec(synthetic) : synthetic;
+  return buildSyntheticData({
+    dialect: opts.dialect,
+    spec,
+    seed: opts.seed ?? DEFAULT_SEED,
+    name,
+    ...(opts.apiKeys ? { apiKeys: opts.apiKeys } : {}),
+    version: opts.version ?? DEFAULT_VERSION[opts.dialect],
+  });
+}
+
+/** Emby serves every route both at the root and under `/emby`. */
+function routePath(dialect: MediaBrowserDialect, pathname: string): string {
+  const path = normalizePath(pathname);
+  if (dialect === 'emby' && /^\/emby(\/|$)/i.test(path)) return path.slice(5) || '/';
+  return path;
+}
+
+export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOptions): Promise<RunningMediaBrowserEmulator> {
+  const dialect = opts.dialect;
+  if (dialect !== 'jellyfin' && dialect !== 'emby') throw new Error(`unknown dialect "${String(dialect)}" (jellyfin or emby)`);
+  const name = opts.name ?? dialect;
+  const now = opts.now ?? Date.now;
+  let data = await initialData(opts, name);
+  const requests: RequestLogEntry[] = [];
+  const faults = new Faults();
+  const env: MbEnv = {
+    dialect,
+    catalog: new MbCatalog(() => data, dialect, now),
+    data: () => data,
+    now,
+    legacyAuth: opts.legacyAuth ?? true,
+    startedAt: now(),
+  };
+  const control = {
+    data: () => data,
+    replaceData(raw: unknown) {
+      data = normalizeData(raw, dialect, 'state');
+      return data;
+    },
+    summary: (next: MediaBrowserEmulatorData) => ({ items: next.items.length }),
+    requests,
+    faults,
+  };
+
+  function log(entry: Omit<RequestLogEntry, 'at'>): void {
+    requests.push({ ...entry, at: now() });
+    if (!opts.quiet) {
+      process.stderr.write(`${dialect} ${name}: ${entry.method} ${entry.path} → ${entry.status}${entry.fault ? ` (fault ${entry.fault})` : ''}\n`);
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const fullPath = normalizePath(url.pathname);
+    if (fullPath.startsWith('/__emulator/')) {
+      writeReply(res, handleControl(method, fullPath, body, control));
+      return;
+    }
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const request: MbRequest = {
+      method,
+      path: routePath(dialect, url.pathname),
+      params: new Params(url.searchParams),
+      header(headerName) {
+        const value = req.headers[headerName.toLowerCase()];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      body,
+    };
+    const base = { method, path: fullPath, query: Object.fromEntries(url.searchParams) };
+    const rule = faults.take(method, fullPath, url.searchParams);
+    const fault: FaultKind | undefined = rule && faultKind(rule);
+    if (fault === 'reset') {
+      log({ ...base, status: 0, fault });
+      req.socket.destroy();
+      return;
+    }
+    let reply: Reply;
+    let who: Pick<RequestLogEntry, 'userId' | 'client'> = {};
+    if (fault === 'status') {
+      reply = emptyReply(rule!.status!);
+    } else if (fault === 'nonJson') {
+      reply = { status: 200, headers: { 'Content-Type': 'text/html' }, body: NON_JSON_BODY };
+    } else {
+      const handled = handleMediaBrowserRequest(request, env);
+      reply = handled.reply;
+      if (handled.caller?.kind === 'user') who.userId = handled.caller.user.id;
+      if (handled.client.client) who = { ...who, client: handled.client.client };
+    }
+    writeReply(res, reply, { head: method === 'HEAD', truncate: fault === 'truncate' });
+    log({ ...base, status: reply.status, ...(fault ? { fault } : {}), ...who });
+  }
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      process.stderr.write(`${dialect} emulator "${name}": ${error instanceof Error ? error.stack : String(error)}\n`);
+      if (!res.headersSent) writeReply(res, emptyReply(500));
+      else res.destroy();
+    });
+  });
+  const listening = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
+
+  return {
+    url: listening.url,
+    port: listening.port,
+    dialect,
+    get serverId() {
+      return data.serverId;
+    },
+    get apiKey() {
+      const key = data.apiKeys[0];
+      if (!key) throw new Error(`${dialect} emulator "${name}" has no API key`);
+      return key.token;
+    },
+    get users() {
+      return data.users.map((u) => ({ id: u.id, name: u.name, token: u.token, admin: u.admin }));
+    },
+    get state() {
+      return data;
+    },
+    requests,
+    close: () => closeServer(server),
+  };
+}
