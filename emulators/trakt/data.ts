@@ -4,8 +4,13 @@
 import { z } from 'zod';
 import { parseWithSchema, readJsonFile } from '../common/data-file.ts';
 
-/** UTC ISO-8601 with a `Z`, e.g. `2026-11-23T20:11:09.000Z` (fewer fraction digits are accepted). */
-const isoTime = z.iso.datetime({ message: 'must be a UTC ISO-8601 time like 2026-11-23T20:11:09.000Z' });
+/**
+ * UTC ISO-8601 with a `Z`, e.g. `2026-11-23T20:11:09.000Z`. Other fraction lengths are accepted
+ * and stored with milliseconds, the way Trakt prints every time.
+ */
+const isoTime = z.iso
+  .datetime({ message: 'must be a UTC ISO-8601 time like 2026-11-23T20:11:09.000Z' })
+  .transform((value) => new Date(value).toISOString());
 const traktId = z.number().int().positive();
 const externalNumber = z.number().int().positive().nullable().optional();
 const imdbId = z.string().regex(/^tt\d+$/, 'must look like tt0111161').nullable().optional();

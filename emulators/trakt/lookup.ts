@@ -6,6 +6,14 @@ import { isReply, paginate } from './paging.ts';
 import { episodeObject, mediaFields, movieObject, renderOptions, showObject } from './render.ts';
 import { emptyReply, errorReply, jsonReply, type Reply } from './reply.ts';
 
+function decode(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? '');
+  } catch {
+    return segment ?? '';
+  }
+}
+
 const SEARCH_TYPES = ['movie', 'show', 'episode'] as const;
 type SearchType = (typeof SEARCH_TYPES)[number];
 
@@ -19,7 +27,7 @@ export function searchById(ctx: RouteContext): Reply {
   if (!ID_TYPES.includes(idType) || idType === 'slug') {
     return errorReply(400, 'invalid_id_type', `id_type must be one of trakt, imdb, tmdb, tvdb; got "${ctx.match[1]}"`);
   }
-  const id = decodeURIComponent(ctx.match[2] ?? '');
+  const id = decode(ctx.match[2]);
   const requested = (request.params.get('type') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
   for (const type of requested) {
     if (!(SEARCH_TYPES as readonly string[]).includes(type)) {
@@ -65,7 +73,7 @@ export function userSettings(ctx: RouteContext): Reply {
 /** GET /users/{id}/watching — 200 with the item while a /scrobble/start is live, else 204. */
 export function watching(ctx: RouteContext): Reply {
   const { env } = ctx;
-  const id = decodeURIComponent(ctx.match[1] ?? '');
+  const id = decode(ctx.match[1]);
   const username = id === 'me' ? ctx.auth?.user.username : env.data().users.find((u) => u.username.toLowerCase() === id.toLowerCase())?.username;
   if (username === undefined) {
     return id === 'me' ? errorReply(401, 'invalid_token', 'users/me needs an access token') : errorReply(404, 'not_found', `no user "${id}"`);

@@ -32,8 +32,8 @@ export interface Harness {
   config(): ProviderConfig;
   /** The same with a token the server refuses. */
   badConfig(): ProviderConfig;
-  /** Prepares the store before the provider is built (e.g. Trakt sign-in tokens). */
-  prepareStore?(store: Store, providerId: string): void;
+  /** Prepares the store before the provider is built (e.g. Trakt sign-in tokens; refused ones when `good` is false). */
+  prepareStore?(store: Store, providerId: string, good: boolean): void;
   movies(): TestItem[];
   episodes(): TestItem[];
   /** An item with external ids that this server does not have. */
@@ -58,8 +58,8 @@ export interface ConformanceOptions {
 
 const log = pino({ level: 'silent' });
 
-function build(h: Harness, config: ProviderConfig, store: Store, id = 'under-test'): Provider {
-  h.prepareStore?.(store, id);
+function build(h: Harness, config: ProviderConfig, store: Store, id = 'under-test', good = true): Provider {
+  h.prepareStore?.(store, id, good);
   return createProvider(id, config, { state: store.providerState(id), installationId: 'conformance', log, now: Date.now, dryRun: false }, { minBackoffMs: 1 });
 }
 
@@ -189,7 +189,7 @@ export function runConformance(opts: ConformanceOptions): void {
     });
 
     test('a refused token fails with an auth error naming the provider', async () => {
-      const bad = build(h, h.badConfig(), Store.open(':memory:'), 'bad-token');
+      const bad = build(h, h.badConfig(), Store.open(':memory:'), 'bad-token', false);
       await assert.rejects(
         (async () => {
           await bad.connect();

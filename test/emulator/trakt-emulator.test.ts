@@ -556,11 +556,12 @@ describe('catalogue, search and state', () => {
   it('reads and replaces state through /__emulator/state, naming bad fields', async () => {
     const state = await fetch(`${emu.url}/__emulator/state`).then((r) => r.json() as Promise<any>);
     assert.equal(state.app.clientId, emu.clientId);
-    state.playback = { alice: [{ id: 9_000_000_000, type: 'movie', item: state.movies[0].ids.trakt, progress: 42, paused_at: '2026-11-01T10:00:00.000Z' }] };
+    state.playback = { alice: [{ id: 9_000_000_000, type: 'movie', item: state.movies[0].ids.trakt, progress: 42, paused_at: '2026-11-01T10:00:00Z' }] };
     const put = await fetch(`${emu.url}/__emulator/state`, { method: 'PUT', body: JSON.stringify(state) });
     assert.equal(put.status, 200);
     const list = await playback();
     assert.deepEqual(list.json.map((p: { id: number; progress: number }) => [p.id, p.progress]), [[9_000_000_000, 42]]);
+    assert.equal(list.json[0].paused_at, '2026-11-01T10:00:00.000Z', 'times are stored with milliseconds');
     // New ids continue above the ids already in the state.
     const next = await post('/scrobble/pause', movieBody(1, 5));
     assert.equal(next.json.id, 9_000_000_001);

@@ -1,0 +1,78 @@
+// A Trakt harness: the Trakt emulator, with alice signed in and playback in Trakt's own terms.
+import { startTraktEmulator } from '../../emulators/trakt/server.ts';
+import type { TraktEmulatorData } from '../../emulators/trakt/data.ts';
+import { saveTokens } from '../../src/providers/trakt/oauth.ts';
+import type { ExternalIds } from '../../src/core/model.ts';
+import type { Harness, TestItem } from '../conformance/suite.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, postFaults } from './util.ts';
+
+const USER = 'alice';
+
+const ids = (i: { imdb?: string | null; tmdb?: number | null; tvdb?: number | null }): ExternalIds => ({
+  ...(i.imdb ? { imdb: i.imdb } : {}),
+  ...(i.tmdb ? { tmdb: String(i.tmdb) } : {}),
+  ...(i.tvdb ? { tvdb: String(i.tvdb) } : {}),
+});
+
+export async function startTraktHarness(name = 'conformance-trakt', library = CONFORMANCE_LIBRARY): Promise<Harness> {
+  const emu = await startTraktEmulator({ name, synthetic: library, seed: CONFORMANCE_SEED, quiet: true });
+  const data = (): TraktEmulatorData => emu.state;
+  const natives = new Map<TestItem, { type: 'movie' | 'episode'; trakt: number }>();
+  const movies: TestItem[] = data().movies.map((m) => {
+    const t: TestItem = { type: 'movie', ids: ids(m.ids), title: m.title, ...(m.year ? { year: m.year } : {}), durationMs: (m.runtime ?? 0) * 60_000 };
+    natives.set(t, { type: 'movie', trakt: m.ids.trakt });
+    return t;
+  });
+  const episodes: TestItem[] = data().episodes.map((e) => {
+    const show = data().shows.find((s) => s.ids.trakt === e.show);
+    const t: TestItem = {
+      type: 'episode',
+      ids: ids(e.ids),
+      title: e.title ?? `S${e.season}E${e.number}`,
+      show: { ids: show ? ids(show.ids) : {}, ...(show ? { title: show.title } : {}) },
+      season: e.season,
+      episode: e.number,
+      durationMs: (e.runtime ?? show?.runtime ?? 0) * 60_000,
+    };
+    natives.set(t, { type: 'episode', trakt: e.ids.trakt });
+    return t;
+  });
+  const native = (t: TestItem) => {
+    const n = natives.get(t);
+    if (!n) throw new Error(`no item ${t.title}`);
+    return n;
+  };
+  const playback = () => (data().playback[USER] ??= []);
+  let nextId = 9_000_000;
+  const user = emu.users.find((u) => u.username === USER);
+  if (!user) throw new Error('the Trakt emulator has no alice');
+  const config = { kind: 'trakt' as const, clientId: emu.clientId, clientSecret: emu.clientSecret, url: emu.url, authUrl: emu.url, timeoutMs: 5000, retries: 3, writesPerSecond: 1 };
+  return {
+    kind: 'trakt',
+    config: () => config,
+    badConfig: () => ({ ...config, retries: 0 }),
+    prepareStore(store, providerId, good) {
+      saveTokens(store.providerState(providerId), { accessToken: good ? user.accessToken : 'revoked-token', refreshToken: user.refreshToken, expiresAt: Date.now() + 6 * 86_400_000 });
+    },
+    movies: () => movies,
+    episodes: () => episodes,
+    missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On Trakt', durationMs: 100 }),
+    async setProgress(item, fraction, at) {
+      const n = native(item);
+      const list = playback();
+      const existing = list.findIndex((p) => p.item === n.trakt && p.type === n.type);
+      const entry = { id: nextId++, type: n.type, item: n.trakt, progress: Math.round(fraction * 100 * 100) / 100, paused_at: new Date(at).toISOString() };
+      if (existing >= 0) list[existing] = entry;
+      else list.push(entry);
+    },
+    async progressOf(item) {
+      const n = native(item);
+      const p = playback().find((x) => x.item === n.trakt && x.type === n.type);
+      return p ? { pct: p.progress } : undefined;
+    },
+    listingPath: '/sync/playback',
+    setFaults: (rules) => postFaults(emu.url, rules),
+    requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    close: () => emu.close(),
+  };
+}
