@@ -122,7 +122,8 @@ function localAddress(ctx: Ctx): string {
 
 const publicInfo: Handler = (ctx) => ok(ctx, publicSystemInfo(ctx.env, localAddress(ctx)));
 const fullInfo: Handler = (ctx) => ok(ctx, systemInfo(ctx.env, localAddress(ctx)));
-const ping: Handler = (ctx) => ok(ctx, ctx.env.dialect === 'jellyfin' ? 'Jellyfin Server' : 'Emby Server');
+/** Jellyfin answers its product name as a JSON string; Emby documents an empty 200. */
+const ping: Handler = (ctx) => (ctx.env.dialect === 'jellyfin' ? ok(ctx, 'Jellyfin Server') : empty(200));
 
 const users: Handler = (ctx) => {
   if (!isAdmin(caller(ctx))) return forbidden('Forbidden');

@@ -147,6 +147,7 @@ for (const setup of SETUPS) {
       { name: 'public system info', method: 'GET', path: () => '/System/Info/Public' },
       { name: 'system info', method: 'GET', path: () => '/System/Info' },
       { name: 'ping', method: 'GET', path: () => '/System/Ping' },
+      { name: 'ping (POST)', method: 'POST', path: () => '/System/Ping' },
       { name: 'one user', method: 'GET', path: () => `/Users/${uid()}` },
       { name: 'login', method: 'POST', path: () => '/Users/AuthenticateByName', body: () => ({ Username: 'alice', Pw: '' }) },
       {
@@ -278,7 +279,7 @@ for (const setup of SETUPS) {
         assert.equal(items({ Items: [{ Id: '0123456789abcdef0123456789abcdef', Type: 'Movie', MediaType: 'Video', Bogus: 1 }], TotalRecordCount: 1 }), false);
         // …and `nullable` is honoured, not ignored: null passes where the document allows it, fails elsewhere.
         assert.equal(items({ Items: [{ Id: '0123456789abcdef0123456789abcdef', Type: 'Movie', MediaType: 'Video', UserData: null, Name: null }] }), true);
-        assert.equal(items({ Items: [{ Id: '0123456789abcdef0123456789abcdef', Type: 'Movie', MediaType: 'Video', IsFolder: null }] }), false);
+        assert.equal(items({ Items: [{ Id: '0123456789abcdef0123456789abcdef', Type: 'Movie', MediaType: 'Video', Type: null }] }), false);
       }
     });
   });

@@ -52,7 +52,7 @@ export interface Compiler {
 
 /** An Ajv instance holding the document's components; `formats` add or override format checks. */
 export function makeCompiler(document: OpenApiDocument, componentsId: string, extraFormats: Record<string, RegExp> = {}): Compiler {
-  const ajv = new Ajv({ strict: true, allErrors: true, strictTypes: false });
+  const ajv = new Ajv({ strict: true, allErrors: true });
   formats.default(ajv);
   for (const [name, pattern] of Object.entries(extraFormats)) ajv.addFormat(name, pattern);
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
