@@ -90,8 +90,10 @@ function targetUser(ctx: Ctx, raw: string | undefined, required: boolean, denied
   }
   if (env.dialect === 'jellyfin' && !GUID_LIKE.test(raw)) throw new HttpError(invalidParam(env, 'userId', `The value '${raw}' is not valid.`));
   const id = GUID_LIKE.test(raw) ? raw.replace(/-/g, '').toLowerCase() : raw;
-  if (who.kind === 'user' && who.user.id !== id && !who.user.admin) throw new HttpError(forbidden(denied));
   const user = env.data().users.find((u) => u.id === id);
+  // Jellyfin checks the caller's right before looking the user up; Emby looks up first.
+  if (env.dialect === 'emby' && !user) throw new HttpError(notFound(env, 'User'));
+  if (who.kind === 'user' && who.user.id !== id && !who.user.admin) throw new HttpError(forbidden(denied));
   if (!user) throw new HttpError(notFound(env, 'User'));
   return user;
 }

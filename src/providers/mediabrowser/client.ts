@@ -69,6 +69,10 @@ export class MediaBrowserClient {
     }
   }
 
+  async user(id: string) {
+    return (await this.http.json(userDto, 'GET', `/Users/${encodeURIComponent(id)}`)).body;
+  }
+
   async users() {
     return (await this.http.json(userList, 'GET', '/Users')).body;
   }

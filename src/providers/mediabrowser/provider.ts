@@ -84,18 +84,25 @@ export class MediaBrowserProvider implements Provider {
 
   private async findUser(): Promise<{ id: string; name: string }> {
     const wanted = this.config.user?.toLowerCase().replace(/-/g, '');
-    const me = await this.client.me();
     const matches = (u: { Id: string; Name: string }) => wanted === u.Name.toLowerCase() || wanted === u.Id.toLowerCase().replace(/-/g, '');
+    // Emby has no "who am I" route for a token: the user is named in the config.
+    const me = this.kind === 'jellyfin' ? await this.client.me() : undefined;
     if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
     if (!wanted) {
-      throw new ProviderError('config', this.id, `${this.id}: the token is an API key, which belongs to no user: set \`user:\` to the ${this.label()} user whose positions to sync`);
+      const why = this.kind === 'emby' ? 'Emby cannot tell whose token this is' : 'the token is an API key, which belongs to no user';
+      throw new ProviderError('config', this.id, `${this.id}: ${why}: set \`user:\` to the ${this.label()} user (name or id) whose positions to sync`);
+    }
+    if (/^[0-9a-f]{32}$/.test(wanted)) {
+      // An id: reading that user checks the token may act for them.
+      const user = await this.client.user(wanted);
+      return { id: user.Id, name: user.Name };
     }
     let users;
     try {
       users = await this.client.users();
     } catch (err) {
       if (err instanceof ProviderError && err.status === 403) {
-        throw new ProviderError('config', this.id, `${this.id}: the token belongs to ${me?.Name ?? 'another user'}, not "${this.config.user}", and may not act for other users`);
+        throw new ProviderError('config', this.id, `${this.id}: this token may not list users to find "${this.config.user}": give \`user:\` as the user's id`);
       }
       throw err;
     }

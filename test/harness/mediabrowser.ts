@@ -1,0 +1,88 @@
+// Jellyfin and Emby harnesses: the MediaBrowser emulator in either dialect, with alice's items
+// and user data in the server's own terms (ticks, ISO dates, ProviderIds).
+import { startMediaBrowserEmulator, type MediaBrowserDialect } from '../../emulators/mediabrowser/server.ts';
+import { normaliseIds } from '../../src/core/ids.ts';
+import type { Harness, TestItem } from '../conformance/suite.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, postFaults } from './util.ts';
+
+const TICKS_PER_MS = 10_000;
+
+export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, name: string, library = CONFORMANCE_LIBRARY): Promise<Harness> {
+  const emu = await startMediaBrowserEmulator({ dialect, name, synthetic: library, seed: CONFORMANCE_SEED, quiet: true });
+  const alice = emu.users.find((u) => u.name === 'alice');
+  if (!alice) throw new Error('the emulator has no alice');
+  const items = emu.state.items;
+  const natives = new Map<TestItem, string>();
+  const toTest = (type: 'Movie' | 'Episode'): TestItem[] =>
+    items
+      .filter((i) => i.Type === type && i.RunTimeTicks)
+      .map((i) => {
+        const series = i.SeriesId ? items.find((s) => s.Id === i.SeriesId) : undefined;
+        const t: TestItem =
+          type === 'Movie'
+            ? { type: 'movie', ids: normaliseIds(i.ProviderIds), title: i.Name, ...(i.ProductionYear ? { year: i.ProductionYear } : {}), durationMs: Math.round((i.RunTimeTicks ?? 0) / TICKS_PER_MS) }
+            : {
+                type: 'episode',
+                ids: normaliseIds(i.ProviderIds),
+                title: i.Name,
+                show: { ids: series ? normaliseIds(series.ProviderIds) : {}, ...(series ? { title: series.Name } : {}) },
+                ...(i.ParentIndexNumber !== undefined ? { season: i.ParentIndexNumber } : {}),
+                ...(i.IndexNumber !== undefined ? { episode: i.IndexNumber } : {}),
+                durationMs: Math.round((i.RunTimeTicks ?? 0) / TICKS_PER_MS),
+              };
+        natives.set(t, i.Id);
+        return t;
+      });
+  const movies = toTest('Movie');
+  const episodes = toTest('Episode');
+  const native = (t: TestItem) => {
+    const id = natives.get(t);
+    if (!id) throw new Error(`no item ${t.title}`);
+    return id;
+  };
+  const data = () => (emu.state.userData[alice.id] ??= {});
+  // Emby cannot tell whose token it is: the user is named (by id) as a user would.
+  const config = { kind: dialect, url: emu.url, token: alice.token, ...(dialect === 'emby' ? { user: alice.id } : {}), timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 };
+  return {
+    kind: dialect,
+    config: () => config,
+    badConfig: () => ({ ...config, token: 'refused', retries: 0 }),
+    movies: () => movies,
+    episodes: () => episodes,
+    missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On This Server', durationMs: 100 }),
+    async setProgress(item, fraction, at) {
+      data()[native(item)] = {
+        PlaybackPositionTicks: Math.round(item.durationMs * fraction) * TICKS_PER_MS,
+        PlayCount: 0,
+        Played: false,
+        IsFavorite: false,
+        LastPlayedDate: new Date(at).toISOString(),
+      };
+    },
+    async progressOf(item) {
+      const d = data()[native(item)];
+      return d && d.PlaybackPositionTicks > 0 ? { ms: Math.round(d.PlaybackPositionTicks / TICKS_PER_MS) } : undefined;
+    },
+    async setWatched(item) {
+      data()[native(item)] = { PlaybackPositionTicks: 0, PlayCount: 1, Played: true, IsFavorite: false, LastPlayedDate: new Date().toISOString() };
+    },
+    async setPlaying(item) {
+      emu.state.sessions.push({
+        id: `session-${native(item)}`,
+        userId: alice.id,
+        client: 'Jellyfin Web',
+        deviceName: 'TV',
+        deviceId: 'tv-1',
+        applicationVersion: '10.11.8',
+        itemId: native(item),
+        positionTicks: 10_000_000,
+        isPaused: false,
+        lastActivityDate: new Date().toISOString(),
+      });
+    },
+    listingPath: dialect === 'emby' ? `/Users/${alice.id}/Items` : '/Items',
+    setFaults: (rules) => postFaults(emu.url, rules),
+    requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    close: () => emu.close(),
+  };
+}
