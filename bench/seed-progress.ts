@@ -2,12 +2,16 @@
 // whole emulator state (tens of MB of JSON for 20 000 items) never shows up in the benchmark
 // process's peak RSS.
 //
-//   node --import tsx bench/seed-progress.ts <emulator-url> <changed> <seed>
+//   node --import tsx bench/seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby] [user]
 //
 // Picks <changed> movies and episodes deterministically (in proportion to how many of each the
-// library holds, evenly spread over the library so episodes span many shows), gives the owner a
-// resume position at 10–80 % of each item's duration with lastViewedAt spread over the last
-// week, and writes the state back. Prints one JSON line: what it changed.
+// library holds, evenly spread over the library so episodes span many shows), gives one user a
+// resume position at 10–80 % of each item's duration with the last-played time spread over the
+// last week, and writes the state back. Prints one JSON line: what it changed.
+//   plex (default): the owner account; `viewOffset` (ms) and `lastViewedAt` (epoch s).
+//   jellyfin/emby: the named user (default alice); `userData[userId][itemId]` with
+//     `PlaybackPositionTicks`, `LastPlayedDate`, not played, play count 0.
+import type { MediaBrowserEmulatorData, MbItem } from '../emulators/mediabrowser/data.ts';
 import type { PlexEmulatorData, PlexItem } from '../emulators/plex/data.ts';
 
 /** mulberry32: a tiny deterministic PRNG; good enough to spread positions and times. */
@@ -35,15 +39,12 @@ function spread<T>(list: T[], count: number): T[] {
 export interface SeedSummary {
   movies: number;
   episodes: number;
-  ownerAccountId: number;
+  /** Plex: the owner account's id; Jellyfin/Emby: the user's id. */
+  user: string;
 }
 
-export function seedProgress(data: PlexEmulatorData, changed: number, seed: string, nowMs: number): SeedSummary {
-  const owner = data.accounts.find((a) => a.owner) ?? data.accounts[0];
-  if (!owner) throw new Error('seed-progress: the emulator state has no accounts');
-  const playable = (type: PlexItem['type']) => data.items.filter((i) => i.type === type && (i.durationMs ?? 0) > 0);
-  const movies = playable('movie');
-  const episodes = playable('episode');
+/** Movies and episodes to change, in library proportion, spread over the library. */
+function pick<T>(movies: T[], episodes: T[], changed: number): { picked: T[]; movies: number; episodes: number } {
   const available = movies.length + episodes.length;
   if (changed > available) throw new Error(`seed-progress: asked for ${changed} changed items but the library has only ${available} movies and episodes`);
   let wantMovies = available === 0 ? 0 : Math.round((changed * movies.length) / available);
@@ -51,31 +52,69 @@ export function seedProgress(data: PlexEmulatorData, changed: number, seed: stri
   if (changed >= 2 && movies.length > 0 && episodes.length > 0) wantMovies = Math.min(Math.max(wantMovies, 1), changed - 1);
   wantMovies = Math.min(wantMovies, movies.length);
   const wantEpisodes = Math.min(changed - wantMovies, episodes.length);
-  const picked = [...spread(movies, wantMovies), ...spread(episodes, wantEpisodes)];
+  return { picked: [...spread(movies, wantMovies), ...spread(episodes, wantEpisodes)], movies: wantMovies, episodes: wantEpisodes };
+}
 
+/** A position fraction (10–80 %) and an age (10 minutes to a week, never in the future), per item. */
+function positions(seed: string): () => { fraction: number; ageS: number } {
   const random = prng(`playhead-bench:${seed}`);
+  return () => {
+    const fraction = 0.1 + random() * 0.7;
+    const ageS = 600 + Math.floor(random() * 7 * 86_400);
+    return { fraction, ageS };
+  };
+}
+
+export function seedProgress(data: PlexEmulatorData, changed: number, seed: string, nowMs: number): SeedSummary {
+  const owner = data.accounts.find((a) => a.owner) ?? data.accounts[0];
+  if (!owner) throw new Error('seed-progress: the emulator state has no accounts');
+  const playable = (type: PlexItem['type']) => data.items.filter((i) => i.type === type && (i.durationMs ?? 0) > 0);
+  const { picked, movies, episodes } = pick(playable('movie'), playable('episode'), changed);
+  const next = positions(seed);
   const nowS = Math.floor(nowMs / 1000);
   const states = (data.userState[String(owner.id)] ??= {});
   for (const item of picked) {
-    const duration = item.durationMs ?? 0;
-    const fraction = 0.1 + random() * 0.7;
-    // The last week, and at least ten minutes ago (never in the emulator's future).
-    const ageS = 600 + Math.floor(random() * 7 * 86_400);
-    states[item.ratingKey] = { ...states[item.ratingKey], viewOffset: Math.round(duration * fraction), lastViewedAt: nowS - ageS };
+    const { fraction, ageS } = next();
+    states[item.ratingKey] = { ...states[item.ratingKey], viewOffset: Math.round((item.durationMs ?? 0) * fraction), lastViewedAt: nowS - ageS };
   }
-  return { movies: wantMovies, episodes: wantEpisodes, ownerAccountId: owner.id };
+  return { movies, episodes, user: String(owner.id) };
+}
+
+export function seedMediaBrowserProgress(data: MediaBrowserEmulatorData, changed: number, seed: string, nowMs: number, userName: string): SeedSummary {
+  const user = data.users.find((u) => u.name === userName);
+  if (!user) throw new Error(`seed-progress: the emulator has no user "${userName}" (users: ${data.users.map((u) => u.name).join(', ')})`);
+  const playable = (type: MbItem['Type']) => data.items.filter((i) => i.Type === type && (i.RunTimeTicks ?? 0) > 0);
+  const { picked, movies, episodes } = pick(playable('Movie'), playable('Episode'), changed);
+  const next = positions(seed);
+  const records = (data.userData[user.id] ??= {});
+  for (const item of picked) {
+    const { fraction, ageS } = next();
+    const previous = records[item.Id];
+    records[item.Id] = {
+      IsFavorite: false,
+      ...previous,
+      PlaybackPositionTicks: Math.round((item.RunTimeTicks ?? 0) * fraction),
+      PlayCount: 0,
+      Played: false,
+      LastPlayedDate: new Date(nowMs - ageS * 1000).toISOString(),
+    };
+  }
+  return { movies, episodes, user: user.id };
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [url, changedText, seed] = argv;
+  const [url, changedText, seed, kind = 'plex', user = 'alice'] = argv;
   const changed = Number(changedText);
-  if (!url || !Number.isInteger(changed) || changed < 0 || !seed) {
-    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed>');
+  if (!url || !Number.isInteger(changed) || changed < 0 || !seed || !['plex', 'jellyfin', 'emby'].includes(kind)) {
+    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby] [user]');
   }
   const got = await fetch(`${url}/__emulator/state`);
   if (!got.ok) throw new Error(`GET /__emulator/state answered ${got.status}`);
-  const data = (await got.json()) as PlexEmulatorData;
-  const summary = seedProgress(data, changed, seed, Date.now());
+  const data: unknown = await got.json();
+  const summary =
+    kind === 'plex'
+      ? seedProgress(data as PlexEmulatorData, changed, seed, Date.now())
+      : seedMediaBrowserProgress(data as MediaBrowserEmulatorData, changed, seed, Date.now(), user);
   const put = await fetch(`${url}/__emulator/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
   if (!put.ok) throw new Error(`PUT /__emulator/state answered ${put.status}: ${(await put.text()).slice(0, 500)}`);
   await put.body?.cancel();

@@ -15,6 +15,10 @@ export interface MediaBrowserEmulatorCliArgs {
   data?: string;
   synthetic?: string;
   seed?: string;
+  /** Server version to claim (Jellyfin `10.8.13` drops the 10.9+ routes). */
+  version?: string;
+  /** Jellyfin only: false emulates 12.0 (no X-Emby-Token, api_key, Emby scheme). */
+  legacyAuth?: boolean;
   /** Print one line per request on stderr (default true on the command line). */
   verbose?: boolean;
 }
@@ -38,6 +42,8 @@ export async function runMediaBrowserEmulatorCli(args: MediaBrowserEmulatorCliAr
     ...(args.data !== undefined ? { dataFile: args.data } : {}),
     ...(args.synthetic !== undefined ? { synthetic: args.synthetic } : {}),
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.version !== undefined ? { version: args.version } : {}),
+    ...(args.legacyAuth !== undefined ? { legacyAuth: args.legacyAuth } : {}),
     quiet: args.verbose === false,
   });
   process.stdout.write(`${describeMediaBrowserEmulator(name, emulator)}\n`);

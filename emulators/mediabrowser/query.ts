@@ -95,7 +95,9 @@ export function readFields(params: Params): Set<string> {
 
 export function parseItemQuery(env: MbEnv, params: Params): ItemQuery {
   const jellyfin = env.dialect === 'jellyfin';
-  const types = (name: string) => (jellyfin ? enumValues(params.list(name), BASE_ITEM_KINDS) : params.list(name));
+  // Jellyfin drops names outside its BaseItemKind enum; Emby takes any name (unknown ones match nothing).
+  const types = (name: string) =>
+    jellyfin ? enumValues(params.list(name), BASE_ITEM_KINDS) : params.list(name).map((t) => enumValues([t], BASE_ITEM_KINDS)[0] ?? t);
   const parentRaw = params.get('ParentId');
   const query: ItemQuery = {
     recursive: readBool(env, params, 'Recursive') ?? false,

@@ -8,6 +8,7 @@ import { Faults, faultKind, type FaultKind } from '../plex/faults.ts';
 import {
   DEFAULT_VERSION, loadDataFile, normalizeData, type MediaBrowserDialect, type MediaBrowserEmulatorData, type MediaBrowserEmulatorDataInput,
 } from './data.ts';
+import { callerForToken, readCredentials } from './auth.ts';
 import { MbCatalog } from './library.ts';
 import { Params, type MbEnv, type MbRequest } from './request.ts';
 import { handleMediaBrowserRequest } from './routes.ts';
@@ -153,7 +154,16 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
       },
       body,
     };
-    const base = { method, path: fullPath, query: Object.fromEntries(url.searchParams) };
+    // Who is calling is logged even when a fault answers instead of the server.
+    const credentials = readCredentials(request, dialect, env.legacyAuth);
+    const caller = callerForToken(credentials.token, data);
+    const base = {
+      method,
+      path: fullPath,
+      query: Object.fromEntries(url.searchParams),
+      ...(caller?.kind === 'user' ? { userId: caller.user.id } : {}),
+      ...(credentials.client.client ? { client: credentials.client.client } : {}),
+    };
     const rule = faults.take(method, fullPath, url.searchParams);
     const fault: FaultKind | undefined = rule && faultKind(rule);
     if (fault === 'reset') {
@@ -162,19 +172,15 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
       return;
     }
     let reply: Reply;
-    let who: Pick<RequestLogEntry, 'userId' | 'client'> = {};
     if (fault === 'status') {
       reply = emptyReply(rule!.status!);
     } else if (fault === 'nonJson') {
       reply = { status: 200, headers: { 'Content-Type': 'text/html' }, body: NON_JSON_BODY };
     } else {
-      const handled = handleMediaBrowserRequest(request, env);
-      reply = handled.reply;
-      if (handled.caller?.kind === 'user') who.userId = handled.caller.user.id;
-      if (handled.client.client) who = { ...who, client: handled.client.client };
+      reply = handleMediaBrowserRequest(request, env).reply;
     }
     writeReply(res, reply, { head: method === 'HEAD', truncate: fault === 'truncate' });
-    log({ ...base, status: reply.status, ...(fault ? { fault } : {}), ...who });
+    log({ ...base, status: reply.status, ...(fault ? { fault } : {}) });
   }
 
   const server = createServer((req, res) => {

@@ -9,7 +9,7 @@
 //   declared as annotation keywords, so strict mode still rejects any genuinely unknown keyword.
 // - Formats: ajv-formats plus the few the specs add (Emby's `guid`); a spec may override one,
 //   with its reason, through `formats`.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formats from 'ajv-formats';
 
 export type Json = Record<string, unknown>;
@@ -60,8 +60,10 @@ export function makeCompiler(document: OpenApiDocument, componentsId: string, ex
   const compiled = new Map<unknown, ValidateFunction>();
   return {
     compile(schema) {
-      let validate = compiled.get(schema);
-      if (!validate) compiled.set(schema, (validate = ajv.compile(rewrite(schema, componentsId) as Json)));
+      const cached = compiled.get(schema);
+      if (cached) return cached;
+      const validate = ajv.compile(rewrite(schema, componentsId) as Json);
+      compiled.set(schema, validate);
       return validate;
     },
   };

@@ -73,6 +73,11 @@ export class MediaBrowserClient {
     return (await this.http.json(userDto, 'GET', `/Users/${encodeURIComponent(id)}`)).body;
   }
 
+  /** Users shown on the login screen (no admin needed). */
+  async publicUsers() {
+    return (await this.http.json(userList, 'GET', '/Users/Public')).body;
+  }
+
   async users() {
     return (await this.http.json(userList, 'GET', '/Users')).body;
   }

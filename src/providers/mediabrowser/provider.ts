@@ -97,18 +97,25 @@ export class MediaBrowserProvider implements Provider {
       const user = await this.client.user(wanted);
       return { id: user.Id, name: user.Name };
     }
-    let users;
+    const found = (await this.listUsers()).find(matches);
+    if (!found) throw new ProviderError('config', this.id, `${this.id}: no ${this.label()} user "${this.config.user}"; users: ${(await this.listUsers()).map((u) => u.Name).join(', ')}`);
+    // Reading the user checks that this token may act for them.
+    const checked = await this.client.user(found.Id);
+    return { id: checked.Id, name: checked.Name };
+  }
+
+  /** All users for an admin token; otherwise the ones the server shows on its login screen. */
+  private async listUsers(): Promise<{ Id: string; Name: string }[]> {
     try {
-      users = await this.client.users();
+      return await this.client.users();
     } catch (err) {
-      if (err instanceof ProviderError && err.status === 403) {
+      if (!(err instanceof ProviderError && err.status === 403)) throw err;
+      try {
+        return await this.client.publicUsers();
+      } catch {
         throw new ProviderError('config', this.id, `${this.id}: this token may not list users to find "${this.config.user}": give \`user:\` as the user's id`);
       }
-      throw err;
     }
-    const found = users.find(matches);
-    if (!found) throw new ProviderError('config', this.id, `${this.id}: no ${this.label()} user "${this.config.user}"; users: ${users.map((u) => u.Name).join(', ')}`);
-    return { id: found.Id, name: found.Name };
   }
 
   private async userId(): Promise<string> {

@@ -5,6 +5,7 @@ import { HttpClient, type Query } from '../http.ts';
 import { playbackList, scrobbleResponse, type PlaybackEntry } from './schema.ts';
 
 export const PLAYBACK_PAGE_SIZE = 1000;
+const PACING_MARGIN_MS = 50;
 
 export interface TraktClientOptions {
   provider: string;
@@ -75,7 +76,9 @@ export class TraktClient {
   /** Spaces writes so we never exceed Trakt's per-user write limit. */
   private async paceWrite(): Promise<void> {
     const now = (this.opts.now ?? Date.now)();
-    const gap = 1000 / this.opts.writesPerSecond;
+    // A little over the limit's period: timers and clocks drift by milliseconds, and a write
+    // that arrives 1 ms early is a 429.
+    const gap = 1000 / this.opts.writesPerSecond + PACING_MARGIN_MS;
     const wait = Math.max(0, this.nextWriteAt - now);
     this.nextWriteAt = Math.max(now, this.nextWriteAt) + gap;
     if (wait > 0) await (this.opts.sleep ?? realSleep)(wait);
