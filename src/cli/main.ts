@@ -205,15 +205,17 @@ export function buildProgram(): Command {
 
   program
     .command('emulate')
-    .description('run a server emulator (for trying Playhead without real servers)')
-    .argument('<kind>', 'plex')
-    .option('--port <n>', 'port (0 = any free port)', '32400')
-    .option('--name <name>', 'server name; different names give different native ids', 'playhead-emulator')
-    .option('--token <token...>', 'extra accepted owner tokens')
+    .description('run a server emulator (to try Playhead without real servers)')
+    .argument('<kind>', 'plex, jellyfin, emby or trakt')
+    .option('--port <n>', 'port (0 = any free port; default: the server\'s usual one)')
+    .option('--name <name>', 'server name; different names give different native ids')
+    .option('--token <token...>', 'extra accepted tokens (Plex: owner tokens; Jellyfin/Emby: API keys)')
     .option('--data <file>', 'JSON data file with the whole server state')
     .option('--synthetic <spec>', 'generate a library: movies=N,shows=S,seasons=K,episodes=E')
     .option('--seed <seed>', 'seed for --synthetic', '1')
-    .action(async (kind: string, o: { port: string; name: string; token?: string[]; data?: string; synthetic?: string; seed: string }) => {
+    .option('--version <version>', 'Jellyfin/Emby: the server version to claim (e.g. 10.8.13)')
+    .option('--quiet', 'do not log each request')
+    .action(async (kind: string, o: { port?: string; name?: string; token?: string[]; data?: string; synthetic?: string; seed: string; version?: string; quiet?: boolean }) => {
       const { runEmulatorCli } = await import('./emulate.ts');
       await runEmulatorCli(kind, o);
     });
