@@ -21,7 +21,9 @@ const userSchema = z.strictObject({
   /** The access token a login would hand out (AuthenticateByName answers it). */
   token: z.string().min(1),
   admin: z.boolean().default(false),
-  /** AuthenticateByName compares `Pw` with this; absent = no password (any Pw accepted). */
+  /** Hidden from login screens: left out of GET /Users/Public (Policy.IsHidden). */
+  hidden: z.boolean().default(false),
+  /** AuthenticateByName compares `Pw` with this; absent = no password (an empty Pw). */
   password: z.string().optional(),
 });
 

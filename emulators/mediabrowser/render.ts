@@ -178,7 +178,7 @@ function jellyfinPolicy(user: MbUser): Dto {
   const admin = user.admin;
   return {
     IsAdministrator: admin,
-    IsHidden: false,
+    IsHidden: user.hidden,
     EnableCollectionManagement: admin,
     EnableSubtitleManagement: admin,
     EnableLyricManagement: admin,
@@ -226,8 +226,8 @@ function embyPolicy(user: MbUser): Dto {
   const admin = user.admin;
   return {
     IsAdministrator: admin,
-    IsHidden: false,
-    IsHiddenRemotely: false,
+    IsHidden: user.hidden,
+    IsHiddenRemotely: user.hidden,
     IsHiddenFromUnusedDevices: false,
     IsDisabled: false,
     AllowTagOrRating: false,

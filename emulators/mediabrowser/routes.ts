@@ -127,10 +127,14 @@ const fullInfo: Handler = (ctx) => ok(ctx, systemInfo(ctx.env, localAddress(ctx)
 /** Jellyfin answers its product name as a JSON string; Emby documents an empty 200. */
 const ping: Handler = (ctx) => (ctx.env.dialect === 'jellyfin' ? ok(ctx, 'Jellyfin Server') : empty(200));
 
+/** Jellyfin lists every user to any signed-in caller; Emby (a guess) only to administrators. */
 const users: Handler = (ctx) => {
-  if (!isAdmin(caller(ctx))) return forbidden('Forbidden');
+  if (ctx.env.dialect === 'emby' && !isAdmin(caller(ctx))) return forbidden('Forbidden');
   return ok(ctx, ctx.env.data().users.map((u) => renderUser(ctx.env, u)));
 };
+
+/** The login screen's list: no token needed, hidden users left out. */
+const publicUsers: Handler = (ctx) => ok(ctx, ctx.env.data().users.filter((u) => !u.hidden).map((u) => renderUser(ctx.env, u)));
 
 const usersQuery: Handler = (ctx) => {
   if (!isAdmin(caller(ctx))) return forbidden('Forbidden');
@@ -150,7 +154,15 @@ const me: Handler = (ctx) => {
   return ok(ctx, renderUser(ctx.env, who.user));
 };
 
-const userById: Handler = (ctx, p) => ok(ctx, renderUser(ctx.env, targetUser(ctx, p.userId, true)!));
+/** Jellyfin shows any user to any signed-in caller; Emby (a guess) only the caller itself, or anyone to admins. */
+const userById: Handler = (ctx, p) => {
+  const env = ctx.env;
+  if (env.dialect === 'emby') return ok(ctx, renderUser(env, targetUser(ctx, p.userId, true)!));
+  const raw = p.userId ?? '';
+  if (!GUID_LIKE.test(raw)) return invalidParam(env, 'userId', `The value '${raw}' is not valid.`);
+  const user = env.data().users.find((u) => u.id === raw.replace(/-/g, '').toLowerCase());
+  return user ? ok(ctx, renderUser(env, user)) : notFound(env, 'User');
+};
 
 const authenticateByName: Handler = (ctx) => {
   const env = ctx.env;
@@ -316,6 +328,7 @@ const ROUTES: Route[] = [
   route('GET', '/Users/Me', me, { dialects: JELLYFIN }),
   route('GET', '/Users/Query', usersQuery, { dialects: EMBY }),
   route('POST', '/Users/AuthenticateByName', authenticateByName, { public: true }),
+  route('GET', '/Users/Public', publicUsers, { public: true }),
   route('GET', '/Users/{userId}', userById),
 
   route('GET', '/UserViews', (ctx) => views(ctx, ctx.req.params.get('userId')), { dialects: JELLYFIN, since: V10_9 }),

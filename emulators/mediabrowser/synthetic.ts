@@ -40,6 +40,7 @@ export function syntheticUsers(dialect: MediaBrowserDialect, name: string): MbUs
     name: user,
     token: `${user}-token-${name}`,
     admin: user === 'admin',
+    hidden: false,
   }));
 }
 

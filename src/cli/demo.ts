@@ -1,6 +1,6 @@
-// `playhead demo`: two Plex servers (the bundled emulator) holding the same library under
-// different ratingKeys, a household watching on one of them through the same HTTP calls a Plex
-// app makes, then a real plan and sync to the other, narrated. No external server needed.
+// `playhead demo`: a household with Plex in the living room, Jellyfin upstairs and a Trakt
+// account, all bundled emulators on this machine. People watch through the same HTTP calls their
+// apps make; Playhead plans, syncs and re-syncs, narrated. No external server needed.
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,207 +8,248 @@ import { request } from 'undici';
 import Table from 'cli-table3';
 import { parseConfig } from '../core/config.ts';
 import { formatDuration } from '../core/time.ts';
-import { runAll } from '../engine/run-all.ts';
+import { runAll, type PairOutcome } from '../engine/run-all.ts';
 import { Store } from '../store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
+import type { PlexItem } from '../../emulators/plex/data.ts';
+import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
+import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/trakt/server.ts';
+import { authProvider } from './auth.ts';
 import { createLogger } from './main.ts';
-import { countsLine, runReport } from './output.ts';
+import { COMPACT, countsLine, runReport } from './output.ts';
 
 const SYNTHETIC = 'movies=400,shows=12,seasons=3,episodes=10';
 const SEED = 'demo-household';
+const TICKS = 10_000;
+const ROWS = 20;
 
-interface Household {
-  owner: string;
-  alice: string;
-}
-
-function tokensOf(emulator: RunningPlexEmulator): Household {
-  const find = (name: string) => emulator.state.accounts.find((a) => a.name === name)?.token;
-  const alice = find('alice');
-  if (!alice) throw new Error('demo: the synthetic library has no "alice" account');
-  return { owner: emulator.ownerToken, alice };
-}
-
-/** A fake wall clock shared by both servers, so "earlier" and "later" plays are minutes apart. */
+/**
+ * A wall clock shared by every server, set six hours back so "earlier" and "later" plays can be
+ * minutes apart. It still runs at real speed: rate limits and timeouts need time to pass.
+ */
 class DemoClock {
-  t = Date.now() - 6 * 3600 * 1000;
-  now = (): number => this.t;
+  private offset = -6 * 3600 * 1000;
+  now = (): number => Date.now() + this.offset;
   pass(minutes: number): void {
-    this.t += minutes * 60 * 1000;
+    this.offset += minutes * 60 * 1000;
   }
 }
 
-/** Reports playback exactly as a Plex app does: a timeline call with the user's token. */
-async function timeline(server: RunningPlexEmulator, token: string, ratingKey: string, state: 'playing' | 'stopped', timeMs: number, durationMs: number): Promise<void> {
-  const q = new URLSearchParams({ ratingKey, key: `/library/metadata/${ratingKey}`, state, time: String(timeMs), duration: String(durationMs), identifier: 'com.plexapp.plugins.library' });
-  const res = await request(`${server.url}/:/timeline?${q}`, { method: 'POST', headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': 'demo-living-room-tv' } });
+async function call(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<void> {
+  const res = await request(url, init);
   await res.body.dump();
-  if (res.statusCode !== 200) throw new Error(`demo: timeline ${state} for ${ratingKey} answered ${res.statusCode}`);
+  if (res.statusCode >= 300) throw new Error(`demo: ${init.method} ${new URL(url).pathname} answered ${res.statusCode}`);
 }
 
-async function scrobble(server: RunningPlexEmulator, token: string, ratingKey: string): Promise<void> {
-  const res = await request(`${server.url}/:/scrobble?key=${ratingKey}&identifier=com.plexapp.plugins.library`, { method: 'PUT', headers: { 'X-Plex-Token': token } });
-  await res.body.dump();
+/** A Plex app reporting that it stopped (or is playing): the timeline call. */
+function plexTimeline(server: RunningPlexEmulator, token: string, item: PlexItem, state: 'playing' | 'stopped', timeMs: number): Promise<void> {
+  const q = new URLSearchParams({ ratingKey: item.ratingKey, key: `/library/metadata/${item.ratingKey}`, state, time: String(timeMs), duration: String(item.durationMs ?? 0), identifier: 'com.plexapp.plugins.library' });
+  return call(`${server.url}/:/timeline?${q}`, { method: 'POST', headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': 'living-room-tv' } });
 }
 
-/** The same film on both servers, by its external ids (ratingKeys differ per server). */
-function twin(from: RunningPlexEmulator, to: RunningPlexEmulator, ratingKey: string): string {
-  const item = from.state.items.find((i) => i.ratingKey === ratingKey);
-  const ids = new Set(item?.guids ?? []);
-  const match = to.state.items.find((i) => i.type === item?.type && i.guids.some((g) => ids.has(g)));
-  if (!match) throw new Error(`demo: no twin for ${ratingKey}`);
-  return match.ratingKey;
+/** A Jellyfin app: session start / stop with a position, or marking an item played. */
+function jellyfinApp(server: RunningMediaBrowserEmulator, token: string) {
+  const headers = { Authorization: `MediaBrowser Token="${token}", Client="Jellyfin Web", Device="Upstairs TV", DeviceId="upstairs-tv", Version="10.11.8"`, 'content-type': 'application/json' };
+  return {
+    start: (itemId: string, ticks: number) => call(`${server.url}/Sessions/Playing`, { method: 'POST', headers, body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks, CanSeek: true, IsPaused: false }) }),
+    stop: (itemId: string, ticks: number) => call(`${server.url}/Sessions/Playing/Stopped`, { method: 'POST', headers, body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks }) }),
+    played: (itemId: string, userId: string) => call(`${server.url}/UserPlayedItems/${itemId}?userId=${userId}`, { method: 'POST', headers }),
+  };
 }
 
-function positionOn(server: RunningPlexEmulator, accountId: number, ratingKey: string): string {
-  const s = server.state.userState[String(accountId)]?.[ratingKey];
-  if (!s) return '—';
-  const parts = [];
-  if (s.viewOffset) parts.push(formatDuration(s.viewOffset));
-  if (s.viewCount) parts.push('watched');
-  return parts.join(', ') || '—';
-}
-
-function requestsByRoute(server: RunningPlexEmulator, from: number): string {
-  const counts = new Map<string, number>();
-  for (const r of server.requests.slice(from)) {
-    const route = r.path.replace(/\/library\/metadata\/[^/]+/, '/library/metadata/{ids}').replace(/\/library\/sections\/\d+/, '/library/sections/{id}');
-    const label = `${r.method} ${route}`;
-    counts.set(label, (counts.get(label) ?? 0) + 1);
-  }
-  return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ') || 'none';
+interface Scene {
+  who: 'owner' | 'alice';
+  item: PlexItem;
+  note: string;
+  synced: boolean;
 }
 
 export async function runDemo(opts: { json: boolean }): Promise<number> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const clock = new DemoClock();
   const dir = mkdtempSync(join(tmpdir(), 'playhead-demo-'));
-  const emulators: RunningPlexEmulator[] = [];
+  const closers: (() => Promise<void>)[] = [];
   try {
     const living = await startPlexEmulator({ name: 'living-room', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
-    emulators.push(living);
-    const upstairs = await startPlexEmulator({ name: 'upstairs', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
-    emulators.push(upstairs);
+    closers.push(() => living.close());
+    const upstairs = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'upstairs', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
+    closers.push(() => upstairs.close());
+    const trakt = await startTraktEmulator({ name: 'trakt', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
+    closers.push(() => trakt.close());
     // This household set Plex's "Video played threshold" to 98 % in the living room.
     living.state.playedThresholdPercent = 98;
-    const lr = tokensOf(living);
-    const up = tokensOf(upstairs);
-    const ownerId = living.state.accounts.find((a) => a.token === lr.owner)?.id ?? 1;
-    const aliceId = living.state.accounts.find((a) => a.token === lr.alice)?.id ?? 2;
+    const plexAlice = living.state.accounts.find((a) => a.name === 'alice');
+    const jfOwner = upstairs.users.find((u) => u.name === 'admin');
+    const jfAlice = upstairs.users.find((u) => u.name === 'alice');
+    if (!plexAlice || !jfOwner || !jfAlice) throw new Error('demo: the synthetic servers lack the household users');
+    const plexToken = { owner: living.ownerToken, alice: plexAlice.token };
 
-    out('Playhead demo: two Plex servers on this machine (bundled emulators), one library each.');
-    out(`  living-room  ${living.url}  machineIdentifier ${living.machineIdentifier}`);
-    out(`  upstairs     ${upstairs.url}  machineIdentifier ${upstairs.machineIdentifier}`);
-    out(`  Same ${SYNTHETIC.replace(/,/g, ', ')} on both, under different ratingKeys, like two real servers.`);
+    out('Playhead demo: a household with three services, all bundled emulators on this machine.');
+    out(`  living-room  Plex      ${living.url}`);
+    out(`  upstairs     Jellyfin  ${upstairs.url}`);
+    out(`  trakt        Trakt     ${trakt.url}`);
+    out(`  The same ${SYNTHETIC.replace(/,/g, ', ')} on both servers, under each server's own ids.`);
     out();
 
-    const movies = living.state.items.filter((i) => i.type === 'movie' && i.guids.length > 0 && i.durationMs);
-    const episodes = living.state.items.filter((i) => i.type === 'episode' && i.durationMs);
-    const pick = (list: typeof movies, n: number) => list[n] as (typeof movies)[number];
-    const scenario: { who: string; title: string; rk: string; accountId: number; note: string }[] = [];
-    const play = async (who: keyof Household, item: (typeof movies)[number], fraction: number, note: string) => {
-      const duration = item.durationMs ?? 0;
-      const timeMs = typeof fraction === 'number' && fraction > 1 ? fraction : Math.round(duration * fraction);
-      await timeline(living, lr[who], item.ratingKey, 'stopped', timeMs, duration);
-      scenario.push({ who, title: item.title, rk: item.ratingKey, accountId: who === 'owner' ? ownerId : aliceId, note });
+    /** The same item upstairs, found by its external ids like Playhead does. */
+    const upstairsTwin = (item: PlexItem) => {
+      const ids = new Set(item.guids.map((g) => g.split('://')[1]));
+      return upstairs.state.items.find((i) => i.Type === (item.type === 'movie' ? 'Movie' : 'Episode') && Object.values(i.ProviderIds).some((v) => ids.has(v)));
+    };
+    const movies = living.state.items.filter((i) => i.type === 'movie' && i.guids.length > 0 && i.durationMs && upstairsTwin(i));
+    const episodes = living.state.items.filter((i) => i.type === 'episode' && i.guids.length > 0 && i.durationMs && upstairsTwin(i));
+    const scenes: Scene[] = [];
+    const play = async (who: Scene['who'], item: PlexItem | undefined, fraction: number, note: string, synced = false) => {
+      if (!item) throw new Error('demo: not enough items');
+      const ms = fraction > 1 ? fraction : Math.round((item.durationMs ?? 0) * fraction);
+      await plexTimeline(living, plexToken[who], item, 'stopped', ms);
+      scenes.push({ who, item, note, synced });
       clock.pass(7);
     };
 
     out('1. The household watches in the living room (POST /:/timeline, as a Plex app reports a stop):');
-    // Things that upstairs already knows about, set up first so they are older.
-    const watchedUpstairs = pick(movies, 5);
-    await scrobble(upstairs, up.owner, twin(living, upstairs, watchedUpstairs.ratingKey));
+    const jfOwnerApp = jellyfinApp(upstairs, jfOwner.token);
+    // Something already finished upstairs earlier.
+    const finished = movies[5];
+    const finishedUp = finished && upstairsTwin(finished);
+    if (finishedUp) await jfOwnerApp.played(finishedUp.Id, jfOwner.id);
     clock.pass(30);
-    for (let i = 0; i < 4; i++) await play('owner', pick(movies, i), 0.2 + i * 0.15, 'to sync');
-    for (let i = 0; i < 3; i++) await play('owner', pick(episodes, i * 10), 0.3 + i * 0.2, 'to sync');
-    await play('owner', pick(movies, 4), 40_000, '40 s in: just a peek');
-    await play('owner', watchedUpstairs, 0.25, 'already watched upstairs');
-    await play('owner', pick(movies, 6), 0.93, 'credits rolling');
-    await play('owner', pick(movies, 7), 0.4, 'someone watches on upstairs later');
-    await play('owner', pick(movies, 8), 0.5, 'is playing upstairs right now');
-    for (let i = 9; i < 11; i++) await play('alice', pick(movies, i), 0.15 + i * 0.05, 'alice, to sync');
-    await play('alice', pick(episodes, 40), 0.6, 'alice, to sync');
+    for (let i = 0; i < 4; i++) await play('owner', movies[i], 0.2 + i * 0.15, 'to sync', true);
+    for (let i = 0; i < 3; i++) await play('owner', episodes[i * 10], 0.3 + i * 0.2, 'to sync', true);
+    await play('owner', movies[4], 40_000, '40 s in: just a peek');
+    await play('owner', finished, 0.25, 'already watched upstairs');
+    await play('owner', movies[6], 0.93, 'credits rolling');
+    await play('owner', movies[7], 0.4, 'then watched further upstairs');
+    await play('owner', movies[8], 0.5, 'playing upstairs right now');
+    for (let i = 9; i < 11; i++) await play('alice', movies[i], 0.15 + i * 0.05, 'to sync (Jellyfin and Trakt)', true);
+    await play('alice', episodes[40], 0.6, 'to sync (Jellyfin and Trakt)', true);
     // A home video that exists only in the living room and has no external ids.
-    living.state.items.push({ ...pick(movies, 12), ratingKey: '999999', title: 'Birthday 2019 (home video)', guid: 'local://999999', guids: [] });
-    living.state.userState[String(ownerId)] = { ...living.state.userState[String(ownerId)], '999999': { viewOffset: 600_000, lastViewedAt: Math.floor(clock.now() / 1000) } };
-    scenario.push({ who: 'owner', title: 'Birthday 2019 (home video)', rk: '999999', accountId: ownerId, note: 'no external ids' });
-    // Upstairs: a later play of movie 7, and movie 8 playing now.
+    const home = { ...(movies[12] as PlexItem), ratingKey: '999999', title: 'Birthday 2019 (home video)', guid: 'local://999999', guids: [] };
+    living.state.items.push(home);
+    await play('owner', home, 600_000, 'no external ids');
+    // Upstairs, later: someone watched further, and someone is watching right now.
     clock.pass(20);
-    const later = twin(living, upstairs, pick(movies, 7).ratingKey);
-    await timeline(upstairs, up.owner, later, 'stopped', Math.round((pick(movies, 7).durationMs ?? 0) * 0.7), pick(movies, 7).durationMs ?? 0);
-    await timeline(upstairs, up.owner, twin(living, upstairs, pick(movies, 8).ratingKey), 'playing', 60_000, pick(movies, 8).durationMs ?? 0);
-    for (const s of scenario) out(`   ${s.who.padEnd(5)} ${s.title.padEnd(40)} ${positionOn(living, s.accountId, s.rk).padEnd(10)} ${s.note}`);
+    const later = movies[7] && upstairsTwin(movies[7]);
+    if (later?.RunTimeTicks) {
+      await jfOwnerApp.start(later.Id, 0);
+      await jfOwnerApp.stop(later.Id, Math.round(later.RunTimeTicks * 0.7));
+    }
+    const playingNow = movies[8] && upstairsTwin(movies[8]);
+    if (playingNow) await jfOwnerApp.start(playingNow.Id, 60_000 * TICKS);
+    for (const s of scenes) out(`   ${s.who.padEnd(5)} ${s.item.title.padEnd(40)} ${formatDuration(living.state.userState[s.who === 'owner' ? '1' : String(plexAlice.id)]?.[s.item.ratingKey]?.viewOffset ?? 0).padEnd(9)} ${s.note}`);
     out();
 
-    // Config exactly as a user writes it; tokens come from the environment, never the file.
+    // Config exactly as a user writes it; secrets come from the environment, never the file.
     const yaml = [
       'providers:',
       `  living-room:       { kind: plex, url: ${living.url}, token: \${LIVING_ROOM_TOKEN} }`,
-      `  upstairs:          { kind: plex, url: ${upstairs.url}, token: \${UPSTAIRS_TOKEN} }`,
       `  living-room-alice: { kind: plex, url: ${living.url}, token: \${LIVING_ROOM_ALICE_TOKEN} }`,
-      `  upstairs-alice:    { kind: plex, url: ${upstairs.url}, token: \${UPSTAIRS_ALICE_TOKEN} }`,
+      `  upstairs:          { kind: jellyfin, url: ${upstairs.url}, token: \${UPSTAIRS_TOKEN} }`,
+      `  upstairs-alice:    { kind: jellyfin, url: ${upstairs.url}, token: \${UPSTAIRS_ALICE_TOKEN} }`,
+      `  trakt-alice:       { kind: trakt, url: ${trakt.url}, auth_url: ${trakt.url}, client_id: \${TRAKT_CLIENT_ID}, client_secret: \${TRAKT_CLIENT_SECRET} }`,
       'pairs:',
-      '  - { name: owner, source: living-room, target: upstairs, features: { progress: { enable: true, min_seconds: 60, delta_seconds: 30, max_percent: 95 } } }',
+      '  - { name: owner, source: living-room, target: upstairs, features: { progress: { min_seconds: 60, delta_seconds: 30, max_percent: 95 } } }',
       '  - { name: alice, source: living-room-alice, target: upstairs-alice }',
+      '  - { name: alice-trakt, source: living-room-alice, target: trakt-alice }',
       `state: { path: ${join(dir, 'playhead.db')} }`,
       '',
     ].join('\n');
     const configPath = join(dir, 'playhead.yaml');
     writeFileSync(configPath, yaml);
     chmodSync(configPath, 0o600);
-    const env = { LIVING_ROOM_TOKEN: lr.owner, UPSTAIRS_TOKEN: up.owner, LIVING_ROOM_ALICE_TOKEN: lr.alice, UPSTAIRS_ALICE_TOKEN: up.alice };
+    const env = {
+      LIVING_ROOM_TOKEN: plexToken.owner,
+      LIVING_ROOM_ALICE_TOKEN: plexToken.alice,
+      UPSTAIRS_TOKEN: jfOwner.token,
+      UPSTAIRS_ALICE_TOKEN: jfAlice.token,
+      TRAKT_CLIENT_ID: trakt.clientId,
+      TRAKT_CLIENT_SECRET: trakt.clientSecret,
+    };
     const config = parseConfig(yaml, configPath, env);
-    out('2. The config (playhead.yaml; tokens come from the environment):');
+    out('2. The config (playhead.yaml; tokens and secrets come from the environment):');
     for (const line of yaml.trim().split('\n')) out(`   ${line}`);
     out();
 
     const store = Store.open(config.state.path);
     const log = createLogger({ level: 'error' });
     try {
-      const mark = () => [living.requests.length, upstairs.requests.length] as const;
-      out('3. `playhead plan` — what would happen, and why, without writing anything:');
-      for (const o of await runAll({ config, store, log, dryRun: true })) if (o.ok) out(runReport(o.result, 30));
+      out('3. `playhead auth trakt-alice` — Trakt sign-in with a device code (alice approves it on the emulator):');
+      await authProvider({
+        config,
+        store,
+        log,
+        provider: 'trakt-alice',
+        sleep: async () => {},
+        out: (line) => {
+          out(`   ${line}`);
+          const code = /enter the code (\S+)/.exec(line)?.[1];
+          if (code) trakt.approveDevice(code, 'alice');
+        },
+      });
+      out();
+
+      const report = (outcomes: PairOutcome[]) => {
+        for (const o of outcomes) out(o.ok ? runReport(o.result, ROWS) : `   ${o.pair}: FAILED: ${o.error.message}\n`);
+      };
+      out('4. `playhead plan` — what would happen, and why, without writing anything:');
+      report(await runAll({ config, store, log, dryRun: true }));
       out(`   Database after the plan: ${store.runs().length} runs recorded (a dry run leaves no trace).`);
       out();
 
-      out('4. `playhead sync` — write, confirm by re-reading, record:');
-      const before = mark();
+      out('5. `playhead sync` — write, confirm by re-reading, record (Trakt at its 1 write per second):');
       const first = await runAll({ config, store, log, dryRun: false });
-      for (const o of first) if (o.ok) out(runReport(o.result, 30));
-      out(`   Requests to living-room: ${requestsByRoute(living, before[0])}`);
-      out(`   Requests to upstairs:    ${requestsByRoute(upstairs, before[1])}`);
-      out();
+      report(first);
 
-      out('5. Upstairs now resumes where the living room stopped:');
-      const table = new Table({ head: ['Who', 'Item', 'Living room', 'Upstairs'], style: { head: [], border: [] } });
-      for (const s of scenario) {
-        const other = s.rk === '999999' ? undefined : twin(living, upstairs, s.rk);
-        table.push([s.who, s.title, positionOn(living, s.accountId, s.rk), other ? positionOn(upstairs, s.accountId, other) : '(not on this server)']);
+      out('6. Everyone resumes where they stopped in the living room:');
+      const table = new Table({ head: ['Who', 'Item', 'Living room (Plex)', 'Upstairs (Jellyfin)', 'Trakt'], chars: COMPACT, style: { head: [], border: [] } });
+      let mismatches = 0;
+      let checked = 0;
+      for (const s of scenes) {
+        const plexMs = living.state.userState[s.who === 'owner' ? '1' : String(plexAlice.id)]?.[s.item.ratingKey]?.viewOffset;
+        const twin = upstairsTwin(s.item);
+        const jfUser = s.who === 'owner' ? jfOwner : jfAlice;
+        const data = twin ? upstairs.state.userData[jfUser.id]?.[twin.Id] : undefined;
+        const jfMs = data?.PlaybackPositionTicks ? Math.round(data.PlaybackPositionTicks / TICKS) : undefined;
+        const jf = twin ? `${jfMs ? formatDuration(jfMs) : '—'}${data?.Played ? ', watched' : ''}` : '(not on this server)';
+        const traktPct = s.who === 'alice' ? traktPercent(trakt, s.item) : undefined;
+        table.push([s.who, s.item.title, plexMs ? formatDuration(plexMs) : '—', jf, traktPct === undefined ? '' : `${traktPct.toFixed(1)}%`]);
+        if (s.synced) {
+          checked++;
+          if (jfMs === undefined || plexMs === undefined || Math.abs(jfMs - plexMs) > 1000) mismatches++;
+          if (s.who === 'alice' && (traktPct === undefined || Math.abs(traktPct - ((plexMs ?? 0) * 100) / (s.item.durationMs ?? 1)) > 0.1)) mismatches++;
+        }
       }
       out(table.toString());
-      const synced = scenario.filter((s) => s.note.endsWith('to sync'));
-      const mismatched = synced.filter((s) => positionOn(living, s.accountId, s.rk) !== positionOn(upstairs, s.accountId, twin(living, upstairs, s.rk)));
-      out(mismatched.length === 0 ? `   All ${synced.length} items to sync now resume at the same second upstairs.` : `   MISMATCH: ${mismatched.map((m) => m.title).join(', ')}`);
+      out(mismatches === 0 ? `   All ${checked} items to sync now resume at the same point everywhere.` : `   MISMATCH in ${mismatches} place(s).`);
       out();
 
-      out('6. A second sync finds nothing to do:');
-      const again = mark();
+      out('7. A second sync finds nothing to do:');
+      const marks = [living.requests.length, upstairs.requests.length, trakt.requests.length] as const;
       const second = await runAll({ config, store, log, dryRun: false });
       const writes = second.reduce((n, o) => n + (o.ok ? (o.result.counts.write ?? 0) : 0), 0);
-      for (const o of second) if (o.ok) out(`   ${o.result.pair}: ${countsLine(o.result.counts)}`);
-      const timelineCalls = [...living.requests.slice(again[0]), ...upstairs.requests.slice(again[1])].filter((r) => r.path === '/:/timeline').length;
-      out(`   Writes: ${writes}; timeline calls: ${timelineCalls}. Requests to upstairs: ${requestsByRoute(upstairs, again[1])}`);
+      for (const o of second) out(`   ${o.ok ? `${o.result.pair}: ${countsLine(o.result.counts)}` : `${o.pair}: FAILED: ${o.error.message}`}`);
+      const writeCalls = [...living.requests.slice(marks[0]), ...upstairs.requests.slice(marks[1]), ...trakt.requests.slice(marks[2])].filter((r) => r.method === 'POST').length;
+      out(`   Writes: ${writes}; write requests to any server: ${writeCalls}.`);
       out();
-      out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`,');
-      out('then point a playhead.yaml at it (see README).');
+      out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`');
+      out('(or jellyfin, emby, trakt), then point a playhead.yaml at it (see README).');
       const failed = [...first, ...second].some((o) => !o.ok || o.result.status !== 'ok');
       if (opts.json) process.stdout.write(`${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`);
-      return failed || writes > 0 || mismatched.length > 0 ? 1 : 0;
+      return failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? 1 : 0;
     } finally {
       store.close();
     }
   } finally {
-    await Promise.all(emulators.map((e) => e.close()));
+    for (const close of closers.reverse()) await close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** alice's Trakt percent for a living-room item, found by its imdb id. */
+function traktPercent(trakt: RunningTraktEmulator, item: PlexItem): number | undefined {
+  const imdb = item.guids.find((g) => g.startsWith('imdb://'))?.slice(7);
+  const movie = trakt.state.movies.find((m) => m.ids.imdb === imdb);
+  const episode = trakt.state.episodes.find((e) => e.ids.imdb === imdb);
+  const traktId = movie?.ids.trakt ?? episode?.ids.trakt;
+  return trakt.state.playback.alice?.find((p) => p.item === traktId)?.progress;
 }

@@ -63,7 +63,7 @@ export function position(p: PositionSnapshot | undefined): string {
 }
 
 /** Borderless rows: long plans stay readable in a terminal. */
-const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function decisionLabel(d: Decision): string {
   return d.action === 'skip' ? `skip: ${d.reason}` : d.reason === 'failed' ? 'FAILED' : d.action;

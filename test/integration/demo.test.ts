@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDemo } from '../../src/cli/demo.ts';
 
-test('the demo syncs, shows matching positions, and its second run writes nothing', async () => {
+test('the demo syncs Plex to Jellyfin and Trakt, shows matching positions, and its second run writes nothing', async () => {
   const chunks: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -22,7 +22,9 @@ test('the demo syncs, shows matching positions, and its second run writes nothin
     assert.match(out, new RegExp(reason), `the demo shows ${reason}`);
   }
   assert.match(out, /Database after the plan: 0 runs recorded/);
-  assert.match(out, /Writes: 0; timeline calls: 0/);
-  assert.match(out, /All 10 items to sync now resume at the same second upstairs/);
-  assert.ok(!/owner-token|alice-token/.test(out), 'no token is printed');
+  assert.match(out, /Writes: 0; write requests to any server: 0/);
+  assert.match(out, /All 10 items to sync now resume at the same point everywhere/);
+  assert.match(out, /Signed in\. trakt-alice is ready/);
+  assert.match(out, /Sync alice-trakt \(living-room-alice → trakt-alice\), run #3\n[\s\S]*?write 3/);
+  assert.ok(!/owner-token|alice-token|alice-access|admin-token|client-secret/.test(out), 'no token or secret is printed');
 });

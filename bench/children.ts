@@ -1,0 +1,180 @@
+// Benchmark plumbing: emulators and helpers as child processes, so the benchmark process's peak
+// RSS is the engine's; every child is tracked and killed on the way out.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildInfo, MediaBrowserChildInfo, TraktChildInfo } from './emulator-child.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const START_TIMEOUT_MS = 180_000;
+
+/** Something broke in the benchmark itself (not a number we measure). */
+export class BenchError extends Error {}
+
+export type EmulatorKind = 'plex' | 'jellyfin' | 'emby' | 'trakt';
+
+export interface Emulator {
+  /** `source` or `target`: the role in the pair, and the key of its request counts. */
+  role: string;
+  kind: EmulatorKind;
+  /** Server name (seeds its native ids). */
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** The child's stderr. */
+  logFile: string;
+  /** Plex: the owner token. */
+  plexToken?: string;
+  mediaBrowser?: MediaBrowserChildInfo;
+  trakt?: TraktChildInfo;
+}
+
+const children = new Set<ChildProcess>();
+
+function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+}
+
+let guarded = false;
+/** Last resort if we die unexpectedly: never leave children running. */
+export function guardChildren(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('exit', () => killAll('SIGKILL'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+export function tail(file: string, chars = 2000): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.length > chars ? `…${text.slice(-chars)}` : text;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Spawns a long-running child whose first stdout line says where it listens. stderr goes to a
+ * file: nothing to drain, nothing that can block the child (the Plex CLI logs every request
+ * there), and the tail is there to quote if the child dies.
+ */
+async function spawnListening(args: string[], what: string, logFile: string): Promise<{ child: ChildProcess; line: string }> {
+  const errFd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', errFd] });
+  closeSync(errFd);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const line = await new Promise<string>((resolveLine, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => fail(`did not report its address within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.stdout?.removeAllListeners('data');
+      reject(new BenchError(`${what} ${why}\n${tail(logFile)}`));
+    };
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      clearTimeout(timer);
+      child.stdout?.removeAllListeners('data');
+      child.stdout?.resume(); // keep draining whatever else it prints
+      child.removeListener('exit', onExit);
+      resolveLine(buffer.slice(0, newline));
+    });
+    const onExit = (code: number | null, signal: string | null) => fail(`exited (${signal ?? `code ${code}`}) before listening`);
+    child.once('exit', onExit);
+    child.once('error', (err) => fail(`could not start: ${err.message}`));
+  });
+  return { child, line };
+}
+
+/**
+ * Plex: `playhead emulate plex` (the CLI always logs one line per request on stderr). Jellyfin,
+ * Emby, Trakt: `bench/emulator-child.ts` (quiet), since `playhead emulate` knows only plex so far.
+ */
+export async function startEmulator(opts: { role: string; kind: EmulatorKind; name: string; synthetic: string; seed: string; workDir: string }): Promise<Emulator> {
+  const { role, kind, name, synthetic, seed, workDir } = opts;
+  const logFile = join(workDir, `${name}.stderr.log`);
+  const what = `${kind} emulator "${name}"`;
+  if (kind === 'plex') {
+    const args = ['--import', 'tsx', 'src/cli/main.ts', 'emulate', 'plex', '--port', '0', '--name', name, '--synthetic', synthetic, '--seed', seed];
+    const { child, line } = await spawnListening(args, what, logFile);
+    const match = /listening on (\S+) \(machineIdentifier \S+, owner token ([^)\s]+)\)/.exec(line);
+    if (!match?.[1] || !match[2]) throw new BenchError(`${what} printed an unexpected line: ${line}`);
+    return { role, kind, name, url: match[1], child, logFile, plexToken: match[2] };
+  }
+  const args = ['--import', 'tsx', 'bench/emulator-child.ts', kind, name, synthetic, seed];
+  const { child, line } = await spawnListening(args, what, logFile);
+  let info: ChildInfo;
+  try {
+    info = JSON.parse(line) as ChildInfo;
+  } catch {
+    throw new BenchError(`${what} printed an unexpected line: ${line}`);
+  }
+  const base = { role, kind, name, url: info.url, child, logFile };
+  return info.kind === 'trakt' ? { ...base, trakt: info } : { ...base, mediaBrowser: info };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll(emulators: Emulator[]): Promise<void> {
+  await Promise.all(emulators.map((e) => stopChild(e.child)));
+  killAll('SIGKILL');
+}
+
+/** Runs a short-lived child to completion and returns its stdout. */
+export function runChild(args: string[], what: string): Promise<string> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.once('error', (e) => reject(new BenchError(`${what}: ${e.message}`)));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      if (code === 0) done(out);
+      else reject(new BenchError(`${what} failed (${signal ?? `exit code ${code}`}):\n${err.trim()}`));
+    });
+  });
+}
+
+/** Runs a child with our stdout and stderr (its report goes straight to the terminal); resolves with its exit code. */
+export function runChildInherit(args: string[]): Promise<number> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    children.add(child);
+    child.once('error', (e) => reject(new BenchError(e.message)));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      done(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** A `/__emulator/*` call (no auth on any emulator kind). */
+export async function control(emulator: Pick<Emulator, 'name' | 'url'>, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${emulator.url}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new BenchError(`${emulator.name}: ${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return text === '' ? undefined : JSON.parse(text);
+}

@@ -1,0 +1,148 @@
+// The text a scenario prints: the run table, requests by route (and what each counts as),
+// decisions, when each route's requests reached the servers, the budget lines and, with Trakt
+// as a server, how the writes were spaced.
+import { cpus } from 'node:os';
+import Table from 'cli-table3';
+import type { EmulatorKind } from './children.ts';
+import { BUDGET_SLACK, type RunRecord, type WritePacing } from './measure.ts';
+
+export const fmt = (n: number): string => n.toLocaleString('en-US');
+export const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const ms = (n: number | null): string => (n === null ? 'n/a' : `${fmt(Math.round(n))} ms`);
+
+export const KIND_LABEL: Record<EmulatorKind, string> = { plex: 'Plex', jellyfin: 'Jellyfin', emby: 'Emby', trakt: 'Trakt' };
+
+export interface SummaryContext {
+  scenario: string;
+  servers: { role: string; kind: EmulatorKind }[];
+  items: number;
+  changed: number;
+  latencyMs: number;
+  synthetic: string;
+  seeded: string;
+  baselineRssKiB: number;
+  load: number[];
+}
+
+function pacingLine(role: string, p: WritePacing): string {
+  const verdict = `${p.atMostOnePerSecond ? 'YES' : 'NO'}: writes ${p.atMostOnePerSecond ? 'stayed' : 'did not stay'} at ≤ 1 per second; ${p.any429 ? `YES: ${p.rateLimited} × 429` : 'no 429'}`;
+  return `${role}: ${p.attempts} write attempts (${p.accepted} accepted), spacing min ${ms(p.minSpacingMs)} (accepted only: ${ms(p.minSpacingAcceptedMs)}), median ${ms(p.medianSpacingMs)}, max ${ms(p.maxSpacingMs)}; first at ${ms(p.firstMs)}, last at ${ms(p.lastMs)} → ${verdict}.`;
+}
+
+export function summary(runs: RunRecord[], ctx: SummaryContext): string {
+  const lines: string[] = [];
+  const kindOf = new Map(ctx.servers.map((s) => [s.role, s.kind] as const));
+  const label = (role: string) => KIND_LABEL[kindOf.get(role) ?? 'plex'];
+  const direction = ctx.servers.map((s) => KIND_LABEL[s.kind]).join(' → ');
+  lines.push(`=== ${ctx.scenario} ===`);
+  lines.push(
+    `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
+  );
+  lines.push(
+    `Node ${process.version}, ${cpus().length} CPUs, load average ${ctx.load.map((l) => l.toFixed(2)).join(' ')} at start (wall times move with machine load). RSS before the first run: ${mib(ctx.baselineRssKiB * 1024)}.`,
+  );
+  lines.push('');
+  const table = new Table({ head: ['', ...runs.map((r) => r.name)], style: { head: [], border: [] }, colAligns: ['left', ...runs.map(() => 'right' as const)] });
+  const row = (text: string, f: (r: RunRecord) => string) => table.push([text, ...runs.map(f)]);
+  row('status', (r) => (r.ok ? 'ok' : 'FAILED'));
+  row('wall time', (r) => `${fmt(Math.round(r.wallMs))} ms`);
+  row('requests (both servers)', (r) => fmt(r.requests.total));
+  for (const { role } of ctx.servers) row(`  to ${role} (${label(role)})`, (r) => fmt(r.requests.byServer[role]?.total ?? 0));
+  row('  non-2xx answers', (r) => fmt(r.requests.failed));
+  row('pages read', (r) => fmt(r.pagesRead));
+  row('writes', (r) => fmt(r.writes));
+  row('fixed overhead', (r) => fmt(r.fixedOverhead));
+  row(`budget (pages + writes + ${BUDGET_SLACK})`, (r) => fmt(r.budget));
+  row('budget met', (r) => (r.budgetMet ? 'yes' : `NO (+${r.requests.total - r.budget})`));
+  row('records read (engine)', (r) => fmt(r.engine.read));
+  row('resolved on target (engine)', (r) => fmt(r.engine.resolved));
+  row('writes (engine)', (r) => fmt(r.engine.writes));
+  row('peak RSS (process max)', (r) => mib(r.peakRssKiB * 1024));
+  row('heap used after run', (r) => mib(r.heapUsedBytes));
+  row('heap used after run + full GC', (r) => mib(r.heapUsedAfterGcBytes));
+  lines.push(table.toString());
+
+  const routeTable = new Table({ head: ['server', 'route', ...runs.map((r) => r.name), 'counts as'], style: { head: [], border: [] } });
+  for (const { role } of ctx.servers) {
+    const routes = [...new Set(runs.flatMap((r) => Object.keys(r.requests.byServer[role]?.byRoute ?? {})))].sort();
+    for (const route of routes) {
+      const counts = runs.map((r) => r.requests.byServer[role]?.countsAs[route]).find((c) => c !== undefined) ?? 'overhead';
+      routeTable.push([`${role} (${label(role)})`, route, ...runs.map((r) => fmt(r.requests.byServer[role]?.byRoute[route] ?? 0)), counts]);
+    }
+  }
+  lines.push('');
+  lines.push('Requests by route:');
+  lines.push(routeTable.toString());
+
+  const reasons = [...new Set(runs.flatMap((r) => Object.keys(r.decisions)))];
+  const decisionTable = new Table({ head: ['decision reason', ...runs.map((r) => r.name)], style: { head: [], border: [] } });
+  for (const reason of reasons) decisionTable.push([reason, ...runs.map((r) => fmt(r.decisions[reason] ?? 0))]);
+  lines.push('');
+  lines.push('Decisions:');
+  lines.push(decisionTable.toString());
+
+  for (const r of runs) {
+    const spanTable = new Table({ head: ['server', 'route', 'requests', 'first at', 'last at'], style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right'] });
+    for (const s of r.spans) spanTable.push([s.server, s.route, fmt(s.count), `${fmt(s.firstMs)} ms`, `${fmt(s.lastMs)} ms`]);
+    lines.push('');
+    lines.push(`When the ${r.name} run's requests reached the servers (ms after runAll started; wall ${fmt(Math.round(r.wallMs))} ms):`);
+    lines.push(spanTable.toString());
+  }
+
+  lines.push('');
+  for (const r of runs) {
+    const overhead = Object.entries(r.fixedOverheadByRoute).map(([k, v]) => `${v}× ${k}`).join(', ') || 'none';
+    lines.push(
+      `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages + ${fmt(r.writes)} writes + ${BUDGET_SLACK} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
+    );
+    for (const [role, p] of Object.entries(r.writePacing ?? {})) lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
+    if (r.error) lines.push(`  error: ${r.error}`);
+    for (const [reason, list] of Object.entries(r.examples)) {
+      for (const e of list) lines.push(`  ${reason}: ${e.title} (${e.key})${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`);
+    }
+  }
+  lines.push("Peak RSS is the process high-water mark (getrusage maxRSS), so the no-change figure cannot be lower than the first run's.");
+  return lines.join('\n');
+}
+
+/** One line per scenario and run, for the end of `npm run bench`. */
+export interface ScenarioDigest {
+  scenario: string;
+  ok: boolean;
+  error?: string;
+  runs: Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number }[];
+}
+
+export function digestTable(digests: ScenarioDigest[]): string {
+  const table = new Table({
+    head: ['scenario', 'run', 'status', 'wall', 'requests', 'pages', 'writes', 'overhead', 'budget', 'met', 'peak RSS', 'Trakt writes ≤ 1/s, 429s'],
+    style: { head: [], border: [] },
+    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'left'],
+  });
+  for (const d of digests) {
+    if (d.runs.length === 0) {
+      table.push([d.scenario, '—', 'FAILED', '', '', '', '', '', '', '', '', d.error?.split('\n')[0]?.slice(0, 60) ?? '']);
+      continue;
+    }
+    for (const r of d.runs) {
+      const pacing = Object.values(r.writePacing ?? {})
+        .map((p) => `${p.atMostOnePerSecond ? 'yes' : 'NO'} (min ${ms(p.minSpacingMs)}), ${p.rateLimited}`)
+        .join('; ');
+      table.push([
+        d.scenario,
+        r.name,
+        r.ok ? 'ok' : 'FAILED',
+        `${fmt(Math.round(r.wallMs))} ms`,
+        fmt(r.requests),
+        fmt(r.pagesRead),
+        fmt(r.writes),
+        fmt(r.fixedOverhead),
+        fmt(r.budget),
+        r.budgetMet ? 'yes' : `NO (+${r.requests - r.budget})`,
+        mib(r.peakRssKiB * 1024),
+        pacing,
+      ]);
+    }
+  }
+  return table.toString();
+}

@@ -1,0 +1,236 @@
+// The benchmark's scenarios and the code that runs one of them (in its own process, started by
+// bench/plex-sync.ts through bench/run-scenario.ts, so each scenario's peak RSS is its own).
+//
+// A scenario: two emulators (source, target) as child processes with the same synthetic library
+// under different native ids, N items given a resume position on the source, a fixed latency per
+// request on both, then runAll() twice (first, no-change), measured by bench/measure.ts.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/core/config.ts';
+import { runAll } from '../src/engine/run-all.ts';
+import { Store } from '../src/store/store.ts';
+import { createLogger } from '../src/cli/main.ts';
+import { saveTokens } from '../src/providers/trakt/oauth.ts';
+import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
+import { BUDGET_SLACK, forceGc, measure, type RunRecord } from './measure.ts';
+import { KIND_LABEL, fmt, summary } from './report.ts';
+import type { SeedSummary } from './seed-progress.ts';
+
+export const RESULTS_DIR = join(ROOT, 'bench', 'results');
+export const DEFAULT_SYNTHETIC = 'movies=5000,shows=150,seasons=5,episodes=20';
+export const SEED = 'playhead-bench';
+/** The Jellyfin/Emby user whose positions are synced (a user token: no `user:` needed on Jellyfin). */
+const MB_USER = 'alice';
+const TRAKT_USER = 'alice';
+
+// ---- scenarios -----------------------------------------------------------------------------
+
+export interface Args {
+  scenarios: string[];
+  latencyMs: number;
+  changed: number;
+  traktChanged: number;
+  synthetic: string;
+}
+
+export interface ScenarioDef {
+  name: string;
+  source: EmulatorKind;
+  target: EmulatorKind;
+  /** Items given a resume position on the source. */
+  changed(args: Args): number;
+}
+
+export const SCENARIOS: ScenarioDef[] = [
+  { name: 'plex-to-plex', source: 'plex', target: 'plex', changed: (a) => a.changed },
+  { name: 'plex-to-jellyfin', source: 'plex', target: 'jellyfin', changed: (a) => a.changed },
+  { name: 'jellyfin-to-plex', source: 'jellyfin', target: 'plex', changed: (a) => a.changed },
+  { name: 'plex-to-trakt', source: 'plex', target: 'trakt', changed: (a) => a.traktChanged },
+];
+
+export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--latency-ms N] [--changed N] [--trakt-changed N] [--synthetic movies=N,shows=S,seasons=K,episodes=E]
+scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+  --latency-ms N      per-request latency on every emulator (default 5)
+  --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000)
+  --trakt-changed N   the same for plex-to-trakt (default 20; Trakt takes 1 write per second)
+  --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
+`;
+
+/** Parses the command line (the parent's, and the scenario child's: the same flags). */
+export function readArgs(argv: string[]): Args | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', multiple: true, default: [] },
+      'latency-ms': { type: 'string', default: '5' },
+      changed: { type: 'string', default: '1000' },
+      'trakt-changed': { type: 'string', default: '20' },
+      synthetic: { type: 'string', default: DEFAULT_SYNTHETIC },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const whole = (name: string, text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new BenchError(`--${name} must be a whole number ≥ 0 (got ${text})`);
+    return n;
+  };
+  const known = new Set(SCENARIOS.map((s) => s.name));
+  const asked = values.scenario.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of asked) if (!known.has(name)) throw new BenchError(`unknown scenario "${name}"; known: ${[...known].join(', ')}`);
+  // In the order they are defined, each once.
+  const scenarios = asked.length === 0 ? [...known] : SCENARIOS.map((s) => s.name).filter((n) => asked.includes(n));
+  return {
+    scenarios,
+    latencyMs: whole('latency-ms', values['latency-ms']),
+    changed: whole('changed', values.changed),
+    traktChanged: whole('trakt-changed', values['trakt-changed']),
+    synthetic: values.synthetic,
+  };
+}
+
+/** The flags that reproduce `args` for one scenario (what the parent passes to each child). */
+export function argsFor(scenario: string, args: Args): string[] {
+  return ['--scenario', scenario, '--latency-ms', String(args.latencyMs), '--changed', String(args.changed), '--trakt-changed', String(args.traktChanged), '--synthetic', args.synthetic];
+}
+
+/** movies + episodes of a synthetic spec (shows and seasons are not playable). */
+export function playableItems(spec: string): number {
+  const n: Record<string, number> = {};
+  for (const part of spec.split(',')) {
+    const [k, v] = part.split('=');
+    if (k && v !== undefined) n[k.trim()] = Number(v);
+  }
+  return (n.movies ?? 0) + (n.shows ?? 0) * (n.seasons ?? 0) * (n.episodes ?? 0);
+}
+
+export function resultFile(scenario: string): string {
+  return join(RESULTS_DIR, `${scenario}.json`);
+}
+
+// ---- providers -----------------------------------------------------------------------------
+
+/** The `providers:` entry for an emulator, with its secrets in `env` (interpolated by parseConfig). */
+function providerYaml(id: string, e: Emulator, env: Record<string, string>): string {
+  const prefix = id.replace(/[^a-z0-9]/gi, '_').toUpperCase();
+  if (e.kind === 'plex') {
+    env[`${prefix}_TOKEN`] = e.plexToken ?? '';
+    return `  ${id}: { kind: plex, url: ${e.url}, token: \${${prefix}_TOKEN} }`;
+  }
+  if (e.kind === 'trakt') {
+    if (!e.trakt) throw new BenchError(`${e.name}: no Trakt details`);
+    env[`${prefix}_CLIENT_ID`] = e.trakt.clientId;
+    env[`${prefix}_CLIENT_SECRET`] = e.trakt.clientSecret;
+    return `  ${id}: { kind: trakt, client_id: \${${prefix}_CLIENT_ID}, client_secret: \${${prefix}_CLIENT_SECRET}, url: ${e.url}, auth_url: ${e.url} }`;
+  }
+  const user = e.mediaBrowser?.users.find((u) => u.name === MB_USER);
+  if (!user) throw new BenchError(`${e.name}: the ${e.kind} emulator has no user ${MB_USER}`);
+  env[`${prefix}_TOKEN`] = user.token;
+  // Emby cannot tell whose token it is: name the user (by id).
+  return `  ${id}: { kind: ${e.kind}, url: ${e.url}, token: \${${prefix}_TOKEN}${e.kind === 'emby' ? `, user: ${user.id}` : ''} }`;
+}
+
+/** What a signed-in Trakt account leaves in the state db (`playhead auth`), for the emulator's user. */
+function signIn(store: Store, id: string, e: Emulator): void {
+  if (e.kind !== 'trakt') return;
+  const user = e.trakt?.users.find((u) => u.username === TRAKT_USER);
+  if (!user) throw new BenchError(`${e.name}: the Trakt emulator has no user ${TRAKT_USER}`);
+  saveTokens(store.providerState(id), { accessToken: user.accessToken, refreshToken: user.refreshToken, expiresAt: user.expiresAt });
+}
+
+// ---- one scenario --------------------------------------------------------------------------
+
+/** Runs one scenario in this process: prints its summary, writes its JSON; returns the exit code. */
+export async function runScenario(def: ScenarioDef, args: Args): Promise<number> {
+  guardChildren();
+  const items = playableItems(args.synthetic);
+  const changed = def.changed(args);
+  const workDir = mkdtempSync(join(tmpdir(), `playhead-bench-${def.name}-`));
+  const emulators: Emulator[] = [];
+  const say = (line: string) => process.stderr.write(`[${def.name}] ${line}\n`);
+  const load = loadavg();
+  try {
+    say(`starting ${KIND_LABEL[def.source]} (source) and ${KIND_LABEL[def.target]} (target) emulators (${args.synthetic}) as child processes…`);
+    const startedAt = performance.now();
+    const common = { synthetic: args.synthetic, seed: SEED, workDir };
+    const [source, target] = await Promise.all([
+      startEmulator({ role: 'source', kind: def.source, name: 'bench-source', ...common }),
+      startEmulator({ role: 'target', kind: def.target, name: 'bench-target', ...common }),
+    ]);
+    emulators.push(source, target);
+    say(`  source ${source.url}, target ${target.url} (${Math.round(performance.now() - startedAt)} ms)`);
+
+    say(`giving ${def.source === 'plex' ? 'the owner' : MB_USER} ${changed} resume positions on the source…`);
+    const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', source.url, String(changed), SEED, def.source, MB_USER];
+    const seeded = JSON.parse(await runChild(seedArgs, 'seeding the source')) as SeedSummary;
+    const seededText = `${fmt(seeded.movies)} movies + ${fmt(seeded.episodes)} episodes`;
+    for (const e of emulators) {
+      await control(e, 'POST', '/__emulator/faults', { latencyMs: args.latencyMs, rules: [] });
+      await control(e, 'DELETE', '/__emulator/requests');
+    }
+
+    const env: Record<string, string> = {};
+    const yaml = [
+      'providers:',
+      providerYaml('bench-source', source, env),
+      providerYaml('bench-target', target, env),
+      'pairs:',
+      '  - { name: bench, source: bench-source, target: bench-target }',
+      `state: { path: ${join(workDir, 'playhead.db')} }`,
+      '',
+    ].join('\n');
+    const config = parseConfig(yaml, join(workDir, 'playhead.yaml'), env);
+    const store = Store.open(config.state.path);
+    signIn(store, 'bench-source', source);
+    signIn(store, 'bench-target', target);
+    const log = createLogger({ level: 'error' });
+    const runs: RunRecord[] = [];
+    forceGc();
+    const baselineRssKiB = process.resourceUsage().maxRSS;
+    try {
+      say('first run…');
+      runs.push(await measure('first', emulators, () => runAll({ config, store, log, dryRun: false })));
+      say('no-change re-run…');
+      runs.push(await measure('no-change', emulators, () => runAll({ config, store, log, dryRun: false })));
+    } finally {
+      store.close();
+    }
+
+    const servers = emulators.map((e) => ({ role: e.role, kind: e.kind }));
+    const ctx = { scenario: def.name, servers, items, changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText, baselineRssKiB, load };
+    process.stdout.write(`${summary(runs, ctx)}\n`);
+    const result = {
+      scenario: def.name,
+      source: def.source,
+      target: def.target,
+      when: new Date().toISOString(),
+      node: process.version,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem(), loadavgAtStart: load },
+      library: { items, changed, synthetic: args.synthetic, changedMovies: seeded.movies, changedEpisodes: seeded.episodes },
+      latencyMs: args.latencyMs,
+      budgetSlack: BUDGET_SLACK,
+      baselineRssKiB,
+      runs,
+    };
+    const file = resultFile(def.name);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`\nwrote ${file}\n\n`);
+
+    const problems: string[] = [];
+    for (const r of runs) if (!r.ok) problems.push(`the ${r.name} run failed: ${r.error ?? 'unknown error'}`);
+    const rerun = runs.find((r) => r.name === 'no-change');
+    if (rerun && (rerun.writes > 0 || rerun.engine.writes > 0)) {
+      problems.push(`the no-change re-run wrote ${rerun.writes} time(s) (engine counted ${rerun.engine.writes}); it should write nothing`);
+    }
+    for (const p of problems) process.stderr.write(`bench [${def.name}]: ${p}\n`);
+    return problems.length > 0 ? 1 : 0;
+  } finally {
+    await stopAll(emulators);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
