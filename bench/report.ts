@@ -110,7 +110,7 @@ export interface ScenarioDigest {
   scenario: string;
   ok: boolean;
   error?: string;
-  runs: Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number }[];
+  runs: (Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number })[];
 }
 
 export function digestTable(digests: ScenarioDigest[]): string {

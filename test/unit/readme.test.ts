@@ -8,7 +8,22 @@ test('the README config example parses', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(yaml, 'README has a yaml block');
-  const config = parseConfig(yaml, 'README.md', { PLEX_TOKEN: 'a', PLEX_UPSTAIRS_TOKEN: 'b' });
+  const config = parseConfig(yaml, 'README.md', { PLEX_TOKEN: 'a', JELLYFIN_TOKEN: 'b', EMBY_TOKEN: 'c', TRAKT_CLIENT_ID: 'd', TRAKT_CLIENT_SECRET: 'e' });
   assert.equal(config.pairs[0]?.features.progress.minSeconds, 60);
-  assert.deepEqual(Object.keys(config.providers), ['living-room', 'upstairs']);
+  assert.deepEqual(
+    Object.entries(config.providers).map(([name, p]) => [name, p.kind]),
+    [
+      ['living-room', 'plex'],
+      ['upstairs', 'jellyfin'],
+      ['cabin', 'emby'],
+      ['trakt', 'trakt'],
+    ],
+  );
+  assert.deepEqual(
+    config.pairs.map((p) => [p.source, p.target]),
+    [
+      ['living-room', 'upstairs'],
+      ['living-room', 'trakt'],
+    ],
+  );
 });
