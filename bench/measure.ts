@@ -99,8 +99,18 @@ export function routeFor(kind: EmulatorKind, entry: LogEntry): string {
   return mediaBrowserRouteOf(entry);
 }
 
-/** What a route counts as in the budget (a listing's `[variant]` does not change that). */
+/**
+ * The route with the answer's status when it was not 2xx (`POST /scrobble/pause → 429`): a
+ * refused page read or write did not read or write anything, so it counts as overhead.
+ */
+export function routeWithStatus(kind: EmulatorKind, entry: LogEntry): string {
+  const route = routeFor(kind, entry);
+  return entry.status >= 200 && entry.status < 300 ? route : `${route} → ${entry.status === 0 ? 'reset' : entry.status}`;
+}
+
+/** What a route counts as in the budget (a listing's `[variant]` does not change that; a non-2xx answer is overhead). */
 export function countsAs(kind: EmulatorKind, route: string): Counts {
+  if (/ → \S+$/.test(route)) return 'overhead';
   const bare = route.replace(/ \[[^\]]*\]$/, '');
   if (PAGE_ROUTES[kind].has(bare)) return 'page read';
   if (WRITE_ROUTES[kind].has(bare)) return 'write';
@@ -145,6 +155,8 @@ export interface WritePacing {
   /** Every attempt at least 1 s after the previous one (what the client sent, not what was admitted). */
   atMostOnePerSecond: boolean;
   any429: boolean;
+  /** Every write attempt: ms after the run started, the answer's status, ms since the previous attempt. */
+  timeline: { ms: number; status: number; gapMs: number | null }[];
 }
 
 export interface RunRecord {
@@ -183,7 +195,7 @@ function serverStats(kind: EmulatorKind, log: LogEntry[]): ServerStats {
   let pagesRead = 0;
   let writes = 0;
   for (const e of log) {
-    const route = routeFor(kind, e);
+    const route = routeWithStatus(kind, e);
     byRoute[route] = (byRoute[route] ?? 0) + 1;
     const counts = (kinds[route] ??= countsAs(kind, route));
     if (counts === 'page read') pagesRead++;
@@ -228,6 +240,7 @@ export function writePacing(kind: EmulatorKind, log: LogEntry[], startedEpoch: n
     lastMs: attempts.length > 0 ? (attempts[attempts.length - 1] as number) - startedEpoch : null,
     atMostOnePerSecond: minSpacingMs === null || minSpacingMs >= TRAKT_WRITE_GAP_MS,
     any429: rateLimited > 0,
+    timeline: writes.map((e, i) => ({ ms: e.at - startedEpoch, status: e.status, gapMs: i === 0 ? null : e.at - (writes[i - 1] as LogEntry).at })),
   };
 }
 
@@ -268,7 +281,7 @@ export async function measure(name: RunRecord['name'], emulators: Emulator[], ru
     if (emulator.kind === 'trakt') pacing[emulator.role] = writePacing(emulator.kind, log, startedEpoch);
     const byRoute = new Map<string, RunRecord['spans'][number]>();
     for (const e of log) {
-      const route = routeFor(emulator.kind, e);
+      const route = routeWithStatus(emulator.kind, e);
       const at = e.at - startedEpoch;
       const span = byRoute.get(route);
       if (!span) byRoute.set(route, { server: emulator.role, route, count: 1, firstMs: at, lastMs: at });

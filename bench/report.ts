@@ -95,7 +95,13 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
     lines.push(
       `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages + ${fmt(r.writes)} writes + ${BUDGET_SLACK} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
     );
-    for (const [role, p] of Object.entries(r.writePacing ?? {})) lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
+    for (const [role, p] of Object.entries(r.writePacing ?? {})) {
+      lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
+      if (p.timeline.length > 0) {
+        const steps = p.timeline.map((t) => `${fmt(t.ms)}${t.gapMs === null ? '' : ` (+${fmt(t.gapMs)})`}${t.status >= 200 && t.status < 300 ? '' : ` → ${t.status}`}`);
+        lines.push(`    write attempts at (ms after the run started, +gap since the previous one): ${steps.join(', ')}`);
+      }
+    }
     if (r.error) lines.push(`  error: ${r.error}`);
     for (const [reason, list] of Object.entries(r.examples)) {
       for (const e of list) lines.push(`  ${reason}: ${e.title} (${e.key})${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`);

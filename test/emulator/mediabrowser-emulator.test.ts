@@ -124,15 +124,18 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
   });
 
   describe(`${dialect}: users and access`, () => {
-    it('lists users for admins only and shows a user to itself', async () => {
+    it('lists users (Jellyfin: to anyone signed in; Emby: to admins) and the login screen\'s users without a token', async () => {
       const emu = await start(dialect);
       const users = await clientFor(emu, 'admin')('/Users');
       assert.deepEqual(users.json.map((u: any) => [u.Name, u.Policy.IsAdministrator]), [['admin', true], ['alice', false], ['bob', false]]);
       assert.ok(users.json.every((u: any) => /^[0-9a-f]{32}$/.test(u.Id)));
-      assert.equal((await clientFor(emu, 'alice')('/Users')).status, 403);
+      assert.equal((await clientFor(emu, 'alice')('/Users')).status, dialect === 'jellyfin' ? 200 : 403);
       const self = await clientFor(emu, 'alice')(`/Users/${userId(emu, 'alice')}`);
       assert.equal(self.json.Name, 'alice');
-      assert.equal((await clientFor(emu, 'alice')(`/Users/${userId(emu, 'bob')}`)).status, 403);
+      assert.equal((await clientFor(emu, 'alice')(`/Users/${userId(emu, 'bob')}`)).status, dialect === 'jellyfin' ? 200 : 403);
+      emu.state.users.find((u) => u.name === 'bob')!.hidden = true;
+      const visible = await call(emu.url, '/Users/Public');
+      assert.deepEqual(visible.json.map((u: any) => u.Name), ['admin', 'alice'], 'hidden users are left out');
     });
 
     it('answers 403 when a non-admin names another user, and lets admins and API keys act for anyone', async () => {

@@ -149,6 +149,7 @@ for (const setup of SETUPS) {
       { name: 'ping', method: 'GET', path: () => '/System/Ping' },
       { name: 'ping (POST)', method: 'POST', path: () => '/System/Ping' },
       { name: 'one user', method: 'GET', path: () => `/Users/${uid()}` },
+      { name: 'public users', method: 'GET', path: () => '/Users/Public' },
       { name: 'login', method: 'POST', path: () => '/Users/AuthenticateByName', body: () => ({ Username: 'alice', Pw: '' }) },
       {
         name: 'movies and episodes, paged, all fields',

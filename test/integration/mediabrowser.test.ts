@@ -157,3 +157,22 @@ describe('Jellyfin', () => {
     }
   });
 });
+
+describe('Jellyfin users', () => {
+  test("a user's token naming another user is refused up front, unless it is an administrator's", async () => {
+    const src = await plexSource('jf-cross-src');
+    const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-cross', synthetic: LIBRARY, seed: SEED, quiet: true });
+    try {
+      const target = (token: string): ProviderConfig => ({ kind: 'jellyfin', url: jf.url, token, user: 'bob', timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 });
+      const refused = await run(pairConfig(src.config, target(user(jf, 'alice').token)));
+      assert.ok(!refused.ok);
+      assert.equal(refused.error.message, 'dst: the token belongs to alice, not "bob", and only an administrator may act for another user');
+      const admin = await run(pairConfig(src.config, target(user(jf, 'admin').token)));
+      assert.ok(admin.ok, admin.ok ? '' : admin.error.message);
+      assert.equal(admin.result.counts.write, 1);
+      assert.equal(Object.keys(jf.state.userData[user(jf, 'bob').id] ?? {}).length, 1, "written to bob's data");
+    } finally {
+      await Promise.all([src.plex.close(), jf.close()]);
+    }
+  });
+});

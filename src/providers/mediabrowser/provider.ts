@@ -88,6 +88,9 @@ export class MediaBrowserProvider implements Provider {
     // Emby has no "who am I" route for a token: the user is named in the config.
     const me = this.kind === 'jellyfin' ? await this.client.me() : undefined;
     if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
+    if (me && me.Policy?.IsAdministrator !== true) {
+      throw new ProviderError('config', this.id, `${this.id}: the token belongs to ${me.Name}, not "${this.config.user}", and only an administrator may act for another user`);
+    }
     if (!wanted) {
       const why = this.kind === 'emby' ? 'Emby cannot tell whose token this is' : 'the token is an API key, which belongs to no user';
       throw new ProviderError('config', this.id, `${this.id}: ${why}: set \`user:\` to the ${this.label()} user (name or id) whose positions to sync`);
