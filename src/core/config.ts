@@ -186,43 +186,6 @@ const libraryId = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const plexSchema = strict(
-  {
-    kind: z.literal('plex'),
-    url: urlSchema,
-    token: z
-      .string({ error: 'must be text (quote it if it is all digits)' })
-      .trim()
-      .min(1, { error: 'must not be empty' }),
-    libraries: z
-      .array(libraryId, { error: 'must be a list of library section ids, e.g. [1, 2]' })
-      .min(1, { error: 'must list at least one library id, or be left out to read every library' })
-      .optional(),
-    timeout_seconds: z
-      .number({ error: 'must be a number of seconds, more than 0 and at most 600' })
-      .refine((v) => v > 0 && v <= 600, {
-        error: (iss) => `must be a number of seconds, more than 0 and at most 600 (got ${String(iss.input)})`,
-      })
-      .default(15),
-    retries: numberIn(0, 10, true).default(3),
-    client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
-    max_concurrent_writes: numberIn(1, 32, true).default(4),
-  },
-  'a mapping of Plex settings (kind, url, token, …)',
-).transform((p): PlexProviderConfig => {
-  const out: PlexProviderConfig = {
-    kind: 'plex',
-    url: p.url,
-    token: p.token,
-    timeoutMs: Math.round(p.timeout_seconds * 1000),
-    retries: p.retries,
-    maxConcurrentWrites: p.max_concurrent_writes,
-  };
-  if (p.libraries !== undefined) out.libraries = p.libraries;
-  if (p.client_id !== undefined) out.clientId = p.client_id;
-  return out;
-});
-
 const tokenSchema = z
   .string({ error: 'must be text (quote it if it is all digits)' })
   .trim()
@@ -233,6 +196,45 @@ const timeoutSchema = z
     error: (iss) => `must be a number of seconds, more than 0 and at most 600 (got ${String(iss.input)})`,
   })
   .default(15);
+/** Settings every server connection has. */
+const connectionFields = {
+  timeout_seconds: timeoutSchema,
+  retries: numberIn(0, 10, true).default(3),
+  client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
+  max_concurrent_writes: numberIn(1, 32, true).default(4),
+};
+
+function connectionConfig(p: { timeout_seconds: number; retries: number; client_id?: string | undefined; max_concurrent_writes: number }) {
+  return {
+    timeoutMs: Math.round(p.timeout_seconds * 1000),
+    retries: p.retries,
+    maxConcurrentWrites: p.max_concurrent_writes,
+    ...(p.client_id !== undefined ? { clientId: p.client_id } : {}),
+  };
+}
+
+const plexSchema = strict(
+  {
+    kind: z.literal('plex'),
+    url: urlSchema,
+    token: tokenSchema,
+    libraries: z
+      .array(libraryId, { error: 'must be a list of library section ids, e.g. [1, 2]' })
+      .min(1, { error: 'must list at least one library id, or be left out to read every library' })
+      .optional(),
+    ...connectionFields,
+  },
+  'a mapping of Plex settings (kind, url, token, …)',
+).transform(
+  (p): PlexProviderConfig => ({
+    kind: 'plex',
+    url: p.url,
+    token: p.token,
+    ...connectionConfig(p),
+    ...(p.libraries !== undefined ? { libraries: p.libraries } : {}),
+  }),
+);
+
 const viewId = z.unknown().transform((v, ctx) => {
   if ((typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isInteger(v))) return String(v).trim();
   ctx.addIssue({ code: 'custom', message: 'must be a library id (text, e.g. "f137a2dd21bbc1b99aa5c0f6bf02a805")' });
@@ -250,26 +252,19 @@ function mediaBrowserSchema<K extends 'jellyfin' | 'emby'>(kind: K) {
         .array(viewId, { error: 'must be a list of library ids' })
         .min(1, { error: 'must list at least one library id, or be left out to read every library' })
         .optional(),
-      timeout_seconds: timeoutSchema,
-      retries: numberIn(0, 10, true).default(3),
-      client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
-      max_concurrent_writes: numberIn(1, 32, true).default(4),
+      ...connectionFields,
     },
     `a mapping of ${kind === 'jellyfin' ? 'Jellyfin' : 'Emby'} settings (kind, url, token, user, …)`,
-  ).transform((p): MediaBrowserProviderConfig => {
-    const out: MediaBrowserProviderConfig = {
+  ).transform(
+    (p): MediaBrowserProviderConfig => ({
       kind,
       url: p.url,
       token: p.token,
-      timeoutMs: Math.round(p.timeout_seconds * 1000),
-      retries: p.retries,
-      maxConcurrentWrites: p.max_concurrent_writes,
-    };
-    if (p.user !== undefined) out.user = p.user;
-    if (p.libraries !== undefined) out.libraries = p.libraries;
-    if (p.client_id !== undefined) out.clientId = p.client_id;
-    return out;
-  });
+      ...connectionConfig(p),
+      ...(p.user !== undefined ? { user: p.user } : {}),
+      ...(p.libraries !== undefined ? { libraries: p.libraries } : {}),
+    }),
+  );
 }
 
 const traktSchema = strict(
