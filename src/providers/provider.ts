@@ -104,6 +104,8 @@ export interface Provider {
   targetState(refs: NativeRef[], opts?: { playing?: boolean }): Promise<Map<string, TargetState>>;
   /** Stores a resume position. Throws ProviderError on failure (after the client's retries). */
   write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
+  /** Removes the resume position (only when `capabilities.clear`). */
+  clear?(ref: NativeRef): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -157,6 +157,21 @@ export function runConformance(opts: ConformanceOptions): void {
       assert.ok(state && materiallyEqual(value, state));
     });
 
+    test('clear removes the position', async (t) => {
+      const p = fresh();
+      if (lacks(t, p, 'clear')) return;
+      const item = h.movies()[245]!;
+      const ref = await resolveOne(p, item);
+      assert.ok(ref);
+      await p.write(ref, { progressMs: Math.round(item.durationMs * 0.5), progressPct: 50, durationMs: item.durationMs, progressAt: Date.now() });
+      assert.ok(await h.progressOf(item), 'written first');
+      assert.ok(p.clear, 'a provider with the clear capability implements clear()');
+      await p.clear(ref);
+      assert.equal(await h.progressOf(item), undefined);
+      const state = (await p.targetState([ref])).get(ref.id);
+      assert.equal(state?.progressMs ?? state?.progressPct, undefined);
+    });
+
     test('playing now is reported', async (t) => {
       const p = fresh();
       if (lacks(t, p, 'playingNow')) return;

@@ -8,8 +8,8 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number): Capabilit
   return {
     read: true,
     write: true,
-    // Clears arrive with two-way sync.
-    clear: false,
+    // A position of 0 clears it (Emby: in the whole record, so nothing else is lost).
+    clear: true,
     units: 'ms',
     // MaxResumePct: a player stopping past 90 % marks the item played; we stay below it.
     completionPercent: 90,

@@ -13,7 +13,7 @@ import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ITEM_FIELDS, TICKS_PER_MS, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
-import { writeMediaBrowserProgress } from './write.ts';
+import { clearBody, writeMediaBrowserProgress } from './write.ts';
 
 interface MediaBrowserFacts {
   info: ServerInfo;
@@ -174,9 +174,20 @@ export class MediaBrowserProvider implements Provider {
   }
 
   async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {
+    const { userId, current } = await this.beforeChange(ref);
+    await writeMediaBrowserProgress(this.client, ref.id, userId, value, current, { ...(opts.unwatchFirst ? { unwatchFirst: true } : {}), now: this.ctx.now() });
+  }
+
+  async clear(ref: NativeRef): Promise<void> {
+    const { userId, current } = await this.beforeChange(ref);
+    await this.client.postUserData(ref.id, userId, clearBody(this.client.dialect.replacesUserData, current));
+  }
+
+  /** Checks a change may go to this server, and has the current record for Emby's whole-record writes. */
+  private async beforeChange(ref: NativeRef): Promise<{ userId: string; current: UserData | undefined }> {
     const { serverId } = await this.connect();
     if (this.capabilities.writeBlockedReason) throw new ProviderError('config', this.id, this.capabilities.writeBlockedReason);
-    if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to write item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
+    if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to change item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
     const userId = await this.userId();
     let current = this.lastUserData.get(ref.id);
     if (!current && this.client.dialect.replacesUserData) {
@@ -184,7 +195,7 @@ export class MediaBrowserProvider implements Provider {
       const [item] = await this.client.itemsById(userId, [ref.id], this.client.dialect.userDataFields);
       current = item?.UserData ?? undefined;
     }
-    await writeMediaBrowserProgress(this.client, ref.id, userId, value, current, { ...(opts.unwatchFirst ? { unwatchFirst: true } : {}), now: this.ctx.now() });
+    return { userId, current };
   }
 
   async close(): Promise<void> {}

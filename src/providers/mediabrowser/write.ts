@@ -18,11 +18,21 @@ export function userDataBody(replaces: boolean, current: UserData | undefined, v
     PlayCount: 0,
     IsFavorite: false,
     Played: false,
-    ...Object.fromEntries(Object.entries(current ?? {}).filter(([, v]) => v !== null && v !== undefined)),
+    ...withoutEmpty(current),
     ...change,
   };
   if (unwatched) Object.assign(full, { Played: false, PlayCount: 0 });
   return full;
+}
+
+/** Position 0, everything else as it was (Emby needs the rest of the record sent back). */
+export function clearBody(replaces: boolean, current: UserData | undefined): Record<string, unknown> {
+  if (!replaces) return { PlaybackPositionTicks: 0 };
+  return { PlayCount: 0, IsFavorite: false, Played: false, ...withoutEmpty(current), PlaybackPositionTicks: 0 };
+}
+
+function withoutEmpty(record: UserData | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record ?? {}).filter(([, v]) => v !== null && v !== undefined));
 }
 
 export async function writeMediaBrowserProgress(

@@ -7,8 +7,9 @@ export const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
 export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   read: true,
   write: true,
-  // Plex can only clear a position by marking the item unplayed; clears arrive in a later part.
-  clear: false,
+  // Plex clears a position only by marking the item unplayed (`/:/unscrobble`), which also
+  // resets its play count.
+  clear: true,
   units: 'ms',
   completionPercent: PLEX_DEFAULT_PLAYED_THRESHOLD,
   // `/:/timeline` stamps lastViewedAt with the server's own clock.

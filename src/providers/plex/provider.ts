@@ -148,11 +148,20 @@ export class PlexProvider implements Provider {
   }
 
   async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {
+    await this.checkServer(ref);
+    await writePlexProgress(this.client, this.id, ref, value, opts);
+  }
+
+  async clear(ref: NativeRef): Promise<void> {
+    await this.checkServer(ref);
+    await this.client.unscrobble(ref.id);
+  }
+
+  private async checkServer(ref: NativeRef): Promise<void> {
     const server = await this.server();
     if (ref.server !== server) {
-      throw new ProviderError('config', this.id, `${this.id}: refusing to write ratingKey ${ref.id} that belongs to server ${ref.server}, not ${server}`);
+      throw new ProviderError('config', this.id, `${this.id}: refusing to change ratingKey ${ref.id} that belongs to server ${ref.server}, not ${server}`);
     }
-    await writePlexProgress(this.client, this.id, ref, value, opts);
   }
 
   async close(): Promise<void> {}

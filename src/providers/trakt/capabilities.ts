@@ -5,8 +5,8 @@ export function traktCapabilities(): Capabilities {
   return {
     read: true,
     write: true,
-    // DELETE /sync/playback/{id}; clears arrive with two-way sync.
-    clear: false,
+    // DELETE /sync/playback/{id}.
+    clear: true,
     // Trakt stores a percent, not a time.
     units: 'pct',
     // `/scrobble/pause` never marks an item watched (only `/scrobble/stop` at ≥ 80 % does, and we

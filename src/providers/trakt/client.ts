@@ -73,6 +73,12 @@ export class TraktClient {
     void res;
   }
 
+  /** Drops one saved playback position by its playback id. */
+  async removePlayback(playbackId: number): Promise<void> {
+    await this.paceWrite();
+    await this.api.send('DELETE', `/sync/playback/${playbackId}`, undefined, this.userHeaders());
+  }
+
   /** Spaces writes so we never exceed Trakt's per-user write limit. */
   private async paceWrite(): Promise<void> {
     const now = (this.opts.now ?? Date.now)();

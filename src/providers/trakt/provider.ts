@@ -89,15 +89,11 @@ export class TraktProvider implements Provider {
   async targetState(refs: NativeRef[]): Promise<Map<string, TargetState>> {
     const out = new Map<string, TargetState>();
     if (refs.length === 0) return out;
-    const byToken = new Map<string, PlaybackEntry>();
-    for (const entry of await this.client.playback()) {
-      const record = recordFromPlayback(entry, { provider: this.id, server: '' });
-      for (const token of matchTokens(record)) byToken.set(token, entry);
-    }
+    const find = await this.playbackFinder();
     for (const ref of refs) {
       const identity = this.identities.get(ref.id);
       if (!identity) continue;
-      const entry = matchTokens(identity).map((t) => byToken.get(t)).find((e) => e !== undefined);
+      const entry = find(identity);
       // Trakt keeps watched history apart from playback: a position never hides behind a watched flag.
       const state: TargetState = { ref, watched: false, playCount: 0, playingNow: false };
       if (entry) {
@@ -108,6 +104,24 @@ export class TraktProvider implements Provider {
       out.set(ref.id, state);
     }
     return out;
+  }
+
+  /** Reads the playback list once and returns a lookup by an item's external ids. */
+  private async playbackFinder(): Promise<(identity: ItemIdentity) => PlaybackEntry | undefined> {
+    const byToken = new Map<string, PlaybackEntry>();
+    for (const entry of await this.client.playback()) {
+      const record = recordFromPlayback(entry, { provider: this.id, server: '' });
+      for (const token of matchTokens(record)) byToken.set(token, entry);
+    }
+    return (identity) => matchTokens(identity).map((t) => byToken.get(t)).find((e) => e !== undefined);
+  }
+
+  async clear(ref: NativeRef): Promise<void> {
+    const identity = this.identities.get(ref.id);
+    if (!identity) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} was not resolved in this run`);
+    const entry = (await this.playbackFinder())(identity);
+    // Nothing saved for the item: already clear.
+    if (entry) await this.client.removePlayback(entry.id);
   }
 
   async write(ref: NativeRef, value: ProgressValue): Promise<void> {
