@@ -185,8 +185,16 @@ async function applyWrites(
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           store.journalOutcome(journalId, { status: 'failed', error: message, at: opts.now() });
-          decisions.set(item.key, { ...decision, reason: 'failed', detail: { ...decision.detail, error: message } });
           journalIds.delete(item.key);
+          // A target that answers "no such item" (Trakt names items by ids and only then says it
+          // does not know one) leaves the item unresolved, not failed: it may appear later.
+          const unknown = err instanceof ProviderError && err.kind === 'not_found';
+          decisions.set(
+            item.key,
+            unknown
+              ? { ...decision, action: 'skip', reason: 'unresolved', detail: { unresolved: `${target.id} does not know this item`, error: message } }
+              : { ...decision, reason: 'failed', detail: { ...decision.detail, error: message } },
+          );
         }
         opts.onEvent?.({ phase: 'write', done: ++done, total: toWrite.length });
       }),

@@ -176,3 +176,30 @@ describe('Trakt', () => {
     }
   });
 });
+
+describe('Trakt unknown items', () => {
+  test('an item Trakt does not know is unresolved (404 at write time), and the others are written', async () => {
+    const emu = await startTraktEmulator({ name: 'trakt-unknown', synthetic: LIBRARY, seed: SEED, quiet: true });
+    const plex = await plexWithProgress('trakt-unknown-src', 2);
+    const store = Store.open(':memory:');
+    try {
+      const a = alice(emu);
+      saveTokens(store.providerState('dst'), { accessToken: a.accessToken, refreshToken: a.refreshToken, expiresAt: Date.now() + 7 * 86_400_000 });
+      // A film on the Plex server that Trakt has never heard of.
+      const film = plex.state.items.find((i) => i.type === 'movie' && i.guids.length > 0);
+      assert.ok(film);
+      plex.state.items.push({ ...film, ratingKey: '770001', title: 'Obscure Festival Short', guid: 'plex://movie/00000000000000000000cafe', guids: ['imdb://tt9900077'] });
+      plex.state.userState['1']!['770001'] = { viewOffset: 600_000, lastViewedAt: Math.floor(Date.now() / 1000) - 60 };
+      const [outcome] = await runAll({ config: config(plexConfig(plex), traktConfig(emu)), store, log, dryRun: false, providerOptions: { minBackoffMs: 1 } });
+      assert.ok(outcome?.ok, outcome && !outcome.ok ? outcome.error.message : '');
+      assert.equal(outcome.result.status, 'ok');
+      assert.deepEqual(outcome.result.counts, { unresolved: 1, write: 2 });
+      const d = outcome.result.decisions.find((x) => x.title === 'Obscure Festival Short');
+      assert.equal(d?.action, 'skip');
+      assert.equal(d?.detail?.unresolved, 'dst does not know this item');
+    } finally {
+      store.close();
+      await Promise.all([emu.close(), plex.close()]);
+    }
+  });
+});
