@@ -111,7 +111,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       if (state) item.target = state;
       else {
         item.resolution = 'unresolved';
-        item.unresolvedDetail = `ratingKey ${item.ref.id} no longer exists on ${target.id}`;
+        item.unresolvedDetail = `item ${item.ref.id} no longer exists on ${target.id}`;
       }
     }
 

@@ -69,8 +69,8 @@ export class TraktClient {
   /** Saves a playback position (`/scrobble/pause`: the one call that stores progress without a play). */
   async pause(body: Record<string, unknown>): Promise<void> {
     await this.paceWrite();
-    const res = await this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body));
-    void res;
+    // The answer is validated (a 201 with another shape would be a Trakt we do not understand).
+    await this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body));
   }
 
   /** Drops one saved playback position by its playback id. */
