@@ -37,15 +37,32 @@ function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
 }
 
 let guarded = false;
-/** Last resort if we die unexpectedly: never leave children running. */
+let stopping = false;
+/** A SIGINT/SIGTERM arrived: stop starting things and write nothing more. */
+export const isStopping = (): boolean => stopping;
+/**
+ * Never leave children running. On SIGINT/SIGTERM the children get SIGTERM first, so a scenario
+ * process can stop its own emulators (SIGKILL would orphan them), and SIGKILL after 5 s; on exit,
+ * whatever is left gets SIGKILL.
+ */
 export function guardChildren(): void {
   if (guarded) return;
   guarded = true;
   process.on('exit', () => killAll('SIGKILL'));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      killAll('SIGKILL');
-      process.exit(130);
+      stopping = true;
+      killAll('SIGTERM');
+      const deadline = setTimeout(() => {
+        killAll('SIGKILL');
+        process.exit(130);
+      }, 5_000);
+      const poll = setInterval(() => {
+        if (children.size > 0) return;
+        clearTimeout(deadline);
+        clearInterval(poll);
+        process.exit(130);
+      }, 50);
     });
   }
 }

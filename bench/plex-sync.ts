@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BenchError, guardChildren, runChildInherit } from './children.ts';
+import { BenchError, guardChildren, isStopping, runChildInherit } from './children.ts';
 import type { RunRecord } from './measure.ts';
 import { digestTable, type ScenarioDigest } from './report.ts';
 import { RESULTS_DIR, USAGE, argsFor, readArgs, resultFile } from './scenarios.ts';
@@ -43,6 +43,8 @@ async function main(): Promise<number> {
     rmSync(file, { force: true });
     process.stderr.write(`\n── scenario ${scenario} ──\n`);
     const exitCode = await runChildInherit(['--import', 'tsx', 'bench/run-scenario.ts', ...argsFor(scenario, args)]);
+    // Interrupted: no summary of a half-done benchmark (the signal handler exits with 130).
+    if (isStopping()) return new Promise<number>(() => {});
     if (!existsSync(file)) {
       digests.push({ scenario, ok: false, error: `no results (exit code ${exitCode}); see its output above`, runs: [], exitCode });
       continue;
@@ -73,7 +75,7 @@ async function main(): Promise<number> {
     });
   }
 
-  process.stdout.write(`\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed}, --trakt-changed ${args.traktChanged}):\n`);
+  process.stdout.write(`\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed}, --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`);
   process.stdout.write(`${digestTable(digests)}\n`);
   const summaryFile = join(RESULTS_DIR, 'summary.json');
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -81,7 +83,7 @@ async function main(): Promise<number> {
     when: new Date().toISOString(),
     node: process.version,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem(), loadavgAtStart: load },
-    args: { latencyMs: args.latencyMs, changed: args.changed, traktChanged: args.traktChanged, synthetic: args.synthetic },
+    args: { latencyMs: args.latencyMs, changed: args.changed, traktChanged: args.traktChanged, synthetic: args.synthetic, trakt429: args.trakt429 },
     scenarios: digests,
   };
   writeFileSync(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);

@@ -22,6 +22,8 @@ export interface SummaryContext {
   seeded: string;
   baselineRssKiB: number;
   load: number[];
+  /** --trakt-429: the first Trakt write was answered 429 on purpose. */
+  injected429?: boolean;
 }
 
 function pacingLine(role: string, p: WritePacing): string {
@@ -38,6 +40,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   lines.push(
     `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
   );
+  if (ctx.injected429) lines.push('--trakt-429: the first Trakt write of the first run was answered 429 (Retry-After: 1) by an injected fault.');
   lines.push(
     `Node ${process.version}, ${cpus().length} CPUs, load average ${ctx.load.map((l) => l.toFixed(2)).join(' ')} at start (wall times move with machine load). RSS before the first run: ${mib(ctx.baselineRssKiB * 1024)}.`,
   );
@@ -108,6 +111,11 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
     }
   }
   lines.push("Peak RSS is the process high-water mark (getrusage maxRSS), so the no-change figure cannot be lower than the first run's.");
+  if (runs.some((r) => r.writePacing)) {
+    lines.push(
+      "Trakt spacing is from the emulator's log `at`, stamped after each request was handled (its rate limiter reads the clock before the handler); the first lookup builds the emulator's id index, so the first gap reads tens of ms short.",
+    );
+  }
   return lines.join('\n');
 }
 

@@ -34,6 +34,8 @@ export interface Args {
   changed: number;
   traktChanged: number;
   synthetic: string;
+  /** Answer the first Trakt write of the first run with one 429 (Retry-After: 1). */
+  trakt429: boolean;
 }
 
 export interface ScenarioDef {
@@ -57,6 +59,8 @@ scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
   --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000)
   --trakt-changed N   the same for plex-to-trakt (default 20; Trakt takes 1 write per second)
   --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
+  --trakt-429         plex-to-trakt: answer the first write with one injected 429 (Retry-After: 1),
+                      to see how the client's pacing recovers (off by default)
 `;
 
 /** Parses the command line (the parent's, and the scenario child's: the same flags). */
@@ -69,6 +73,7 @@ export function readArgs(argv: string[]): Args | 'help' {
       changed: { type: 'string', default: '1000' },
       'trakt-changed': { type: 'string', default: '20' },
       synthetic: { type: 'string', default: DEFAULT_SYNTHETIC },
+      'trakt-429': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -90,12 +95,13 @@ export function readArgs(argv: string[]): Args | 'help' {
     changed: whole('changed', values.changed),
     traktChanged: whole('trakt-changed', values['trakt-changed']),
     synthetic: values.synthetic,
+    trakt429: values['trakt-429'],
   };
 }
 
 /** The flags that reproduce `args` for one scenario (what the parent passes to each child). */
 export function argsFor(scenario: string, args: Args): string[] {
-  return ['--scenario', scenario, '--latency-ms', String(args.latencyMs), '--changed', String(args.changed), '--trakt-changed', String(args.traktChanged), '--synthetic', args.synthetic];
+  return ['--scenario', scenario, '--latency-ms', String(args.latencyMs), '--changed', String(args.changed), '--trakt-changed', String(args.traktChanged), '--synthetic', args.synthetic, ...(args.trakt429 ? ['--trakt-429'] : [])];
 }
 
 /** movies + episodes of a synthetic spec (shows and seasons are not playable). */
@@ -168,10 +174,14 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', source.url, String(changed), SEED, def.source, MB_USER];
     const seeded = JSON.parse(await runChild(seedArgs, 'seeding the source')) as SeedSummary;
     const seededText = `${fmt(seeded.movies)} movies + ${fmt(seeded.episodes)} episodes`;
+    const injected = args.trakt429 && target.kind === 'trakt';
     for (const e of emulators) {
-      await control(e, 'POST', '/__emulator/faults', { latencyMs: args.latencyMs, rules: [] });
+      // The optional injected 429: one, on the first write (a rule counts down; the re-run never sees it).
+      const rules = injected && e === target ? [{ path: '/scrobble/pause', method: 'POST', status: 429, count: 1 }] : [];
+      await control(e, 'POST', '/__emulator/faults', { latencyMs: args.latencyMs, rules });
       await control(e, 'DELETE', '/__emulator/requests');
     }
+    if (injected) say('the first Trakt write will be answered 429 (--trakt-429)');
 
     const env: Record<string, string> = {};
     const yaml = [
@@ -201,7 +211,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     }
 
     const servers = emulators.map((e) => ({ role: e.role, kind: e.kind }));
-    const ctx = { scenario: def.name, servers, items, changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText, baselineRssKiB, load };
+    const ctx = { scenario: def.name, servers, items, changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText, baselineRssKiB, load, injected429: injected };
     process.stdout.write(`${summary(runs, ctx)}\n`);
     const result = {
       scenario: def.name,
@@ -212,6 +222,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem(), loadavgAtStart: load },
       library: { items, changed, synthetic: args.synthetic, changedMovies: seeded.movies, changedEpisodes: seeded.episodes },
       latencyMs: args.latencyMs,
+      injected429: injected,
       budgetSlack: BUDGET_SLACK,
       baselineRssKiB,
       runs,

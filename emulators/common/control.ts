@@ -1,7 +1,7 @@
 // /__emulator/* — the test harness's side door, the same for every emulator kind: read or
 // replace the whole state, read or clear the request log, set or clear faults. No token needed;
 // never logged, never faulted.
-import type { Faults } from '../plex/faults.ts';
+import type { FaultKind, Faults } from './faults.ts';
 import { jsonReply, type Reply } from './http.ts';
 
 /** What every emulator records per request; each kind adds who was calling. */
@@ -13,7 +13,7 @@ export interface BaseRequestLogEntry {
   /** Epoch milliseconds from the emulator's clock. */
   at: number;
   /** Set when a fault rule shaped this response (status 0 for a reset connection). */
-  fault?: 'status' | 'reset' | 'truncate' | 'nonJson';
+  fault?: FaultKind;
 }
 
 export interface ControlTarget<Data, Entry> {
@@ -26,18 +26,24 @@ export interface ControlTarget<Data, Entry> {
   faults: Faults;
 }
 
-function parseBody(body: string): unknown {
+/** `GET /__emulator/state`: the method and the path without a trailing slash, to switch on. */
+export function controlRoute(method: string, path: string): string {
+  return `${method} ${path.replace(/\/$/, '')}`;
+}
+
+/** Control bodies are JSON; an empty one means `{}` (a bare POST or PUT). */
+export function parseControlBody(body: string): unknown {
   return body.trim() === '' ? {} : JSON.parse(body);
 }
 
 export function handleControl<Data, Entry>(method: string, path: string, body: string, target: ControlTarget<Data, Entry>): Reply {
-  const route = `${method} ${path.replace(/\/$/, '')}`;
+  const route = controlRoute(method, path);
   try {
     switch (route) {
       case 'GET /__emulator/state':
         return jsonReply(200, target.data());
       case 'PUT /__emulator/state': {
-        const next = target.replaceData(parseBody(body));
+        const next = target.replaceData(parseControlBody(body));
         return jsonReply(200, { ok: true, ...target.summary(next) });
       }
       case 'GET /__emulator/requests':
@@ -49,7 +55,7 @@ export function handleControl<Data, Entry>(method: string, path: string, body: s
         return jsonReply(200, target.faults.config);
       case 'POST /__emulator/faults':
       case 'PUT /__emulator/faults':
-        return jsonReply(200, target.faults.set(parseBody(body)));
+        return jsonReply(200, target.faults.set(parseControlBody(body)));
       case 'DELETE /__emulator/faults':
         target.faults.clear();
         return jsonReply(200, { ok: true });

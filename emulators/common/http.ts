@@ -1,6 +1,7 @@
-// HTTP plumbing every emulator shares: replies as values, body reading, writing a reply (whole,
-// headers only, or cut short by a fault), listening on a port and closing again.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+// HTTP plumbing every emulator shares: replies as values, the request as handlers see it, body
+// reading, writing a reply (whole, headers only, or cut short by a fault), the server itself,
+// listening on a port and closing again.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Reply {
@@ -15,6 +16,41 @@ export function jsonReply(status: number, value: unknown, contentType = 'applica
 
 export function emptyReply(status: number, headers: Record<string, string> = {}): Reply {
   return { status, headers, body: '' };
+}
+
+/**
+ * Standard reason phrases for the error statuses the emulators print in their own error pages.
+ * Kinds whose real server names more statuses extend this table rather than change it.
+ */
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A request as route handlers see it: no streams, headers looked up by any spelling of the name. */
+export interface EmulatorRequest {
+  method: string;
+  path: string;
+  params: URLSearchParams;
+  /** Header value by case-insensitive name. */
+  header(name: string): string | undefined;
+}
+
+/** Header lookup by case-insensitive name; repeated headers come back comma-joined. */
+export function headerReader(req: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
+    const value = req.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}
+
+export function toEmulatorRequest(req: IncomingMessage, url: URL, path: string): EmulatorRequest {
+  return { method: (req.method ?? 'GET').toUpperCase(), path, params: url.searchParams, header: headerReader(req) };
 }
 
 export function readBody(req: IncomingMessage): Promise<string> {
@@ -45,6 +81,21 @@ export function writeReply(res: ServerResponse, reply: Reply, options: { head?: 
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A node:http server that runs `serve` for each request. `serve` throwing is an emulator bug:
+ * print it under `who` (e.g. `plex emulator "home"`), then answer `internalError` if nothing
+ * was sent yet, or drop the connection if the reply had already started.
+ */
+export function createEmulatorServer(who: string, serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>, internalError: Reply): Server {
+  return createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      process.stderr.write(`${who}: ${error instanceof Error ? error.stack : String(error)}\n`);
+      if (!res.headersSent) writeReply(res, internalError);
+      else res.destroy();
+    });
+  });
+}
 
 /** Listen and report the URL (IPv6 hosts bracketed). Port 0 picks a free port. */
 export async function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {

@@ -1,26 +1,17 @@
 // `playhead emulate jellyfin|emby …`: start the emulator, print where it listens and how to get
 // in, run until SIGINT/SIGTERM.
-import { waitForStopSignal } from '../common/cli.ts';
+import { commonStartOptions, serveUntilStopped, type EmulatorCliArgs } from '../common/cli.ts';
 import { startMediaBrowserEmulator, type MediaBrowserDialect, type RunningMediaBrowserEmulator } from './server.ts';
 
-export interface MediaBrowserEmulatorCliArgs {
+/** `port` defaults to 8096, the port both servers use out of the box; `data` is a MediaBrowserEmulatorData JSON file. */
+export interface MediaBrowserEmulatorCliArgs extends EmulatorCliArgs {
   dialect: MediaBrowserDialect;
-  /** Default 8096, the port both servers use out of the box. */
-  port?: number;
-  host?: string;
-  name?: string;
   /** API keys; the first replaces the synthetic `apikey-<name>`. */
   tokens?: string[];
-  /** Path of a JSON data file (MediaBrowserEmulatorData). */
-  data?: string;
-  synthetic?: string;
-  seed?: string;
   /** Server version to claim (Jellyfin `10.8.13` drops the 10.9+ routes). */
   version?: string;
   /** Jellyfin only: false emulates 12.0 (no X-Emby-Token, api_key, Emby scheme). */
   legacyAuth?: boolean;
-  /** Print one line per request on stderr (default true on the command line). */
-  verbose?: boolean;
 }
 
 export const DEFAULT_PORT: Record<MediaBrowserDialect, number> = { jellyfin: 8096, emby: 8096 };
@@ -37,16 +28,10 @@ export async function runMediaBrowserEmulatorCli(args: MediaBrowserEmulatorCliAr
     dialect: args.dialect,
     name,
     port: args.port ?? DEFAULT_PORT[args.dialect],
-    ...(args.host !== undefined ? { host: args.host } : {}),
     ...(args.tokens !== undefined ? { apiKeys: args.tokens } : {}),
-    ...(args.data !== undefined ? { dataFile: args.data } : {}),
-    ...(args.synthetic !== undefined ? { synthetic: args.synthetic } : {}),
-    ...(args.seed !== undefined ? { seed: args.seed } : {}),
     ...(args.version !== undefined ? { version: args.version } : {}),
     ...(args.legacyAuth !== undefined ? { legacyAuth: args.legacyAuth } : {}),
-    quiet: args.verbose === false,
+    ...commonStartOptions(args),
   });
-  process.stdout.write(`${describeMediaBrowserEmulator(name, emulator)}\n`);
-  await waitForStopSignal();
-  await emulator.close();
+  await serveUntilStopped(describeMediaBrowserEmulator(name, emulator), emulator);
 }

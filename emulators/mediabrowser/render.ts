@@ -174,17 +174,12 @@ function lastActivity(env: MbEnv, user: MbUser): string {
   return isoTicks(Math.max(env.startedAt, ...dates));
 }
 
-function jellyfinPolicy(user: MbUser): Dto {
-  const admin = user.admin;
+/**
+ * The stretch of UserPolicy both servers write alike (Jellyfin began as a fork of Emby): same
+ * fields, same order, same values. Spread in place, so each policy keeps its server's field order.
+ */
+function accessAndPlaybackPolicy(admin: boolean): Dto {
   return {
-    IsAdministrator: admin,
-    IsHidden: user.hidden,
-    EnableCollectionManagement: admin,
-    EnableSubtitleManagement: admin,
-    EnableLyricManagement: admin,
-    IsDisabled: false,
-    BlockedTags: [],
-    AllowedTags: [],
     EnableUserPreferenceAccess: true,
     AccessSchedules: [],
     BlockUnratedItems: [],
@@ -197,6 +192,21 @@ function jellyfinPolicy(user: MbUser): Dto {
     EnableAudioPlaybackTranscoding: true,
     EnableVideoPlaybackTranscoding: true,
     EnablePlaybackRemuxing: true,
+  };
+}
+
+function jellyfinPolicy(user: MbUser): Dto {
+  const admin = user.admin;
+  return {
+    IsAdministrator: admin,
+    IsHidden: user.hidden,
+    EnableCollectionManagement: admin,
+    EnableSubtitleManagement: admin,
+    EnableLyricManagement: admin,
+    IsDisabled: false,
+    BlockedTags: [],
+    AllowedTags: [],
+    ...accessAndPlaybackPolicy(admin),
     ForceRemoteSourceTranscoding: false,
     EnableContentDeletion: admin,
     EnableContentDeletionFromFolders: [],
@@ -234,18 +244,7 @@ function embyPolicy(user: MbUser): Dto {
     BlockedTags: [],
     IsTagBlockingModeInclusive: false,
     IncludeTags: [],
-    EnableUserPreferenceAccess: true,
-    AccessSchedules: [],
-    BlockUnratedItems: [],
-    EnableRemoteControlOfOtherUsers: admin,
-    EnableSharedDeviceControl: true,
-    EnableRemoteAccess: true,
-    EnableLiveTvManagement: admin,
-    EnableLiveTvAccess: true,
-    EnableMediaPlayback: true,
-    EnableAudioPlaybackTranscoding: true,
-    EnableVideoPlaybackTranscoding: true,
-    EnablePlaybackRemuxing: true,
+    ...accessAndPlaybackPolicy(admin),
     EnableContentDeletion: admin,
     RestrictedFeatures: [],
     EnableContentDeletionFromFolders: [],

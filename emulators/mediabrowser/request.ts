@@ -121,10 +121,28 @@ function camelCase(value: unknown): unknown {
   );
 }
 
-/** 200 JSON; Jellyfin answers camelCase when asked with `Accept: …; profile="CamelCase"`. */
+/**
+ * Jellyfin's content negotiation (ASP.NET): Accept entries by quality, ties in the order sent; the
+ * first one a JSON formatter serves decides. Only `application/json; profile="CamelCase"` there
+ * means camelCase; plain `application/json` and the wildcards get the default PascalCase.
+ * The official SDK sends `application/json,application/json; profile=CamelCase,…` and reads PascalCase.
+ */
+function wantsCamelCase(accept: string): boolean {
+  const entries = accept.split(',').map((raw, index) => {
+    const [type = '', ...params] = raw.split(';').map((part) => part.trim().toLowerCase());
+    const param = (name: string) => params.find((p) => p.replace(/\s+/g, '').startsWith(`${name}=`))?.split('=')[1]?.trim().replace(/^"|"$/g, '');
+    const q = Number(param('q') ?? '1');
+    return { type, profile: param('profile'), q: Number.isNaN(q) ? 1 : q, index };
+  });
+  const chosen = entries
+    .filter((e) => e.q > 0 && ['application/json', 'application/*', '*/*'].includes(e.type))
+    .sort((a, b) => b.q - a.q || a.index - b.index)[0];
+  return chosen?.type === 'application/json' && chosen.profile === 'camelcase';
+}
+
+/** 200 JSON; Jellyfin answers camelCase when asked with `Accept: application/json; profile="CamelCase"` (see above). */
 export function ok(ctx: Ctx, value: unknown, status = 200): Reply {
-  const accept = ctx.req.header('accept') ?? '';
-  const camel = ctx.env.dialect === 'jellyfin' && /profile\s*=\s*"?camelcase"?/i.test(accept);
+  const camel = ctx.env.dialect === 'jellyfin' && wantsCamelCase(ctx.req.header('accept') ?? '');
   return { status, headers: { 'Content-Type': JSON_TYPE }, body: JSON.stringify(camel ? camelCase(value) : value) };
 }
 

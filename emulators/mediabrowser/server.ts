@@ -1,10 +1,10 @@
 // The Jellyfin and Emby emulator: one node:http server over in-memory state, speaking either
 // dialect. See README.md for the routes, the data format and the synthetic library rules.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
-import { closeServer, emptyReply, listen, normalizePath, readBody, sleep, writeReply, type Reply } from '../common/http.ts';
-import { Faults, faultKind, type FaultKind } from '../plex/faults.ts';
+import { answerWithFaults, Faults, type FaultReplies } from '../common/faults.ts';
+import { closeServer, createEmulatorServer, emptyReply, headerReader, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
 import {
   DEFAULT_VERSION, loadDataFile, normalizeData, type MediaBrowserDialect, type MediaBrowserEmulatorData, type MediaBrowserEmulatorDataInput,
 } from './data.ts';
@@ -69,7 +69,15 @@ export interface RunningMediaBrowserEmulator {
 export const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
 export const DEFAULT_SEED = 'playhead';
 
-const NON_JSON_BODY = '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Server is starting up</h1></body></html>';
+/** Status rules answer with an empty body, as both servers do for errors outside the routes; nonJson is the start-up page. */
+const FAULT_REPLIES: FaultReplies = {
+  status: (code) => emptyReply(code),
+  nonJson: {
+    status: 200,
+    headers: { 'Content-Type': 'text/html' },
+    body: '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Server is starting up</h1></body></html>',
+  },
+};
 
 async function initialData(opts: MediaBrowserEmulatorOptions, name: string): Promise<MediaBrowserEmulatorData> {
   let data: MediaBrowserEmulatorData;
@@ -148,10 +156,7 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
       method,
       path: routePath(dialect, url.pathname),
       params: new Params(url.searchParams),
-      header(headerName) {
-        const value = req.headers[headerName.toLowerCase()];
-        return Array.isArray(value) ? value.join(', ') : value;
-      },
+      header: headerReader(req),
       body,
     };
     // Who is calling is logged even when a fault answers instead of the server.
@@ -164,32 +169,12 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
       ...(caller?.kind === 'user' ? { userId: caller.user.id } : {}),
       ...(credentials.client.client ? { client: credentials.client.client } : {}),
     };
-    const rule = faults.take(method, fullPath, url.searchParams);
-    const fault: FaultKind | undefined = rule && faultKind(rule);
-    if (fault === 'reset') {
-      log({ ...base, status: 0, fault });
-      req.socket.destroy();
-      return;
-    }
-    let reply: Reply;
-    if (fault === 'status') {
-      reply = emptyReply(rule!.status!);
-    } else if (fault === 'nonJson') {
-      reply = { status: 200, headers: { 'Content-Type': 'text/html' }, body: NON_JSON_BODY };
-    } else {
-      reply = handleMediaBrowserRequest(request, env).reply;
-    }
-    writeReply(res, reply, { head: method === 'HEAD', truncate: fault === 'truncate' });
-    log({ ...base, status: reply.status, ...(fault ? { fault } : {}) });
+    const faultable = { method, path: fullPath, params: url.searchParams };
+    const { logged } = answerWithFaults(req, res, faults, faultable, FAULT_REPLIES, () => handleMediaBrowserRequest(request, env));
+    log({ ...base, ...logged });
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      process.stderr.write(`${dialect} emulator "${name}": ${error instanceof Error ? error.stack : String(error)}\n`);
-      if (!res.headersSent) writeReply(res, emptyReply(500));
-      else res.destroy();
-    });
-  });
+  const server = createEmulatorServer(`${dialect} emulator "${name}"`, serve, emptyReply(500));
   const listening = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {

@@ -1,8 +1,8 @@
 // The Plex emulator's whole state: JSON-serialisable, loaded from a data file or built from the
 // synthetic catalogue, replaced through PUT /__emulator/state. The schema is the documentation
 // of the format (see README.md); validation errors name the path of the bad field.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { parseWithSchema, readJsonFile } from '../common/data-file.ts';
 
 const epochSeconds = z.number().int().nonnegative();
 
@@ -126,12 +126,9 @@ export type PlexPlaybackState = PlexSession['state'];
 
 /** Validate and fill defaults; throws one error listing every problem with its path. */
 export function normalizeData(raw: unknown, source = 'data'): PlexEmulatorData {
-  const parsed = plexEmulatorDataSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`invalid Plex emulator ${source}:\n${z.prettifyError(parsed.error)}`);
-  }
-  checkReferences(parsed.data, source);
-  return parsed.data;
+  const data = parseWithSchema(plexEmulatorDataSchema, raw, `Plex emulator ${source}`);
+  checkReferences(data, source);
+  return data;
 }
 
 /** Catch dangling keys early: a typo in a data file should not surface as an odd response. */
@@ -159,12 +156,5 @@ function checkReferences(data: PlexEmulatorData, source: string): void {
 }
 
 export async function loadDataFile(path: string): Promise<PlexEmulatorData> {
-  const text = await readFile(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`Plex emulator data file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return normalizeData(raw, `data file ${path}`);
+  return normalizeData(await readJsonFile(path, 'Plex emulator data file'), `data file ${path}`);
 }

@@ -1,36 +1,20 @@
 // Responses as values: handlers return a Reply, the HTTP layer writes it (and may truncate it
 // when a fault says so). Error bodies are the small HTML pages PMS sends.
+import { REASON_PHRASES, type EmulatorRequest, type Reply } from '../common/http.ts';
+import type { FaultReplies } from '../common/faults.ts';
 import { encodeJson, encodeXml, type PlexNode } from './encode.ts';
 
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { Reply };
 
-export interface PlexRequest {
-  method: string;
-  path: string;
-  params: URLSearchParams;
-  /** Header value by case-insensitive name. */
-  header(name: string): string | undefined;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** Plex handlers need nothing beyond the common request view (X-Plex-* come as headers or params). */
+export type PlexRequest = EmulatorRequest;
 
 /** Every PMS response carries this header (seen in recorded traffic). */
 const BASE_HEADERS = { 'X-Plex-Protocol': '1.0' };
 
+/** PMS names only the common statuses; any other error page just says "Error". */
 export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Error';
+  return REASON_PHRASES[status] ?? 'Error';
 }
 
 /** `<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>` and kin. */
@@ -65,6 +49,12 @@ export function containerReply(request: PlexRequest, container: PlexNode, header
   };
 }
 
-export function jsonReply(status: number, value: unknown): Reply {
-  return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) };
-}
+/** Fault rules answer like a PMS that is in trouble: its HTML status page, or a sign-in page. */
+export const PLEX_FAULT_REPLIES: FaultReplies = {
+  status: htmlStatus,
+  nonJson: {
+    status: 200,
+    headers: { 'Content-Type': 'text/html' },
+    body: '<html><head><title>Plex</title></head><body><h1>Plex Media Server</h1><p>Please sign in.</p></body></html>',
+  },
+};

@@ -1,21 +1,27 @@
 // The Plex Media Server emulator: a real node:http server over in-memory state. See README.md
 // for the routes, the data format and the synthetic library rules.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
-import { handleControl, type RequestLogEntry } from './control.ts';
+import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { answerWithFaults, Faults } from '../common/faults.ts';
+import { closeServer, createEmulatorServer, listen, normalizePath, readBody, sleep, toEmulatorRequest, writeReply } from '../common/http.ts';
 import { loadDataFile, normalizeData, type PlexEmulatorData, type PlexEmulatorDataInput } from './data.ts';
 import type { PlexEnv } from './env.ts';
 import { ownerAccount, plexParam } from './env.ts';
-import { Faults, faultKind, NON_JSON_BODY, type FaultKind } from './faults.ts';
 import { Library } from './library.ts';
-import { htmlStatus, type PlexRequest, type Reply } from './reply.ts';
+import { htmlStatus, PLEX_FAULT_REPLIES } from './reply.ts';
 import { handlePlexRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
 export type { PlexEmulatorData, PlexEmulatorDataInput } from './data.ts';
-export type { RequestLogEntry } from './control.ts';
 export type { SyntheticSpec } from '../catalogue.ts';
+
+export interface RequestLogEntry extends BaseRequestLogEntry {
+  /** The account the token belonged to, when it was valid. */
+  accountId?: number;
+  /** X-Plex-Client-Identifier (header or query), so tests can see who is calling. */
+  clientIdentifier?: string;
+}
 
 export interface PlexEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -64,47 +70,6 @@ async function initialData(opts: PlexEmulatorOptions, name: string): Promise<Ple
   return buildSyntheticData({ spec, seed: opts.seed ?? DEFAULT_SEED, name, ...(ownerToken ? { ownerToken } : {}) });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function toPlexRequest(req: IncomingMessage, url: URL, path: string): PlexRequest {
-  return {
-    method: (req.method ?? 'GET').toUpperCase(),
-    path,
-    params: url.searchParams,
-    header(name) {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
-
-/** `/:/timeline/` and `/library/sections/` are sent by real clients: ignore a trailing slash. */
-function normalizePath(pathname: string): string {
-  return pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-}
-
-function writeReply(res: ServerResponse, reply: Reply, options: { head: boolean; truncate: boolean }): void {
-  const body = Buffer.from(reply.body, 'utf8');
-  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
-  if (options.head) {
-    res.end();
-  } else if (options.truncate) {
-    // Promise the whole body, send half, then drop the connection.
-    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
-  } else {
-    res.end(body);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise<RunningPlexEmulator> {
   const name = opts.name ?? DEFAULT_NAME;
   const now = opts.now ?? Date.now;
@@ -124,7 +89,16 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
       return String(lastSessionKey);
     },
   };
-  const control = { data: () => data, replaceData: (next: PlexEmulatorData) => void (data = next), requests, faults };
+  const control = {
+    data: () => data,
+    replaceData(raw: unknown) {
+      data = normalizeData(raw, 'state');
+      return data;
+    },
+    summary: (next: PlexEmulatorData) => ({ items: next.items.length }),
+    requests,
+    faults,
+  };
 
   function log(entry: Omit<RequestLogEntry, 'at'>): void {
     requests.push({ ...entry, at: now() });
@@ -136,54 +110,26 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    // `/:/timeline/` and `/library/sections/` are sent by real clients.
     const path = normalizePath(url.pathname);
-    const request = toPlexRequest(req, url, path);
+    const request = toEmulatorRequest(req, url, path);
     if (path.startsWith('/__emulator/')) {
-      writeReply(res, handleControl(request.method, path, body, control), { head: false, truncate: false });
+      writeReply(res, handleControl(request.method, path, body, control));
       return;
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     const clientIdentifier = plexParam(request, 'X-Plex-Client-Identifier');
     const base = { method: request.method, path, query: Object.fromEntries(url.searchParams), ...(clientIdentifier ? { clientIdentifier } : {}) };
-    const rule = faults.take(request.method, path, request.params);
-    const fault: FaultKind | undefined = rule && faultKind(rule);
-    if (fault === 'reset') {
-      log({ ...base, status: 0, fault });
-      req.socket.destroy();
-      return;
-    }
-    let reply: Reply;
-    let accountId: number | undefined;
-    if (fault === 'status') {
-      reply = htmlStatus(rule!.status!);
-    } else if (fault === 'nonJson') {
-      reply = { status: 200, headers: { 'Content-Type': 'text/html' }, body: NON_JSON_BODY };
-    } else {
-      const result = handlePlexRequest(request, env);
-      reply = result.reply;
-      accountId = result.account?.id;
-    }
-    writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
-    log({ ...base, status: reply.status, ...(fault ? { fault } : {}), ...(accountId !== undefined ? { accountId } : {}) });
+    const { logged, handled } = answerWithFaults(req, res, faults, request, PLEX_FAULT_REPLIES, () => handlePlexRequest(request, env));
+    const accountId = handled?.account?.id;
+    log({ ...base, ...logged, ...(accountId !== undefined ? { accountId } : {}) });
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      process.stderr.write(`plex emulator "${name}": ${error instanceof Error ? error.stack : String(error)}\n`);
-      if (!res.headersSent) writeReply(res, htmlStatus(500), { head: false, truncate: false });
-      else res.destroy();
-    });
-  });
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const server = createEmulatorServer(`plex emulator "${name}"`, serve, htmlStatus(500));
+  const { url, port } = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     get machineIdentifier() {
       return data.machineIdentifier;
@@ -195,10 +141,6 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
       return data;
     },
     requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

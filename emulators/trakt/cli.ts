@@ -1,18 +1,9 @@
 // `playhead emulate trakt …`: start the emulator, print where it listens, run until a signal.
-import { waitForStopSignal } from '../common/cli.ts';
+import { commonStartOptions, serveUntilStopped, type EmulatorCliArgs } from '../common/cli.ts';
 import { startTraktEmulator, type RunningTraktEmulator } from './server.ts';
 
-export interface TraktEmulatorCliArgs {
-  port?: number;
-  host?: string;
-  name?: string;
-  /** Path of a JSON data file (TraktEmulatorData). */
-  data?: string;
-  synthetic?: string;
-  seed?: string;
-  /** Print one line per request on stderr (default true on the command line). */
-  verbose?: boolean;
-}
+/** `data` is a TraktEmulatorData JSON file. */
+export type TraktEmulatorCliArgs = EmulatorCliArgs;
 
 export function describeEmulator(name: string, emulator: RunningTraktEmulator): string {
   const users = emulator.users.map((u) => `${u.username}=${u.accessToken}`).join(', ');
@@ -25,13 +16,7 @@ export async function runTraktEmulatorCli(args: TraktEmulatorCliArgs): Promise<v
   const emulator = await startTraktEmulator({
     name,
     port: args.port ?? 0,
-    ...(args.host !== undefined ? { host: args.host } : {}),
-    ...(args.data !== undefined ? { dataFile: args.data } : {}),
-    ...(args.synthetic !== undefined ? { synthetic: args.synthetic } : {}),
-    ...(args.seed !== undefined ? { seed: args.seed } : {}),
-    quiet: args.verbose === false,
+    ...commonStartOptions(args),
   });
-  process.stdout.write(`${describeEmulator(name, emulator)}\n`);
-  await waitForStopSignal();
-  await emulator.close();
+  await serveUntilStopped(describeEmulator(name, emulator), emulator);
 }

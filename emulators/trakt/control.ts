@@ -1,8 +1,8 @@
 // /__emulator/* — the test harness's side door. The routes every emulator has (state, request
 // log, faults) come from emulators/common/control.ts; Trakt adds device-code approval and a
 // rate-limit reset. No headers or token needed; never logged, never faulted, never rate limited.
-import { handleControl as handleCommonControl, type BaseRequestLogEntry } from '../common/control.ts';
-import type { Faults } from '../plex/faults.ts';
+import { controlRoute, handleControl as handleCommonControl, parseControlBody, type BaseRequestLogEntry } from '../common/control.ts';
+import type { Faults } from '../common/faults.ts';
 import type { DeviceGrants } from './auth.ts';
 import { normalizeData, type TraktEmulatorData } from './data.ts';
 import type { RateLimiter } from './ratelimit.ts';
@@ -25,10 +25,6 @@ export interface ControlTarget {
   denyDevice(userCode: string): void;
 }
 
-function parseBody(body: string): unknown {
-  return body.trim() === '' ? {} : JSON.parse(body);
-}
-
 function stringField(body: unknown, name: string): string {
   const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
   if (typeof value !== 'string' || value === '') throw new Error(`${name} (a string) is required`);
@@ -48,12 +44,12 @@ function traktControl(route: string, body: string, target: ControlTarget): Reply
         })),
       );
     case 'POST /__emulator/devices/approve': {
-      const parsed = parseBody(body);
+      const parsed = parseControlBody(body);
       target.approveDevice(stringField(parsed, 'user_code'), stringField(parsed, 'username'));
       return jsonReply(200, { ok: true });
     }
     case 'POST /__emulator/devices/deny':
-      target.denyDevice(stringField(parseBody(body), 'user_code'));
+      target.denyDevice(stringField(parseControlBody(body), 'user_code'));
       return jsonReply(200, { ok: true });
     case 'DELETE /__emulator/ratelimits':
       target.limiter.clear();
@@ -64,7 +60,7 @@ function traktControl(route: string, body: string, target: ControlTarget): Reply
 }
 
 export function handleControl(method: string, path: string, body: string, target: ControlTarget): Reply {
-  const route = `${method} ${path.replace(/\/$/, '')}`;
+  const route = controlRoute(method, path);
   try {
     const own = traktControl(route, body, target);
     if (own) return own;

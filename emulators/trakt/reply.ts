@@ -1,16 +1,12 @@
 // Responses as values: handlers return a Reply, the HTTP layer writes it (and may truncate it
 // when a fault says so). Trakt speaks JSON; errors carry `{error, error_description}` except
 // where the real API sends no body (device-token polling, 204s).
-import type { Reply } from '../common/http.ts';
+import type { FaultReplies } from '../common/faults.ts';
+import { REASON_PHRASES, type EmulatorRequest, type Reply } from '../common/http.ts';
 
 export type { Reply };
 
-export interface TraktRequest {
-  method: string;
-  path: string;
-  params: URLSearchParams;
-  /** Header value by case-insensitive name. */
-  header(name: string): string | undefined;
+export interface TraktRequest extends EmulatorRequest {
   /** Raw body text. */
   body: string;
 }
@@ -37,15 +33,9 @@ export function htmlReply(status: number, title: string): Reply {
   };
 }
 
-export const NON_JSON_BODY =
-  '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser before accessing trakt.tv</h1></body></html>';
-
+/** The common phrases, plus Trakt's documented statuses and the gateway errors Cloudflare sends. */
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
+  ...REASON_PHRASES,
   409: 'Conflict',
   412: 'Precondition Failed',
   420: 'Account Limit Exceeded',
@@ -53,9 +43,7 @@ const STATUS_TEXT: Record<number, string> = {
   423: 'Locked User Account',
   426: 'VIP Only',
   429: 'Rate Limit Exceeded',
-  500: 'Internal Server Error',
   502: 'Bad Gateway',
-  503: 'Service Unavailable',
   504: 'Gateway Timeout',
   520: 'Web server is returning an unknown error',
   521: 'Web server is down',
@@ -69,3 +57,13 @@ export function faultReply(status: number): Reply {
   const headers: Record<string, string> = status === 429 ? { 'Retry-After': '1' } : {};
   return errorReply(status, text.toLowerCase().replace(/\s+/g, '_'), `${text} (injected fault)`, headers);
 }
+
+/** A `nonJson` rule gets Cloudflare's "Just a moment..." browser check instead of JSON. */
+export const TRAKT_FAULT_REPLIES: FaultReplies = {
+  status: faultReply,
+  nonJson: {
+    status: 200,
+    headers: { 'Content-Type': 'text/html; charset=UTF-8' },
+    body: '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body><h1>Checking your browser before accessing trakt.tv</h1></body></html>',
+  },
+};

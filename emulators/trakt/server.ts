@@ -1,9 +1,9 @@
 // The Trakt API emulator: a real node:http server over in-memory state. See README.md for the
 // routes, the data format and the synthetic library rules.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
-import { closeServer, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
-import { Faults, faultKind, type FaultKind } from '../plex/faults.ts';
+import { answerWithFaults, Faults } from '../common/faults.ts';
+import { closeServer, createEmulatorServer, listen, normalizePath, readBody, sleep, toEmulatorRequest, writeReply } from '../common/http.ts';
 import { hash32 } from '../random.ts';
 import { DeviceGrants, SecretFactory } from './auth.ts';
 import { handleControl, type RequestLogEntry } from './control.ts';
@@ -11,7 +11,7 @@ import { loadDataFile, normalizeData, type TraktEmulatorData, type TraktEmulator
 import type { TraktEnv } from './env.ts';
 import { TraktLibrary } from './library.ts';
 import { RateLimiter } from './ratelimit.ts';
-import { faultReply, NON_JSON_BODY, type Reply, type TraktRequest } from './reply.ts';
+import { faultReply, TRAKT_FAULT_REPLIES, type TraktRequest } from './reply.ts';
 import { handleTraktRequest, userOfRequest, type Limits } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
@@ -85,19 +85,6 @@ async function initialData(opts: TraktEmulatorOptions, name: string, now: number
   if (opts.clientId !== undefined) data.app.clientId = opts.clientId;
   if (opts.clientSecret !== undefined) data.app.clientSecret = opts.clientSecret;
   return data;
-}
-
-function toTraktRequest(req: IncomingMessage, url: URL, path: string, body: string): TraktRequest {
-  return {
-    method: (req.method ?? 'GET').toUpperCase(),
-    path,
-    params: url.searchParams,
-    body,
-    header(name) {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
 }
 
 /** Ids handed out by the server: a name-derived base, then up from the largest id in the state. */
@@ -185,45 +172,20 @@ export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promi
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = normalizePath(url.pathname);
-    const request = toTraktRequest(req, url, path, body);
+    const request: TraktRequest = { ...toEmulatorRequest(req, url, path), body };
     if (path.startsWith('/__emulator/')) {
       writeReply(res, handleControl(request.method, path, body, control));
       return;
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     const base = { method: request.method, path, query: Object.fromEntries(url.searchParams) };
-    const rule = faults.take(request.method, path, request.params);
-    const fault: FaultKind | undefined = rule && faultKind(rule);
-    if (fault === 'reset') {
-      const user = userOfRequest(request, env);
-      log({ ...base, status: 0, fault, ...(user ? { user } : {}) });
-      req.socket.destroy();
-      return;
-    }
-    let reply: Reply;
-    let user: string | undefined;
-    if (fault === 'status') {
-      reply = faultReply(rule!.status!);
-      user = userOfRequest(request, env);
-    } else if (fault === 'nonJson') {
-      reply = { status: 200, headers: { 'Content-Type': 'text/html; charset=UTF-8' }, body: NON_JSON_BODY };
-      user = userOfRequest(request, env);
-    } else {
-      const result = handleTraktRequest(request, env, limiter, limits);
-      reply = result.reply;
-      user = result.user;
-    }
-    writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
-    log({ ...base, status: reply.status, ...(fault ? { fault } : {}), ...(user ? { user } : {}) });
+    const { logged, handled } = answerWithFaults(req, res, faults, request, TRAKT_FAULT_REPLIES, () => handleTraktRequest(request, env, limiter, limits));
+    // When a rule answered instead of the routes, the bearer token still says who was calling.
+    const user = handled ? handled.user : userOfRequest(request, env);
+    log({ ...base, ...logged, ...(user ? { user } : {}) });
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      process.stderr.write(`trakt emulator "${name}": ${error instanceof Error ? error.stack : String(error)}\n`);
-      if (!res.headersSent) writeReply(res, faultReply(500));
-      else res.destroy();
-    });
-  });
+  const server = createEmulatorServer(`trakt emulator "${name}"`, serve, faultReply(500));
   const { url, port } = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {

@@ -602,6 +602,14 @@ describe('jellyfin only', () => {
     assert.equal(res.json.name, firstMovie(emu).Name);
     assert.equal(typeof res.json.userData.playbackPositionTicks, 'number');
     assert.deepEqual(Object.keys(res.json.providerIds).sort(), Object.keys(firstMovie(emu).ProviderIds).sort());
+    // Content negotiation: the first acceptable entry (by q, then order) decides. The official SDK
+    // lists plain application/json first and reads PascalCase.
+    const negotiated = async (accept: string) =>
+      Object.keys((await clientFor(emu, 'alice')(`/Items/${firstMovie(emu).Id}`, { headers: { Accept: accept } })).json).includes('Name');
+    assert.equal(await negotiated('application/json,application/json; profile=CamelCase,application/json; profile=PascalCase,text/html'), true);
+    assert.equal(await negotiated('text/html, application/json; profile="CamelCase", application/json'), false);
+    assert.equal(await negotiated('application/json; profile="CamelCase"; q=0.5, application/json'), true);
+    assert.equal(await negotiated('*/*'), true);
   });
 });
 

@@ -1,7 +1,10 @@
-// Fault injection for /__emulator/faults: latency for every request, and rules that make
-// matching requests fail (status), drop the connection (reset), cut the body short (truncate)
-// or answer 200 with an HTML page instead of the expected JSON/XML (nonJson).
+// Fault injection for /__emulator/faults, the same rules for every emulator kind: latency for
+// every request, and rules that make matching requests fail (status), drop the connection
+// (reset), cut the body short (truncate) or answer 200 with an HTML page instead of the expected
+// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { writeReply, type Reply } from './http.ts';
 
 const ruleSchema = z
   .strictObject({
@@ -29,8 +32,6 @@ export const faultConfigSchema = z.strictObject({
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
 export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson';
-
-export const NON_JSON_BODY = '<html><head><title>Plex</title></head><body><h1>Plex Media Server</h1><p>Please sign in.</p></body></html>';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
   if (rule.path === undefined) return true;
@@ -73,9 +74,57 @@ export class Faults {
   }
 }
 
-export function faultKind(rule: FaultRule): FaultKind {
+function faultKind(rule: FaultRule): FaultKind {
   if (rule.reset) return 'reset';
   if (rule.status !== undefined) return 'status';
   if (rule.nonJson) return 'nonJson';
   return 'truncate';
+}
+
+/** How one emulator kind answers when a rule replaces its reply, in the style of its real server. */
+export interface FaultReplies {
+  /** The reply for a `status` rule. */
+  status(code: number): Reply;
+  /** What a `nonJson` rule sends: a 200 HTML page where JSON or XML was expected. */
+  nonJson: Reply;
+}
+
+export interface FaultedAnswer<Handled> {
+  /** The request log's view: the status sent (0 for a reset connection) and the rule's kind. */
+  logged: { status: number; fault?: FaultKind };
+  /** The handler's result, when it ran (no rule matched, or the rule only truncates). */
+  handled?: Handled;
+}
+
+/**
+ * Answer one request with the fault rules applied: a reset rule drops the connection, a status
+ * or nonJson rule answers instead of `handle`, a truncate rule cuts the handler's reply short.
+ * HEAD gets the headers only. Latency is the caller's job, before it looks at the request.
+ */
+export function answerWithFaults<Handled extends { reply: Reply }>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  faults: Faults,
+  request: { method: string; path: string; params: URLSearchParams },
+  replies: FaultReplies,
+  handle: () => Handled,
+): FaultedAnswer<Handled> {
+  const rule = faults.take(request.method, request.path, request.params);
+  const fault: FaultKind | undefined = rule && faultKind(rule);
+  if (fault === 'reset') {
+    req.socket.destroy();
+    return { logged: { status: 0, fault } };
+  }
+  let reply: Reply;
+  let handled: Handled | undefined;
+  if (fault === 'status') {
+    reply = replies.status(rule!.status!);
+  } else if (fault === 'nonJson') {
+    reply = replies.nonJson;
+  } else {
+    handled = handle();
+    reply = handled.reply;
+  }
+  writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
+  return { logged: { status: reply.status, ...(fault ? { fault } : {}) }, ...(handled ? { handled } : {}) };
 }
