@@ -121,6 +121,13 @@ export class Store {
   }
 
   saveIndex(provider: string, server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void {
+    if (mode === 'merge' && snapshot.entries.length === 0) {
+      // A refresh that found nothing new: only the time moves (no need to rewrite the index).
+      const moved = this.db
+        .prepare('UPDATE id_index SET refreshed_at = ? WHERE provider = ? AND server = ? AND scope = ?')
+        .run(snapshot.refreshedAt, provider, server, snapshot.scope);
+      if (moved.changes > 0) return;
+    }
     this.db.transaction(() => {
       const merged = new Map<string, IndexEntry>();
       if (mode === 'merge') for (const e of this.loadIndex(provider, server)?.entries ?? []) merged.set(`${e.kind}|${e.token}`, e);

@@ -68,25 +68,34 @@ export class TraktClient {
 
   /** Saves a playback position (`/scrobble/pause`: the one call that stores progress without a play). */
   async pause(body: Record<string, unknown>): Promise<void> {
-    await this.paceWrite();
     // The answer is validated (a 201 with another shape would be a Trakt we do not understand).
-    await this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body));
+    await this.paced(() => this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body)));
   }
 
   /** Drops one saved playback position by its playback id. */
   async removePlayback(playbackId: number): Promise<void> {
-    await this.paceWrite();
-    await this.api.send('DELETE', `/sync/playback/${playbackId}`, undefined, this.userHeaders());
+    await this.paced(() => this.api.send('DELETE', `/sync/playback/${playbackId}`, undefined, this.userHeaders()));
   }
 
-  /** Spaces writes so we never exceed Trakt's per-user write limit. */
-  private async paceWrite(): Promise<void> {
-    const now = (this.opts.now ?? Date.now)();
-    // A little over the limit's period: timers and clocks drift by milliseconds, and a write
-    // that arrives 1 ms early is a 429.
-    const gap = 1000 / this.opts.writesPerSecond + PACING_MARGIN_MS;
-    const wait = Math.max(0, this.nextWriteAt - now);
-    this.nextWriteAt = Math.max(now, this.nextWriteAt) + gap;
+  /**
+   * Runs one write no sooner than a period after the previous one ended. Counting from the end
+   * (not the start) keeps the spacing when a write was retried after a 429: its last attempt is
+   * what Trakt counted.
+   */
+  private async paced<T>(write: () => Promise<T>): Promise<T> {
+    const now = this.opts.now ?? Date.now;
+    const wait = Math.max(0, this.nextWriteAt - now());
     if (wait > 0) await (this.opts.sleep ?? realSleep)(wait);
+    try {
+      return await write();
+    } finally {
+      this.nextWriteAt = now() + this.writeGapMs();
+    }
+  }
+
+  /** A little over the limit's period: timers and clocks drift by milliseconds, and a write that
+   * arrives 1 ms early is a 429. */
+  private writeGapMs(): number {
+    return 1000 / this.opts.writesPerSecond + PACING_MARGIN_MS;
   }
 }
