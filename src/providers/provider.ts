@@ -106,6 +106,8 @@ export interface Provider {
   write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
   /** Removes the resume position (only when `capabilities.clear`). */
   clear?(ref: NativeRef): Promise<void>;
+  /** Marks the item watched (only when `capabilities.watchedState`): undo of a rewatch. */
+  markWatched?(ref: NativeRef): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -124,6 +124,11 @@ export class MediaBrowserClient {
     return res.text.trim() === '' ? undefined : this.http.parse(userData, res, `POST ${path}`);
   }
 
+  async markPlayed(itemId: string, userId: string): Promise<void> {
+    const { path, query } = this.dialect.played(itemId, userId);
+    await this.http.send('POST', path, query);
+  }
+
   async markUnplayed(itemId: string, userId: string): Promise<void> {
     const { path, query } = this.dialect.played(itemId, userId);
     await this.http.send('DELETE', path, query);

@@ -183,6 +183,11 @@ export class MediaBrowserProvider implements Provider {
     await this.client.postUserData(ref.id, userId, clearBody(this.client.dialect.replacesUserData, current));
   }
 
+  async markWatched(ref: NativeRef): Promise<void> {
+    const { userId } = await this.beforeChange(ref);
+    await this.client.markPlayed(ref.id, userId);
+  }
+
   /** Checks a change may go to this server, and has the current record for Emby's whole-record writes. */
   private async beforeChange(ref: NativeRef): Promise<{ userId: string; current: UserData | undefined }> {
     const { serverId } = await this.connect();

@@ -144,6 +144,11 @@ export class PlexClient {
     });
   }
 
+  /** Marks an item played (viewCount + 1, offset cleared). */
+  async scrobble(ratingKey: string): Promise<void> {
+    await this.http.send('PUT', '/:/scrobble', { key: ratingKey, identifier: PLEX_LIBRARY_IDENTIFIER });
+  }
+
   /** Marks an item unplayed (viewCount 0, offset cleared). */
   async unscrobble(ratingKey: string): Promise<void> {
     await this.http.send('PUT', '/:/unscrobble', { key: ratingKey, identifier: PLEX_LIBRARY_IDENTIFIER });

@@ -157,6 +157,11 @@ export class PlexProvider implements Provider {
     await this.client.unscrobble(ref.id);
   }
 
+  async markWatched(ref: NativeRef): Promise<void> {
+    await this.checkServer(ref);
+    await this.client.scrobble(ref.id);
+  }
+
   private async checkServer(ref: NativeRef): Promise<void> {
     const server = await this.server();
     if (ref.server !== server) {
