@@ -118,7 +118,8 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
     for (let i = 0; i < 3; i++) await play('owner', episodes[i * 10], 0.3 + i * 0.2, 'to sync', true);
     await play('owner', movies[4], 40_000, '40 s in: just a peek');
     await play('owner', finished, 0.25, 'already watched upstairs');
-    await play('owner', movies[6], 0.93, 'credits rolling');
+    await play('owner', movies[6], 0.93, 'credits rolling (past Jellyfin\'s 90 % watched point)');
+    await play('owner', movies[13], 0.97, 'all but finished');
     await play('owner', movies[7], 0.4, 'then watched further upstairs');
     await play('owner', movies[8], 0.5, 'playing upstairs right now');
     for (let i = 9; i < 11; i++) await play('alice', movies[i], 0.15 + i * 0.05, 'to sync (Jellyfin and Trakt)', true);

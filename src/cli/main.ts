@@ -6,9 +6,10 @@ import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { runAll, UnknownPairError, type PairOutcome } from '../engine/run-all.ts';
 import type { RunEvent } from '../engine/run-pair.ts';
+import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { Store } from '../store/store.ts';
-import { explainTable, runReport, runsToJson, statusTable } from './output.ts';
+import { explainTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
 
@@ -184,6 +185,26 @@ export function buildProgram(): Command {
         const rows = store.explain(query);
         process.stdout.write(globals().json ? `${JSON.stringify({ decisions: rows }, null, 2)}\n` : `${explainTable(rows)}\n`);
         process.exitCode = EXIT.ok;
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('undo')
+    .description('put back what a run wrote, except where the target changed since')
+    .argument('<run-id>', 'a run number from `playhead status`')
+    .option('-n, --dry-run', 'show what undo would do, change nothing')
+    .action(async (id: string, o: { dryRun?: boolean }) => {
+      const { config, store, log } = loadApp(globals());
+      try {
+        const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
+        process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
+        process.exitCode = result.status === 'partial' ? EXIT.partial : EXIT.ok;
+      } catch (err) {
+        if (!(err instanceof UndoUsageError)) throw err;
+        process.stderr.write(`playhead: ${err.message}\n`);
+        process.exitCode = EXIT.usage;
       } finally {
         store.close();
       }

@@ -6,6 +6,7 @@ import { formatDuration } from '../core/time.ts';
 import { explainDecision } from '../core/explain.ts';
 import type { RunResult } from '../engine/run-pair.ts';
 import type { PairOutcome } from '../engine/run-all.ts';
+import type { UndoResult } from '../engine/undo.ts';
 import type { RunRow, StoredDecision } from '../store/store.ts';
 
 export interface JsonRun {
@@ -45,7 +46,7 @@ export function runsToJson(outcomes: PairOutcome[], dryRun: boolean): { runs: Js
 }
 
 /** Order in which reasons are listed: what happened first, then why things were left alone. */
-const REASON_ORDER = ['failed', 'write', 'unresolved', 'missing_ids', 'playing_now', 'target_newer', 'already_watched', 'missing_source_time', 'same_origin', 'near_complete', 'below_minimum', 'unchanged'];
+const REASON_ORDER = ['failed', 'write', 'capped', 'unresolved', 'missing_ids', 'playing_now', 'target_newer', 'already_watched', 'missing_source_time', 'same_origin', 'near_complete', 'below_minimum', 'unchanged'];
 const rank = (reason: string): number => {
   const i = REASON_ORDER.indexOf(reason);
   return i === -1 ? REASON_ORDER.length : i;
@@ -66,7 +67,9 @@ export function position(p: PositionSnapshot | undefined): string {
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function decisionLabel(d: Decision): string {
-  return d.action === 'skip' ? `skip: ${d.reason}` : d.reason === 'failed' ? 'FAILED' : d.action;
+  if (d.action === 'skip') return `skip: ${d.reason}`;
+  if (d.reason === 'failed') return 'FAILED';
+  return d.reason === 'capped' ? `${d.action} (capped)` : d.action;
 }
 
 export function decisionsTable(decisions: Decision[], limit: number, dryRun = false): string {
@@ -107,4 +110,28 @@ export function explainTable(rows: StoredDecision[]): string {
     table.push([String(d.runId), d.pair, when, `${d.title}\n${d.key}`, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, d.dryRun)]);
   }
   return table.toString();
+}
+
+/** `playhead undo`: what was put back, what was left alone and why, and the journal rows not undone. */
+export function undoReport(result: UndoResult): string {
+  const undone = result.pair.replace(/^undo:/, '');
+  const head = `${result.dryRun ? 'Undo plan' : 'Undo'} of run #${result.of} (${undone})${result.runId !== undefined ? `, run #${result.runId}` : ''}${result.dryRun ? ' — dry run, nothing changed' : ''}`;
+  const held = (p: PositionSnapshot | undefined): string =>
+    p?.progressMs === undefined && p?.progressPct !== undefined ? `${p.progressPct.toFixed(1)}%${p.watched ? ', watched' : ''}` : position(p);
+  const table = new Table({ head: ['Item', 'Decision', 'Now on target', 'Restored value', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
+  const order = ['failed', 'restore', 'changed_since', 'unresolved'];
+  const sorted = [...result.decisions].sort((a, b) => order.indexOf(a.reason) - order.indexOf(b.reason) || a.title.localeCompare(b.title));
+  for (const d of sorted) {
+    const label = d.reason === 'restore' && d.action !== 'skip' ? (d.action === 'clear' ? 'restore: clear' : 'restore') : decisionLabel(d);
+    const back = d.action === 'skip' ? '—' : d.action === 'clear' ? `no position${d.source.watched ? ', watched' : ''}` : held(d.source);
+    table.push([d.title, label, held(d.target), back, explainDecision(d, result.dryRun)]);
+  }
+  const body = result.decisions.length === 0 ? '(no confirmed writes to undo)' : table.toString();
+  const skipped = result.skipped.map((s) => `  not undone: ${s.title}: ${s.why}`).join('\n');
+  return `${head}\n${body}\n${skipped ? `${skipped}\n` : ''}${countsLine(result.counts)}\n`;
+}
+
+export function undoToJson(result: UndoResult): { undo: Omit<UndoResult, 'startedAt' | 'finishedAt'> } {
+  const { startedAt: _s, finishedAt: _f, ...rest } = result;
+  return { undo: rest };
 }

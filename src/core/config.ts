@@ -31,6 +31,8 @@ export interface PlexProviderConfig {
   clientId?: string;
   /** Writes in flight at once to this server (yaml `max_concurrent_writes`, default 4). */
   maxConcurrentWrites: number;
+  /** Where this server marks an item watched (yaml `completion_percent`; the kind's default when absent). */
+  completionPercent?: number;
 }
 
 /** Jellyfin and Emby share one client (the MediaBrowser API) and one config shape. */
@@ -49,6 +51,7 @@ export interface MediaBrowserProviderConfig {
   /** `DeviceId` in the Authorization header; the installation id when absent. */
   clientId?: string;
   maxConcurrentWrites: number;
+  completionPercent?: number;
 }
 
 export interface TraktProviderConfig {
@@ -64,6 +67,8 @@ export interface TraktProviderConfig {
   retries: number;
   /** Writes per second Trakt allows a user (1). */
   writesPerSecond: number;
+  /** Where a stop would mark the item watched (80 by default). */
+  completionPercent?: number;
 }
 
 /** One entry of `providers:`, by `kind`. */
@@ -202,14 +207,16 @@ const connectionFields = {
   retries: numberIn(0, 10, true).default(3),
   client_id: z.string({ error: 'must be text' }).trim().min(1, { error: 'must not be empty' }).optional(),
   max_concurrent_writes: numberIn(1, 32, true).default(4),
+  completion_percent: numberIn(1, 100, false).optional(),
 };
 
-function connectionConfig(p: { timeout_seconds: number; retries: number; client_id?: string | undefined; max_concurrent_writes: number }) {
+function connectionConfig(p: { timeout_seconds: number; retries: number; client_id?: string | undefined; max_concurrent_writes: number; completion_percent?: number | undefined }) {
   return {
     timeoutMs: Math.round(p.timeout_seconds * 1000),
     retries: p.retries,
     maxConcurrentWrites: p.max_concurrent_writes,
     ...(p.client_id !== undefined ? { clientId: p.client_id } : {}),
+    ...(p.completion_percent !== undefined ? { completionPercent: p.completion_percent } : {}),
   };
 }
 
@@ -277,6 +284,7 @@ const traktSchema = strict(
     timeout_seconds: timeoutSchema,
     retries: numberIn(0, 10, true).default(3),
     writes_per_second: numberIn(0.1, 1, false).default(1),
+    completion_percent: numberIn(1, 100, false).optional(),
   },
   'a mapping of Trakt settings (kind, client_id, client_secret, …)',
 ).transform(
@@ -289,6 +297,7 @@ const traktSchema = strict(
     timeoutMs: Math.round(p.timeout_seconds * 1000),
     retries: p.retries,
     writesPerSecond: p.writes_per_second,
+    ...(p.completion_percent !== undefined ? { completionPercent: p.completion_percent } : {}),
   }),
 );
 

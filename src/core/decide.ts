@@ -2,7 +2,7 @@
 // user would want them explained. The engine calls `decideItem` for every source item.
 import { REASONS } from './model.ts';
 import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
-import { planProgress } from './planner.ts';
+import { percentOf, planProgress } from './planner.ts';
 import type { ProgressSettings } from './planner.ts';
 import { decideWrite } from './policy.ts';
 
@@ -62,8 +62,10 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
   const plan = planProgress(sourcePosition, snapshot(target), settings, input.targetCompletionPercent);
   if (plan.action === 'skip') return { ...base, action: 'skip', reason: plan.reason, detail: plan.detail };
 
+  // A capped write is compared and written at its capped position, not the source's.
+  const written = plan.cap ? cappedSnapshot(base.source, plan.cap.writePercent, target.durationMs ?? source.durationMs) : base.source;
   const policy = decideWrite({
-    source: base.source,
+    source: written,
     target,
     sameOrigin: input.sameOrigin,
     toleranceMs: settings.toleranceSeconds * 1000,
@@ -73,8 +75,9 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
 
   const detail: Record<string, unknown> = {};
   if (plan.percent !== undefined) detail.percent = plan.percent;
+  if (plan.cap) Object.assign(detail, { capAtPercent: plan.cap.atPercent, writePercent: plan.cap.writePercent, sourcePercent: percentOf(base.source) });
   if (policy.unwatchFirst) detail.unwatchFirst = true;
-  return { ...base, action: 'write', reason: 'write', detail, unwatchFirst: policy.unwatchFirst };
+  return { ...base, action: 'write', reason: plan.cap ? 'capped' : 'write', detail, unwatchFirst: policy.unwatchFirst };
 }
 
 /** `Show Title S01E02` for episodes whose show title and numbers are known, else the title. */
@@ -86,13 +89,22 @@ export function displayTitle(item: Pick<ProgressRecord, 'type' | 'title' | 'show
   return item.title;
 }
 
-function snapshot(p: { progressMs?: number; progressPct?: number; durationMs?: number; progressAt?: number; watched?: boolean }): PositionSnapshot {
+/** The source as it will be written when capped: the same time, the capped position. */
+function cappedSnapshot(source: PositionSnapshot, writePercent: number, durationMs: number | undefined): PositionSnapshot {
+  const out: PositionSnapshot = { ...source, progressPct: writePercent };
+  if (durationMs !== undefined && durationMs > 0) Object.assign(out, { progressMs: Math.round((writePercent * durationMs) / 100), durationMs });
+  else delete out.progressMs;
+  return out;
+}
+
+function snapshot(p: { progressMs?: number; progressPct?: number; durationMs?: number; progressAt?: number; watched?: boolean; playCount?: number }): PositionSnapshot {
   const s: PositionSnapshot = {};
   if (p.progressMs !== undefined) s.progressMs = p.progressMs;
   if (p.progressPct !== undefined) s.progressPct = p.progressPct;
   if (p.durationMs !== undefined) s.durationMs = p.durationMs;
   if (p.progressAt !== undefined) s.progressAt = p.progressAt;
   if (p.watched !== undefined) s.watched = p.watched;
+  if (p.playCount !== undefined && p.playCount > 0) s.playCount = p.playCount;
   return s;
 }
 

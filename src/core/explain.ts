@@ -22,6 +22,12 @@ export function explainDecision(d: Decision, dryRun = false): string {
       const to = d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : 'the source position';
       return dryRun ? `would write ${to}` : `write ${to}`;
     }
+    case 'capped': {
+      const at = num(detail.capAtPercent);
+      const wrote = num(detail.writePercent);
+      if (detail.confirmed === true) return `held at ${wrote ?? '?'}%, below the target's ${at ?? '?'}% "watched" point; confirmed`;
+      return `past the target's ${at ?? '?'}% "watched" point: ${dryRun ? 'would be written' : 'written'} at ${wrote ?? '?'}% so it stays in progress`;
+    }
     case 'failed':
       return str(detail.error) ?? 'the write failed';
     case 'below_minimum': {
@@ -52,5 +58,20 @@ export function explainDecision(d: Decision, dryRun = false): string {
     }
     case 'already_watched':
       return 'watched on the target, and replay is off';
+    case 'restore': {
+      // Undo: `source` is the value the undone run replaced, which undo puts back.
+      if (str(detail.blocked) !== undefined) return str(detail.blocked) as string;
+      if (detail.confirmed === true) return 'put back and confirmed by re-reading';
+      const back = detail.clear === true ? 'clear the position the run wrote' : `put back ${d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : `${d.source.progressPct ?? '?'}%`}`;
+      const watched = detail.markWatched === true ? ', then mark it watched again' : detail.unwatchFirst === true ? ', un-watching it first' : '';
+      return `${dryRun ? 'would ' : ''}${back}${watched}`;
+    }
+    case 'changed_since': {
+      if (detail.playingNow === true) return 'playing on the target now: left alone';
+      const wrote = num((detail.wrote as Record<string, unknown> | undefined)?.progressMs);
+      const now = d.target?.progressMs !== undefined ? formatDuration(d.target.progressMs) : d.target?.progressPct !== undefined ? `${d.target.progressPct}%` : d.target?.watched ? 'watched' : 'no position';
+      const what = wrote === undefined ? 'what the run wrote' : wrote > 0 ? `the ${formatDuration(wrote)} the run wrote` : 'the cleared position the run left';
+      return `the target now holds ${now}, not ${what}: changed since, so left alone`;
+    }
   }
 }

@@ -91,7 +91,12 @@ export const REASONS = [
   'already_watched',
   // outcome
   'write',
+  // a write held just below the target's "watched" point
+  'capped',
   'failed',
+  // undo
+  'changed_since',
+  'restore',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -101,6 +106,8 @@ export interface PositionSnapshot {
   durationMs?: number;
   progressAt?: number;
   watched?: boolean;
+  /** Plays counted by the target (kept in the journal so a rewatch can be undone). */
+  playCount?: number;
 }
 
 export interface Decision {

@@ -35,8 +35,11 @@ export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
 });
 
 export type PlanResult =
-  | { action: 'write'; percent?: number }
+  | { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number } }
   | { action: 'skip'; reason: 'below_minimum' | 'near_complete' | 'unchanged'; detail: Record<string, unknown> };
+
+/** A capped write lands this many percentage points below the target's "watched" point. */
+export const CAP_MARGIN_PERCENT = 0.5;
 
 /** Percent-only positions (Trakt) are compared with this slack, in percentage points. */
 export const PERCENT_SLACK = 0.1;
@@ -66,10 +69,10 @@ export function percentOf(p: Position): number | undefined {
  *    under). A position of 0, or no position at all, is always below the minimum, even with
  *    `minSeconds: 0`: there is nothing to write. A percent-only source (no ms, percent > 0) is
  *    filtered only when it knows its duration (its seconds are then estimated).
- * 2. `near_complete` — the source percent (ms/duration, else its percent) is at or past the
- *    effective maximum: `maxPercent`, lowered to `targetCompletionPercent` when the target marks
- *    items watched at a lower percent (Plex 90), so a sync never makes the target mark an item
- *    watched. Unknown percent → not near complete.
+ * 2. `near_complete` — the source percent (ms/duration, else its percent) is at or past
+ *    `maxPercent`. Unknown percent → not near complete. Between the target's own "watched" point
+ *    (`targetCompletionPercent`, Plex 90) and `maxPercent` the write is *capped*: it goes out
+ *    `CAP_MARGIN_PERCENT` below that point, so a sync never makes the target mark an item watched.
  * 3. `unchanged` — the target holds a position and the difference is below `deltaSeconds`
  *    (strictly: a difference of exactly `deltaSeconds` is a change and is written); equal
  *    positions are unchanged whatever the delta. When either side is percent-only, the
@@ -104,23 +107,29 @@ export function planProgress(
     if (estimatedMs < thresholdMs) return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
   }
 
-  // 2. near_complete
-  const capped = isNum(targetCompletionPercent) && targetCompletionPercent > 0 && targetCompletionPercent < settings.maxPercent;
-  const maxPercent = capped ? targetCompletionPercent : settings.maxPercent;
+  // 2. near_complete: finished enough that watched-state sync, not resume sync, owns it.
+  const maxPercent = settings.maxPercent;
   if (sourcePct !== undefined && sourcePct >= maxPercent) {
     const detail: Record<string, unknown> = { percent: round3(sourcePct), maxPercent };
-    if (capped) detail.cappedBy = 'target completion percent';
     if (sourceMs !== undefined) detail.sourceMs = sourceMs;
     if (isNum(source.durationMs)) detail.durationMs = source.durationMs;
     return { action: 'skip', reason: 'near_complete', detail };
   }
 
-  // 3. unchanged
+  // Past the target's own "watched" point but not finished: written just below that point
+  // (`capped`), so the target keeps it in Continue Watching instead of flagging it watched.
+  const capAt = isNum(targetCompletionPercent) && targetCompletionPercent > 0 && targetCompletionPercent < maxPercent ? targetCompletionPercent : undefined;
+  const cap = capAt !== undefined && sourcePct !== undefined && sourcePct >= capAt ? { atPercent: capAt, writePercent: round3(capAt - CAP_MARGIN_PERCENT) } : undefined;
+
+  // 3. unchanged (against what would be written: the capped position when capped)
   if (target !== undefined && !(target.watched === true && settings.replay)) {
-    const unchanged = compareToTarget(sourceMs, sourcePct, target, settings.deltaSeconds * 1000);
+    const durationMs = isNum(target.durationMs) ? target.durationMs : source.durationMs;
+    const wouldWriteMs = cap ? (isNum(durationMs) ? Math.round((cap.writePercent * durationMs) / 100) : undefined) : sourceMs;
+    const unchanged = compareToTarget(wouldWriteMs, cap ? cap.writePercent : sourcePct, target, settings.deltaSeconds * 1000);
     if (unchanged !== undefined) return { action: 'skip', reason: 'unchanged', detail: unchanged };
   }
 
+  if (cap) return { action: 'write', percent: cap.writePercent, cap };
   // 4. write
   return sourcePct === undefined ? { action: 'write' } : { action: 'write', percent: round3(sourcePct) };
 }

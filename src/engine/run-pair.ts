@@ -166,7 +166,11 @@ async function applyWrites(
   opts: RunPairOptions & { runId: number },
 ): Promise<void> {
   const { target, store } = opts;
-  const limit = pLimit(target.capabilities.maxConcurrentWrites);
+  // Oldest first by source time: a target that stamps "now" on every write (Plex, Trakt) then
+  // shows the most recent item first in Continue Watching. For those, one write at a time keeps
+  // the order exact; targets that store our time (Jellyfin, Emby) can take writes in parallel.
+  toWrite.sort((a, b) => (a.record.progressAt ?? 0) - (b.record.progressAt ?? 0));
+  const limit = pLimit(target.capabilities.setsProgressTime ? target.capabilities.maxConcurrentWrites : 1);
   const journalIds = new Map<string, number>();
   const values = new Map<string, ProgressValue>();
   let done = 0;
@@ -176,7 +180,8 @@ async function applyWrites(
         const decision = decisions.get(item.key);
         const ref = item.ref;
         if (!decision || !ref) return;
-        const value = valueFor(item.record, item.target);
+        const capped = decision.reason === 'capped' && typeof decision.detail?.writePercent === 'number' ? decision.detail.writePercent : undefined;
+        const value = valueFor(item.record, item.target, capped);
         values.set(item.key, value);
         const journalId = store.journalIntent({ runId: opts.runId, ref, key: item.key, previous: decision.target ?? {}, value, at: opts.now() });
         journalIds.set(item.key, journalId);
@@ -238,8 +243,17 @@ async function applyWrites(
  * percent-only source (Trakt) becomes milliseconds through that duration; every value also
  * carries its percent when a duration is known, for percent-only targets.
  */
-export function valueFor(src: ProgressRecord, target: TargetState | undefined): ProgressValue {
+export function valueFor(src: ProgressRecord, target: TargetState | undefined, cappedPercent?: number): ProgressValue {
   const durationMs = target?.durationMs ?? src.durationMs;
+  if (cappedPercent !== undefined) {
+    // Held just below the target's "watched" point, in the target's own duration.
+    return {
+      progressMs: durationMs ? Math.round((cappedPercent * durationMs) / 100) : (src.progressMs ?? 0),
+      progressPct: cappedPercent,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      ...(src.progressAt !== undefined ? { progressAt: src.progressAt } : {}),
+    };
+  }
   const progressMs = src.progressMs ?? (src.progressPct !== undefined && durationMs ? Math.round((src.progressPct / 100) * durationMs) : 0);
   const progressPct =
     src.progressMs !== undefined && src.durationMs ? (src.progressMs * 100) / src.durationMs : (src.progressPct ?? (durationMs ? (progressMs * 100) / durationMs : undefined));

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Decision, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
+import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheSnapshot, IndexEntry, ProviderState } from '../providers/provider.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -281,6 +281,20 @@ export class Store {
       out[table] = Number(row.n);
     }
     return out;
+  }
+
+  /** What we know of an item by its canonical key (from the items table), e.g. to find it again for undo. */
+  item(key: string): ItemIdentity | undefined {
+    const row = this.db.prepare('SELECT * FROM items WHERE key = ?').get(key) as Row | undefined;
+    if (!row) return undefined;
+    const stored = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
+    const identity: ItemIdentity = { type: String(row.type) as ItemIdentity['type'], ids: stored.ids ?? {}, title: String(row.title) };
+    const year = optNumber(row.year);
+    if (year !== undefined) identity.year = year;
+    if (stored.show) identity.show = stored.show;
+    if (stored.season !== undefined && stored.season !== null) identity.season = stored.season;
+    if (stored.episode !== undefined && stored.episode !== null) identity.episode = stored.episode;
+    return identity;
   }
 }
 

@@ -18,7 +18,7 @@ test('the demo syncs Plex to Jellyfin and Trakt, shows matching positions, and i
   }
   const out = chunks.join('');
   assert.equal(code, 0, out);
-  for (const reason of ['write', 'below_minimum', 'near_complete', 'target_newer', 'already_watched', 'playing_now', 'missing_ids']) {
+  for (const reason of ['write', 'capped', 'below_minimum', 'near_complete', 'target_newer', 'already_watched', 'playing_now', 'missing_ids']) {
     assert.match(out, new RegExp(reason), `the demo shows ${reason}`);
   }
   assert.match(out, /Database after the plan: 0 runs recorded/);

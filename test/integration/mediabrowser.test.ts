@@ -176,3 +176,27 @@ describe('Jellyfin users', () => {
     }
   });
 });
+
+describe('completion caps', () => {
+  test("a server's own watched point is configurable: with completion_percent 80, 85 % is held at 79.5 %", async () => {
+    const src = await plexSource('jf-cap-src', 0.85);
+    const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-cap', synthetic: LIBRARY, seed: SEED, quiet: true });
+    try {
+      const alice = user(jf, 'alice');
+      const outcome = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: alice.token, completionPercent: 80, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
+      assert.deepEqual(outcome.result.counts, { capped: 1 });
+      const item = jf.state.items.find((i) => i.ProviderIds.Imdb === src.imdb);
+      assert.ok(item?.RunTimeTicks);
+      const data = jf.state.userData[alice.id]?.[item.Id];
+      assert.equal(data?.PlaybackPositionTicks, Math.round((0.795 * item.RunTimeTicks) / TICKS) * TICKS);
+      assert.equal(data?.Played, false);
+      // Next run: already held there.
+      const again = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: alice.token, completionPercent: 80, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      assert.ok(again.ok);
+      assert.deepEqual(again.result.counts, { unchanged: 1 });
+    } finally {
+      await Promise.all([src.plex.close(), jf.close()]);
+    }
+  });
+});

@@ -87,9 +87,12 @@ describe('Plex → Plex skip reasons', () => {
     // below minimum
     setUserState(p.source, movies[0]!.ratingKey, { viewOffset: 59_000, lastViewedAt: now - 100 });
     titles.below = movies[0]!.title;
-    // near complete: 92 % is past the target's 90 % "watched" mark
-    progressOn(p.source, movies[1]!, 0.92);
+    // near complete: 96 % is past max_percent (95)
+    progressOn(p.source, movies[1]!, 0.96);
     titles.near = movies[1]!.title;
+    // capped: 92 % is past the target's own 90 % "watched" point, so it is written at 89.5 %
+    progressOn(p.source, movies[9]!, 0.92);
+    titles.capped = movies[9]!.title;
     // target newer: played on the target later, by more than the 30 s tolerance
     progressOn(p.source, movies[2]!, 0.5, now - 3600);
     setUserState(p.target, twin(p.source, p.target, movies[2]!.ratingKey).ratingKey, { viewOffset: 600_000, lastViewedAt: now - 60 });
@@ -123,7 +126,7 @@ describe('Plex → Plex skip reasons', () => {
     const mark = p.target.requests.length;
     const result = await p.sync();
     decisions = result.decisions;
-    assert.equal(timelineWrites(p.target, mark), 1, 'only the item at exactly 60 s is written');
+    assert.equal(timelineWrites(p.target, mark), 2, 'only the item at exactly 60 s and the capped one are written');
   });
   after(async () => p.close());
 
@@ -148,6 +151,17 @@ describe('Plex → Plex skip reasons', () => {
   });
   test('exactly 60 s is written', () => {
     assert.equal(byTitle(decisions, titles.exactlyMinimum!).reason, 'write');
+  });
+  test('past the target\'s watched point: written just below it (capped), and the target does not flag it watched', () => {
+    const d = byTitle(decisions, titles.capped!);
+    assert.equal(d.action, 'write');
+    assert.equal(d.reason, 'capped');
+    assert.equal(d.detail?.confirmed, true);
+    const movie = items(p.source, 'movie').filter((m) => !isLegacy(m))[9]!;
+    const onTarget = twin(p.source, p.target, movie.ratingKey);
+    const state = userState(p.target, onTarget.ratingKey);
+    assert.equal(state?.viewOffset, Math.round((onTarget.durationMs ?? 0) * 0.895));
+    assert.ok(!state?.viewCount, 'not watched');
   });
 });
 
@@ -354,4 +368,57 @@ describe('legacy agents', () => {
       }
     });
   }
+});
+
+describe('rewatch and Continue Watching order', () => {
+  test('replay: a target that has the item watched is unwatched first, then written; the journal keeps what it was', async () => {
+    const p = await startPlexPair({ progress: 'replay: true' });
+    try {
+      const movie = items(p.source, 'movie').filter((m) => !isLegacy(m))[0]!;
+      const onTarget = twin(p.source, p.target, movie.ratingKey);
+      setUserState(p.target, onTarget.ratingKey, { viewCount: 2, lastViewedAt: nowS() - 86_400 });
+      progressOn(p.source, movie, 0.3, nowS() - 600);
+      const result = await p.sync();
+      assert.equal(result.counts.write, 1, JSON.stringify(result.decisions));
+      assert.equal(result.decisions[0]?.detail?.unwatchFirst, true);
+      const calls = p.target.requests.filter((r) => r.method !== 'GET').map((r) => r.path);
+      assert.deepEqual(calls, ['/:/unscrobble', '/:/timeline']);
+      const state = userState(p.target, onTarget.ratingKey);
+      assert.equal(state?.viewOffset, Math.round((onTarget.durationMs ?? 0) * 0.3));
+      assert.ok(!state?.viewCount);
+      const [journal] = p.store.journal(result.runId!);
+      assert.deepEqual({ watched: journal?.previous.watched, playCount: journal?.previous.playCount }, { watched: true, playCount: 2 });
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('without replay the same item is skipped as already_watched and nothing is written', async () => {
+    const p = await startPlexPair();
+    try {
+      const movie = items(p.source, 'movie').filter((m) => !isLegacy(m))[0]!;
+      setUserState(p.target, twin(p.source, p.target, movie.ratingKey).ratingKey, { viewCount: 2, lastViewedAt: nowS() - 86_400 });
+      progressOn(p.source, movie, 0.3, nowS() - 600);
+      const result = await p.sync();
+      assert.deepEqual(result.counts, { already_watched: 1 });
+      assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('writes go out oldest first by source time, so Plex (which stamps "now") lists the newest first', async () => {
+    const p = await startPlexPair();
+    try {
+      const movies = items(p.source, 'movie').filter((m) => !isLegacy(m));
+      const times = [nowS() - 60, nowS() - 7200, nowS() - 600, nowS() - 86_400];
+      movies.slice(0, 4).forEach((m, i) => progressOn(p.source, m, 0.3, times[i]));
+      await p.sync();
+      const order = p.target.requests.filter((r) => r.path === '/:/timeline').map((r) => r.query.ratingKey);
+      const expected = [3, 1, 2, 0].map((i) => twin(p.source, p.target, movies[i]!.ratingKey).ratingKey);
+      assert.deepEqual(order, expected);
+    } finally {
+      await p.close();
+    }
+  });
 });

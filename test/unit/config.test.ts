@@ -236,7 +236,7 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     const prov = only(fail(edit(BLOCK, 3, '    kind: plex\n    tokn: x')));
     assert.equal(prov.path, 'providers.plex-home.tokn');
     assert.equal(prov.line, 4);
-    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes\); did you mean "token"\?$/);
+    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes, completion_percent\); did you mean "token"\?$/);
   });
 
   it('bad URLs, without echoing the value', () => {

@@ -70,11 +70,11 @@ describe('decideItem', () => {
     assert.equal(d.target, undefined);
   });
 
-  it('reports near_complete before unresolved, using the target cap', () => {
-    const d = decideItem(
-      input({ source: record({ progressMs: 5_400_000 }), resolution: 'unresolved', target: undefined, targetCompletionPercent: 90 }),
-    );
-    assert.equal(d.reason, 'near_complete');
+  it('reports near_complete before unresolved; a capped position that is not on the target is unresolved', () => {
+    const finished = decideItem(input({ source: record({ progressMs: 5_760_000 }), resolution: 'unresolved', target: undefined, targetCompletionPercent: 90 }));
+    assert.equal(finished.reason, 'near_complete');
+    const capped = decideItem(input({ source: record({ progressMs: 5_400_000 }), resolution: 'unresolved', target: undefined, targetCompletionPercent: 90 }));
+    assert.equal(capped.reason, 'unresolved');
   });
 
   it('missing_ids', () => {

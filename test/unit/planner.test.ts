@@ -78,13 +78,28 @@ describe('planProgress: near_complete', () => {
     assert.deepEqual(planProgress({ progressMs: 5_699_400, durationMs: DUR }, undefined, S), { action: 'write', percent: 94.99 });
   });
 
-  it("lowers the cap to the target's completion percent (Plex 90)", () => {
+  it("holds a position at or past the target's watched point (Plex 90) just below it: capped", () => {
     assert.deepEqual(planProgress({ progressMs: 5_400_000, durationMs: DUR }, undefined, S, 90), {
-      action: 'skip',
-      reason: 'near_complete',
-      detail: { percent: 90, maxPercent: 90, cappedBy: 'target completion percent', sourceMs: 5_400_000, durationMs: DUR },
+      action: 'write',
+      percent: 89.5,
+      cap: { atPercent: 90, writePercent: 89.5 },
     });
-    assert.deepEqual(planProgress({ progressMs: 5_399_999, durationMs: DUR }, undefined, S, 90).action, 'write');
+    assert.deepEqual(planProgress({ progressMs: 5_680_000, durationMs: DUR }, undefined, S, 90), {
+      action: 'write',
+      percent: 89.5,
+      cap: { atPercent: 90, writePercent: 89.5 },
+    });
+    assert.deepEqual(planProgress({ progressMs: 5_399_999, durationMs: DUR }, undefined, S, 90), { action: 'write', percent: 90 }); // (rounded to 3 places; not capped)
+    // At max_percent it is finished, cap or not.
+    assert.equal(planProgress({ progressMs: 5_700_000, durationMs: DUR }, undefined, S, 90).action, 'skip');
+  });
+
+  it('a capped write is unchanged when the target already holds the capped position', () => {
+    const target = { progressMs: Math.round(0.895 * DUR) - 10_000, durationMs: DUR };
+    const r = planProgress({ progressMs: 5_600_000, durationMs: DUR }, target, S, 90);
+    assert.equal(r.action === 'skip' && r.reason, 'unchanged');
+    const far = planProgress({ progressMs: 5_600_000, durationMs: DUR }, { progressMs: 3_000_000, durationMs: DUR }, S, 90);
+    assert.equal(far.action, 'write');
   });
 
   it('keeps the pair max when the target completes later', () => {

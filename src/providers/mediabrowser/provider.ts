@@ -39,7 +39,7 @@ export class MediaBrowserProvider implements Provider {
     opts: { minBackoffMs?: number } = {},
   ) {
     this.kind = config.kind;
-    this.capabilities = mediaBrowserCapabilities(config.maxConcurrentWrites);
+    this.capabilities = mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent);
     this.client = new MediaBrowserClient(
       { provider: id, url: config.url, token: config.token, deviceId: config.clientId ?? `playhead-${ctx.installationId}`, timeoutMs: config.timeoutMs, retries: config.retries, log: ctx.log, ...opts },
       config.kind === 'emby' ? embyDialect : jellyfinDialect(true),

@@ -1,7 +1,10 @@
 // What Trakt can do for resume sync.
 import type { Capabilities } from '../provider.ts';
 
-export function traktCapabilities(): Capabilities {
+/** Trakt turns a stop at or past 80 % into a play. */
+export const TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT = 80;
+
+export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT): Capabilities {
   return {
     read: true,
     write: true,
@@ -9,8 +12,9 @@ export function traktCapabilities(): Capabilities {
     clear: true,
     // Trakt stores a percent, not a time.
     units: 'pct',
-    // `/scrobble/pause` never marks an item watched (only `/scrobble/stop` at ≥ 80 % does, and we
-    // never send it), so no cap below the pair's max_percent is needed.
+    // We only pause, which never marks an item watched, but a Trakt app resuming at 85 % and
+    // stopping would scrobble at once: positions stay below the 80 % stop threshold.
+    completionPercent,
     setsProgressTime: false,
     realtimeEvents: false,
     // Trakt has a 'watching' endpoint, but it shows scrobbles, not what a player is doing here.

@@ -15,7 +15,7 @@ import { scrobbleBody } from './write.ts';
 
 export class TraktProvider implements Provider {
   readonly kind = 'trakt';
-  readonly capabilities: Capabilities = traktCapabilities();
+  readonly capabilities: Capabilities;
   readonly client: TraktClient;
   private info: ServerInfo | undefined;
   /** What each resolved ref names (the ref id is the item's canonical key). */
@@ -27,6 +27,7 @@ export class TraktProvider implements Provider {
     private readonly ctx: ProviderContext,
     opts: { minBackoffMs?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {
+    this.capabilities = traktCapabilities(config.completionPercent);
     this.client = new TraktClient({
       provider: id,
       url: config.url,
