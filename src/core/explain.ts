@@ -28,6 +28,9 @@ export function explainDecision(d: Decision, dryRun = false): string {
       if (detail.confirmed === true) return `held at ${wrote ?? '?'}%, below the target's ${at ?? '?'}% "watched" point; confirmed`;
       return `past the target's ${at ?? '?'}% "watched" point: ${dryRun ? 'would be written' : 'written'} at ${wrote ?? '?'}% so it stays in progress`;
     }
+    case 'clear':
+      if (detail.confirmed === true) return 'cleared on the source, removed here and confirmed';
+      return dryRun ? 'cleared on the source: would be removed here' : 'cleared on the source: removed here';
     case 'failed':
       return str(detail.error) ?? 'the write failed';
     case 'below_minimum': {
@@ -41,7 +44,7 @@ export function explainDecision(d: Decision, dryRun = false): string {
       return pct !== undefined && max !== undefined ? `${pct.toFixed(1)}% is past ${max}%${capped}` : 'nearly finished';
     }
     case 'unchanged':
-      return 'the target already holds this position';
+      return typeof detail.clear === 'string' ? 'cleared on the source; the target has no position either' : 'the target already holds this position';
     case 'missing_ids':
       return 'no imdb/tmdb/tvdb id to find it by elsewhere';
     case 'unresolved':
@@ -68,9 +71,12 @@ export function explainDecision(d: Decision, dryRun = false): string {
     }
     case 'changed_since': {
       if (detail.playingNow === true) return 'playing on the target now: left alone';
-      const wrote = num((detail.wrote as Record<string, unknown> | undefined)?.progressMs);
+      const wrote = (detail.wrote ?? {}) as Record<string, unknown>;
+      const [wroteMs, wrotePct] = [num(wrote.progressMs), num(wrote.progressPct)];
       const now = d.target?.progressMs !== undefined ? formatDuration(d.target.progressMs) : d.target?.progressPct !== undefined ? `${d.target.progressPct}%` : d.target?.watched ? 'watched' : 'no position';
-      const what = wrote === undefined ? 'what the run wrote' : wrote > 0 ? `the ${formatDuration(wrote)} the run wrote` : 'the cleared position the run left';
+      // A percent-only target (Trakt) is told in percent.
+      const shown = d.target?.progressPct !== undefined && wrotePct !== undefined ? `${wrotePct}%` : wroteMs !== undefined ? formatDuration(wroteMs) : undefined;
+      const what = wroteMs === undefined ? 'what the run wrote' : wroteMs > 0 ? `the ${shown} the run wrote` : 'the cleared position the run left';
       return `the target now holds ${now}, not ${what}: changed since, so left alone`;
     }
   }

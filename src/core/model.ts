@@ -93,6 +93,8 @@ export const REASONS = [
   'write',
   // a write held just below the target's "watched" point
   'capped',
+  // a position removed on the target after an explicit clear on the source
+  'clear',
   'failed',
   // undo
   'changed_since',

@@ -58,9 +58,8 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
   try {
     for (const pair of pairs) {
       const progress = pair.features.progress;
-      // Part 1 only writes positions (clears come later), so a pair without `add` has nothing to do.
-      if (!progress.enable || !progress.add) {
-        opts.log.info({ pair: pair.name }, 'pair skipped: progress.enable or progress.add is off');
+      if (!progress.enable || (!progress.add && !progress.remove)) {
+        opts.log.info({ pair: pair.name }, 'pair skipped: progress is off, or neither add nor remove is on');
         continue;
       }
       try {

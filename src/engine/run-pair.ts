@@ -8,6 +8,8 @@ import { canonicalKey, refKey } from '../core/ids.ts';
 import { decideItem, summarise } from '../core/decide.ts';
 import { planProgress } from '../core/planner.ts';
 import { pickNewer } from '../core/duplicates.ts';
+import { decideClear } from '../core/clears.ts';
+import { findExplicitClears } from './clears.ts';
 import type { Provider, ResolveRequest } from '../providers/provider.ts';
 import { ProviderError } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
@@ -52,6 +54,8 @@ const CONFIRM_TOLERANCE_PCT = 0.05;
 interface Item {
   key: string;
   record: ProgressRecord;
+  /** An explicit clear signalled by the source (see clears.ts), not a position to write. */
+  clear?: true;
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
   unresolvedDetail?: string;
   ref?: NativeRef;
@@ -66,7 +70,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   const runId = dryRun ? undefined : store.startRun({ pair: pair.name, source: source.id, target: target.id, dryRun, startedAt });
   const stats = { read: 0, resolved: 0, writes: 0 };
   try {
-    const [, targetInfo] = await Promise.all([source.connect(), target.connect()]);
+    const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
     // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
     // plan as in the sync, instead of skipping every item quietly.
     if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
@@ -85,11 +89,21 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
         byKey.set(key, existing ? (pickNewer(existing.record, record) === record ? item : existing) : item);
       }
     }
-    const items = [...byKey.values()];
+    const listed = [...byKey.values()];
+
+    // 1b. Explicit clears (`remove: true`), never inferred from absence alone.
+    const clears: Item[] = [];
+    if (settings.remove && target.capabilities.clear) {
+      for (const c of await findExplicitClears(source, sourceInfo.serverId, store, new Set(byKey.keys()), log)) {
+        clears.push({ key: c.key, record: c.record, resolution: 'resolved', clear: true });
+      }
+    }
+    // A pair with `add: false` only clears: positions are read (for the clear signals), none is written.
+    const items = [...(settings.add ? listed : []), ...clears];
 
     // 2. Match: only items that pass the source-only checks need the target at all.
     const completion = target.capabilities.completionPercent;
-    const needTarget = items.filter((i) => i.resolution === 'resolved' && planProgress(i.record, undefined, settings, completion).action === 'write');
+    const needTarget = items.filter((i) => i.resolution === 'resolved' && (i.clear || planProgress(i.record, undefined, settings, completion).action === 'write'));
     const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
     const resolved = needTarget.length > 0 ? await target.resolve(requests) : new Map();
     for (const item of needTarget) {
@@ -108,7 +122,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     for (const item of needTarget) {
       if (!item.ref) continue;
       const state = states.get(item.ref.id);
-      if (state) item.target = state;
+      if (state) item.target = withOurTime(state, store.lastConfirmedWrite(target.id, item.key));
       else {
         item.resolution = 'unresolved';
         item.unresolvedDetail = `item ${item.ref.id} no longer exists on ${target.id}`;
@@ -118,6 +132,11 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     // 4. Plan and policy, per item.
     const decisions = new Map<string, Decision & { unwatchFirst?: boolean }>();
     for (const item of items) {
+      if (item.clear) {
+        const source = { watched: false, ...(item.record.progressAt !== undefined ? { progressAt: item.record.progressAt } : {}) };
+        decisions.set(item.key, decideClear({ key: item.key, item: item.record, source, target: item.target, toleranceMs: settings.toleranceSeconds * 1000 }));
+        continue;
+      }
       decisions.set(
         item.key,
         decideItem({
@@ -134,7 +153,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     }
 
     // 5. Apply.
-    const toWrite = items.filter((i) => decisions.get(i.key)?.action === 'write' && i.ref);
+    const toWrite = items.filter((i) => (decisions.get(i.key)?.action === 'write' || decisions.get(i.key)?.action === 'clear') && i.ref);
     if (!dryRun && runId !== undefined && toWrite.length > 0) {
       await applyWrites(toWrite, decisions, { ...opts, runId });
       stats.writes = toWrite.length;
@@ -146,7 +165,10 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     const finishedAt = opts.now();
     if (runId !== undefined) {
       store.recordDecisions(runId, list);
-      store.recordObservations(runId, source.id, items.map((i) => ({ key: i.key, record: i.record })));
+      // A clear that did not happen (failed, or the target is playing) stays pending: its old
+      // observation is kept so the next run asks again.
+      const retryClear = (i: Item) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');
+      store.recordObservations(runId, source.id, [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })));
       store.finishRun(runId, { finishedAt, status, counts });
     }
     log.info({ pair: pair.name, dryRun, counts }, 'pair run finished');
@@ -181,12 +203,13 @@ async function applyWrites(
         const ref = item.ref;
         if (!decision || !ref) return;
         const capped = decision.reason === 'capped' && typeof decision.detail?.writePercent === 'number' ? decision.detail.writePercent : undefined;
-        const value = valueFor(item.record, item.target, capped);
+        const value = decision.action === 'clear' ? CLEARED : valueFor(item.record, item.target, capped);
         values.set(item.key, value);
         const journalId = store.journalIntent({ runId: opts.runId, ref, key: item.key, previous: decision.target ?? {}, value, at: opts.now() });
         journalIds.set(item.key, journalId);
         try {
-          await target.write(ref, value, { unwatchFirst: decision.unwatchFirst === true });
+          if (decision.action === 'clear') await clearOn(target, ref);
+          else await target.write(ref, value, { unwatchFirst: decision.unwatchFirst === true });
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           store.journalOutcome(journalId, { status: 'failed', error: message, at: opts.now() });
@@ -225,17 +248,38 @@ async function applyWrites(
     const value = values.get(item.key);
     if (!decision || !value) continue;
     const state = item.ref ? after.get(item.ref.id) : undefined;
-    if (state && holdsValue(state, value) && !(state.watched && !item.target?.watched)) {
+    const took = decision.action === 'clear' ? !!state && !hasPosition(state) : !!state && holdsValue(state, value) && !(state.watched && !item.target?.watched);
+    if (took) {
       store.journalOutcome(journalId, { status: 'confirmed', at: opts.now() });
       decisions.set(item.key, { ...decision, detail: { ...decision.detail, confirmed: true, ref: item.ref?.id } });
     } else {
       const held = state?.progressMs ?? (state?.progressPct !== undefined ? `${state.progressPct}%` : undefined);
       const now = state ? `position ${held ?? 'none'}${state.watched ? ', watched' : ''}` : 'item missing';
-      const error = `not confirmed: after writing ${value.progressMs} ms the server reports ${now}`;
+      const error = decision.action === 'clear' ? `not confirmed: after the clear the server reports ${now}` : `not confirmed: after writing ${value.progressMs} ms the server reports ${now}`;
       store.journalOutcome(journalId, { status: 'unconfirmed', error, at: opts.now() });
       decisions.set(item.key, { ...decision, reason: 'failed', detail: { ...decision.detail, error } });
     }
   }
+}
+
+/**
+ * A target that still holds the value we wrote carries that value's source time, not the time
+ * the server stamped when we wrote it (Plex and Trakt stamp "now"): our own write must never
+ * look like newer activity on the target.
+ */
+export function withOurTime(state: TargetState, ours: { value: ProgressValue } | undefined): TargetState {
+  if (!ours || ours.value.progressAt === undefined || ours.value.progressMs <= 0 || !holdsValue(state, ours.value)) return state;
+  return { ...state, progressAt: ours.value.progressAt };
+}
+
+/** What the journal records as the value of a clear. */
+const CLEARED: ProgressValue = { progressMs: 0 };
+
+const hasPosition = (s: TargetState): boolean => (s.progressMs ?? 0) > 0 || (s.progressPct ?? 0) > 0;
+
+async function clearOn(target: Provider, ref: NativeRef): Promise<void> {
+  if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
+  await target.clear(ref);
 }
 
 /**

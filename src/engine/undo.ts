@@ -7,7 +7,7 @@ import type { Config } from '../core/config.ts';
 import { displayTitle, summarise } from '../core/decide.ts';
 import type { Decision, NativeRef, PositionSnapshot, ProgressValue, TargetState } from '../core/model.ts';
 import { materiallyEqual } from '../core/policy.ts';
-import type { Provider } from '../providers/provider.ts';
+import { ProviderError, type Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import { dryRunState } from '../store/dry-run.ts';
 import type { JournalRow, Store } from '../store/store.ts';
@@ -85,8 +85,10 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   const journal = store.journal(run.id);
   const recorded = new Map(store.decisionsOfRun(run.id).map((d) => [d.key, d]));
   const titleOf = (key: string): string => {
-    const identity = recorded.has(key) ? undefined : store.item(key);
-    return recorded.get(key)?.title ?? (identity ? displayTitle(identity) : key);
+    const title = recorded.get(key)?.title;
+    if (title !== undefined) return title;
+    const identity = store.item(key);
+    return identity ? displayTitle(identity) : key;
   };
 
   // Only confirmed writes changed the target as far as we know; the rest are listed, not undone.
@@ -151,6 +153,8 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
 /** Finds the items again, reads their live state in one batch, and decides per item. */
 async function plan(provider: Provider, group: Entry[], store: Store): Promise<void> {
   const { serverId } = await provider.connect();
+  // As in sync: a target that cannot take writes fails up front, in the plan as in the undo.
+  if (provider.capabilities.writeBlockedReason) throw new ProviderError('config', provider.id, provider.capabilities.writeBlockedReason);
   const here: Entry[] = [];
   for (const e of group) {
     // A native id means nothing on another server: never touch a look-alike item there.
@@ -304,6 +308,7 @@ function snapshot(s: TargetState): PositionSnapshot {
   if (s.progressPct !== undefined) out.progressPct = s.progressPct;
   if (s.durationMs !== undefined) out.durationMs = s.durationMs;
   if (s.progressAt !== undefined) out.progressAt = s.progressAt;
+  if (s.playCount > 0) out.playCount = s.playCount;
   return out;
 }
 

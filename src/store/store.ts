@@ -227,6 +227,35 @@ export class Store {
     })();
   }
 
+  /** Items a provider showed with a position when last observed, with their identity. */
+  positionedObservations(provider: string): { key: string; ref: string; item: ItemIdentity; position: PositionSnapshot }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT o.*, i.type, i.title, i.year, i.ids FROM observations o JOIN items i ON i.key = o.key
+         WHERE o.provider = ? AND (COALESCE(o.progress_ms, 0) > 0 OR COALESCE(o.progress_pct, 0) > 0)`,
+      )
+      .all(provider) as Row[];
+    return rows.map((row) => {
+      const identity = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
+      const item: ItemIdentity = { ...identity, type: String(row.type) as ItemIdentity['type'], title: String(row.title), ...(row.year !== null ? { year: Number(row.year) } : {}) };
+      const position: PositionSnapshot = { watched: Number(row.watched) === 1 };
+      const progressMs = optNumber(row.progress_ms);
+      const progressPct = optNumber(row.progress_pct);
+      const durationMs = optNumber(row.duration_ms);
+      const progressAt = optNumber(row.progress_at);
+      if (progressMs !== undefined) position.progressMs = progressMs;
+      if (progressPct !== undefined) position.progressPct = progressPct;
+      if (durationMs !== undefined) position.durationMs = durationMs;
+      if (progressAt !== undefined) position.progressAt = progressAt;
+      return { key: String(row.key), ref: String(row.ref), item, position };
+    });
+  }
+
+  /** Records that an item no longer has a position on a provider (after a clear was handled). */
+  forgetPosition(provider: string, key: string, runId: number): void {
+    this.db.prepare('UPDATE observations SET progress_ms = NULL, progress_pct = NULL, run_id = ? WHERE provider = ? AND key = ?').run(runId, provider, key);
+  }
+
   observation(provider: string, key: string): (PositionSnapshot & { ref: string; runId: number }) | undefined {
     const row = this.db.prepare('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
     if (!row) return undefined;
@@ -248,6 +277,14 @@ export class Store {
       .prepare('INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
     return Number(info.lastInsertRowid);
+  }
+
+  /** The last write we made and confirmed for an item on a provider (what it should hold now). */
+  lastConfirmedWrite(provider: string, key: string): { value: ProgressValue; at: number } | undefined {
+    const row = this.db
+      .prepare("SELECT value, done_at FROM journal WHERE provider = ? AND key = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1")
+      .get(provider, key) as Row | undefined;
+    return row ? { value: parse<ProgressValue>(row.value), at: Number(row.done_at) } : undefined;
   }
 
   journalOutcome(id: number, outcome: { status: 'confirmed' | 'unconfirmed' | 'failed'; error?: string; at: number }): void {

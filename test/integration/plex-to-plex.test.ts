@@ -422,3 +422,92 @@ describe('rewatch and Continue Watching order', () => {
     }
   });
 });
+
+describe('clears (remove: true)', () => {
+  /** Syncs `n` films once, so the store has seen them with positions. */
+  async function synced(n: number, progress = 'remove: true') {
+    const p = await startPlexPair({ progress });
+    const movies = items(p.source, 'movie').filter((m) => !isLegacy(m)).slice(0, n);
+    for (const m of movies) progressOn(p.source, m, 0.4, nowS() - 3600);
+    const first = await p.sync();
+    assert.equal(first.counts.write, n);
+    return { p, movies };
+  }
+  /** What a player leaves when the user removes the position: none, not watched, a newer time. */
+  const clearOnSource = (p: PlexPair, rk: string, at = nowS() - 60) => setUserState(p.source, rk, { lastViewedAt: at });
+
+  test('a position cleared on the source (explicitly: none now, not watched, newer time) is cleared on the target and confirmed', async () => {
+    const { p, movies } = await synced(3);
+    try {
+      const gone = movies[0]!;
+      clearOnSource(p, gone.ratingKey);
+      const result = await p.sync();
+      const d = result.decisions.find((x) => x.title === gone.title);
+      assert.equal(d?.action, 'clear');
+      assert.equal(d?.reason, 'clear');
+      assert.equal(d?.detail?.confirmed, true);
+      assert.equal(userState(p.target, twin(p.source, p.target, gone.ratingKey).ratingKey)?.viewOffset, undefined);
+      assert.equal(result.counts.unchanged, 2);
+      const journal = p.store.journal(result.runId!);
+      assert.deepEqual(journal.map((j) => [j.value.progressMs, j.status]), [[0, 'confirmed']]);
+      assert.ok((journal[0]?.previous.progressMs ?? 0) > 0, 'the journal keeps the position it removed');
+      // Handled once: the next run has nothing to clear.
+      const again = await p.sync();
+      assert.deepEqual(again.counts, { unchanged: 2 });
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('absence is never a clear: an item that merely left the list, or whose time did not move, stays', async () => {
+    const { p, movies } = await synced(3);
+    try {
+      // Removed without a newer time (e.g. a partial or odd read).
+      setUserState(p.source, movies[0]!.ratingKey, {});
+      // Deleted from the source library altogether.
+      p.source.state.items.splice(p.source.state.items.findIndex((i) => i.ratingKey === movies[1]!.ratingKey), 1);
+      const result = await p.sync();
+      assert.deepEqual(result.counts, { unchanged: 1 });
+      assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 3, 'only the first run wrote');
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('without remove: true nothing is cleared', async () => {
+    const { p, movies } = await synced(2, 'remove: false');
+    try {
+      clearOnSource(p, movies[0]!.ratingKey);
+      const result = await p.sync();
+      assert.deepEqual(result.counts, { unchanged: 1 });
+      assert.ok(userState(p.target, twin(p.source, p.target, movies[0]!.ratingKey).ratingKey)?.viewOffset);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a list that shrank suspiciously produces no clears, even with signals', async () => {
+    const { p, movies } = await synced(24);
+    try {
+      for (const m of movies.slice(0, 14)) clearOnSource(p, m.ratingKey);
+      const result = await p.sync();
+      assert.deepEqual(result.counts, { unchanged: 10 });
+      assert.equal(p.target.requests.filter((r) => r.path === '/:/unscrobble').length, 0);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a target played after the clear keeps its position (target_newer)', async () => {
+    const { p, movies } = await synced(2);
+    try {
+      clearOnSource(p, movies[0]!.ratingKey, nowS() - 3000);
+      setUserState(p.target, twin(p.source, p.target, movies[0]!.ratingKey).ratingKey, { viewOffset: 900_000, lastViewedAt: nowS() - 60 });
+      const result = await p.sync();
+      assert.equal(result.decisions.find((d) => d.title === movies[0]!.title)?.reason, 'target_newer');
+      assert.equal(p.target.requests.filter((r) => r.path === '/:/unscrobble').length, 0);
+    } finally {
+      await p.close();
+    }
+  });
+});

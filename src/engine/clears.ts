@@ -1,0 +1,45 @@
+// Finding explicit clears on a source (`remove: true`): items we last saw with a position that
+// are no longer listed are asked about one by one (in one batch); only those that now report no
+// position, are not watched, and carry a newer time count. The rules live in core/clears.ts.
+import type { Logger } from 'pino';
+import type { ItemIdentity, PositionSnapshot, ProgressRecord } from '../core/model.ts';
+import { isExplicitClear, suspiciousShrink } from '../core/clears.ts';
+import type { Provider } from '../providers/provider.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ClearCandidate {
+  key: string;
+  /** The source item as it is now: no position, the time it was cleared. */
+  record: ProgressRecord;
+}
+
+export async function findExplicitClears(source: Provider, sourceServer: string, store: Store, listed: Set<string>, log: Logger): Promise<ClearCandidate[]> {
+  const seen = store.positionedObservations(source.id);
+  if (suspiciousShrink(seen.length, listed.size)) {
+    log.warn({ provider: source.id, before: seen.length, now: listed.size }, 'the source list shrank suspiciously since the last run: no clears this run');
+    return [];
+  }
+  const vanished = seen.filter((s) => !listed.has(s.key));
+  if (vanished.length === 0) return [];
+  const states = await source.targetState(
+    vanished.map((v) => ({ provider: source.id, server: sourceServer, id: v.ref })),
+    { playing: false },
+  );
+  const out: ClearCandidate[] = [];
+  for (const v of vanished) {
+    const state = states.get(v.ref);
+    // Gone from the server entirely: not a signal about the position.
+    if (!state) continue;
+    const now: PositionSnapshot = { watched: state.watched };
+    if (state.progressMs !== undefined) now.progressMs = state.progressMs;
+    if (state.progressPct !== undefined) now.progressPct = state.progressPct;
+    if (state.progressAt !== undefined) now.progressAt = state.progressAt;
+    if (!isExplicitClear(v.position, now)) continue;
+    out.push({ key: v.key, record: clearedRecord(v.item, { provider: source.id, server: sourceServer, id: v.ref }, now) });
+  }
+  return out;
+}
+
+function clearedRecord(item: ItemIdentity, ref: ProgressRecord['ref'], now: PositionSnapshot): ProgressRecord {
+  return { ...item, ref, watched: false, ...(now.progressAt !== undefined ? { progressAt: now.progressAt } : {}) };
+}
