@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Decision, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
 import type { PairConfig } from '../core/config.ts';
+import type { ProgressSettings } from '../core/planner.ts';
 import { canonicalKey, refKey } from '../core/ids.ts';
 import { decideItem, summarise } from '../core/decide.ts';
 import { planProgress } from '../core/planner.ts';
@@ -51,7 +52,7 @@ const CONFIRM_TOLERANCE_MS = 1000;
 /** …or, for percent-only servers, to a hundredth of a percent. */
 const CONFIRM_TOLERANCE_PCT = 0.05;
 
-interface Item {
+export interface Item {
   key: string;
   record: ProgressRecord;
   /** An explicit clear signalled by the source (see clears.ts), not a position to write. */
@@ -76,19 +77,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
 
     // 1. Read every resumable item on the source, collapsing duplicates by key.
-    const byKey = new Map<string, Item>();
-    for await (const page of source.listProgress({ onPage: (seen, total) => opts.onEvent?.({ phase: 'read', seen, total }) })) {
-      for (const record of page) {
-        stats.read++;
-        const external = canonicalKey(record);
-        const key = external ?? refKey(record.ref);
-        // Without external ids an item can only be found on the server it came from.
-        const usable = external !== undefined || record.ref.server === targetInfo.serverId;
-        const existing = byKey.get(key);
-        const item: Item = { key, record, resolution: usable ? 'resolved' : 'missing_ids' };
-        byKey.set(key, existing ? (pickNewer(existing.record, record) === record ? item : existing) : item);
-      }
-    }
+    const byKey = await readItems(source, targetInfo.serverId, stats, opts.onEvent);
     const listed = [...byKey.values()];
 
     // 1b. Explicit clears (`remove: true`), never inferred from absence alone.
@@ -101,56 +90,8 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     // A pair with `add: false` only clears: positions are read (for the clear signals), none is written.
     const items = [...(settings.add ? listed : []), ...clears];
 
-    // 2. Match: only items that pass the source-only checks need the target at all.
-    const completion = target.capabilities.completionPercent;
-    const needTarget = items.filter((i) => i.resolution === 'resolved' && (i.clear || planProgress(i.record, undefined, settings, completion).action === 'write'));
-    const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
-    const resolved = needTarget.length > 0 ? await target.resolve(requests) : new Map();
-    for (const item of needTarget) {
-      const outcome = resolved.get(item.key);
-      if (outcome && 'ref' in outcome) item.ref = outcome.ref;
-      else {
-        item.resolution = 'unresolved';
-        item.unresolvedDetail = outcome?.unresolved ?? 'not found';
-      }
-    }
-    const refs = needTarget.flatMap((i) => (i.ref ? [i.ref] : []));
-    stats.resolved = refs.length;
-
-    // 3. Live target state, batched.
-    const states = await target.targetState(refs);
-    for (const item of needTarget) {
-      if (!item.ref) continue;
-      const state = states.get(item.ref.id);
-      if (state) item.target = withOurTime(state, store.lastConfirmedWrite(target.id, item.key));
-      else {
-        item.resolution = 'unresolved';
-        item.unresolvedDetail = `item ${item.ref.id} no longer exists on ${target.id}`;
-      }
-    }
-
-    // 4. Plan and policy, per item.
-    const decisions = new Map<string, Decision & { unwatchFirst?: boolean }>();
-    for (const item of items) {
-      if (item.clear) {
-        const source = { watched: false, ...(item.record.progressAt !== undefined ? { progressAt: item.record.progressAt } : {}) };
-        decisions.set(item.key, decideClear({ key: item.key, item: item.record, source, target: item.target, toleranceMs: settings.toleranceSeconds * 1000 }));
-        continue;
-      }
-      decisions.set(
-        item.key,
-        decideItem({
-          key: item.key,
-          source: item.record,
-          target: item.target,
-          resolution: item.resolution,
-          ...(item.unresolvedDetail ? { unresolvedDetail: item.unresolvedDetail } : {}),
-          settings,
-          ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
-          sameOrigin: item.record.ref.provider === target.id,
-        }),
-      );
-    }
+    // 2–4. Match, read the target's live state, plan and apply the policy.
+    const decisions = await decideOn(target, items, settings, store, stats);
 
     // 5. Apply.
     const toWrite = items.filter((i) => (decisions.get(i.key)?.action === 'write' || decisions.get(i.key)?.action === 'clear') && i.ref);
@@ -181,10 +122,85 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   }
 }
 
+type Decisions = Map<string, Decision & { unwatchFirst?: boolean }>;
+
+/** Every resumable item of a provider, by key, duplicates collapsed (newest wins). */
+export async function readItems(source: Provider, otherServerId: string, stats: { read: number }, onEvent?: (e: RunEvent) => void): Promise<Map<string, Item>> {
+  const byKey = new Map<string, Item>();
+  for await (const page of source.listProgress({ onPage: (seen, total) => onEvent?.({ phase: 'read', seen, total }) })) {
+    for (const record of page) {
+      stats.read++;
+      const external = canonicalKey(record);
+      const key = external ?? refKey(record.ref);
+      // Without external ids an item can only be found on the server it came from.
+      const usable = external !== undefined || record.ref.server === otherServerId;
+      const existing = byKey.get(key);
+      const item: Item = { key, record, resolution: usable ? 'resolved' : 'missing_ids' };
+      byKey.set(key, existing ? (pickNewer(existing.record, record) === record ? item : existing) : item);
+    }
+  }
+  return byKey;
+}
+
+/** Match items on the target, read its live state in batches, and decide each item. */
+async function decideOn(target: Provider, items: Item[], settings: ProgressSettings, store: Store, stats: { resolved: number }): Promise<Decisions> {
+  // Only items that pass the source-only checks need the target at all.
+  const completion = target.capabilities.completionPercent;
+  const needTarget = items.filter((i) => i.resolution === 'resolved' && (i.clear || planProgress(i.record, undefined, settings, completion).action === 'write'));
+  const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
+  const resolved = needTarget.length > 0 ? await target.resolve(requests) : new Map();
+  for (const item of needTarget) {
+    const outcome = resolved.get(item.key);
+    if (outcome && 'ref' in outcome) item.ref = outcome.ref;
+    else {
+      item.resolution = 'unresolved';
+      item.unresolvedDetail = outcome?.unresolved ?? 'not found';
+    }
+  }
+  const refs = needTarget.flatMap((i) => (i.ref ? [i.ref] : []));
+  stats.resolved += refs.length;
+
+  // Live target state, batched.
+  const states = await target.targetState(refs);
+  for (const item of needTarget) {
+    if (!item.ref) continue;
+    const state = states.get(item.ref.id);
+    if (state) item.target = withOurTime(state, store.lastConfirmedWrite(target.id, item.key));
+    else {
+      item.resolution = 'unresolved';
+      item.unresolvedDetail = `item ${item.ref.id} no longer exists on ${target.id}`;
+    }
+  }
+
+  // Plan and policy, per item.
+  const decisions: Decisions = new Map();
+  for (const item of items) {
+    if (item.clear) {
+      const source = { watched: false, ...(item.record.progressAt !== undefined ? { progressAt: item.record.progressAt } : {}) };
+      decisions.set(item.key, decideClear({ key: item.key, item: item.record, source, target: item.target, toleranceMs: settings.toleranceSeconds * 1000 }));
+      continue;
+    }
+    decisions.set(
+      item.key,
+      decideItem({
+        key: item.key,
+        source: item.record,
+        target: item.target,
+        resolution: item.resolution,
+        ...(item.unresolvedDetail ? { unresolvedDetail: item.unresolvedDetail } : {}),
+        settings,
+        ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
+        sameOrigin: item.record.ref.provider === target.id,
+      }),
+    );
+  }
+  return decisions;
+}
+
 /** Journal intent → write → confirm by one batched re-read. One item's failure never stops the rest. */
-async function applyWrites(
+export async function applyWrites(
   toWrite: Item[],
-  decisions: Map<string, Decision & { unwatchFirst?: boolean }>,
+  decisions: Decisions,
   opts: RunPairOptions & { runId: number },
 ): Promise<void> {
   const { target, store } = opts;
