@@ -79,7 +79,8 @@ export interface PairConfig {
   name: string;
   source: string;
   target: string;
-  mode: 'one-way';
+  /** `two-way`: source and target are peers; whichever moved last is written to the other. */
+  mode: 'one-way' | 'two-way';
   features: { progress: ProgressSettings };
 }
 
@@ -346,14 +347,7 @@ const progressSchema = strict(
   }),
 );
 
-const modeSchema = z
-  .literal('one-way', {
-    error: (iss) =>
-      iss.input === 'two-way'
-        ? "two-way sync arrives in a later version; use 'one-way' for now"
-        : "must be 'one-way' (two-way arrives in a later version)",
-  })
-  .default('one-way');
+const modeSchema = z.enum(['one-way', 'two-way'], { error: "must be 'one-way' or 'two-way'" }).default('one-way');
 
 const pairSchema = strict(
   {

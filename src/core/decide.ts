@@ -21,6 +21,8 @@ export interface DecideInput {
   /** The target's own "mark watched" percent (Plex 90), from its capabilities. */
   targetCompletionPercent?: number;
   sameOrigin: boolean;
+  /** Two-way: the target did not move since the last run (see PolicyInput.targetStill). */
+  targetStill?: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
   const written = plan.cap ? cappedSnapshot(base.source, plan.cap.writePercent, target.durationMs ?? source.durationMs) : base.source;
   const policy = decideWrite({
     source: written,
+    ...(input.targetStill ? { targetStill: true } : {}),
     target,
     sameOrigin: input.sameOrigin,
     toleranceMs: settings.toleranceSeconds * 1000,

@@ -31,6 +31,8 @@ export function explainDecision(d: Decision, dryRun = false): string {
     case 'clear':
       if (detail.confirmed === true) return 'cleared on the source, removed here and confirmed';
       return dryRun ? 'cleared on the source: would be removed here' : 'cleared on the source: removed here';
+    case 'conflict_lost':
+      return `both sides moved since the last run; ${str(detail.won) ?? 'the other side'} is newer, so ${str(detail.lost) ?? 'this side'}'s position was replaced`;
     case 'failed':
       return str(detail.error) ?? 'the write failed';
     case 'below_minimum': {
@@ -52,7 +54,7 @@ export function explainDecision(d: Decision, dryRun = false): string {
     case 'playing_now':
       return 'playing on the target now: a write would jump the player';
     case 'same_origin':
-      return 'this position came from the target itself';
+      return typeof detail.twoWay === 'string' ? 'the only change is our own last write: nothing to send back' : 'this position came from the target itself';
     case 'missing_source_time':
       return 'the source has no time for this position, so we cannot tell which side is newer';
     case 'target_newer': {

@@ -95,6 +95,8 @@ export const REASONS = [
   'capped',
   // a position removed on the target after an explicit clear on the source
   'clear',
+  // two-way: both sides moved; this side's value lost to the newer one
+  'conflict_lost',
   'failed',
   // undo
   'changed_since',

@@ -6,6 +6,9 @@ import type { PositionSnapshot, TargetState } from './model.ts';
 export interface PolicyInput {
   source: PositionSnapshot;
   target: TargetState;
+  /** Two-way: the target has not moved since the last run, so its time says nothing about who is
+   * newer (and a skewed server clock must not block a real change). `target_newer` is skipped. */
+  targetStill?: boolean;
   /** The source value came from this same target (an echo of our own earlier write). */
   sameOrigin: boolean;
   /** Clock slack between servers when comparing times; negative counts as 0. */
@@ -79,7 +82,7 @@ export function decideWrite(input: PolicyInput): PolicyResult {
   if (!isNum(sourceAt)) return skip('missing_source_time', {});
 
   const replayWatched = target.watched && replay;
-  if (!replayWatched) {
+  if (!replayWatched && input.targetStill !== true) {
     const targetAt = target.progressAt;
     if (isNum(targetAt)) {
       if (targetAt > sourceAt + toleranceMs) {

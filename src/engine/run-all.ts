@@ -8,6 +8,7 @@ import { createProvider, type ProviderFactoryOptions } from '../providers/regist
 import { dryRunState } from '../store/dry-run.ts';
 import type { Store } from '../store/store.ts';
 import { runPair, type RunEvent, type RunResult } from './run-pair.ts';
+import { runTwoWay } from './two-way.ts';
 
 export interface RunAllOptions {
   config: Config;
@@ -63,7 +64,8 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
         continue;
       }
       try {
-        const result = await runPair({
+        const run = pair.mode === 'two-way' ? runTwoWay : runPair;
+        const result = await run({
           pair,
           source: providerFor(pair.source),
           target: providerFor(pair.target),

@@ -57,6 +57,8 @@ export interface Item {
   record: ProgressRecord;
   /** An explicit clear signalled by the source (see clears.ts), not a position to write. */
   clear?: true;
+  /** Two-way: the target side has not moved since the last run. */
+  targetStill?: true;
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
   unresolvedDetail?: string;
   ref?: NativeRef;
@@ -143,7 +145,7 @@ export async function readItems(source: Provider, otherServerId: string, stats: 
 }
 
 /** Match items on the target, read its live state in batches, and decide each item. */
-async function decideOn(target: Provider, items: Item[], settings: ProgressSettings, store: Store, stats: { resolved: number }): Promise<Decisions> {
+export async function decideOn(target: Provider, items: Item[], settings: ProgressSettings, store: Store, stats: { resolved: number }): Promise<Decisions> {
   // Only items that pass the source-only checks need the target at all.
   const completion = target.capabilities.completionPercent;
   const needTarget = items.filter((i) => i.resolution === 'resolved' && (i.clear || planProgress(i.record, undefined, settings, completion).action === 'write'));
@@ -191,6 +193,7 @@ async function decideOn(target: Provider, items: Item[], settings: ProgressSetti
         settings,
         ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
         sameOrigin: item.record.ref.provider === target.id,
+        ...(item.targetStill ? { targetStill: true } : {}),
       }),
     );
   }

@@ -261,9 +261,11 @@ export class Store {
     if (!row) return undefined;
     const snap: PositionSnapshot & { ref: string; runId: number } = { ref: String(row.ref), runId: Number(row.run_id), watched: Number(row.watched) === 1 };
     const progressMs = optNumber(row.progress_ms);
+    const progressPct = optNumber(row.progress_pct);
     const durationMs = optNumber(row.duration_ms);
     const progressAt = optNumber(row.progress_at);
     if (progressMs !== undefined) snap.progressMs = progressMs;
+    if (progressPct !== undefined) snap.progressPct = progressPct;
     if (durationMs !== undefined) snap.durationMs = durationMs;
     if (progressAt !== undefined) snap.progressAt = progressAt;
     return snap;

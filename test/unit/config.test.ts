@@ -333,13 +333,11 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     });
   });
 
-  it('mode two-way is for later', () => {
-    const err = fail(edit(BLOCK, 12, '    target: plex-cabin\n    mode: two-way'));
-    assert.deepEqual(only(err), {
-      path: 'pairs[0].mode',
-      line: 13,
-      message: "two-way sync arrives in a later version; use 'one-way' for now",
-    });
+  it('mode is one-way (default) or two-way; anything else names both', () => {
+    assert.equal(parseConfig(edit(BLOCK, 12, '    target: plex-cabin\n    mode: two-way'), 'playhead.yaml', ENV).pairs[0]?.mode, 'two-way');
+    assert.equal(parseConfig(BLOCK, 'playhead.yaml', ENV).pairs[0]?.mode, 'one-way');
+    const err = fail(edit(BLOCK, 12, '    target: plex-cabin\n    mode: both-ways'));
+    assert.deepEqual(only(err), { path: 'pairs[0].mode', line: 13, message: "must be 'one-way' or 'two-way'" });
   });
 
   it('missing environment variable names the variable and the field', () => {

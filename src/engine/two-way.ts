@@ -1,0 +1,121 @@
+// runTwoWay: read both sides → per item, which side moved since the last run (core/two-way.ts) →
+// decide and apply against the other side with the same rules as one-way → record both sides.
+import type { Decision, PositionSnapshot, ProgressRecord } from '../core/model.ts';
+import { summarise } from '../core/decide.ts';
+import { chooseDirection, sideChange } from '../core/two-way.ts';
+import { displayTitle } from '../core/decide.ts';
+import { ProviderError, type Provider } from '../providers/provider.ts';
+import { applyWrites, decideOn, readItems, type Item, type RunPairOptions, type RunResult, type RunStatus } from './run-pair.ts';
+
+function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
+  if (!r) return undefined;
+  const s: PositionSnapshot = { watched: r.watched };
+  if (r.progressMs !== undefined) s.progressMs = r.progressMs;
+  if (r.progressPct !== undefined) s.progressPct = r.progressPct;
+  if (r.durationMs !== undefined) s.durationMs = r.durationMs;
+  if (r.progressAt !== undefined) s.progressAt = r.progressAt;
+  return s;
+}
+
+export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
+  const { pair, source: a, target: b, store, log, dryRun } = opts;
+  const settings = pair.features.progress;
+  const startedAt = opts.now();
+  const runId = dryRun ? undefined : store.startRun({ pair: pair.name, source: a.id, target: b.id, dryRun, startedAt });
+  const stats = { read: 0, resolved: 0, writes: 0 };
+  try {
+    const [aInfo, bInfo] = await Promise.all([a.connect(), b.connect()]);
+    // Both sides are targets in a two-way pair.
+    for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
+
+    const aItems = await readItems(a, bInfo.serverId, stats, opts.onEvent);
+    const bItems = await readItems(b, aInfo.serverId, stats, opts.onEvent);
+
+    const toB: Item[] = [];
+    const toA: Item[] = [];
+    const decisions = new Map<string, Decision>();
+    const conflicts: Decision[] = [];
+    for (const key of new Set([...aItems.keys(), ...bItems.keys()])) {
+      const ai = aItems.get(key);
+      const bi = bItems.get(key);
+      const aNow = snap(ai?.record);
+      const bNow = snap(bi?.record);
+      const change = (side: Provider, now: PositionSnapshot | undefined) =>
+        sideChange(now, store.observation(side.id, key), store.lastConfirmedWrite(side.id, key)?.value);
+      const aChange = change(a, aNow);
+      const bChange = change(b, bNow);
+      const choice = chooseDirection({ change: aChange, ...(aNow ? { position: aNow } : {}) }, { change: bChange, ...(bNow ? { position: bNow } : {}) }, settings.toleranceSeconds * 1000);
+      const record = (ai ?? bi)?.record;
+      if (!record) continue;
+      const still = (c: string) => c === 'unchanged' || c === 'echo' || c === 'absent';
+      if (choice.direction === 'a_to_b' && ai) toB.push(still(bChange) ? { ...ai, targetStill: true } : ai);
+      else if (choice.direction === 'b_to_a' && bi) toA.push(still(aChange) ? { ...bi, targetStill: true } : bi);
+      else {
+        // Nothing to write: say why, from A's point of view.
+        const echo = aChange === 'echo' || bChange === 'echo';
+        decisions.set(key, {
+          key,
+          title: displayTitle(record),
+          type: record.type,
+          action: 'skip',
+          reason: echo ? 'same_origin' : 'unchanged',
+          source: aNow ?? {},
+          ...(bNow ? { target: bNow } : {}),
+          detail: { twoWay: choice.why, a: aChange, b: bChange },
+        });
+      }
+      if (choice.conflict) {
+        const [loser, winner] = choice.conflict.loser === 'a' ? [aNow, bNow] : [bNow, aNow];
+        conflicts.push({
+          key: `${key}#conflict`,
+          title: displayTitle(record),
+          type: record.type,
+          action: 'skip',
+          reason: 'conflict_lost',
+          source: loser ?? {},
+          ...(winner ? { target: winner } : {}),
+          detail: { lost: choice.conflict.loser === 'a' ? a.id : b.id, won: choice.conflict.loser === 'a' ? b.id : a.id, why: choice.why },
+        });
+      }
+    }
+
+    // The same decisions as one-way, against each side in turn.
+    const toBDecisions = await decideOn(b, toB, settings, store, stats);
+    const toADecisions = await decideOn(a, toA, settings, store, stats);
+    if (!dryRun && runId !== undefined) {
+      for (const [target, items, ds] of [
+        [b, toB, toBDecisions],
+        [a, toA, toADecisions],
+      ] as const) {
+        const writes = items.filter((i) => (ds.get(i.key)?.action === 'write' || ds.get(i.key)?.action === 'clear') && i.ref);
+        if (writes.length > 0) await applyWrites(writes, ds, { ...opts, target, runId });
+        stats.writes += writes.length;
+      }
+    }
+    for (const [ds, direction] of [
+      [toBDecisions, `${a.id} → ${b.id}`],
+      [toADecisions, `${b.id} → ${a.id}`],
+    ] as const) {
+      for (const [key, d] of ds) {
+        const { unwatchFirst: _unused, ...rest } = d;
+        decisions.set(key, { ...rest, detail: { ...rest.detail, direction } });
+      }
+    }
+
+    const list = [...decisions.values(), ...conflicts];
+    const counts = summarise(list);
+    const status: RunStatus = (counts.failed ?? 0) > 0 ? 'partial' : 'ok';
+    const finishedAt = opts.now();
+    if (runId !== undefined) {
+      store.recordDecisions(runId, list);
+      store.recordObservations(runId, a.id, [...aItems.values()].map((i) => ({ key: i.key, record: i.record })));
+      store.recordObservations(runId, b.id, [...bItems.values()].map((i) => ({ key: i.key, record: i.record })));
+      store.finishRun(runId, { finishedAt, status, counts });
+    }
+    log.info({ pair: pair.name, dryRun, counts }, 'two-way pair run finished');
+    return { ...(runId !== undefined ? { runId } : {}), pair: pair.name, source: a.id, target: b.id, dryRun, status, counts, decisions: list, startedAt, finishedAt, stats };
+  } catch (err) {
+    if (runId !== undefined) store.finishRun(runId, { finishedAt: opts.now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}

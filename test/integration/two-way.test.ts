@@ -1,0 +1,153 @@
+// Two-way pairs over real HTTP: each side's new positions reach the other, our own writes are
+// never sent back (10 quiet runs, 0 writes), the newer side wins a conflict and the loser is
+// reported, and a skewed server clock does not block a real change.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { canonicalKey } from '../../src/core/ids.ts';
+import type { Config } from '../../src/core/config.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { runAll } from '../../src/engine/run-all.ts';
+import type { RunResult } from '../../src/engine/run-pair.ts';
+import { Store } from '../../src/store/store.ts';
+import type { Harness, TestItem } from '../conformance/suite.ts';
+import { HARNESSES, type Kind } from '../harness/index.ts';
+
+const LIBRARY = 'movies=30,shows=2,seasons=2,episodes=4';
+const COMBINATIONS: [Kind, Kind][] = [
+  ['plex', 'jellyfin'],
+  ['jellyfin', 'emby'],
+  ['plex', 'trakt'],
+  ['emby', 'plex'],
+];
+
+function twinIn(side: Harness, item: TestItem): TestItem {
+  const key = canonicalKey(item);
+  const t = [...side.movies(), ...side.episodes()].find((x) => canonicalKey(x) === key);
+  assert.ok(t, `${item.title} on ${side.kind}`);
+  return t;
+}
+
+async function fraction(side: Harness, item: TestItem): Promise<number | undefined> {
+  const p = await side.progressOf(item);
+  if (!p) return undefined;
+  return p.ms !== undefined ? p.ms / item.durationMs : (p.pct ?? 0) / 100;
+}
+
+for (const [kindA, kindB] of COMBINATIONS) {
+  describe(`two-way ${kindA} ⇄ ${kindB}`, () => {
+    let a: Harness;
+    let b: Harness;
+    let store: Store;
+    let config: Config;
+    let shared: TestItem[];
+    const run = async (): Promise<RunResult> => {
+      const [outcome] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+      assert.ok(outcome, 'the pair ran');
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
+    };
+    const writes = (r: RunResult) => (r.counts.write ?? 0) + (r.counts.capped ?? 0);
+    const now = () => Date.now();
+
+    before(async () => {
+      a = await HARNESSES[kindA](`tw-${kindA}-${kindB}-a`, LIBRARY);
+      b = await HARNESSES[kindB](`tw-${kindA}-${kindB}-b`, LIBRARY);
+      store = Store.open(':memory:');
+      a.prepareStore?.(store, 'a', true);
+      b.prepareStore?.(store, 'b', true);
+      config = {
+        providers: { a: a.config(), b: b.config() },
+        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
+        state: { path: ':memory:' },
+        logLevel: 'silent',
+      };
+      shared = a.movies().filter((m) => canonicalKey(m) && [...b.movies()].some((x) => canonicalKey(x) === canonicalKey(m)));
+      assert.ok(shared.length >= 4);
+    });
+    after(async () => {
+      store.close();
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    test('each side’s positions reach the other', async () => {
+      await a.setProgress(shared[0]!, 0.3, now() - 3_600_000);
+      await b.setProgress(twinIn(b, shared[1]!), 0.5, now() - 3_000_000);
+      const first = await run();
+      assert.equal(first.status, 'ok', JSON.stringify(first.decisions));
+      assert.equal(writes(first), 2);
+      assert.ok(Math.abs((await fraction(b, twinIn(b, shared[0]!)))! - 0.3) < 0.002);
+      assert.ok(Math.abs((await fraction(a, shared[1]!))! - 0.5) < 0.002);
+    });
+
+    test('no echo: 10 runs without changes write nothing', async () => {
+      for (let i = 0; i < 10; i++) {
+        const r = await run();
+        assert.equal(writes(r), 0, `run ${i + 2}: ${JSON.stringify(r.counts)}`);
+      }
+    });
+
+    test('a later play on one side is written to the other, and only there', async () => {
+      await b.setProgress(twinIn(b, shared[0]!), 0.6, now() - 60_000);
+      const r = await run();
+      assert.equal(writes(r), 1, JSON.stringify(r.counts));
+      const d = r.decisions.find((x) => x.key === canonicalKey(shared[0]!));
+      assert.equal(d?.detail?.direction, 'b → a');
+      assert.ok(Math.abs((await fraction(a, shared[0]!))! - 0.6) < 0.002);
+      assert.equal(writes(await run()), 0, 'and then it is quiet again');
+    });
+
+    test('both sides moved: the newer wins and the other is reported as conflict_lost', async () => {
+      await a.setProgress(shared[2]!, 0.4, now() - 600_000);
+      await b.setProgress(twinIn(b, shared[2]!), 0.7, now() - 120_000);
+      // First run: both are new to us, so both "moved".
+      const r = await run();
+      const key = canonicalKey(shared[2]!);
+      const lost = r.decisions.find((x) => x.key === `${key}#conflict`);
+      assert.equal(lost?.reason, 'conflict_lost');
+      assert.equal(lost?.detail?.lost, 'a');
+      assert.ok(Math.abs((await fraction(a, shared[2]!))! - 0.7) < 0.002);
+    });
+
+    test('a rewind on one side is written even though the other side is further along', async () => {
+      await a.setProgress(shared[1]!, 0.2, now() - 30_000);
+      const r = await run();
+      assert.equal(writes(r), 1, JSON.stringify(r.decisions.filter((d) => d.action !== 'skip' || d.reason !== 'unchanged')));
+      assert.ok(Math.abs((await fraction(b, twinIn(b, shared[1]!)))! - 0.2) < 0.002);
+    });
+  });
+}
+
+describe('two-way with a skewed clock', () => {
+  test('a server whose clock runs 5 minutes ahead does not block a real change from the other side', async () => {
+    const a = await HARNESSES.plex('skew-a', LIBRARY);
+    const b = await HARNESSES.jellyfin('skew-b', LIBRARY);
+    const store = Store.open(':memory:');
+    try {
+      const config: Config = {
+        providers: { a: a.config(), b: b.config() },
+        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
+        state: { path: ':memory:' },
+        logLevel: 'silent',
+      };
+      const run = async () => {
+        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
+        return o.result;
+      };
+      const movie = a.movies()[0]!;
+      const onB = twinIn(b, movie);
+      // B's clock is 5 minutes fast: its position "from 2 minutes ago" claims a time 3 minutes ahead.
+      await b.setProgress(onB, 0.5, Date.now() - 120_000 + 300_000);
+      await run();
+      // A person then watches on A (A's clock is right): the real newest event.
+      await a.setProgress(movie, 0.25, Date.now() - 5_000);
+      const r = await run();
+      assert.equal(r.counts.write, 1, JSON.stringify(r.decisions));
+      assert.ok(Math.abs((await fraction(b, onB))! - 0.25) < 0.002);
+    } finally {
+      store.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
