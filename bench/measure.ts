@@ -7,8 +7,10 @@ import type { BaseRequestLogEntry } from '../emulators/common/control.ts';
 import type { PairOutcome } from '../src/engine/run-all.ts';
 import { control, type Emulator, type EmulatorKind } from './children.ts';
 
-/** The budget the engine aims for: every request is a page read or a write, plus this many. */
+/** The budget a one-way pair aims for: every request is a page read or a write, plus this many. */
 export const BUDGET_SLACK = 2;
+/** The same for a two-way pair (both sides are read, both connect, both may be written). */
+export const TWO_WAY_BUDGET_SLACK = 4;
 /** Decisions listed by example in the JSON (the others are the expected outcomes). */
 const QUIET_REASONS = new Set(['write', 'unchanged']);
 /** Trakt's write limit (AUTHED_API_POST_LIMIT): one per second per user. */
@@ -27,12 +29,28 @@ type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status'
 
 export type Counts = 'page read' | 'write' | 'overhead';
 
-/** `GET /library/metadata/1,2,3` → `GET /library/metadata/{ids}`, `/library/sections/2/all` → `…/{id}/all`. */
-export function routeOf(entry: Pick<LogEntry, 'method' | 'path'>): string {
+/**
+ * Plex: `GET /library/metadata/1,2,3` → `GET /library/metadata/{ids}`, `/library/sections/2/all`
+ * → `…/{id}/all`, with what a listing asks for: section listings `[viewOffset]` (the resumable
+ * read), `[updatedAt]` (index refresh), `[type=N]` (full index scan); metadata `[includeGuids]`
+ * (show ids for the resumable read) or `[state]` (target state, the confirming re-read).
+ */
+export function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntry, 'query'>>): string {
   const path = entry.path
     .replace(/^\/library\/metadata\/[^/]+/, '/library/metadata/{ids}')
     .replace(/^\/library\/sections\/[^/]+\/all$/, '/library/sections/{id}/all');
-  return `${entry.method} ${path}`;
+  let variant = '';
+  if (entry.method === 'GET' && entry.query) {
+    const q = entry.query;
+    if (path === '/library/sections/{id}/all') {
+      if ('viewOffset>>' in q) variant = 'viewOffset';
+      else if ('updatedAt>>' in q) variant = 'updatedAt';
+      else variant = `type=${q.type ?? 'any'}`;
+    } else if (path === '/library/metadata/{ids}') {
+      variant = q.includeGuids === '1' ? 'includeGuids' : 'state';
+    }
+  }
+  return `${entry.method} ${path}${variant ? ` [${variant}]` : ''}`;
 }
 
 const isId = (segment: string): boolean => /^[0-9a-f]{32}$/i.test(segment) || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(segment) || /^\d+$/.test(segment);
@@ -160,7 +178,8 @@ export interface WritePacing {
 }
 
 export interface RunRecord {
-  name: 'first' | 'no-change';
+  /** `first`, then `no-change` (and, two-way, `no-change-2`): every run after the first must write nothing. */
+  name: string;
   ok: boolean;
   error?: string;
   wallMs: number;
@@ -170,9 +189,16 @@ export interface RunRecord {
   fixedOverhead: number;
   /** `role route` → count, for the overhead routes. */
   fixedOverheadByRoute: Record<string, number>;
+  /** The `+ N` of the budget: BUDGET_SLACK one-way, TWO_WAY_BUDGET_SLACK two-way. */
+  budgetSlack: number;
   budget: number;
   budgetMet: boolean;
   decisions: Record<string, number>;
+  /**
+   * Two-way pairs: decisions by reason and why, `reason · A → B` for a decision made against one
+   * side (its direction), `reason · only A moved (B holds our last write)` for a skip.
+   */
+  decisionsByWhy?: Record<string, number>;
   engine: { read: number; resolved: number; writes: number };
   /** Per server and route: when its requests ran, in ms from the start of the run (emulator clocks). */
   spans: { server: string; route: string; count: number; firstMs: number; lastMs: number }[];
@@ -244,7 +270,7 @@ export function writePacing(kind: EmulatorKind, log: LogEntry[], startedEpoch: n
   };
 }
 
-export async function measure(name: RunRecord['name'], emulators: Emulator[], run: () => Promise<PairOutcome[]>): Promise<RunRecord> {
+export async function measure(name: string, emulators: Emulator[], run: () => Promise<PairOutcome[]>, budgetSlack = BUDGET_SLACK): Promise<RunRecord> {
   const startedEpoch = Date.now();
   const started = performance.now();
   let outcomes: PairOutcome[] = [];
@@ -298,9 +324,10 @@ export async function measure(name: RunRecord['name'], emulators: Emulator[], ru
   const pagesRead = servers.reduce((n, s) => n + s.pagesRead, 0);
   const writes = servers.reduce((n, s) => n + s.writes, 0);
   const fixedOverhead = total - pagesRead - writes;
-  const budget = pagesRead + writes + BUDGET_SLACK;
+  const budget = pagesRead + writes + budgetSlack;
 
   const decisions: Record<string, number> = {};
+  const decisionsByWhy: Record<string, number> = {};
   const examples: RunRecord['examples'] = {};
   const engine = { read: 0, resolved: 0, writes: 0 };
   const errors: string[] = thrown ? [thrown.message] : [];
@@ -312,6 +339,9 @@ export async function measure(name: RunRecord['name'], emulators: Emulator[], ru
     if (o.result.status !== 'ok') errors.push(`${o.result.pair}: run status ${o.result.status}`);
     for (const d of o.result.decisions) {
       decisions[d.reason] = (decisions[d.reason] ?? 0) + 1;
+      // Two-way only: these details are set by src/engine/two-way.ts (a lost conflict says `why`).
+      const why = d.detail?.direction ?? d.detail?.twoWay ?? (d.key.endsWith('#conflict') ? d.detail?.why : undefined);
+      if (typeof why === 'string') decisionsByWhy[`${d.reason} · ${why}`] = (decisionsByWhy[`${d.reason} · ${why}`] ?? 0) + 1;
       if (QUIET_REASONS.has(d.reason)) continue;
       const list = (examples[d.reason] ??= []);
       if (list.length < 3) list.push({ title: d.title, key: d.key, ...(d.detail ? { detail: d.detail } : {}) });
@@ -332,9 +362,11 @@ export async function measure(name: RunRecord['name'], emulators: Emulator[], ru
     writes,
     fixedOverhead,
     fixedOverheadByRoute: sortedByCount(fixedOverheadByRoute),
+    budgetSlack,
     budget,
     budgetMet: total <= budget,
     decisions: sortedByCount(decisions),
+    ...(Object.keys(decisionsByWhy).length > 0 ? { decisionsByWhy: sortedByCount(decisionsByWhy) } : {}),
     engine,
     spans,
     examples,

@@ -1,10 +1,12 @@
-// Benchmark: one-way syncs over a large library, each followed by a no-change re-run.
+// Benchmark: one-way syncs over a large library, each followed by a no-change re-run, and a
+// two-way pair (both sides changed) followed by two no-change re-runs.
 //
 //   npm run bench [-- --scenario plex-to-jellyfin,plex-to-trakt --latency-ms 5 --changed 1000 --trakt-changed 20]
 //
-// Scenarios (bench/scenarios.ts): plex-to-plex, plex-to-jellyfin, jellyfin-to-plex, plex-to-trakt;
-// all by default. Each runs in its own child process (bench/run-scenario.ts), which starts its two
-// emulators as child processes of its own, seeds the source, runs runAll() twice and reports wall
+// Scenarios (bench/scenarios.ts): plex-to-plex, plex-to-jellyfin, jellyfin-to-plex, plex-to-trakt,
+// plex-jellyfin-two-way; all by default. Each runs in its own child process (bench/run-scenario.ts),
+// which starts its two emulators as child processes of its own, seeds the source (two-way: both
+// sides), runs runAll() twice (two-way: three times) and reports wall
 // time, the requests both servers saw (by route), pages read, writes, the budget check, decisions,
 // peak RSS and heap (and, with Trakt, how the writes were spaced).
 //
@@ -21,6 +23,7 @@ import { RESULTS_DIR, USAGE, argsFor, readArgs, resultFile } from './scenarios.t
 
 interface ScenarioResult {
   scenario: string;
+  mode?: 'one-way' | 'two-way';
   source: string;
   target: string;
   library: { items: number; changed: number };
@@ -36,7 +39,7 @@ async function main(): Promise<number> {
   }
   guardChildren();
   const load = loadavg();
-  const digests: (ScenarioDigest & { exitCode: number; file?: string; source?: string; target?: string; changed?: number })[] = [];
+  const digests: (ScenarioDigest & { exitCode: number; file?: string; mode?: string; source?: string; target?: string; changed?: number })[] = [];
   for (const scenario of args.scenarios) {
     const file = resultFile(scenario);
     // Never report a previous run's numbers for a scenario that broke this time.
@@ -55,6 +58,7 @@ async function main(): Promise<number> {
       ok: exitCode === 0 && result.runs.every((r) => r.ok),
       exitCode,
       file: `bench/results/${scenario}.json`,
+      mode: result.mode ?? 'one-way',
       source: result.source,
       target: result.target,
       changed: result.library.changed,
@@ -66,16 +70,18 @@ async function main(): Promise<number> {
         pagesRead: r.pagesRead,
         writes: r.writes,
         fixedOverhead: r.fixedOverhead,
+        budgetSlack: r.budgetSlack,
         budget: r.budget,
         budgetMet: r.budgetMet,
         peakRssKiB: r.peakRssKiB,
         decisions: r.decisions,
+        ...(r.decisionsByWhy ? { decisionsByWhy: r.decisionsByWhy } : {}),
         ...(r.writePacing ? { writePacing: r.writePacing } : {}),
       })),
     });
   }
 
-  process.stdout.write(`\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed}, --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`);
+  process.stdout.write(`\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`);
   process.stdout.write(`${digestTable(digests)}\n`);
   const summaryFile = join(RESULTS_DIR, 'summary.json');
   mkdirSync(RESULTS_DIR, { recursive: true });

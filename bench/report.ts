@@ -24,6 +24,8 @@ export interface SummaryContext {
   load: number[];
   /** --trakt-429: the first Trakt write was answered 429 on purpose. */
   injected429?: boolean;
+  /** Two-way: `changed` items on each side (disjoint), `seeded` says which. */
+  twoWay?: boolean;
 }
 
 function pacingLine(role: string, p: WritePacing): string {
@@ -35,11 +37,17 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   const lines: string[] = [];
   const kindOf = new Map(ctx.servers.map((s) => [s.role, s.kind] as const));
   const label = (role: string) => KIND_LABEL[kindOf.get(role) ?? 'plex'];
-  const direction = ctx.servers.map((s) => KIND_LABEL[s.kind]).join(' → ');
+  const direction = ctx.servers.map((s) => `${KIND_LABEL[s.kind]}${ctx.twoWay ? ` (${s.role})` : ''}`).join(ctx.twoWay ? ' ⇄ ' : ' → ');
+  const slack = runs[0]?.budgetSlack ?? BUDGET_SLACK;
   lines.push(`=== ${ctx.scenario} ===`);
   lines.push(
-    `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
+    ctx.twoWay
+      ? `Playhead benchmark: two-way ${direction}, ${fmt(ctx.items)} movies+episodes on each (${ctx.synthetic}), ${fmt(ctx.changed)} changed on each side, disjoint (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`
+      : `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
   );
+  if (ctx.twoWay) {
+    lines.push(`Expected: the first run writes ≈ ${fmt(2 * ctx.changed)} (each side's ${fmt(ctx.changed)} to the other), every later run writes 0.`);
+  }
   if (ctx.injected429) lines.push('--trakt-429: the first Trakt write of the first run was answered 429 (Retry-After: 1) by an injected fault.');
   lines.push(
     `Node ${process.version}, ${cpus().length} CPUs, load average ${ctx.load.map((l) => l.toFixed(2)).join(' ')} at start (wall times move with machine load). RSS before the first run: ${mib(ctx.baselineRssKiB * 1024)}.`,
@@ -52,10 +60,14 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   row('requests (both servers)', (r) => fmt(r.requests.total));
   for (const { role } of ctx.servers) row(`  to ${role} (${label(role)})`, (r) => fmt(r.requests.byServer[role]?.total ?? 0));
   row('  non-2xx answers', (r) => fmt(r.requests.failed));
-  row('pages read', (r) => fmt(r.pagesRead));
-  row('writes', (r) => fmt(r.writes));
-  row('fixed overhead', (r) => fmt(r.fixedOverhead));
-  row(`budget (pages + writes + ${BUDGET_SLACK})`, (r) => fmt(r.budget));
+  const perServer = (text: string, f: (s: RunRecord['requests']['byServer'][string]) => number, total: (r: RunRecord) => number) => {
+    row(text, (r) => fmt(total(r)));
+    for (const { role } of ctx.servers) row(`  on ${role} (${label(role)})`, (r) => fmt((r.requests.byServer[role] ? f(r.requests.byServer[role]) : 0)));
+  };
+  perServer('pages read', (s) => s.pagesRead, (r) => r.pagesRead);
+  perServer('writes', (s) => s.writes, (r) => r.writes);
+  perServer('fixed overhead', (s) => s.fixedOverhead, (r) => r.fixedOverhead);
+  row(`budget (pages + writes + ${slack})`, (r) => fmt(r.budget));
   row('budget met', (r) => (r.budgetMet ? 'yes' : `NO (+${r.requests.total - r.budget})`));
   row('records read (engine)', (r) => fmt(r.engine.read));
   row('resolved on target (engine)', (r) => fmt(r.engine.resolved));
@@ -83,6 +95,12 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   lines.push('');
   lines.push('Decisions:');
   lines.push(decisionTable.toString());
+  const whys = [...new Set(runs.flatMap((r) => Object.keys(r.decisionsByWhy ?? {})))];
+  if (whys.length > 0) {
+    const whyTable = new Table({ head: ['decision reason · direction or why (two-way)', ...runs.map((r) => r.name)], style: { head: [], border: [] } });
+    for (const why of whys) whyTable.push([why, ...runs.map((r) => fmt(r.decisionsByWhy?.[why] ?? 0))]);
+    lines.push(whyTable.toString());
+  }
 
   for (const r of runs) {
     const spanTable = new Table({ head: ['server', 'route', 'requests', 'first at', 'last at'], style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right'] });
@@ -96,7 +114,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   for (const r of runs) {
     const overhead = Object.entries(r.fixedOverheadByRoute).map(([k, v]) => `${v}× ${k}`).join(', ') || 'none';
     lines.push(
-      `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages + ${fmt(r.writes)} writes + ${BUDGET_SLACK} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
+      `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages${ctx.twoWay ? ' (both sides)' : ''} + ${fmt(r.writes)} writes + ${r.budgetSlack} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
     );
     for (const [role, p] of Object.entries(r.writePacing ?? {})) {
       lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
@@ -110,7 +128,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
       for (const e of list) lines.push(`  ${reason}: ${e.title} (${e.key})${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`);
     }
   }
-  lines.push("Peak RSS is the process high-water mark (getrusage maxRSS), so the no-change figure cannot be lower than the first run's.");
+  lines.push("Peak RSS is the process high-water mark (getrusage maxRSS), so a later run's figure cannot be lower than an earlier one's.");
   if (runs.some((r) => r.writePacing)) {
     lines.push(
       "Trakt spacing is from the emulator's log `at`, stamped after each request was handled (its rate limiter reads the clock before the handler); the first lookup builds the emulator's id index, so the first gap reads tens of ms short.",
@@ -124,7 +142,7 @@ export interface ScenarioDigest {
   scenario: string;
   ok: boolean;
   error?: string;
-  runs: (Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number })[];
+  runs: (Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budgetSlack' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number })[];
 }
 
 export function digestTable(digests: ScenarioDigest[]): string {
@@ -151,7 +169,7 @@ export function digestTable(digests: ScenarioDigest[]): string {
         fmt(r.pagesRead),
         fmt(r.writes),
         fmt(r.fixedOverhead),
-        fmt(r.budget),
+        `${fmt(r.budget)} (+${r.budgetSlack ?? BUDGET_SLACK})`,
         r.budgetMet ? 'yes' : `NO (+${r.requests - r.budget})`,
         mib(r.peakRssKiB * 1024),
         pacing,

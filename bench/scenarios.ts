@@ -4,6 +4,8 @@
 // A scenario: two emulators (source, target) as child processes with the same synthetic library
 // under different native ids, N items given a resume position on the source, a fixed latency per
 // request on both, then runAll() twice (first, no-change), measured by bench/measure.ts.
+// A two-way scenario: the two emulators are sides A and B of a `mode: two-way` pair, each gets N
+// positions (disjoint items), and runAll() runs three times (first, no-change, no-change-2).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +17,7 @@ import { Store } from '../src/store/store.ts';
 import { createLogger } from '../src/cli/main.ts';
 import { saveTokens } from '../src/providers/trakt/oauth.ts';
 import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
-import { BUDGET_SLACK, forceGc, measure, type RunRecord } from './measure.ts';
+import { BUDGET_SLACK, TWO_WAY_BUDGET_SLACK, forceGc, measure, type RunRecord } from './measure.ts';
 import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
 
@@ -40,10 +42,14 @@ export interface Args {
 
 export interface ScenarioDef {
   name: string;
+  /** Two-way: side A. */
   source: EmulatorKind;
+  /** Two-way: side B. */
   target: EmulatorKind;
-  /** Items given a resume position on the source. */
+  /** Items given a resume position on the source (two-way: on each side, disjoint items). */
   changed(args: Args): number;
+  /** A `mode: two-way` pair (default one-way). */
+  twoWay?: true;
 }
 
 export const SCENARIOS: ScenarioDef[] = [
@@ -51,12 +57,32 @@ export const SCENARIOS: ScenarioDef[] = [
   { name: 'plex-to-jellyfin', source: 'plex', target: 'jellyfin', changed: (a) => a.changed },
   { name: 'jellyfin-to-plex', source: 'jellyfin', target: 'plex', changed: (a) => a.changed },
   { name: 'plex-to-trakt', source: 'plex', target: 'trakt', changed: (a) => a.traktChanged },
+  { name: 'plex-jellyfin-two-way', source: 'plex', target: 'jellyfin', changed: (a) => a.changed, twoWay: true },
 ];
+
+/** What a scenario's emulators are called: roles (keys of the request counts), server names, provider ids. */
+function sidesOf(def: ScenarioDef): { role: string; name: string }[] {
+  return def.twoWay
+    ? [
+        { role: 'a', name: 'bench-a' },
+        { role: 'b', name: 'bench-b' },
+      ]
+    : [
+        { role: 'source', name: 'bench-source' },
+        { role: 'target', name: 'bench-target' },
+      ];
+}
+
+/** The runs of a scenario, in order: every run after the first must write nothing. */
+export function runNamesOf(def: ScenarioDef): string[] {
+  return def.twoWay ? ['first', 'no-change', 'no-change-2'] : ['first', 'no-change'];
+}
 
 export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--latency-ms N] [--changed N] [--trakt-changed N] [--synthetic movies=N,shows=S,seasons=K,episodes=E]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
   --latency-ms N      per-request latency on every emulator (default 5)
-  --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000)
+  --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000);
+                      plex-jellyfin-two-way: on each side (disjoint items)
   --trakt-changed N   the same for plex-to-trakt (default 20; Trakt takes 1 write per second)
   --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
   --trakt-429         plex-to-trakt: answer the first write with one injected 429 (Retry-After: 1),
@@ -159,21 +185,38 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
   const emulators: Emulator[] = [];
   const say = (line: string) => process.stderr.write(`[${def.name}] ${line}\n`);
   const load = loadavg();
+  const [sideA, sideB] = sidesOf(def) as [{ role: string; name: string }, { role: string; name: string }];
   try {
-    say(`starting ${KIND_LABEL[def.source]} (source) and ${KIND_LABEL[def.target]} (target) emulators (${args.synthetic}) as child processes…`);
+    const roles = def.twoWay ? ['side A', 'side B'] : ['source', 'target'];
+    say(`starting ${KIND_LABEL[def.source]} (${roles[0]}) and ${KIND_LABEL[def.target]} (${roles[1]}) emulators (${args.synthetic}) as child processes…`);
     const startedAt = performance.now();
     const common = { synthetic: args.synthetic, seed: SEED, workDir };
     const [source, target] = await Promise.all([
-      startEmulator({ role: 'source', kind: def.source, name: 'bench-source', ...common }),
-      startEmulator({ role: 'target', kind: def.target, name: 'bench-target', ...common }),
+      startEmulator({ role: sideA.role, kind: def.source, name: sideA.name, ...common }),
+      startEmulator({ role: sideB.role, kind: def.target, name: sideB.name, ...common }),
     ]);
     emulators.push(source, target);
-    say(`  source ${source.url}, target ${target.url} (${Math.round(performance.now() - startedAt)} ms)`);
+    say(`  ${roles[0]} ${source.url}, ${roles[1]} ${target.url} (${Math.round(performance.now() - startedAt)} ms)`);
 
-    say(`giving ${def.source === 'plex' ? 'the owner' : MB_USER} ${changed} resume positions on the source…`);
-    const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', source.url, String(changed), SEED, def.source, MB_USER];
-    const seeded = JSON.parse(await runChild(seedArgs, 'seeding the source')) as SeedSummary;
-    const seededText = `${fmt(seeded.movies)} movies + ${fmt(seeded.episodes)} episodes`;
+    const whoOn = (kind: EmulatorKind) => (kind === 'plex' ? 'the owner' : MB_USER);
+    const seed = async (e: Emulator, seedText: string, extra: string[]): Promise<SeedSummary> => {
+      say(`giving ${whoOn(e.kind)} ${changed} resume positions on ${e.name}…`);
+      const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', e.url, String(changed), seedText, e.kind, MB_USER, ...extra];
+      return JSON.parse(await runChild(seedArgs, `seeding ${e.name}`)) as SeedSummary;
+    };
+    const described = (e: Emulator, s: SeedSummary) => `${fmt(s.movies)} movies + ${fmt(s.episodes)} episodes`;
+    const pickedFile = join(workDir, 'picked-a.json');
+    const seeded = await seed(source, SEED, def.twoWay ? ['--picked', pickedFile] : []);
+    let seededText = described(source, seeded);
+    let seededB: SeedSummary | undefined;
+    if (def.twoWay) {
+      // Side B: other items (none of A's, by title/year or show/season/episode), other positions and times.
+      seededB = await seed(target, `${SEED}:b`, ['--avoid', pickedFile]);
+      seededText = `A, ${KIND_LABEL[def.source]} ${whoOn(def.source)}: ${described(source, seeded)}; B, ${KIND_LABEL[def.target]} ${whoOn(def.target)}: ${described(target, seededB)}`;
+      if (seededB.movies + seededB.episodes !== changed || seeded.movies + seeded.episodes !== changed) {
+        throw new BenchError(`seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`);
+      }
+    }
     const injected = args.trakt429 && target.kind === 'trakt';
     for (const e of emulators) {
       // The optional injected 429: one, on the first write (a rule counts down; the re-run never sees it).
@@ -186,44 +229,67 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     const env: Record<string, string> = {};
     const yaml = [
       'providers:',
-      providerYaml('bench-source', source, env),
-      providerYaml('bench-target', target, env),
+      providerYaml(sideA.name, source, env),
+      providerYaml(sideB.name, target, env),
       'pairs:',
-      '  - { name: bench, source: bench-source, target: bench-target }',
+      `  - { name: bench, source: ${sideA.name}, target: ${sideB.name}${def.twoWay ? ', mode: two-way' : ''} }`,
       `state: { path: ${join(workDir, 'playhead.db')} }`,
       '',
     ].join('\n');
     const config = parseConfig(yaml, join(workDir, 'playhead.yaml'), env);
     const store = Store.open(config.state.path);
-    signIn(store, 'bench-source', source);
-    signIn(store, 'bench-target', target);
+    signIn(store, sideA.name, source);
+    signIn(store, sideB.name, target);
     const log = createLogger({ level: 'error' });
+    const budgetSlack = def.twoWay ? TWO_WAY_BUDGET_SLACK : BUDGET_SLACK;
     const runs: RunRecord[] = [];
     forceGc();
     const baselineRssKiB = process.resourceUsage().maxRSS;
     try {
-      say('first run…');
-      runs.push(await measure('first', emulators, () => runAll({ config, store, log, dryRun: false })));
-      say('no-change re-run…');
-      runs.push(await measure('no-change', emulators, () => runAll({ config, store, log, dryRun: false })));
+      for (const name of runNamesOf(def)) {
+        say(name === 'first' ? 'first run…' : `${name} re-run…`);
+        const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), budgetSlack);
+        runs.push(run);
+        say(`  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`);
+      }
     } finally {
       store.close();
     }
 
     const servers = emulators.map((e) => ({ role: e.role, kind: e.kind }));
-    const ctx = { scenario: def.name, servers, items, changed, latencyMs: args.latencyMs, synthetic: args.synthetic, seeded: seededText, baselineRssKiB, load, injected429: injected };
+    const ctx = {
+      scenario: def.name,
+      servers,
+      items,
+      changed,
+      latencyMs: args.latencyMs,
+      synthetic: args.synthetic,
+      seeded: seededText,
+      baselineRssKiB,
+      load,
+      injected429: injected,
+      ...(def.twoWay ? { twoWay: true } : {}),
+    };
     process.stdout.write(`${summary(runs, ctx)}\n`);
     const result = {
       scenario: def.name,
+      mode: def.twoWay ? 'two-way' : 'one-way',
       source: def.source,
       target: def.target,
       when: new Date().toISOString(),
       node: process.version,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalmem: totalmem(), loadavgAtStart: load },
-      library: { items, changed, synthetic: args.synthetic, changedMovies: seeded.movies, changedEpisodes: seeded.episodes },
+      library: {
+        items,
+        changed,
+        synthetic: args.synthetic,
+        changedMovies: seeded.movies,
+        changedEpisodes: seeded.episodes,
+        ...(seededB ? { changedOnB: { movies: seededB.movies, episodes: seededB.episodes, avoided: seededB.avoided } } : {}),
+      },
       latencyMs: args.latencyMs,
       injected429: injected,
-      budgetSlack: BUDGET_SLACK,
+      budgetSlack,
       baselineRssKiB,
       runs,
     };
@@ -234,9 +300,10 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
 
     const problems: string[] = [];
     for (const r of runs) if (!r.ok) problems.push(`the ${r.name} run failed: ${r.error ?? 'unknown error'}`);
-    const rerun = runs.find((r) => r.name === 'no-change');
-    if (rerun && (rerun.writes > 0 || rerun.engine.writes > 0)) {
-      problems.push(`the no-change re-run wrote ${rerun.writes} time(s) (engine counted ${rerun.engine.writes}); it should write nothing`);
+    for (const rerun of runs.slice(1)) {
+      if (rerun.writes > 0 || rerun.engine.writes > 0) {
+        problems.push(`the ${rerun.name} re-run wrote ${rerun.writes} time(s) (engine counted ${rerun.engine.writes}); it should write nothing`);
+      }
     }
     for (const p of problems) process.stderr.write(`bench [${def.name}]: ${p}\n`);
     return problems.length > 0 ? 1 : 0;

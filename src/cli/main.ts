@@ -9,7 +9,7 @@ import type { RunEvent } from '../engine/run-pair.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { Store } from '../store/store.ts';
-import { explainTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
+import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
 
@@ -169,7 +169,12 @@ export function buildProgram(): Command {
       const { store } = loadApp(globals());
       try {
         const runs = store.runs({ limit: o.limit });
-        process.stdout.write(globals().json ? `${JSON.stringify({ runs }, null, 2)}\n` : `${statusTable(runs)}\n`);
+        const pending = store.pending();
+        process.stdout.write(
+          globals().json
+            ? `${JSON.stringify({ runs, pending }, null, 2)}\n`
+            : `${statusTable(runs)}\n\nWaiting for another try:\n${pendingTable(pending, Date.now())}\n`,
+        );
       } finally {
         store.close();
       }

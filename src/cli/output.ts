@@ -7,7 +7,7 @@ import { explainDecision } from '../core/explain.ts';
 import type { RunResult } from '../engine/run-pair.ts';
 import type { PairOutcome } from '../engine/run-all.ts';
 import type { UndoResult } from '../engine/undo.ts';
-import type { RunRow, StoredDecision } from '../store/store.ts';
+import type { PendingRow, RunRow, StoredDecision } from '../store/store.ts';
 
 export interface JsonRun {
   pair: string;
@@ -98,6 +98,18 @@ export function statusTable(runs: RunRow[]): string {
   for (const r of runs) {
     const took = r.finishedAt !== undefined ? `${((r.finishedAt - r.startedAt) / 1000).toFixed(1)}s` : '…';
     table.push([String(r.id), r.pair, new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19), took, r.error ? `${r.status}: ${r.error}` : r.status, countsLine(r.counts)]);
+  }
+  return table.toString();
+}
+
+/** Items waiting for another try: unresolved ones and parked (repeatedly failing) ones. */
+export function pendingTable(rows: PendingRow[], now: number): string {
+  if (rows.length === 0) return 'Nothing waiting: no unresolved or failing items.';
+  const table = new Table({ head: ['Pair', 'Item', 'State', 'Tries', 'Next try (UTC)', 'Last error'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, null, 50] as unknown as number[] });
+  for (const r of rows) {
+    const state = r.parked ? 'parked' : r.kind;
+    const next = r.nextAt <= now ? 'next run' : new Date(r.nextAt).toISOString().replace('T', ' ').slice(0, 16);
+    table.push([r.pair, `${r.title}\n${r.key}`, state, String(r.attempts), next, r.lastError ?? '']);
   }
   return table.toString();
 }

@@ -31,6 +31,10 @@ export function explainDecision(d: Decision, dryRun = false): string {
     case 'clear':
       if (detail.confirmed === true) return 'cleared on the source, removed here and confirmed';
       return dryRun ? 'cleared on the source: would be removed here' : 'cleared on the source: removed here';
+    case 'parked': {
+      const err = str(detail.lastError);
+      return `failed ${num(detail.attempts) ?? 'several'} runs in a row, parked until ${typeof detail.retryAt === 'number' ? new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ') : 'later'} UTC${err ? `: ${err}` : ''}`;
+    }
     case 'conflict_lost':
       return `both sides moved since the last run; ${str(detail.won) ?? 'the other side'} is newer, so ${str(detail.lost) ?? 'this side'}'s position was replaced`;
     case 'failed':
@@ -49,8 +53,10 @@ export function explainDecision(d: Decision, dryRun = false): string {
       return typeof detail.clear === 'string' ? 'cleared on the source; the target has no position either' : 'the target already holds this position';
     case 'missing_ids':
       return 'no imdb/tmdb/tvdb id to find it by elsewhere';
-    case 'unresolved':
-      return str(detail.unresolved) ?? 'not found on the target';
+    case 'unresolved': {
+      const base = str(detail.unresolved) ?? 'not found on the target';
+      return typeof detail.retryAt === 'number' && detail.waiting === true ? `${base} (tried ${num(detail.attempts) ?? 'several'} times; next try ${new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : base;
+    }
     case 'playing_now':
       return 'playing on the target now: a write would jump the player';
     case 'same_origin':

@@ -97,6 +97,8 @@ export const REASONS = [
   'clear',
   // two-way: both sides moved; this side's value lost to the newer one
   'conflict_lost',
+  // failed on several runs in a row: waits a day, or a new source position
+  'parked',
   'failed',
   // undo
   'changed_since',

@@ -11,6 +11,7 @@ import { planProgress } from '../core/planner.ts';
 import { pickNewer } from '../core/duplicates.ts';
 import { decideClear } from '../core/clears.ts';
 import { findExplicitClears } from './clears.ts';
+import { holdBack, updatePending } from './retries.ts';
 import type { Provider, ResolveRequest } from '../providers/provider.ts';
 import { ProviderError } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
@@ -92,8 +93,12 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     // A pair with `add: false` only clears: positions are read (for the clear signals), none is written.
     const items = [...(settings.add ? listed : []), ...clears];
 
+    // Items still waiting for their next try (unresolved, or parked after failing) are left alone.
+    const { active, waiting } = holdBack(items, store.pendingFor(pair.name), opts.now());
+
     // 2–4. Match, read the target's live state, plan and apply the policy.
-    const decisions = await decideOn(target, items, settings, store, stats);
+    const decisions = await decideOn(target, active, settings, store, stats);
+    for (const d of waiting) decisions.set(d.key, d);
 
     // 5. Apply.
     const toWrite = items.filter((i) => (decisions.get(i.key)?.action === 'write' || decisions.get(i.key)?.action === 'clear') && i.ref);
@@ -108,6 +113,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     const finishedAt = opts.now();
     if (runId !== undefined) {
       store.recordDecisions(runId, list);
+      updatePending(store, pair.name, active, decisions, finishedAt);
       // A clear that did not happen (failed, or the target is playing) stays pending: its old
       // observation is kept so the next run asks again.
       const retryClear = (i: Item) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');

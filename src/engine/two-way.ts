@@ -5,6 +5,7 @@ import { summarise } from '../core/decide.ts';
 import { chooseDirection, sideChange } from '../core/two-way.ts';
 import { displayTitle } from '../core/decide.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
+import { holdBack, updatePending } from './retries.ts';
 import { applyWrites, decideOn, readItems, type Item, type RunPairOptions, type RunResult, type RunStatus } from './run-pair.ts';
 
 function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
@@ -79,9 +80,14 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       }
     }
 
-    // The same decisions as one-way, against each side in turn.
-    const toBDecisions = await decideOn(b, toB, settings, store, stats);
-    const toADecisions = await decideOn(a, toA, settings, store, stats);
+    // The same decisions as one-way, against each side in turn; items waiting for their next try
+    // (unresolved, parked) are left alone.
+    const pending = store.pendingFor(pair.name);
+    const heldB = holdBack(toB, pending, opts.now());
+    const heldA = holdBack(toA, pending, opts.now());
+    const toBDecisions = await decideOn(b, heldB.active, settings, store, stats);
+    const toADecisions = await decideOn(a, heldA.active, settings, store, stats);
+    for (const d of [...heldB.waiting, ...heldA.waiting]) decisions.set(d.key, d);
     if (!dryRun && runId !== undefined) {
       for (const [target, items, ds] of [
         [b, toB, toBDecisions],
@@ -108,6 +114,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
     const finishedAt = opts.now();
     if (runId !== undefined) {
       store.recordDecisions(runId, list);
+      updatePending(store, pair.name, [...heldB.active, ...heldA.active], decisions, finishedAt);
       store.recordObservations(runId, a.id, [...aItems.values()].map((i) => ({ key: i.key, record: i.record })));
       store.recordObservations(runId, b.id, [...bItems.values()].map((i) => ({ key: i.key, record: i.record })));
       store.finishRun(runId, { finishedAt, status, counts });

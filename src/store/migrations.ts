@@ -91,4 +91,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX journal_run ON journal(run_id);
   `,
+  // 2: items waiting for another try (not on the target yet, or failing), per pair
+  `
+  CREATE TABLE pending (
+    pair        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    kind        TEXT NOT NULL,        -- unresolved | failed
+    attempts    INTEGER NOT NULL,
+    first_at    INTEGER NOT NULL,
+    last_at     INTEGER NOT NULL,
+    next_at     INTEGER NOT NULL,     -- not tried again before this (epoch ms)
+    parked      INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    source_pos  TEXT NOT NULL,        -- the source position it was about; a new one retries at once
+    PRIMARY KEY (pair, key)
+  );
+  `,
 ];

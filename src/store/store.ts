@@ -312,10 +312,38 @@ export class Store {
     });
   }
 
+  // ---- pending retries ------------------------------------------------------------------------
+
+  pendingFor(pair: string): Map<string, PendingRow> {
+    const rows = this.db.prepare('SELECT * FROM pending WHERE pair = ?').all(pair) as Row[];
+    return new Map(rows.map((r) => [String(r.key), toPending(r)]));
+  }
+
+  /** Every pending item (for `status`), parked first, then by pair and title. */
+  pending(): PendingRow[] {
+    return (this.db.prepare('SELECT * FROM pending ORDER BY parked DESC, pair, title').all() as Row[]).map(toPending);
+  }
+
+  savePending(row: PendingRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO pending(pair, key, title, kind, attempts, first_at, last_at, next_at, parked, last_error, source_pos)
+         VALUES (@pair, @key, @title, @kind, @attempts, @firstAt, @lastAt, @nextAt, @parked, @lastError, @sourcePos)
+         ON CONFLICT(pair, key) DO UPDATE SET title = excluded.title, kind = excluded.kind, attempts = excluded.attempts,
+           last_at = excluded.last_at, next_at = excluded.next_at, parked = excluded.parked, last_error = excluded.last_error,
+           source_pos = excluded.source_pos`,
+      )
+      .run({ ...row, parked: row.parked ? 1 : 0, lastError: row.lastError ?? null });
+  }
+
+  dropPending(pair: string, key: string): void {
+    this.db.prepare('DELETE FROM pending WHERE pair = ? AND key = ?').run(pair, key);
+  }
+
   /** Row counts per table, for tests and `status`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal', 'kv']) {
+    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal', 'kv', 'pending']) {
       const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
       out[table] = Number(row.n);
     }
@@ -335,6 +363,37 @@ export class Store {
     if (stored.episode !== undefined && stored.episode !== null) identity.episode = stored.episode;
     return identity;
   }
+}
+
+export interface PendingRow {
+  pair: string;
+  key: string;
+  title: string;
+  kind: 'unresolved' | 'failed';
+  attempts: number;
+  firstAt: number;
+  lastAt: number;
+  nextAt: number;
+  parked: boolean;
+  lastError?: string;
+  sourcePos: string;
+}
+
+function toPending(r: Row): PendingRow {
+  const row: PendingRow = {
+    pair: String(r.pair),
+    key: String(r.key),
+    title: String(r.title),
+    kind: String(r.kind) as PendingRow['kind'],
+    attempts: Number(r.attempts),
+    firstAt: Number(r.first_at),
+    lastAt: Number(r.last_at),
+    nextAt: Number(r.next_at),
+    parked: Number(r.parked) === 1,
+    sourcePos: String(r.source_pos),
+  };
+  if (r.last_error !== null && r.last_error !== undefined) row.lastError = String(r.last_error);
+  return row;
 }
 
 function toRunRow(row: Row): RunRow {

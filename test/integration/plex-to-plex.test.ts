@@ -178,7 +178,7 @@ describe('dry run', () => {
       assert.equal(plan.counts.write, 2);
       assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0, 'no write request');
       assert.equal(JSON.stringify(p.target.state), targetBefore);
-      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0, kv: 0 });
+      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0, kv: 0, pending: 0 });
       assert.equal(p.store.getKv('installation_id'), undefined, 'not even the installation id is stored');
       // The real run then does what the plan said.
       const real = await p.sync();
@@ -506,6 +506,59 @@ describe('clears (remove: true)', () => {
       const result = await p.sync();
       assert.equal(result.decisions.find((d) => d.title === movies[0]!.title)?.reason, 'target_newer');
       assert.equal(p.target.requests.filter((r) => r.path === '/:/unscrobble').length, 0);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('unresolved and failing items across runs', () => {
+  test('an item missing on the target is kept as unresolved and written once it appears there', async () => {
+    const p = await startPlexPair();
+    try {
+      const film = items(p.source, 'movie').filter((m) => !isLegacy(m))[0]!;
+      const newFilm = { ...film, ratingKey: '660001', title: 'Arrives Later', guid: 'plex://movie/0000000000000000000000ee', guids: ['imdb://tt9600001'], addedAt: nowS(), updatedAt: nowS() };
+      p.source.state.items.push(newFilm);
+      setUserState(p.source, '660001', { viewOffset: 1_200_000, lastViewedAt: nowS() - 600 });
+      const first = await p.sync();
+      assert.equal(first.decisions.find((d) => d.title === 'Arrives Later')?.reason, 'unresolved');
+      assert.deepEqual(p.store.pending().map((r) => [r.title, r.kind, r.attempts]), [['Arrives Later', 'unresolved', 1]]);
+      // The film is added to the target's library.
+      p.target.state.items.push({ ...newFilm, ratingKey: '550001', addedAt: nowS() + 1, updatedAt: nowS() + 1 });
+      const second = await p.sync();
+      assert.equal(second.decisions.find((d) => d.title === 'Arrives Later')?.reason, 'write');
+      assert.equal(userState(p.target, '550001')?.viewOffset, 1_200_000);
+      assert.deepEqual(p.store.pending(), []);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('an item failing run after run is parked with its last error (and not tried while parked); a new position retries it', async () => {
+    const p = await startPlexPair();
+    try {
+      const film = items(p.source, 'movie').filter((m) => !isLegacy(m))[0]!;
+      const onTarget = twin(p.source, p.target, film.ratingKey);
+      progressOn(p.source, film, 0.4, nowS() - 600);
+      await setFaults(p.target, { rules: [{ path: '/:/timeline', query: { ratingKey: onTarget.ratingKey }, status: 500 }] });
+      for (let run = 1; run <= 5; run++) {
+        const r = await p.sync();
+        assert.equal(r.counts.failed, 1, `run ${run}`);
+      }
+      const [parked] = p.store.pending();
+      assert.equal(parked?.parked, true);
+      assert.equal(parked?.attempts, 5);
+      assert.match(parked?.lastError ?? '', /answered 500/);
+      const before = timelineWrites(p.target);
+      const sixth = await p.sync();
+      assert.equal(sixth.decisions[0]?.reason, 'parked');
+      assert.equal(timelineWrites(p.target), before, 'no write attempt while parked');
+      // The person watches further: a new case, tried at once (and it works now).
+      await setFaults(p.target, { rules: [] });
+      progressOn(p.source, film, 0.5, nowS() - 60);
+      const seventh = await p.sync();
+      assert.equal(seventh.decisions[0]?.reason, 'write');
+      assert.deepEqual(p.store.pending(), []);
     } finally {
       await p.close();
     }

@@ -1,0 +1,70 @@
+// Carrying unresolved and failing items across runs (rules in core/retries.ts): items still
+// waiting for their next try are decided without touching the target; after a run, each item's
+// entry is updated — kept, parked, or dropped once it went through.
+import type { Decision } from '../core/model.ts';
+import { nextTry, positionKey } from '../core/retries.ts';
+import { displayTitle } from '../core/decide.ts';
+import type { PendingRow, Store } from '../store/store.ts';
+import type { Item } from './run-pair.ts';
+
+const snapshotOf = (i: Item) => ({
+  ...(i.record.progressMs !== undefined ? { progressMs: i.record.progressMs } : {}),
+  ...(i.record.progressPct !== undefined ? { progressPct: i.record.progressPct } : {}),
+  ...(i.record.progressAt !== undefined ? { progressAt: i.record.progressAt } : {}),
+});
+
+/** Splits items into those to try now and decisions for those still waiting. */
+export function holdBack(items: Item[], pending: Map<string, PendingRow>, now: number): { active: Item[]; waiting: Decision[] } {
+  const active: Item[] = [];
+  const waiting: Decision[] = [];
+  for (const item of items) {
+    const p = pending.get(item.key);
+    const sameCase = p !== undefined && p.sourcePos === positionKey(snapshotOf(item));
+    if (!p || !sameCase || p.nextAt <= now || item.clear) {
+      active.push(item);
+      continue;
+    }
+    waiting.push({
+      key: item.key,
+      title: displayTitle(item.record),
+      type: item.record.type,
+      action: 'skip',
+      reason: p.parked ? 'parked' : 'unresolved',
+      source: snapshotOf(item),
+      detail: { waiting: true, attempts: p.attempts, retryAt: p.nextAt, ...(p.lastError ? { lastError: p.lastError } : {}) },
+    });
+  }
+  return { active, waiting };
+}
+
+/** After a real run: note what did not go through, forget what did. */
+export function updatePending(store: Store, pair: string, tried: Item[], decisions: Map<string, Decision>, now: number): void {
+  const pending = store.pendingFor(pair);
+  for (const item of tried) {
+    const d = decisions.get(item.key);
+    if (!d) continue;
+    const kind = d.reason === 'unresolved' ? 'unresolved' : d.reason === 'failed' ? 'failed' : undefined;
+    if (!kind) {
+      if (pending.has(item.key)) store.dropPending(pair, item.key);
+      continue;
+    }
+    const before = pending.get(item.key);
+    const sourcePos = positionKey(snapshotOf(item));
+    const attempts = before && before.kind === kind && before.sourcePos === sourcePos ? before.attempts + 1 : 1;
+    const { nextAt, parked } = nextTry(kind, attempts, now);
+    const error = d.detail?.error ?? d.detail?.unresolved;
+    store.savePending({
+      pair,
+      key: item.key,
+      title: d.title,
+      kind,
+      attempts,
+      firstAt: before?.firstAt ?? now,
+      lastAt: now,
+      nextAt,
+      parked,
+      ...(typeof error === 'string' ? { lastError: error } : {}),
+      sourcePos,
+    });
+  }
+}
