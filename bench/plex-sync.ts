@@ -6,9 +6,9 @@
 // Scenarios (bench/scenarios.ts): plex-to-plex, plex-to-jellyfin, jellyfin-to-plex, plex-to-trakt,
 // plex-jellyfin-two-way; all by default. Each runs in its own child process (bench/run-scenario.ts),
 // which starts its two emulators as child processes of its own, seeds the source (two-way: both
-// sides), runs runAll() twice (two-way: three times) and reports wall
-// time, the requests both servers saw (by route), pages read, writes, the budget check, decisions,
-// peak RSS and heap (and, with Trakt, how the writes were spaced).
+// sides), runs runAll() twice (two-way: three times) and reports wall time, the requests both
+// servers saw (by route), pages read, writes, the budget check, decisions, peak RSS and heap
+// (and, with Trakt, how the writes were spaced).
 //
 // This is a benchmark, not a test: it prints numbers and writes bench/results/<scenario>.json and
 // bench/results/summary.json. It exits non-zero only when something broke (a run failed, or a

@@ -204,15 +204,15 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', e.url, String(changed), seedText, e.kind, MB_USER, ...extra];
       return JSON.parse(await runChild(seedArgs, `seeding ${e.name}`)) as SeedSummary;
     };
-    const described = (e: Emulator, s: SeedSummary) => `${fmt(s.movies)} movies + ${fmt(s.episodes)} episodes`;
+    const described = (s: SeedSummary) => `${fmt(s.movies)} movies + ${fmt(s.episodes)} episodes`;
     const pickedFile = join(workDir, 'picked-a.json');
     const seeded = await seed(source, SEED, def.twoWay ? ['--picked', pickedFile] : []);
-    let seededText = described(source, seeded);
+    let seededText = described(seeded);
     let seededB: SeedSummary | undefined;
     if (def.twoWay) {
       // Side B: other items (none of A's, by title/year or show/season/episode), other positions and times.
       seededB = await seed(target, `${SEED}:b`, ['--avoid', pickedFile]);
-      seededText = `A, ${KIND_LABEL[def.source]} ${whoOn(def.source)}: ${described(source, seeded)}; B, ${KIND_LABEL[def.target]} ${whoOn(def.target)}: ${described(target, seededB)}`;
+      seededText = `A, ${KIND_LABEL[def.source]} ${whoOn(def.source)}: ${described(seeded)}; B, ${KIND_LABEL[def.target]} ${whoOn(def.target)}: ${described(seededB)}`;
       if (seededB.movies + seededB.episodes !== changed || seeded.movies + seeded.episodes !== changed) {
         throw new BenchError(`seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`);
       }

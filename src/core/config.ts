@@ -221,19 +221,20 @@ function connectionConfig(p: { timeout_seconds: number; retries: number; client_
   };
 }
 
-const plexSchema = strict(
-  {
-    kind: z.literal('plex'),
-    url: urlSchema,
-    token: tokenSchema,
-    libraries: z
-      .array(libraryId, { error: 'must be a list of library section ids, e.g. [1, 2]' })
-      .min(1, { error: 'must list at least one library id, or be left out to read every library' })
-      .optional(),
-    ...connectionFields,
-  },
-  'a mapping of Plex settings (kind, url, token, …)',
-).transform(
+const plexLibraries = z
+  .array(libraryId, { error: 'must be a list of library section ids, e.g. [1, 2]' })
+  .min(1, { error: 'must list at least one library id, or be left out to read every library' })
+  .optional();
+
+const plexFields = {
+  kind: z.literal('plex'),
+  url: urlSchema,
+  token: tokenSchema,
+  libraries: plexLibraries,
+  ...connectionFields,
+};
+
+const plexSchema = strict(plexFields, 'a mapping of Plex settings (kind, url, token, …)').transform(
   (p): PlexProviderConfig => ({
     kind: 'plex',
     url: p.url,
@@ -249,21 +250,29 @@ const viewId = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
+const mediaBrowserUser = z.string({ error: 'must be a user name or id' }).trim().min(1, { error: 'must not be empty' }).optional();
+const mediaBrowserLibraries = z
+  .array(viewId, { error: 'must be a list of library ids' })
+  .min(1, { error: 'must list at least one library id, or be left out to read every library' })
+  .optional();
+
+function mediaBrowserFields<K extends 'jellyfin' | 'emby'>(kind: K) {
+  return {
+    kind: z.literal(kind),
+    url: urlSchema,
+    token: tokenSchema,
+    user: mediaBrowserUser,
+    libraries: mediaBrowserLibraries,
+    ...connectionFields,
+  };
+}
+
+function kindLabel(kind: 'jellyfin' | 'emby'): string {
+  return kind === 'jellyfin' ? 'Jellyfin' : 'Emby';
+}
+
 function mediaBrowserSchema<K extends 'jellyfin' | 'emby'>(kind: K) {
-  return strict(
-    {
-      kind: z.literal(kind),
-      url: urlSchema,
-      token: tokenSchema,
-      user: z.string({ error: 'must be a user name or id' }).trim().min(1, { error: 'must not be empty' }).optional(),
-      libraries: z
-        .array(viewId, { error: 'must be a list of library ids' })
-        .min(1, { error: 'must list at least one library id, or be left out to read every library' })
-        .optional(),
-      ...connectionFields,
-    },
-    `a mapping of ${kind === 'jellyfin' ? 'Jellyfin' : 'Emby'} settings (kind, url, token, user, …)`,
-  ).transform(
+  return strict(mediaBrowserFields(kind), `a mapping of ${kindLabel(kind)} settings (kind, url, token, user, …)`).transform(
     (p): MediaBrowserProviderConfig => ({
       kind,
       url: p.url,
@@ -275,20 +284,20 @@ function mediaBrowserSchema<K extends 'jellyfin' | 'emby'>(kind: K) {
   );
 }
 
-const traktSchema = strict(
-  {
-    kind: z.literal('trakt'),
-    client_id: tokenSchema,
-    client_secret: tokenSchema,
-    url: urlSchema.default('https://api.trakt.tv'),
-    auth_url: urlSchema.default('https://api.trakt.tv'),
-    timeout_seconds: timeoutSchema,
-    retries: numberIn(0, 10, true).default(3),
-    writes_per_second: numberIn(0.1, 1, false).default(1),
-    completion_percent: numberIn(1, 100, false).optional(),
-  },
-  'a mapping of Trakt settings (kind, client_id, client_secret, …)',
-).transform(
+const traktFields = {
+  kind: z.literal('trakt'),
+  client_id: tokenSchema,
+  client_secret: tokenSchema,
+  url: urlSchema.default('https://api.trakt.tv'),
+  auth_url: urlSchema.default('https://api.trakt.tv'),
+  timeout_seconds: timeoutSchema,
+  retries: numberIn(0, 10, true).default(3),
+  writes_per_second: numberIn(0.1, 1, false).default(1),
+  completion_percent: numberIn(1, 100, false).optional(),
+};
+const TRAKT_WHAT = 'a mapping of Trakt settings (kind, client_id, client_secret, …)';
+
+const traktSchema = strict(traktFields, TRAKT_WHAT).transform(
   (p): TraktProviderConfig => ({
     kind: 'trakt',
     clientId: p.client_id,

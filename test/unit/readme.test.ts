@@ -24,6 +24,8 @@ test('the README config example parses', () => {
     [
       ['living-room', 'upstairs'],
       ['living-room', 'trakt'],
+      ['upstairs', 'cabin'],
     ],
   );
+  assert.equal(config.pairs[2]?.mode, 'two-way');
 });
