@@ -14,11 +14,14 @@ import type { Harness, TestItem } from '../conformance/suite.ts';
 import { HARNESSES, type Kind } from '../harness/index.ts';
 
 const LIBRARY = 'movies=30,shows=2,seasons=2,episodes=4';
+// Every unordered pair of kinds.
 const COMBINATIONS: [Kind, Kind][] = [
   ['plex', 'jellyfin'],
   ['jellyfin', 'emby'],
   ['plex', 'trakt'],
   ['emby', 'plex'],
+  ['jellyfin', 'trakt'],
+  ['trakt', 'emby'],
 ];
 
 function twinIn(side: Harness, item: TestItem): TestItem {
@@ -119,35 +122,43 @@ for (const [kindA, kindB] of COMBINATIONS) {
 }
 
 describe('two-way with a skewed clock', () => {
-  test('a server whose clock runs 5 minutes ahead does not block a real change from the other side', async () => {
-    const a = await HARNESSES.plex('skew-a', LIBRARY);
-    const b = await HARNESSES.jellyfin('skew-b', LIBRARY);
-    const store = Store.open(':memory:');
-    try {
-      const config: Config = {
-        providers: { a: a.config(), b: b.config() },
-        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
-        state: { path: ':memory:' },
-        logLevel: 'silent',
-      };
-      const run = async () => {
-        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
-        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
-        return o.result;
-      };
-      const movie = a.movies()[0]!;
-      const onB = twinIn(b, movie);
-      // B's clock is 5 minutes fast: its position "from 2 minutes ago" claims a time 3 minutes ahead.
-      await b.setProgress(onB, 0.5, Date.now() - 120_000 + 300_000);
-      await run();
-      // A person then watches on A (A's clock is right): the real newest event.
-      await a.setProgress(movie, 0.25, Date.now() - 5_000);
-      const r = await run();
-      assert.equal(r.counts.write, 1, JSON.stringify(r.decisions));
-      assert.ok(Math.abs((await fraction(b, onB))! - 0.25) < 0.002);
-    } finally {
-      store.close();
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+  for (const skewMinutes of [5, -5]) {
+    test(`a server whose clock is ${Math.abs(skewMinutes)} minutes ${skewMinutes > 0 ? 'fast' : 'slow'} does not decide who is newer`, async () => {
+      const a = await HARNESSES.plex(`skew${skewMinutes}-a`, LIBRARY);
+      const b = await HARNESSES.jellyfin(`skew${skewMinutes}-b`, LIBRARY);
+      const store = Store.open(':memory:');
+      try {
+        const config: Config = {
+          providers: { a: a.config(), b: b.config() },
+          pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
+          state: { path: ':memory:' },
+          logLevel: 'silent',
+        };
+        const run = async () => {
+          const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+          assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
+          return o.result;
+        };
+        const skew = skewMinutes * 60_000;
+        const movie = a.movies()[0]!;
+        const onB = twinIn(b, movie);
+        // B's clock is off: it reports its times shifted by the skew.
+        await b.setProgress(onB, 0.5, Date.now() - 600_000 + skew);
+        await run();
+        // A person then watches on A (right clock): the real newest event, written to B.
+        await a.setProgress(movie, 0.25, Date.now() - 5_000);
+        const toB = await run();
+        assert.equal(toB.counts.write, 1, JSON.stringify(toB.decisions));
+        assert.ok(Math.abs((await fraction(b, onB))! - 0.25) < 0.002);
+        // Later someone watches on B (skewed clock again): written to A.
+        await b.setProgress(onB, 0.45, Date.now() + skew);
+        const toA = await run();
+        assert.equal(toA.counts.write, 1, JSON.stringify(toA.decisions));
+        assert.ok(Math.abs((await fraction(a, movie))! - 0.45) < 0.002);
+      } finally {
+        store.close();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  }
 });
