@@ -238,37 +238,14 @@ export class Store {
     return rows.map((row) => {
       const identity = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
       const item: ItemIdentity = { ...identity, type: String(row.type) as ItemIdentity['type'], title: String(row.title), ...(row.year !== null ? { year: Number(row.year) } : {}) };
-      const position: PositionSnapshot = { watched: Number(row.watched) === 1 };
-      const progressMs = optNumber(row.progress_ms);
-      const progressPct = optNumber(row.progress_pct);
-      const durationMs = optNumber(row.duration_ms);
-      const progressAt = optNumber(row.progress_at);
-      if (progressMs !== undefined) position.progressMs = progressMs;
-      if (progressPct !== undefined) position.progressPct = progressPct;
-      if (durationMs !== undefined) position.durationMs = durationMs;
-      if (progressAt !== undefined) position.progressAt = progressAt;
-      return { key: String(row.key), ref: String(row.ref), item, position };
+      return { key: String(row.key), ref: String(row.ref), item, position: observedPosition(row) };
     });
-  }
-
-  /** Records that an item no longer has a position on a provider (after a clear was handled). */
-  forgetPosition(provider: string, key: string, runId: number): void {
-    this.db.prepare('UPDATE observations SET progress_ms = NULL, progress_pct = NULL, run_id = ? WHERE provider = ? AND key = ?').run(runId, provider, key);
   }
 
   observation(provider: string, key: string): (PositionSnapshot & { ref: string; runId: number }) | undefined {
     const row = this.db.prepare('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
     if (!row) return undefined;
-    const snap: PositionSnapshot & { ref: string; runId: number } = { ref: String(row.ref), runId: Number(row.run_id), watched: Number(row.watched) === 1 };
-    const progressMs = optNumber(row.progress_ms);
-    const progressPct = optNumber(row.progress_pct);
-    const durationMs = optNumber(row.duration_ms);
-    const progressAt = optNumber(row.progress_at);
-    if (progressMs !== undefined) snap.progressMs = progressMs;
-    if (progressPct !== undefined) snap.progressPct = progressPct;
-    if (durationMs !== undefined) snap.durationMs = durationMs;
-    if (progressAt !== undefined) snap.progressAt = progressAt;
-    return snap;
+    return { ...observedPosition(row), ref: String(row.ref), runId: Number(row.run_id) };
   }
 
   // ---- journal ------------------------------------------------------------------------------
@@ -363,6 +340,20 @@ export class Store {
     if (stored.episode !== undefined && stored.episode !== null) identity.episode = stored.episode;
     return identity;
   }
+}
+
+/** An observations row as a position (unset columns stay absent). */
+function observedPosition(row: Row): PositionSnapshot {
+  const position: PositionSnapshot = { watched: Number(row.watched) === 1 };
+  const progressMs = optNumber(row.progress_ms);
+  const progressPct = optNumber(row.progress_pct);
+  const durationMs = optNumber(row.duration_ms);
+  const progressAt = optNumber(row.progress_at);
+  if (progressMs !== undefined) position.progressMs = progressMs;
+  if (progressPct !== undefined) position.progressPct = progressPct;
+  if (durationMs !== undefined) position.durationMs = durationMs;
+  if (progressAt !== undefined) position.progressAt = progressAt;
+  return position;
 }
 
 export interface PendingRow {
