@@ -11,8 +11,10 @@ import { control, type Emulator, type EmulatorKind } from './children.ts';
 export const BUDGET_SLACK = 2;
 /** The same for a two-way pair (both sides are read, both connect, both may be written). */
 export const TWO_WAY_BUDGET_SLACK = 4;
-/** Decisions listed by example in the JSON (the others are the expected outcomes). */
-const QUIET_REASONS = new Set(['write', 'unchanged']);
+/** Decisions not listed by example (the expected outcomes); every other reason gets up to 3 examples. */
+export const QUIET_REASONS: ReadonlySet<string> = new Set(['write', 'unchanged']);
+/** Two-way, also expected: `capped` writes, and `same_origin` (a side holds what we wrote there). */
+export const TWO_WAY_QUIET_REASONS: ReadonlySet<string> = new Set([...QUIET_REASONS, 'capped', 'same_origin']);
 /** Trakt's write limit (AUTHED_API_POST_LIMIT): one per second per user. */
 const TRAKT_WRITE_GAP_MS = 1000;
 
@@ -202,7 +204,7 @@ export interface RunRecord {
   engine: { read: number; resolved: number; writes: number };
   /** Per server and route: when its requests ran, in ms from the start of the run (emulator clocks). */
   spans: { server: string; route: string; count: number; firstMs: number; lastMs: number }[];
-  /** Up to 3 decisions per unexpected reason (not write/unchanged), with their detail. */
+  /** Up to 3 decisions per unexpected reason (not in QUIET_REASONS / TWO_WAY_QUIET_REASONS), with their detail. */
   examples: Record<string, { title: string; key: string; detail?: Record<string, unknown> }[]>;
   /** Trakt servers only, by role. */
   writePacing?: Record<string, WritePacing>;
@@ -270,7 +272,14 @@ export function writePacing(kind: EmulatorKind, log: LogEntry[], startedEpoch: n
   };
 }
 
-export async function measure(name: string, emulators: Emulator[], run: () => Promise<PairOutcome[]>, budgetSlack = BUDGET_SLACK): Promise<RunRecord> {
+export async function measure(
+  name: string,
+  emulators: Emulator[],
+  run: () => Promise<PairOutcome[]>,
+  opts: { budgetSlack?: number; quietReasons?: ReadonlySet<string> } = {},
+): Promise<RunRecord> {
+  const budgetSlack = opts.budgetSlack ?? BUDGET_SLACK;
+  const quiet = opts.quietReasons ?? QUIET_REASONS;
   const startedEpoch = Date.now();
   const started = performance.now();
   let outcomes: PairOutcome[] = [];
@@ -342,7 +351,7 @@ export async function measure(name: string, emulators: Emulator[], run: () => Pr
       // Two-way only: these details are set by src/engine/two-way.ts (a lost conflict says `why`).
       const why = d.detail?.direction ?? d.detail?.twoWay ?? (d.key.endsWith('#conflict') ? d.detail?.why : undefined);
       if (typeof why === 'string') decisionsByWhy[`${d.reason} · ${why}`] = (decisionsByWhy[`${d.reason} · ${why}`] ?? 0) + 1;
-      if (QUIET_REASONS.has(d.reason)) continue;
+      if (quiet.has(d.reason)) continue;
       const list = (examples[d.reason] ??= []);
       if (list.length < 3) list.push({ title: d.title, key: d.key, ...(d.detail ? { detail: d.detail } : {}) });
     }

@@ -4,7 +4,7 @@
 //   node --import tsx bench/run-scenario.ts --scenario NAME [the flags of npm run bench]
 //
 // Prints the scenario's summary on stdout, progress on stderr, writes bench/results/NAME.json.
-// Exit code 0 when both runs completed (budget met or not); 1 when something broke.
+// Exit code 0 when every run completed (budget met or not); 1 when something broke.
 import { BenchError } from './children.ts';
 import { SCENARIOS, USAGE, readArgs, runScenario } from './scenarios.ts';
 

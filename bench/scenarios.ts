@@ -17,7 +17,7 @@ import { Store } from '../src/store/store.ts';
 import { createLogger } from '../src/cli/main.ts';
 import { saveTokens } from '../src/providers/trakt/oauth.ts';
 import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
-import { BUDGET_SLACK, TWO_WAY_BUDGET_SLACK, forceGc, measure, type RunRecord } from './measure.ts';
+import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, forceGc, measure, type RunRecord } from './measure.ts';
 import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
 
@@ -212,7 +212,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     if (def.twoWay) {
       // Side B: other items (none of A's, by title/year or show/season/episode), other positions and times.
       seededB = await seed(target, `${SEED}:b`, ['--avoid', pickedFile]);
-      seededText = `A, ${KIND_LABEL[def.source]} ${whoOn(def.source)}: ${described(seeded)}; B, ${KIND_LABEL[def.target]} ${whoOn(def.target)}: ${described(seededB)}`;
+      seededText = `A (${KIND_LABEL[def.source]}, ${whoOn(def.source)}): ${described(seeded)}; B (${KIND_LABEL[def.target]}, ${whoOn(def.target)}): ${described(seededB)}`;
       if (seededB.movies + seededB.episodes !== changed || seeded.movies + seeded.episodes !== changed) {
         throw new BenchError(`seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`);
       }
@@ -242,13 +242,14 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     signIn(store, sideB.name, target);
     const log = createLogger({ level: 'error' });
     const budgetSlack = def.twoWay ? TWO_WAY_BUDGET_SLACK : BUDGET_SLACK;
+    const quietReasons = def.twoWay ? TWO_WAY_QUIET_REASONS : QUIET_REASONS;
     const runs: RunRecord[] = [];
     forceGc();
     const baselineRssKiB = process.resourceUsage().maxRSS;
     try {
       for (const name of runNamesOf(def)) {
         say(name === 'first' ? 'first run…' : `${name} re-run…`);
-        const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), budgetSlack);
+        const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
         runs.push(run);
         say(`  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`);
       }

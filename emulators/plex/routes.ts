@@ -40,6 +40,7 @@ const ROUTES: Route[] = [
   { methods: GET, pattern: /^\/hubs\/continueWatching\/items$/, access: 'user', handle: continueWatchingItems },
   { methods: GET, pattern: /^\/status\/sessions$/, access: 'owner403', handle: statusSessions },
   { methods: GET, pattern: /^\/:\/prefs$/, access: 'owner401', handle: prefs },
+  { methods: GET, pattern: /^\/accounts$/, access: 'owner401', handle: accounts },
   { methods: ['GET', 'POST'], pattern: /^\/:\/timeline$/, access: 'user', handle: handleTimeline },
   { methods: WRITE_VERBS, pattern: /^\/:\/progress$/, access: 'owner401', handle: handleProgress },
   { methods: WRITE_VERBS, pattern: /^\/:\/scrobble$/, access: 'user', handle: (r, e, a) => handleScrobble(r, e, a, true) },
@@ -386,4 +387,26 @@ function prefs(request: PlexRequest, env: PlexEnv): Reply {
     setting('OnDeckWindow', 'int', 16, 16, 'library'),
   ];
   return containerReply(request, container({ size: settings.length }, settings));
+}
+
+/**
+ * The accounts that use this server (owner, managed/Home and shared users), as PMS lists them:
+ * a nameless id 0 row for the server's local account first, then one row per account.
+ */
+function accounts(request: PlexRequest, env: PlexEnv): Reply {
+  const account = (id: number, name: string, thumb: string): PlexNode => ({
+    tag: 'Account',
+    attrs: {
+      id,
+      key: `/accounts/${id}`,
+      name,
+      defaultAudioLanguage: 'en',
+      autoSelectAudio: true,
+      defaultSubtitleLanguage: 'en',
+      subtitleMode: 0,
+      thumb,
+    },
+  });
+  const rows = [account(0, '', ''), ...env.data().accounts.map((a) => account(a.id, a.name, a.thumb ?? ''))];
+  return containerReply(request, container({ size: rows.length, identifier: 'com.plexapp.system.accounts' }, rows));
 }

@@ -52,6 +52,7 @@ function loadApp(globals: GlobalOptions): { config: Config; store: Store; log: L
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
+  for (const note of config.notes ?? []) log.debug(note);
   const store = Store.open(config.state.path);
   return { config, store, log };
 }
@@ -227,6 +228,24 @@ export function buildProgram(): Command {
       } finally {
         store.close();
       }
+    });
+
+  program
+    .command('init')
+    .description("print (or write) a starter playhead.yaml from a Plex server's accounts: one user per account")
+    .requiredOption('--plex <url>', 'the Plex server to read, e.g. http://192.168.1.10:32400')
+    .addOption(new Option('--token <token>', "the server owner's X-Plex-Token (prefer the PLEX_TOKEN variable: arguments show in ps)").env('PLEX_TOKEN'))
+    .option('--to <target>', 'a server to sync to: jellyfin=URL, emby=URL, plex=URL or trakt (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--write <file>', 'write the file (mode 600) instead of printing it')
+    .option('--force', 'with --write: overwrite an existing file')
+    .action(async (o: { plex: string; token?: string; to: string[]; write?: string; force?: boolean }) => {
+      const { runInit } = await import('./init.ts');
+      process.exitCode = await runInit({
+        ...o,
+        json: globals().json === true,
+        out: (text) => void process.stdout.write(text),
+        err: (text) => void process.stderr.write(text),
+      });
     });
 
   program

@@ -84,11 +84,23 @@ export interface PairConfig {
   features: { progress: ProgressSettings };
 }
 
+/** What `users:` gave one user: their providers (`<server>@<user>`) and pairs (`<pair>@<user>`). */
+export interface UserConfig {
+  providers: string[];
+  pairs: string[];
+}
+
 export interface Config {
+  /** `providers:` plus the providers `users:` expands to. */
   providers: Record<string, ProviderConfig>;
+  /** `pairs:` plus the pairs `sync:` expands to, per user. */
   pairs: PairConfig[];
   state: { path: string };
   logLevel: LogLevel;
+  /** Per user, when the file has `users:`. */
+  users?: Record<string, UserConfig>;
+  /** Things worth a debug-level log line, not errors (e.g. a user with no account on a synced server). */
+  notes?: string[];
 }
 
 export const DEFAULT_CONFIG_FILE = 'playhead.yaml';
@@ -330,6 +342,72 @@ function kindMessage(input: unknown): string {
   return `unknown provider kind ${shown} (${supported})`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Several users: `servers:`, `users:`, `sync:`
+//
+//   servers: connection settings every user shares (a Plex server has no token here);
+//   users:   per user, per server, that user's account there (Plex: their token; Jellyfin/Emby:
+//            `user` and/or their own `token`; Trakt: nothing, each signs in with `playhead auth`);
+//   sync:    server pairs, run once for every user who has an account on both servers.
+//
+// They expand into ordinary providers named `<server>@<user>` and pairs named `<pair>@<user>`, so
+// the engine sees plain providers and pairs. Written names may not contain `@`, so generated
+// names never collide with `providers:`/`pairs:` entries; each user's pairs join only that user's
+// own providers, and a written pair that joins two users' providers is refused.
+
+/** Joins a server or pair name to a user name in generated names: `living-room@alice`. */
+export const USER_SEPARATOR = '@';
+
+/** `living-room` + `alice` → `living-room@alice` (a generated provider or pair name). */
+export function userScopedName(name: string, user: string): string {
+  return `${name}${USER_SEPARATOR}${user}`;
+}
+
+const PROVIDERS_WHAT = 'must be a mapping of provider name to its settings';
+const PAIRS_WHAT = 'must be a list of pairs';
+const SERVERS_WHAT = 'must be a mapping of server name to its connection settings';
+const USERS_WHAT = 'must be a mapping of user name to their accounts, by server';
+const USER_WHAT = "must be a mapping of server name to this user's account there";
+const SYNC_WHAT = 'must be a list of server pairs (source and target)';
+
+function without<T extends object, K extends keyof T>(shape: T, key: K): Omit<T, K> {
+  const { [key]: _omitted, ...rest } = shape;
+  return rest;
+}
+
+function mediaBrowserServerSchema(kind: 'jellyfin' | 'emby') {
+  return strict(
+    { ...without(mediaBrowserFields(kind), 'user'), token: tokenSchema.optional() },
+    `a mapping of ${kindLabel(kind)} server settings (kind, url, token, …)`,
+  );
+}
+
+/** A `servers:` entry: a provider's settings without whose account it is. */
+const serverSchema = z.discriminatedUnion(
+  'kind',
+  [
+    strict(without(plexFields, 'token'), 'a mapping of Plex server settings (kind, url, libraries, …)'),
+    mediaBrowserServerSchema('jellyfin'),
+    mediaBrowserServerSchema('emby'),
+    strict(traktFields, TRAKT_WHAT),
+  ],
+  {
+    error: (iss) => {
+      const code: string = iss.code;
+      if (code === 'invalid_type') return 'must be a mapping of server settings (kind, url, …)';
+      if (code !== 'invalid_union') return undefined;
+      return kindMessage(iss.input);
+    },
+  },
+);
+
+/** A user's account on a server, by the server's kind (Trakt entries are checked by hand: empty). */
+const userEntrySchemas = {
+  plex: strict({ token: tokenSchema, libraries: plexLibraries }, "a mapping with this user's Plex token (token, libraries)"),
+  jellyfin: strict({ user: mediaBrowserUser, token: tokenSchema.optional(), libraries: mediaBrowserLibraries }, "a mapping with this user's Jellyfin account (user, token, libraries)"),
+  emby: strict({ user: mediaBrowserUser, token: tokenSchema.optional(), libraries: mediaBrowserLibraries }, "a mapping with this user's Emby account (user, token, libraries)"),
+} as const;
+
 const D = DEFAULT_PROGRESS_SETTINGS;
 const progressSchema = strict(
   {
@@ -358,33 +436,53 @@ const progressSchema = strict(
 
 const modeSchema = z.enum(['one-way', 'two-way'], { error: "must be 'one-way' or 'two-way'" }).default('one-way');
 
-const pairSchema = strict(
-  {
-    name: nameSchema.optional(),
-    source: z.string({ error: 'must be the name of a provider' }),
-    target: z.string({ error: 'must be the name of a provider' }),
-    mode: modeSchema,
-    features: strict({ progress: progressSchema.prefault({}) }, 'a mapping of features (progress)').prefault({}),
-  },
-  'a mapping with source and target',
-).transform(
-  (p): PairConfig => ({
-    name: p.name ?? defaultPairName(p.source, p.target),
-    source: p.source,
-    target: p.target,
-    mode: p.mode,
-    features: { progress: p.features.progress },
-  }),
-);
+/** A `pairs:` entry (between providers) or a `sync:` entry (between servers, expanded per user). */
+function pairSchemaOf(what: 'provider' | 'server') {
+  return strict(
+    {
+      name: nameSchema.optional(),
+      source: z.string({ error: `must be the name of a ${what}` }),
+      target: z.string({ error: `must be the name of a ${what}` }),
+      mode: modeSchema,
+      features: strict({ progress: progressSchema.prefault({}) }, 'a mapping of features (progress)').prefault({}),
+    },
+    'a mapping with source and target',
+  ).transform(
+    (p): PairConfig => ({
+      name: p.name ?? defaultPairName(p.source, p.target),
+      source: p.source,
+      target: p.target,
+      mode: p.mode,
+      features: { progress: p.features.progress },
+    }),
+  );
+}
+const pairSchema = pairSchemaOf('provider');
 
 const configSchema = strict(
   {
+    // Both are required unless `servers:`/`users:`/`sync:` are used (checked in checkSections).
     providers: z
-      .record(z.string(), providerSchema, { error: 'must be a mapping of provider name to its settings' })
-      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one provider' }),
+      .record(z.string(), providerSchema, { error: PROVIDERS_WHAT })
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one provider' })
+      .optional(),
     pairs: z
-      .array(pairSchema, { error: 'must be a list of pairs' })
-      .min(1, { error: 'must list at least one pair (source and target)' }),
+      .array(pairSchema, { error: PAIRS_WHAT })
+      .min(1, { error: 'must list at least one pair (source and target)' })
+      .optional(),
+    servers: z
+      .record(z.string(), serverSchema, { error: SERVERS_WHAT })
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one server' })
+      .optional(),
+    // Each user's entries depend on their server's kind: checkUsers validates them.
+    users: z
+      .record(z.string(), z.record(z.string(), z.unknown(), { error: USER_WHAT }), { error: USERS_WHAT })
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one user' })
+      .optional(),
+    sync: z
+      .array(pairSchemaOf('server'), { error: SYNC_WHAT })
+      .min(1, { error: 'must list at least one pair of servers (source and target)' })
+      .optional(),
     state: strict(
       { path: z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' }).default(DEFAULT_STATE_PATH) },
       'a mapping (path)',
@@ -411,6 +509,8 @@ function defaultPairName(source: string, target: string): string {
  * - Explicit 0 is honoured everywhere (`min_seconds: 0` means no minimum).
  * - Unknown keys are errors, with the allowed keys and a guess for typos.
  * - Relative `state.path` values are returned as written (relative to the working directory).
+ * - `servers:` + `users:` + `sync:` expand into providers `<server>@<user>` and pairs
+ *   `<pair>@<user>` (see "Several users" above); `Config.users` lists them per user.
  * Throws `ConfigError` with every problem found.
  */
 export function parseConfig(text: string, file: string, env: Record<string, string | undefined>): Config {
@@ -446,6 +546,8 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     issues.push({ path: formatPath(path), line: lineOf(path), message }),
   );
   collectSecrets(data, secrets);
+  // Keys in the wrong place get a message saying where they belong, instead of "unknown key".
+  issues.push(...misplacedKeys(data, lineOf));
 
   const result = configSchema.safeParse(data);
   if (!result.success) {
@@ -455,17 +557,24 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
       for (const issue of toIssues(iss, data, lineOf)) if (!reported.has(issue.path)) issues.push(issue);
     }
   }
-  issues.push(...crossCheck(data, lineOf));
+  issues.push(...checkSections(data, lineOf));
+  const users = checkUsers(data, lineOf, new Set(issues.map((i) => i.path)));
+  issues.push(...users.issues);
+  issues.push(...crossCheck(data, lineOf, users.owners));
 
   const overrides = envOverrides(env, issues);
   if (issues.length > 0 || !result.success) throw new ConfigError(file, redact(sortIssues(issues), secrets));
 
   const c = result.data;
+  const expanded = expandUsers(c, users.entries, isRecord(data) && isRecord(data.servers) ? data.servers : {}, lineOf);
+  if (expanded.issues.length > 0) throw new ConfigError(file, redact(sortIssues(expanded.issues), secrets));
   return {
-    providers: c.providers,
-    pairs: c.pairs,
+    providers: expanded.providers,
+    pairs: expanded.pairs,
     state: { path: overrides.statePath ?? c.state.path },
     logLevel: overrides.logLevel ?? c.log_level ?? 'warn',
+    ...(expanded.users ? { users: expanded.users } : {}),
+    ...(expanded.notes.length > 0 ? { notes: expanded.notes } : {}),
   };
 }
 
@@ -606,7 +715,9 @@ function interpolate(
 // ---------------------------------------------------------------------------------------------
 // Cross checks (relations between fields, which the schema cannot see)
 
-function crossCheck(data: unknown, lineOf: (path: readonly Segment[]) => number | undefined): ConfigIssue[] {
+type LineOf = (path: readonly Segment[]) => number | undefined;
+
+function crossCheck(data: unknown, lineOf: LineOf, owners: ReadonlyMap<string, string>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: Segment[], message: string) => issues.push({ path: formatPath(path), line: lineOf(path), message });
   if (!isRecord(data)) return issues;
@@ -615,20 +726,53 @@ function crossCheck(data: unknown, lineOf: (path: readonly Segment[]) => number 
   for (const name of providers ?? []) {
     if (!NAME_PATTERN.test(name)) add(['providers', name], `provider names may use ${NAME_RULE}`);
   }
-  if (!Array.isArray(data.pairs)) return issues;
+  const servers = isRecord(data.servers) ? Object.keys(data.servers) : undefined;
+  for (const name of servers ?? []) {
+    if (!NAME_PATTERN.test(name)) add(['servers', name], `server names may use ${NAME_RULE}`);
+    else if (providers?.includes(name)) add(['servers', name], `${JSON.stringify(name)} is also the name of a provider; give the server or the provider another name`);
+  }
 
-  const known = providers === undefined ? '' : [...providers].sort().join(', ');
+  if (Array.isArray(data.pairs)) {
+    const known = providers === undefined && servers === undefined ? undefined : [...(providers ?? []), ...owners.keys()];
+    checkPairList(data.pairs, 'pairs', 'provider', known, add, (ref) => {
+      if (!servers?.includes(ref)) return '';
+      const mine = [...owners.keys()].filter((p) => p.startsWith(`${ref}${USER_SEPARATOR}`)).sort();
+      return `; ${ref} is a server: its users' providers are ${mine.join(', ') || 'none yet'} (or pair servers under sync:)`;
+    });
+    data.pairs.forEach((pair: unknown, i: number) => {
+      if (!isRecord(pair) || typeof pair.source !== 'string' || typeof pair.target !== 'string') return;
+      const from = owners.get(pair.source);
+      const to = owners.get(pair.target);
+      if (from !== undefined && to !== undefined && from !== to) {
+        add(['pairs', i, 'target'], `${pair.source} is ${from}'s and ${pair.target} is ${to}'s: a pair may not carry one user's progress to another user`);
+      }
+    });
+  }
+  if (Array.isArray(data.sync)) checkPairList(data.sync, 'sync', 'server', servers, add, () => '');
+  return issues;
+}
+
+/** Unknown ends, a pair from something to itself, duplicate names: in `pairs:` and in `sync:`. */
+function checkPairList(
+  list: unknown[],
+  key: 'pairs' | 'sync',
+  what: 'provider' | 'server',
+  known: readonly string[] | undefined,
+  add: (path: Segment[], message: string) => void,
+  hint: (ref: string) => string,
+): void {
+  const configured = known === undefined ? '' : [...known].sort().join(', ');
   const seen = new Map<string, number>();
-  data.pairs.forEach((pair: unknown, i: number) => {
+  list.forEach((pair: unknown, i: number) => {
     if (!isRecord(pair)) return;
     const { source, target, name } = pair;
     for (const side of ['source', 'target'] as const) {
       const ref = pair[side];
-      if (typeof ref !== 'string' || providers === undefined || providers.includes(ref)) continue;
-      add(['pairs', i, side], `unknown provider ${JSON.stringify(ref)} (configured: ${known || 'none'})`);
+      if (typeof ref !== 'string' || known === undefined || known.includes(ref)) continue;
+      add([key, i, side], `unknown ${what} ${JSON.stringify(ref)} (configured: ${configured || 'none'})${hint(ref)}`);
     }
     if (typeof source === 'string' && source === target) {
-      add(['pairs', i, 'target'], `source and target are the same provider (${source}); a pair syncs two different providers`);
+      add([key, i, 'target'], `source and target are the same ${what} (${source}); a pair syncs two different ${what}s`);
     }
     const pairName =
       typeof name === 'string' ? name : typeof source === 'string' && typeof target === 'string' ? defaultPairName(source, target) : undefined;
@@ -639,9 +783,242 @@ function crossCheck(data: unknown, lineOf: (path: readonly Segment[]) => number 
       return;
     }
     const how = typeof name === 'string' ? '' : ' (the default name, from source and target)';
-    add(typeof name === 'string' ? ['pairs', i, 'name'] : ['pairs', i], `duplicate pair name ${JSON.stringify(pairName)}${how}, also used by pairs[${first}]; give each pair a unique name`);
+    add(typeof name === 'string' ? [key, i, 'name'] : [key, i], `duplicate pair name ${JSON.stringify(pairName)}${how}, also used by ${key}[${first}]; give each pair a unique name`);
   });
+}
+
+/** `providers:`+`pairs:`, or `servers:`+`users:`+`sync:` (or both): whichever is started must be complete. */
+function checkSections(data: unknown, lineOf: LineOf): ConfigIssue[] {
+  if (!isRecord(data)) return [];
+  const issues: ConfigIssue[] = [];
+  const missing = (key: string, message: string) => {
+    if (data[key] === undefined) issues.push({ path: key, line: lineOf([key]), message });
+  };
+  if (data.servers === undefined && data.users === undefined && data.sync === undefined) {
+    missing('providers', `is required (${PROVIDERS_WHAT})`);
+    missing('pairs', `is required (${PAIRS_WHAT})`);
+  } else {
+    missing('servers', `is required with users: and sync: (${SERVERS_WHAT})`);
+    missing('users', `is required with servers: and sync: (${USERS_WHAT})`);
+    missing('sync', `is required with servers: and users: (${SYNC_WHAT})`);
+  }
   return issues;
+}
+
+/** A Plex token under `servers:` (it is one user's) and `user:` under a server (it is per user). */
+function misplacedKeys(data: unknown, lineOf: LineOf): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (!isRecord(data) || !isRecord(data.servers)) return issues;
+  for (const [name, server] of Object.entries(data.servers)) {
+    if (!isRecord(server)) continue;
+    const add = (key: string, message: string) => issues.push({ path: formatPath(['servers', name, key]), line: lineOf(['servers', name, key]), message });
+    if (server.kind === 'plex' && Object.hasOwn(server, 'token')) {
+      add('token', `a Plex token is one user's: give each user theirs under users.<user>.${name}.token`);
+    }
+    if ((server.kind === 'jellyfin' || server.kind === 'emby') && Object.hasOwn(server, 'user')) {
+      add('user', `users are chosen per user: put \`user:\` under users.<user>.${name}`);
+    }
+  }
+  return issues;
+}
+
+interface UserScan {
+  issues: ConfigIssue[];
+  /** user → server → that user's (valid) entry, as written. */
+  entries: Map<string, Map<string, Record<string, unknown>>>;
+  /** Generated provider name (`server@user`) → user, for every entry naming a known server. */
+  owners: Map<string, string>;
+}
+
+/**
+ * Checks each `users.<user>.<server>` entry against its server's kind, and that no two users
+ * share an account (a shared Plex token, or the same Jellyfin/Emby user on one server, would
+ * carry one user's progress to the other).
+ */
+function checkUsers(data: unknown, lineOf: LineOf, reported: ReadonlySet<string>): UserScan {
+  const scan: UserScan = { issues: [], entries: new Map(), owners: new Map() };
+  if (!isRecord(data) || !isRecord(data.users)) return scan;
+  const seenPaths = new Set(reported);
+  const report: Reporter = {
+    issue: (issue) => {
+      if (seenPaths.has(issue.path)) return;
+      seenPaths.add(issue.path);
+      scan.issues.push(issue);
+    },
+    add: (path, message) => report.issue({ path: formatPath(path), line: lineOf(path), message }),
+  };
+  const add = report.add;
+  const servers = isRecord(data.servers) ? data.servers : {};
+  const serverNames = Object.keys(servers).sort();
+  const plexTokens = new Map<string, { user: string; server: string }>();
+  const accounts = new Map<string, { user: string; path: Segment[] }>();
+
+  for (const [user, entries] of Object.entries(data.users)) {
+    if (!NAME_PATTERN.test(user)) add(['users', user], `user names may use ${NAME_RULE}`);
+    if (!isRecord(entries)) continue; // the schema says what it must be
+    const valid = new Map<string, Record<string, unknown>>();
+    for (const [server, value] of Object.entries(entries)) {
+      const path: Segment[] = ['users', user, server];
+      const raw = servers[server];
+      if (raw === undefined) {
+        const guess = closest(server, serverNames);
+        add(path, `unknown server ${JSON.stringify(server)} (configured under servers: ${serverNames.join(', ') || 'none'})${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}`);
+        continue;
+      }
+      scan.owners.set(userScopedName(server, user), user);
+      const kind = isRecord(raw) ? SUPPORTED_KINDS.find((k) => k === raw.kind) : undefined;
+      if (kind === undefined) continue; // the server's own issue says why
+      const before = scan.issues.length;
+      const entry = checkUserEntry(kind, value, { path, user, server, serverHasToken: isRecord(raw) && raw.token !== undefined }, report, data, lineOf);
+      if (entry === undefined || scan.issues.length > before) continue;
+
+      // Two users on one account would cross.
+      const token = typeof entry.token === 'string' ? entry.token.trim() : '';
+      if (kind === 'plex' && token !== '') {
+        const first = plexTokens.get(token);
+        if (first !== undefined && first.user !== user) {
+          add([...path, 'token'], `the same token as users.${first.user}.${first.server}.token: one Plex token is one Plex account, so ${first.user}'s and ${user}'s progress would cross; give each user their own token`);
+          continue;
+        }
+        plexTokens.set(token, { user, server });
+      }
+      if (kind === 'jellyfin' || kind === 'emby') {
+        const name = typeof entry.user === 'string' ? entry.user.trim().toLowerCase().replace(/-/g, '') : '';
+        const field = name !== '' ? 'user' : 'token';
+        const account = name !== '' ? `${server}\nuser\n${name}` : `${server}\ntoken\n${token}`;
+        const first = accounts.get(account);
+        if (first !== undefined && first.user !== user) {
+          add([...path, field], `the same ${kindLabel(kind)} ${field === 'user' ? 'user' : 'token'} as ${formatPath(first.path)}: ${first.user}'s and ${user}'s progress would cross; give each user their own account`);
+          continue;
+        }
+        accounts.set(account, { user, path: [...path, field] });
+      }
+      valid.set(server, entry);
+    }
+    scan.entries.set(user, valid);
+  }
+  return scan;
+}
+
+interface Reporter {
+  issue(issue: ConfigIssue): void;
+  add(path: Segment[], message: string): void;
+}
+
+/** One user's entry for one server; undefined (with issues) when it is not usable. */
+function checkUserEntry(
+  kind: ProviderKind,
+  value: unknown,
+  where: { path: Segment[]; user: string; server: string; serverHasToken: boolean },
+  report: Reporter,
+  data: unknown,
+  lineOf: LineOf,
+): Record<string, unknown> | undefined {
+  const { path, user, server, serverHasToken } = where;
+  const add = report.add;
+  if (kind === 'trakt') {
+    const signIn = `each user signs in to Trakt with \`playhead auth ${userScopedName(server, user)}\``;
+    if (value === null || (isRecord(value) && Object.keys(value).length === 0)) return {};
+    if (!isRecord(value)) {
+      add(path, `must be an empty mapping ({}): ${signIn} (got ${describe(value)})`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) add([...path, key], `a Trakt entry takes no settings (leave it empty: {}); ${signIn}`);
+    return undefined;
+  }
+  if (!isRecord(value)) {
+    const example = kind === 'plex' ? '{ token: "${PLEX_TOKEN_' + user.toUpperCase().replace(/[^A-Z0-9]/g, '_') + '}" }' : `{ user: ${user} }`;
+    add(path, `must be a mapping with this user's ${kind === 'plex' ? 'Plex token' : `${kindLabel(kind)} account`}, e.g. ${example} (got ${describe(value)})`);
+    return undefined;
+  }
+  const has = (key: string) => value[key] !== undefined;
+  if (kind === 'plex' && !has('token')) {
+    add([...path, 'token'], `is required: ${user}'s own Plex token (X-Plex-Token) for ${server}; one token is one Plex account`);
+  }
+  if (kind === 'emby' && !has('user')) {
+    add([...path, 'user'], `is required: Emby cannot tell whose token it is; give ${user}'s Emby user name or id`);
+  }
+  if (kind === 'jellyfin' && !has('user') && !has('token')) {
+    add(path, `needs \`user\` (${user}'s Jellyfin user name or id, acted for with the API key in servers.${server}.token) or \`token\` (${user}'s own access token)`);
+  } else if (kind !== 'plex' && !has('token') && !serverHasToken) {
+    add([...path, 'token'], `is required: servers.${server} has no token (an API key) to act for ${user}; set one there, or give ${user}'s own access token here`);
+  }
+  const parsed = userEntrySchemas[kind].safeParse(value);
+  if (!parsed.success) {
+    for (const iss of parsed.error.issues) {
+      for (const issue of toIssues({ ...iss, path: [...path, ...iss.path] }, data, lineOf)) report.issue(issue);
+    }
+    return undefined;
+  }
+  return value;
+}
+
+interface Expanded {
+  providers: Record<string, ProviderConfig>;
+  pairs: PairConfig[];
+  users?: Record<string, UserConfig>;
+  notes: string[];
+  issues: ConfigIssue[];
+}
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+/** `users:` × `sync:` → providers and pairs, after everything checked out. */
+function expandUsers(
+  c: ParsedConfig,
+  entries: ReadonlyMap<string, ReadonlyMap<string, Record<string, unknown>>>,
+  servers: Record<string, unknown>,
+  lineOf: LineOf,
+): Expanded {
+  const out: Expanded = { providers: { ...c.providers }, pairs: [...(c.pairs ?? [])], notes: [], issues: [] };
+  if (c.users === undefined) return out;
+  const users: Record<string, UserConfig> = {};
+  const sync = c.sync ?? [];
+  const written = new Set(out.pairs.flatMap((p) => [p.source, p.target]));
+  for (const user of Object.keys(c.users)) {
+    const mine: UserConfig = { providers: [], pairs: [] };
+    const accounts = entries.get(user) ?? new Map<string, Record<string, unknown>>();
+    for (const [server, entry] of accounts) {
+      const name = userScopedName(server, user);
+      const raw = servers[server];
+      const parsed = providerSchema.safeParse({ ...(isRecord(raw) ? raw : {}), ...entry });
+      if (!parsed.success) {
+        // Not expected: the server and the entry were each checked. Say where, without values.
+        const path: Segment[] = ['users', user, server];
+        out.issues.push({ path: formatPath(path), line: lineOf(path), message: `cannot be combined with servers.${server}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+        continue;
+      }
+      out.providers[name] = parsed.data;
+      mine.providers.push(name);
+    }
+    sync.forEach((pair, i) => {
+      const missing = [pair.source, pair.target].filter((server) => !accounts.has(server));
+      if (missing.length > 0) {
+        out.notes.push(`${user} has no account on ${missing.join(' or ')}, so sync[${i}] (${pair.source} → ${pair.target}) does not run for ${user}`);
+        return;
+      }
+      const expanded: PairConfig = {
+        name: userScopedName(pair.name, user),
+        source: userScopedName(pair.source, user),
+        target: userScopedName(pair.target, user),
+        mode: pair.mode,
+        features: { progress: { ...pair.features.progress } },
+      };
+      out.pairs.push(expanded);
+      mine.pairs.push(expanded.name);
+    });
+    for (const server of accounts.keys()) {
+      const used = sync.some((p) => p.source === server || p.target === server) || written.has(userScopedName(server, user));
+      if (!used) out.notes.push(`${user}'s account on ${server} is in no sync pair`);
+    }
+    if (accounts.size === 0) out.notes.push(`${user} has no accounts, so nothing runs for ${user}`);
+    users[user] = mine;
+  }
+  out.users = users;
+  if (out.pairs.length === 0) {
+    out.issues.push({ path: 'sync', line: lineOf(['sync']), message: 'no user has an account on both servers of any pair here, so there is nothing to sync' });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // decide and apply against the other side with the same rules as one-way → record both sides.
 import type { Decision, PositionSnapshot, ProgressRecord } from '../core/model.ts';
 import { summarise } from '../core/decide.ts';
+import { matchTokens } from '../core/ids.ts';
 import { chooseDirection, sideChange } from '../core/two-way.ts';
 import { displayTitle } from '../core/decide.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
@@ -18,6 +19,22 @@ function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
   return s;
 }
 
+/**
+ * Puts B's items under A's key when they are the same item known by different ids (one server
+ * has only the tmdb id, the other only the imdb one): canonical keys differ, match tokens meet.
+ */
+export function joinKeys(aItems: Map<string, Item>, bItems: Map<string, Item>): Map<string, Item> {
+  const aByToken = new Map<string, string>();
+  for (const [key, item] of aItems) for (const token of matchTokens(item.record)) aByToken.set(token, key);
+  const out = new Map<string, Item>();
+  for (const [key, item] of bItems) {
+    const joined = aItems.has(key) ? key : matchTokens(item.record).map((t) => aByToken.get(t)).find((k) => k !== undefined && !bItems.has(k));
+    const finalKey = joined ?? key;
+    out.set(finalKey, finalKey === key ? item : { ...item, key: finalKey });
+  }
+  return out;
+}
+
 export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
   const { pair, source: a, target: b, store, log, dryRun } = opts;
   const settings = pair.features.progress;
@@ -30,7 +47,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
     for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
 
     const aItems = await readItems(a, bInfo.serverId, stats, opts.onEvent);
-    const bItems = await readItems(b, aInfo.serverId, stats, opts.onEvent);
+    const bItems = joinKeys(aItems, await readItems(b, aInfo.serverId, stats, opts.onEvent));
 
     const toB: Item[] = [];
     const toA: Item[] = [];

@@ -108,4 +108,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pair, key)
   );
   `,
+  // 3: "what did we last write here?" is asked for every item of every run
+  `
+  CREATE INDEX journal_provider_key ON journal(provider, key, id);
+  `,
 ];

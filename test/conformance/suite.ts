@@ -43,6 +43,10 @@ export interface Harness {
   /** The user's position for an item: ms, or a percent for percent-only servers. */
   progressOf(item: TestItem): Promise<{ ms?: number; pct?: number } | undefined>;
   setWatched?(item: TestItem): Promise<void>;
+  /** Removes the user's position, as "remove from Continue Watching" does. */
+  clearProgress?(item: TestItem): Promise<void>;
+  /** Replaces the item's external ids on this server (in the server's own id names). */
+  setIds?(item: TestItem, ids: Record<string, string>): Promise<void>;
   setPlaying?(item: TestItem): Promise<void>;
   /** The path of the progress listing (for faults), e.g. `/library/sections/1/all`. */
   listingPath: string;

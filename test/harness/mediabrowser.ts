@@ -63,6 +63,16 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
       const d = data()[native(item)];
       return d && d.PlaybackPositionTicks > 0 ? { ms: Math.round(d.PlaybackPositionTicks / TICKS_PER_MS) } : undefined;
     },
+    async clearProgress(item) {
+      const d = data()[native(item)];
+      if (d) d.PlaybackPositionTicks = 0;
+    },
+    async setIds(item, providerIds) {
+      const found = items.find((i) => i.Id === native(item));
+      if (!found) throw new Error(`no item ${item.title}`);
+      found.ProviderIds = providerIds;
+      found.DateLastSaved = new Date().toISOString();
+    },
     async setWatched(item) {
       data()[native(item)] = { PlaybackPositionTicks: 0, PlayCount: 1, Played: true, IsFavorite: false, LastPlayedDate: new Date().toISOString() };
     },

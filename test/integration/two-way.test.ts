@@ -162,3 +162,42 @@ describe('two-way with a skewed clock', () => {
     });
   }
 });
+
+describe('two-way with items known by different ids on each side', () => {
+  test('an item with only a tmdb id on one side is the same item as its imdb+tmdb twin: synced once, and a position removed on one side is not written back', async () => {
+    const a = await HARNESSES.plex('ids-a', LIBRARY);
+    const b = await HARNESSES.jellyfin('ids-b', LIBRARY);
+    const store = Store.open(':memory:');
+    try {
+      const config: Config = {
+        providers: { a: a.config(), b: b.config() },
+        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
+        state: { path: ':memory:' },
+        logLevel: 'silent',
+      };
+      const run = async () => {
+        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
+        return o.result;
+      };
+      const movie = a.movies().find((m) => m.ids.imdb && m.ids.tmdb)!;
+      const onB = twinIn(b, movie);
+      // Jellyfin only knows the tmdb id of this film.
+      assert.ok(b.setIds && b.clearProgress);
+      await b.setIds(onB, { Tmdb: movie.ids.tmdb! });
+      await b.setProgress(onB, 0.4, Date.now() - 600_000);
+      const first = await run();
+      assert.equal(first.counts.write, 1, JSON.stringify(first.decisions));
+      assert.ok(Math.abs((await fraction(a, movie))! - 0.4) < 0.002, 'reached Plex under its imdb+tmdb identity');
+      assert.equal((await run()).counts.write ?? 0, 0, 'one item, not two: nothing echoes');
+      // The person removes it from Continue Watching on Jellyfin: not written back.
+      await b.clearProgress(onB);
+      const after = await run();
+      assert.equal(after.counts.write ?? 0, 0, JSON.stringify(after.decisions));
+      assert.equal(await b.progressOf(onB), undefined);
+    } finally {
+      store.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
 import type { Query } from '../http.ts';
+import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
 import type { ItemsPage, MediaBrowserClient } from './client.ts';
 import type { BaseItem } from './schema.ts';
@@ -33,20 +34,12 @@ export function selectLibraries(provider: string, views: BaseItem[], whitelist: 
   return whitelist.map((id) => known.get(norm(id))).filter((l): l is Library => l !== undefined);
 }
 
-/** Pages through a listing in order until the reported total or a short page. */
-export async function* itemPages(client: MediaBrowserClient, userId: string, query: Query, pageSize: number): AsyncGenerator<ItemsPage> {
-  const seen = new Set<string>();
-  for (let start = 0; ; start += pageSize) {
+/** Pages through a listing in order (see ../paging.ts). */
+export function itemPages(client: MediaBrowserClient, userId: string, query: Query, pageSize: number): AsyncGenerator<ItemsPage & Page<BaseItem>> {
+  return pagesInOrder(async (start) => {
     const page = await client.itemsPage(userId, query, start, pageSize);
-    if (page.items.length === 0) return;
-    const signature = page.items.map((i) => i.Id).join(',');
-    // A server that ignores StartIndex would repeat the first page forever.
-    if (seen.has(signature)) return;
-    seen.add(signature);
-    yield page;
-    if (page.items.length < pageSize) return;
-    if (page.total !== undefined && start + pageSize >= page.total) return;
-  }
+    return { ...page, rows: page.items };
+  }, pageSize, (i: BaseItem) => String(i.Id));
 }
 
 export function externalIds(item: BaseItem): ExternalIds {

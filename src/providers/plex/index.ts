@@ -3,8 +3,8 @@
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { idsFromPlexGuids } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
-import pLimit from 'p-limit';
 import type { Query } from '../http.ts';
+import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
 import type { PlexClient, PlexPage, PlexSection } from './client.ts';
 import type { PlexMetadata } from './schema.ts';
@@ -30,47 +30,12 @@ function sortSections(sections: PlexSection[]): PlexSection[] {
   return [...sections].sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
 }
 
-/** Pages fetched at once once the total is known: latency-bound scans finish several times sooner. */
-export const PAGE_CONCURRENCY = 3;
-
-/**
- * Pages through a section listing, in order. The first page tells the total; the rest are then
- * fetched a few at a time. Stops on a short or empty page, and drops a page identical to an
- * earlier one (a server that ignores paging would otherwise repeat the list forever).
- */
-export async function* sectionPages(client: PlexClient, sectionId: string, query: Query, pageSize: number): AsyncGenerator<PlexPage> {
-  const seen = new Set<string>();
-  const fresh = (page: PlexPage): boolean => {
-    if (page.rows.length === 0) return false;
-    const signature = page.rows.map((r) => r.ratingKey).join(',');
-    if (seen.has(signature)) return false;
-    seen.add(signature);
-    return true;
-  };
-  const first = await client.sectionPage(sectionId, query, 0, pageSize);
-  if (!fresh(first)) return;
-  yield first;
-  if (first.rows.length < pageSize) return;
-  if (first.totalSize === undefined) {
-    // No total: walk on one page at a time until a short page.
-    for (let start = pageSize; ; start += pageSize) {
-      const page = await client.sectionPage(sectionId, query, start, pageSize);
-      if (!fresh(page)) return;
-      yield page;
-      if (page.rows.length < pageSize) return;
-    }
-  }
-  const starts: number[] = [];
-  for (let start = pageSize; start < first.totalSize; start += pageSize) starts.push(start);
-  const limit = pLimit(PAGE_CONCURRENCY);
-  const pending = starts.map((start) => limit(() => client.sectionPage(sectionId, query, start, pageSize)));
-  // Nothing is left unobserved if we stop early: a rejection would otherwise be unhandled.
-  for (const p of pending) p.catch(() => {});
-  for (const p of pending) {
-    const page = await p;
-    if (!fresh(page)) return;
-    yield page;
-  }
+/** Pages through a section listing in order (see ../paging.ts). */
+export function sectionPages(client: PlexClient, sectionId: string, query: Query, pageSize: number): AsyncGenerator<PlexPage & Page<PlexMetadata>> {
+  return pagesInOrder(async (start) => {
+    const page = await client.sectionPage(sectionId, query, start, pageSize);
+    return { ...page, total: page.totalSize };
+  }, pageSize, (r: PlexMetadata) => String(r.ratingKey));
 }
 
 export interface ShowInfo {

@@ -1,0 +1,352 @@
+// `playhead init`: reads a Plex server with its owner's token — its name (`GET /`), libraries
+// (`GET /library/sections`) and the accounts that use it (`GET /accounts`: owner, managed/Home
+// and shared users; owner only) — and writes a starter playhead.yaml in the `users:` form, one
+// user per account. Tokens are never printed or written: the file holds `${VAR}` placeholders.
+// Other users' tokens come from plex.tv, which Playhead does not call; the file says where.
+import { chmodSync, writeFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { ProviderError } from '../providers/provider.ts';
+import { PlexClient } from '../providers/plex/client.ts';
+
+export class InitError extends Error {
+  /** 2: usage (bad option, refused token, file exists); 1: the server could not be read. */
+  readonly exitCode: 1 | 2;
+  constructor(message: string, exitCode: 1 | 2) {
+    super(message);
+    this.name = 'InitError';
+    this.exitCode = exitCode;
+  }
+}
+
+const TARGET_KINDS = ['plex', 'jellyfin', 'emby', 'trakt'] as const;
+type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** A server to sync to (`--to KIND=URL`, or `--to trakt`): written into the file, never contacted. */
+export interface InitTarget {
+  kind: TargetKind;
+  url?: string;
+}
+
+export interface PlexAccountInfo {
+  /** PMS account id (1 is the owner). */
+  id: number;
+  name: string;
+  owner: boolean;
+}
+
+export interface PlexDiscovery {
+  url: string;
+  friendlyName: string;
+  machineIdentifier: string;
+  version: string;
+  libraries: { id: string; type: string; title: string }[];
+  accounts: PlexAccountInfo[];
+}
+
+const idNumber = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+const accountsContainer = z.object({
+  MediaContainer: z.looseObject({
+    Account: z.array(z.looseObject({ id: idNumber, name: z.string().optional() })).optional(),
+  }),
+});
+
+/** http(s) URL without credentials, query or fragment (a pasted `?X-Plex-Token=` must not be used). */
+export function checkPlexUrl(raw: string): string {
+  const text = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InitError('--plex must be the server URL, e.g. http://192.168.1.10:32400', 2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InitError('--plex must start with http:// or https://', 2);
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new InitError('--plex must not contain a user name, password, query or fragment (pass the token with PLEX_TOKEN or --token)', 2);
+  }
+  return text.replace(/\/+$/, '');
+}
+
+/** `jellyfin=http://host:8096`, `plex=http://…`, `emby=…`, or `trakt`. */
+export function parseTarget(raw: string): InitTarget {
+  const at = raw.indexOf('=');
+  const kindText = (at < 0 ? raw : raw.slice(0, at)).trim().toLowerCase();
+  const kind = TARGET_KINDS.find((k) => k === kindText);
+  const usage = `--to takes KIND=URL (KIND: plex, jellyfin, emby) or trakt, e.g. --to jellyfin=http://192.168.1.20:8096`;
+  if (kind === undefined) throw new InitError(`${usage} (got an unknown kind)`, 2);
+  if (kind === 'trakt') {
+    if (at >= 0) throw new InitError('--to trakt takes no URL', 2);
+    return { kind };
+  }
+  if (at < 0) throw new InitError(usage, 2);
+  const url = raw.slice(at + 1).trim();
+  try {
+    const parsed = new URL(url);
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.username !== '' || parsed.password !== '') throw new Error('bad');
+  } catch {
+    throw new InitError(`--to ${kind}=URL needs an http:// or https:// URL without credentials or query`, 2);
+  }
+  return { kind, url: url.replace(/\/+$/, '') };
+}
+
+/** Reads the server with the owner's token. Messages never contain the token. */
+export async function discoverPlex(rawUrl: string, token: string, opts: { timeoutMs?: number } = {}): Promise<PlexDiscovery> {
+  const url = checkPlexUrl(rawUrl);
+  const client = new PlexClient({
+    provider: 'plex',
+    url,
+    token,
+    clientId: 'playhead-init',
+    timeoutMs: opts.timeoutMs ?? 15_000,
+    retries: 1,
+    log: pino({ level: 'silent' }),
+    minBackoffMs: 100,
+  });
+  const refused = (err: unknown): boolean => err instanceof ProviderError && err.kind === 'auth';
+  let info: Awaited<ReturnType<PlexClient['serverInfo']>>;
+  try {
+    info = await client.serverInfo();
+  } catch (err) {
+    if (refused(err)) throw new InitError(`${url} refused the token (GET / answered ${statusOf(err)}): init needs the server owner's X-Plex-Token`, 2);
+    throw new InitError(`cannot read the Plex server at ${url}: ${messageOf(err)}`, 1);
+  }
+  let libraries: PlexDiscovery['libraries'];
+  let rows: z.output<typeof accountsContainer>['MediaContainer']['Account'];
+  try {
+    libraries = await client.sections();
+    rows = (await client.http.json(accountsContainer, 'GET', '/accounts')).body.MediaContainer.Account;
+  } catch (err) {
+    if (refused(err)) {
+      throw new InitError(
+        `only the server owner can list the accounts that use ${JSON.stringify(info.friendlyName)} (GET /accounts answered ${statusOf(err)}): ` +
+          "this token belongs to a managed or shared user. Run init with the owner's token (PLEX_TOKEN or --token)",
+        2,
+      );
+    }
+    throw new InitError(`cannot read the Plex server at ${url}: ${messageOf(err)}`, 1);
+  }
+  const accounts: PlexAccountInfo[] = [];
+  for (const row of rows ?? []) {
+    const name = row.name?.trim() ?? '';
+    // PMS lists a nameless id 0 row: the server's local account, not a person.
+    if (row.id === 0 || name === '') continue;
+    accounts.push({ id: row.id, name, owner: row.id === 1 || (info.owner !== undefined && name === info.owner) });
+  }
+  accounts.sort((a, b) => Number(b.owner) - Number(a.owner) || a.id - b.id);
+  return { url, friendlyName: info.friendlyName, machineIdentifier: info.machineIdentifier, version: info.version, libraries, accounts };
+}
+
+function statusOf(err: unknown): string {
+  return err instanceof ProviderError && err.status !== undefined ? String(err.status) : 'an error';
+}
+
+function messageOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // HttpClient prefixes its messages with the provider name (here "plex: ").
+  return message.replace(/^plex: /, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The starter file
+
+/** A name Playhead accepts (lower-case letters, digits, "-", "_"), from free text. */
+export function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '');
+}
+
+/** `alice-2` → `ALICE_2`. */
+function envName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/** One line of comment text: no line breaks or control characters from server-supplied names. */
+function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+export interface StarterUser {
+  /** The name in playhead.yaml. */
+  name: string;
+  account: PlexAccountInfo;
+  /** The variable holding this user's token for the discovered server. */
+  tokenVariable: string;
+}
+
+export interface StarterConfig {
+  yaml: string;
+  server: string;
+  users: StarterUser[];
+  /** Every `${VAR}` the file reads. */
+  variables: string[];
+}
+
+/** Builds the file. Owner first; the owner's token is `${PLEX_TOKEN}`, the others' `${PLEX_TOKEN_<NAME>}`. */
+export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): StarterConfig {
+  const server = slug(d.friendlyName) || 'plex';
+  const taken = new Set<string>();
+  const users: StarterUser[] = d.accounts.map((account) => {
+    let name = slug(account.name);
+    if (name === '' || !/^[a-z0-9]/.test(name)) name = `user-${account.id}`;
+    if (taken.has(name)) name = `${name}-${account.id}`;
+    taken.add(name);
+    return { name, account, tokenVariable: account.owner ? 'PLEX_TOKEN' : `PLEX_TOKEN_${envName(name)}` };
+  });
+
+  // Target servers: plex-2, plex-3… (never plain `plex`, so their variables cannot clash with
+  // PLEX_TOKEN_<NAME>), jellyfin, emby, trakt (with -2… when repeated).
+  const names = new Set([server]);
+  const counts = new Map<string, number>();
+  const named = targets.map((t) => {
+    const n = (counts.get(t.kind) ?? 0) + 1;
+    counts.set(t.kind, n);
+    let name = t.kind === 'plex' ? `plex-${n + 1}` : n === 1 ? t.kind : `${t.kind}-${n}`;
+    while (names.has(name)) name = `${name}-2`;
+    names.add(name);
+    return { ...t, name };
+  });
+
+  const variables: string[] = [];
+  const ref = (variable: string) => {
+    if (!variables.includes(variable)) variables.push(variable);
+    return `"\${${variable}}"`;
+  };
+  const lines: string[] = [];
+  const others = users.filter((u) => !u.account.owner);
+  lines.push(
+    `# playhead.yaml, written by \`playhead init\` for the Plex server "${commentText(d.friendlyName)}" at ${d.url}.`,
+    '# One user per account that uses the server (its own list, GET /accounts). No token is written',
+    '# here: each ${VAR} is read from the environment when Playhead runs.',
+    '#   PLEX_TOKEN               the owner\'s token (the one init used)',
+  );
+  for (const u of others) lines.push(`#   ${u.tokenVariable.padEnd(24)} ${commentText(u.account.name)}'s own token for this server`);
+  if (others.length > 0) {
+    lines.push(
+      '# Home (managed) and shared users\' tokens come from plex.tv, which Playhead does not call:',
+      '#   - a Home user: switch to them (POST https://plex.tv/api/v2/home/users/{uuid}/switch, owner token),',
+      '#     then take this server\'s accessToken from https://plex.tv/api/v2/resources with the token you got;',
+      `#   - a shared user: the accessToken in https://plex.tv/api/servers/${d.machineIdentifier}/shared_servers (owner token);`,
+      '#   - or sign in to Plex Web as that user and read X-Plex-Token (support.plex.tv/articles/204059436).',
+      '# Two users must never share a token: their progress would cross (Playhead refuses it).',
+    );
+  }
+  lines.push('# Remove the users you do not want to sync. See README.md, "Several users".', '');
+
+  const libraries = d.libraries.filter((l) => l.type === 'movie' || l.type === 'show');
+  lines.push('servers:', `  ${server}:`, '    kind: plex', `    url: ${d.url}`);
+  if (libraries.length > 0) {
+    lines.push(`    # libraries: [${libraries.map((l) => l.id).join(', ')}]   # default: every movie and show library`);
+    for (const l of libraries) lines.push(`    #   ${l.id}: ${commentText(l.title)} (${l.type})`);
+  }
+  for (const t of named) {
+    lines.push(`  ${t.name}:`, `    kind: ${t.kind}`);
+    if (t.kind === 'trakt') {
+      lines.push(`    client_id: ${ref('TRAKT_CLIENT_ID')}         # your Trakt app (trakt.tv/oauth/applications)`, `    client_secret: ${ref('TRAKT_CLIENT_SECRET')}`);
+    } else {
+      lines.push(`    url: ${t.url ?? ''}`);
+      if (t.kind === 'jellyfin' || t.kind === 'emby') {
+        lines.push(`    token: ${ref(`${envName(t.name)}_API_KEY`)}   # an API key (Dashboard → API Keys); users below by name`);
+      }
+    }
+  }
+
+  lines.push('', 'users:');
+  for (const u of users) {
+    const who = u.account.owner ? `Plex account ${u.account.id}, the server owner` : `Plex account ${u.account.id}`;
+    lines.push(`  ${u.name}:${' '.repeat(Math.max(1, 30 - u.name.length))}# ${commentText(u.account.name)}: ${who}`);
+    lines.push(`    ${server}: { token: ${ref(u.tokenVariable)} }`);
+    for (const t of named) {
+      if (t.kind === 'plex') lines.push(`    ${t.name}: { token: ${ref(`${envName(t.name)}_TOKEN_${envName(u.name)}`)} }`);
+      else if (t.kind === 'jellyfin' || t.kind === 'emby') {
+        lines.push(`    ${t.name}: { user: ${JSON.stringify(u.account.name)} }   # the ${t.kind === 'jellyfin' ? 'Jellyfin' : 'Emby'} user; change it if the name differs`);
+      } else if (u.account.owner) lines.push(`    ${t.name}: {}   # sign in once: playhead auth ${t.name}@${u.name}`);
+      else lines.push(`    # ${t.name}: {}   # if ${u.name} has a Trakt account; then: playhead auth ${t.name}@${u.name}`);
+    }
+  }
+
+  lines.push('');
+  if (named.length === 0) {
+    lines.push(
+      '# Which servers to sync, for every user who has an account on both. Add the other server',
+      '# under servers: and each user\'s account on it under users:, e.g. a Jellyfin server:',
+      '#   servers:  upstairs: { kind: jellyfin, url: http://192.168.1.20:8096, token: "${JELLYFIN_API_KEY}" }',
+      '#   users:    alice: { upstairs: { user: alice } }',
+      `#   sync:     - { source: ${server}, target: upstairs }`,
+      '# or run init again with --to jellyfin=URL (or plex=, emby=, trakt).',
+      'sync:',
+    );
+  } else {
+    lines.push('# Which servers to sync, for every user who has an account on both (mode: one-way or two-way).', 'sync:');
+    for (const t of named) lines.push(`  - { source: ${server}, target: ${t.name}, mode: one-way }`);
+  }
+  lines.push('', 'state: { path: ./playhead.db }', '');
+  return { yaml: lines.join('\n'), server, users, variables };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+export interface InitOptions {
+  plex: string;
+  token?: string | undefined;
+  to?: string[];
+  write?: string | undefined;
+  force?: boolean | undefined;
+  json?: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Runs `playhead init`; returns the exit code (0 ok, 1 server unreadable, 2 usage/refused). */
+export async function runInit(opts: InitOptions): Promise<number> {
+  try {
+    const token = opts.token?.trim();
+    if (!token) throw new InitError("init needs the server owner's token: set PLEX_TOKEN (or pass --token)", 2);
+    const targets = (opts.to ?? []).map(parseTarget);
+    const discovery = await discoverPlex(opts.plex, token);
+    if (discovery.accounts.length === 0) throw new InitError(`${discovery.url} lists no accounts (GET /accounts)`, 1);
+    const starter = starterConfig(discovery, targets);
+    if (opts.write !== undefined) writeNew(opts.write, starter.yaml, opts.force === true);
+
+    const summary = `Plex server "${commentText(discovery.friendlyName)}": ${starter.users.length} user${starter.users.length === 1 ? '' : 's'} (${starter.users.map((u) => u.name).join(', ')})`;
+    const needed = starter.variables.filter((v) => v !== 'PLEX_TOKEN');
+    const next = needed.length > 0 ? `Set ${needed.join(', ')} (see the comments in the file), then run \`playhead plan\`.` : 'Then run `playhead plan`.';
+    if (opts.json) {
+      opts.out(`${JSON.stringify({
+        server: { name: starter.server, friendlyName: discovery.friendlyName, machineIdentifier: discovery.machineIdentifier, url: discovery.url },
+        libraries: discovery.libraries,
+        users: starter.users.map((u) => ({ name: u.name, accountId: u.account.id, accountName: u.account.name, owner: u.account.owner, tokenVariable: u.tokenVariable })),
+        variables: starter.variables,
+        ...(opts.write !== undefined ? { written: opts.write } : { yaml: starter.yaml }),
+      }, null, 2)}\n`);
+    } else if (opts.write !== undefined) {
+      opts.out(`Wrote ${opts.write} (mode 600). ${summary}.\n${next}\n`);
+    } else {
+      opts.out(starter.yaml);
+      opts.err(`${summary}. ${next}\n`);
+    }
+    return 0;
+  } catch (err) {
+    if (!(err instanceof InitError)) throw err;
+    opts.err(`playhead init: ${err.message}\n`);
+    return err.exitCode;
+  }
+}
+
+/** Writes a private file; an existing one only with `force`. */
+function writeNew(file: string, text: string, force: boolean): void {
+  try {
+    writeFileSync(file, text, { mode: 0o600, flag: force ? 'w' : 'wx' });
+    // `mode` applies only when the file is created; an overwritten file is made private too.
+    chmodSync(file, 0o600);
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    if (code === 'EEXIST') throw new InitError(`${file} already exists; pass --force to overwrite it`, 2);
+    throw new InitError(`cannot write ${file} (${code ?? (err instanceof Error ? err.message : 'unknown error')})`, 1);
+  }
+}
