@@ -110,5 +110,10 @@ describe('playhead CLI', () => {
     await setFaults(p.target, { rules: [] });
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.match(r.stdout, /FAILED/);
+    // status lists what waits for another try, with its error.
+    const status = await playhead(['--config', p.configPath, 'status'], p.env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /Waiting for another try:/);
+    assert.match(status.stdout, new RegExp(`${items(p.source, 'movie')[3]!.title.slice(0, 12)}[\\s\\S]*failed[\\s\\S]*answered 500`));
   });
 });

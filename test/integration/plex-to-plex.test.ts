@@ -474,6 +474,20 @@ describe('clears (remove: true)', () => {
     }
   });
 
+  test('a source read that fails produces no clears (the run fails, nothing is written)', async () => {
+    const { p, movies } = await synced(3);
+    try {
+      clearOnSource(p, movies[0]!.ratingKey);
+      await setFaults(p.source, { rules: [{ path: '/library/sections/1/all', status: 500 }] });
+      const [outcome] = await p.run();
+      assert.ok(outcome && !outcome.ok);
+      assert.equal(p.target.requests.filter((r) => r.path === '/:/unscrobble').length, 0);
+      assert.ok(userState(p.target, twin(p.source, p.target, movies[0]!.ratingKey).ratingKey)?.viewOffset);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('without remove: true nothing is cleared', async () => {
     const { p, movies } = await synced(2, 'remove: false');
     try {
