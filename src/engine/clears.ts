@@ -40,6 +40,31 @@ export async function findExplicitClears(source: Provider, sourceServer: string,
   return out;
 }
 
+/**
+ * Two-way: for items a side no longer lists (keys given), the ones it cleared explicitly, as
+ * records on that side (no position, the time of the clear).
+ */
+export async function explicitClearsOf(side: Provider, server: string, store: Store, keys: string[]): Promise<Map<string, ProgressRecord>> {
+  const wanted = new Set(keys);
+  const seen = store.positionedObservations(side.id).filter((s) => wanted.has(s.key));
+  const out = new Map<string, ProgressRecord>();
+  if (seen.length === 0) return out;
+  const states = await side.targetState(
+    seen.map((v) => ({ provider: side.id, server, id: v.ref })),
+    { playing: false },
+  );
+  for (const v of seen) {
+    const state = states.get(v.ref);
+    if (!state) continue;
+    const now: PositionSnapshot = { watched: state.watched };
+    if (state.progressMs !== undefined) now.progressMs = state.progressMs;
+    if (state.progressPct !== undefined) now.progressPct = state.progressPct;
+    if (state.progressAt !== undefined) now.progressAt = state.progressAt;
+    if (isExplicitClear(v.position, now)) out.set(v.key, clearedRecord(v.item, { provider: side.id, server, id: v.ref }, now));
+  }
+  return out;
+}
+
 function clearedRecord(item: ItemIdentity, ref: ProgressRecord['ref'], now: PositionSnapshot): ProgressRecord {
   return { ...item, ref, watched: false, ...(now.progressAt !== undefined ? { progressAt: now.progressAt } : {}) };
 }

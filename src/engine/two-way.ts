@@ -7,6 +7,7 @@ import { chooseDirection, sideChange } from '../core/two-way.ts';
 import { displayTitle } from '../core/decide.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import { holdBack, updatePending } from './retries.ts';
+import { explicitClearsOf } from './clears.ts';
 import { applyWrites, decideOn, readItems, type Item, type RunPairOptions, type RunResult, type RunStatus } from './run-pair.ts';
 
 function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
@@ -17,6 +18,19 @@ function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
   if (r.durationMs !== undefined) s.durationMs = r.durationMs;
   if (r.progressAt !== undefined) s.progressAt = r.progressAt;
   return s;
+}
+
+/** The identity fields of a record (to name an item on the side that still has it). */
+function identityPart(r: ProgressRecord) {
+  return {
+    type: r.type,
+    ids: r.ids,
+    title: r.title,
+    ...(r.year !== undefined ? { year: r.year } : {}),
+    ...(r.show ? { show: r.show } : {}),
+    ...(r.season !== undefined ? { season: r.season } : {}),
+    ...(r.episode !== undefined ? { episode: r.episode } : {}),
+  };
 }
 
 /**
@@ -53,6 +67,9 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
     const toA: Item[] = [];
     const decisions = new Map<string, Decision>();
     const conflicts: Decision[] = [];
+    // Items one side dropped while the other still has them: with `remove: true`, cleared on the
+    // other side when the dropping side confirms it explicitly (see clears below).
+    const dropped: { key: string; from: Provider; to: Provider; present: Item }[] = [];
     for (const key of new Set([...aItems.keys(), ...bItems.keys()])) {
       const ai = aItems.get(key);
       const bi = bItems.get(key);
@@ -68,6 +85,8 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       const still = (c: string) => c === 'unchanged' || c === 'echo' || c === 'absent';
       if (choice.direction === 'a_to_b' && ai) toB.push(still(bChange) ? { ...ai, targetStill: true } : ai);
       else if (choice.direction === 'b_to_a' && bi) toA.push(still(aChange) ? { ...bi, targetStill: true } : bi);
+      else if (settings.remove && aChange === 'dropped' && bi && bChange !== 'absent') dropped.push({ key, from: a, to: b, present: bi });
+      else if (settings.remove && bChange === 'dropped' && ai && aChange !== 'absent') dropped.push({ key, from: b, to: a, present: ai });
       else {
         // Nothing to write: say why, from A's point of view.
         const echo = aChange === 'echo' || bChange === 'echo';
@@ -94,6 +113,29 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
           ...(winner ? { target: winner } : {}),
           detail: { lost: choice.conflict.loser === 'a' ? a.id : b.id, won: choice.conflict.loser === 'a' ? b.id : a.id, why: choice.why },
         });
+      }
+    }
+
+    // Explicit clears: ask the dropping side about the item; a clear on it is carried over.
+    for (const side of [a, b]) {
+      const asked = dropped.filter((d) => d.from === side);
+      if (asked.length === 0) continue;
+      const signals = await explicitClearsOf(side, side === a ? aInfo.serverId : bInfo.serverId, store, asked.map((d) => d.key));
+      for (const d of asked) {
+        const signal = signals.get(d.key);
+        const item = d.present;
+        // Named as the side that still has it knows it (its own ref), timed as the clear.
+        if (signal && d.to.capabilities.clear) (d.to === b ? toB : toA).push({ key: d.key, record: { ...signal, ...identityPart(item.record), ref: item.record.ref }, resolution: 'resolved', clear: true });
+        else
+          decisions.set(d.key, {
+            key: d.key,
+            title: displayTitle(item.record),
+            type: item.record.type,
+            action: 'skip',
+            reason: 'unchanged',
+            source: snap(item.record) ?? {},
+            detail: { twoWay: `${side.id} dropped it without an explicit clear: not re-added` },
+          });
       }
     }
 

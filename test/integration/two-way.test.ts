@@ -201,3 +201,43 @@ describe('two-way with items known by different ids on each side', () => {
     }
   });
 });
+
+describe('two-way clears (remove: true)', () => {
+  test('a position cleared explicitly on one side is cleared on the other; dropped without a signal it stays', async () => {
+    const a = await HARNESSES.plex('clr-a', LIBRARY);
+    const b = await HARNESSES.jellyfin('clr-b', LIBRARY);
+    const store = Store.open(':memory:');
+    try {
+      const config: Config = {
+        providers: { a: a.config(), b: b.config() },
+        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS, remove: true } } }],
+        state: { path: ':memory:' },
+        logLevel: 'silent',
+      };
+      const run = async () => {
+        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
+        return o.result;
+      };
+      const [cleared, quiet] = a.movies();
+      await b.setProgress(twinIn(b, cleared!), 0.4, Date.now() - 3_600_000);
+      await b.setProgress(twinIn(b, quiet!), 0.5, Date.now() - 3_600_000);
+      assert.equal((await run()).counts.write, 2);
+      assert.ok(await a.progressOf(cleared!));
+      // On Jellyfin: one removed explicitly (a newer time, no position), one just gone from the list.
+      assert.ok(b.clearProgress);
+      await b.setProgress(twinIn(b, cleared!), 0, Date.now() - 60_000);
+      await b.clearProgress(twinIn(b, quiet!));
+      const r = await run();
+      const d = r.decisions.find((x) => x.key === canonicalKey(cleared!));
+      assert.equal(d?.action, 'clear', JSON.stringify(r.decisions));
+      assert.equal(d?.detail?.confirmed, true);
+      assert.equal(await a.progressOf(cleared!), undefined, 'cleared on Plex');
+      assert.ok(await a.progressOf(quiet!), 'no signal: Plex keeps it');
+      assert.equal((await run()).counts.write ?? 0, 0, 'and then quiet');
+    } finally {
+      store.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
