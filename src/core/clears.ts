@@ -3,12 +3,12 @@
 // read looks exactly like that).
 import type { Decision, ItemIdentity, PositionSnapshot, TargetState } from './model.ts';
 import { displayTitle } from './decide.ts';
+import { hasPosition, positionOf } from './position.ts';
 
 /** Below this many items we do not judge a shrink; above it, losing half the list is suspect. */
 export const SHRINK_MIN_PREVIOUS = 20;
 export const SHRINK_RATIO = 0.5;
 
-const hasPosition = (p: { progressMs?: number | undefined; progressPct?: number | undefined }): boolean => (p.progressMs ?? 0) > 0 || (p.progressPct ?? 0) > 0;
 
 /**
  * The explicit signal: the item we last saw with a position now reports none, is not watched
@@ -41,12 +41,7 @@ export function decideClear(input: ClearInput): Decision {
   const { target, source } = input;
   const base = { key: input.key, title: displayTitle(input.item), type: input.item.type, source };
   if (!target) return { ...base, action: 'skip', reason: 'unresolved', detail: { unresolved: 'not found on the target' } };
-  const targetSnap: PositionSnapshot = { watched: target.watched };
-  if (target.progressMs !== undefined) targetSnap.progressMs = target.progressMs;
-  if (target.progressPct !== undefined) targetSnap.progressPct = target.progressPct;
-  if (target.durationMs !== undefined) targetSnap.durationMs = target.durationMs;
-  if (target.progressAt !== undefined) targetSnap.progressAt = target.progressAt;
-  const withTarget = { ...base, target: targetSnap };
+  const withTarget = { ...base, target: positionOf({ ...target, playCount: undefined }) };
   if (!hasPosition(target)) return { ...withTarget, action: 'skip', reason: 'unchanged', detail: { clear: 'the target has no position either' } };
   if (target.playingNow) return { ...withTarget, action: 'skip', reason: 'playing_now', detail: { ref: target.ref.id } };
   const clearedAt = source.progressAt ?? 0;

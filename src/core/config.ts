@@ -16,18 +16,14 @@ import type { ProgressSettings } from './planner.ts';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface PlexProviderConfig {
-  kind: 'plex';
-  /** http(s) base URL without a trailing slash. */
-  url: string;
-  token: string;
-  /** Library section ids to read; all libraries when absent. */
-  libraries?: string[];
+/** Settings every media server connection has. */
+export interface ConnectionConfig {
   /** Per-request timeout (yaml `timeout_seconds`, default 15). */
   timeoutMs: number;
   /** Retries after a failed request (default 3). */
   retries: number;
-  /** `X-Plex-Client-Identifier`; the client picks a stable one when absent. */
+  /** Client identifier sent to the server (Plex `X-Plex-Client-Identifier`, Jellyfin/Emby
+   * `DeviceId`); one per installation when absent. */
   clientId?: string;
   /** Writes in flight at once to this server (yaml `max_concurrent_writes`, default 4). */
   maxConcurrentWrites: number;
@@ -35,8 +31,17 @@ export interface PlexProviderConfig {
   completionPercent?: number;
 }
 
+export interface PlexProviderConfig extends ConnectionConfig {
+  kind: 'plex';
+  /** http(s) base URL without a trailing slash. */
+  url: string;
+  token: string;
+  /** Library section ids to read; all libraries when absent. */
+  libraries?: string[];
+}
+
 /** Jellyfin and Emby share one client (the MediaBrowser API) and one config shape. */
-export interface MediaBrowserProviderConfig {
+export interface MediaBrowserProviderConfig extends ConnectionConfig {
   kind: 'jellyfin' | 'emby';
   /** http(s) base URL without a trailing slash (for Emby, with or without `/emby`). */
   url: string;
@@ -46,12 +51,6 @@ export interface MediaBrowserProviderConfig {
   user?: string;
   /** Library (view) ids to read; all movie and show libraries when absent. */
   libraries?: string[];
-  timeoutMs: number;
-  retries: number;
-  /** `DeviceId` in the Authorization header; the installation id when absent. */
-  clientId?: string;
-  maxConcurrentWrites: number;
-  completionPercent?: number;
 }
 
 export interface TraktProviderConfig {

@@ -3,6 +3,7 @@
 import { REASONS } from './model.ts';
 import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
 import { percentOf, planProgress } from './planner.ts';
+import { positionOf } from './position.ts';
 import type { ProgressSettings } from './planner.ts';
 import { decideWrite } from './policy.ts';
 
@@ -43,8 +44,8 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
     key,
     title: displayTitle(source),
     type: source.type,
-    source: snapshot(source),
-    ...(target === undefined ? {} : { target: snapshot(target) }),
+    source: positionOf(source),
+    ...(target === undefined ? {} : { target: positionOf(target) }),
   };
   const sourcePosition = { ...base.source, ...(source.progressPct === undefined ? {} : { progressPct: source.progressPct }) };
 
@@ -61,7 +62,7 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
     return { ...base, action: 'skip', reason: 'unresolved', detail: why === undefined ? {} : { unresolved: why } };
   }
 
-  const plan = planProgress(sourcePosition, snapshot(target), settings, input.targetCompletionPercent);
+  const plan = planProgress(sourcePosition, positionOf(target), settings, input.targetCompletionPercent);
   if (plan.action === 'skip') return { ...base, action: 'skip', reason: plan.reason, detail: plan.detail };
 
   // A capped write is compared and written at its capped position, not the source's.
@@ -100,16 +101,6 @@ function cappedSnapshot(source: PositionSnapshot, writePercent: number, duration
   return out;
 }
 
-function snapshot(p: { progressMs?: number; progressPct?: number; durationMs?: number; progressAt?: number; watched?: boolean; playCount?: number }): PositionSnapshot {
-  const s: PositionSnapshot = {};
-  if (p.progressMs !== undefined) s.progressMs = p.progressMs;
-  if (p.progressPct !== undefined) s.progressPct = p.progressPct;
-  if (p.durationMs !== undefined) s.durationMs = p.durationMs;
-  if (p.progressAt !== undefined) s.progressAt = p.progressAt;
-  if (p.watched !== undefined) s.watched = p.watched;
-  if (p.playCount !== undefined && p.playCount > 0) s.playCount = p.playCount;
-  return s;
-}
 
 /**
  * Counts decisions by reason. Only reasons that occur are present; keys follow the order of

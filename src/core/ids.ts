@@ -312,3 +312,16 @@ export function matchTokens(item: ItemIdentity): string[] {
 export function refKey(ref: NativeRef): string {
   return `ref:${ref.provider}:${ref.id}`;
 }
+
+/** Just the identity of a record (what names the item on any server). */
+export function identityOf(r: ItemIdentity): ItemIdentity {
+  return {
+    type: r.type,
+    ids: r.ids,
+    title: r.title,
+    ...(r.year !== undefined ? { year: r.year } : {}),
+    ...(r.show ? { show: r.show } : {}),
+    ...(r.season !== undefined ? { season: r.season } : {}),
+    ...(r.episode !== undefined ? { episode: r.episode } : {}),
+  };
+}

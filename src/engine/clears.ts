@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { ItemIdentity, PositionSnapshot, ProgressRecord } from '../core/model.ts';
 import { isExplicitClear, suspiciousShrink } from '../core/clears.ts';
+import { positionOf } from '../core/position.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 
@@ -21,23 +22,8 @@ export async function findExplicitClears(source: Provider, sourceServer: string,
   }
   const vanished = seen.filter((s) => !listed.has(s.key));
   if (vanished.length === 0) return [];
-  const states = await source.targetState(
-    vanished.map((v) => ({ provider: source.id, server: sourceServer, id: v.ref })),
-    { playing: false },
-  );
-  const out: ClearCandidate[] = [];
-  for (const v of vanished) {
-    const state = states.get(v.ref);
-    // Gone from the server entirely: not a signal about the position.
-    if (!state) continue;
-    const now: PositionSnapshot = { watched: state.watched };
-    if (state.progressMs !== undefined) now.progressMs = state.progressMs;
-    if (state.progressPct !== undefined) now.progressPct = state.progressPct;
-    if (state.progressAt !== undefined) now.progressAt = state.progressAt;
-    if (!isExplicitClear(v.position, now)) continue;
-    out.push({ key: v.key, record: clearedRecord(v.item, { provider: source.id, server: sourceServer, id: v.ref }, now) });
-  }
-  return out;
+  const signals = await explicitClearsOf(source, sourceServer, store, vanished.map((v) => v.key));
+  return [...signals].map(([key, record]) => ({ key, record }));
 }
 
 /**
@@ -56,10 +42,7 @@ export async function explicitClearsOf(side: Provider, server: string, store: St
   for (const v of seen) {
     const state = states.get(v.ref);
     if (!state) continue;
-    const now: PositionSnapshot = { watched: state.watched };
-    if (state.progressMs !== undefined) now.progressMs = state.progressMs;
-    if (state.progressPct !== undefined) now.progressPct = state.progressPct;
-    if (state.progressAt !== undefined) now.progressAt = state.progressAt;
+    const now = positionOf({ ...state, durationMs: undefined, playCount: undefined });
     if (isExplicitClear(v.position, now)) out.set(v.key, clearedRecord(v.item, { provider: side.id, server, id: v.ref }, now));
   }
   return out;

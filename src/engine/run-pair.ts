@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Decision, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
 import type { PairConfig } from '../core/config.ts';
 import type { ProgressSettings } from '../core/planner.ts';
-import { canonicalKey, refKey } from '../core/ids.ts';
+import { canonicalKey, identityOf, refKey } from '../core/ids.ts';
+import { hasPosition } from '../core/position.ts';
 import { decideItem, summarise } from '../core/decide.ts';
 import { planProgress } from '../core/planner.ts';
 import { pickNewer } from '../core/duplicates.ts';
@@ -300,7 +301,6 @@ export function withOurTime(state: TargetState, ours: { value: ProgressValue } |
 /** What the journal records as the value of a clear. */
 const CLEARED: ProgressValue = { progressMs: 0 };
 
-const hasPosition = (s: TargetState): boolean => (s.progressMs ?? 0) > 0 || (s.progressPct ?? 0) > 0;
 
 async function clearOn(target: Provider, ref: NativeRef): Promise<void> {
   if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
@@ -341,17 +341,6 @@ export function holdsValue(state: TargetState, value: ProgressValue): boolean {
   return false;
 }
 
-function identityOf(r: ProgressRecord) {
-  return {
-    type: r.type,
-    ids: r.ids,
-    title: r.title,
-    ...(r.year !== undefined ? { year: r.year } : {}),
-    ...(r.show ? { show: r.show } : {}),
-    ...(r.season !== undefined ? { season: r.season } : {}),
-    ...(r.episode !== undefined ? { episode: r.episode } : {}),
-  };
-}
 
 function stripInternal(d: Decision & { unwatchFirst?: boolean }): Decision {
   const { unwatchFirst: _unused, ...rest } = d;

@@ -2,7 +2,8 @@
 // decide and apply against the other side with the same rules as one-way → record both sides.
 import type { Decision, PositionSnapshot, ProgressRecord } from '../core/model.ts';
 import { summarise } from '../core/decide.ts';
-import { matchTokens } from '../core/ids.ts';
+import { identityOf, matchTokens } from '../core/ids.ts';
+import { positionOf } from '../core/position.ts';
 import { chooseDirection, sideChange } from '../core/two-way.ts';
 import { displayTitle } from '../core/decide.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
@@ -11,27 +12,9 @@ import { explicitClearsOf } from './clears.ts';
 import { applyWrites, decideOn, readItems, type Item, type RunPairOptions, type RunResult, type RunStatus } from './run-pair.ts';
 
 function snap(r: ProgressRecord | undefined): PositionSnapshot | undefined {
-  if (!r) return undefined;
-  const s: PositionSnapshot = { watched: r.watched };
-  if (r.progressMs !== undefined) s.progressMs = r.progressMs;
-  if (r.progressPct !== undefined) s.progressPct = r.progressPct;
-  if (r.durationMs !== undefined) s.durationMs = r.durationMs;
-  if (r.progressAt !== undefined) s.progressAt = r.progressAt;
-  return s;
+  return r ? positionOf({ ...r, playCount: undefined }) : undefined;
 }
 
-/** The identity fields of a record (to name an item on the side that still has it). */
-function identityPart(r: ProgressRecord) {
-  return {
-    type: r.type,
-    ids: r.ids,
-    title: r.title,
-    ...(r.year !== undefined ? { year: r.year } : {}),
-    ...(r.show ? { show: r.show } : {}),
-    ...(r.season !== undefined ? { season: r.season } : {}),
-    ...(r.episode !== undefined ? { episode: r.episode } : {}),
-  };
-}
 
 /**
  * Puts B's items under A's key when they are the same item known by different ids (one server
@@ -125,7 +108,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
         const signal = signals.get(d.key);
         const item = d.present;
         // Named as the side that still has it knows it (its own ref), timed as the clear.
-        if (signal && d.to.capabilities.clear) (d.to === b ? toB : toA).push({ key: d.key, record: { ...signal, ...identityPart(item.record), ref: item.record.ref }, resolution: 'resolved', clear: true });
+        if (signal && d.to.capabilities.clear) (d.to === b ? toB : toA).push({ key: d.key, record: { ...signal, ...identityOf(item.record), ref: item.record.ref }, resolution: 'resolved', clear: true });
         else
           decisions.set(d.key, {
             key: d.key,
