@@ -49,8 +49,20 @@ const optNumber = (v: unknown): number | undefined => (v === null || v === undef
 export class Store {
   readonly db: Database.Database;
 
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(db: Database.Database) {
     this.db = db;
+  }
+
+  /** Prepared once, reused: some lookups run for every item of every run. */
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Opens (and creates or migrates) the database. `:memory:` is fine for tests. */
@@ -93,12 +105,12 @@ export class Store {
   // ---- key/value -------------------------------------------------------------------------
 
   getKv(name: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM kv WHERE name = ?').get(name) as Row | undefined;
+    const row = this.stmt('SELECT value FROM kv WHERE name = ?').get(name) as Row | undefined;
     return row ? String(row.value) : undefined;
   }
 
   setKv(name: string, value: string): void {
-    this.db.prepare('INSERT INTO kv(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, value);
+    this.stmt('INSERT INTO kv(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
   /** The persistence a provider instance sees: its own kv namespace and id index. */
@@ -114,7 +126,7 @@ export class Store {
   // ---- id index cache ----------------------------------------------------------------------
 
   loadIndex(provider: string, server: string): IndexCacheSnapshot | undefined {
-    const row = this.db.prepare('SELECT scope, refreshed_at, entries FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
+    const row = this.stmt('SELECT scope, refreshed_at, entries FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
     if (!row) return undefined;
     const entries = parse<[string, string, string][]>(row.entries).map(([kind, token, id]) => ({ kind, token, id }));
     return { scope: String(row.scope), refreshedAt: Number(row.refreshed_at), entries };
@@ -158,7 +170,7 @@ export class Store {
   }
 
   recordDecisions(runId: number, decisions: Decision[]): void {
-    const insert = this.db.prepare(
+    const insert = this.stmt(
       'INSERT OR REPLACE INTO decisions(run_id, key, title, type, action, reason, source, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction((rows: Decision[]) => {
@@ -171,19 +183,19 @@ export class Store {
   runs(opts: { pair?: string; limit?: number } = {}): RunRow[] {
     const rows = (
       opts.pair
-        ? this.db.prepare('SELECT * FROM runs WHERE pair = ? ORDER BY id DESC LIMIT ?').all(opts.pair, opts.limit ?? 20)
-        : this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(opts.limit ?? 20)
+        ? this.stmt('SELECT * FROM runs WHERE pair = ? ORDER BY id DESC LIMIT ?').all(opts.pair, opts.limit ?? 20)
+        : this.stmt('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(opts.limit ?? 20)
     ) as Row[];
     return rows.map(toRunRow);
   }
 
   run(id: number): RunRow | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row ? toRunRow(row) : undefined;
   }
 
   decisionsOfRun(runId: number): Decision[] {
-    const rows = this.db.prepare('SELECT * FROM decisions WHERE run_id = ? ORDER BY title, key').all(runId) as Row[];
+    const rows = this.stmt('SELECT * FROM decisions WHERE run_id = ? ORDER BY title, key').all(runId) as Row[];
     return rows.map(toDecision);
   }
 
@@ -208,10 +220,10 @@ export class Store {
   // ---- items and observations -------------------------------------------------------------
 
   recordObservations(runId: number, provider: string, observed: { key: string; record: ProgressRecord }[]): void {
-    const item = this.db.prepare(
+    const item = this.stmt(
       'INSERT INTO items(key, type, title, year, ids) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title = excluded.title, year = excluded.year, ids = excluded.ids',
     );
-    const obs = this.db.prepare(
+    const obs = this.stmt(
       `INSERT INTO observations(provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(provider, key) DO UPDATE SET ref = excluded.ref, progress_ms = excluded.progress_ms,
@@ -243,7 +255,7 @@ export class Store {
   }
 
   observation(provider: string, key: string): (PositionSnapshot & { ref: string; runId: number }) | undefined {
-    const row = this.db.prepare('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
+    const row = this.stmt('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
     if (!row) return undefined;
     return { ...observedPosition(row), ref: String(row.ref), runId: Number(row.run_id) };
   }
@@ -267,11 +279,11 @@ export class Store {
   }
 
   journalOutcome(id: number, outcome: { status: 'confirmed' | 'unconfirmed' | 'failed'; error?: string; at: number }): void {
-    this.db.prepare('UPDATE journal SET status = ?, error = ?, done_at = ? WHERE id = ?').run(outcome.status, outcome.error ?? null, outcome.at, id);
+    this.stmt('UPDATE journal SET status = ?, error = ?, done_at = ? WHERE id = ?').run(outcome.status, outcome.error ?? null, outcome.at, id);
   }
 
   journal(runId: number): JournalRow[] {
-    const rows = this.db.prepare('SELECT * FROM journal WHERE run_id = ? ORDER BY id').all(runId) as Row[];
+    const rows = this.stmt('SELECT * FROM journal WHERE run_id = ? ORDER BY id').all(runId) as Row[];
     return rows.map((row) => {
       const entry: JournalRow = {
         id: Number(row.id),
@@ -292,13 +304,13 @@ export class Store {
   // ---- pending retries ------------------------------------------------------------------------
 
   pendingFor(pair: string): Map<string, PendingRow> {
-    const rows = this.db.prepare('SELECT * FROM pending WHERE pair = ?').all(pair) as Row[];
+    const rows = this.stmt('SELECT * FROM pending WHERE pair = ?').all(pair) as Row[];
     return new Map(rows.map((r) => [String(r.key), toPending(r)]));
   }
 
   /** Every pending item (for `status`), parked first, then by pair and title. */
   pending(): PendingRow[] {
-    return (this.db.prepare('SELECT * FROM pending ORDER BY parked DESC, pair, title').all() as Row[]).map(toPending);
+    return (this.stmt('SELECT * FROM pending ORDER BY parked DESC, pair, title').all() as Row[]).map(toPending);
   }
 
   savePending(row: PendingRow): void {
@@ -314,14 +326,14 @@ export class Store {
   }
 
   dropPending(pair: string, key: string): void {
-    this.db.prepare('DELETE FROM pending WHERE pair = ? AND key = ?').run(pair, key);
+    this.stmt('DELETE FROM pending WHERE pair = ? AND key = ?').run(pair, key);
   }
 
   /** Row counts per table, for tests and `status`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal', 'kv', 'pending']) {
-      const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
+      const row = this.stmt(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
       out[table] = Number(row.n);
     }
     return out;
@@ -329,7 +341,7 @@ export class Store {
 
   /** What we know of an item by its canonical key (from the items table), e.g. to find it again for undo. */
   item(key: string): ItemIdentity | undefined {
-    const row = this.db.prepare('SELECT * FROM items WHERE key = ?').get(key) as Row | undefined;
+    const row = this.stmt('SELECT * FROM items WHERE key = ?').get(key) as Row | undefined;
     if (!row) return undefined;
     const stored = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
     const identity: ItemIdentity = { type: String(row.type) as ItemIdentity['type'], ids: stored.ids ?? {}, title: String(row.title) };
