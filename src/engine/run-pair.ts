@@ -61,6 +61,8 @@ export interface Item {
   clear?: true;
   /** Two-way: the target side has not moved since the last run. */
   targetStill?: true;
+  /** Two-way: the key this item had on its own before it was joined to the other side's. */
+  aliasKey?: string;
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
   unresolvedDetail?: string;
   ref?: NativeRef;

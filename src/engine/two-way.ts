@@ -27,7 +27,7 @@ export function joinKeys(aItems: Map<string, Item>, bItems: Map<string, Item>): 
   for (const [key, item] of bItems) {
     const joined = aItems.has(key) ? key : matchTokens(item.record).map((t) => aByToken.get(t)).find((k) => k !== undefined && !bItems.has(k));
     const finalKey = joined ?? key;
-    out.set(finalKey, finalKey === key ? item : { ...item, key: finalKey });
+    out.set(finalKey, finalKey === key ? item : { ...item, key: finalKey, aliasKey: key });
   }
   return out;
 }
@@ -58,8 +58,14 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       const bi = bItems.get(key);
       const aNow = snap(ai?.record);
       const bNow = snap(bi?.record);
+      // A joined item may still be on record under the key it had before it was joined.
+      const keys = bi?.aliasKey ? [key, bi.aliasKey] : [key];
       const change = (side: Provider, now: PositionSnapshot | undefined) =>
-        sideChange(now, store.observation(side.id, key), store.lastConfirmedWrite(side.id, key)?.value);
+        sideChange(
+          now,
+          keys.map((k) => store.observation(side.id, k)).find((o) => o !== undefined),
+          keys.map((k) => store.lastConfirmedWrite(side.id, k)?.value).find((v) => v !== undefined),
+        );
       const aChange = change(a, aNow);
       const bChange = change(b, bNow);
       const choice = chooseDirection({ change: aChange, ...(aNow ? { position: aNow } : {}) }, { change: bChange, ...(bNow ? { position: bNow } : {}) }, settings.toleranceSeconds * 1000);
