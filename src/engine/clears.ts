@@ -21,8 +21,7 @@ export async function findExplicitClears(source: Provider, sourceServer: string,
     return [];
   }
   const vanished = seen.filter((s) => !listed.has(s.key));
-  if (vanished.length === 0) return [];
-  const signals = await explicitClearsOf(source, sourceServer, store, vanished.map((v) => v.key));
+  const signals = await signalsAmong(source, sourceServer, vanished);
   return [...signals].map(([key, record]) => ({ key, record }));
 }
 
@@ -32,7 +31,11 @@ export async function findExplicitClears(source: Provider, sourceServer: string,
  */
 export async function explicitClearsOf(side: Provider, server: string, store: Store, keys: string[]): Promise<Map<string, ProgressRecord>> {
   const wanted = new Set(keys);
-  const seen = store.positionedObservations(side.id).filter((s) => wanted.has(s.key));
+  return signalsAmong(side, server, store.positionedObservations(side.id).filter((s) => wanted.has(s.key)));
+}
+
+/** Asks a side, in one batch, about items last seen with a position; keeps the explicit clears. */
+async function signalsAmong(side: Provider, server: string, seen: ReturnType<Store['positionedObservations']>): Promise<Map<string, ProgressRecord>> {
   const out = new Map<string, ProgressRecord>();
   if (seen.length === 0) return out;
   const states = await side.targetState(
@@ -41,6 +44,7 @@ export async function explicitClearsOf(side: Provider, server: string, store: St
   );
   for (const v of seen) {
     const state = states.get(v.ref);
+    // Gone from the server entirely: not a signal about the position.
     if (!state) continue;
     const now = positionOf({ ...state, durationMs: undefined, playCount: undefined });
     if (isExplicitClear(v.position, now)) out.set(v.key, clearedRecord(v.item, { provider: side.id, server, id: v.ref }, now));
