@@ -2,9 +2,6 @@
 // holds it, left alone where someone played since, and an undo can itself be undone.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Config } from '../../src/core/config.ts';
 import type { Decision } from '../../src/core/model.ts';
@@ -17,8 +14,8 @@ import { startMediaBrowserEmulator } from '../../emulators/mediabrowser/server.t
 import { startPlexEmulator } from '../../emulators/plex/server.ts';
 import type { PlexItem } from '../../emulators/plex/data.ts';
 import { isLegacy, items, nowS, progressOn, setFaults, setUserState, startPlexPair, twin, userState, type PlexPair } from '../support/plex-pair.ts';
+import { playhead } from '../support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const log = pino({ level: 'silent' });
 
 const decisionFor = (decisions: Decision[], title: string): Decision => {
@@ -173,19 +170,6 @@ describe('undo, Plex → Jellyfin', () => {
   });
 });
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function playhead(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env, PLAYHEAD_CONFIG: '' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('playhead undo (CLI)', () => {
   let p: PlexPair;

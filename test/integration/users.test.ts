@@ -4,11 +4,9 @@
 // against the emulator: its file parses (placeholders filled from an env map) and syncs.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../src/core/config.ts';
 import { runAll, type PairOutcome } from '../../src/engine/run-all.ts';
 import { createLogger } from '../../src/cli/main.ts';
@@ -17,8 +15,8 @@ import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import type { PlexItem } from '../../emulators/plex/data.ts';
 import { items, progressOn, SYNTHETIC, twin, userState } from '../support/plex-pair.ts';
+import { playhead } from '../support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OWNER = 1;
 const ALICE = 2;
 const BOB = 3;
@@ -165,22 +163,6 @@ describe('several users: two users never cross', () => {
   });
 });
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function playhead(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, PLEX_TOKEN: '', PLAYHEAD_CONFIG: '', ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('playhead init', () => {
   let s: Servers;
