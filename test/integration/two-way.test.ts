@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { canonicalKey } from '../../src/core/ids.ts';
 import type { Config } from '../../src/core/config.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/planner.ts';
 import { runAll } from '../../src/engine/run-all.ts';
 import type { RunResult } from '../../src/engine/run-pair.ts';
 import { Store } from '../../src/store/store.ts';
@@ -37,41 +37,48 @@ async function fraction(side: Harness, item: TestItem): Promise<number | undefin
   return p.ms !== undefined ? p.ms / item.durationMs : (p.pct ?? 0) / 100;
 }
 
+/** Two emulators of the given kinds in one two-way pair, a fresh state, and a run function. */
+async function twoWayPair(kindA: Kind, kindB: Kind, name: string, progress: Partial<ProgressSettings> = {}) {
+  const a = await HARNESSES[kindA](`${name}-a`, LIBRARY);
+  const b = await HARNESSES[kindB](`${name}-b`, LIBRARY);
+  const store = Store.open(':memory:');
+  a.prepareStore?.(store, 'a', true);
+  b.prepareStore?.(store, 'b', true);
+  const config: Config = {
+    providers: { a: a.config(), b: b.config() },
+    pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS, ...progress } } }],
+    state: { path: ':memory:' },
+    logLevel: 'silent',
+  };
+  const run = async (): Promise<RunResult> => {
+    const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
+    assert.ok(o, 'the pair ran');
+    if (!o.ok) throw o.error;
+    return o.result;
+  };
+  const close = async () => {
+    store.close();
+    await Promise.all([a.close(), b.close()]);
+  };
+  return { a, b, store, run, close };
+}
+
 for (const [kindA, kindB] of COMBINATIONS) {
   describe(`two-way ${kindA} ⇄ ${kindB}`, () => {
     let a: Harness;
     let b: Harness;
-    let store: Store;
-    let config: Config;
     let shared: TestItem[];
-    const run = async (): Promise<RunResult> => {
-      const [outcome] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
-      assert.ok(outcome, 'the pair ran');
-      if (!outcome.ok) throw outcome.error;
-      return outcome.result;
-    };
+    let run: () => Promise<RunResult>;
+    let close: () => Promise<void>;
     const writes = (r: RunResult) => (r.counts.write ?? 0) + (r.counts.capped ?? 0);
     const now = () => Date.now();
 
     before(async () => {
-      a = await HARNESSES[kindA](`tw-${kindA}-${kindB}-a`, LIBRARY);
-      b = await HARNESSES[kindB](`tw-${kindA}-${kindB}-b`, LIBRARY);
-      store = Store.open(':memory:');
-      a.prepareStore?.(store, 'a', true);
-      b.prepareStore?.(store, 'b', true);
-      config = {
-        providers: { a: a.config(), b: b.config() },
-        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
-        state: { path: ':memory:' },
-        logLevel: 'silent',
-      };
+      ({ a, b, run, close } = await twoWayPair(kindA, kindB, `tw-${kindA}-${kindB}`));
       shared = a.movies().filter((m) => canonicalKey(m) && [...b.movies()].some((x) => canonicalKey(x) === canonicalKey(m)));
       assert.ok(shared.length >= 4);
     });
-    after(async () => {
-      store.close();
-      await Promise.all([a.close(), b.close()]);
-    });
+    after(async () => close());
 
     test('each side’s positions reach the other', async () => {
       await a.setProgress(shared[0]!, 0.3, now() - 3_600_000);
@@ -124,21 +131,8 @@ for (const [kindA, kindB] of COMBINATIONS) {
 describe('two-way with a skewed clock', () => {
   for (const skewMinutes of [5, -5]) {
     test(`a server whose clock is ${Math.abs(skewMinutes)} minutes ${skewMinutes > 0 ? 'fast' : 'slow'} does not decide who is newer`, async () => {
-      const a = await HARNESSES.plex(`skew${skewMinutes}-a`, LIBRARY);
-      const b = await HARNESSES.jellyfin(`skew${skewMinutes}-b`, LIBRARY);
-      const store = Store.open(':memory:');
+      const { a, b, run, close } = await twoWayPair('plex', 'jellyfin', `skew${skewMinutes}`);
       try {
-        const config: Config = {
-          providers: { a: a.config(), b: b.config() },
-          pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
-          state: { path: ':memory:' },
-          logLevel: 'silent',
-        };
-        const run = async () => {
-          const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
-          assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
-          return o.result;
-        };
         const skew = skewMinutes * 60_000;
         const movie = a.movies()[0]!;
         const onB = twinIn(b, movie);
@@ -156,8 +150,7 @@ describe('two-way with a skewed clock', () => {
         assert.equal(toA.counts.write, 1, JSON.stringify(toA.decisions));
         assert.ok(Math.abs((await fraction(a, movie))! - 0.45) < 0.002);
       } finally {
-        store.close();
-        await Promise.all([a.close(), b.close()]);
+        await close();
       }
     });
   }
@@ -165,21 +158,8 @@ describe('two-way with a skewed clock', () => {
 
 describe('two-way with items known by different ids on each side', () => {
   test('an item with only a tmdb id on one side is the same item as its imdb+tmdb twin: synced once, and a position removed on one side is not written back', async () => {
-    const a = await HARNESSES.plex('ids-a', LIBRARY);
-    const b = await HARNESSES.jellyfin('ids-b', LIBRARY);
-    const store = Store.open(':memory:');
+    const { a, b, run, close } = await twoWayPair('plex', 'jellyfin', 'ids');
     try {
-      const config: Config = {
-        providers: { a: a.config(), b: b.config() },
-        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } }],
-        state: { path: ':memory:' },
-        logLevel: 'silent',
-      };
-      const run = async () => {
-        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
-        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
-        return o.result;
-      };
       const movie = a.movies().find((m) => m.ids.imdb && m.ids.tmdb)!;
       const onB = twinIn(b, movie);
       // Jellyfin only knows the tmdb id of this film.
@@ -197,29 +177,15 @@ describe('two-way with items known by different ids on each side', () => {
       assert.equal(after.counts.write ?? 0, 0, JSON.stringify(after.decisions));
       assert.equal(await b.progressOf(onB), undefined);
     } finally {
-      store.close();
-      await Promise.all([a.close(), b.close()]);
+      await close();
     }
   });
 });
 
 describe('two-way clears (remove: true)', () => {
   test('a position cleared explicitly on one side is cleared on the other; dropped without a signal it stays', async () => {
-    const a = await HARNESSES.plex('clr-a', LIBRARY);
-    const b = await HARNESSES.jellyfin('clr-b', LIBRARY);
-    const store = Store.open(':memory:');
+    const { a, b, run, close } = await twoWayPair('plex', 'jellyfin', 'clr', { remove: true });
     try {
-      const config: Config = {
-        providers: { a: a.config(), b: b.config() },
-        pairs: [{ name: 'both', source: 'a', target: 'b', mode: 'two-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS, remove: true } } }],
-        state: { path: ':memory:' },
-        logLevel: 'silent',
-      };
-      const run = async () => {
-        const [o] = await runAll({ config, store, log: pino({ level: 'silent' }), dryRun: false, providerOptions: { minBackoffMs: 1 } });
-        assert.ok(o?.ok, o && !o.ok ? o.error.message : '');
-        return o.result;
-      };
       const [cleared, quiet] = a.movies();
       await b.setProgress(twinIn(b, cleared!), 0.4, Date.now() - 3_600_000);
       await b.setProgress(twinIn(b, quiet!), 0.5, Date.now() - 3_600_000);
@@ -237,8 +203,7 @@ describe('two-way clears (remove: true)', () => {
       assert.ok(await a.progressOf(quiet!), 'no signal: Plex keeps it');
       assert.equal((await run()).counts.write ?? 0, 0, 'and then quiet');
     } finally {
-      store.close();
-      await Promise.all([a.close(), b.close()]);
+      await close();
     }
   });
 });
