@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig, userScopedName, USER_SEPARATOR } from '../../src/core/config.ts';
-import type { ConfigIssue } from '../../src/core/config.ts';
+import { expectConfigError, only, edit } from '../support/config.ts';
 
 const ENV = {
   PLEX_SAM: 'plex-sam-SECRET-1',
@@ -34,29 +34,9 @@ const USERS = [
   '', // 16
 ].join('\n');
 
-function edit(text: string, line: number, replacement: string): string {
-  const lines = text.split('\n');
-  lines[line - 1] = replacement;
-  return lines.join('\n');
-}
 
-function fail(text: string, env: Record<string, string | undefined> = ENV): ConfigError {
-  try {
-    parseConfig(text, 'playhead.yaml', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    for (const secret of Object.values(ENV)) assert.ok(!err.message.includes(secret), `a secret leaked into: ${err.message}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
-}
+const fail = (text: string, env: Record<string, string | undefined> = ENV): ConfigError => expectConfigError(text, env, Object.values(ENV));
 
-function only(err: ConfigError): ConfigIssue {
-  assert.equal(err.issues.length, 1, err.message);
-  const issue = err.issues[0];
-  assert.ok(issue !== undefined);
-  return issue;
-}
 
 describe('users: expansion', () => {
   it('gives each user a provider per server they have an account on, named server@user', () => {

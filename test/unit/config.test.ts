@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../src/core/config.ts';
-import type { Config, ConfigIssue } from '../../src/core/config.ts';
+import type { Config } from '../../src/core/config.ts';
+import { expectConfigError, only, edit } from '../support/config.ts';
 
 const ENV = { PLEX_TOKEN: 'tok-home-SECRET-1', PLEX_CABIN_TOKEN: 'tok-cabin-SECRET-2' };
 
@@ -42,29 +43,9 @@ const BLOCK = [
   '', // 16
 ].join('\n');
 
-function edit(text: string, line: number, replacement: string): string {
-  const lines = text.split('\n');
-  lines[line - 1] = replacement;
-  return lines.join('\n');
-}
 
-function fail(text: string, env: Record<string, string | undefined> = ENV, file = 'playhead.yaml'): ConfigError {
-  try {
-    parseConfig(text, file, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    for (const secret of Object.values(ENV)) assert.ok(!err.message.includes(secret), 'a token leaked into the message');
-    return err;
-  }
-  assert.fail('expected a ConfigError');
-}
+const fail = (text: string, env: Record<string, string | undefined> = ENV, file = 'playhead.yaml'): ConfigError => expectConfigError(text, env, Object.values(ENV), file);
 
-function only(err: ConfigError): ConfigIssue {
-  assert.equal(err.issues.length, 1, err.message);
-  const issue = err.issues[0];
-  assert.ok(issue !== undefined);
-  return issue;
-}
 
 describe('parseConfig: valid files', () => {
   it('parses the design.md example (flow style, ${VAR} unquoted)', () => {
