@@ -12,6 +12,19 @@ export const START_TIMEOUT_MS = 180_000;
 /** Something broke in the benchmark itself (not a number we measure). */
 export class BenchError extends Error {}
 
+/** Runs a script's main and turns its result or error into the exit code. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
 export type EmulatorKind = 'plex' | 'jellyfin' | 'emby' | 'trakt';
 
 export interface Emulator {

@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BenchError, guardChildren, isStopping, runChildInherit } from './children.ts';
+import { guardChildren, isStopping, runChildInherit, runMain } from './children.ts';
 import type { RunRecord } from './measure.ts';
 import { digestTable, type ScenarioDigest } from './report.ts';
 import { RESULTS_DIR, USAGE, argsFor, readArgs, resultFile } from './scenarios.ts';
@@ -99,12 +99,4 @@ async function main(): Promise<number> {
   return broken.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

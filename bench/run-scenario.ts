@@ -5,7 +5,7 @@
 //
 // Prints the scenario's summary on stdout, progress on stderr, writes bench/results/NAME.json.
 // Exit code 0 when every run completed (budget met or not); 1 when something broke.
-import { BenchError } from './children.ts';
+import { BenchError, runMain } from './children.ts';
 import { SCENARIOS, USAGE, readArgs, runScenario } from './scenarios.ts';
 
 async function main(): Promise<number> {
@@ -20,12 +20,4 @@ async function main(): Promise<number> {
   return runScenario(def, args);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);
