@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { ItemIdentity, NativeRef } from '../../src/core/model.ts';
 import { canonicalKey } from '../../src/core/ids.ts';
+import { decideItem } from '../../src/core/decide.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
 import type { ProviderConfig } from '../../src/core/config.ts';
 import { createProvider } from '../../src/providers/registry.ts';
 import { ProviderError, type Capabilities, type Provider } from '../../src/providers/provider.ts';
@@ -149,16 +151,20 @@ export function runConformance(opts: ConformanceOptions): void {
       assert.ok(stored && (stored.ms ?? stored.pct ?? 0) > 0, 'the position landed on that episode');
     });
 
-    test('unchanged: the state after a write equals the written value', async () => {
+    test('unchanged: the same source position is not written again (as the engine decides it)', async () => {
       const p = fresh();
       const item = h.movies()[241]!;
       const ref = await resolveOne(p, item);
       assert.ok(ref);
-      const value = { progressMs: Math.round(item.durationMs * 0.3), progressPct: 30, durationMs: item.durationMs, progressAt: Date.now() };
-      await p.write(ref, value);
-      const state = (await p.targetState([ref])).get(ref.id);
-      const { materiallyEqual } = await import('../../src/core/policy.ts');
-      assert.ok(state && materiallyEqual(value, state));
+      const at = Date.now() - 60_000;
+      const source = { ...item, ref: { provider: 'elsewhere', server: 'elsewhere', id: '1' }, progressMs: Math.round(item.durationMs * 0.3), durationMs: item.durationMs, progressAt: at, watched: false };
+      const decide = async () => {
+        const state = (await p.targetState([ref])).get(ref.id);
+        return decideItem({ key: canonicalKey(item) ?? item.title, source, target: state, resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, sameOrigin: false });
+      };
+      assert.equal((await decide()).reason, 'write', 'before the write the target differs');
+      await p.write(ref, { progressMs: source.progressMs, progressPct: 30, durationMs: item.durationMs, progressAt: at });
+      assert.equal((await decide()).reason, 'unchanged', 'after it, the target holds the same position');
     });
 
     test('clear removes the position', async (t) => {
