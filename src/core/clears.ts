@@ -1,7 +1,8 @@
 // Clears (`remove: true`): when may a position be removed from a target? Only on an explicit
 // signal from the source — never because an item is missing from a list (a failed or partial
 // read looks exactly like that).
-import type { Decision, ItemIdentity, PositionSnapshot, TargetState } from './model.ts';
+import type { ItemIdentity, PositionSnapshot, TargetState } from './model.ts';
+import { decided, type PlannedItem } from './pipeline.ts';
 import { displayTitle } from './decide.ts';
 import { hasPosition, positionOf } from './position.ts';
 
@@ -37,16 +38,17 @@ export interface ClearInput {
  * `unchanged` (the target has no position either), `playing_now`, `target_newer` (the target
  * was played after the source cleared it, beyond the tolerance), else `clear`.
  */
-export function decideClear(input: ClearInput): Decision {
+export function planClear(input: ClearInput): PlannedItem {
   const { target, source } = input;
   const base = { key: input.key, title: displayTitle(input.item), type: input.item.type, source };
-  if (!target) return { ...base, action: 'skip', reason: 'unresolved', detail: { unresolved: 'not found on the target' } };
+  if (!target) return { decision: decided(base, 'skip', 'unresolved', { unresolved: 'not found on the target' }) };
   const withTarget = { ...base, target: positionOf({ ...target, playCount: undefined }) };
-  if (!hasPosition(target)) return { ...withTarget, action: 'skip', reason: 'unchanged', detail: { clear: 'the target has no position either' } };
-  if (target.playingNow) return { ...withTarget, action: 'skip', reason: 'playing_now', detail: { ref: target.ref.id } };
+  if (!hasPosition(target)) return { decision: decided(withTarget, 'skip', 'unchanged', { clear: 'the target has no position either' }) };
+  if (target.playingNow) return { decision: decided(withTarget, 'skip', 'playing_now', { ref: target.ref.id }) };
   const clearedAt = source.progressAt ?? 0;
   if (target.progressAt !== undefined && target.progressAt > clearedAt + Math.max(0, input.toleranceMs)) {
-    return { ...withTarget, action: 'skip', reason: 'target_newer', detail: { sourceAt: clearedAt, targetAt: target.progressAt, aheadMs: target.progressAt - clearedAt, toleranceMs: input.toleranceMs } };
+    return { decision: decided(withTarget, 'skip', 'target_newer', { sourceAt: clearedAt, targetAt: target.progressAt, aheadMs: target.progressAt - clearedAt, toleranceMs: input.toleranceMs }) };
   }
-  return { ...withTarget, action: 'clear', reason: 'clear', detail: { clearedAt } };
+  const decision = decided(withTarget, 'clear', 'clear', { clearedAt });
+  return { decision, write: { key: input.key, ref: target.ref, change: { kind: 'clear' }, previous: withTarget.target, orderAt: clearedAt, decision } };
 }

@@ -1,11 +1,12 @@
 // One decision per item: the planner, the resolution outcome and the policy, in the order a
-// user would want them explained. The engine calls `decideItem` for every source item.
+// user would want them explained. The engine calls `planItem` once for every source item.
 import { REASONS } from './model.ts';
 import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
-import { percentOf, planProgress } from './planner.ts';
-import { positionOf } from './position.ts';
-import type { ProgressSettings } from './planner.ts';
+import { planAgainst, planSource } from './planner.ts';
+import type { ProgressSettings, SourcePlan } from './planner.ts';
+import { percentOf, positionOf, secondsToMs, valueFor } from './position.ts';
 import { decideWrite } from './policy.ts';
+import { decided, type PlannedItem, type TypedDecision } from './pipeline.ts';
 
 export interface DecideInput {
   /** Canonical key (or ref key) the decision is recorded under. */
@@ -24,10 +25,23 @@ export interface DecideInput {
   sameOrigin: boolean;
   /** Two-way: the target did not move since the last run (see PolicyInput.targetStill). */
   targetStill?: boolean;
+  /** The source-only plan, when the caller already made it (to pick the items that need the
+   * target): an item is planned once. */
+  sourcePlan?: SourcePlan;
+}
+
+/** The position a source record is planned with. */
+export function plannedPosition(source: ProgressRecord): PositionSnapshot {
+  return positionOf(source);
+}
+
+/** Rules 1–2 for a source record (see planSource); the engine uses it to pick items that need the target. */
+export function planSourceOf(source: ProgressRecord, settings: ProgressSettings, targetCompletionPercent?: number): SourcePlan {
+  return planSource(plannedPosition(source), settings, targetCompletionPercent);
 }
 
 /**
- * Decides one item. Order, first match wins:
+ * Plans one item. Order, first match wins:
  * 1. the planner's source-only rules: `below_minimum`, `near_complete` (an item we would not
  *    write anyway is reported as such, even when it could not be found on the target);
  * 2. `missing_ids` / `unresolved` (the item is not on the target, or we cannot look it up);
@@ -36,9 +50,10 @@ export interface DecideInput {
  * 3. the planner's `unchanged` (the target is within `deltaSeconds`);
  * 4. the policy (`playing_now`, `same_origin`, `missing_source_time`, `target_newer`,
  *    `already_watched`, `unchanged`);
- * 5. `write`, with `unwatchFirst: true` when a watched target is replayed.
+ * 5. `write` (or `capped`), with the value to write computed here, once: capped values in the
+ *    target's duration; `unwatchFirst` when a watched target is replayed.
  */
-export function decideItem(input: DecideInput): Decision & { unwatchFirst?: boolean } {
+export function planItem(input: DecideInput): PlannedItem {
   const { key, source, target, settings } = input;
   const base = {
     key,
@@ -47,41 +62,62 @@ export function decideItem(input: DecideInput): Decision & { unwatchFirst?: bool
     source: positionOf(source),
     ...(target === undefined ? {} : { target: positionOf(target) }),
   };
-  const sourcePosition = { ...base.source, ...(source.progressPct === undefined ? {} : { progressPct: source.progressPct }) };
-
-  const sourceOnly = planProgress(sourcePosition, undefined, settings, input.targetCompletionPercent);
-  if (sourceOnly.action === 'skip') {
-    return { ...base, action: 'skip', reason: sourceOnly.reason, detail: sourceOnly.detail };
-  }
+  const sourceOnly = input.sourcePlan ?? planSourceOf(source, settings, input.targetCompletionPercent);
+  if (sourceOnly.action === 'skip') return { decision: skipped(base, sourceOnly) };
 
   if (input.resolution === 'missing_ids') {
-    return { ...base, action: 'skip', reason: 'missing_ids', detail: { ref: source.ref.id, provider: source.ref.provider } };
+    return { decision: decided(base, 'skip', 'missing_ids', { ref: source.ref.id, provider: source.ref.provider }) };
   }
   if (input.resolution === 'unresolved' || target === undefined) {
     const why = input.resolution === 'unresolved' ? input.unresolvedDetail : 'no live state for the item on the target';
-    return { ...base, action: 'skip', reason: 'unresolved', detail: why === undefined ? {} : { unresolved: why } };
+    return { decision: decided(base, 'skip', 'unresolved', why === undefined ? {} : { unresolved: why }) };
   }
 
-  const plan = planProgress(sourcePosition, positionOf(target), settings, input.targetCompletionPercent);
-  if (plan.action === 'skip') return { ...base, action: 'skip', reason: plan.reason, detail: plan.detail };
+  const plan = planAgainst(sourceOnly, base.source, positionOf(target), settings);
+  if (plan.action === 'skip') return { decision: skipped(base, plan) };
 
-  // A capped write is compared and written at its capped position, not the source's.
-  const written = plan.cap ? cappedSnapshot(base.source, plan.cap.writePercent, target.durationMs ?? source.durationMs) : base.source;
+  // The value is computed once, here: a capped write is compared and written at its capped
+  // position, in the target's duration.
+  const value = valueFor(source, target, plan.cap?.writePercent);
   const policy = decideWrite({
-    source: written,
+    // Without a duration a capped value has no position in ms to compare (only its percent).
+    source: plan.cap ? { ...base.source, ...value, ...(value.durationMs ? {} : { progressMs: undefined }) } : base.source,
     ...(input.targetStill ? { targetStill: true } : {}),
     target,
     sameOrigin: input.sameOrigin,
-    toleranceMs: settings.toleranceSeconds * 1000,
+    toleranceMs: secondsToMs(settings.toleranceSeconds),
     replay: settings.replay,
   });
-  if (policy.action === 'skip') return { ...base, action: 'skip', reason: policy.reason, detail: policy.detail };
+  if (policy.action === 'skip') return { decision: { ...base, action: 'skip', reason: policy.reason, detail: policy.detail } as TypedDecision };
 
-  const detail: Record<string, unknown> = {};
-  if (plan.percent !== undefined) detail.percent = plan.percent;
-  if (plan.cap) Object.assign(detail, { capAtPercent: plan.cap.atPercent, writePercent: plan.cap.writePercent, sourcePercent: percentOf(base.source) });
-  if (policy.unwatchFirst) detail.unwatchFirst = true;
-  return { ...base, action: 'write', reason: plan.cap ? 'capped' : 'write', detail, unwatchFirst: policy.unwatchFirst };
+  const flags = policy.unwatchFirst ? { unwatchFirst: true as const } : {};
+  const percent = plan.percent !== undefined ? { percent: plan.percent } : {};
+  const decision = plan.cap
+    ? decided(base, 'write', 'capped', { ...percent, capAtPercent: plan.cap.atPercent, writePercent: plan.cap.writePercent, sourcePercent: percentOf(base.source), ...flags })
+    : decided(base, 'write', 'write', { ...percent, ...flags });
+  return {
+    decision,
+    write: {
+      key,
+      ref: target.ref,
+      change: { kind: 'write', value, unwatchFirst: policy.unwatchFirst },
+      previous: base.target ?? {},
+      orderAt: source.progressAt ?? 0,
+      // A write never makes an unwatched target watched (a replayed one may stay as it is).
+      ...(target.watched ? {} : { expectWatched: false }),
+      decision,
+    },
+  };
+}
+
+/** `planItem`'s decision, with `unwatchFirst` beside it for writes (tests and the conformance suite read it). */
+export function decideItem(input: DecideInput): TypedDecision & { unwatchFirst?: boolean } {
+  const { decision, write } = planItem(input);
+  return write?.change.kind === 'write' ? { ...decision, unwatchFirst: write.change.unwatchFirst } : decision;
+}
+
+function skipped(base: Omit<TypedDecision, 'action' | 'reason' | 'detail'>, plan: Extract<SourcePlan, { action: 'skip' }>): TypedDecision {
+  return { ...base, action: 'skip', reason: plan.reason, detail: plan.detail } as TypedDecision;
 }
 
 /** `Show Title S01E02` for episodes whose show title and numbers are known, else the title. */
@@ -91,14 +127,6 @@ export function displayTitle(item: Pick<ProgressRecord, 'type' | 'title' | 'show
     return `${show} S${String(item.season).padStart(2, '0')}E${String(item.episode).padStart(2, '0')}`;
   }
   return item.title;
-}
-
-/** The source as it will be written when capped: the same time, the capped position. */
-function cappedSnapshot(source: PositionSnapshot, writePercent: number, durationMs: number | undefined): PositionSnapshot {
-  const out: PositionSnapshot = { ...source, progressPct: writePercent };
-  if (durationMs !== undefined && durationMs > 0) Object.assign(out, { progressMs: Math.round((writePercent * durationMs) / 100), durationMs });
-  else delete out.progressMs;
-  return out;
 }
 
 

@@ -1,6 +1,7 @@
 // When one source lists the same item twice (two copies of a film, two libraries), keep one.
 // The choice must not depend on the order the server listed them in.
 import type { ProgressRecord } from './model.ts';
+import { progressRatio } from './position.ts';
 
 /** Returns whichever of two records for the same item should win: newest time, then furthest along. */
 export function pickNewer(a: ProgressRecord, b: ProgressRecord): ProgressRecord {
@@ -9,9 +10,8 @@ export function pickNewer(a: ProgressRecord, b: ProgressRecord): ProgressRecord 
     if (b.progressAt === undefined) return a;
     if (a.progressAt !== b.progressAt) return a.progressAt > b.progressAt ? a : b;
   }
-  const ratio = (r: ProgressRecord) => (r.progressMs !== undefined && r.durationMs ? r.progressMs / r.durationMs : undefined);
-  const ra = ratio(a);
-  const rb = ratio(b);
+  const ra = progressRatio(a);
+  const rb = progressRatio(b);
   if (ra !== undefined && rb !== undefined && ra !== rb) return ra > rb ? a : b;
   const ma = a.progressMs ?? 0;
   const mb = b.progressMs ?? 0;

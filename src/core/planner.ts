@@ -2,6 +2,8 @@
 // It looks at numbers only (positions, durations, thresholds). Whether the target's live state
 // allows the write (someone is playing, the target is newer…) is the policy's job (policy.ts).
 import type { PositionSnapshot } from './model.ts';
+import type { DetailOf } from './pipeline.ts';
+import { cappedPercent, isNum, msFromPercent, PERCENT_SLACK, EPSILON, percentOf, round3, secondsToMs, targetDuration } from './position.ts';
 
 /** Per-pair progress settings (`pairs[].features.progress` in playhead.yaml, camelCase here). */
 export interface ProgressSettings {
@@ -34,33 +36,14 @@ export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
   replay: false,
 });
 
-export type PlanResult =
-  | { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number } }
-  | { action: 'skip'; reason: 'below_minimum' | 'near_complete' | 'unchanged'; detail: Record<string, unknown> };
-
-/** A capped write lands this many percentage points below the target's "watched" point. */
-export const CAP_MARGIN_PERCENT = 0.5;
-
-/** Percent-only positions (Trakt) are compared with this slack, in percentage points. */
-export const PERCENT_SLACK = 0.1;
-/** Guards percent comparisons against binary rounding (21.1 − 21.0 = 0.10000000000000142). */
-const EPSILON = 1e-9;
+type PlanSkipReason = 'below_minimum' | 'near_complete' | 'unchanged';
+export type PlanSkip = { [R in PlanSkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PlanSkipReason];
+export type PlanWrite = { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number } };
+export type PlanResult = PlanWrite | PlanSkip;
+/** The source-only part of the plan (rules 1 and 2), which needs no target. */
+export type SourcePlan = PlanResult;
 
 type Position = PositionSnapshot & { progressPct?: number };
-
-function isNum(v: number | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-/** Percent watched: from ms and duration when both are known, else the given percent. */
-export function percentOf(p: Position): number | undefined {
-  if (isNum(p.progressMs) && isNum(p.durationMs) && p.durationMs > 0) {
-    // ms×100/duration, not ms/duration×100: exact for whole-number results (5 700 000 of
-    // 6 000 000 is 95, not 94.99999999999999).
-    return (p.progressMs * 100) / p.durationMs;
-  }
-  return isNum(p.progressPct) ? p.progressPct : undefined;
-}
 
 /**
  * Decides whether a source position should be written to a target. Rules, first match wins:
@@ -90,27 +73,33 @@ export function planProgress(
   settings: ProgressSettings,
   targetCompletionPercent?: number,
 ): PlanResult {
+  const sourcePlan = planSource(source, settings, targetCompletionPercent);
+  return sourcePlan.action === 'write' && target !== undefined ? planAgainst(sourcePlan, source, target, settings) : sourcePlan;
+}
+
+/** Rules 1 and 2 of `planProgress`: what the source alone says (skip, write, or write capped). */
+export function planSource(source: Position, settings: ProgressSettings, targetCompletionPercent?: number): SourcePlan {
   const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
   const sourcePct = percentOf(source);
 
   // 1. below_minimum
-  const thresholdMs = settings.minSeconds * 1000;
+  const thresholdMs = secondsToMs(settings.minSeconds);
   if (sourceMs !== undefined) {
     if (sourceMs <= 0 || sourceMs < thresholdMs) {
       return { action: 'skip', reason: 'below_minimum', detail: { sourceMs, thresholdMs } };
     }
   } else if (!isNum(source.progressPct) || source.progressPct <= 0) {
     return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs, note: 'no position' } };
-  } else if (isNum(source.durationMs) && source.durationMs > 0) {
+  } else {
     // A percent-only source that knows its runtime (Trakt): its seconds can be estimated.
-    const estimatedMs = Math.round((source.progressPct * source.durationMs) / 100);
-    if (estimatedMs < thresholdMs) return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
+    const estimatedMs = msFromPercent(source.progressPct, source.durationMs);
+    if (estimatedMs !== undefined && estimatedMs < thresholdMs) return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
   }
 
   // 2. near_complete: finished enough that watched-state sync, not resume sync, owns it.
   const maxPercent = settings.maxPercent;
   if (sourcePct !== undefined && sourcePct >= maxPercent) {
-    const detail: Record<string, unknown> = { percent: round3(sourcePct), maxPercent };
+    const detail: DetailOf<'near_complete'> = { percent: round3(sourcePct), maxPercent };
     if (sourceMs !== undefined) detail.sourceMs = sourceMs;
     if (isNum(source.durationMs)) detail.durationMs = source.durationMs;
     return { action: 'skip', reason: 'near_complete', detail };
@@ -119,19 +108,21 @@ export function planProgress(
   // Past the target's own "watched" point but not finished: written just below that point
   // (`capped`), so the target keeps it in Continue Watching instead of flagging it watched.
   const capAt = isNum(targetCompletionPercent) && targetCompletionPercent > 0 && targetCompletionPercent < maxPercent ? targetCompletionPercent : undefined;
-  const cap = capAt !== undefined && sourcePct !== undefined && sourcePct >= capAt ? { atPercent: capAt, writePercent: round3(capAt - CAP_MARGIN_PERCENT) } : undefined;
-
-  // 3. unchanged (against what would be written: the capped position when capped)
-  if (target !== undefined && !(target.watched === true && settings.replay)) {
-    const durationMs = isNum(target.durationMs) ? target.durationMs : source.durationMs;
-    const wouldWriteMs = cap ? (isNum(durationMs) ? Math.round((cap.writePercent * durationMs) / 100) : undefined) : sourceMs;
-    const unchanged = compareToTarget(wouldWriteMs, cap ? cap.writePercent : sourcePct, target, settings.deltaSeconds * 1000);
-    if (unchanged !== undefined) return { action: 'skip', reason: 'unchanged', detail: unchanged };
+  if (capAt !== undefined && sourcePct !== undefined && sourcePct >= capAt) {
+    const writePercent = cappedPercent(capAt);
+    return { action: 'write', percent: writePercent, cap: { atPercent: capAt, writePercent } };
   }
-
-  if (cap) return { action: 'write', percent: cap.writePercent, cap };
-  // 4. write
   return sourcePct === undefined ? { action: 'write' } : { action: 'write', percent: round3(sourcePct) };
+}
+
+/** Rule 3 of `planProgress`, against the target: `unchanged`, or the source plan as it was. */
+export function planAgainst(plan: PlanWrite, source: Position, target: Position, settings: ProgressSettings): PlanResult {
+  if (target.watched === true && settings.replay) return plan;
+  // Compared with what would be written: the capped position (in the target's duration) when capped.
+  const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
+  const wouldWriteMs = plan.cap ? msFromPercent(plan.cap.writePercent, targetDuration(source, target)) : sourceMs;
+  const unchanged = compareToTarget(wouldWriteMs, plan.cap ? plan.cap.writePercent : percentOf(source), target, secondsToMs(settings.deltaSeconds));
+  return unchanged === undefined ? plan : { action: 'skip', reason: 'unchanged', detail: unchanged };
 }
 
 /** The detail of an `unchanged` skip, or `undefined` when the target differs enough (or holds
@@ -141,7 +132,7 @@ function compareToTarget(
   sourcePct: number | undefined,
   target: Position,
   deltaMs: number,
-): Record<string, unknown> | undefined {
+): DetailOf<'unchanged'> | undefined {
   const targetMs = isNum(target.progressMs) && target.progressMs > 0 ? target.progressMs : undefined;
   if (sourceMs !== undefined && targetMs !== undefined) {
     const diff = Math.abs(sourceMs - targetMs);
@@ -156,8 +147,4 @@ function compareToTarget(
     return { sourcePercent: round3(sourcePct), targetPercent: round3(targetPct), deltaPercent: round3(diff), thresholdPercent: PERCENT_SLACK };
   }
   return undefined;
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

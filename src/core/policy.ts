@@ -1,7 +1,8 @@
 // The write policy: the planner said a position is worth writing; may we write it to this target
 // now? Checked against the target's live state, read just before writing.
-import { percentOf } from './planner.ts';
+import { isNum, materiallyEqual } from './position.ts';
 import type { PositionSnapshot, TargetState } from './model.ts';
+import type { DetailOf } from './pipeline.ts';
 
 export interface PolicyInput {
   source: PositionSnapshot;
@@ -17,43 +18,10 @@ export interface PolicyInput {
   replay: boolean;
 }
 
+type PolicySkipReason = 'playing_now' | 'same_origin' | 'missing_source_time' | 'target_newer' | 'already_watched' | 'unchanged';
 export type PolicyResult =
   | { action: 'write'; unwatchFirst: boolean }
-  | {
-      action: 'skip';
-      reason: 'playing_now' | 'same_origin' | 'missing_source_time' | 'target_newer' | 'already_watched' | 'unchanged';
-      detail: Record<string, unknown>;
-    };
-
-/** Positions closer than this (percentage points of the duration) are the same value. */
-const EQUAL_PERCENT = 0.1;
-/** …or, when a duration is unknown, closer than this many ms. */
-const EQUAL_MS = 1000;
-const EPSILON = 1e-9;
-
-function isNum(v: number | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-/**
- * Whether two positions are the same value for practical purposes: within 0.1 percentage points
- * when both durations are known, else within 1000 ms. Both bounds are inclusive. Positions
- * without ms never compare equal (nothing to compare).
- */
-export function materiallyEqual(a: PositionSnapshot, b: PositionSnapshot): boolean {
-  if (!isNum(a.progressMs) || !isNum(b.progressMs)) {
-    // A percent-only side (Trakt): compare percents.
-    const pa = percentOf(a);
-    const pb = percentOf(b);
-    return pa !== undefined && pb !== undefined && Math.abs(pa - pb) <= EQUAL_PERCENT + EPSILON;
-  }
-  if (isNum(a.durationMs) && a.durationMs > 0 && isNum(b.durationMs) && b.durationMs > 0) {
-    const pa = (a.progressMs * 100) / a.durationMs;
-    const pb = (b.progressMs * 100) / b.durationMs;
-    return Math.abs(pa - pb) <= EQUAL_PERCENT + EPSILON;
-  }
-  return Math.abs(a.progressMs - b.progressMs) <= EQUAL_MS;
-}
+  | { [R in PolicySkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PolicySkipReason];
 
 /**
  * Decides whether to write, first match wins:
@@ -100,18 +68,12 @@ export function decideWrite(input: PolicyInput): PolicyResult {
   if (target.watched && !replay) return skip('already_watched', { playCount: target.playCount });
 
   if (!replayWatched && materiallyEqual(source, target)) {
-    const detail: Record<string, unknown> = {};
-    if (isNum(source.progressMs)) detail.sourceMs = source.progressMs;
-    if (isNum(target.progressMs)) detail.targetMs = target.progressMs;
-    return skip('unchanged', detail);
+    return skip('unchanged', { ...(isNum(source.progressMs) ? { sourceMs: source.progressMs } : {}), ...(isNum(target.progressMs) ? { targetMs: target.progressMs } : {}) });
   }
 
   return { action: 'write', unwatchFirst: replayWatched };
 }
 
-function skip(
-  reason: Extract<PolicyResult, { action: 'skip' }>['reason'],
-  detail: Record<string, unknown>,
-): PolicyResult {
-  return { action: 'skip', reason, detail };
+function skip<R extends PolicySkipReason>(reason: R, detail: DetailOf<R>): PolicyResult {
+  return { action: 'skip', reason, detail } as PolicyResult;
 }

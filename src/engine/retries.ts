@@ -1,11 +1,11 @@
 // Carrying unresolved and failing items across runs (rules in core/retries.ts): items still
 // waiting for their next try are decided without touching the target; after a run, each item's
 // entry is updated — kept, parked, or dropped once it went through.
-import type { Decision } from '../core/model.ts';
+import { decided, type TypedDecision } from '../core/pipeline.ts';
 import { nextTry, positionKey } from '../core/retries.ts';
 import { displayTitle } from '../core/decide.ts';
 import type { PendingRow, Store } from '../store/store.ts';
-import type { Item } from './run-pair.ts';
+import type { SourceItem as Item } from '../core/pipeline.ts';
 
 const snapshotOf = (i: Item) => ({
   ...(i.record.progressMs !== undefined ? { progressMs: i.record.progressMs } : {}),
@@ -14,9 +14,9 @@ const snapshotOf = (i: Item) => ({
 });
 
 /** Splits items into those to try now and decisions for those still waiting. */
-export function holdBack(items: Item[], pending: Map<string, PendingRow>, now: number): { active: Item[]; waiting: Decision[] } {
+export function holdBack(items: Item[], pending: Map<string, PendingRow>, now: number): { active: Item[]; waiting: TypedDecision[] } {
   const active: Item[] = [];
-  const waiting: Decision[] = [];
+  const waiting: TypedDecision[] = [];
   for (const item of items) {
     const p = pending.get(item.key);
     const sameCase = p !== undefined && p.sourcePos === positionKey(snapshotOf(item));
@@ -24,21 +24,15 @@ export function holdBack(items: Item[], pending: Map<string, PendingRow>, now: n
       active.push(item);
       continue;
     }
-    waiting.push({
-      key: item.key,
-      title: displayTitle(item.record),
-      type: item.record.type,
-      action: 'skip',
-      reason: p.parked ? 'parked' : 'unresolved',
-      source: snapshotOf(item),
-      detail: { waiting: true, attempts: p.attempts, retryAt: p.nextAt, ...(p.lastError ? { lastError: p.lastError } : {}) },
-    });
+    const base = { key: item.key, title: displayTitle(item.record), type: item.record.type, source: snapshotOf(item) };
+    const detail = { waiting: true as const, attempts: p.attempts, retryAt: p.nextAt, ...(p.lastError ? { lastError: p.lastError } : {}) };
+    waiting.push(p.parked ? decided(base, 'skip', 'parked', detail) : decided(base, 'skip', 'unresolved', detail));
   }
   return { active, waiting };
 }
 
 /** After a real run: note what did not go through, forget what did. */
-export function updatePending(store: Store, pair: string, tried: Item[], decisions: Map<string, Decision>, now: number): void {
+export function updatePending(store: Store, pair: string, tried: Item[], decisions: Map<string, TypedDecision>, now: number): void {
   const pending = store.pendingFor(pair);
   for (const item of tried) {
     const d = decisions.get(item.key);

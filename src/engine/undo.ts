@@ -1,18 +1,19 @@
 // Undo: puts back what one run wrote, from its journal. Only confirmed writes are undone, and only
 // where the target still holds what we wrote: a target that changed since (someone played) is
 // never overwritten. An undo is itself a run, with decisions and a journal, so it can be undone.
-import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
-import { displayTitle, summarise } from '../core/decide.ts';
-import type { Decision, NativeRef, PositionSnapshot, ProgressValue, TargetState } from '../core/model.ts';
-import { materiallyEqual } from '../core/policy.ts';
+import { displayTitle } from '../core/decide.ts';
+import type { NativeRef, ProgressValue, TargetState } from '../core/model.ts';
+import { decided, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
+import { hasPosition, materiallyEqual, positionOf, restoreValue } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import { dryRunState } from '../store/dry-run.ts';
 import type { JournalRow, Store } from '../store/store.ts';
 import { installationIdOf } from './run-all.ts';
-import { holdsValue, type RunStatus } from './run-pair.ts';
+import { applyWrites } from './apply.ts';
+import { withRun, type RunStatus } from './run.ts';
 
 export interface UndoOptions {
   config: Config;
@@ -48,7 +49,7 @@ export interface UndoResult {
   dryRun: boolean;
   status: RunStatus;
   counts: Record<string, number>;
-  decisions: Decision[];
+  decisions: TypedDecision[];
   skipped: UndoSkippedRow[];
   startedAt: number;
   finishedAt: number;
@@ -57,21 +58,12 @@ export interface UndoResult {
 /** A run id or config undo cannot work with (the CLI exits 2). */
 export class UndoUsageError extends Error {}
 
-interface Restore {
-  kind: 'write' | 'clear';
-  /** What we ask the target to hold; a clear is journalled as position 0. */
-  value: ProgressValue;
-  markWatched: boolean;
-  unwatchFirst: boolean;
-}
-
 interface Entry {
   row: JournalRow;
   ref: NativeRef;
-  decision: Decision;
-  state?: TargetState;
-  restore?: Restore;
-  journalId?: number;
+  decision: TypedDecision;
+  /** The restore to apply, once planned. */
+  write?: PlannedWrite;
 }
 
 export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
@@ -98,53 +90,42 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
     .map((row) => ({
       row,
       ref: { provider: row.provider, server: row.server, id: row.ref },
-      decision: {
-        key: row.key,
-        title: titleOf(row.key),
-        type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie',
-        action: 'skip',
-        reason: 'unresolved',
-        source: row.previous,
-        detail: { journalId: row.id, ref: row.ref, wrote: row.value },
-      },
+      decision: decided({ key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous }, 'skip', 'unresolved', {
+        journalId: row.id,
+        ref: row.ref,
+        wrote: row.value,
+      }),
     }));
   for (const provider of new Set(entries.map((e) => e.ref.provider))) {
     if (!opts.config.providers[provider]) throw new UndoUsageError(`run #${run.id} wrote to provider "${provider}", which is no longer configured`);
   }
 
   const pair = `undo:${run.pair}`;
-  const startedAt = now();
-  // Dry-run leaves no trace anywhere, as for sync. The source of an undo is the run it undoes.
-  const undoId = dryRun ? undefined : store.startRun({ pair, source: `run:${run.id}`, target: run.target, dryRun, startedAt });
   const installationId = installationIdOf(store, dryRun);
   const providers: Provider[] = [];
   try {
-    const byProvider = new Map<string, Entry[]>();
-    for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
-    for (const [id, group] of byProvider) {
-      const state = store.providerState(id);
-      const config = opts.config.providers[id];
-      if (!config) continue; // checked above
-      const provider = createProvider(id, config, { state: dryRun ? dryRunState(state) : state, installationId, log, now, dryRun }, opts.providerOptions);
-      providers.push(provider);
-      await plan(provider, group, store);
-      const restores = group.filter((e) => e.restore);
-      if (undoId !== undefined && restores.length > 0) await apply(provider, restores, { store, runId: undoId, now });
-    }
-
-    const decisions = entries.map((e) => e.decision);
-    const counts = summarise(decisions);
-    const status: RunStatus = (counts.failed ?? 0) > 0 ? 'partial' : 'ok';
-    const finishedAt = now();
-    if (undoId !== undefined) {
-      store.recordDecisions(undoId, decisions);
-      store.finishRun(undoId, { finishedAt, status, counts });
-    }
-    log.info({ of: run.id, dryRun, counts, skipped: skipped.length }, 'undo finished');
-    return { ...(undoId !== undefined ? { runId: undoId } : {}), of: run.id, pair, dryRun, status, counts, decisions, skipped, startedAt, finishedAt };
-  } catch (err) {
-    if (undoId !== undefined) store.finishRun(undoId, { finishedAt: now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
-    throw err;
+    // The source of an undo is the run it undoes. Dry-run leaves no trace anywhere, as for sync.
+    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun }, now, async (undoId) => {
+      const byProvider = new Map<string, Entry[]>();
+      for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
+      for (const [id, group] of byProvider) {
+        const state = store.providerState(id);
+        const config = opts.config.providers[id];
+        if (!config) continue; // checked above
+        const provider = createProvider(id, config, { state: dryRun ? dryRunState(state) : state, installationId, log, now, dryRun }, opts.providerOptions);
+        providers.push(provider);
+        await plan(provider, group, store);
+        // Restores go through the same applier as sync: its order, its concurrency, its journal.
+        const writes = group.flatMap((e) => (e.write ? [e.write] : []));
+        if (undoId !== undefined && writes.length > 0) {
+          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now });
+          for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
+        }
+      }
+      return { decisions: entries.map((e) => e.decision) };
+    });
+    log.info({ of: run.id, dryRun, counts: result.counts, skipped: skipped.length }, 'undo finished');
+    return { ...(result.runId !== undefined ? { runId: result.runId } : {}), of: run.id, pair, dryRun, status: result.status, counts: result.counts, decisions: result.decisions, skipped, startedAt: result.startedAt, finishedAt: result.finishedAt };
   } finally {
     await Promise.all(providers.map((p) => p.close()));
   }
@@ -183,87 +164,43 @@ async function plan(provider: Provider, group: Entry[], store: Store): Promise<v
 }
 
 function unresolved(e: Entry, why: string): void {
-  e.decision = { ...e.decision, action: 'skip', reason: 'unresolved', detail: { ...e.decision.detail, unresolved: why } };
+  e.decision = decided(e.decision, 'skip', 'unresolved', { ...e.decision.detail, unresolved: why });
 }
 
 function decide(e: Entry, state: TargetState, provider: Provider): void {
-  e.state = state;
-  const base = { ...e.decision, target: snapshot(state) };
+  const base = { ...e.decision, target: positionOf(state) };
+  const facts = { journalId: e.row.id, ref: e.row.ref, wrote: e.row.value };
   if (state.playingNow) {
-    e.decision = { ...base, action: 'skip', reason: 'changed_since', detail: { ...base.detail, playingNow: true } };
+    e.decision = decided(base, 'skip', 'changed_since', { ...facts, playingNow: true });
     return;
   }
   if (!stillHolds(state, e.row.value)) {
-    e.decision = { ...base, action: 'skip', reason: 'changed_since' };
+    e.decision = decided(base, 'skip', 'changed_since', facts);
     return;
   }
   const previous = e.row.previous;
   // The run un-watched a watched item (replay), or an undo marked one watched: put that back too.
   const markWatched = previous.watched === true && !state.watched && provider.markWatched !== undefined;
   const unwatchFirst = previous.watched === false && state.watched;
-  const flags = { ...(markWatched ? { markWatched: true } : {}), ...(unwatchFirst ? { unwatchFirst: true } : {}) };
+  const flags = { ...(markWatched ? { markWatched: true as const } : {}), ...(unwatchFirst ? { unwatchFirst: true as const } : {}) };
+  const write = (decision: TypedDecision, change: PlannedWrite['change']): PlannedWrite => ({
+    key: e.row.key,
+    ref: e.ref,
+    change,
+    previous: base.target,
+    // Oldest first, as sync: by the time of the value put back.
+    orderAt: previous.progressAt ?? 0,
+    ...(markWatched ? { expectWatched: true } : unwatchFirst && change.kind === 'write' ? { expectWatched: false } : {}),
+    decision,
+  });
   if (hasPosition(previous)) {
-    e.restore = { kind: 'write', value: restoreValue(previous, state), markWatched, unwatchFirst };
-    e.decision = { ...base, action: 'write', reason: 'restore', detail: { ...base.detail, ...flags } };
+    e.decision = decided(base, 'write', 'restore', { ...facts, ...flags });
+    e.write = write(e.decision, { kind: 'write', value: restoreValue(previous, state), unwatchFirst, ...(markWatched ? { markWatched } : {}) });
   } else if (provider.capabilities.clear && provider.clear) {
-    e.restore = { kind: 'clear', value: { progressMs: 0 }, markWatched, unwatchFirst: false };
-    e.decision = { ...base, action: 'clear', reason: 'restore', detail: { ...base.detail, clear: true, ...(markWatched ? { markWatched: true } : {}) } };
+    e.decision = decided(base, 'clear', 'restore', { ...facts, clear: true, ...(markWatched ? { markWatched: true } : {}) });
+    e.write = write(e.decision, { kind: 'clear', ...(markWatched ? { markWatched } : {}) });
   } else {
-    e.decision = { ...base, action: 'skip', reason: 'restore', detail: { ...base.detail, blocked: `there was no position before, and ${provider.id} cannot clear one` } };
-  }
-}
-
-/** Journal intent → change → confirm by one batched re-read, as sync does. One failure never stops the rest. */
-async function apply(provider: Provider, entries: Entry[], ctx: { store: Store; runId: number; now: () => number }): Promise<void> {
-  const { store, now } = ctx;
-  const limit = pLimit(provider.capabilities.maxConcurrentWrites);
-  await Promise.all(
-    entries.map((e) =>
-      limit(async () => {
-        const r = e.restore;
-        if (!r || !e.state) return;
-        const journalId = store.journalIntent({ runId: ctx.runId, ref: e.ref, key: e.row.key, previous: snapshot(e.state), value: r.value, at: now() });
-        try {
-          if (r.kind === 'clear') {
-            await provider.clear?.(e.ref);
-            if (r.markWatched) await provider.markWatched?.(e.ref);
-          } else {
-            // Marking an item watched resets its position (Plex and Jellyfin alike), so it goes first.
-            if (r.markWatched) await provider.markWatched?.(e.ref);
-            await provider.write(e.ref, r.value, { unwatchFirst: r.unwatchFirst });
-          }
-          e.journalId = journalId;
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          store.journalOutcome(journalId, { status: 'failed', error: message, at: now() });
-          e.decision = { ...e.decision, reason: 'failed', detail: { ...e.decision.detail, error: message } };
-        }
-      }),
-    ),
-  );
-
-  const changed = entries.filter((e) => e.journalId !== undefined);
-  if (changed.length === 0) return;
-  let after: Map<string, TargetState>;
-  try {
-    after = await provider.targetState(changed.map((e) => e.ref), { playing: false });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    for (const e of changed) store.journalOutcome(e.journalId as number, { status: 'unconfirmed', error: `could not re-read: ${message}`, at: now() });
-    return;
-  }
-  for (const e of changed) {
-    const state = after.get(e.ref.id);
-    const r = e.restore as Restore;
-    if (state && restored(state, r)) {
-      store.journalOutcome(e.journalId as number, { status: 'confirmed', at: now() });
-      e.decision = { ...e.decision, detail: { ...e.decision.detail, confirmed: true } };
-    } else {
-      const held = state ? `${state.progressMs ?? (state.progressPct !== undefined ? `${state.progressPct}%` : 'no position')}${state.watched ? ', watched' : ''}` : 'item missing';
-      const error = `not confirmed: after the restore the server reports ${held}`;
-      store.journalOutcome(e.journalId as number, { status: 'unconfirmed', error, at: now() });
-      e.decision = { ...e.decision, reason: 'failed', detail: { ...e.decision.detail, error } };
-    }
+    e.decision = decided(base, 'skip', 'restore', { ...facts, blocked: `there was no position before, and ${provider.id} cannot clear one` });
   }
 }
 
@@ -276,40 +213,6 @@ export function stillHolds(state: TargetState, wrote: ProgressValue): boolean {
   if (!hasPosition(wrote)) return !hasPosition(state);
   if (state.watched) return false;
   return materiallyEqual(wrote, state);
-}
-
-function restored(state: TargetState, r: Restore): boolean {
-  const position = r.kind === 'clear' ? !hasPosition(state) : holdsValue(state, r.value);
-  const watched = r.markWatched ? state.watched : r.unwatchFirst ? !state.watched : true;
-  return position && watched;
-}
-
-function hasPosition(p: PositionSnapshot): boolean {
-  return (p.progressMs ?? 0) > 0 || (p.progressPct ?? 0) > 0;
-}
-
-/** The replaced position as a value to write: ms and, when a duration is known, percent (for Trakt). */
-export function restoreValue(previous: PositionSnapshot, state: TargetState): ProgressValue {
-  const durationMs = previous.durationMs ?? state.durationMs;
-  const progressMs = previous.progressMs ?? (previous.progressPct !== undefined && durationMs ? Math.round((previous.progressPct / 100) * durationMs) : 0);
-  const progressPct = previous.progressPct ?? (durationMs ? Math.round(((progressMs * 100) / durationMs) * 1000) / 1000 : undefined);
-  return {
-    progressMs,
-    ...(progressPct !== undefined ? { progressPct } : {}),
-    ...(durationMs !== undefined ? { durationMs } : {}),
-    // The old time, so servers that keep it (Jellyfin, Emby) order Continue Watching as before.
-    ...(previous.progressAt !== undefined ? { progressAt: previous.progressAt } : {}),
-  };
-}
-
-function snapshot(s: TargetState): PositionSnapshot {
-  const out: PositionSnapshot = { watched: s.watched };
-  if (s.progressMs !== undefined) out.progressMs = s.progressMs;
-  if (s.progressPct !== undefined) out.progressPct = s.progressPct;
-  if (s.durationMs !== undefined) out.durationMs = s.durationMs;
-  if (s.progressAt !== undefined) out.progressAt = s.progressAt;
-  if (s.playCount > 0) out.playCount = s.playCount;
-  return out;
 }
 
 function skipWhy(row: JournalRow): string {

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheSnapshot, IndexEntry, ProviderState } from '../providers/provider.ts';
+import { parseDecision, type TypedDecision } from '../core/pipeline.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface RunRow {
@@ -20,12 +21,12 @@ export interface RunRow {
   error?: string;
 }
 
-export interface StoredDecision extends Decision {
+export type StoredDecision = TypedDecision & {
   runId: number;
   pair: string;
   dryRun: boolean;
   at: number;
-}
+};
 
 export interface JournalRow {
   id: number;
@@ -194,7 +195,7 @@ export class Store {
     return row ? toRunRow(row) : undefined;
   }
 
-  decisionsOfRun(runId: number): Decision[] {
+  decisionsOfRun(runId: number): TypedDecision[] {
     const rows = this.stmt('SELECT * FROM decisions WHERE run_id = ? ORDER BY title, key').all(runId) as Row[];
     return rows.map(toDecision);
   }
@@ -416,16 +417,16 @@ function toRunRow(row: Row): RunRow {
   return run;
 }
 
-function toDecision(row: Row): Decision {
-  const decision: Decision = {
+/** A decisions row, read back through the one decision schema (core/pipeline.ts). */
+function toDecision(row: Row): TypedDecision {
+  return parseDecision({
     key: String(row.key),
     title: String(row.title),
-    type: String(row.type) as Decision['type'],
-    action: String(row.action) as Decision['action'],
-    reason: String(row.reason) as Decision['reason'],
-    source: parse<PositionSnapshot>(row.source),
-  };
-  if (row.target !== null && row.target !== undefined) decision.target = parse<PositionSnapshot>(row.target);
-  if (row.detail !== null && row.detail !== undefined) decision.detail = parse<Record<string, unknown>>(row.detail);
-  return decision;
+    type: String(row.type),
+    action: String(row.action),
+    reason: String(row.reason),
+    source: parse<unknown>(row.source),
+    ...(row.target !== null && row.target !== undefined ? { target: parse<unknown>(row.target) } : {}),
+    ...(row.detail !== null && row.detail !== undefined ? { detail: parse<unknown>(row.detail) } : {}),
+  });
 }

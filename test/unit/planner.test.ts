@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PROGRESS_SETTINGS, planProgress, percentOf } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS, planProgress } from '../../src/core/planner.ts';
+import { percentOf } from '../../src/core/position.ts';
 import type { ProgressSettings } from '../../src/core/planner.ts';
 
 const S = DEFAULT_PROGRESS_SETTINGS;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideWrite, materiallyEqual } from '../../src/core/policy.ts';
+import { decideWrite } from '../../src/core/policy.ts';
+import { materiallyEqual } from '../../src/core/position.ts';
 import type { PolicyInput } from '../../src/core/policy.ts';
 import type { PositionSnapshot, TargetState } from '../../src/core/model.ts';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { scrobbleBody } from '../../src/providers/trakt/write.ts';
 import { recordFromPlayback } from '../../src/providers/trakt/index.ts';
 import { playbackEntry } from '../../src/providers/trakt/schema.ts';
-import { valueFor, holdsValue } from '../../src/engine/run-pair.ts';
+import { valueFor, holdsValue } from '../../src/core/position.ts';
 import { canonicalKey } from '../../src/core/ids.ts';
 
 test('movies are named by their ids, numbers as numbers', () => {

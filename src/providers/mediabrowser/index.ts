@@ -3,13 +3,13 @@
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
+import { ticksToMs } from '../../core/position.ts';
 import type { Query } from '../http.ts';
 import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
 import type { ItemsPage, MediaBrowserClient } from './client.ts';
 import type { BaseItem } from './schema.ts';
 
-export const TICKS_PER_MS = 10_000;
 export const RESUME_PAGE_SIZE = 200;
 /** Collection types whose items we sync. */
 export const VIDEO_COLLECTIONS = new Set(['movies', 'tvshows']);
@@ -69,8 +69,8 @@ export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord
   };
   if (item.ProductionYear) record.year = item.ProductionYear;
   const ticks = data.PlaybackPositionTicks ?? 0;
-  if (ticks > 0) record.progressMs = Math.round(ticks / TICKS_PER_MS);
-  if (item.RunTimeTicks && item.RunTimeTicks > 0) record.durationMs = Math.round(item.RunTimeTicks / TICKS_PER_MS);
+  if (ticks > 0) record.progressMs = ticksToMs(ticks);
+  if (item.RunTimeTicks && item.RunTimeTicks > 0) record.durationMs = ticksToMs(item.RunTimeTicks);
   const at = toEpochMs(data.LastPlayedDate ?? undefined);
   if (at !== undefined) {
     record.progressAt = at;

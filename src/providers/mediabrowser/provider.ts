@@ -10,7 +10,8 @@ import { cachedFacts, factsKey } from '../server-facts.ts';
 import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabilities.ts';
 import { MediaBrowserClient } from './client.ts';
 import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
-import { ITEM_FIELDS, TICKS_PER_MS, readResumable, selectLibraries, type Library } from './index.ts';
+import { ticksToMs } from '../../core/position.ts';
+import { ITEM_FIELDS, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
@@ -159,8 +160,8 @@ export class MediaBrowserProvider implements Provider {
       playingNow: playing.has(String(item.Id)),
     };
     const ticks = data.PlaybackPositionTicks ?? 0;
-    if (ticks > 0) state.progressMs = Math.round(ticks / TICKS_PER_MS);
-    if (item.RunTimeTicks && item.RunTimeTicks > 0) state.durationMs = Math.round(item.RunTimeTicks / TICKS_PER_MS);
+    if (ticks > 0) state.progressMs = ticksToMs(ticks);
+    if (item.RunTimeTicks && item.RunTimeTicks > 0) state.durationMs = ticksToMs(item.RunTimeTicks);
     const at = toEpochMs(data.LastPlayedDate ?? undefined);
     if (at !== undefined) state.progressAt = at;
     return state;

@@ -3,12 +3,12 @@
 // favourite, rating).
 import type { ProgressValue } from '../../core/model.ts';
 import type { MediaBrowserClient } from './client.ts';
-import { TICKS_PER_MS } from './index.ts';
+import { msToTicks } from '../../core/position.ts';
 import type { UserData } from './schema.ts';
 
 export function userDataBody(replaces: boolean, current: UserData | undefined, value: ProgressValue, now: number, unwatched: boolean): Record<string, unknown> {
   const change: Record<string, unknown> = {
-    PlaybackPositionTicks: Math.round(value.progressMs * TICKS_PER_MS),
+    PlaybackPositionTicks: msToTicks(value.progressMs),
     // The source's time, so Continue Watching keeps the real order.
     LastPlayedDate: new Date(value.progressAt ?? now).toISOString(),
   };

@@ -2,6 +2,7 @@
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
+import { minutesToMs } from '../../core/position.ts';
 import type { PlaybackEntry, TraktIds } from './schema.ts';
 
 export function idsOf(ids: TraktIds | undefined): ExternalIds {
@@ -20,7 +21,7 @@ export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string
   // Runtime (minutes, with extended=full) lets the planner estimate seconds; writes still use the
   // target's own duration.
   const runtime = entry.type === 'movie' ? entry.movie.runtime : (entry.episode.runtime ?? undefined);
-  if (runtime) Object.assign(base, { durationMs: runtime * 60_000 });
+  if (runtime) Object.assign(base, { durationMs: minutesToMs(runtime) });
   if (entry.type === 'movie') {
     return { ...base, type: 'movie', ids: idsOf(entry.movie.ids), title: entry.movie.title ?? `trakt ${entry.id}`, ...(entry.movie.year ? { year: entry.movie.year } : {}) };
   }
