@@ -4,7 +4,9 @@ import Table from 'cli-table3';
 import type { Decision, PositionSnapshot } from '../core/model.ts';
 import { formatDuration } from '../core/time.ts';
 import { explainDecision } from '../core/explain.ts';
-import type { RunResult } from '../engine/run-pair.ts';
+import { byReasonOrder, reasonLabel } from '../core/reasons.ts';
+import { msFromPercent, percentFromMs } from '../core/position.ts';
+import type { RunResult } from '../engine/run.ts';
 import type { PairOutcome } from '../engine/run-all.ts';
 import type { UndoResult } from '../engine/undo.ts';
 import type { PendingRow, RunRow, StoredDecision } from '../store/store.ts';
@@ -45,19 +47,18 @@ export function runsToJson(outcomes: PairOutcome[], dryRun: boolean): { runs: Js
   };
 }
 
-/** Order in which reasons are listed: what happened first, then why things were left alone. */
-const REASON_ORDER = ['failed', 'write', 'capped', 'unresolved', 'missing_ids', 'playing_now', 'target_newer', 'already_watched', 'missing_source_time', 'same_origin', 'near_complete', 'below_minimum', 'unchanged'];
-const rank = (reason: string): number => {
-  const i = REASON_ORDER.indexOf(reason);
-  return i === -1 ? REASON_ORDER.length : i;
-};
-
+/** A position for people: time (and percent, when the duration is known); for percent-only
+ * providers (Trakt) the percent, with an estimated time when the runtime is known. */
 export function position(p: PositionSnapshot | undefined): string {
   if (!p) return '—';
   const parts: string[] = [];
   if (p.progressMs !== undefined) {
-    const pct = p.durationMs ? ` (${((p.progressMs / p.durationMs) * 100).toFixed(1)}%)` : '';
-    parts.push(`${formatDuration(p.progressMs)}${pct}`);
+    const percent = percentFromMs(p.progressMs, p.durationMs);
+    parts.push(`${formatDuration(p.progressMs)}${percent !== undefined ? ` (${percent.toFixed(1)}%)` : ''}`);
+  } else if (p.progressPct !== undefined) {
+    // Percent-only (Trakt): the time is estimated from the runtime when there is one.
+    const estimated = msFromPercent(p.progressPct, p.durationMs);
+    parts.push(estimated !== undefined ? `~${formatDuration(estimated)} (${p.progressPct.toFixed(1)}%)` : `${p.progressPct.toFixed(1)}%`);
   } else parts.push('—');
   if (p.watched) parts.push('watched');
   return parts.join(', ');
@@ -67,13 +68,13 @@ export function position(p: PositionSnapshot | undefined): string {
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function decisionLabel(d: Decision): string {
-  if (d.action === 'skip') return `skip: ${d.reason}`;
+  if (d.action === 'skip') return `skip: ${reasonLabel(d.reason)}`;
   if (d.reason === 'failed') return 'FAILED';
   return d.reason === 'capped' ? `${d.action} (capped)` : d.action;
 }
 
 export function decisionsTable(decisions: Decision[], limit: number, dryRun = false): string {
-  const sorted = [...decisions].sort((a, b) => rank(a.reason) - rank(b.reason) || a.title.localeCompare(b.title));
+  const sorted = [...decisions].sort((a, b) => byReasonOrder(a.reason, b.reason) || a.title.localeCompare(b.title));
   const table = new Table({ head: ['Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
   for (const d of sorted.slice(0, limit)) {
     table.push([d.title, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, dryRun)]);
@@ -83,7 +84,7 @@ export function decisionsTable(decisions: Decision[], limit: number, dryRun = fa
 }
 
 export function countsLine(counts: Record<string, number>): string {
-  const entries = Object.entries(counts).sort((a, b) => rank(a[0]) - rank(b[0]));
+  const entries = Object.entries(counts).sort((a, b) => byReasonOrder(a[0], b[0]));
   return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(' · ') : 'nothing to do';
 }
 
@@ -128,15 +129,12 @@ export function explainTable(rows: StoredDecision[]): string {
 export function undoReport(result: UndoResult): string {
   const undone = result.pair.replace(/^undo:/, '');
   const head = `${result.dryRun ? 'Undo plan' : 'Undo'} of run #${result.of} (${undone})${result.runId !== undefined ? `, run #${result.runId}` : ''}${result.dryRun ? ' — dry run, nothing changed' : ''}`;
-  const held = (p: PositionSnapshot | undefined): string =>
-    p?.progressMs === undefined && p?.progressPct !== undefined ? `${p.progressPct.toFixed(1)}%${p.watched ? ', watched' : ''}` : position(p);
   const table = new Table({ head: ['Item', 'Decision', 'Now on target', 'Restored value', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
-  const order = ['failed', 'restore', 'changed_since', 'unresolved'];
-  const sorted = [...result.decisions].sort((a, b) => order.indexOf(a.reason) - order.indexOf(b.reason) || a.title.localeCompare(b.title));
+  const sorted = [...result.decisions].sort((a, b) => byReasonOrder(a.reason, b.reason) || a.title.localeCompare(b.title));
   for (const d of sorted) {
     const label = d.reason === 'restore' && d.action !== 'skip' ? (d.action === 'clear' ? 'restore: clear' : 'restore') : decisionLabel(d);
-    const back = d.action === 'skip' ? '—' : d.action === 'clear' ? `no position${d.source.watched ? ', watched' : ''}` : held(d.source);
-    table.push([d.title, label, held(d.target), back, explainDecision(d, result.dryRun)]);
+    const back = d.action === 'skip' ? '—' : d.action === 'clear' ? `no position${d.source.watched ? ', watched' : ''}` : position(d.source);
+    table.push([d.title, label, position(d.target), back, explainDecision(d, result.dryRun)]);
   }
   const body = result.decisions.length === 0 ? '(no confirmed writes to undo)' : table.toString();
   const skipped = result.skipped.map((s) => `  not undone: ${s.title}: ${s.why}`).join('\n');

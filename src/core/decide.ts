@@ -1,6 +1,6 @@
 // One decision per item: the planner, the resolution outcome and the policy, in the order a
 // user would want them explained. The engine calls `planItem` once for every source item.
-import { REASONS } from './model.ts';
+import { REASON_TABLE } from './reasons.ts';
 import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
 import { planAgainst, planSource } from './planner.ts';
 import type { ProgressSettings, SourcePlan } from './planner.ts';
@@ -131,14 +131,14 @@ export function displayTitle(item: Pick<ProgressRecord, 'type' | 'title' | 'show
 
 
 /**
- * Counts decisions by reason. Only reasons that occur are present; keys follow the order of
- * `REASONS` (so output is stable), and reasons outside that list come last.
+ * Counts decisions by reason. Only reasons that occur are present; keys follow the rows of the
+ * reasons table (REASONS order, so output is stable), and reasons outside it come last.
  */
 export function summarise(decisions: Decision[]): Record<string, number> {
   const counts = new Map<string, number>();
   for (const d of decisions) counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
   const out: Record<string, number> = {};
-  for (const reason of REASONS) {
+  for (const reason of Object.keys(REASON_TABLE)) {
     const n = counts.get(reason);
     if (n !== undefined) out[reason] = n;
   }

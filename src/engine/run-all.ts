@@ -1,5 +1,6 @@
 // Runs the configured pairs. Providers are built once per invocation and shared by the pairs
-// that use them, so an index built for one pair serves the next.
+// that use them, so an index built for one pair serves the next; so is each source's read, so
+// pairs sharing a source (server, user, libraries: one configured provider) read it once.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
@@ -7,7 +8,10 @@ import type { Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import { dryRunState } from '../store/dry-run.ts';
 import type { Store } from '../store/store.ts';
-import { runPair, type RunEvent, type RunResult } from './run-pair.ts';
+import type { ProgressRecord } from '../core/model.ts';
+import { runPair } from './run-pair.ts';
+import type { RunEvent, RunResult } from './run.ts';
+import { readRecords, type SourceReader } from './steps.ts';
 import { runTwoWay } from './two-way.ts';
 
 export interface RunAllOptions {
@@ -55,6 +59,19 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
     return provider;
   };
 
+  // One read per source and invocation. A provider written to by a pair is read afresh by later
+  // pairs (its list changed); a failed read is not kept, so the next pair tries again.
+  const reads = new Map<string, Promise<ProgressRecord[]>>();
+  const read: SourceReader = (source, onEvent) => {
+    let records = reads.get(source.id);
+    if (!records) {
+      records = readRecords(source, onEvent);
+      reads.set(source.id, records);
+      records.catch(() => reads.delete(source.id));
+    }
+    return records;
+  };
+
   const outcomes: PairOutcome[] = [];
   try {
     for (const pair of pairs) {
@@ -73,6 +90,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           log: opts.log,
           now,
           dryRun: opts.dryRun,
+          read,
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
         });
         outcomes.push({ ok: true, result });
@@ -81,6 +99,8 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
         // The caller reports the error itself; the log keeps it for daemons and --verbose.
         opts.log.debug({ pair: pair.name, err: error.message }, 'pair run failed');
         outcomes.push({ ok: false, pair: pair.name, error });
+      } finally {
+        if (!opts.dryRun) for (const written of pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.target]) reads.delete(written);
       }
     }
   } finally {
