@@ -1,7 +1,7 @@
 // One decision per item: the planner, the resolution outcome and the policy, in the order a
 // user would want them explained. The engine calls `planItem` once for every source item.
 import { REASON_TABLE } from './reasons.ts';
-import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
+import type { Decision, ProgressRecord, TargetState } from './model.ts';
 import { planAgainst, planSource } from './planner.ts';
 import type { ProgressSettings, SourcePlan } from './planner.ts';
 import { percentOf, positionOf, secondsToMs, valueFor } from './position.ts';
@@ -30,14 +30,9 @@ export interface DecideInput {
   sourcePlan?: SourcePlan;
 }
 
-/** The position a source record is planned with. */
-export function plannedPosition(source: ProgressRecord): PositionSnapshot {
-  return positionOf(source);
-}
-
 /** Rules 1–2 for a source record (see planSource); the engine uses it to pick items that need the target. */
 export function planSourceOf(source: ProgressRecord, settings: ProgressSettings, targetCompletionPercent?: number): SourcePlan {
-  return planSource(plannedPosition(source), settings, targetCompletionPercent);
+  return planSource(positionOf(source), settings, targetCompletionPercent);
 }
 
 /**

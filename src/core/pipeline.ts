@@ -95,7 +95,7 @@ const clearShape = { clearedAt: num, ...outcome };
 const restoreShape = { ...journalled, markWatched: yes.optional(), unwatchFirst: yes.optional(), clear: yes.optional(), blocked: str.optional(), ...outcome };
 
 // Loose objects: a row written by an older version keeps the facts this one no longer names.
-export const DETAIL_SCHEMAS = {
+const DETAIL_SCHEMAS = {
   below_minimum: z.looseObject({ sourceMs: num.nullable(), thresholdMs: num, note: str.optional(), estimated: yes.optional(), ...outcome }),
   near_complete: z.looseObject({ percent: num, maxPercent: num, sourceMs: num.optional(), durationMs: num.optional(), ...outcome }),
   unchanged: z.looseObject({

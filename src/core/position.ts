@@ -15,9 +15,9 @@ interface HasPosition {
 // ---- units -------------------------------------------------------------------------------
 
 /** MediaBrowser (Jellyfin, Emby) counts positions in .NET ticks: 1 ms = 10 000 ticks. */
-export const TICKS_PER_MS = 10_000;
-export const MS_PER_SECOND = 1000;
-export const MS_PER_MINUTE = 60_000;
+const TICKS_PER_MS = 10_000;
+const MS_PER_SECOND = 1000;
+const MS_PER_MINUTE = 60_000;
 
 /** Ticks → whole ms (servers store ticks; we keep ms). */
 export function ticksToMs(ticks: number): number {

@@ -35,7 +35,7 @@ export const REASON_TABLE: { readonly [R in Reason]: ReasonInfo } = {
 const isReason = (reason: string): reason is Reason => Object.hasOwn(REASON_TABLE, reason);
 
 /** Listing rank of a reason; unknown reasons (from a newer version's rows) come last. */
-export function reasonRank(reason: string): number {
+function reasonRank(reason: string): number {
   return isReason(reason) ? REASON_TABLE[reason].order : Number.MAX_SAFE_INTEGER;
 }
 

@@ -4,14 +4,12 @@
 import { decided, type TypedDecision } from '../core/pipeline.ts';
 import { nextTry, positionKey } from '../core/retries.ts';
 import { displayTitle } from '../core/decide.ts';
+import { positionOf } from '../core/position.ts';
 import type { PendingRow, Store } from '../store/store.ts';
 import type { SourceItem as Item } from '../core/pipeline.ts';
 
-const snapshotOf = (i: Item) => ({
-  ...(i.record.progressMs !== undefined ? { progressMs: i.record.progressMs } : {}),
-  ...(i.record.progressPct !== undefined ? { progressPct: i.record.progressPct } : {}),
-  ...(i.record.progressAt !== undefined ? { progressAt: i.record.progressAt } : {}),
-});
+/** The source position a pending entry is about (the same item at another position is a new case). */
+const snapshotOf = (i: Item) => positionOf({ progressMs: i.record.progressMs, progressPct: i.record.progressPct, progressAt: i.record.progressAt });
 
 /** Splits items into those to try now and decisions for those still waiting. */
 export function holdBack(items: Item[], pending: Map<string, PendingRow>, now: number): { active: Item[]; waiting: TypedDecision[] } {

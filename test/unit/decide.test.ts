@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideItem, displayTitle, summarise } from '../../src/core/decide.ts';
+import { decideItem, displayTitle, planItem, summarise } from '../../src/core/decide.ts';
 import type { DecideInput } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
 import type { Decision, ProgressRecord, TargetState } from '../../src/core/model.ts';
@@ -161,5 +161,24 @@ describe('summarise', () => {
     assert.deepEqual(out, { below_minimum: 2, playing_now: 1, write: 3 });
     assert.deepEqual(Object.keys(out), ['below_minimum', 'playing_now', 'write']);
     assert.deepEqual(summarise([]), {});
+  });
+});
+
+describe('planItem', () => {
+  it('plans an item once: the source-only plan the engine made to pick items is the one used', () => {
+    const given = { action: 'skip' as const, reason: 'near_complete' as const, detail: { percent: 99, maxPercent: 95 } };
+    const { decision, write } = planItem({ ...input(), sourcePlan: given });
+    assert.deepEqual([decision.reason, decision.detail, write], ['near_complete', given.detail, undefined]);
+  });
+  it('carries the write: the value as it will be written, the ref on the target, what the target held', () => {
+    const { decision, write } = planItem(input());
+    assert.equal(decision.reason, 'write');
+    assert.deepEqual(write && { ref: write.ref, change: write.change, previous: write.previous, orderAt: write.orderAt, expectWatched: write.expectWatched }, {
+      ref: { provider: 'plex-cabin', server: 'cabin', id: '7' },
+      change: { kind: 'write', value: { progressMs: 1_200_000, progressPct: 20, durationMs: DUR, progressAt: AT }, unwatchFirst: false },
+      previous: { progressMs: 600_000, durationMs: DUR, progressAt: AT - 3_600_000, watched: false },
+      orderAt: AT,
+      expectWatched: false,
+    });
   });
 });
