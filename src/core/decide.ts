@@ -68,12 +68,12 @@ export function planItem(input: DecideInput): PlannedItem {
     return { decision: decided(base, 'skip', 'unresolved', why === undefined ? {} : { unresolved: why }) };
   }
 
-  const plan = planAgainst(sourceOnly, base.source, positionOf(target), settings);
+  // The value is computed once, here: capped values in the target's duration. The unchanged
+  // check and the policy compare it, and the applier writes it as is.
+  const value = valueFor(source, target, sourceOnly.cap?.writePercent);
+  const plan = planAgainst(sourceOnly, base.source, positionOf(target), settings, sourceOnly.cap ? value : undefined);
   if (plan.action === 'skip') return { decision: skipped(base, plan) };
 
-  // The value is computed once, here: a capped write is compared and written at its capped
-  // position, in the target's duration.
-  const value = valueFor(source, target, plan.cap?.writePercent);
   const policy = decideWrite({
     // Without a duration a capped value has no position in ms to compare (only its percent).
     source: plan.cap ? { ...base.source, ...value, ...(value.durationMs ? {} : { progressMs: undefined }) } : base.source,

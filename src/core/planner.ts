@@ -1,7 +1,7 @@
 // The planner: is a source position worth writing to a target at all?
 // It looks at numbers only (positions, durations, thresholds). Whether the target's live state
 // allows the write (someone is playing, the target is newer…) is the policy's job (policy.ts).
-import type { PositionSnapshot } from './model.ts';
+import type { PositionSnapshot, ProgressValue } from './model.ts';
 import type { DetailOf } from './pipeline.ts';
 import { cappedPercent, isNum, msFromPercent, PERCENT_SLACK, EPSILON, percentOf, round3, secondsToMs, targetDuration } from './position.ts';
 
@@ -115,12 +115,16 @@ export function planSource(source: Position, settings: ProgressSettings, targetC
   return sourcePct === undefined ? { action: 'write' } : { action: 'write', percent: round3(sourcePct) };
 }
 
-/** Rule 3 of `planProgress`, against the target: `unchanged`, or the source plan as it was. */
-export function planAgainst(plan: PlanWrite, source: Position, target: Position, settings: ProgressSettings): PlanResult {
+/**
+ * Rule 3 of `planProgress`, against the target: `unchanged`, or the source plan as it was. A
+ * capped plan is compared at its capped position in the target's duration: `cappedValue` when the
+ * caller computed the value to write already (planItem: computed once), else computed here.
+ */
+export function planAgainst(plan: PlanWrite, source: Position, target: Position, settings: ProgressSettings, cappedValue?: ProgressValue): PlanResult {
   if (target.watched === true && settings.replay) return plan;
-  // Compared with what would be written: the capped position (in the target's duration) when capped.
   const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
-  const wouldWriteMs = plan.cap ? msFromPercent(plan.cap.writePercent, targetDuration(source, target)) : sourceMs;
+  const cappedMs = (cap: { writePercent: number }) => (cappedValue ? (cappedValue.durationMs ? cappedValue.progressMs : undefined) : msFromPercent(cap.writePercent, targetDuration(source, target)));
+  const wouldWriteMs = plan.cap ? cappedMs(plan.cap) : sourceMs;
   const unchanged = compareToTarget(wouldWriteMs, plan.cap ? plan.cap.writePercent : percentOf(source), target, secondsToMs(settings.deltaSeconds));
   return unchanged === undefined ? plan : { action: 'skip', reason: 'unchanged', detail: unchanged };
 }
