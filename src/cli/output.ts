@@ -1,7 +1,8 @@
 // Human and machine output for the CLI. Machine output (--json) goes to stdout only; logs and
 // progress bars go to stderr so `playhead sync --json | jq` always sees clean JSON.
 import Table from 'cli-table3';
-import type { Decision, PositionSnapshot } from '../core/model.ts';
+import type { PositionSnapshot } from '../core/model.ts';
+import type { TypedDecision } from '../core/pipeline.ts';
 import { formatDuration } from '../core/time.ts';
 import { explainDecision } from '../core/explain.ts';
 import { byReasonOrder, reasonLabel } from '../core/reasons.ts';
@@ -67,13 +68,13 @@ export function position(p: PositionSnapshot | undefined): string {
 /** Borderless rows: long plans stay readable in a terminal. */
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
-export function decisionLabel(d: Decision): string {
+export function decisionLabel(d: TypedDecision): string {
   if (d.action === 'skip') return `skip: ${reasonLabel(d.reason)}`;
   if (d.reason === 'failed') return 'FAILED';
   return d.reason === 'capped' ? `${d.action} (capped)` : d.action;
 }
 
-export function decisionsTable(decisions: Decision[], limit: number, dryRun = false): string {
+export function decisionsTable(decisions: TypedDecision[], limit: number, dryRun = false): string {
   const sorted = [...decisions].sort((a, b) => byReasonOrder(a.reason, b.reason) || a.title.localeCompare(b.title));
   const table = new Table({ head: ['Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
   for (const d of sorted.slice(0, limit)) {

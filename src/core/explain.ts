@@ -1,6 +1,6 @@
 // One sentence per decision, for people: the CLI table, `explain`, and later the web page all
 // say the same thing. The reason code stays the machine-readable part.
-import type { Decision } from './model.ts';
+import type { TypedDecision } from './pipeline.ts';
 import { formatDuration } from './time.ts';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -14,7 +14,7 @@ function ago(ms: number): string {
   return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
-export function explainDecision(d: Decision, dryRun = false): string {
+export function explainDecision(d: TypedDecision, dryRun = false): string {
   const detail = d.detail ?? {};
   switch (d.reason) {
     case 'write': {
