@@ -2,22 +2,25 @@
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
 import type { Logger } from 'pino';
 
+/**
+ * What a provider claims about itself. Every field is read by the engine or checked against the
+ * provider's behaviour by the conformance suite (test/conformance/suite.ts), which skips a check
+ * only when a field says the ability is absent.
+ */
 export interface Capabilities {
-  read: boolean;
-  write: boolean;
+  /** `clear()` exists and removes a position (engine: `remove`, undo of a first write). */
   clear: boolean;
-  /** How the server stores a position. */
+  /** How the server stores a position: reads and target states carry `progressMs` (ms) or `progressPct` (pct). */
   units: 'ms' | 'pct';
-  /** Percent at which storing a position makes the server mark the item watched (Plex 90). */
+  /** Percent at which storing a position makes the server mark the item watched (Plex 90); writes stay below it. */
   completionPercent?: number;
-  /** Whether a write can carry the source's last-played time. */
+  /** A write carries the source's last-played time (else the server stamps its own clock, so writes go oldest first, one at a time). */
   setsProgressTime: boolean;
-  realtimeEvents: boolean;
   /** Can tell that the user is playing an item right now (for `playing_now`). */
   playingNow: boolean;
-  /** Keeps a watched flag next to positions (for `already_watched`). */
+  /** Keeps a watched flag next to positions (for `already_watched`); `markWatched()` exists. */
   watchedState: boolean;
-  /** Knows which items exist, so an item missing there is `unresolved` before any write. */
+  /** Knows which items exist, so an item missing there is `unresolved` before any write (else the write fails `not_found`). */
   catalogue: boolean;
   /** Writes the server takes at once (from the instance's config). */
   maxConcurrentWrites: number;

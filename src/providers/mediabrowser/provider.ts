@@ -15,6 +15,9 @@ import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
 
+/** How long a record read by targetState may stand in for the server's (a run's plan-to-write span). */
+const USER_DATA_REUSE_MS = 10 * 60_000;
+
 interface MediaBrowserFacts {
   info: ServerInfo;
   user: { id: string; name: string };
@@ -29,8 +32,12 @@ export class MediaBrowserProvider implements Provider {
   private facts: MediaBrowserFacts | undefined;
   private libraries: Library[] | undefined;
   private index: ExternalIdIndex | undefined;
-  /** The user data read last per item: Emby writes must send the whole record back. */
-  private readonly lastUserData = new Map<string, UserData>();
+  /**
+   * The user data read last per item, and when: Emby writes must send the whole record back.
+   * Only a record read recently and not changed by us since is reused; otherwise a change reads
+   * the item first, so a write is right on a fresh instance and after our own earlier changes.
+   */
+  private readonly lastUserData = new Map<string, { data: UserData; at: number }>();
 
   constructor(
     readonly id: string,
@@ -64,7 +71,6 @@ export class MediaBrowserProvider implements Provider {
       const modern = versionAtLeast(version, JELLYFIN_MIN_WRITE_VERSION);
       this.client.useDialect(jellyfinDialect(modern));
       if (!modern) {
-        this.capabilities.write = false;
         this.capabilities.writeBlockedReason = `${this.id}: Jellyfin ${version} cannot write resume positions (needs ${JELLYFIN_MIN_WRITE_VERSION} or newer); it can still be a source`;
       }
     }
@@ -151,7 +157,7 @@ export class MediaBrowserProvider implements Provider {
 
   private stateOf(item: BaseItem, server: string, playing: Set<string>): TargetState {
     const data = item.UserData ?? {};
-    this.lastUserData.set(String(item.Id), data);
+    this.lastUserData.set(String(item.Id), { data, at: this.ctx.now() });
     const state: TargetState = {
       ref: { provider: this.id, server, id: String(item.Id) },
       watched: data.Played === true,
@@ -194,7 +200,10 @@ export class MediaBrowserProvider implements Provider {
     if (this.capabilities.writeBlockedReason) throw new ProviderError('config', this.id, this.capabilities.writeBlockedReason);
     if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to change item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
     const userId = await this.userId();
-    let current = this.lastUserData.get(ref.id);
+    const cached = this.lastUserData.get(ref.id);
+    // Whatever happens next changes the record: the copy we hold stops being the server's.
+    this.lastUserData.delete(ref.id);
+    let current = cached && this.ctx.now() - cached.at <= USER_DATA_REUSE_MS ? cached.data : undefined;
     if (!current && this.client.dialect.replacesUserData) {
       // Emby replaces the whole record: never send one we have not read.
       const [item] = await this.client.itemsById(userId, [ref.id], this.client.dialect.userDataFields);
@@ -203,5 +212,7 @@ export class MediaBrowserProvider implements Provider {
     return { userId, current };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }

@@ -5,8 +5,6 @@ import type { Capabilities } from '../provider.ts';
 export const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
 
 export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
-  read: true,
-  write: true,
   // Plex clears a position only by marking the item unplayed (`/:/unscrobble`), which also
   // resets its play count.
   clear: true,
@@ -14,7 +12,6 @@ export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   completionPercent: PLEX_DEFAULT_PLAYED_THRESHOLD,
   // `/:/timeline` stamps lastViewedAt with the server's own clock.
   setsProgressTime: false,
-  realtimeEvents: false,
   playingNow: true,
   watchedState: true,
   catalogue: true,

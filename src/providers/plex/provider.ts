@@ -169,5 +169,7 @@ export class PlexProvider implements Provider {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }

@@ -1,8 +1,9 @@
 // The Trakt provider: one instance = one Trakt account (signed in with `playhead auth <name>`).
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
-// item means knowing its ids, and its live state is the playback list.
+// item means knowing its ids, a ref's id is the item's canonical key (every method reads the
+// item back from it, whatever ran before), and its live state is the playback list.
 import type { TraktProviderConfig } from '../../core/config.ts';
-import { matchTokens } from '../../core/ids.ts';
+import { canonicalKey, matchTokens } from '../../core/ids.ts';
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
@@ -11,15 +12,13 @@ import { TraktClient } from './client.ts';
 import { recordFromPlayback } from './index.ts';
 import { loadTokens, refreshTokens, REFRESH_MARGIN_MS, saveTokens } from './oauth.ts';
 import type { PlaybackEntry } from './schema.ts';
-import { scrobbleBody } from './write.ts';
+import { identityOfRef, scrobbleBody } from './write.ts';
 
 export class TraktProvider implements Provider {
   readonly kind = 'trakt';
   readonly capabilities: Capabilities;
   readonly client: TraktClient;
   private info: ServerInfo | undefined;
-  /** What each resolved ref names (the ref id is the item's canonical key). */
-  private readonly identities = new Map<string, ItemIdentity>();
 
   constructor(
     readonly id: string,
@@ -76,12 +75,13 @@ export class TraktProvider implements Provider {
     const { serverId } = await this.connect();
     const out = new Map<string, ResolveOutcome>();
     for (const item of items) {
-      if (!scrobbleBody(item, 1)) {
+      const key = canonicalKey(item);
+      const named = key === undefined ? undefined : identityOfRef(key);
+      if (key === undefined || !named || !scrobbleBody(named, 1)) {
         out.set(item.key, { unresolved: 'Trakt needs imdb/tmdb/tvdb ids (episodes: the show ids with season/episode, or the episode ids)' });
         continue;
       }
-      this.identities.set(item.key, item);
-      out.set(item.key, { ref: { provider: this.id, server: serverId, id: item.key } });
+      out.set(item.key, { ref: { provider: this.id, server: serverId, id: key } });
     }
     return out;
   }
@@ -92,7 +92,7 @@ export class TraktProvider implements Provider {
     if (refs.length === 0) return out;
     const find = await this.playbackFinder();
     for (const ref of refs) {
-      const identity = this.identities.get(ref.id);
+      const identity = identityOfRef(ref.id);
       if (!identity) continue;
       const entry = find(identity);
       // Trakt keeps watched history apart from playback: a position never hides behind a watched flag.
@@ -109,6 +109,7 @@ export class TraktProvider implements Provider {
 
   /** Reads the playback list once and returns a lookup by an item's external ids. */
   private async playbackFinder(): Promise<(identity: ItemIdentity) => PlaybackEntry | undefined> {
+    await this.connect();
     const byToken = new Map<string, PlaybackEntry>();
     for (const entry of await this.client.playback()) {
       const record = recordFromPlayback(entry, { provider: this.id, server: '' });
@@ -117,24 +118,32 @@ export class TraktProvider implements Provider {
     return (identity) => matchTokens(identity).map((t) => byToken.get(t)).find((e) => e !== undefined);
   }
 
+  /** The item a ref names; a ref that is not a Trakt item key (another provider's) is refused. */
+  private identityOf(ref: NativeRef): ItemIdentity {
+    const identity = identityOfRef(ref.id);
+    if (!identity) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} does not name a Trakt item by its ids`);
+    return identity;
+  }
+
   async clear(ref: NativeRef): Promise<void> {
-    const identity = this.identities.get(ref.id);
-    if (!identity) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} was not resolved in this run`);
+    const identity = this.identityOf(ref);
     const entry = (await this.playbackFinder())(identity);
     // Nothing saved for the item: already clear.
     if (entry) await this.client.removePlayback(entry.id);
   }
 
   async write(ref: NativeRef, value: ProgressValue): Promise<void> {
-    const identity = this.identities.get(ref.id);
-    if (!identity) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} was not resolved in this run`);
+    const identity = this.identityOf(ref);
     if (value.progressPct === undefined) {
-      throw new ProviderError('bad_response', this.id, `${this.id}: cannot write ${identity.title} to Trakt: no duration to turn the position into a percent`);
+      throw new ProviderError('bad_response', this.id, `${this.id}: cannot write ${ref.id} to Trakt: no duration to turn the position into a percent`);
     }
     const body = scrobbleBody(identity, value.progressPct);
-    if (!body) throw new ProviderError('config', this.id, `${this.id}: ${identity.title} has no ids Trakt knows`);
+    if (!body) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} has no ids Trakt knows`);
+    await this.connect();
     await this.client.pause(body);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }
