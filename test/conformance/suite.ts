@@ -7,7 +7,7 @@ import { describe, test, before, after, afterEach, type TestContext } from 'node
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import type { ItemIdentity, NativeRef, ProgressValue, TargetState } from '../../src/core/model.ts';
+import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../src/core/model.ts';
 import { canonicalKey } from '../../src/core/ids.ts';
 import { decideItem } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
@@ -326,25 +326,29 @@ export function runConformance(opts: ConformanceOptions): void {
       assertStored(item, 0.37, await h.progressOf(item), 'emulator');
     });
 
-    test('clear on a fresh provider, without resolve or targetState first', async (t) => {
+    /** A fresh instance with `cap` (else the test is skipped), an item with a position, and its ref from another instance. */
+    const positionedOnFresh = async (t: TestContext, cap: 'clear' | 'watchedState') => {
       const p = fresh();
-      if (lacks(t, p, 'clear')) return;
+      if (lacks(t, p, cap)) return undefined;
       const item = takeOne();
       await h.setProgress(item, 0.5, Date.now() - 60_000);
-      assert.ok(p.clear, 'a provider with the clear capability implements clear()');
-      await p.clear(await refOf(item));
-      assert.equal(await h.progressOf(item), undefined);
+      return { p, item, ref: await refOf(item) };
+    };
+
+    test('clear on a fresh provider, without resolve or targetState first', async (t) => {
+      const given = await positionedOnFresh(t, 'clear');
+      if (!given) return;
+      assert.ok(given.p.clear, 'a provider with the clear capability implements clear()');
+      await given.p.clear(given.ref);
+      assert.equal(await h.progressOf(given.item), undefined);
     });
 
     test('markWatched on a fresh provider, without resolve or targetState first', async (t) => {
-      const p = fresh();
-      if (lacks(t, p, 'watchedState')) return;
-      const item = takeOne();
-      await h.setProgress(item, 0.5, Date.now() - 60_000);
-      assert.ok(p.markWatched, 'a provider with watched state implements markWatched()');
-      const ref = await refOf(item);
-      await p.markWatched(ref);
-      assert.equal((await stateOf(ref))?.watched, true);
+      const given = await positionedOnFresh(t, 'watchedState');
+      if (!given) return;
+      assert.ok(given.p.markWatched, 'a provider with watched state implements markWatched()');
+      await given.p.markWatched(given.ref);
+      assert.equal((await stateOf(given.ref))?.watched, true);
     });
 
     test('a write keeps the watched history (play count) of the item, also on a fresh provider', async (t) => {
@@ -530,52 +534,44 @@ export function runConformance(opts: ConformanceOptions): void {
 
     // --- errors ---
 
+    /** Reads the listing of a connected provider while the emulator answers by `rules`; lifts them afterwards. */
+    const readUnder = async <T>(p: Provider, rules: FaultRule[], check: (read: Promise<ProgressRecord[]>) => Promise<T>): Promise<T> => {
+      await p.connect();
+      await h.setFaults(rules);
+      try {
+        return await check(readAll(p));
+      } finally {
+        await h.setFaults([]);
+      }
+    };
+    /** The listing answers `status` every time: the read fails with `kind`, carrying the status. */
+    const failsWith = (p: Provider, status: number, kind: ProviderErrorKind) =>
+      readUnder(p, [{ path: h.listingPath, status }], (read) => rejectsWith(read, kind, p.id, (err) => assert.equal(err.status, status)));
+    const connectAndRead = async (p: Provider) => {
+      await p.connect();
+      return readAll(p);
+    };
+
     test('a refused token fails with an auth error naming the provider', async () => {
       const bad = build(h.badConfig(), { id: 'bad-token', good: false, store: Store.open(':memory:') });
-      await rejectsWith(
-        (async () => {
-          await bad.connect();
-          await readAll(bad);
-        })(),
-        'auth',
-        'bad-token',
-      );
+      await rejectsWith(connectAndRead(bad), 'auth', 'bad-token');
     });
 
     test('a 401 after connecting is an auth error', async () => {
-      const p = fresh();
-      await p.connect();
-      await h.setFaults([{ path: h.listingPath, status: 401 }]);
-      try {
-        await rejectsWith(readAll(p), 'auth', 'under-test', (err) => assert.equal(err.status, 401));
-      } finally {
-        await h.setFaults([]);
-      }
+      await failsWith(fresh(), 401, 'auth');
     });
 
     test('a listing that answers 404 is a not_found error', async () => {
-      const p = fresh();
-      await p.connect();
-      await h.setFaults([{ path: h.listingPath, status: 404 }]);
-      try {
-        await rejectsWith(readAll(p), 'not_found', 'under-test', (err) => assert.equal(err.status, 404));
-      } finally {
-        await h.setFaults([]);
-      }
+      await failsWith(fresh(), 404, 'not_found');
     });
 
     test('a write to an item id the server does not know fails not_found', async () => {
       const p = fresh();
       const { serverId } = await p.connect();
       const item = h.movies()[0]!;
-      const ref = { provider: 'under-test', server: serverId, id: h.unknownId };
-      if (!p.capabilities.catalogue) {
-        // Items are named by ids there: the missing item stands for an unknown id.
-        const missing = await resolveOne(p, h.missing());
-        assert.ok(missing);
-        await rejectsWith(p.write(missing, valueAt(item, 0.5)), 'not_found', 'under-test');
-        return;
-      }
+      // Without a catalogue items are named by their ids: the missing item stands for an unknown id.
+      const ref = p.capabilities.catalogue ? { provider: 'under-test', server: serverId, id: h.unknownId } : await resolveOne(p, h.missing());
+      assert.ok(ref);
       await rejectsWith(p.write(ref, valueAt(item, 0.5)), 'not_found', 'under-test');
     });
 
@@ -583,9 +579,7 @@ export function runConformance(opts: ConformanceOptions): void {
       const p = fresh();
       await p.connect();
       const before = h.requestCount(h.listingPath);
-      await h.setFaults([{ path: h.listingPath, status: 503, count: 2 }]);
-      const records = await readAll(p);
-      await h.setFaults([]);
+      const records = await readUnder(p, [{ path: h.listingPath, status: 503, count: 2 }], (read) => read);
       assert.ok(records.length > 0);
       assert.ok(h.requestCount(h.listingPath) - before >= 3, 'two failures, then success');
     });
@@ -594,64 +588,35 @@ export function runConformance(opts: ConformanceOptions): void {
       const p = build({ ...h.config(), retries: 1 });
       await p.connect();
       const before = h.requestCount(h.listingPath);
-      await h.setFaults([{ path: h.listingPath, status: 503 }]);
-      try {
-        await rejectsWith(readAll(p), 'unavailable', 'under-test', (err) => assert.equal(err.status, 503));
-      } finally {
-        await h.setFaults([]);
-      }
+      await failsWith(p, 503, 'unavailable');
       assert.equal(h.requestCount(h.listingPath) - before, 2, 'one try and one retry');
     });
 
     test('a server that refuses connections is unavailable', async () => {
       const url = await deadUrl();
       const p = build({ ...h.config(), url, retries: 1 } as ProviderConfig, { id: 'nobody-home', store: Store.open(':memory:') });
-      await rejectsWith(
-        (async () => {
-          await p.connect();
-          await readAll(p);
-        })(),
-        'unavailable',
-        'nobody-home',
-        (err) => assert.match(err.message, /refused/),
-      );
+      await rejectsWith(connectAndRead(p), 'unavailable', 'nobody-home', (err) => assert.match(err.message, /refused/));
     });
 
     test('a malformed payload is an error naming the provider and path', async () => {
-      const p = fresh();
-      await p.connect();
-      await h.setFaults([{ path: h.listingPath, nonJson: true }]);
-      try {
-        await assert.rejects(readAll(p), (err: unknown) => {
+      await readUnder(fresh(), [{ path: h.listingPath, nonJson: true }], (read) =>
+        assert.rejects(read, (err: unknown) => {
           assert.ok(err instanceof ProviderError);
           assert.equal(err.kind, 'bad_response');
           assert.ok(err.message.startsWith('under-test: GET '), err.message);
           assert.ok(err.message.includes(h.listingPath.replace(/\/$/, '')), err.message);
           return true;
-        });
-      } finally {
-        await h.setFaults([]);
-      }
+        }),
+      );
     });
 
     test('rate limited (429) requests are retried', async () => {
-      const p = fresh();
-      await p.connect();
-      await h.setFaults([{ path: h.listingPath, status: 429, count: 1 }]);
-      const records = await readAll(p);
-      await h.setFaults([]);
+      const records = await readUnder(fresh(), [{ path: h.listingPath, status: 429, count: 1 }], (read) => read);
       assert.ok(records.length > 0);
     });
 
     test('429 that outlasts the retries is rate_limited', async () => {
-      const p = build({ ...h.config(), retries: 0 });
-      await p.connect();
-      await h.setFaults([{ path: h.listingPath, status: 429 }]);
-      try {
-        await rejectsWith(readAll(p), 'rate_limited', 'under-test', (err) => assert.equal(err.status, 429));
-      } finally {
-        await h.setFaults([]);
-      }
+      await failsWith(build({ ...h.config(), retries: 0 }), 429, 'rate_limited');
     });
 
     // --- close ---
