@@ -326,6 +326,17 @@ export function runConformance(opts: ConformanceOptions): void {
       assertStored(item, 0.37, await h.progressOf(item), 'emulator');
     });
 
+    test('a ref from the listing works on a fresh provider: targetState, then write', async () => {
+      const item = takeOne();
+      await h.setProgress(item, 0.6, Date.now() - 60_000);
+      const listed = (await readAll(fresh())).find((r) => canonicalKey(r) === canonicalKey(item));
+      assert.ok(listed, 'listed');
+      const caps = fresh().capabilities;
+      assertHolds(caps, item, 0.6, (await fresh().targetState([listed.ref])).get(listed.ref.id), 'state by the listed ref');
+      await fresh().write(listed.ref, valueAt(item, 0.2));
+      assertStored(item, 0.2, await h.progressOf(item), 'written by the listed ref');
+    });
+
     /** A fresh instance with `cap` (else the test is skipped), an item with a position, and its ref from another instance. */
     const positionedOnFresh = async (t: TestContext, cap: 'clear' | 'watchedState') => {
       const p = fresh();
