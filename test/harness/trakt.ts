@@ -10,7 +10,7 @@ import { CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
 /** The main user is alice; the other is bob. */
 const USERS: Record<TestUser, string> = { main: 'alice', other: 'bob' };
 /** More movies than one playback page (PLAYBACK_PAGE_SIZE), so the suite can check paging. */
-export const TRAKT_CONFORMANCE_LIBRARY = 'movies=1100,shows=3,seasons=2,episodes=8';
+const TRAKT_CONFORMANCE_LIBRARY = 'movies=1100,shows=3,seasons=2,episodes=8';
 
 const ids = (i: { imdb?: string | null; tmdb?: number | null; tvdb?: number | null }): ExternalIds => ({
   ...(i.imdb ? { imdb: i.imdb } : {}),
