@@ -1,0 +1,52 @@
+// What a provider keeps between runs, as the store holds it: a small key-value space and the
+// external-id index cache. Types (and one pure helper): the store implements them, providers use
+// them, and neither needs the other's module for it.
+
+/** One entry of a provider's external-id index (cached in the store between runs). */
+export interface IndexEntry {
+  /** `movie`, `show` or `episode`. */
+  kind: string;
+  /** e.g. `movie:imdb:tt0111161`, or `coord:<showId>#s01e02` for episode coordinates. Unique per server. */
+  token: string;
+  /** Native id the token points at. */
+  id: string;
+}
+
+/** What the index of one server was last built over, and when. */
+export interface IndexCacheMeta {
+  /** Server time (epoch s) of the last full or incremental scan. */
+  refreshedAt: number;
+  /** What the index was built over (e.g. library ids); a change forces a rebuild. */
+  scope: string;
+}
+
+export interface IndexCacheSnapshot extends IndexCacheMeta {
+  entries: IndexEntry[];
+}
+
+/** An incremental refresh: the items it saw replace whatever the index held for them. */
+export interface IndexCacheUpdate extends IndexCacheMeta {
+  entries: IndexEntry[];
+  /** Native ids whose stored entries are dropped before `entries` go in (the items that changed). */
+  replacedIds: string[];
+}
+
+/** Persistence a provider may use: a small key-value space and an external-id index cache. */
+export interface ProviderState {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+  loadIndex(server: string): IndexCacheSnapshot | undefined;
+  /** After a full scan: the index becomes exactly `snapshot`. */
+  replaceIndex(server: string, snapshot: IndexCacheSnapshot): void;
+  /** After an incremental scan: updates the entries of the changed items in place, and the meta. */
+  upsertIndex(server: string, update: IndexCacheUpdate): void;
+}
+
+/** The entries an index holds after `update`: what the store does in SQL, for in-memory copies. */
+export function applyIndexUpdate(entries: readonly IndexEntry[], update: IndexCacheUpdate): IndexEntry[] {
+  const replaced = new Set(update.replacedIds);
+  const byToken = new Map<string, IndexEntry>();
+  for (const e of entries) if (!replaced.has(e.id)) byToken.set(e.token, e);
+  for (const e of update.entries) byToken.set(e.token, e);
+  return [...byToken.values()];
+}
