@@ -24,11 +24,11 @@ export interface IndexCacheSnapshot extends IndexCacheMeta {
   entries: IndexEntry[];
 }
 
-/** An incremental refresh: the items it saw replace whatever the index held for them. */
+/** An incremental refresh: tokens that no longer hold go, the entries it saw are set. */
 export interface IndexCacheUpdate extends IndexCacheMeta {
   entries: IndexEntry[];
-  /** Native ids whose stored entries are dropped before `entries` go in (the items that changed). */
-  replacedIds: string[];
+  /** Tokens to drop (e.g. an id a changed item no longer has). */
+  removedTokens: string[];
 }
 
 /** Persistence a provider may use: a small key-value space and an external-id index cache. */
@@ -44,9 +44,9 @@ export interface ProviderState {
 
 /** The entries an index holds after `update`: what the store does in SQL, for in-memory copies. */
 export function applyIndexUpdate(entries: readonly IndexEntry[], update: IndexCacheUpdate): IndexEntry[] {
-  const replaced = new Set(update.replacedIds);
+  const removed = new Set(update.removedTokens);
   const byToken = new Map<string, IndexEntry>();
-  for (const e of entries) if (!replaced.has(e.id)) byToken.set(e.token, e);
+  for (const e of entries) if (!removed.has(e.token)) byToken.set(e.token, e);
   for (const e of update.entries) byToken.set(e.token, e);
   return [...byToken.values()];
 }

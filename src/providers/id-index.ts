@@ -66,9 +66,7 @@ export class ExternalIdIndex {
     const fresh = cached && cached.scope === scope && !stale && this.now() - cached.refreshedAt * 1000 < INDEX_FULL_REBUILD_MS;
     if (cached && fresh) {
       const { entries, serverTime } = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
-      // An item the refresh saw is re-described whole: its old tokens go (an id fixed on the server
-      // no longer points at it), its current ones come in.
-      const update = { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries, replacedIds: [...new Set(entries.map((e) => e.id))] };
+      const update = { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries, removedTokens: outdatedTokens(cached.entries, entries) };
       this.state.upsertIndex(this.server, update);
       this.fill(applyIndexUpdate(cached.entries, update));
       this.log.debug({ server: this.server, changed: entries.length, total: this.tokens.size }, 'id index refreshed');
@@ -112,6 +110,16 @@ export class ExternalIdIndex {
     }
     return undefined;
   }
+}
+
+/**
+ * An item a refresh saw is described whole by its new entries: the tokens the cache still has
+ * for it beyond those (an id corrected on the server) no longer point at it.
+ */
+function outdatedTokens(cached: IndexEntry[], changed: IndexEntry[]): string[] {
+  const changedIds = new Set(changed.map((e) => e.id));
+  const current = new Set(changed.map((e) => e.token));
+  return cached.filter((e) => changedIds.has(e.id) && !current.has(e.token)).map((e) => e.token);
 }
 
 /**

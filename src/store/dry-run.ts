@@ -11,7 +11,7 @@ export function dryRunState(base: ProviderState): ProviderState {
     set: (name, value) => void values.set(name, value),
     loadIndex,
     // One entry per token, as the store keeps them.
-    replaceIndex: (server, snapshot) => void indexes.set(server, { ...snapshot, entries: applyIndexUpdate([], { ...snapshot, replacedIds: [] }) }),
+    replaceIndex: (server, snapshot) => void indexes.set(server, { ...snapshot, entries: applyIndexUpdate([], { ...snapshot, removedTokens: [] }) }),
     upsertIndex: (server, update) => {
       const { scope, refreshedAt } = update;
       indexes.set(server, { scope, refreshedAt, entries: applyIndexUpdate(loadIndex(server)?.entries ?? [], update) });

@@ -125,8 +125,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (provider, server, token),
     FOREIGN KEY (provider, server) REFERENCES id_index(provider, server) ON DELETE CASCADE
   ) WITHOUT ROWID;
-  -- A changed item's entries are replaced by its native id.
-  CREATE INDEX id_index_entries_id ON id_index_entries(provider, server, id);
   INSERT OR REPLACE INTO id_index_entries(provider, server, token, kind, id)
     SELECT x.provider, x.server, e.value ->> 1, e.value ->> 0, e.value ->> 2
     FROM id_index x, json_each(x.entries) e

@@ -145,12 +145,12 @@ export class Store {
     })();
   }
 
-  /** After an incremental scan: the changed items' entries are replaced, everything else stays. */
+  /** After an incremental scan: drops and sets the tokens it names, everything else stays. */
   upsertIndex(provider: string, server: string, update: IndexCacheUpdate): void {
-    const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND id = ?');
+    const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?');
     this.db.transaction(() => {
       this.saveIndexMeta(provider, server, update);
-      for (const id of update.replacedIds) drop.run(provider, server, id);
+      for (const token of update.removedTokens) drop.run(provider, server, token);
       this.putIndexEntries(provider, server, update.entries);
     })();
   }

@@ -84,7 +84,7 @@ test('the id index is saved whole or merged, per provider and server', () => {
   const s = Store.open(':memory:');
   const state = s.providerState('plex-a');
   state.replaceIndex('m1', { scope: '1,2', refreshedAt: 100, entries: [{ kind: 'movie', token: 'movie:imdb:tt1', id: '10' }] });
-  state.upsertIndex('m1', { scope: '1,2', refreshedAt: 200, entries: [{ kind: 'movie', token: 'movie:imdb:tt2', id: '11' }], replacedIds: ['11'] });
+  state.upsertIndex('m1', { scope: '1,2', refreshedAt: 200, entries: [{ kind: 'movie', token: 'movie:imdb:tt2', id: '11' }], removedTokens: [] });
   const loaded = state.loadIndex('m1');
   assert.equal(loaded?.refreshedAt, 200);
   assert.deepEqual(loaded?.entries.map((e) => e.id).sort(), ['10', '11']);
@@ -93,7 +93,7 @@ test('the id index is saved whole or merged, per provider and server', () => {
   assert.equal(s.providerState('plex-b').loadIndex('m1'), undefined);
 });
 
-test('an incremental refresh replaces the changed items\' entries in place and leaves the rest', () => {
+test('an incremental refresh drops and sets the tokens it names in place and leaves the rest', () => {
   const s = Store.open(':memory:');
   const state = s.providerState('jf');
   state.replaceIndex('srv', {
@@ -102,13 +102,18 @@ test('an incremental refresh replaces the changed items\' entries in place and l
     entries: [entry('movie:imdb:tt1', '1'), entry('movie:tmdb:100', '1'), entry('movie:imdb:tt2', '2'), entry('coord:9#s01e01', '3', 'episode')],
   });
   state.replaceIndex('other', { scope: 'all', refreshedAt: 100, entries: [entry('movie:imdb:tt1', 'x')] });
-  // Item 1's imdb id was corrected on the server; item 4 is new; a token an unchanged item had moves to a changed one.
-  state.upsertIndex('srv', { scope: 'all', refreshedAt: 150, entries: [entry('movie:imdb:tt9', '1'), entry('movie:imdb:tt4', '4'), entry('movie:imdb:tt2', '4')], replacedIds: ['1', '4'] });
+  // Item 1's imdb id was corrected on the server and its tmdb id dropped; item 4 is new and takes a token item 2 had.
+  state.upsertIndex('srv', {
+    scope: 'all',
+    refreshedAt: 150,
+    entries: [entry('movie:imdb:tt9', '1'), entry('movie:imdb:tt4', '4'), entry('movie:imdb:tt2', '4')],
+    removedTokens: ['movie:imdb:tt1', 'movie:tmdb:100'],
+  });
   assert.deepEqual(ids(state, 'srv'), { 'movie:imdb:tt9': '1', 'movie:imdb:tt4': '4', 'movie:imdb:tt2': '4', 'coord:9#s01e01': '3' });
   assert.equal(state.loadIndex('srv')?.refreshedAt, 150);
   assert.deepEqual(ids(state, 'other'), { 'movie:imdb:tt1': 'x' }, 'another server is untouched');
   // A refresh that saw nothing only moves the time.
-  state.upsertIndex('srv', { scope: 'all', refreshedAt: 160, entries: [], replacedIds: [] });
+  state.upsertIndex('srv', { scope: 'all', refreshedAt: 160, entries: [], removedTokens: [] });
   assert.equal(state.loadIndex('srv')?.refreshedAt, 160);
   assert.equal(Object.keys(ids(state, 'srv')).length, 4);
   // A full scan drops every row it does not list.
@@ -119,7 +124,7 @@ test('an incremental refresh replaces the changed items\' entries in place and l
 
 test('the index update applied in memory matches the store', () => {
   const before = [entry('a', '1'), entry('b', '1'), entry('c', '2'), entry('d', '3')];
-  const update = { scope: 's', refreshedAt: 2, entries: [entry('e', '1'), entry('c', '4'), entry('f', '4')], replacedIds: ['1', '4'] };
+  const update = { scope: 's', refreshedAt: 2, entries: [entry('e', '1'), entry('c', '4'), entry('f', '4')], removedTokens: ['a', 'b', 'zz'] };
   const s = Store.open(':memory:');
   const state = s.providerState('p');
   state.replaceIndex('m', { scope: 's', refreshedAt: 1, entries: before });
@@ -149,7 +154,7 @@ test('a dry-run refresh sees its own update over the stored index and stores not
   const real = s.providerState('p');
   real.replaceIndex('m', { scope: 'all', refreshedAt: 1, entries: [entry('t1', '1'), entry('t2', '2')] });
   const dry = dryRunState(real);
-  dry.upsertIndex('m', { scope: 'all', refreshedAt: 5, entries: [entry('t3', '1')], replacedIds: ['1'] });
+  dry.upsertIndex('m', { scope: 'all', refreshedAt: 5, entries: [entry('t3', '1')], removedTokens: ['t1'] });
   assert.deepEqual(ids(dry, 'm'), { t2: '2', t3: '1' });
   assert.equal(dry.loadIndex('m')?.refreshedAt, 5);
   assert.deepEqual(ids(real, 'm'), { t1: '1', t2: '2' });
@@ -209,7 +214,7 @@ test('every statement is prepared once: a second pass over the store prepares no
     state.set('x', '1');
     state.get('x');
     state.replaceIndex('srv', { scope: 'all', refreshedAt: n, entries: [entry('movie:imdb:tt1', '42')] });
-    state.upsertIndex('srv', { scope: 'all', refreshedAt: n + 1, entries: [entry('movie:imdb:tt2', '42')], replacedIds: ['42'] });
+    state.upsertIndex('srv', { scope: 'all', refreshedAt: n + 1, entries: [entry('movie:imdb:tt2', '42')], removedTokens: ['movie:imdb:tt1'] });
     state.loadIndex('srv');
     const run = s.startRun({ pair: 'p', source: 'a', target: 'b', dryRun: false, startedAt: n });
     s.recordDecisions(run, [decision('imdb:tt1', 'Heat', 'write')]);
