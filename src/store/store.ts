@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
-import type { IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
+import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface RunRow {
@@ -155,7 +155,7 @@ export class Store {
     })();
   }
 
-  private saveIndexMeta(provider: string, server: string, meta: { scope: string; refreshedAt: number }): void {
+  private saveIndexMeta(provider: string, server: string, meta: IndexCacheMeta): void {
     this.stmt(
       `INSERT INTO id_index(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at`,
