@@ -38,7 +38,7 @@ export interface ProviderState {
   loadIndex(server: string): IndexCacheSnapshot | undefined;
   /** After a full scan: the index becomes exactly `snapshot`. */
   replaceIndex(server: string, snapshot: IndexCacheSnapshot): void;
-  /** After an incremental scan: updates the entries of the changed items in place, and the meta. */
+  /** After an incremental scan: drops `removedTokens`, sets `entries` and the meta; the rest stays as stored. */
   upsertIndex(server: string, update: IndexCacheUpdate): void;
 }
 
