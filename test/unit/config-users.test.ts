@@ -2,7 +2,9 @@
 // naming file, line and path — without a token in any message.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, userScopedName, USER_SEPARATOR } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { userScopedName, USER_SEPARATOR } from '../../src/config/names.ts';
 import { expectConfigError, only, edit } from '../support/config.ts';
 
 const ENV = {

@@ -1,6 +1,6 @@
 // The Plex provider: one instance = one server + one user token.
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
-import type { PlexProviderConfig } from '../../core/config.ts';
+import type { PlexProviderConfig } from './config.ts';
 import { toEpochMs } from '../../core/time.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
