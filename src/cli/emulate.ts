@@ -15,7 +15,7 @@ export interface EmulateOptions {
 }
 
 /** Kinds with a bundled emulator. */
-export function emulatorKinds(): string[] {
+function emulatorKinds(): string[] {
   return providerModules().flatMap((m) => (m.emulator ? [m.kind] : []));
 }
 

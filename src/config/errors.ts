@@ -26,7 +26,7 @@ export class ConfigError extends Error {
 }
 
 /** `playhead.yaml:14: pairs[0].features.progress.max_percent: must be 1..100 (got 120)` */
-export function formatIssue(file: string, issue: ConfigIssue): string {
+function formatIssue(file: string, issue: ConfigIssue): string {
   const where = issue.line === undefined ? file : `${file}:${issue.line}`;
   return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }

@@ -19,7 +19,7 @@ export interface ProviderFactoryOptions {
 }
 
 /** Where a user's entry under `users.<user>.<server>` is checked. Paths are relative to it. */
-export interface UserEntryContext {
+interface UserEntryContext {
   user: string;
   server: string;
   /** The `servers:` entry has a token (an API key) that can act for users. */
@@ -29,7 +29,7 @@ export interface UserEntryContext {
 }
 
 /** An account a user entry signs in as: two users on one account would cross their progress. */
-export interface AccountClaim {
+interface AccountClaim {
   /** Same key, same account (the loader compares keys across all servers of all kinds). */
   key: string;
   /** The field that names the account (`token`, `user`), where a clash is reported. */
@@ -39,7 +39,7 @@ export interface AccountClaim {
 }
 
 /** What `servers:` + `users:` + `sync:` need from a kind. */
-export interface UsersSupport {
+interface UsersSupport {
   /** A `servers:` entry (validated, not used as such): the settings without whose account it is. */
   serverSchema: KindSchema;
   /** Keys that belong to a user, not to a server: key → message (given the server's name). */
@@ -57,7 +57,7 @@ export interface UsersSupport {
 }
 
 /** `playhead emulate <kind>` flags. */
-export interface EmulatorCliArgs {
+interface EmulatorCliArgs {
   port?: number;
   name?: string;
   data?: string;
@@ -71,7 +71,7 @@ export interface EmulatorCliArgs {
 }
 
 /** How `demo` and tests start the kind's emulator in-process. */
-export interface EmulatorStartOptions {
+interface EmulatorStartOptions {
   name?: string;
   synthetic?: string;
   seed?: string;
@@ -100,7 +100,7 @@ export interface InitTargetSpec {
 }
 
 /** `playhead auth <provider>`: an interactive sign-in whose tokens go to the state database. */
-export interface SignInOptions<C> {
+interface SignInOptions<C> {
   id: string;
   config: C;
   state: ProviderState;

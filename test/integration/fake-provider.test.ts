@@ -15,6 +15,7 @@ import { canonicalKey, idsFromPlexGuids } from '../../src/core/ids.ts';
 import { runAll, type PairOutcome } from '../../src/engine/run-all.ts';
 import { Store } from '../../src/store/store.ts';
 import { expectConfigError, only } from '../support/config.ts';
+import { providerKinds } from '../../src/providers/registry.ts';
 import { registerFakeKind, type FakeItem, type FakeServer } from '../support/fake-provider.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=3';
@@ -177,7 +178,9 @@ describe('a provider kind registered from a test', () => {
 // Runs last (tests in a file run in order): the kind goes away with its module.
 test('without its module, the kind is unknown', () => {
   const yaml = ['providers:', '  shelf: { kind: fake, server: shelf, token: some-token }', '  b: { kind: fake, server: b, token: some-token }', 'pairs:', '  - { source: shelf, target: b }', ''].join('\n');
+  assert.deepEqual(providerKinds(), ['plex', 'jellyfin', 'emby', 'trakt', 'fake']);
   fake.unregister();
+  assert.deepEqual(providerKinds(), ['plex', 'jellyfin', 'emby', 'trakt']);
   const issues = expectConfigError(yaml, {}, []).issues;
   assert.equal(issues[0]?.message, 'unknown provider kind "fake" (supported: plex, jellyfin, emby, trakt)');
 });

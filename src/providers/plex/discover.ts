@@ -15,7 +15,7 @@ const accountsContainer = z.object({
 });
 
 /** http(s) URL without credentials, query or fragment (a pasted `?X-Plex-Token=` must not be used). */
-export function checkPlexUrl(raw: string): string {
+function checkPlexUrl(raw: string): string {
   const text = raw.trim();
   let url: URL;
   try {

@@ -3,7 +3,7 @@ import type { RunningPlexEmulator } from '../../../emulators/plex/server.ts';
 import { describe, isRecord, strict, tokenSchema, without } from '../../config/fields.ts';
 import { envName } from '../../config/names.ts';
 import type { ProviderModule } from '../module.ts';
-import { PLEX_CAPABILITIES, PLEX_DEFAULT_PLAYED_THRESHOLD } from './capabilities.ts';
+import { plexCapabilities } from './capabilities.ts';
 import { plexConfigSchema, plexFields, plexLibraries, type PlexProviderConfig } from './config.ts';
 import { discoverPlex } from './discover.ts';
 import { PlexProvider } from './provider.ts';
@@ -39,7 +39,7 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
       };
     },
   },
-  capabilities: (config) => ({ ...PLEX_CAPABILITIES, maxConcurrentWrites: config.maxConcurrentWrites, completionPercent: config.completionPercent ?? PLEX_DEFAULT_PLAYED_THRESHOLD }),
+  capabilities: (config) => plexCapabilities(config.maxConcurrentWrites, config.completionPercent),
   create: (id, config, ctx, opts) => new PlexProvider(id, config, ctx, opts),
   emulator: {
     async runCli(args) {
