@@ -1,13 +1,34 @@
 // A fake-provider harness: the in-memory fake server from test/support/fake-provider.ts, with
 // the conformance library and the fake kind registered for as long as the harness runs.
-import { registerFakeKind } from '../support/fake-provider.ts';
+import { fakeKind, type FakeKind } from '../support/fake-provider.ts';
+import { registerProviderModule } from '../../src/providers/registry.ts';
 import type { Harness, TestItem } from '../conformance/suite.ts';
 import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED } from './util.ts';
 
 const TOKEN = 'alice-fake-token';
 
+/** One registration of the fake kind while any fake harness runs (a test may run two at once). */
+let shared: { kind: FakeKind; users: number; unregister: () => void } | undefined;
+
+function useFakeKind(): { kind: FakeKind; release: () => void } {
+  if (!shared) {
+    const kind = fakeKind();
+    shared = { kind, users: 0, unregister: registerProviderModule(kind.module) };
+  }
+  const current = shared;
+  current.users++;
+  return {
+    kind: current.kind,
+    release: () => {
+      if (--current.users > 0) return;
+      current.unregister();
+      shared = undefined;
+    },
+  };
+}
+
 export async function startFakeHarness(name = 'conformance-fake', library = CONFORMANCE_LIBRARY): Promise<Harness> {
-  const kind = registerFakeKind();
+  const { kind, release } = useFakeKind();
   const server = kind.addServer(name, [TOKEN]);
   server.addSynthetic(library, CONFORMANCE_SEED);
   const natives = new Map<TestItem, string>();
@@ -55,7 +76,8 @@ export async function startFakeHarness(name = 'conformance-fake', library = CONF
     },
     requestCount: (prefix) => server.requests.filter((r) => r.path.startsWith(prefix)).length,
     async close() {
-      kind.unregister();
+      kind.servers.delete(name);
+      release();
     },
   };
 }
