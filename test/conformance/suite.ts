@@ -10,8 +10,8 @@ import { pino } from 'pino';
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../src/core/model.ts';
 import { canonicalKey } from '../../src/core/ids.ts';
 import { decideItem } from '../../src/core/decide.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
-import type { ProviderConfig } from '../../src/core/config.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
+import type { ProviderConfig } from '../../src/config/types.ts';
 import { createProvider } from '../../src/providers/registry.ts';
 import { ProviderError, type Capabilities, type Provider, type ProviderErrorKind } from '../../src/providers/provider.ts';
 import { Store } from '../../src/store/store.ts';
@@ -45,6 +45,8 @@ export interface Harness {
   config(user?: TestUser): ProviderConfig;
   /** The same with a token the server refuses. */
   badConfig(): ProviderConfig;
+  /** The config of a server that refuses connections; `deadUrl` is a local URL nothing listens on. */
+  unreachableConfig(deadUrl: string): ProviderConfig;
   /** Prepares the store before the provider is built (e.g. Trakt sign-in tokens; refused ones when `good` is false). */
   prepareStore?(store: Store, providerId: string, good: boolean, user?: TestUser): void;
   /** Movies with a duration; there must be more than `listingPageSize` + 40 of them. */
@@ -70,8 +72,8 @@ export interface Harness {
   listingPath: string;
   setFaults(rules: FaultRule[]): Promise<void>;
   requestCount(pathPrefix: string): number;
-  /** Connections the emulator holds open right now (see ../harness/util.ts). */
-  openConnections(): number;
+  /** Connections the server holds open right now (see ../harness/util.ts); absent when it is not reached over the network. */
+  openConnections?(): number;
   close(): Promise<void>;
 }
 
@@ -605,7 +607,7 @@ export function runConformance(opts: ConformanceOptions): void {
 
     test('a server that refuses connections is unavailable', async () => {
       const url = await deadUrl();
-      const p = build({ ...h.config(), url, retries: 1 } as ProviderConfig, { id: 'nobody-home', store: Store.open(':memory:') });
+      const p = build({ ...h.unreachableConfig(url), retries: 1 }, { id: 'nobody-home', store: Store.open(':memory:') });
       await rejectsWith(connectAndRead(p), 'unavailable', 'nobody-home', (err) => assert.match(err.message, /refused/));
     });
 
@@ -633,15 +635,22 @@ export function runConformance(opts: ConformanceOptions): void {
     // --- close ---
 
     test('close ends the connections it opened', async () => {
-      // Connections of earlier tests' providers were closed after each test.
-      assert.ok(await eventually(() => h.openConnections() === 0, 2000), 'no connections at the start');
+      const open = h.openConnections?.bind(h);
       const p = fresh();
+      if (!open) {
+        // A server not reached over the network: close() only has to succeed.
+        await readAll(p);
+        await p.close();
+        return;
+      }
+      // Connections of earlier tests' providers were closed after each test.
+      assert.ok(await eventually(() => open() === 0, 2000), 'no connections at the start');
       await p.connect();
       await readAll(p);
-      assert.ok(h.openConnections() > 0, 'the read kept its connection alive for reuse');
+      assert.ok(open() > 0, 'the read kept its connection alive for reuse');
       await p.close();
       // Without close() the server would hold them until its keep-alive timeout (5 s).
-      assert.ok(await eventually(() => h.openConnections() === 0, 1000), `closed, yet ${h.openConnections()} still open`);
+      assert.ok(await eventually(() => open() === 0, 1000), `closed, yet ${open()} still open`);
     });
   });
 }

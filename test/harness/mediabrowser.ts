@@ -58,6 +58,7 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
     kind: dialect,
     config: (who = 'main') => configFor(who),
     badConfig: () => ({ ...config, token: 'refused', retries: 0 }),
+    unreachableConfig: (url) => ({ ...config, url }),
     movies: () => movies,
     episodes: () => episodes,
     missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On This Server', durationMs: 100 }),

@@ -51,6 +51,7 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
     kind: 'plex',
     config: (who = 'main') => ({ kind: 'plex', url: emu.url, token: tokenOf(who), timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 }),
     badConfig: () => ({ kind: 'plex', url: emu.url, token: 'refused', timeoutMs: 5000, retries: 0, maxConcurrentWrites: 4 }),
+    unreachableConfig: (url) => ({ kind: 'plex', url, token: emu.ownerToken, timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 }),
     movies: () => movies,
     episodes: () => episodes,
     missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On This Server', durationMs: 100 }),

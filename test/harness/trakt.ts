@@ -59,6 +59,7 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
     // One app for every user: who signs in is in the tokens (prepareStore).
     config: () => config,
     badConfig: () => ({ ...config, retries: 0 }),
+    unreachableConfig: (url) => ({ ...config, url }),
     prepareStore(store, providerId, good, who = 'main') {
       const user = userOf(who);
       saveTokens(store.providerState(providerId), { accessToken: good ? user.accessToken : 'revoked-token', refreshToken: user.refreshToken, expiresAt: Date.now() + 6 * 86_400_000 });

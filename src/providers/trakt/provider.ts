@@ -2,7 +2,7 @@
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
 // item means knowing its ids, a ref's id is the item's canonical key (every method reads the
 // item back from it, whatever ran before), and its live state is the playback list.
-import type { TraktProviderConfig } from '../../core/config.ts';
+import type { TraktProviderConfig } from './config.ts';
 import { canonicalKey, matchTokens } from '../../core/ids.ts';
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
