@@ -393,7 +393,7 @@ export function handleMediaBrowserRequest(req: MbRequest, env: MbEnv): Handled {
   const values = (found.pattern.exec(req.path) ?? []).slice(1);
   const params: Params = {};
   try {
-    found.names.forEach((name, i) => (params[name] = decodeURIComponent(values[i] ?? '')));
+    for (const [i, name] of found.names.entries()) params[name] = decodeURIComponent(values[i] ?? '');
     return handled(found.handle(ctx, params));
   } catch (error) {
     if (error instanceof HttpError) return handled(error.reply);

@@ -65,5 +65,5 @@ function nodeToOrderedXml(node: PlexNode): OrderedXml {
 
 export function encodeXml(container: PlexNode): string {
   const declaration = '<?xml version="1.0" encoding="UTF-8"?>\n';
-  return declaration + (xmlBuilder.build([nodeToOrderedXml(container)]) as string) + '\n';
+  return `${declaration}${xmlBuilder.build([nodeToOrderedXml(container)]) as string}\n`;
 }
