@@ -41,7 +41,7 @@ const librarySchema = z.strictObject({
   DateCreated: isoDate.optional(),
 });
 
-export const ITEM_TYPES = ['Movie', 'Series', 'Season', 'Episode'] as const;
+const ITEM_TYPES = ['Movie', 'Series', 'Season', 'Episode'] as const;
 
 const itemSchema = z.strictObject({
   Id: z.string().min(1),
@@ -112,7 +112,7 @@ const playbackSchema = z.strictObject({
   minResumeDurationSeconds: z.number().nonnegative().default(300),
 });
 
-export const mediaBrowserDataSchema = z.strictObject({
+const mediaBrowserDataSchema = z.strictObject({
   serverId: hex32,
   serverName: z.string(),
   /** Default: 10.11.8 (Jellyfin) or 4.8.11.0 (Emby). Jellyfin below 10.9 lacks the /UserItems family. */
@@ -136,7 +136,7 @@ export type MbUser = ParsedData['users'][number];
 export type MbApiKey = ParsedData['apiKeys'][number];
 export type MbLibrary = ParsedData['libraries'][number];
 export type MbItem = ParsedData['items'][number];
-export type MbItemType = MbItem['Type'];
+type MbItemType = MbItem['Type'];
 export type MbUserData = z.output<typeof userDataSchema>;
 export type MbSession = ParsedData['sessions'][number];
 

@@ -366,11 +366,6 @@ export function activeRoutes(dialect: MediaBrowserDialect, version: string): Rou
   );
 }
 
-/** Every route template of a dialect, for documentation and tests: `GET /Users/{userId}/Items`. */
-export function routeList(dialect: MediaBrowserDialect, version: string): string[] {
-  return activeRoutes(dialect, version).map((r) => `${r.method} ${r.template}`);
-}
-
 export interface Handled {
   reply: Reply;
   caller?: Caller;
