@@ -48,12 +48,13 @@ export function createLogger(opts: { verbose?: boolean; level?: string; human?: 
   return pino(options, pino.destination(2));
 }
 
-function loadApp(globals: GlobalOptions): { config: Config; store: Store; log: Logger } {
+/** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */
+function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
-  const store = Store.open(config.state.path);
+  const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
 }
 
@@ -96,7 +97,7 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
-  const { config, store, log } = loadApp(globals);
+  const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
@@ -202,7 +203,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
     .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals());
+      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
       try {
         const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
         process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
