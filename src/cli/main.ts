@@ -268,7 +268,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('start two Plex emulators, sync between them and narrate what happens')
+    .description('start Plex, Jellyfin and Trakt emulators, sync between them and narrate what happens')
     .action(async () => {
       const { runDemo } = await import('./demo.ts');
       process.exitCode = await runDemo({ json: globals().json === true });

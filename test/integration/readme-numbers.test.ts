@@ -17,7 +17,7 @@ import { runAll } from '../../src/engine/run-all.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import { Store } from '../../src/store/store.ts';
 import { playhead } from '../support/cli.ts';
-import { items, progressOn, startPlexPair } from '../support/plex-pair.ts';
+import { items, progressOn, setUserState, startPlexPair, twin, userState } from '../support/plex-pair.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=3';
 const SEED = 'readme-numbers';
@@ -281,7 +281,9 @@ describe('README: configuration defaults', () => {
       '',
     ].join('\n');
     const config = parseConfig(yaml, 'defaults.yaml', {});
+    assert.equal(config.pairs[0]?.mode, 'one-way', 'mode: one-way');
     const progress = config.pairs[0]?.features.progress;
+    assert.deepEqual([progress?.enable, progress?.add, progress?.replay, progress?.remove], [true, true, false, false], 'enable, add, replay, remove');
     assert.equal(progress?.minSeconds, 60, 'min_seconds: 60');
     assert.equal(progress?.deltaSeconds, 30, 'delta_seconds: 30');
     assert.equal(progress?.maxPercent, 95, 'max_percent: 95');
@@ -297,5 +299,63 @@ describe('README: configuration defaults', () => {
     assert.equal(trakt.writesPerSecond, 1, 'writes_per_second (default 1)');
     assert.equal(trakt.url, 'https://api.trakt.tv');
     assert.equal(trakt.authUrl, 'https://api.trakt.tv');
+  });
+});
+
+describe('README: decisions', () => {
+  test('exactly 60 s is written, 59 s is below_minimum; past Plex\'s 90 % a position is written 0.5 % below it', async () => {
+    const p = await startPlexPair({ synthetic: LIBRARY, seed: SEED });
+    try {
+      const [sixty, fiftyNine, late] = items(p.source, 'movie');
+      assert.ok(sixty && fiftyNine && late);
+      setUserState(p.source, sixty.ratingKey, { viewOffset: 60_000, lastViewedAt: nowS() - 600 });
+      setUserState(p.source, fiftyNine.ratingKey, { viewOffset: 59_000, lastViewedAt: nowS() - 600 });
+      progressOn(p.source, late, 0.92);
+      const result = await p.sync();
+      const reasonOf = (title: string) => result.decisions.find((d) => d.title === title)?.reason;
+      assert.equal(reasonOf(sixty.title), 'write');
+      assert.equal(reasonOf(fiftyNine.title), 'below_minimum');
+      assert.equal(reasonOf(late.title), 'capped');
+      const written = userState(p.target, twin(p.source, p.target, late.ratingKey).ratingKey);
+      const duration = late.durationMs ?? 0;
+      assert.ok(Math.abs((written?.viewOffset ?? 0) - duration * 0.895) <= 1000, `capped at 89.5 % (got ${written?.viewOffset} of ${duration})`);
+      assert.equal(written?.viewCount ?? 0, 0, 'not marked watched');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('README: exit codes', () => {
+  test('1 when a pair cannot run, 2 (winning over 1) when a token is refused', async () => {
+    const plex = await startPlexEmulator({ name: 'numbers-exit', synthetic: LIBRARY, seed: SEED, quiet: true });
+    const dir = mkdtempSync(join(tmpdir(), 'playhead-readme-'));
+    try {
+      const closed = 'http://127.0.0.1:9';
+      const write = (name: string, dst: string, extra = '') => {
+        const path = join(dir, name);
+        const yaml = [
+          'providers:',
+          `  src: { kind: plex, url: ${plex.url}, token: ${plex.ownerToken} }`,
+          `  dst: ${dst}`,
+          extra,
+          'pairs:',
+          '  - { name: p, source: src, target: dst }',
+          ...(extra ? ['  - { name: q, source: src, target: bad }'] : []),
+          `state: { path: ${JSON.stringify(join(dir, 'state.db'))} }`,
+          '',
+        ].join('\n');
+        writeFileSync(path, yaml, { mode: 0o600 });
+        return path;
+      };
+      const unreachable = `{ kind: plex, url: ${closed}, token: t, retries: 0, timeout_seconds: 2 }`;
+      const down = await playhead(['--config', write('down.yaml', unreachable), 'sync'], {});
+      assert.equal(down.code, 1, down.stderr);
+      const refused = await playhead(['--config', write('both.yaml', unreachable, `  bad: { kind: plex, url: ${plex.url}, token: not-a-token }`), 'sync'], {});
+      assert.equal(refused.code, 2, refused.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await plex.close();
+    }
   });
 });
