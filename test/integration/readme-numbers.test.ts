@@ -12,6 +12,7 @@ import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/ple
 import { startTraktEmulator } from '../../emulators/trakt/server.ts';
 import { createLogger } from '../../src/cli/main.ts';
 import { parseConfig } from '../../src/core/config.ts';
+import { suspiciousShrink } from '../../src/core/clears.ts';
 import { nextTry } from '../../src/core/retries.ts';
 import { runAll } from '../../src/engine/run-all.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
@@ -27,7 +28,11 @@ const log = createLogger({ level: 'silent' });
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
 async function injectLatency(url: string, latencyMs: number): Promise<void> {
-  const res = await request(`${url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs, rules: [] }), headers: { 'content-type': 'application/json' } });
+  const res = await request(`${url}/__emulator/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ latencyMs, rules: [] }),
+    headers: { 'content-type': 'application/json' },
+  });
   await res.body.dump();
   assert.equal(res.statusCode, 200);
 }
@@ -64,7 +69,9 @@ async function plexSourceWithFilms(name: string, n: number): Promise<{ plex: Run
 }
 
 function oneWayYaml(source: string, target: string): string {
-  return ['providers:', `  src: ${source}`, `  dst: ${target}`, 'pairs:', '  - { name: p, source: src, target: dst }', 'state: { path: ":memory:" }', ''].join('\n');
+  return ['providers:', `  src: ${source}`, `  dst: ${target}`, 'pairs:', '  - { name: p, source: src, target: dst }', 'state: { path: ":memory:" }', ''].join(
+    '\n',
+  );
 }
 
 async function syncOnce(yaml: string, prepare?: (store: Store) => void) {
@@ -95,9 +102,21 @@ describe('README: write order and concurrency', () => {
       assert.equal(writes.length, 6);
       const titleOf = (ratingKey: string | undefined) => p.target.state.items.find((i) => i.ratingKey === ratingKey)?.title ?? '';
       const sourceTimes = writes.map((w) => timeOf.get(titleOf(w.query.ratingKey)) ?? Number.NaN);
-      assert.deepEqual(sourceTimes, [...sourceTimes].sort((a, b) => a - b), 'oldest source time first');
-      assert.equal(mostAnsweredWithinLatency(writes.map((w) => w.at), LATENCY_MS), 1, 'one write at a time');
-      for (let i = 1; i < writes.length; i++) assert.ok((writes[i]?.at ?? 0) - (writes[i - 1]?.at ?? 0) >= LATENCY_MS * 0.9, 'each write waits for the one before');
+      assert.deepEqual(
+        sourceTimes,
+        [...sourceTimes].sort((a, b) => a - b),
+        'oldest source time first',
+      );
+      assert.equal(
+        mostAnsweredWithinLatency(
+          writes.map((w) => w.at),
+          LATENCY_MS,
+        ),
+        1,
+        'one write at a time',
+      );
+      for (let i = 1; i < writes.length; i++)
+        assert.ok((writes[i]?.at ?? 0) - (writes[i - 1]?.at ?? 0) >= LATENCY_MS * 0.9, 'each write waits for the one before');
     } finally {
       await p.close();
     }
@@ -116,7 +135,14 @@ describe('README: write order and concurrency', () => {
       const byDefault = await syncOnce(oneWayYaml(source, `{ kind: jellyfin, url: ${jellyfin.url}, token: ${alice.token} }`));
       assert.equal(byDefault.counts.write, 8);
       assert.equal(writesOf().length, 8);
-      assert.equal(mostAnsweredWithinLatency(writesOf().map((w) => w.at), LATENCY_MS), 4, 'max_concurrent_writes defaults to 4');
+      assert.equal(
+        mostAnsweredWithinLatency(
+          writesOf().map((w) => w.at),
+          LATENCY_MS,
+        ),
+        4,
+        'max_concurrent_writes defaults to 4',
+      );
 
       // Another run with a lower limit: newer, further positions, so that all 8 are written again.
       for (const state of Object.values(plex.state.userState['1'] ?? {})) {
@@ -126,7 +152,16 @@ describe('README: write order and concurrency', () => {
       const before = writesOf().length;
       const limited = await syncOnce(oneWayYaml(source, `{ kind: jellyfin, url: ${jellyfin.url}, token: ${alice.token}, max_concurrent_writes: 2 }`));
       assert.equal(limited.counts.write, 8);
-      assert.equal(mostAnsweredWithinLatency(writesOf().slice(before).map((w) => w.at), LATENCY_MS), 2, 'max_concurrent_writes: 2');
+      assert.equal(
+        mostAnsweredWithinLatency(
+          writesOf()
+            .slice(before)
+            .map((w) => w.at),
+          LATENCY_MS,
+        ),
+        2,
+        'max_concurrent_writes: 2',
+      );
     } finally {
       await Promise.all([plex.close(), jellyfin.close()]);
     }
@@ -154,7 +189,11 @@ describe('README: write order and concurrency', () => {
       const written = [...(trakt.state.playback.alice ?? [])].sort((a, b) => Date.parse(a.paused_at) - Date.parse(b.paused_at));
       const sourceTimes = written.map((entry) => imdbAt.get(imdbOf(entry.item)) ?? Number.NaN);
       assert.equal(sourceTimes.length, 3);
-      assert.deepEqual(sourceTimes, [...sourceTimes].sort((a, b) => a - b), 'oldest source time first');
+      assert.deepEqual(
+        sourceTimes,
+        [...sourceTimes].sort((a, b) => a - b),
+        'oldest source time first',
+      );
     } finally {
       await Promise.all([plex.close(), trakt.close()]);
     }
@@ -172,10 +211,10 @@ describe('README: `plan` and `--dry-run` change nothing, not even the state file
       plex.state.userState['1'] = { [film.ratingKey]: { viewOffset: Math.round((film.durationMs ?? 0) * 0.4), lastViewedAt: nowS() - 600 } };
       const statePath = join(dir, 'state', 'playhead.db');
       const configPath = join(dir, 'playhead.yaml');
-      const yaml = oneWayYaml(`{ kind: plex, url: ${plex.url}, token: ${plex.ownerToken} }`, `{ kind: plex, url: ${target.url}, token: ${target.ownerToken} }`).replace(
-        'state: { path: ":memory:" }',
-        `state: { path: ${JSON.stringify(statePath)} }`,
-      );
+      const yaml = oneWayYaml(
+        `{ kind: plex, url: ${plex.url}, token: ${plex.ownerToken} }`,
+        `{ kind: plex, url: ${target.url}, token: ${target.ownerToken} }`,
+      ).replace('state: { path: ":memory:" }', `state: { path: ${JSON.stringify(statePath)} }`);
       writeFileSync(configPath, yaml, { mode: 0o600 });
       const files = () => readdirSync(dir, { recursive: true }).map(String).sort();
 
@@ -235,7 +274,11 @@ describe('README: reads', () => {
       const pagesRead = async () => {
         const from = p.source.requests.length;
         await p.sync({ dryRun: true });
-        return p.source.requests.slice(from).filter((r) => /^\/library\/sections\/[^/]+\/all$/.test(r.path) && r.query.type === '1' && Object.keys(r.query).some((k) => k.startsWith('viewOffset'))).length;
+        return p.source.requests
+          .slice(from)
+          .filter(
+            (r) => /^\/library\/sections\/[^/]+\/all$/.test(r.path) && r.query.type === '1' && Object.keys(r.query).some((k) => k.startsWith('viewOffset')),
+          ).length;
       };
       for (const film of films.slice(0, 200)) progressOn(p.source, film, 0.4);
       assert.equal(await pagesRead(), 1, '200 films in progress: one page');
@@ -303,7 +346,7 @@ describe('README: configuration defaults', () => {
 });
 
 describe('README: decisions', () => {
-  test('exactly 60 s is written, 59 s is below_minimum; past Plex\'s 90 % a position is written 0.5 % below it', async () => {
+  test("exactly 60 s is written, 59 s is below_minimum; past Plex's 90 % a position is written 0.5 % below it", async () => {
     const p = await startPlexPair({ synthetic: LIBRARY, seed: SEED });
     try {
       const [sixty, fiftyNine, late] = items(p.source, 'movie');
@@ -357,5 +400,13 @@ describe('README: exit codes', () => {
       rmSync(dir, { recursive: true, force: true });
       await plex.close();
     }
+  });
+});
+
+describe('README: clears', () => {
+  test('a source list that lost more than half its items (of at least 20) signals no clears', () => {
+    assert.equal(suspiciousShrink(20, 9), true, '20 → 9: more than half lost');
+    assert.equal(suspiciousShrink(20, 10), false, '20 → 10: exactly half is trusted');
+    assert.equal(suspiciousShrink(19, 0), false, 'under 20 items, a shrink is not judged');
   });
 });
