@@ -289,6 +289,37 @@ describe('README: reads', () => {
       await p.close();
     }
   });
+  test('Jellyfin target state is read in batches of 100 ids', async () => {
+    const library = 'movies=101,shows=1,seasons=1,episodes=1';
+    const plex = await startPlexEmulator({ name: 'numbers-batch-src', synthetic: library, seed: SEED, quiet: true });
+    const jellyfin = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'numbers-batch', synthetic: library, seed: SEED, quiet: true });
+    try {
+      const films = plex.state.items.filter((i) => i.type === 'movie');
+      plex.state.userState['1'] = Object.fromEntries(
+        films.map((f) => [f.ratingKey, { viewOffset: Math.round((f.durationMs ?? 0) * 0.4), lastViewedAt: nowS() - 600 }]),
+      );
+      const alice = jellyfin.users.find((u) => u.name === 'alice');
+      assert.ok(alice);
+      const config = parseConfig(
+        oneWayYaml(`{ kind: plex, url: ${plex.url}, token: ${plex.ownerToken} }`, `{ kind: jellyfin, url: ${jellyfin.url}, token: ${alice.token} }`),
+        'batch.yaml',
+        {},
+      );
+      const store = Store.open(':memory:');
+      try {
+        const [outcome] = await runAll({ config, store, log, dryRun: true, providerOptions: { minBackoffMs: 1 } });
+        assert.ok(outcome?.ok, outcome && !outcome.ok ? outcome.error.message : 'no pair ran');
+        const matched = outcome.result.decisions.filter((d) => d.reason === 'write').length;
+        assert.ok(matched > 100, `more than 100 items reach the target (${matched})`);
+      } finally {
+        store.close();
+      }
+      const batches = jellyfin.requests.filter((r) => r.query.Ids !== undefined).map((r) => (r.query.Ids ?? '').split(',').length);
+      assert.equal(Math.max(...batches), 100, `id batches: ${batches.join(', ')}`);
+    } finally {
+      await Promise.all([plex.close(), jellyfin.close()]);
+    }
+  });
 });
 
 describe('README: retries', () => {
