@@ -2,13 +2,16 @@
 // token), 3 partial (some items failed).
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { pino, type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../core/config.ts';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
 import { runAll, UnknownPairError, type PairOutcome } from '../engine/run-all.ts';
 import type { RunEvent } from '../engine/run-pair.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { Store } from '../store/store.ts';
+import { createLogger } from './log.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
@@ -17,35 +20,6 @@ interface GlobalOptions {
   config: string;
   json?: boolean;
   verbose?: boolean;
-}
-
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
-/** Turns pino's JSON lines into short `warn: message (key=value)` lines for people at a terminal. */
-export function humanLogLine(line: string): string {
-  try {
-    const { level, msg, time: _time, ...rest } = JSON.parse(line) as { level: number; msg?: string; time?: number } & Record<string, unknown>;
-    const extras = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    return `${LEVEL_NAMES[level] ?? level}: ${msg ?? ''}${extras ? ` (${extras})` : ''}\n`;
-  } catch {
-    return line;
-  }
-}
-
-/**
- * Logs go to stderr, with secrets redacted wherever they might appear: JSON lines for machines
- * (`--json`, or when stderr is not a terminal), short readable lines for people.
- */
-export function createLogger(opts: { verbose?: boolean; level?: string; human?: boolean }): Logger {
-  const options = {
-    level: opts.verbose ? 'debug' : (opts.level ?? 'warn'),
-    redact: { paths: ['token', '*.token', '*.*.token', 'headers["x-plex-token"]', 'config.providers.*.token'], censor: '[redacted]' },
-    base: undefined,
-  };
-  if (opts.human) return pino(options, { write: (line: string) => void process.stderr.write(humanLogLine(line)) });
-  return pino(options, pino.destination(2));
 }
 
 /** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */

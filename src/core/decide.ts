@@ -4,7 +4,7 @@ import { REASONS } from './model.ts';
 import type { Decision, PositionSnapshot, ProgressRecord, TargetState } from './model.ts';
 import { percentOf, planProgress } from './planner.ts';
 import { positionOf } from './position.ts';
-import type { ProgressSettings } from './planner.ts';
+import type { ProgressSettings } from './pair.ts';
 import { decideWrite } from './policy.ts';
 
 export interface DecideInput {

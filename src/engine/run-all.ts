@@ -2,7 +2,7 @@
 // that use them, so an index built for one pair serves the next.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../config/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import { dryRunState } from '../store/dry-run.ts';

@@ -3,8 +3,7 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Decision, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
-import type { PairConfig } from '../core/config.ts';
-import type { ProgressSettings } from '../core/planner.ts';
+import type { PairConfig, ProgressSettings } from '../core/pair.ts';
 import { canonicalKey, identityOf, refKey } from '../core/ids.ts';
 import { hasPosition } from '../core/position.ts';
 import { decideItem, summarise } from '../core/decide.ts';

@@ -3,7 +3,7 @@
 // never overwritten. An undo is itself a run, with decisions and a journal, so it can be undone.
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../config/types.ts';
 import { displayTitle, summarise } from '../core/decide.ts';
 import type { Decision, NativeRef, PositionSnapshot, ProgressValue, TargetState } from '../core/model.ts';
 import { materiallyEqual } from '../core/policy.ts';

@@ -1,5 +1,6 @@
 // The one interface every provider implements. The engine talks to providers only through this.
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
+import type { ProviderState } from '../core/state.ts';
 import type { Logger } from 'pino';
 
 export interface Capabilities {
@@ -40,32 +41,9 @@ export interface ResolveRequest extends ItemIdentity {
 
 export type ResolveOutcome = { ref: NativeRef } | { unresolved: string };
 
-/** One entry of a provider's external-id index (cached in the store between runs). */
-export interface IndexEntry {
-  /** `movie`, `show` or `episode`. */
-  kind: string;
-  /** e.g. `imdb:tt0111161`, or `show:<ratingKey>#s01e02` for episode coordinates. */
-  token: string;
-  /** Native id the token points at. */
-  id: string;
-}
-
-export interface IndexCacheSnapshot {
-  /** Server time (epoch s) of the last full or incremental scan. */
-  refreshedAt: number;
-  /** What the index was built over (e.g. library ids); a change forces a rebuild. */
-  scope: string;
-  entries: IndexEntry[];
-}
-
-/** Persistence a provider may use: a small key-value space and an external-id index cache. */
-export interface ProviderState {
-  get(name: string): string | undefined;
-  set(name: string, value: string): void;
-  loadIndex(server: string): IndexCacheSnapshot | undefined;
-  /** Replace the whole index (`full`) or upsert entries into it. */
-  saveIndex(server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void;
-}
+// The persistence a provider sees is defined beside the store's other types in core (the store
+// implements it and must not depend on providers); re-exported for the providers' convenience.
+export type { IndexEntry, ProviderState } from '../core/state.ts';
 
 export interface ProviderContext {
   state: ProviderState;

@@ -1,6 +1,6 @@
 // The Jellyfin / Emby provider: one instance = one server + one user (a user's token, or an API
 // key plus `user`).
-import type { MediaBrowserProviderConfig } from '../../core/config.ts';
+import type { MediaBrowserProviderConfig } from './config.ts';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import { toEpochMs } from '../../core/time.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
@@ -10,6 +10,7 @@ import { cachedFacts, factsKey } from '../server-facts.ts';
 import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabilities.ts';
 import { MediaBrowserClient } from './client.ts';
 import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
+import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
 import { ITEM_FIELDS, TICKS_PER_MS, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
@@ -57,7 +58,7 @@ export class MediaBrowserProvider implements Provider {
       this.ctx,
       factsKey(this.kind, this.config.url, this.config.token, this.config.user ?? ''),
       () => this.discover(),
-      (f) => !whitelist || whitelist.every((id) => f.views.some((v) => v.Id.toLowerCase().replace(/-/g, '') === id.toLowerCase().replace(/-/g, ''))),
+      (f) => !whitelist || whitelist.every((id) => f.views.some((v) => sameMediaBrowserId(v.Id, id))),
     );
     const { version } = this.facts.info;
     if (this.kind === 'jellyfin') {
@@ -83,8 +84,8 @@ export class MediaBrowserProvider implements Provider {
   }
 
   private async findUser(): Promise<{ id: string; name: string }> {
-    const wanted = this.config.user?.toLowerCase().replace(/-/g, '');
-    const matches = (u: { Id: string; Name: string }) => wanted === u.Name.toLowerCase() || wanted === u.Id.toLowerCase().replace(/-/g, '');
+    const wanted = this.config.user;
+    const matches = (u: { Id: string; Name: string }) => wanted !== undefined && namesMediaBrowserUser(wanted, u);
     // Emby has no "who am I" route for a token: the user is named in the config.
     const me = this.kind === 'jellyfin' ? await this.client.me() : undefined;
     if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
@@ -95,9 +96,9 @@ export class MediaBrowserProvider implements Provider {
       const why = this.kind === 'emby' ? 'Emby cannot tell whose token this is' : 'the token is an API key, which belongs to no user';
       throw new ProviderError('config', this.id, `${this.id}: ${why}: set \`user:\` to the ${this.label()} user (name or id) whose positions to sync`);
     }
-    if (/^[0-9a-f]{32}$/.test(wanted)) {
+    if (isMediaBrowserId(wanted)) {
       // An id: reading that user checks the token may act for them.
-      const user = await this.client.user(wanted);
+      const user = await this.client.user(mediaBrowserId(wanted));
       return { id: user.Id, name: user.Name };
     }
     const found = (await this.listUsers()).find(matches);
@@ -168,9 +169,8 @@ export class MediaBrowserProvider implements Provider {
 
   /** Items this user is playing now, from `/Sessions`. */
   private async playingNow(userId: string): Promise<Set<string>> {
-    const norm = (s: string) => s.toLowerCase().replace(/-/g, '');
     const sessions = await this.client.sessions();
-    return new Set(sessions.filter((s) => s.UserId && norm(s.UserId) === norm(userId) && s.NowPlayingItem).map((s) => String(s.NowPlayingItem?.Id)));
+    return new Set(sessions.filter((s) => s.UserId && sameMediaBrowserId(s.UserId, userId) && s.NowPlayingItem).map((s) => String(s.NowPlayingItem?.Id)));
   }
 
   async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {

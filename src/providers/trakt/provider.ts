@@ -1,7 +1,7 @@
 // The Trakt provider: one instance = one Trakt account (signed in with `playhead auth <name>`).
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
 // item means knowing its ids, and its live state is the playback list.
-import type { TraktProviderConfig } from '../../core/config.ts';
+import type { TraktProviderConfig } from './config.ts';
 import { matchTokens } from '../../core/ids.ts';
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
