@@ -441,3 +441,28 @@ describe('README: clears', () => {
     assert.equal(suspiciousShrink(19, 0), false, 'under 20 items, a shrink is not judged');
   });
 });
+
+describe('README: Trakt tokens', () => {
+  test('are refreshed a day before they expire, not earlier', async () => {
+    const { plex } = await plexSourceWithFilms('numbers-refresh-src', 1);
+    const trakt = await startTraktEmulator({ name: 'numbers-refresh', synthetic: LIBRARY, seed: SEED, quiet: true });
+    try {
+      const alice = trakt.users.find((u) => u.username === 'alice');
+      assert.ok(alice);
+      const yaml = oneWayYaml(
+        `{ kind: plex, url: ${plex.url}, token: ${plex.ownerToken} }`,
+        `{ kind: trakt, client_id: ${trakt.clientId}, client_secret: ${trakt.clientSecret}, url: ${trakt.url}, auth_url: ${trakt.url} }`,
+      );
+      const HOUR = 3_600_000;
+      const refreshes = () => trakt.requests.filter((r) => r.path === '/oauth/token').length;
+      const tokensExpiringIn = (ms: number) => (store: Store) =>
+        saveTokens(store.providerState('dst'), { accessToken: alice.accessToken, refreshToken: alice.refreshToken, expiresAt: Date.now() + ms });
+      await syncOnce(yaml, tokensExpiringIn(25 * HOUR));
+      assert.equal(refreshes(), 0, 'expiring in 25 h: kept');
+      await syncOnce(yaml, tokensExpiringIn(23 * HOUR));
+      assert.equal(refreshes(), 1, 'expiring in 23 h: refreshed');
+    } finally {
+      await Promise.all([plex.close(), trakt.close()]);
+    }
+  });
+});
