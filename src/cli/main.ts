@@ -22,12 +22,13 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-function loadApp(globals: GlobalOptions): { config: Config; store: Store; log: Logger } {
+/** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */
+function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
-  const store = Store.open(config.state.path);
+  const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
 }
 
@@ -70,7 +71,7 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
-  const { config, store, log } = loadApp(globals);
+  const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
@@ -176,7 +177,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
     .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals());
+      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
       try {
         const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
         process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
@@ -241,7 +242,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('start two Plex emulators, sync between them and narrate what happens')
+    .description('start Plex, Jellyfin and Trakt emulators, sync between them and narrate what happens')
     .action(async () => {
       const { runDemo } = await import('./demo.ts');
       process.exitCode = await runDemo({ json: globals().json === true });

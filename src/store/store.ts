@@ -1,7 +1,7 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
@@ -78,6 +78,34 @@ export class Store {
     // Viewing history and, later, tracker tokens live here: readable by its owner only.
     if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return store;
+  }
+
+  /**
+   * For dry runs (`plan`, `--dry-run`): an in-memory copy of the state file, so the run reads what
+   * is stored but creates and changes no file. No file yet: an empty store, and still no file.
+   */
+  static openCopy(path: string): Store {
+    if (path === ':memory:' || !existsSync(path)) return Store.open(':memory:');
+    // Another connection's WAL may hold changes not yet in the main file: let SQLite read both
+    // (a read-only connection creates no -wal/-shm of its own when they already exist).
+    const image = existsSync(`${path}-wal`) && existsSync(`${path}-shm`) ? Store.serializeReadOnly(path) : readFileSync(path);
+    // An in-memory copy cannot be in WAL mode: mark the image as a rollback-journal database
+    // (header bytes 18-19, the file format's read and write versions).
+    image[18] = 1;
+    image[19] = 1;
+    const store = new Store(new Database(image));
+    store.db.pragma('foreign_keys = ON');
+    store.migrate();
+    return store;
+  }
+
+  private static serializeReadOnly(path: string): Buffer {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return db.serialize();
+    } finally {
+      db.close();
+    }
   }
 
   private migrate(): void {
