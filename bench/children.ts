@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildInfo, MediaBrowserChildInfo, TraktChildInfo } from './emulator-child.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const START_TIMEOUT_MS = 180_000;
+const START_TIMEOUT_MS = 180_000;
 
 /** Something broke in the benchmark itself (not a number we measure). */
 export class BenchError extends Error {}
@@ -80,7 +80,7 @@ export function guardChildren(): void {
   }
 }
 
-export function tail(file: string, chars = 2000): string {
+function tail(file: string, chars = 2000): string {
   try {
     const text = readFileSync(file, 'utf8');
     return text.length > chars ? `…${text.slice(-chars)}` : text;
@@ -153,7 +153,7 @@ export async function startEmulator(opts: { role: string; kind: EmulatorKind; na
   return info.kind === 'trakt' ? { ...base, trakt: info } : { ...base, mediaBrowser: info };
 }
 
-export async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   child.kill('SIGTERM');

@@ -29,7 +29,7 @@ type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status'
 
 // ---- routes --------------------------------------------------------------------------------
 
-export type Counts = 'page read' | 'write' | 'overhead';
+type Counts = 'page read' | 'write' | 'overhead';
 
 /**
  * Plex: `GET /library/metadata/1,2,3` → `GET /library/metadata/{ids}`, `/library/sections/2/all`
@@ -37,7 +37,7 @@ export type Counts = 'page read' | 'write' | 'overhead';
  * read), `[updatedAt]` (index refresh), `[type=N]` (full index scan); metadata `[includeGuids]`
  * (show ids for the resumable read) or `[state]` (target state, the confirming re-read).
  */
-export function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntry, 'query'>>): string {
+function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntry, 'query'>>): string {
   const path = entry.path
     .replace(/^\/library\/metadata\/[^/]+/, '/library/metadata/{ids}')
     .replace(/^\/library\/sections\/[^/]+\/all$/, '/library/sections/{id}/all');
@@ -64,7 +64,7 @@ const ITEM_LISTINGS = new Set(['/Items', '/Users/{id}/Items']);
  * item listings told apart by what they ask for: `[Ids]` (items by id), `[IsResumable]` (the
  * source read), `[MinDateLastSaved]` (index refresh), `[IncludeItemTypes=…]` (full index scan).
  */
-export function mediaBrowserRouteOf(entry: Pick<LogEntry, 'method' | 'path' | 'query'>): string {
+function mediaBrowserRouteOf(entry: Pick<LogEntry, 'method' | 'path' | 'query'>): string {
   const stripped = entry.path.replace(/^\/emby(?=\/|$)/i, '') || '/';
   const path = stripped
     .split('/')
@@ -82,7 +82,7 @@ export function mediaBrowserRouteOf(entry: Pick<LogEntry, 'method' | 'path' | 'q
 }
 
 /** Trakt: numeric ids → `{id}`. */
-export function traktRouteOf(entry: Pick<LogEntry, 'method' | 'path'>): string {
+function traktRouteOf(entry: Pick<LogEntry, 'method' | 'path'>): string {
   const path = entry.path
     .split('/')
     .map((s) => (/^\d+$/.test(s) ? '{id}' : s))
@@ -113,7 +113,7 @@ const WRITE_ROUTES: Record<EmulatorKind, Set<string>> = {
   trakt: new Set(['POST /scrobble/start', 'POST /scrobble/pause', 'POST /scrobble/stop', 'DELETE /sync/playback/{id}', 'POST /sync/history', 'POST /sync/history/remove']),
 };
 
-export function routeFor(kind: EmulatorKind, entry: LogEntry): string {
+function routeFor(kind: EmulatorKind, entry: LogEntry): string {
   if (kind === 'plex') return routeOf(entry);
   if (kind === 'trakt') return traktRouteOf(entry);
   return mediaBrowserRouteOf(entry);
@@ -123,13 +123,13 @@ export function routeFor(kind: EmulatorKind, entry: LogEntry): string {
  * The route with the answer's status when it was not 2xx (`POST /scrobble/pause → 429`): a
  * refused page read or write did not read or write anything, so it counts as overhead.
  */
-export function routeWithStatus(kind: EmulatorKind, entry: LogEntry): string {
+function routeWithStatus(kind: EmulatorKind, entry: LogEntry): string {
   const route = routeFor(kind, entry);
   return entry.status >= 200 && entry.status < 300 ? route : `${route} → ${entry.status === 0 ? 'reset' : entry.status}`;
 }
 
 /** What a route counts as in the budget (a listing's `[variant]` does not change that; a non-2xx answer is overhead). */
-export function countsAs(kind: EmulatorKind, route: string): Counts {
+function countsAs(kind: EmulatorKind, route: string): Counts {
   if (/ → \S+$/.test(route)) return 'overhead';
   const bare = route.replace(/ \[[^\]]*\]$/, '');
   if (PAGE_ROUTES[kind].has(bare)) return 'page read';
@@ -137,19 +137,14 @@ export function countsAs(kind: EmulatorKind, route: string): Counts {
   return 'overhead';
 }
 
-/** The routes that count as page reads and writes for a kind, for the report's footnotes. */
-export function countedRoutes(kind: EmulatorKind): { pages: string[]; writes: string[] } {
-  return { pages: [...PAGE_ROUTES[kind]], writes: [...WRITE_ROUTES[kind]] };
-}
-
 // ---- records -------------------------------------------------------------------------------
 
-export interface RequestStats {
+interface RequestStats {
   total: number;
   byRoute: Record<string, number>;
 }
 
-export interface ServerStats extends RequestStats {
+interface ServerStats extends RequestStats {
   kind: EmulatorKind;
   pagesRead: number;
   writes: number;
@@ -213,7 +208,7 @@ export interface RunRecord {
   heapUsedAfterGcBytes: number;
 }
 
-export function sortedByCount(counts: Record<string, number>): Record<string, number> {
+function sortedByCount(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
@@ -249,7 +244,7 @@ function minGap(times: number[]): number | null {
 }
 
 /** How a Trakt server's writes were spaced, from its request log (`at`, ms). */
-export function writePacing(kind: EmulatorKind, log: LogEntry[], startedEpoch: number): WritePacing {
+function writePacing(kind: EmulatorKind, log: LogEntry[], startedEpoch: number): WritePacing {
   const writes = log.filter((e) => countsAs(kind, routeFor(kind, e)) === 'write').sort((a, b) => a.at - b.at);
   const attempts = writes.map((e) => e.at);
   const accepted = writes.filter((e) => e.status >= 200 && e.status < 300).map((e) => e.at);

@@ -7,7 +7,7 @@ import type { EmulatorKind } from './children.ts';
 import { BUDGET_SLACK, type RunRecord, type WritePacing } from './measure.ts';
 
 export const fmt = (n: number): string => n.toLocaleString('en-US');
-export const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (n: number | null): string => (n === null ? 'n/a' : `${fmt(Math.round(n))} ms`);
 
 export const KIND_LABEL: Record<EmulatorKind, string> = { plex: 'Plex', jellyfin: 'Jellyfin', emby: 'Emby', trakt: 'Trakt' };

@@ -11,10 +11,10 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parseConfig } from '../src/core/config.ts';
+import { parseConfig } from '../src/config/load.ts';
 import { runAll } from '../src/engine/run-all.ts';
 import { Store } from '../src/store/store.ts';
-import { createLogger } from '../src/cli/main.ts';
+import { createLogger } from '../src/cli/log.ts';
 import { saveTokens } from '../src/providers/trakt/oauth.ts';
 import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
 import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, forceGc, measure, type RunRecord } from './measure.ts';
@@ -22,8 +22,8 @@ import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
 
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
-export const DEFAULT_SYNTHETIC = 'movies=5000,shows=150,seasons=5,episodes=20';
-export const SEED = 'playhead-bench';
+const DEFAULT_SYNTHETIC = 'movies=5000,shows=150,seasons=5,episodes=20';
+const SEED = 'playhead-bench';
 /** The Jellyfin/Emby user whose positions are synced (a user token: no `user:` needed on Jellyfin). */
 const MB_USER = 'alice';
 const TRAKT_USER = 'alice';
@@ -74,7 +74,7 @@ function sidesOf(def: ScenarioDef): { role: string; name: string }[] {
 }
 
 /** The runs of a scenario, in order: every run after the first must write nothing. */
-export function runNamesOf(def: ScenarioDef): string[] {
+function runNamesOf(def: ScenarioDef): string[] {
   return def.twoWay ? ['first', 'no-change', 'no-change-2'] : ['first', 'no-change'];
 }
 
@@ -131,7 +131,7 @@ export function argsFor(scenario: string, args: Args): string[] {
 }
 
 /** movies + episodes of a synthetic spec (shows and seasons are not playable). */
-export function playableItems(spec: string): number {
+function playableItems(spec: string): number {
   const n: Record<string, number> = {};
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=');

@@ -13,13 +13,13 @@ export interface SyntheticSpec {
   episodes: number;
 }
 
-export interface MovieIds {
+interface MovieIds {
   imdb: string;
   tmdb: number;
   tvdb?: number;
 }
 
-export interface SeriesIds {
+interface SeriesIds {
   imdb: string;
   tmdb: number;
   tvdb: number;
@@ -33,14 +33,14 @@ export interface CatalogueMovie {
   ids: MovieIds;
 }
 
-export interface CatalogueEpisode {
+interface CatalogueEpisode {
   index: number;
   title: string;
   durationMs: number;
   ids: SeriesIds;
 }
 
-export interface CatalogueSeason {
+interface CatalogueSeason {
   index: number;
   episodes: CatalogueEpisode[];
 }

@@ -24,7 +24,7 @@ const ruleSchema = z
     message: 'a fault rule needs one of status, reset, truncate, nonJson',
   });
 
-export const faultConfigSchema = z.strictObject({
+const faultConfigSchema = z.strictObject({
   latencyMs: z.number().int().nonnegative().optional(),
   rules: z.array(ruleSchema).default([]),
 });

@@ -9,7 +9,7 @@
 import type { MediaBrowserEmulatorData } from './data.ts';
 import type { Caller, ClientInfo, MbRequest } from './request.ts';
 
-export interface AuthorizationHeader {
+interface AuthorizationHeader {
   scheme: string;
   /** Lower-cased key → URL-decoded value. */
   fields: Map<string, string>;
@@ -41,7 +41,7 @@ function decode(value: string): string {
 }
 
 /** `MediaBrowser Token="abc", Client="x"` → scheme + fields; undefined when there is no `key=value`. */
-export function parseAuthorizationHeader(value: string): AuthorizationHeader | undefined {
+function parseAuthorizationHeader(value: string): AuthorizationHeader | undefined {
   const match = /^\s*([A-Za-z][\w-]*)\s+(.*)$/s.exec(value);
   if (!match) return undefined;
   const fields = new Map<string, string>();

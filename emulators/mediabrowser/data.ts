@@ -41,7 +41,7 @@ const librarySchema = z.strictObject({
   DateCreated: isoDate.optional(),
 });
 
-export const ITEM_TYPES = ['Movie', 'Series', 'Season', 'Episode'] as const;
+const ITEM_TYPES = ['Movie', 'Series', 'Season', 'Episode'] as const;
 
 const itemSchema = z.strictObject({
   Id: z.string().min(1),
@@ -112,7 +112,7 @@ const playbackSchema = z.strictObject({
   minResumeDurationSeconds: z.number().nonnegative().default(300),
 });
 
-export const mediaBrowserDataSchema = z.strictObject({
+const mediaBrowserDataSchema = z.strictObject({
   serverId: hex32,
   serverName: z.string(),
   /** Default: 10.11.8 (Jellyfin) or 4.8.11.0 (Emby). Jellyfin below 10.9 lacks the /UserItems family. */
@@ -136,7 +136,7 @@ export type MbUser = ParsedData['users'][number];
 export type MbApiKey = ParsedData['apiKeys'][number];
 export type MbLibrary = ParsedData['libraries'][number];
 export type MbItem = ParsedData['items'][number];
-export type MbItemType = MbItem['Type'];
+type MbItemType = MbItem['Type'];
 export type MbUserData = z.output<typeof userDataSchema>;
 export type MbSession = ParsedData['sessions'][number];
 
@@ -165,8 +165,8 @@ function checkReferences(data: MediaBrowserEmulatorData, dialect: MediaBrowserDi
     if (previous) problems.push(`${where} "${id}" is already used by ${previous}`);
     ids.set(id, where);
   };
-  data.libraries.forEach((library, i) => claim(library.Id, `libraries[${i}].Id`));
-  data.items.forEach((item, i) => claim(item.Id, `items[${i}].Id`));
+  for (const [i, library] of data.libraries.entries()) claim(library.Id, `libraries[${i}].Id`);
+  for (const [i, item] of data.items.entries()) claim(item.Id, `items[${i}].Id`);
   const typeOf = new Map(data.items.map((item) => [item.Id, item.Type] as const));
   const libraries = new Map(data.libraries.map((library) => [library.Id, library] as const));
   const expectParent: Record<MbItemType, string> = { Movie: 'a movies library', Series: 'a tvshows library', Season: 'a Series', Episode: 'a Season' };
@@ -187,8 +187,8 @@ function checkReferences(data: MediaBrowserEmulatorData, dialect: MediaBrowserDi
     if (tokens.has(token)) problems.push(`${where} is used twice`);
     tokens.add(token);
   };
-  data.users.forEach((user, i) => claimToken(user.token, `users[${i}].token`));
-  data.apiKeys.forEach((key, i) => claimToken(key.token, `apiKeys[${i}].token`));
+  for (const [i, user] of data.users.entries()) claimToken(user.token, `users[${i}].token`);
+  for (const [i, key] of data.apiKeys.entries()) claimToken(key.token, `apiKeys[${i}].token`);
   const userIds = new Set<string>();
   data.users.forEach((user, i) => {
     if (userIds.has(user.id)) problems.push(`users[${i}].id "${user.id}" is used twice`);

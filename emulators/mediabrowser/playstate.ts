@@ -112,7 +112,7 @@ export function hideFromResume(env: MbEnv, user: MbUser, item: MbItem, hide: boo
 // ---- sessions ------------------------------------------------------------------------------
 
 /** The server's UpdatePlayState: what a reported position does to the stored record. */
-export function applyPlayState(env: MbEnv, item: MbItem, record: MbUserData, positionTicks: number): MbUserData {
+function applyPlayState(env: MbEnv, item: MbItem, record: MbUserData, positionTicks: number): MbUserData {
   const { minResumePct, maxResumePct, minResumeDurationSeconds } = env.data().playback;
   const runtime = item.RunTimeTicks ?? 0;
   const next = { ...record };

@@ -73,7 +73,7 @@ export function readInt(env: MbEnv, params: Params, name: string): number | unde
   return Number(raw);
 }
 
-export function readDate(env: MbEnv, params: Params, name: string): number | undefined {
+function readDate(env: MbEnv, params: Params, name: string): number | undefined {
   const raw = params.get(name);
   if (raw === undefined || raw === '') return undefined;
   const ms = parseIsoDate(raw);

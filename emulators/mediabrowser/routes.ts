@@ -366,11 +366,6 @@ export function activeRoutes(dialect: MediaBrowserDialect, version: string): Rou
   );
 }
 
-/** Every route template of a dialect, for documentation and tests: `GET /Users/{userId}/Items`. */
-export function routeList(dialect: MediaBrowserDialect, version: string): string[] {
-  return activeRoutes(dialect, version).map((r) => `${r.method} ${r.template}`);
-}
-
 export interface Handled {
   reply: Reply;
   caller?: Caller;
@@ -393,7 +388,7 @@ export function handleMediaBrowserRequest(req: MbRequest, env: MbEnv): Handled {
   const values = (found.pattern.exec(req.path) ?? []).slice(1);
   const params: Params = {};
   try {
-    found.names.forEach((name, i) => (params[name] = decodeURIComponent(values[i] ?? '')));
+    for (const [i, name] of found.names.entries()) params[name] = decodeURIComponent(values[i] ?? '');
     return handled(found.handle(ctx, params));
   } catch (error) {
     if (error instanceof HttpError) return handled(error.reply);

@@ -14,10 +14,9 @@ import { Params, type MbEnv, type MbRequest } from './request.ts';
 import { handleMediaBrowserRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
-export type { MediaBrowserDialect, MediaBrowserEmulatorData, MediaBrowserEmulatorDataInput } from './data.ts';
-export type { SyntheticSpec } from '../catalogue.ts';
+export type { MediaBrowserDialect } from './data.ts';
 
-export interface RequestLogEntry extends BaseRequestLogEntry {
+interface RequestLogEntry extends BaseRequestLogEntry {
   /** The user the token belonged to (absent for API keys and bad tokens). */
   userId?: string;
   /** `Client` from the authorization header, so tests can see who is calling. */
@@ -66,8 +65,8 @@ export interface RunningMediaBrowserEmulator {
   readonly requests: RequestLogEntry[];
 }
 
-export const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
-export const DEFAULT_SEED = 'playhead';
+const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
+const DEFAULT_SEED = 'playhead';
 
 /** Status rules answer with an empty body, as both servers do for errors outside the routes; nonJson is the start-up page. */
 const FAULT_REPLIES: FaultReplies = {

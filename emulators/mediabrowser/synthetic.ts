@@ -30,11 +30,11 @@ export interface MbSyntheticOptions {
   version?: string;
 }
 
-export function serverIdFor(dialect: MediaBrowserDialect, name: string): string {
+function serverIdFor(dialect: MediaBrowserDialect, name: string): string {
   return hexDigest(`playhead-${dialect}-emulator:${name}`, 32);
 }
 
-export function syntheticUsers(dialect: MediaBrowserDialect, name: string): MbUser[] {
+function syntheticUsers(dialect: MediaBrowserDialect, name: string): MbUser[] {
   return ['admin', 'alice', 'bob'].map((user) => ({
     id: hexDigest(`${dialect}-user:${name}:${user}`, 32),
     name: user,

@@ -99,7 +99,7 @@ const sessionSchema = z.strictObject({
   updatedAt: z.number().int(),
 });
 
-export const plexEmulatorDataSchema = z.strictObject({
+const plexEmulatorDataSchema = z.strictObject({
   machineIdentifier: z.string().min(1),
   friendlyName: z.string(),
   version: z.string().default('1.43.0.10162-abcdef123'),

@@ -3,7 +3,7 @@
 // or Plex's XML (<Video>/<Directory> elements, every attribute a string, booleans "0"/"1").
 import { XMLBuilder } from 'fast-xml-parser';
 
-export type AttrValue = string | number | boolean;
+type AttrValue = string | number | boolean;
 
 export interface PlexNode {
   /** XML element name: MediaContainer, Video, Directory, Media, Part, Guid, User… */
@@ -65,5 +65,5 @@ function nodeToOrderedXml(node: PlexNode): OrderedXml {
 
 export function encodeXml(container: PlexNode): string {
   const declaration = '<?xml version="1.0" encoding="UTF-8"?>\n';
-  return declaration + (xmlBuilder.build([nodeToOrderedXml(container)]) as string) + '\n';
+  return `${declaration}${xmlBuilder.build([nodeToOrderedXml(container)]) as string}\n`;
 }

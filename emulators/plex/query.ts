@@ -6,7 +6,7 @@
 import type { PlexItem, PlexItemType } from './data.ts';
 import { compareRatingKeys, type Library } from './library.ts';
 
-export const TYPE_NUMBERS: Record<PlexItemType, number> = { movie: 1, show: 2, season: 3, episode: 4 };
+const TYPE_NUMBERS: Record<PlexItemType, number> = { movie: 1, show: 2, season: 3, episode: 4 };
 const TYPES_BY_NUMBER = new Map<number, PlexItemType>(
   Object.entries(TYPE_NUMBERS).map(([type, n]) => [n, type as PlexItemType]),
 );

@@ -18,7 +18,7 @@ export interface RowOptions {
   withSection: boolean;
 }
 
-export function metadataKey(item: PlexItem): string {
+function metadataKey(item: PlexItem): string {
   return isLeafType(item) ? `/library/metadata/${item.ratingKey}` : `/library/metadata/${item.ratingKey}/children`;
 }
 

@@ -13,7 +13,7 @@ export type PlexRequest = EmulatorRequest;
 const BASE_HEADERS = { 'X-Plex-Protocol': '1.0' };
 
 /** PMS names only the common statuses; any other error page just says "Error". */
-export function statusText(status: number): string {
+function statusText(status: number): string {
   return REASON_PHRASES[status] ?? 'Error';
 }
 
@@ -32,7 +32,7 @@ export function emptyOk(): Reply {
   return { status: 200, headers: { ...BASE_HEADERS, 'Content-Type': 'text/html' }, body: '' };
 }
 
-export function wantsJson(request: PlexRequest): boolean {
+function wantsJson(request: PlexRequest): boolean {
   return (request.header('accept') ?? '').toLowerCase().includes('application/json');
 }
 

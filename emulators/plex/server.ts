@@ -13,10 +13,8 @@ import { htmlStatus, PLEX_FAULT_REPLIES } from './reply.ts';
 import { handlePlexRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
-export type { PlexEmulatorData, PlexEmulatorDataInput } from './data.ts';
-export type { SyntheticSpec } from '../catalogue.ts';
 
-export interface RequestLogEntry extends BaseRequestLogEntry {
+interface RequestLogEntry extends BaseRequestLogEntry {
   /** The account the token belonged to, when it was valid. */
   accountId?: number;
   /** X-Plex-Client-Identifier (header or query), so tests can see who is calling. */
@@ -56,9 +54,9 @@ export interface RunningPlexEmulator {
   readonly requests: RequestLogEntry[];
 }
 
-export const DEFAULT_NAME = 'plex';
-export const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
-export const DEFAULT_SEED = 'playhead';
+const DEFAULT_NAME = 'plex';
+const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
+const DEFAULT_SEED = 'playhead';
 
 async function initialData(opts: PlexEmulatorOptions, name: string): Promise<PlexEmulatorData> {
   const rename = (data: PlexEmulatorData) => (opts.name === undefined ? data : { ...data, friendlyName: opts.name });

@@ -14,9 +14,9 @@ import { generateCatalogue, type CatalogueMovie, type CatalogueShow, type Synthe
 import { Rng, hash32, hexDigest } from '../random.ts';
 import type { PlexAccount, PlexEmulatorData, PlexItem, PlexSection } from './data.ts';
 
-export const LEGACY_PERCENT = 4;
-export const MOVIE_SECTION = '1';
-export const SHOW_SECTION = '2';
+const LEGACY_PERCENT = 4;
+const MOVIE_SECTION = '1';
+const SHOW_SECTION = '2';
 
 export interface SyntheticOptions {
   spec: SyntheticSpec;
@@ -26,11 +26,11 @@ export interface SyntheticOptions {
   ownerToken?: string;
 }
 
-export function machineIdentifierFor(name: string): string {
+function machineIdentifierFor(name: string): string {
   return hexDigest(`playhead-plex-emulator:${name}`);
 }
 
-export function syntheticAccounts(name: string, ownerToken?: string): PlexAccount[] {
+function syntheticAccounts(name: string, ownerToken?: string): PlexAccount[] {
   return [
     { id: 1, name: 'owner', token: ownerToken ?? `owner-token-${name}`, owner: true },
     { id: 2, name: 'alice', token: `alice-token-${name}` },

@@ -98,7 +98,7 @@ export function rotateToken(data: TraktEmulatorData, secrets: SecretFactory, tok
   return token;
 }
 
-export type DeviceState = 'pending' | 'approved' | 'denied' | 'used';
+type DeviceState = 'pending' | 'approved' | 'denied' | 'used';
 
 export interface DeviceGrant {
   deviceCode: string;

@@ -140,7 +140,7 @@ const settingsSchema = z.strictObject({
   playbackRetentionDays: z.number().int().positive().optional(),
 });
 
-export const traktEmulatorDataSchema = z.strictObject({
+const traktEmulatorDataSchema = z.strictObject({
   app: z.strictObject({
     clientId: z.string().min(1),
     clientSecret: z.string().min(1),
@@ -174,10 +174,7 @@ export type TraktEpisode = TraktEmulatorData['episodes'][number];
 export type TraktMediaType = z.output<typeof mediaType>;
 export type TraktPlayback = z.output<typeof playbackSchema>;
 export type TraktHistory = z.output<typeof historySchema>;
-export type TraktRecentScrobble = z.output<typeof recentScrobbleSchema>;
-export type TraktWatching = z.output<typeof watchingSchema>;
 export type TraktActivities = z.output<typeof activitiesSchema>;
-export type TraktSettings = TraktEmulatorData['settings'];
 
 /** Validate and fill defaults; throws one error listing every problem with its path. */
 export function normalizeData(raw: unknown, source = 'data'): TraktEmulatorData {

@@ -32,7 +32,7 @@ function addIds<T>(target: ById<T>, ids: Partial<Record<IdType, string | number 
 }
 
 /** Ids as a client sends them: numbers or numeric strings for trakt/tmdb/tvdb, strings otherwise. */
-export function idKey(value: unknown): string | undefined {
+function idKey(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'string' && value.trim() !== '') return value.trim().toLowerCase();
   return undefined;

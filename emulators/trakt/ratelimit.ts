@@ -6,7 +6,7 @@
 import { isoTime } from './render.ts';
 import { errorReply, type Reply } from './reply.ts';
 
-export type LimitName = 'AUTHED_API_POST_LIMIT' | 'AUTHED_API_GET_LIMIT' | 'UNAUTHED_API_GET_LIMIT';
+type LimitName = 'AUTHED_API_POST_LIMIT' | 'AUTHED_API_GET_LIMIT' | 'UNAUTHED_API_GET_LIMIT';
 
 export interface Limit {
   name: LimitName;

@@ -25,7 +25,7 @@ export function errorReply(status: number, error: string, description: string, h
 export { emptyReply } from '../common/http.ts';
 
 /** What Cloudflare in front of Trakt answers for 5xx/52x: a small HTML page, not JSON. */
-export function htmlReply(status: number, title: string): Reply {
+function htmlReply(status: number, title: string): Reply {
   return {
     status,
     headers: { 'Content-Type': 'text/html; charset=UTF-8' },

@@ -29,7 +29,7 @@ interface Route {
 const api = (method: string, pattern: RegExp, auth: AuthLevel, handle: Route['handle']): Route => ({ method, pattern, kind: 'api', auth, handle });
 const oauth = (pattern: RegExp, handle: Route['handle']): Route => ({ method: 'POST', pattern, kind: 'oauth', auth: 'none', handle });
 
-export const ROUTES: readonly Route[] = [
+const ROUTES: readonly Route[] = [
   oauth(/^\/oauth\/device\/code$/, deviceCode),
   oauth(/^\/oauth\/device\/token$/, deviceToken),
   oauth(/^\/oauth\/token$/, token),

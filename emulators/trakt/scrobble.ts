@@ -11,8 +11,8 @@ import type { TraktLibrary } from './library.ts';
 import { episodeObject, isoTime, movieObject, renderOptions, showObject, type RenderOptions } from './render.ts';
 import { errorReply, jsonReply, type Reply } from './reply.ts';
 
-export const SCROBBLE_THRESHOLD = 80;
-export const MINIMUM_STOP_PROGRESS = 1;
+const SCROBBLE_THRESHOLD = 80;
+const MINIMUM_STOP_PROGRESS = 1;
 const DEFAULT_RUNTIME_MINUTES = 60;
 
 export type ResolvedMedia =
@@ -68,7 +68,7 @@ export function resolveMedia(library: TraktLibrary, body: Record<string, unknown
   return found ? { type: 'episode', item: found.ids.trakt, episode: found, show: parent } : notFound('episode');
 }
 
-export function mediaObjects(media: ResolvedMedia, options: RenderOptions): Record<string, unknown> {
+function mediaObjects(media: ResolvedMedia, options: RenderOptions): Record<string, unknown> {
   return media.type === 'movie'
     ? { movie: movieObject(media.movie, options) }
     : { episode: episodeObject(media.episode, options), show: showObject(media.show, options) };
@@ -84,7 +84,7 @@ function samePlayback(entry: { type: TraktMediaType; item: number }, media: Reso
 }
 
 /** Save progress for the item, keeping its playback id if it already had one. */
-export function savePlayback(env: TraktEnv, username: string, media: ResolvedMedia, progress: number): TraktPlayback {
+function savePlayback(env: TraktEnv, username: string, media: ResolvedMedia, progress: number): TraktPlayback {
   const data = env.data();
   const list = (data.playback[username] ??= []);
   let entry = list.find((p) => samePlayback(p, media));
@@ -100,7 +100,7 @@ export function savePlayback(env: TraktEnv, username: string, media: ResolvedMed
 }
 
 /** Remove saved progress for the item; true when there was some. */
-export function clearPlayback(env: TraktEnv, username: string, media: { type: TraktMediaType; item: number }): boolean {
+function clearPlayback(env: TraktEnv, username: string, media: { type: TraktMediaType; item: number }): boolean {
   const data = env.data();
   const list = data.playback[username];
   if (!list) return false;

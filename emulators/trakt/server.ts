@@ -15,9 +15,6 @@ import { faultReply, TRAKT_FAULT_REPLIES, type TraktRequest } from './reply.ts';
 import { handleTraktRequest, userOfRequest, type Limits } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
-export type { TraktEmulatorData, TraktEmulatorDataInput } from './data.ts';
-export type { RequestLogEntry } from './control.ts';
-export type { SyntheticSpec } from '../catalogue.ts';
 
 export interface TraktEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -62,9 +59,9 @@ export interface RunningTraktEmulator {
   denyDevice(userCode: string): void;
 }
 
-export const DEFAULT_NAME = 'trakt';
-export const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
-export const DEFAULT_SEED = 'playhead';
+const DEFAULT_NAME = 'trakt';
+const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
+const DEFAULT_SEED = 'playhead';
 
 async function initialData(opts: TraktEmulatorOptions, name: string, now: number): Promise<TraktEmulatorData> {
   let data: TraktEmulatorData;

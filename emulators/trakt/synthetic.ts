@@ -18,7 +18,7 @@ import type { TraktEmulatorData, TraktEpisode, TraktMovie, TraktShow, TraktUser 
 import { normalizeData } from './data.ts';
 import { isoTime } from './render.ts';
 
-export const SYNTHETIC_USERS = ['alice', 'bob'] as const;
+const SYNTHETIC_USERS = ['alice', 'bob'] as const;
 
 export interface SyntheticOptions {
   spec: SyntheticSpec;
@@ -30,15 +30,15 @@ export interface SyntheticOptions {
   clientSecret?: string;
 }
 
-export function defaultClientId(name: string): string {
+function defaultClientId(name: string): string {
   return `client-id-${name}`;
 }
 
-export function defaultClientSecret(name: string): string {
+function defaultClientSecret(name: string): string {
   return `client-secret-${name}`;
 }
 
-export function syntheticTokens(username: string, name: string): { accessToken: string; refreshToken: string } {
+function syntheticTokens(username: string, name: string): { accessToken: string; refreshToken: string } {
   return { accessToken: `${username}-access-${name}`, refreshToken: `${username}-refresh-${name}` };
 }
 

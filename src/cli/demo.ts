@@ -6,16 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import Table from 'cli-table3';
-import { parseConfig } from '../core/config.ts';
+import { parseConfig } from '../config/load.ts';
 import { formatDuration } from '../core/time.ts';
 import { runAll, type PairOutcome } from '../engine/run-all.ts';
 import { Store } from '../store/store.ts';
-import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
+import type { RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import type { PlexItem } from '../../emulators/plex/data.ts';
-import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
-import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/trakt/server.ts';
+import type { RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
+import type { RunningTraktEmulator } from '../../emulators/trakt/server.ts';
+import type { EmulatorHook } from '../providers/module.ts';
+import { jellyfinModule } from '../providers/mediabrowser/module.ts';
+import { plexModule } from '../providers/plex/module.ts';
+import { traktModule } from '../providers/trakt/module.ts';
 import { authProvider } from './auth.ts';
-import { createLogger } from './main.ts';
+import { createLogger } from './log.ts';
 import { COMPACT, countsLine, runReport } from './output.ts';
 
 const SYNTHETIC = 'movies=400,shows=12,seasons=3,episodes=10';
@@ -70,12 +74,16 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'playhead-demo-'));
   const closers: (() => Promise<void>)[] = [];
   try {
-    const living = await startPlexEmulator({ name: 'living-room', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
-    closers.push(() => living.close());
-    const upstairs = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'upstairs', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
-    closers.push(() => upstairs.close());
-    const trakt = await startTraktEmulator({ name: 'trakt', synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
-    closers.push(() => trakt.close());
+    // Each kind's module starts its emulator (and only now loads the emulator's code).
+    const start = async <E extends { close(): Promise<void> }>(hook: EmulatorHook<E> | undefined, name: string): Promise<E> => {
+      if (!hook) throw new Error(`demo: no emulator for ${name}`);
+      const running = await hook.start({ name, synthetic: SYNTHETIC, seed: SEED, now: clock.now, quiet: true });
+      closers.push(() => running.close());
+      return running;
+    };
+    const living = await start(plexModule.emulator, 'living-room');
+    const upstairs = await start(jellyfinModule.emulator, 'upstairs');
+    const trakt = await start(traktModule.emulator, 'trakt');
     // This household set Plex's "Video played threshold" to 98 % in the living room.
     living.state.playedThresholdPercent = 98;
     const plexAlice = living.state.accounts.find((a) => a.name === 'alice');

@@ -1,81 +1,46 @@
-// `playhead init`: reads a Plex server with its owner's token — its name (`GET /`), libraries
-// (`GET /library/sections`) and the accounts that use it (`GET /accounts`: owner, managed/Home
-// and shared users; owner only) — and writes a starter playhead.yaml in the `users:` form, one
+// `playhead init`: reads a Plex server with its owner's token (the Plex module's discovery: its
+// name, libraries and the accounts that use it) and writes a starter playhead.yaml in the `users:` form, one
 // user per account. Tokens are never printed or written: the file holds `${VAR}` placeholders.
 // Other users' tokens come from plex.tv, which Playhead does not call; the file says where.
 import { chmodSync, writeFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { z } from 'zod';
-import { ProviderError } from '../providers/provider.ts';
-import { PlexClient } from '../providers/plex/client.ts';
+import { envName } from '../config/names.ts';
+import { InitError, type InitTargetSpec, type ServerAccount, type ServerDiscovery } from '../providers/module.ts';
+import { plexModule } from '../providers/plex/module.ts';
+import { providerModules } from '../providers/registry.ts';
 
-export class InitError extends Error {
-  /** 2: usage (bad option, refused token, file exists); 1: the server could not be read. */
-  readonly exitCode: 1 | 2;
-  constructor(message: string, exitCode: 1 | 2) {
-    super(message);
-    this.name = 'InitError';
-    this.exitCode = exitCode;
-  }
-}
-
-const TARGET_KINDS = ['plex', 'jellyfin', 'emby', 'trakt'] as const;
-type TargetKind = (typeof TARGET_KINDS)[number];
+export { InitError } from '../providers/module.ts';
+export type PlexDiscovery = ServerDiscovery;
 
 /** A server to sync to (`--to KIND=URL`, or `--to trakt`): written into the file, never contacted. */
 export interface InitTarget {
-  kind: TargetKind;
+  kind: string;
   url?: string;
 }
 
-export interface PlexAccountInfo {
-  /** PMS account id (1 is the owner). */
-  id: number;
-  name: string;
-  owner: boolean;
+/** Kinds `--to` can name, with how each is written into the file. */
+function targetSpecs(): Map<string, InitTargetSpec> {
+  return new Map(providerModules().flatMap((m) => (m.initTarget ? [[m.kind, m.initTarget] as const] : [])));
 }
 
-export interface PlexDiscovery {
-  url: string;
-  friendlyName: string;
-  machineIdentifier: string;
-  version: string;
-  libraries: { id: string; type: string; title: string }[];
-  accounts: PlexAccountInfo[];
-}
-
-const idNumber = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
-const accountsContainer = z.object({
-  MediaContainer: z.looseObject({
-    Account: z.array(z.looseObject({ id: idNumber, name: z.string().optional() })).optional(),
-  }),
-});
-
-/** http(s) URL without credentials, query or fragment (a pasted `?X-Plex-Token=` must not be used). */
-export function checkPlexUrl(raw: string): string {
-  const text = raw.trim();
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InitError('--plex must be the server URL, e.g. http://192.168.1.10:32400', 2);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InitError('--plex must start with http:// or https://', 2);
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new InitError('--plex must not contain a user name, password, query or fragment (pass the token with PLEX_TOKEN or --token)', 2);
-  }
-  return text.replace(/\/+$/, '');
+function targetSpec(kind: string): InitTargetSpec {
+  const spec = targetSpecs().get(kind);
+  if (spec === undefined) throw new InitError(`--to: unknown kind ${JSON.stringify(kind)}`, 2);
+  return spec;
 }
 
 /** `jellyfin=http://host:8096`, `plex=http://…`, `emby=…`, or `trakt`. */
 export function parseTarget(raw: string): InitTarget {
+  const specs = targetSpecs();
   const at = raw.indexOf('=');
   const kindText = (at < 0 ? raw : raw.slice(0, at)).trim().toLowerCase();
-  const kind = TARGET_KINDS.find((k) => k === kindText);
-  const usage = `--to takes KIND=URL (KIND: plex, jellyfin, emby) or trakt, e.g. --to jellyfin=http://192.168.1.20:8096`;
-  if (kind === undefined) throw new InitError(`${usage} (got an unknown kind)`, 2);
-  if (kind === 'trakt') {
-    if (at >= 0) throw new InitError('--to trakt takes no URL', 2);
+  const spec = specs.get(kindText);
+  const withUrl = [...specs].filter(([, s]) => s.takesUrl).map(([k]) => k);
+  const withoutUrl = [...specs].filter(([, s]) => !s.takesUrl).map(([k]) => k);
+  const usage = `--to takes KIND=URL (KIND: ${withUrl.join(', ')})${withoutUrl.length > 0 ? ` or ${withoutUrl.join(' or ')}` : ''}, e.g. --to jellyfin=http://192.168.1.20:8096`;
+  if (spec === undefined) throw new InitError(`${usage} (got an unknown kind)`, 2);
+  const kind = kindText;
+  if (!spec.takesUrl) {
+    if (at >= 0) throw new InitError(`--to ${kind} takes no URL`, 2);
     return { kind };
   }
   if (at < 0) throw new InitError(usage, 2);
@@ -89,61 +54,10 @@ export function parseTarget(raw: string): InitTarget {
   return { kind, url: url.replace(/\/+$/, '') };
 }
 
-/** Reads the server with the owner's token. Messages never contain the token. */
-export async function discoverPlex(rawUrl: string, token: string, opts: { timeoutMs?: number } = {}): Promise<PlexDiscovery> {
-  const url = checkPlexUrl(rawUrl);
-  const client = new PlexClient({
-    provider: 'plex',
-    url,
-    token,
-    clientId: 'playhead-init',
-    timeoutMs: opts.timeoutMs ?? 15_000,
-    retries: 1,
-    log: pino({ level: 'silent' }),
-    minBackoffMs: 100,
-  });
-  const refused = (err: unknown): boolean => err instanceof ProviderError && err.kind === 'auth';
-  let info: Awaited<ReturnType<PlexClient['serverInfo']>>;
-  try {
-    info = await client.serverInfo();
-  } catch (err) {
-    if (refused(err)) throw new InitError(`${url} refused the token (GET / answered ${statusOf(err)}): init needs the server owner's X-Plex-Token`, 2);
-    throw new InitError(`cannot read the Plex server at ${url}: ${messageOf(err)}`, 1);
-  }
-  let libraries: PlexDiscovery['libraries'];
-  let rows: z.output<typeof accountsContainer>['MediaContainer']['Account'];
-  try {
-    libraries = await client.sections();
-    rows = (await client.http.json(accountsContainer, 'GET', '/accounts')).body.MediaContainer.Account;
-  } catch (err) {
-    if (refused(err)) {
-      throw new InitError(
-        `only the server owner can list the accounts that use ${JSON.stringify(info.friendlyName)} (GET /accounts answered ${statusOf(err)}): ` +
-          "this token belongs to a managed or shared user. Run init with the owner's token (PLEX_TOKEN or --token)",
-        2,
-      );
-    }
-    throw new InitError(`cannot read the Plex server at ${url}: ${messageOf(err)}`, 1);
-  }
-  const accounts: PlexAccountInfo[] = [];
-  for (const row of rows ?? []) {
-    const name = row.name?.trim() ?? '';
-    // PMS lists a nameless id 0 row: the server's local account, not a person.
-    if (row.id === 0 || name === '') continue;
-    accounts.push({ id: row.id, name, owner: row.id === 1 || (info.owner !== undefined && name === info.owner) });
-  }
-  accounts.sort((a, b) => Number(b.owner) - Number(a.owner) || a.id - b.id);
-  return { url, friendlyName: info.friendlyName, machineIdentifier: info.machineIdentifier, version: info.version, libraries, accounts };
-}
-
-function statusOf(err: unknown): string {
-  return err instanceof ProviderError && err.status !== undefined ? String(err.status) : 'an error';
-}
-
-function messageOf(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  // HttpClient prefixes its messages with the provider name (here "plex: ").
-  return message.replace(/^plex: /, '');
+/** Reads the Plex server with the owner's token (the Plex module's discovery). */
+function discoverPlex(rawUrl: string, token: string, opts: { timeoutMs?: number } = {}): Promise<PlexDiscovery> {
+  if (!plexModule.discover) throw new Error('the Plex module has no discovery');
+  return plexModule.discover(rawUrl, token, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,11 +74,6 @@ export function slug(text: string): string {
     .replace(/^[-_]+|[-_]+$/g, '');
 }
 
-/** `alice-2` → `ALICE_2`. */
-function envName(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-}
-
 /** One line of comment text: no line breaks or control characters from server-supplied names. */
 function commentText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
@@ -173,7 +82,7 @@ function commentText(text: string): string {
 export interface StarterUser {
   /** The name in playhead.yaml. */
   name: string;
-  account: PlexAccountInfo;
+  account: ServerAccount;
   /** The variable holding this user's token for the discovered server. */
   tokenVariable: string;
 }
@@ -198,17 +107,18 @@ export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): Sta
     return { name, account, tokenVariable: account.owner ? 'PLEX_TOKEN' : `PLEX_TOKEN_${envName(name)}` };
   });
 
-  // Target servers: plex-2, plex-3… (never plain `plex`, so their variables cannot clash with
-  // PLEX_TOKEN_<NAME>), jellyfin, emby, trakt (with -2… when repeated).
+  // Target servers, named by their kind's module: plex-2, plex-3…, jellyfin, emby, trakt (with
+  // -2… when repeated).
   const names = new Set([server]);
   const counts = new Map<string, number>();
   const named = targets.map((t) => {
     const n = (counts.get(t.kind) ?? 0) + 1;
     counts.set(t.kind, n);
-    let name = t.kind === 'plex' ? `plex-${n + 1}` : n === 1 ? t.kind : `${t.kind}-${n}`;
+    const spec = targetSpec(t.kind);
+    let name = spec.serverName(n);
     while (names.has(name)) name = `${name}-2`;
     names.add(name);
-    return { ...t, name };
+    return { ...t, name, spec };
   });
 
   const variables: string[] = [];
@@ -243,30 +153,14 @@ export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): Sta
     lines.push(`    # libraries: [${libraries.map((l) => l.id).join(', ')}]   # default: every movie and show library`);
     for (const l of libraries) lines.push(`    #   ${l.id}: ${commentText(l.title)} (${l.type})`);
   }
-  for (const t of named) {
-    lines.push(`  ${t.name}:`, `    kind: ${t.kind}`);
-    if (t.kind === 'trakt') {
-      lines.push(`    client_id: ${ref('TRAKT_CLIENT_ID')}         # your Trakt app (trakt.tv/oauth/applications)`, `    client_secret: ${ref('TRAKT_CLIENT_SECRET')}`);
-    } else {
-      lines.push(`    url: ${t.url ?? ''}`);
-      if (t.kind === 'jellyfin' || t.kind === 'emby') {
-        lines.push(`    token: ${ref(`${envName(t.name)}_API_KEY`)}   # an API key (Dashboard → API Keys); users below by name`);
-      }
-    }
-  }
+  for (const t of named) lines.push(`  ${t.name}:`, `    kind: ${t.kind}`, ...t.spec.serverLines(t, ref));
 
   lines.push('', 'users:');
   for (const u of users) {
     const who = u.account.owner ? `Plex account ${u.account.id}, the server owner` : `Plex account ${u.account.id}`;
     lines.push(`  ${u.name}:${' '.repeat(Math.max(1, 30 - u.name.length))}# ${commentText(u.account.name)}: ${who}`);
     lines.push(`    ${server}: { token: ${ref(u.tokenVariable)} }`);
-    for (const t of named) {
-      if (t.kind === 'plex') lines.push(`    ${t.name}: { token: ${ref(`${envName(t.name)}_TOKEN_${envName(u.name)}`)} }`);
-      else if (t.kind === 'jellyfin' || t.kind === 'emby') {
-        lines.push(`    ${t.name}: { user: ${JSON.stringify(u.account.name)} }   # the ${t.kind === 'jellyfin' ? 'Jellyfin' : 'Emby'} user; change it if the name differs`);
-      } else if (u.account.owner) lines.push(`    ${t.name}: {}   # sign in once: playhead auth ${t.name}@${u.name}`);
-      else lines.push(`    # ${t.name}: {}   # if ${u.name} has a Trakt account; then: playhead auth ${t.name}@${u.name}`);
-    }
+    for (const t of named) lines.push(t.spec.userLine(t, { name: u.name, accountName: u.account.name, owner: u.account.owner }, ref));
   }
 
   lines.push('');

@@ -2,13 +2,16 @@
 // token), 3 partial (some items failed).
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { pino, type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../core/config.ts';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
 import { runAll, UnknownPairError, type PairOutcome } from '../engine/run-all.ts';
 import type { RunEvent } from '../engine/run-pair.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { Store } from '../store/store.ts';
+import { createLogger } from './log.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
@@ -19,41 +22,13 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
-/** Turns pino's JSON lines into short `warn: message (key=value)` lines for people at a terminal. */
-export function humanLogLine(line: string): string {
-  try {
-    const { level, msg, time: _time, ...rest } = JSON.parse(line) as { level: number; msg?: string; time?: number } & Record<string, unknown>;
-    const extras = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    return `${LEVEL_NAMES[level] ?? level}: ${msg ?? ''}${extras ? ` (${extras})` : ''}\n`;
-  } catch {
-    return line;
-  }
-}
-
-/**
- * Logs go to stderr, with secrets redacted wherever they might appear: JSON lines for machines
- * (`--json`, or when stderr is not a terminal), short readable lines for people.
- */
-export function createLogger(opts: { verbose?: boolean; level?: string; human?: boolean }): Logger {
-  const options = {
-    level: opts.verbose ? 'debug' : (opts.level ?? 'warn'),
-    redact: { paths: ['token', '*.token', '*.*.token', 'headers["x-plex-token"]', 'config.providers.*.token'], censor: '[redacted]' },
-    base: undefined,
-  };
-  if (opts.human) return pino(options, { write: (line: string) => void process.stderr.write(humanLogLine(line)) });
-  return pino(options, pino.destination(2));
-}
-
-function loadApp(globals: GlobalOptions): { config: Config; store: Store; log: Logger } {
+/** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */
+function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
-  const store = Store.open(config.state.path);
+  const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
 }
 
@@ -96,7 +71,7 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
-  const { config, store, log } = loadApp(globals);
+  const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
@@ -202,7 +177,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
     .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals());
+      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
       try {
         const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
         process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
@@ -267,7 +242,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('start two Plex emulators, sync between them and narrate what happens')
+    .description('start Plex, Jellyfin and Trakt emulators, sync between them and narrate what happens')
     .action(async () => {
       const { runDemo } = await import('./demo.ts');
       process.exitCode = await runDemo({ json: globals().json === true });

@@ -68,7 +68,7 @@ export function position(p: PositionSnapshot | undefined): string {
 /** Borderless rows: long plans stay readable in a terminal. */
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
-export function decisionLabel(d: TypedDecision): string {
+function decisionLabel(d: TypedDecision): string {
   if (d.action === 'skip') return `skip: ${reasonLabel(d.reason)}`;
   if (d.reason === 'failed') return 'FAILED';
   return d.reason === 'capped' ? `${d.action} (capped)` : d.action;

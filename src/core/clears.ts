@@ -7,8 +7,8 @@ import { displayTitle } from './decide.ts';
 import { hasPosition, positionOf } from './position.ts';
 
 /** Below this many items we do not judge a shrink; above it, losing half the list is suspect. */
-export const SHRINK_MIN_PREVIOUS = 20;
-export const SHRINK_RATIO = 0.5;
+const SHRINK_MIN_PREVIOUS = 20;
+const SHRINK_RATIO = 0.5;
 
 
 /**

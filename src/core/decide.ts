@@ -3,7 +3,8 @@
 import { REASON_TABLE } from './reasons.ts';
 import type { Decision, ProgressRecord, TargetState } from './model.ts';
 import { planAgainst, planSource } from './planner.ts';
-import type { ProgressSettings, SourcePlan } from './planner.ts';
+import type { SourcePlan } from './planner.ts';
+import type { ProgressSettings } from './pair.ts';
 import { percentOf, positionOf, secondsToMs, valueFor } from './position.ts';
 import { decideWrite } from './policy.ts';
 import { decided, type PlannedItem, type TypedDecision } from './pipeline.ts';

@@ -72,7 +72,7 @@ export interface ProgressValue {
   progressAt?: number;
 }
 
-export type Action = 'write' | 'clear' | 'skip';
+type Action = 'write' | 'clear' | 'skip';
 
 /** Reason codes are API: CLI, JSON output, database and web page all use these names. */
 export const REASONS = [

@@ -37,7 +37,7 @@ export interface MatchedItem extends SourceItem {
 }
 
 /** The change a write makes on a target. Clears are journalled as position 0. */
-export type Change =
+type Change =
   | { kind: 'write'; value: ProgressValue; unwatchFirst: boolean; markWatched?: boolean }
   | { kind: 'clear'; markWatched?: boolean };
 

@@ -2,42 +2,12 @@
 // It looks at numbers only (positions, durations, thresholds). Whether the target's live state
 // allows the write (someone is playing, the target is newer…) is the policy's job (policy.ts).
 import type { PositionSnapshot, ProgressValue } from './model.ts';
+import type { ProgressSettings } from './pair.ts';
 import type { DetailOf } from './pipeline.ts';
 import { cappedPercent, isNum, msFromPercent, PERCENT_SLACK, EPSILON, percentOf, round3, secondsToMs, targetDuration } from './position.ts';
 
-/** Per-pair progress settings (`pairs[].features.progress` in playhead.yaml, camelCase here). */
-export interface ProgressSettings {
-  /** Sync resume positions for this pair at all. */
-  enable: boolean;
-  /** Write positions to the target. */
-  add: boolean;
-  /** Clear positions on the target (not used by the planner: absence never clears). */
-  remove: boolean;
-  /** Positions below this are scrubbing, not watching. 0 = no minimum. */
-  minSeconds: number;
-  /** A target within this many seconds of the source is left alone. 0 = any difference writes. */
-  deltaSeconds: number;
-  /** Positions at or past this percent are "finished", left to history sync. */
-  maxPercent: number;
-  /** Clock slack when comparing the source's and the target's times (policy). */
-  toleranceSeconds: number;
-  /** Un-watch a watched target, then write the position (policy). */
-  replay: boolean;
-}
-
-export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
-  enable: true,
-  add: true,
-  remove: false,
-  minSeconds: 60,
-  deltaSeconds: 30,
-  maxPercent: 95,
-  toleranceSeconds: 30,
-  replay: false,
-});
-
 type PlanSkipReason = 'below_minimum' | 'near_complete' | 'unchanged';
-export type PlanSkip = { [R in PlanSkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PlanSkipReason];
+type PlanSkip = { [R in PlanSkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PlanSkipReason];
 export type PlanWrite = { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number } };
 export type PlanResult = PlanWrite | PlanSkip;
 /** The source-only part of the plan (rules 1 and 2), which needs no target. */

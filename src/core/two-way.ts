@@ -2,12 +2,12 @@
 // Newest *event* wins. Our own writes are recognised through the journal, never by timing, so a
 // value we put on a side is never sent back (`same_origin`).
 import type { PositionSnapshot, ProgressRecord, ProgressValue } from './model.ts';
-import type { ProgressSettings } from './planner.ts';
+import type { ProgressSettings } from './pair.ts';
 import { displayTitle } from './decide.ts';
 import { decided, type SourceItem, type TypedDecision } from './pipeline.ts';
 import { compareProgress, hasPosition, materiallyEqual, positionOf, secondsToMs } from './position.ts';
 
-export type SideChange = 'changed' | 'unchanged' | 'echo' | 'absent' | 'dropped';
+type SideChange = 'changed' | 'unchanged' | 'echo' | 'absent' | 'dropped';
 
 const samePosition = (a: PositionSnapshot, b: PositionSnapshot): boolean => materiallyEqual(a, b);
 
@@ -20,7 +20,7 @@ const samePosition = (a: PositionSnapshot, b: PositionSnapshot): boolean => mate
  * - `unchanged`: same position and time as we observed last run;
  * - `changed`: new to us, or moved (position or time).
  */
-export function sideChange(current: PositionSnapshot | undefined, observed: PositionSnapshot | undefined, ourLastWrite: ProgressValue | undefined): SideChange {
+function sideChange(current: PositionSnapshot | undefined, observed: PositionSnapshot | undefined, ourLastWrite: ProgressValue | undefined): SideChange {
   if (!current || !hasPosition(current)) return observed && hasPosition(observed) ? 'dropped' : 'absent';
   if (ourLastWrite && ourLastWrite.progressMs > 0 && samePosition(current, ourLastWrite)) return 'echo';
   if (!observed) return 'changed';
@@ -28,7 +28,7 @@ export function sideChange(current: PositionSnapshot | undefined, observed: Posi
   return samePosition(current, observed) && sameTime ? 'unchanged' : 'changed';
 }
 
-export type Direction = 'a_to_b' | 'b_to_a' | 'none';
+type Direction = 'a_to_b' | 'b_to_a' | 'none';
 
 export interface DirectionChoice {
   direction: Direction;

@@ -3,7 +3,7 @@
 // pairs sharing a source (server, user, libraries: one configured provider) read it once.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../config/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import { dryRunState } from '../store/dry-run.ts';

@@ -1,7 +1,7 @@
 // runPair: read → match → plan → policy → write → confirm → record, for one one-way pair.
 // The engine owns the order of operations and the bookkeeping; every rule lives in core/.
 import type { Logger } from 'pino';
-import type { PairConfig } from '../core/config.ts';
+import type { PairConfig } from '../core/pair.ts';
 import type { SourceItem, TypedDecision } from '../core/pipeline.ts';
 import { findExplicitClears } from './clears.ts';
 import { holdBack, updatePending } from './retries.ts';
@@ -12,7 +12,7 @@ import { applyWrites } from './apply.ts';
 import { withRun, type RunEvent, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
 
-export type { RunEvent, RunResult, RunStatus } from './run.ts';
+export type { RunEvent, RunResult } from './run.ts';
 
 export interface RunPairOptions {
   pair: PairConfig;

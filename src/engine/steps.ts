@@ -1,7 +1,7 @@
 // The I/O steps of a run, shared by one-way and two-way pairs: read a source, match items on a
 // target and read its live state, then plan each item once (the rules live in core/).
 import type { ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
-import type { ProgressSettings } from '../core/planner.ts';
+import type { ProgressSettings } from '../core/pair.ts';
 import { identityOf } from '../core/ids.ts';
 import { planItem, planSourceOf } from '../core/decide.ts';
 import { planClear } from '../core/clears.ts';

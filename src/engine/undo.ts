@@ -2,7 +2,7 @@
 // where the target still holds what we wrote: a target that changed since (someone played) is
 // never overwritten. An undo is itself a run, with decisions and a journal, so it can be undone.
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../config/types.ts';
 import { displayTitle } from '../core/decide.ts';
 import type { NativeRef, ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
@@ -27,7 +27,7 @@ export interface UndoOptions {
 }
 
 /** A journal row undo leaves alone without asking the target: as far as we know it changed nothing. */
-export interface UndoSkippedRow {
+interface UndoSkippedRow {
   journalId: number;
   key: string;
   title: string;
@@ -208,7 +208,7 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
  * Whether the target still holds what the run wrote, so putting back the old value loses nothing.
  * A position we wrote is always left unwatched: watched now means someone finished it since.
  */
-export function stillHolds(state: TargetState, wrote: ProgressValue): boolean {
+function stillHolds(state: TargetState, wrote: ProgressValue): boolean {
   // A cleared value (an undo that removed a position) is held while the target has none.
   if (!hasPosition(wrote)) return !hasPosition(state);
   if (state.watched) return false;

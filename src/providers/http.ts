@@ -18,6 +18,8 @@ export interface HttpOptions {
   log: Logger;
   /** Backoff base; tests shorten it. */
   minBackoffMs?: number;
+  /** The provider's connections, shared by its clients; a client without one has its own. */
+  connections?: Connections;
 }
 
 export interface HttpResponse {
@@ -50,15 +52,29 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
-const agents = new Map<string, Agent>();
-/** One pooled agent per origin so a run reuses connections instead of opening one per request. */
-function agentFor(origin: string): Agent {
-  let agent = agents.get(origin);
-  if (!agent) {
-    agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, pipelining: 1 });
-    agents.set(origin, agent);
+/**
+ * The keep-alive connections of one provider instance: one pooled agent per origin, so a run
+ * reuses connections instead of opening one per request. `close()` ends them all (the provider's
+ * `close()` calls it), so nothing is left open when a run or a daemon is done with the provider.
+ */
+export class Connections {
+  private readonly agents = new Map<string, Agent>();
+
+  for(origin: string): Agent {
+    let agent = this.agents.get(origin);
+    if (!agent) {
+      agent = new Agent({ connections: 8, keepAliveTimeout: 10_000, pipelining: 1 });
+      this.agents.set(origin, agent);
+    }
+    return agent;
   }
-  return agent;
+
+  /** Closes every agent, waiting for requests in flight. A later request opens a new agent. */
+  async close(): Promise<void> {
+    const open = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(open.map((agent) => agent.close()));
+  }
 }
 
 export function buildQuery(query: Query | undefined): string {
@@ -76,9 +92,11 @@ export class HttpClient {
   private readonly opts: HttpOptions;
   private readonly origin: string;
   private readonly basePath: string;
+  private readonly connections: Connections;
 
   constructor(opts: HttpOptions) {
     this.opts = opts;
+    this.connections = opts.connections ?? new Connections();
     const url = new URL(opts.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/$/, '');
@@ -86,6 +104,11 @@ export class HttpClient {
 
   get provider(): string {
     return this.opts.provider;
+  }
+
+  /** Closes this client's connections (shared ones too: close a provider's clients once, at its end). */
+  close(): Promise<void> {
+    return this.connections.close();
   }
 
   /** Sends a request, retrying transient failures. Resolves for 2xx; throws ProviderError otherwise. */
@@ -98,7 +121,7 @@ export class HttpClient {
           method: method as 'GET',
           headers: { ...this.opts.headers, ...headers },
           body,
-          dispatcher: agentFor(this.origin),
+          dispatcher: this.connections.for(this.origin),
           headersTimeout: this.opts.timeoutMs,
           bodyTimeout: this.opts.timeoutMs,
         });

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { ExternalIds, ItemIdentity } from '../core/model.ts';
 import { ID_KINDS } from '../core/model.ts';
-import type { IndexEntry, ProviderState, ResolveOutcome, ResolveRequest } from './provider.ts';
+import { applyIndexUpdate, type IndexEntry, type ProviderState } from '../core/state.ts';
+import type { ResolveOutcome, ResolveRequest } from './provider.ts';
 
 /** A full rescan now and then drops items deleted from the server. */
 export const INDEX_FULL_REBUILD_MS = 7 * 24 * 3600 * 1000;
@@ -64,19 +65,23 @@ export class ExternalIdIndex {
     const stale = this.state.get(`index_stale:${this.server}`) === '1';
     const fresh = cached && cached.scope === scope && !stale && this.now() - cached.refreshedAt * 1000 < INDEX_FULL_REBUILD_MS;
     if (cached && fresh) {
-      for (const e of cached.entries) this.tokens.set(e.token, e.id);
       const { entries, serverTime } = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
-      for (const e of entries) this.tokens.set(e.token, e.id);
-      this.state.saveIndex(this.server, { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries }, 'merge');
+      const update = { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries, removedTokens: outdatedTokens(cached.entries, entries) };
+      this.state.upsertIndex(this.server, update);
+      this.fill(applyIndexUpdate(cached.entries, update));
       this.log.debug({ server: this.server, changed: entries.length, total: this.tokens.size }, 'id index refreshed');
     } else {
       const { entries, serverTime } = await this.source.scan();
-      for (const e of entries) this.tokens.set(e.token, e.id);
-      this.state.saveIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries }, 'full');
+      this.state.replaceIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries });
       this.state.set(`index_stale:${this.server}`, '0');
+      this.fill(entries);
       this.log.debug({ server: this.server, total: this.tokens.size }, 'id index built');
     }
     this.ready = true;
+  }
+
+  private fill(entries: IndexEntry[]): void {
+    for (const e of entries) this.tokens.set(e.token, e.id);
   }
 
   /** Marks the cache for a full rebuild on the next run (an entry pointed at a vanished item). */
@@ -105,6 +110,16 @@ export class ExternalIdIndex {
     }
     return undefined;
   }
+}
+
+/**
+ * An item a refresh saw is described whole by its new entries: the tokens the cache still has
+ * for it beyond those (an id corrected on the server) no longer point at it.
+ */
+function outdatedTokens(cached: IndexEntry[], changed: IndexEntry[]): string[] {
+  const changedIds = new Set(changed.map((e) => e.id));
+  const current = new Set(changed.map((e) => e.token));
+  return cached.filter((e) => changedIds.has(e.id) && !current.has(e.token)).map((e) => e.token);
 }
 
 /**

@@ -1,23 +1,27 @@
 // The one interface every provider implements. The engine talks to providers only through this.
 import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../core/model.ts';
+import type { ProviderState } from '../core/state.ts';
 import type { Logger } from 'pino';
 
+/**
+ * What a provider claims about itself. Every field is read by the engine or checked against the
+ * provider's behaviour by the conformance suite (test/conformance/suite.ts), which skips a check
+ * only when a field says the ability is absent.
+ */
 export interface Capabilities {
-  read: boolean;
-  write: boolean;
+  /** `clear()` exists and removes a position (engine: `remove`, undo of a first write). */
   clear: boolean;
-  /** How the server stores a position. */
+  /** How the server stores a position: reads and target states carry `progressMs` (ms) or `progressPct` (pct). */
   units: 'ms' | 'pct';
-  /** Percent at which storing a position makes the server mark the item watched (Plex 90). */
+  /** Percent at which storing a position makes the server mark the item watched (Plex 90); writes stay below it. */
   completionPercent?: number;
-  /** Whether a write can carry the source's last-played time. */
+  /** A write carries the source's last-played time (else the server stamps its own clock, so writes go oldest first, one at a time). */
   setsProgressTime: boolean;
-  realtimeEvents: boolean;
   /** Can tell that the user is playing an item right now (for `playing_now`). */
   playingNow: boolean;
-  /** Keeps a watched flag next to positions (for `already_watched`). */
+  /** Keeps a watched flag next to positions (for `already_watched`); `markWatched()` exists. */
   watchedState: boolean;
-  /** Knows which items exist, so an item missing there is `unresolved` before any write. */
+  /** Knows which items exist, so an item missing there is `unresolved` before any write (else the write fails `not_found`). */
   catalogue: boolean;
   /** Writes the server takes at once (from the instance's config). */
   maxConcurrentWrites: number;
@@ -40,32 +44,9 @@ export interface ResolveRequest extends ItemIdentity {
 
 export type ResolveOutcome = { ref: NativeRef } | { unresolved: string };
 
-/** One entry of a provider's external-id index (cached in the store between runs). */
-export interface IndexEntry {
-  /** `movie`, `show` or `episode`. */
-  kind: string;
-  /** e.g. `imdb:tt0111161`, or `show:<ratingKey>#s01e02` for episode coordinates. */
-  token: string;
-  /** Native id the token points at. */
-  id: string;
-}
-
-export interface IndexCacheSnapshot {
-  /** Server time (epoch s) of the last full or incremental scan. */
-  refreshedAt: number;
-  /** What the index was built over (e.g. library ids); a change forces a rebuild. */
-  scope: string;
-  entries: IndexEntry[];
-}
-
-/** Persistence a provider may use: a small key-value space and an external-id index cache. */
-export interface ProviderState {
-  get(name: string): string | undefined;
-  set(name: string, value: string): void;
-  loadIndex(server: string): IndexCacheSnapshot | undefined;
-  /** Replace the whole index (`full`) or upsert entries into it. */
-  saveIndex(server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void;
-}
+// The persistence a provider sees is defined beside the store's other types in core (the store
+// implements it and must not depend on providers); re-exported for the providers' convenience.
+export type { IndexEntry, ProviderState } from '../core/state.ts';
 
 export interface ProviderContext {
   state: ProviderState;

@@ -1,19 +1,20 @@
 // A provider's state as seen during a dry run: reads see what is stored, writes stay in memory.
 // Dry-run must leave the database exactly as it found it.
-import type { IndexCacheSnapshot, ProviderState } from '../providers/provider.ts';
+import { applyIndexUpdate, type IndexCacheSnapshot, type ProviderState } from '../core/state.ts';
 
 export function dryRunState(base: ProviderState): ProviderState {
   const values = new Map<string, string>();
   const indexes = new Map<string, IndexCacheSnapshot>();
+  const loadIndex = (server: string): IndexCacheSnapshot | undefined => indexes.get(server) ?? base.loadIndex(server);
   return {
     get: (name) => values.get(name) ?? base.get(name),
     set: (name, value) => void values.set(name, value),
-    loadIndex: (server) => indexes.get(server) ?? base.loadIndex(server),
-    saveIndex: (server, snapshot, mode) => {
-      const previous = mode === 'merge' ? (indexes.get(server) ?? base.loadIndex(server)) : undefined;
-      const merged = new Map((previous?.entries ?? []).map((e) => [`${e.kind}|${e.token}`, e]));
-      for (const e of snapshot.entries) merged.set(`${e.kind}|${e.token}`, e);
-      indexes.set(server, { ...snapshot, entries: [...merged.values()] });
+    loadIndex,
+    // One entry per token, as the store keeps them.
+    replaceIndex: (server, snapshot) => void indexes.set(server, { ...snapshot, entries: applyIndexUpdate([], { ...snapshot, removedTokens: [] }) }),
+    upsertIndex: (server, update) => {
+      const { scope, refreshedAt } = update;
+      indexes.set(server, { scope, refreshedAt, entries: applyIndexUpdate(loadIndex(server)?.entries ?? [], update) });
     },
   };
 }

@@ -112,4 +112,23 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX journal_provider_key ON journal(provider, key, id);
   `,
+  // 4: the id index as rows, so a refresh updates the items that changed in place instead of
+  // rewriting one JSON document per server. id_index keeps one row per server (scope, time); its
+  // entries move out of the blob (a later entry for the same token won, and still does).
+  `
+  CREATE TABLE id_index_entries (
+    provider TEXT NOT NULL,
+    server   TEXT NOT NULL,
+    token    TEXT NOT NULL,          -- e.g. movie:imdb:tt0111161, coord:<showId>#s01e02
+    kind     TEXT NOT NULL,          -- movie | show | episode
+    id       TEXT NOT NULL,          -- native id the token points at
+    PRIMARY KEY (provider, server, token),
+    FOREIGN KEY (provider, server) REFERENCES id_index(provider, server) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  INSERT OR REPLACE INTO id_index_entries(provider, server, token, kind, id)
+    SELECT x.provider, x.server, e.value ->> 1, e.value ->> 0, e.value ->> 2
+    FROM id_index x, json_each(x.entries) e
+    ORDER BY x.provider, x.server, e.key;
+  ALTER TABLE id_index DROP COLUMN entries;
+  `,
 ];

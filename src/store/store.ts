@@ -1,10 +1,10 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
-import type { IndexCacheSnapshot, IndexEntry, ProviderState } from '../providers/provider.ts';
+import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
 import { parseDecision, type TypedDecision } from '../core/pipeline.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -56,7 +56,7 @@ export class Store {
     this.db = db;
   }
 
-  /** Prepared once, reused: some lookups run for every item of every run. */
+  /** Every statement is prepared once, keyed by its SQL, and reused: some run for every item of every run. */
   private stmt(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
@@ -79,6 +79,34 @@ export class Store {
     // Viewing history and, later, tracker tokens live here: readable by its owner only.
     if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return store;
+  }
+
+  /**
+   * For dry runs (`plan`, `--dry-run`): an in-memory copy of the state file, so the run reads what
+   * is stored but creates and changes no file. No file yet: an empty store, and still no file.
+   */
+  static openCopy(path: string): Store {
+    if (path === ':memory:' || !existsSync(path)) return Store.open(':memory:');
+    // Another connection's WAL may hold changes not yet in the main file: let SQLite read both
+    // (a read-only connection creates no -wal/-shm of its own when they already exist).
+    const image = existsSync(`${path}-wal`) && existsSync(`${path}-shm`) ? Store.serializeReadOnly(path) : readFileSync(path);
+    // An in-memory copy cannot be in WAL mode: mark the image as a rollback-journal database
+    // (header bytes 18-19, the file format's read and write versions).
+    image[18] = 1;
+    image[19] = 1;
+    const store = new Store(new Database(image));
+    store.db.pragma('foreign_keys = ON');
+    store.migrate();
+    return store;
+  }
+
+  private static serializeReadOnly(path: string): Buffer {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return db.serialize();
+    } finally {
+      db.close();
+    }
   }
 
   private migrate(): void {
@@ -120,54 +148,67 @@ export class Store {
       get: (name) => this.getKv(`provider:${provider}:${name}`),
       set: (name, value) => this.setKv(`provider:${provider}:${name}`, value),
       loadIndex: (server) => this.loadIndex(provider, server),
-      saveIndex: (server, snapshot, mode) => this.saveIndex(provider, server, snapshot, mode),
+      replaceIndex: (server, snapshot) => this.replaceIndex(provider, server, snapshot),
+      upsertIndex: (server, update) => this.upsertIndex(provider, server, update),
     };
   }
 
   // ---- id index cache ----------------------------------------------------------------------
 
+  // One meta row per (provider, server) in id_index, the entries as rows in id_index_entries:
+  // a refresh touches only the items that changed.
+
   loadIndex(provider: string, server: string): IndexCacheSnapshot | undefined {
-    const row = this.stmt('SELECT scope, refreshed_at, entries FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
-    if (!row) return undefined;
-    const entries = parse<[string, string, string][]>(row.entries).map(([kind, token, id]) => ({ kind, token, id }));
-    return { scope: String(row.scope), refreshedAt: Number(row.refreshed_at), entries };
+    const meta = this.stmt('SELECT scope, refreshed_at FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
+    if (!meta) return undefined;
+    const entries = this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ?').all(provider, server) as IndexEntry[];
+    return { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at), entries };
   }
 
-  saveIndex(provider: string, server: string, snapshot: IndexCacheSnapshot, mode: 'full' | 'merge'): void {
-    if (mode === 'merge' && snapshot.entries.length === 0) {
-      // A refresh that found nothing new: only the time moves (no need to rewrite the index).
-      const moved = this.db
-        .prepare('UPDATE id_index SET refreshed_at = ? WHERE provider = ? AND server = ? AND scope = ?')
-        .run(snapshot.refreshedAt, provider, server, snapshot.scope);
-      if (moved.changes > 0) return;
-    }
+  /** After a full scan: the stored index becomes exactly `snapshot`. */
+  replaceIndex(provider: string, server: string, snapshot: IndexCacheSnapshot): void {
     this.db.transaction(() => {
-      const merged = new Map<string, IndexEntry>();
-      if (mode === 'merge') for (const e of this.loadIndex(provider, server)?.entries ?? []) merged.set(`${e.kind}|${e.token}`, e);
-      for (const e of snapshot.entries) merged.set(`${e.kind}|${e.token}`, e);
-      const entries = json([...merged.values()].map((e) => [e.kind, e.token, e.id]));
-      this.db
-        .prepare(
-          `INSERT INTO id_index(provider, server, scope, refreshed_at, entries) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at, entries = excluded.entries`,
-        )
-        .run(provider, server, snapshot.scope, snapshot.refreshedAt, entries);
+      this.saveIndexMeta(provider, server, snapshot);
+      this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ?').run(provider, server);
+      this.putIndexEntries(provider, server, snapshot.entries);
     })();
+  }
+
+  /** After an incremental scan: drops and sets the tokens it names, everything else stays. */
+  upsertIndex(provider: string, server: string, update: IndexCacheUpdate): void {
+    const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?');
+    this.db.transaction(() => {
+      this.saveIndexMeta(provider, server, update);
+      for (const token of update.removedTokens) drop.run(provider, server, token);
+      this.putIndexEntries(provider, server, update.entries);
+    })();
+  }
+
+  private saveIndexMeta(provider: string, server: string, meta: IndexCacheMeta): void {
+    this.stmt(
+      `INSERT INTO id_index(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(provider, server) DO UPDATE SET scope = excluded.scope, refreshed_at = excluded.refreshed_at`,
+    ).run(provider, server, meta.scope, meta.refreshedAt);
+  }
+
+  /** A token points at one item: a later entry for the same token wins (as in the in-memory index). */
+  private putIndexEntries(provider: string, server: string, entries: IndexEntry[]): void {
+    const put = this.stmt(
+      `INSERT INTO id_index_entries(provider, server, token, kind, id) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(provider, server, token) DO UPDATE SET kind = excluded.kind, id = excluded.id`,
+    );
+    for (const e of entries) put.run(provider, server, e.token, e.kind, e.id);
   }
 
   // ---- runs and decisions -----------------------------------------------------------------
 
   startRun(run: { pair: string; source: string; target: string; dryRun: boolean; startedAt: number }): number {
-    const info = this.db
-      .prepare('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)')
-      .run(run.pair, run.source, run.target, run.dryRun ? 1 : 0, run.startedAt);
+    const info = this.stmt('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)').run(run.pair, run.source, run.target, run.dryRun ? 1 : 0, run.startedAt);
     return Number(info.lastInsertRowid);
   }
 
   finishRun(id: number, outcome: { finishedAt: number; status: RunRow['status']; counts: Record<string, number>; error?: string }): void {
-    this.db
-      .prepare('UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?')
-      .run(outcome.finishedAt, outcome.status, json(outcome.counts), outcome.error ?? null, id);
+    this.stmt('UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?').run(outcome.finishedAt, outcome.status, json(outcome.counts), outcome.error ?? null, id);
   }
 
   recordDecisions(runId: number, decisions: Decision[]): void {
@@ -242,12 +283,10 @@ export class Store {
 
   /** Items a provider showed with a position when last observed, with their identity. */
   positionedObservations(provider: string): { key: string; ref: string; item: ItemIdentity; position: PositionSnapshot }[] {
-    const rows = this.db
-      .prepare(
-        `SELECT o.*, i.type, i.title, i.year, i.ids FROM observations o JOIN items i ON i.key = o.key
-         WHERE o.provider = ? AND (COALESCE(o.progress_ms, 0) > 0 OR COALESCE(o.progress_pct, 0) > 0)`,
-      )
-      .all(provider) as Row[];
+    const rows = this.stmt(
+      `SELECT o.*, i.type, i.title, i.year, i.ids FROM observations o JOIN items i ON i.key = o.key
+       WHERE o.provider = ? AND (COALESCE(o.progress_ms, 0) > 0 OR COALESCE(o.progress_pct, 0) > 0)`,
+    ).all(provider) as Row[];
     return rows.map((row) => {
       const identity = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
       const item: ItemIdentity = { ...identity, type: String(row.type) as ItemIdentity['type'], title: String(row.title), ...(row.year !== null ? { year: Number(row.year) } : {}) };
@@ -265,17 +304,13 @@ export class Store {
 
   /** Records what we are about to write and what was there before; call before the write. */
   journalIntent(entry: { runId: number; ref: NativeRef; key: string; previous: PositionSnapshot; value: ProgressValue; at: number }): number {
-    const info = this.db
-      .prepare('INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
+    const info = this.stmt('INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
     return Number(info.lastInsertRowid);
   }
 
   /** The last write we made and confirmed for an item on a provider (what it should hold now). */
   lastConfirmedWrite(provider: string, key: string): { value: ProgressValue; at: number } | undefined {
-    const row = this.db
-      .prepare("SELECT value, done_at FROM journal WHERE provider = ? AND key = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1")
-      .get(provider, key) as Row | undefined;
+    const row = this.stmt("SELECT value, done_at FROM journal WHERE provider = ? AND key = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1").get(provider, key) as Row | undefined;
     return row ? { value: parse<ProgressValue>(row.value), at: Number(row.done_at) } : undefined;
   }
 
@@ -315,15 +350,13 @@ export class Store {
   }
 
   savePending(row: PendingRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO pending(pair, key, title, kind, attempts, first_at, last_at, next_at, parked, last_error, source_pos)
-         VALUES (@pair, @key, @title, @kind, @attempts, @firstAt, @lastAt, @nextAt, @parked, @lastError, @sourcePos)
-         ON CONFLICT(pair, key) DO UPDATE SET title = excluded.title, kind = excluded.kind, attempts = excluded.attempts,
-           last_at = excluded.last_at, next_at = excluded.next_at, parked = excluded.parked, last_error = excluded.last_error,
-           source_pos = excluded.source_pos`,
-      )
-      .run({ ...row, parked: row.parked ? 1 : 0, lastError: row.lastError ?? null });
+    this.stmt(
+      `INSERT INTO pending(pair, key, title, kind, attempts, first_at, last_at, next_at, parked, last_error, source_pos)
+       VALUES (@pair, @key, @title, @kind, @attempts, @firstAt, @lastAt, @nextAt, @parked, @lastError, @sourcePos)
+       ON CONFLICT(pair, key) DO UPDATE SET title = excluded.title, kind = excluded.kind, attempts = excluded.attempts,
+         last_at = excluded.last_at, next_at = excluded.next_at, parked = excluded.parked, last_error = excluded.last_error,
+         source_pos = excluded.source_pos`,
+    ).run({ ...row, parked: row.parked ? 1 : 0, lastError: row.lastError ?? null });
   }
 
   dropPending(pair: string, key: string): void {

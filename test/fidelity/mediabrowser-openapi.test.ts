@@ -229,7 +229,7 @@ for (const setup of SETUPS) {
 
         if (testCase.status !== undefined) assert.equal(response.status, testCase.status, response.text);
         else assert.ok(response.status >= 200 && response.status < 300, `status ${response.status}: ${response.text}`);
-        assert.ok(documentedStatuses(spec, found.operation).includes(response.status), `${response.status} is not a documented status of ${found.template}`);
+        assert.ok(documentedStatuses(found.operation).includes(response.status), `${response.status} is not a documented status of ${found.template}`);
         const schema = responseSchema(spec, found.operation, response.status);
         if (schema === undefined) {
           assert.equal(response.text, '', `${found.template} documents no JSON body for ${response.status}`);

@@ -113,7 +113,7 @@ export function responseSchema(document: OpenApiDocument, operation: Json, statu
   return content?.['application/json']?.schema;
 }
 
-export function documentedStatuses(document: OpenApiDocument, operation: Json): number[] {
+export function documentedStatuses(operation: Json): number[] {
   return Object.keys(operation.responses as Json).map(Number).filter(Number.isFinite);
 }
 

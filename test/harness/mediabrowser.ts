@@ -2,15 +2,22 @@
 // and user data in the server's own terms (ticks, ISO dates, ProviderIds).
 import { startMediaBrowserEmulator, type MediaBrowserDialect } from '../../emulators/mediabrowser/server.ts';
 import { normaliseIds } from '../../src/core/ids.ts';
-import type { Harness, TestItem } from '../conformance/suite.ts';
-import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, postFaults } from './util.ts';
+import { RESUME_PAGE_SIZE } from '../../src/providers/mediabrowser/index.ts';
+import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
 
 const TICKS_PER_MS = 10_000;
 
 export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, name: string, library = CONFORMANCE_LIBRARY): Promise<Harness> {
   const emu = await startMediaBrowserEmulator({ dialect, name, synthetic: library, seed: CONFORMANCE_SEED, quiet: true });
-  const alice = emu.users.find((u) => u.name === 'alice');
-  if (!alice) throw new Error('the emulator has no alice');
+  const userNamed = (name: string) => {
+    const found = emu.users.find((u) => u.name === name);
+    if (!found) throw new Error(`the emulator has no ${name}`);
+    return found;
+  };
+  // The main user is alice; the other is bob.
+  const alice = userNamed('alice');
+  const users: Record<TestUser, typeof alice> = { main: alice, other: userNamed('bob') };
   const items = emu.state.items;
   const natives = new Map<TestItem, string>();
   const toTest = (type: 'Movie' | 'Episode'): TestItem[] =>
@@ -40,18 +47,26 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
     if (!id) throw new Error(`no item ${t.title}`);
     return id;
   };
-  const data = () => (emu.state.userData[alice.id] ??= {});
+  const data = (who: TestUser = 'main') => (emu.state.userData[users[who].id] ??= {});
   // Emby cannot tell whose token it is: the user is named (by id) as a user would.
-  const config = { kind: dialect, url: emu.url, token: alice.token, ...(dialect === 'emby' ? { user: alice.id } : {}), timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 };
+  const configFor = (who: TestUser) => {
+    const u = users[who];
+    return { kind: dialect, url: emu.url, token: u.token, ...(dialect === 'emby' ? { user: u.id } : {}), timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 };
+  };
+  const config = configFor('main');
   return {
     kind: dialect,
-    config: () => config,
+    config: (who = 'main') => configFor(who),
     badConfig: () => ({ ...config, token: 'refused', retries: 0 }),
+    unreachableConfig: (url) => ({ ...config, url }),
     movies: () => movies,
     episodes: () => episodes,
     missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On This Server', durationMs: 100 }),
-    async setProgress(item, fraction, at) {
-      data()[native(item)] = {
+    // Jellyfin ids are 32 hex, Emby's numbers.
+    unknownId: dialect === 'emby' ? '987654321' : 'f'.repeat(32),
+    listingPageSize: RESUME_PAGE_SIZE,
+    async setProgress(item, fraction, at, who) {
+      data(who)[native(item)] = {
         PlaybackPositionTicks: Math.round(item.durationMs * fraction) * TICKS_PER_MS,
         PlayCount: 0,
         Played: false,
@@ -59,8 +74,8 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
         LastPlayedDate: new Date(at).toISOString(),
       };
     },
-    async progressOf(item) {
-      const d = data()[native(item)];
+    async progressOf(item, who) {
+      const d = data(who)[native(item)];
       return d && d.PlaybackPositionTicks > 0 ? { ms: Math.round(d.PlaybackPositionTicks / TICKS_PER_MS) } : undefined;
     },
     async clearProgress(item) {
@@ -93,6 +108,7 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
     listingPath: dialect === 'emby' ? `/Users/${alice.id}/Items` : '/Items',
     setFaults: (rules) => postFaults(emu.url, rules),
     requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };
 }

@@ -2,10 +2,12 @@
 import { idsFromPlexGuids } from '../../src/core/ids.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import type { PlexItem } from '../../emulators/plex/data.ts';
-import type { Harness, TestItem } from '../conformance/suite.ts';
-import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, postFaults } from './util.ts';
+import { RESUME_PAGE_SIZE } from '../../src/providers/plex/index.ts';
+import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
 
-const OWNER = '1';
+/** The main user is the server owner (account 1); the other is alice, a shared user. */
+const ACCOUNTS: Record<TestUser, number> = { main: 1, other: 2 };
 
 function testItem(emu: RunningPlexEmulator, item: PlexItem): TestItem {
   const ids = idsFromPlexGuids([item.guid, ...item.guids]).ids;
@@ -39,20 +41,28 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
   };
   const movies = videos('movie').map(remember);
   const episodes = videos('episode').map(remember);
-  const user = () => (emu.state.userState[OWNER] ??= {});
+  const user = (who: TestUser = 'main') => (emu.state.userState[String(ACCOUNTS[who])] ??= {});
+  const tokenOf = (who: TestUser) => {
+    const account = emu.state.accounts.find((a) => a.id === ACCOUNTS[who]);
+    if (!account) throw new Error(`the emulator has no account ${ACCOUNTS[who]}`);
+    return account.token;
+  };
   return {
     kind: 'plex',
-    config: () => ({ kind: 'plex', url: emu.url, token: emu.ownerToken, timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 }),
+    config: (who = 'main') => ({ kind: 'plex', url: emu.url, token: tokenOf(who), timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 }),
     badConfig: () => ({ kind: 'plex', url: emu.url, token: 'refused', timeoutMs: 5000, retries: 0, maxConcurrentWrites: 4 }),
+    unreachableConfig: (url) => ({ kind: 'plex', url, token: emu.ownerToken, timeoutMs: 5000, retries: 3, maxConcurrentWrites: 4 }),
     movies: () => movies,
     episodes: () => episodes,
     missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On This Server', durationMs: 100 }),
-    async setProgress(item, fraction, at) {
+    unknownId: '987654321',
+    listingPageSize: RESUME_PAGE_SIZE,
+    async setProgress(item, fraction, at, who) {
       const rk = native(item).ratingKey;
-      user()[rk] = { viewOffset: Math.round(item.durationMs * fraction), lastViewedAt: Math.floor(at / 1000) };
+      user(who)[rk] = { viewOffset: Math.round(item.durationMs * fraction), lastViewedAt: Math.floor(at / 1000) };
     },
-    async progressOf(item) {
-      const s = user()[native(item).ratingKey];
+    async progressOf(item, who) {
+      const s = user(who)[native(item).ratingKey];
       return s?.viewOffset !== undefined ? { ms: s.viewOffset } : undefined;
     },
     async setWatched(item) {
@@ -65,6 +75,7 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
     listingPath: '/library/sections/1/all',
     setFaults: (rules) => postFaults(emu.url, rules),
     requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };
 }

@@ -3,10 +3,14 @@ import { startTraktEmulator } from '../../emulators/trakt/server.ts';
 import type { TraktEmulatorData } from '../../emulators/trakt/data.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import type { ExternalIds } from '../../src/core/model.ts';
-import type { Harness, TestItem } from '../conformance/suite.ts';
-import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, postFaults } from './util.ts';
+import { PLAYBACK_PAGE_SIZE } from '../../src/providers/trakt/client.ts';
+import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
+import { CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
 
-const USER = 'alice';
+/** The main user is alice; the other is bob. */
+const USERS: Record<TestUser, string> = { main: 'alice', other: 'bob' };
+/** More movies than one playback page (PLAYBACK_PAGE_SIZE), so the suite can check paging. */
+const TRAKT_CONFORMANCE_LIBRARY = 'movies=1100,shows=3,seasons=2,episodes=8';
 
 const ids = (i: { imdb?: string | null; tmdb?: number | null; tvdb?: number | null }): ExternalIds => ({
   ...(i.imdb ? { imdb: i.imdb } : {}),
@@ -14,7 +18,7 @@ const ids = (i: { imdb?: string | null; tmdb?: number | null; tvdb?: number | nu
   ...(i.tvdb ? { tvdb: String(i.tvdb) } : {}),
 });
 
-export async function startTraktHarness(name = 'conformance-trakt', library = CONFORMANCE_LIBRARY): Promise<Harness> {
+export async function startTraktHarness(name = 'conformance-trakt', library = TRAKT_CONFORMANCE_LIBRARY): Promise<Harness> {
   const emu = await startTraktEmulator({ name, synthetic: library, seed: CONFORMANCE_SEED, quiet: true });
   const data = (): TraktEmulatorData => emu.state;
   const natives = new Map<TestItem, { type: 'movie' | 'episode'; trakt: number }>();
@@ -42,37 +46,46 @@ export async function startTraktHarness(name = 'conformance-trakt', library = CO
     if (!n) throw new Error(`no item ${t.title}`);
     return n;
   };
-  const playback = () => (data().playback[USER] ??= []);
+  const playback = (who: TestUser = 'main') => (data().playback[USERS[who]] ??= []);
   let nextId = 9_000_000;
-  const user = emu.users.find((u) => u.username === USER);
-  if (!user) throw new Error('the Trakt emulator has no alice');
+  const userOf = (who: TestUser) => {
+    const found = emu.users.find((u) => u.username === USERS[who]);
+    if (!found) throw new Error(`the Trakt emulator has no ${USERS[who]}`);
+    return found;
+  };
   const config = { kind: 'trakt' as const, clientId: emu.clientId, clientSecret: emu.clientSecret, url: emu.url, authUrl: emu.url, timeoutMs: 5000, retries: 3, writesPerSecond: 1 };
   return {
     kind: 'trakt',
+    // One app for every user: who signs in is in the tokens (prepareStore).
     config: () => config,
     badConfig: () => ({ ...config, retries: 0 }),
-    prepareStore(store, providerId, good) {
+    unreachableConfig: (url) => ({ ...config, url }),
+    prepareStore(store, providerId, good, who = 'main') {
+      const user = userOf(who);
       saveTokens(store.providerState(providerId), { accessToken: good ? user.accessToken : 'revoked-token', refreshToken: user.refreshToken, expiresAt: Date.now() + 6 * 86_400_000 });
     },
     movies: () => movies,
     episodes: () => episodes,
     missing: () => ({ type: 'movie', ids: { imdb: 'tt9999999' }, title: 'Not On Trakt', durationMs: 100 }),
-    async setProgress(item, fraction, at) {
+    unknownId: 'imdb:tt9999999',
+    listingPageSize: PLAYBACK_PAGE_SIZE,
+    async setProgress(item, fraction, at, who) {
       const n = native(item);
-      const list = playback();
+      const list = playback(who);
       const existing = list.findIndex((p) => p.item === n.trakt && p.type === n.type);
       const entry = { id: nextId++, type: n.type, item: n.trakt, progress: Math.round(fraction * 100 * 100) / 100, paused_at: new Date(at).toISOString() };
       if (existing >= 0) list[existing] = entry;
       else list.push(entry);
     },
-    async progressOf(item) {
+    async progressOf(item, who) {
       const n = native(item);
-      const p = playback().find((x) => x.item === n.trakt && x.type === n.type);
+      const p = playback(who).find((x) => x.item === n.trakt && x.type === n.type);
       return p ? { pct: p.progress } : undefined;
     },
     listingPath: '/sync/playback',
     setFaults: (rules) => postFaults(emu.url, rules),
     requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };
 }

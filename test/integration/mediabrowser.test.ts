@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import { startPlexEmulator } from '../../emulators/plex/server.ts';
-import type { Config, ProviderConfig } from '../../src/core/config.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import type { Config, ProviderConfig } from '../../src/config/types.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import { runAll, type PairOutcome } from '../../src/engine/run-all.ts';
 import { Store } from '../../src/store/store.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { parseConfig } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { runAll } from '../../src/engine/run-all.ts';
 import { undoRun } from '../../src/engine/undo.ts';
 import { Store } from '../../src/store/store.ts';

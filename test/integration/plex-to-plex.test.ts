@@ -302,9 +302,9 @@ describe('two users of one server', () => {
     try {
       const alice = p.source.state.accounts.find((a) => a.name === 'alice');
       assert.ok(alice);
-      const { parseConfig } = await import('../../src/core/config.ts');
+      const { parseConfig } = await import('../../src/config/load.ts');
       const { runAll } = await import('../../src/engine/run-all.ts');
-      const { createLogger } = await import('../../src/cli/main.ts');
+      const { createLogger } = await import('../../src/cli/log.ts');
       const yaml = [
         'providers:',
         `  owner: { kind: plex, url: ${p.source.url}, token: owner-token }`,

@@ -3,9 +3,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { Config } from '../../src/core/config.ts';
+import type { Config } from '../../src/config/types.ts';
 import type { Decision } from '../../src/core/model.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import { runAll } from '../../src/engine/run-all.ts';
 import type { RunResult } from '../../src/engine/run-pair.ts';
 import { undoRun, type UndoResult } from '../../src/engine/undo.ts';

@@ -1,7 +1,8 @@
 // Helpers for config tests: edit one line of a YAML text, expect a ConfigError (and check that
 // no secret leaked into it), take its only issue.
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, type ConfigIssue } from '../../src/core/config.ts';
+import { ConfigError, type ConfigIssue } from '../../src/config/errors.ts';
+import { parseConfig } from '../../src/config/load.ts';
 
 export function edit(text: string, line: number, replacement: string): string {
   const lines = text.split('\n');

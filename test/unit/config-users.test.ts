@@ -2,7 +2,9 @@
 // naming file, line and path — without a token in any message.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, userScopedName, USER_SEPARATOR } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { userScopedName, USER_SEPARATOR } from '../../src/config/names.ts';
 import { expectConfigError, only, edit } from '../support/config.ts';
 
 const ENV = {
@@ -167,6 +169,24 @@ describe('users: errors name file, line and path', () => {
 
   it('the same Jellyfin user for two users (names compared as Jellyfin does)', () => {
     assert.deepEqual(only(fail(edit(USERS, 12, '    upstairs: { user: SAM }'))), {
+      path: 'users.alice.upstairs.user',
+      line: 12,
+      message: "the same Jellyfin user as users.sam.upstairs.user: sam's and alice's progress would cross; give each user their own account",
+    });
+  });
+
+  it('a Jellyfin user name is matched as a name: mary-jane loads, and is not maryjane', () => {
+    const c = parseConfig(edit(USERS, 12, '    upstairs: { user: mary-jane }'), 'playhead.yaml', ENV);
+    assert.equal(c.providers['upstairs@alice']?.user, 'mary-jane');
+    // Two users whose names differ only by a dash are two accounts.
+    const both = parseConfig(edit(edit(USERS, 8, '    upstairs: { user: maryjane }'), 12, '    upstairs: { user: mary-jane }'), 'playhead.yaml', ENV);
+    assert.deepEqual([both.providers['upstairs@sam']?.user, both.providers['upstairs@alice']?.user], ['maryjane', 'mary-jane']);
+  });
+
+  it('a Jellyfin user id is one account however it is written (dashes, case)', () => {
+    const id = '6f1c2a3b4c5d6e7f8091a2b3c4d5e6f7';
+    const dashed = '6F1C2A3B-4C5D-6E7F-8091-A2B3C4D5E6F7';
+    assert.deepEqual(only(fail(edit(edit(USERS, 8, `    upstairs: { user: ${id} }`), 12, `    upstairs: { user: ${dashed} }`))), {
       path: 'users.alice.upstairs.user',
       line: 12,
       message: "the same Jellyfin user as users.sam.upstairs.user: sam's and alice's progress would cross; give each user their own account",

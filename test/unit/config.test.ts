@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/core/config.ts';
-import type { Config } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/types.ts';
 import { expectConfigError, only, edit } from '../support/config.ts';
 
 const ENV = { PLEX_TOKEN: 'tok-home-SECRET-1', PLEX_CABIN_TOKEN: 'tok-cabin-SECRET-2' };

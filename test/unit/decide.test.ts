@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideItem, displayTitle, planItem, summarise } from '../../src/core/decide.ts';
 import type { DecideInput } from '../../src/core/decide.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import type { Decision, ProgressRecord, TargetState } from '../../src/core/model.ts';
 
 const AT = Date.UTC(2026, 7, 4, 12, 0, 0);

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InitError, parseTarget, slug, starterConfig, type PlexDiscovery } from '../../src/cli/init.ts';
-import { parseConfig } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/load.ts';
 
 const DISCOVERY: PlexDiscovery = {
   url: 'http://192.168.1.10:32400',

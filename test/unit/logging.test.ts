@@ -1,7 +1,7 @@
 // Logs: readable lines for people, and tokens redacted whatever shape they are logged in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, humanLogLine } from '../../src/cli/main.ts';
+import { createLogger, humanLogLine } from '../../src/cli/log.ts';
 
 test('a JSON log line becomes a short readable line', () => {
   assert.equal(humanLogLine('{"level":40,"time":1,"msg":"sessions hidden","provider":"dst"}'), 'warn: sessions hidden (provider=dst)\n');

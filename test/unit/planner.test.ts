@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PROGRESS_SETTINGS, planProgress } from '../../src/core/planner.ts';
+import { planProgress } from '../../src/core/planner.ts';
 import { percentOf } from '../../src/core/position.ts';
-import type { ProgressSettings } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/pair.ts';
 
 const S = DEFAULT_PROGRESS_SETTINGS;
 const MIN = 60_000;

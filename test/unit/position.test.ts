@@ -16,7 +16,7 @@ import {
   ticksToMs,
   valueFor,
 } from '../../src/core/position.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import { planItem } from '../../src/core/decide.ts';
 import type { ProgressRecord, TargetState } from '../../src/core/model.ts';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../../src/core/config.ts';
+import { parseConfig } from '../../src/config/load.ts';
 
 test('the README config example parses', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseDirection, planTwoWay, type SideMemory } from '../../src/core/two-way.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/planner.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import type { ProgressRecord, ProgressValue, PositionSnapshot } from '../../src/core/model.ts';
 import type { SourceItem } from '../../src/core/pipeline.ts';
 

@@ -9,8 +9,6 @@ export const MEDIABROWSER_DEFAULT_MAX_RESUME_PCT = 90;
 
 export function mediaBrowserCapabilities(maxConcurrentWrites: number, completionPercent = MEDIABROWSER_DEFAULT_MAX_RESUME_PCT): Capabilities {
   return {
-    read: true,
-    write: true,
     // A position of 0 clears it (Emby: in the whole record, so nothing else is lost).
     clear: true,
     units: 'ms',
@@ -19,7 +17,6 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number, completion
     completionPercent,
     // UserData carries LastPlayedDate: Continue Watching keeps the source's order.
     setsProgressTime: true,
-    realtimeEvents: false,
     playingNow: true,
     watchedState: true,
     catalogue: true,

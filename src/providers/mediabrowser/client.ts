@@ -1,6 +1,6 @@
 // One HTTP client for Jellyfin and Emby; the dialect picks routes and auth headers.
 import type { Logger } from 'pino';
-import { HttpClient, type Query } from '../http.ts';
+import { Connections, HttpClient, type Query } from '../http.ts';
 import { ProviderError } from '../provider.ts';
 import type { Dialect } from './dialect.ts';
 import { itemsResult, publicSystemInfo, sessionList, userData, userDto, userList, type BaseItem, type UserData } from './schema.ts';
@@ -30,6 +30,8 @@ export class MediaBrowserClient {
   http: HttpClient;
   private readonly opts: MediaBrowserClientOptions;
   dialect: Dialect;
+  /** Kept across dialect switches, so the connections outlive the HttpClient they were opened by. */
+  private readonly connections = new Connections();
 
   constructor(opts: MediaBrowserClientOptions, dialect: Dialect) {
     this.opts = opts;
@@ -46,6 +48,7 @@ export class MediaBrowserClient {
       log: this.opts.log,
       ...(this.opts.minBackoffMs !== undefined ? { minBackoffMs: this.opts.minBackoffMs } : {}),
       headers: dialect.headers(this.opts.token, this.opts.deviceId, CLIENT_VERSION),
+      connections: this.connections,
     });
   }
 
@@ -53,6 +56,11 @@ export class MediaBrowserClient {
   useDialect(dialect: Dialect): void {
     this.dialect = dialect;
     this.http = this.build(dialect);
+  }
+
+  /** Ends this client's keep-alive connections. */
+  close(): Promise<void> {
+    return this.connections.close();
   }
 
   async publicInfo() {

@@ -8,6 +8,7 @@ import type { Query } from '../http.ts';
 import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
 import type { ItemsPage, MediaBrowserClient } from './client.ts';
+import { mediaBrowserId } from './ids.ts';
 import type { BaseItem } from './schema.ts';
 
 export const RESUME_PAGE_SIZE = 200;
@@ -24,14 +25,13 @@ export interface Library {
 export function selectLibraries(provider: string, views: BaseItem[], whitelist: string[] | undefined): Library[] | undefined {
   const video = views.filter((v) => VIDEO_COLLECTIONS.has(v.CollectionType ?? '')).map((v) => ({ id: String(v.Id), title: v.Name ?? String(v.Id), type: v.CollectionType ?? '' }));
   if (!whitelist || whitelist.length === 0) return undefined;
-  const known = new Map(video.map((l) => [l.id.toLowerCase().replace(/-/g, ''), l]));
-  const norm = (id: string) => id.toLowerCase().replace(/-/g, '');
-  const missing = whitelist.filter((id) => !known.has(norm(id)));
+  const known = new Map(video.map((l) => [mediaBrowserId(l.id), l]));
+  const missing = whitelist.filter((id) => !known.has(mediaBrowserId(id)));
   if (missing.length > 0) {
     const available = video.map((l) => `${l.id} (${l.title}, ${l.type})`).join(', ') || 'none';
     throw new ProviderError('config', provider, `${provider}: libraries ${missing.join(', ')} not found among movie/show libraries; the server has: ${available}`);
   }
-  return whitelist.map((id) => known.get(norm(id))).filter((l): l is Library => l !== undefined);
+  return whitelist.map((id) => known.get(mediaBrowserId(id))).filter((l): l is Library => l !== undefined);
 }
 
 /** Pages through a listing in order (see ../paging.ts). */

@@ -1,6 +1,6 @@
 // The Jellyfin / Emby provider: one instance = one server + one user (a user's token, or an API
 // key plus `user`).
-import type { MediaBrowserProviderConfig } from '../../core/config.ts';
+import type { MediaBrowserProviderConfig } from './config.ts';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import { toEpochMs } from '../../core/time.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
@@ -11,10 +11,14 @@ import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabili
 import { MediaBrowserClient } from './client.ts';
 import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ticksToMs } from '../../core/position.ts';
+import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
 import { ITEM_FIELDS, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
+
+/** How long a record read by targetState may stand in for the server's (a run's plan-to-write span). */
+const USER_DATA_REUSE_MS = 10 * 60_000;
 
 interface MediaBrowserFacts {
   info: ServerInfo;
@@ -30,8 +34,12 @@ export class MediaBrowserProvider implements Provider {
   private facts: MediaBrowserFacts | undefined;
   private libraries: Library[] | undefined;
   private index: ExternalIdIndex | undefined;
-  /** The user data read last per item: Emby writes must send the whole record back. */
-  private readonly lastUserData = new Map<string, UserData>();
+  /**
+   * The user data read last per item, and when: Emby writes must send the whole record back.
+   * Only a record read recently and not changed by us since is reused; otherwise a change reads
+   * the item first, so a write is right on a fresh instance and after our own earlier changes.
+   */
+  private readonly lastUserData = new Map<string, { data: UserData; at: number }>();
 
   constructor(
     readonly id: string,
@@ -58,14 +66,13 @@ export class MediaBrowserProvider implements Provider {
       this.ctx,
       factsKey(this.kind, this.config.url, this.config.token, this.config.user ?? ''),
       () => this.discover(),
-      (f) => !whitelist || whitelist.every((id) => f.views.some((v) => v.Id.toLowerCase().replace(/-/g, '') === id.toLowerCase().replace(/-/g, ''))),
+      (f) => !whitelist || whitelist.every((id) => f.views.some((v) => sameMediaBrowserId(v.Id, id))),
     );
     const { version } = this.facts.info;
     if (this.kind === 'jellyfin') {
       const modern = versionAtLeast(version, JELLYFIN_MIN_WRITE_VERSION);
       this.client.useDialect(jellyfinDialect(modern));
       if (!modern) {
-        this.capabilities.write = false;
         this.capabilities.writeBlockedReason = `${this.id}: Jellyfin ${version} cannot write resume positions (needs ${JELLYFIN_MIN_WRITE_VERSION} or newer); it can still be a source`;
       }
     }
@@ -84,8 +91,8 @@ export class MediaBrowserProvider implements Provider {
   }
 
   private async findUser(): Promise<{ id: string; name: string }> {
-    const wanted = this.config.user?.toLowerCase().replace(/-/g, '');
-    const matches = (u: { Id: string; Name: string }) => wanted === u.Name.toLowerCase() || wanted === u.Id.toLowerCase().replace(/-/g, '');
+    const wanted = this.config.user;
+    const matches = (u: { Id: string; Name: string }) => wanted !== undefined && namesMediaBrowserUser(wanted, u);
     // Emby has no "who am I" route for a token: the user is named in the config.
     const me = this.kind === 'jellyfin' ? await this.client.me() : undefined;
     if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
@@ -96,9 +103,9 @@ export class MediaBrowserProvider implements Provider {
       const why = this.kind === 'emby' ? 'Emby cannot tell whose token this is' : 'the token is an API key, which belongs to no user';
       throw new ProviderError('config', this.id, `${this.id}: ${why}: set \`user:\` to the ${this.label()} user (name or id) whose positions to sync`);
     }
-    if (/^[0-9a-f]{32}$/.test(wanted)) {
+    if (isMediaBrowserId(wanted)) {
       // An id: reading that user checks the token may act for them.
-      const user = await this.client.user(wanted);
+      const user = await this.client.user(mediaBrowserId(wanted));
       return { id: user.Id, name: user.Name };
     }
     const found = (await this.listUsers()).find(matches);
@@ -152,7 +159,7 @@ export class MediaBrowserProvider implements Provider {
 
   private stateOf(item: BaseItem, server: string, playing: Set<string>): TargetState {
     const data = item.UserData ?? {};
-    this.lastUserData.set(String(item.Id), data);
+    this.lastUserData.set(String(item.Id), { data, at: this.ctx.now() });
     const state: TargetState = {
       ref: { provider: this.id, server, id: String(item.Id) },
       watched: data.Played === true,
@@ -169,9 +176,8 @@ export class MediaBrowserProvider implements Provider {
 
   /** Items this user is playing now, from `/Sessions`. */
   private async playingNow(userId: string): Promise<Set<string>> {
-    const norm = (s: string) => s.toLowerCase().replace(/-/g, '');
     const sessions = await this.client.sessions();
-    return new Set(sessions.filter((s) => s.UserId && norm(s.UserId) === norm(userId) && s.NowPlayingItem).map((s) => String(s.NowPlayingItem?.Id)));
+    return new Set(sessions.filter((s) => s.UserId && sameMediaBrowserId(s.UserId, userId) && s.NowPlayingItem).map((s) => String(s.NowPlayingItem?.Id)));
   }
 
   async write(ref: NativeRef, value: ProgressValue, opts: WriteOptions = {}): Promise<void> {
@@ -195,7 +201,10 @@ export class MediaBrowserProvider implements Provider {
     if (this.capabilities.writeBlockedReason) throw new ProviderError('config', this.id, this.capabilities.writeBlockedReason);
     if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to change item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
     const userId = await this.userId();
-    let current = this.lastUserData.get(ref.id);
+    const cached = this.lastUserData.get(ref.id);
+    // Whatever happens next changes the record: the copy we hold stops being the server's.
+    this.lastUserData.delete(ref.id);
+    let current = cached && this.ctx.now() - cached.at <= USER_DATA_REUSE_MS ? cached.data : undefined;
     if (!current && this.client.dialect.replacesUserData) {
       // Emby replaces the whole record: never send one we have not read.
       const [item] = await this.client.itemsById(userId, [ref.id], this.client.dialect.userDataFields);
@@ -204,5 +213,7 @@ export class MediaBrowserProvider implements Provider {
     return { userId, current };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }

@@ -2,11 +2,9 @@
 import type { Capabilities } from '../provider.ts';
 
 /** PMS "Video played threshold" default: a stopped position at or past it marks the item watched. */
-export const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
+const PLEX_DEFAULT_PLAYED_THRESHOLD = 90;
 
-export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
-  read: true,
-  write: true,
+const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   // Plex clears a position only by marking the item unplayed (`/:/unscrobble`), which also
   // resets its play count.
   clear: true,
@@ -14,8 +12,12 @@ export const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   completionPercent: PLEX_DEFAULT_PLAYED_THRESHOLD,
   // `/:/timeline` stamps lastViewedAt with the server's own clock.
   setsProgressTime: false,
-  realtimeEvents: false,
   playingNow: true,
   watchedState: true,
   catalogue: true,
 };
+
+/** An instance's capabilities: its write concurrency, and its server's played threshold when configured. */
+export function plexCapabilities(maxConcurrentWrites: number, completionPercent = PLEX_DEFAULT_PLAYED_THRESHOLD): Capabilities {
+  return { ...PLEX_CAPABILITIES, maxConcurrentWrites, completionPercent };
+}

@@ -61,6 +61,11 @@ export class PlexClient {
     });
   }
 
+  /** Ends this client's keep-alive connections. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
   async identity(): Promise<{ machineIdentifier: string; version: string }> {
     const { body } = await this.http.json(identityContainer, 'GET', '/identity');
     return { machineIdentifier: body.MediaContainer.machineIdentifier, version: body.MediaContainer.version ?? 'unknown' };

@@ -1,10 +1,10 @@
 // The Plex provider: one instance = one server + one user token.
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
-import type { PlexProviderConfig } from '../../core/config.ts';
+import type { PlexProviderConfig } from './config.ts';
 import { toEpochMs } from '../../core/time.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
-import { PLEX_CAPABILITIES, PLEX_DEFAULT_PLAYED_THRESHOLD } from './capabilities.ts';
+import { plexCapabilities } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
 import { readResumable, selectSections } from './index.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
@@ -38,7 +38,7 @@ export class PlexProvider implements Provider {
     private readonly ctx: ProviderContext,
     opts: { minBackoffMs?: number } = {},
   ) {
-    this.capabilities = { ...PLEX_CAPABILITIES, maxConcurrentWrites: config.maxConcurrentWrites, completionPercent: config.completionPercent ?? PLEX_DEFAULT_PLAYED_THRESHOLD };
+    this.capabilities = plexCapabilities(config.maxConcurrentWrites, config.completionPercent);
     this.client = new PlexClient({
       provider: id,
       url: config.url,
@@ -169,5 +169,7 @@ export class PlexProvider implements Provider {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.client.close();
+  }
 }

@@ -6,8 +6,6 @@ export const TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT = 80;
 
 export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT): Capabilities {
   return {
-    read: true,
-    write: true,
     // DELETE /sync/playback/{id}.
     clear: true,
     // Trakt stores a percent, not a time.
@@ -16,7 +14,6 @@ export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBL
     // stopping would scrobble at once: positions stay below the 80 % stop threshold.
     completionPercent,
     setsProgressTime: false,
-    realtimeEvents: false,
     // Trakt has a 'watching' endpoint, but it shows scrobbles, not what a player is doing here.
     playingNow: false,
     // Watched history is separate from playback: a position never hides behind a watched flag.

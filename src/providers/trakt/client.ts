@@ -1,7 +1,7 @@
 // Trakt API client: the required headers on every call, the user's bearer token, pagination
 // headers followed, and writes paced to Trakt's limit (1 per second per user).
 import type { Logger } from 'pino';
-import { HttpClient, type Query } from '../http.ts';
+import { Connections, HttpClient, type Query } from '../http.ts';
 import { playbackList, scrobbleResponse, type PlaybackEntry } from './schema.ts';
 
 export const PLAYBACK_PAGE_SIZE = 1000;
@@ -31,10 +31,13 @@ export class TraktClient {
   private accessToken: string | undefined;
   private nextWriteAt = 0;
   private readonly opts: TraktClientOptions;
+  /** One set of connections for the API and OAuth hosts. */
+  private readonly connections = new Connections();
 
   constructor(opts: TraktClientOptions) {
     this.opts = opts;
     const common = {
+      connections: this.connections,
       provider: opts.provider,
       timeoutMs: opts.timeoutMs,
       retries: opts.retries,
@@ -44,6 +47,11 @@ export class TraktClient {
     };
     this.api = new HttpClient({ ...common, baseUrl: opts.url });
     this.auth = new HttpClient({ ...common, baseUrl: opts.authUrl, retries: 0 });
+  }
+
+  /** Ends this client's keep-alive connections (API and OAuth hosts). */
+  close(): Promise<void> {
+    return this.connections.close();
   }
 
   useToken(accessToken: string): void {

@@ -1,0 +1,147 @@
+// playhead.yaml: reading the file, the YAML, `${VAR}` interpolation, environment overrides, and
+// error messages that name the file, the line, the field and what is allowed there.
+//
+// `parseConfig` is pure (text and environment in, Config out). `loadConfig` only adds reading the
+// file. No message ever contains a token: values are described by type ("got text"), never
+// echoed, and a last pass blanks any token value that might still slip into a message.
+// Provider kinds, their settings and their hints come from the registered provider modules.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ProviderModule } from '../providers/module.ts';
+import { providerModules } from '../providers/registry.ts';
+import { checkSections, crossCheck } from './checks.ts';
+import { collectSecrets, ConfigError, findLine, formatPath, redact, scanSecrets, SECRET_KEYS, sortIssues, toIssues, type ConfigIssue, type Segment } from './errors.ts';
+import { isRecord } from './fields.ts';
+import { interpolate, protectReferences } from './interpolate.ts';
+import { configSchemaOf, providerSchemaOf } from './schema.ts';
+import { LOG_LEVELS, type Config, type LogLevel } from './types.ts';
+import { checkUsers, expandUsers, misplacedKeys } from './users.ts';
+
+/**
+ * Parses and validates playhead.yaml text. `file` is only used in messages; `env` supplies
+ * `${VAR}` values and the `PLAYHEAD_STATE_PATH` / `PLAYHEAD_LOG_LEVEL` overrides.
+ *
+ * - `${NAME}` inside any string value is replaced by `env.NAME` (a missing variable is an error
+ *   naming the variable and the field; `$${NAME}` keeps a literal `${NAME}`). Replaced values are
+ *   text: numeric fields do not accept them.
+ * - Explicit 0 is honoured everywhere (`min_seconds: 0` means no minimum).
+ * - Unknown keys are errors, with the allowed keys and a guess for typos.
+ * - Relative `state.path` values are returned as written (relative to the working directory).
+ * - `servers:` + `users:` + `sync:` expand into providers `<server>@<user>` and pairs
+ *   `<pair>@<user>` (see users.ts); `Config.users` lists them per user.
+ * Throws `ConfigError` with every problem found.
+ */
+export function parseConfig(text: string, file: string, env: Record<string, string | undefined>): Config {
+  const modules = providerModules();
+  const moduleOf = (kind: unknown): ProviderModule | undefined => modules.find((m) => m.kind === kind);
+  const secretKeys = new Set([...SECRET_KEYS, ...modules.flatMap((m) => m.secretKeys ?? [])]);
+  const refs = protectReferences(text);
+  const secrets = scanSecrets(text, secretKeys);
+  const lines = new LineCounter();
+  const doc = parseDocument(refs.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    // The first error is the real one; the parser's follow-up errors mostly repeat it.
+    const shown = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => ({
+      path: '',
+      line: lines.linePos(e.pos[0]).line,
+      message: `YAML syntax: ${syntaxMessage(refs.restore(e.message))}`,
+    }));
+    const more = doc.errors.length - shown.length;
+    if (more > 0) shown.push({ path: '', line: shown[shown.length - 1]?.line ?? 1, message: `and ${more} more YAML error${more === 1 ? '' : 's'}, probably caused by the ones above` });
+    throw new ConfigError(file, redact(shown, secrets));
+  }
+  if (doc.contents === null) {
+    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file is empty; it needs `providers:` and `pairs:`' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    const message = err instanceof Error ? (err.message.split('\n', 1)[0] ?? '') : 'unreadable';
+    throw new ConfigError(file, redact([{ path: '', message: `YAML: ${syntaxMessage(refs.restore(message))}` }], secrets));
+  }
+
+  const lineOf = (path: readonly Segment[]): number | undefined => findLine(doc.contents, path, lines);
+  const issues: ConfigIssue[] = [];
+  const data = interpolate(raw, [], refs, env, (path, message) =>
+    issues.push({ path: formatPath(path), line: lineOf(path), message }),
+  );
+  collectSecrets(data, secretKeys, secrets);
+  // Keys in the wrong place get a message saying where they belong, instead of "unknown key".
+  issues.push(...misplacedKeys(data, lineOf, moduleOf));
+
+  const result = configSchemaOf(modules).safeParse(data);
+  if (!result.success) {
+    // A field whose variable is missing already has its issue; "must not be empty" would be noise.
+    const reported = new Set(issues.map((i) => i.path));
+    for (const iss of result.error.issues) {
+      for (const issue of toIssues(iss, data, lineOf)) if (!reported.has(issue.path)) issues.push(issue);
+    }
+  }
+  issues.push(...checkSections(data, lineOf));
+  const users = checkUsers(data, lineOf, new Set(issues.map((i) => i.path)), moduleOf);
+  issues.push(...users.issues);
+  issues.push(...crossCheck(data, lineOf, users.owners));
+
+  const overrides = envOverrides(env, issues);
+  if (issues.length > 0 || !result.success) throw new ConfigError(file, redact(sortIssues(issues), secrets));
+
+  const c = result.data;
+  const servers = isRecord(data) && isRecord(data.servers) ? data.servers : {};
+  const expanded = expandUsers(c, users.entries, servers, lineOf, providerSchemaOf(modules), moduleOf);
+  if (expanded.issues.length > 0) throw new ConfigError(file, redact(sortIssues(expanded.issues), secrets));
+  return {
+    providers: expanded.providers,
+    pairs: expanded.pairs,
+    state: { path: overrides.statePath ?? c.state.path },
+    logLevel: overrides.logLevel ?? c.log_level ?? 'warn',
+    ...(expanded.users ? { users: expanded.users } : {}),
+    ...(expanded.notes.length > 0 ? { notes: expanded.notes } : {}),
+  };
+}
+
+const MAX_SYNTAX_ERRORS = 3;
+
+/** The parser's message without any quoted source text (which could be a token). */
+function syntaxMessage(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  return first.replace(/:\s*(["'`]).*$/, '').replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Reads and parses a config file (`process.env` by default). A missing file is a ConfigError
+ * that says how to create one.
+ */
+export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = isRecord(err) && typeof err.code === 'string' ? err.code : undefined;
+    const message =
+      code === 'ENOENT'
+        ? `config file not found. Create ${file} with a \`providers:\` and a \`pairs:\` section (see the README), or pass --config <file>`
+        : `cannot read the config file (${code ?? (err instanceof Error ? err.message : 'unknown error')})`;
+    throw new ConfigError(file, [{ path: '', message }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+function envOverrides(
+  env: Record<string, string | undefined>,
+  issues: ConfigIssue[],
+): { statePath?: string; logLevel?: LogLevel } {
+  const out: { statePath?: string; logLevel?: LogLevel } = {};
+  const statePath = env.PLAYHEAD_STATE_PATH?.trim();
+  if (statePath) out.statePath = statePath;
+  const level = env.PLAYHEAD_LOG_LEVEL?.trim().toLowerCase();
+  if (level) {
+    const known = LOG_LEVELS.find((l) => l === level);
+    if (known === undefined) {
+      issues.push({ path: 'PLAYHEAD_LOG_LEVEL', message: `environment override must be one of: ${LOG_LEVELS.join(', ')}` });
+    } else {
+      out.logLevel = known;
+    }
+  }
+  return out;
+}

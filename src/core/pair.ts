@@ -1,0 +1,42 @@
+// The pure model of a pair: which two providers, which way, and the progress thresholds. The
+// config loader (src/config/) builds these from playhead.yaml; core only reads them.
+
+/** Per-pair progress settings (`pairs[].features.progress` in playhead.yaml, camelCase here). */
+export interface ProgressSettings {
+  /** Sync resume positions for this pair at all. */
+  enable: boolean;
+  /** Write positions to the target. */
+  add: boolean;
+  /** Clear positions on the target (not used by the planner: absence never clears). */
+  remove: boolean;
+  /** Positions below this are scrubbing, not watching. 0 = no minimum. */
+  minSeconds: number;
+  /** A target within this many seconds of the source is left alone. 0 = any difference writes. */
+  deltaSeconds: number;
+  /** Positions at or past this percent are "finished", left to history sync. */
+  maxPercent: number;
+  /** Clock slack when comparing the source's and the target's times (policy). */
+  toleranceSeconds: number;
+  /** Un-watch a watched target, then write the position (policy). */
+  replay: boolean;
+}
+
+export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
+  enable: true,
+  add: true,
+  remove: false,
+  minSeconds: 60,
+  deltaSeconds: 30,
+  maxPercent: 95,
+  toleranceSeconds: 30,
+  replay: false,
+});
+
+export interface PairConfig {
+  name: string;
+  source: string;
+  target: string;
+  /** `two-way`: source and target are peers; whichever moved last is written to the other. */
+  mode: 'one-way' | 'two-way';
+  features: { progress: ProgressSettings };
+}

@@ -1,0 +1,52 @@
+// What a provider keeps between runs, as the store holds it: a small key-value space and the
+// external-id index cache. Types (and one pure helper): the store implements them, providers use
+// them, and neither needs the other's module for it.
+
+/** One entry of a provider's external-id index (cached in the store between runs). */
+export interface IndexEntry {
+  /** `movie`, `show` or `episode`. */
+  kind: string;
+  /** e.g. `movie:imdb:tt0111161`, or `coord:<showId>#s01e02` for episode coordinates. Unique per server. */
+  token: string;
+  /** Native id the token points at. */
+  id: string;
+}
+
+/** What the index of one server was last built over, and when. */
+export interface IndexCacheMeta {
+  /** Server time (epoch s) of the last full or incremental scan. */
+  refreshedAt: number;
+  /** What the index was built over (e.g. library ids); a change forces a rebuild. */
+  scope: string;
+}
+
+export interface IndexCacheSnapshot extends IndexCacheMeta {
+  entries: IndexEntry[];
+}
+
+/** An incremental refresh: tokens that no longer hold go, the entries it saw are set. */
+export interface IndexCacheUpdate extends IndexCacheMeta {
+  entries: IndexEntry[];
+  /** Tokens to drop (e.g. an id a changed item no longer has). */
+  removedTokens: string[];
+}
+
+/** Persistence a provider may use: a small key-value space and an external-id index cache. */
+export interface ProviderState {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+  loadIndex(server: string): IndexCacheSnapshot | undefined;
+  /** After a full scan: the index becomes exactly `snapshot`. */
+  replaceIndex(server: string, snapshot: IndexCacheSnapshot): void;
+  /** After an incremental scan: drops `removedTokens`, sets `entries` and the meta; the rest stays as stored. */
+  upsertIndex(server: string, update: IndexCacheUpdate): void;
+}
+
+/** The entries an index holds after `update`: what the store does in SQL, for in-memory copies. */
+export function applyIndexUpdate(entries: readonly IndexEntry[], update: IndexCacheUpdate): IndexEntry[] {
+  const removed = new Set(update.removedTokens);
+  const byToken = new Map<string, IndexEntry>();
+  for (const e of entries) if (!removed.has(e.token)) byToken.set(e.token, e);
+  for (const e of update.entries) byToken.set(e.token, e);
+  return [...byToken.values()];
+}
