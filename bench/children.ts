@@ -130,7 +130,14 @@ async function spawnListening(args: string[], what: string, logFile: string): Pr
  * Plex: `playhead emulate plex` (the CLI always logs one line per request on stderr). Jellyfin,
  * Emby, Trakt: `bench/emulator-child.ts` (quiet), since `playhead emulate` knows only plex so far.
  */
-export async function startEmulator(opts: { role: string; kind: EmulatorKind; name: string; synthetic: string; seed: string; workDir: string }): Promise<Emulator> {
+export async function startEmulator(opts: {
+  role: string;
+  kind: EmulatorKind;
+  name: string;
+  synthetic: string;
+  seed: string;
+  workDir: string;
+}): Promise<Emulator> {
   const { role, kind, name, synthetic, seed, workDir } = opts;
   const logFile = join(workDir, `${name}.stderr.log`);
   const what = `${kind} emulator "${name}"`;

@@ -55,7 +55,8 @@ function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntr
   return `${entry.method} ${path}${variant ? ` [${variant}]` : ''}`;
 }
 
-const isId = (segment: string): boolean => /^[0-9a-f]{32}$/i.test(segment) || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(segment) || /^\d+$/.test(segment);
+const isId = (segment: string): boolean =>
+  /^[0-9a-f]{32}$/i.test(segment) || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(segment) || /^\d+$/.test(segment);
 
 const ITEM_LISTINGS = new Set(['/Items', '/Users/{id}/Items']);
 
@@ -110,7 +111,14 @@ const WRITE_ROUTES: Record<EmulatorKind, Set<string>> = {
   plex: new Set(['POST /:/timeline', 'PUT /:/unscrobble', 'PUT /:/scrobble']),
   jellyfin: MB_WRITES,
   emby: MB_WRITES,
-  trakt: new Set(['POST /scrobble/start', 'POST /scrobble/pause', 'POST /scrobble/stop', 'DELETE /sync/playback/{id}', 'POST /sync/history', 'POST /sync/history/remove']),
+  trakt: new Set([
+    'POST /scrobble/start',
+    'POST /scrobble/pause',
+    'POST /scrobble/stop',
+    'DELETE /sync/playback/{id}',
+    'POST /sync/history',
+    'POST /sync/history/remove',
+  ]),
 };
 
 function routeFor(kind: EmulatorKind, entry: LogEntry): string {

@@ -81,7 +81,9 @@ async function main(): Promise<number> {
     });
   }
 
-  process.stdout.write(`\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`);
+  process.stdout.write(
+    `\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`,
+  );
   process.stdout.write(`${digestTable(digests)}\n`);
   const summaryFile = join(RESULTS_DIR, 'summary.json');
   mkdirSync(RESULTS_DIR, { recursive: true });

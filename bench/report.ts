@@ -53,7 +53,11 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
     `Node ${process.version}, ${cpus().length} CPUs, load average ${ctx.load.map((l) => l.toFixed(2)).join(' ')} at start (wall times move with machine load). RSS before the first run: ${mib(ctx.baselineRssKiB * 1024)}.`,
   );
   lines.push('');
-  const table = new Table({ head: ['', ...runs.map((r) => r.name)], style: { head: [], border: [] }, colAligns: ['left', ...runs.map(() => 'right' as const)] });
+  const table = new Table({
+    head: ['', ...runs.map((r) => r.name)],
+    style: { head: [], border: [] },
+    colAligns: ['left', ...runs.map(() => 'right' as const)],
+  });
   const row = (text: string, f: (r: RunRecord) => string) => table.push([text, ...runs.map(f)]);
   row('status', (r) => (r.ok ? 'ok' : 'FAILED'));
   row('wall time', (r) => `${fmt(Math.round(r.wallMs))} ms`);
@@ -62,11 +66,23 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   row('  non-2xx answers', (r) => fmt(r.requests.failed));
   const perServer = (text: string, f: (s: RunRecord['requests']['byServer'][string]) => number, total: (r: RunRecord) => number) => {
     row(text, (r) => fmt(total(r)));
-    for (const { role } of ctx.servers) row(`  on ${role} (${label(role)})`, (r) => fmt((r.requests.byServer[role] ? f(r.requests.byServer[role]) : 0)));
+    for (const { role } of ctx.servers) row(`  on ${role} (${label(role)})`, (r) => fmt(r.requests.byServer[role] ? f(r.requests.byServer[role]) : 0));
   };
-  perServer('pages read', (s) => s.pagesRead, (r) => r.pagesRead);
-  perServer('writes', (s) => s.writes, (r) => r.writes);
-  perServer('fixed overhead', (s) => s.fixedOverhead, (r) => r.fixedOverhead);
+  perServer(
+    'pages read',
+    (s) => s.pagesRead,
+    (r) => r.pagesRead,
+  );
+  perServer(
+    'writes',
+    (s) => s.writes,
+    (r) => r.writes,
+  );
+  perServer(
+    'fixed overhead',
+    (s) => s.fixedOverhead,
+    (r) => r.fixedOverhead,
+  );
   row(`budget (pages + writes + ${slack})`, (r) => fmt(r.budget));
   row('budget met', (r) => (r.budgetMet ? 'yes' : `NO (+${r.requests.total - r.budget})`));
   row('records read (engine)', (r) => fmt(r.engine.read));
@@ -103,7 +119,11 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   }
 
   for (const r of runs) {
-    const spanTable = new Table({ head: ['server', 'route', 'requests', 'first at', 'last at'], style: { head: [], border: [] }, colAligns: ['left', 'left', 'right', 'right', 'right'] });
+    const spanTable = new Table({
+      head: ['server', 'route', 'requests', 'first at', 'last at'],
+      style: { head: [], border: [] },
+      colAligns: ['left', 'left', 'right', 'right', 'right'],
+    });
     for (const s of r.spans) spanTable.push([s.server, s.route, fmt(s.count), `${fmt(s.firstMs)} ms`, `${fmt(s.lastMs)} ms`]);
     lines.push('');
     lines.push(`When the ${r.name} run's requests reached the servers (ms after runAll started; wall ${fmt(Math.round(r.wallMs))} ms):`);
@@ -112,14 +132,19 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
 
   lines.push('');
   for (const r of runs) {
-    const overhead = Object.entries(r.fixedOverheadByRoute).map(([k, v]) => `${v}× ${k}`).join(', ') || 'none';
+    const overhead =
+      Object.entries(r.fixedOverheadByRoute)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(', ') || 'none';
     lines.push(
       `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages${ctx.twoWay ? ' (both sides)' : ''} + ${fmt(r.writes)} writes + ${r.budgetSlack} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
     );
     for (const [role, p] of Object.entries(r.writePacing ?? {})) {
       lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
       if (p.timeline.length > 0) {
-        const steps = p.timeline.map((t) => `${fmt(t.ms)}${t.gapMs === null ? '' : ` (+${fmt(t.gapMs)})`}${t.status >= 200 && t.status < 300 ? '' : ` → ${t.status}`}`);
+        const steps = p.timeline.map(
+          (t) => `${fmt(t.ms)}${t.gapMs === null ? '' : ` (+${fmt(t.gapMs)})`}${t.status >= 200 && t.status < 300 ? '' : ` → ${t.status}`}`,
+        );
         lines.push(`    write attempts at (ms after the run started, +gap since the previous one): ${steps.join(', ')}`);
       }
     }
@@ -142,7 +167,10 @@ export interface ScenarioDigest {
   scenario: string;
   ok: boolean;
   error?: string;
-  runs: (Pick<RunRecord, 'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budgetSlack' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'> & { requests: number })[];
+  runs: (Pick<
+    RunRecord,
+    'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budgetSlack' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'
+  > & { requests: number })[];
 }
 
 export function digestTable(digests: ScenarioDigest[]): string {

@@ -111,7 +111,10 @@ export function readArgs(argv: string[]): Args | 'help' {
     return n;
   };
   const known = new Set(SCENARIOS.map((s) => s.name));
-  const asked = values.scenario.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const asked = values.scenario
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const name of asked) if (!known.has(name)) throw new BenchError(`unknown scenario "${name}"; known: ${[...known].join(', ')}`);
   // In the order they are defined, each once.
   const scenarios = asked.length === 0 ? [...known] : SCENARIOS.map((s) => s.name).filter((n) => asked.includes(n));
@@ -127,7 +130,19 @@ export function readArgs(argv: string[]): Args | 'help' {
 
 /** The flags that reproduce `args` for one scenario (what the parent passes to each child). */
 export function argsFor(scenario: string, args: Args): string[] {
-  return ['--scenario', scenario, '--latency-ms', String(args.latencyMs), '--changed', String(args.changed), '--trakt-changed', String(args.traktChanged), '--synthetic', args.synthetic, ...(args.trakt429 ? ['--trakt-429'] : [])];
+  return [
+    '--scenario',
+    scenario,
+    '--latency-ms',
+    String(args.latencyMs),
+    '--changed',
+    String(args.changed),
+    '--trakt-changed',
+    String(args.traktChanged),
+    '--synthetic',
+    args.synthetic,
+    ...(args.trakt429 ? ['--trakt-429'] : []),
+  ];
 }
 
 /** movies + episodes of a synthetic spec (shows and seasons are not playable). */
@@ -214,7 +229,9 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       seededB = await seed(target, `${SEED}:b`, ['--avoid', pickedFile]);
       seededText = `A (${KIND_LABEL[def.source]}, ${whoOn(def.source)}): ${described(seeded)}; B (${KIND_LABEL[def.target]}, ${whoOn(def.target)}): ${described(seededB)}`;
       if (seededB.movies + seededB.episodes !== changed || seeded.movies + seeded.episodes !== changed) {
-        throw new BenchError(`seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`);
+        throw new BenchError(
+          `seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`,
+        );
       }
     }
     const injected = args.trakt429 && target.kind === 'trakt';
@@ -251,7 +268,9 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
         say(name === 'first' ? 'first run…' : `${name} re-run…`);
         const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
         runs.push(run);
-        say(`  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`);
+        say(
+          `  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`,
+        );
       }
     } finally {
       store.close();

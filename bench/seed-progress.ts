@@ -147,7 +147,14 @@ export function seedProgress(data: PlexEmulatorData, changed: number, seed: stri
   return { movies, episodes, user: String(owner.id), identities: picked.map((i) => identity.get(i) ?? ''), avoided };
 }
 
-export function seedMediaBrowserProgress(data: MediaBrowserEmulatorData, changed: number, seed: string, nowMs: number, userName: string, opts: PickOptions = {}): SeedResult {
+export function seedMediaBrowserProgress(
+  data: MediaBrowserEmulatorData,
+  changed: number,
+  seed: string,
+  nowMs: number,
+  userName: string,
+  opts: PickOptions = {},
+): SeedResult {
   const user = data.users.find((u) => u.name === userName);
   if (!user) throw new Error(`seed-progress: the emulator has no user "${userName}" (users: ${data.users.map((u) => u.name).join(', ')})`);
   const identity = mediaBrowserIdentities(data);
@@ -177,7 +184,12 @@ export function seedMediaBrowserProgress(data: MediaBrowserEmulatorData, changed
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { picked: { type: 'string' }, avoid: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { picked: { type: 'string' }, avoid: { type: 'string' } },
+  });
   const [url, changedText, seed, kind = 'plex', user = 'alice'] = positionals;
   const changed = Number(changedText);
   if (!url || !Number.isInteger(changed) || changed < 0 || !seed || !['plex', 'jellyfin', 'emby'].includes(kind)) {

@@ -144,22 +144,108 @@ class IdAllocator {
 }
 
 const ADJECTIVES = [
-  'Silent', 'Broken', 'Golden', 'Hidden', 'Last', 'Crimson', 'Frozen', 'Distant', 'Electric', 'Wild',
-  'Hollow', 'Bright', 'Forgotten', 'Restless', 'Iron', 'Paper', 'Velvet', 'Northern', 'Lonely', 'Burning',
-  'Secret', 'Quiet', 'Savage', 'Little', 'Midnight', 'Endless', 'Lucky', 'Bitter', 'Silver', 'Final',
+  'Silent',
+  'Broken',
+  'Golden',
+  'Hidden',
+  'Last',
+  'Crimson',
+  'Frozen',
+  'Distant',
+  'Electric',
+  'Wild',
+  'Hollow',
+  'Bright',
+  'Forgotten',
+  'Restless',
+  'Iron',
+  'Paper',
+  'Velvet',
+  'Northern',
+  'Lonely',
+  'Burning',
+  'Secret',
+  'Quiet',
+  'Savage',
+  'Little',
+  'Midnight',
+  'Endless',
+  'Lucky',
+  'Bitter',
+  'Silver',
+  'Final',
 ];
 const NOUNS = [
-  'Harbor', 'Signal', 'Orchard', 'Winter', 'Horizon', 'Promise', 'Kingdom', 'Frontier', 'Garden', 'Echo',
-  'River', 'Storm', 'Empire', 'Lantern', 'Mirror', 'Highway', 'Voyage', 'Summer', 'Shadow', 'Compass',
-  'Island', 'Circus', 'Engine', 'Monument', 'Canyon', 'Letter', 'Station', 'Crown', 'Tide', 'Witness',
+  'Harbor',
+  'Signal',
+  'Orchard',
+  'Winter',
+  'Horizon',
+  'Promise',
+  'Kingdom',
+  'Frontier',
+  'Garden',
+  'Echo',
+  'River',
+  'Storm',
+  'Empire',
+  'Lantern',
+  'Mirror',
+  'Highway',
+  'Voyage',
+  'Summer',
+  'Shadow',
+  'Compass',
+  'Island',
+  'Circus',
+  'Engine',
+  'Monument',
+  'Canyon',
+  'Letter',
+  'Station',
+  'Crown',
+  'Tide',
+  'Witness',
 ];
 const NAMES = [
-  'Marlowe', 'Juniper', 'Callahan', 'Rosalind', 'Okafor', 'Delgado', 'Ingrid', 'Tobias', 'Keller', 'Amara',
-  'Winslow', 'Harriet', 'Nakamura', 'Esperanza', 'Fitzgerald', 'Milo', 'Petrov', 'Beatrix', 'Lindqvist', 'Ravi',
+  'Marlowe',
+  'Juniper',
+  'Callahan',
+  'Rosalind',
+  'Okafor',
+  'Delgado',
+  'Ingrid',
+  'Tobias',
+  'Keller',
+  'Amara',
+  'Winslow',
+  'Harriet',
+  'Nakamura',
+  'Esperanza',
+  'Fitzgerald',
+  'Milo',
+  'Petrov',
+  'Beatrix',
+  'Lindqvist',
+  'Ravi',
 ];
 const PLACES = [
-  'Avalon', 'Bell Harbor', 'Cedar Falls', 'Dunmore', 'Eastgate', 'Fairhaven', 'Glasswater', 'Hollowell',
-  'Kingsport', 'Larkspur', 'Marrow Bay', 'Northfield', 'Port Verity', 'Redmoor', 'Stonebridge', 'Westbury',
+  'Avalon',
+  'Bell Harbor',
+  'Cedar Falls',
+  'Dunmore',
+  'Eastgate',
+  'Fairhaven',
+  'Glasswater',
+  'Hollowell',
+  'Kingsport',
+  'Larkspur',
+  'Marrow Bay',
+  'Northfield',
+  'Port Verity',
+  'Redmoor',
+  'Stonebridge',
+  'Westbury',
 ];
 const GROUPS = ['Detectives', 'Files', 'Chronicles', 'Heights', 'Station', 'Academy', 'Diaries', 'Legacy', 'Nights', 'Society'];
 
@@ -189,7 +275,11 @@ const EPISODE_PATTERNS: Array<(rng: Rng) => string> = [
 ];
 
 function slugify(text: string): string {
-  return text.toLowerCase().replace(/'/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/'/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** Slugs are `title-year`, with `-2`, `-3`… added when two titles collide. */

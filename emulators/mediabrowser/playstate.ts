@@ -148,7 +148,13 @@ interface PlaybackReport {
 
 function readReport(env: MbEnv, body: Body): PlaybackReport {
   const itemId = field(env, body, 'ItemId', (v): v is string => typeof v === 'string', 'System.Guid');
-  const playMethod = field(env, body, 'PlayMethod', (v): v is NonNullable<MbSession['playMethod']> => v === 'Transcode' || v === 'DirectStream' || v === 'DirectPlay', 'PlayMethod');
+  const playMethod = field(
+    env,
+    body,
+    'PlayMethod',
+    (v): v is NonNullable<MbSession['playMethod']> => v === 'Transcode' || v === 'DirectStream' || v === 'DirectPlay',
+    'PlayMethod',
+  );
   const report: PlaybackReport = {
     isPaused: field(env, body, 'IsPaused', isBool, 'System.Boolean') ?? false,
     failed: field(env, body, 'Failed', isBool, 'System.Boolean') ?? false,

@@ -7,11 +7,43 @@ import { HttpError, invalidParam, type MbEnv, type Params } from './request.ts';
 import { parseIsoDate } from './time.ts';
 
 const BASE_ITEM_KINDS = [
-  'AggregateFolder', 'Audio', 'AudioBook', 'BasePluginFolder', 'Book', 'BoxSet', 'Channel', 'ChannelFolderItem',
-  'CollectionFolder', 'Episode', 'Folder', 'Genre', 'ManualPlaylistsFolder', 'Movie', 'LiveTvChannel', 'LiveTvProgram',
-  'MusicAlbum', 'MusicArtist', 'MusicGenre', 'MusicVideo', 'Person', 'Photo', 'PhotoAlbum', 'Playlist', 'PlaylistsFolder',
-  'Program', 'Recording', 'Season', 'Series', 'Studio', 'Trailer', 'TvChannel', 'TvProgram', 'UserRootFolder', 'UserView',
-  'Video', 'Year',
+  'AggregateFolder',
+  'Audio',
+  'AudioBook',
+  'BasePluginFolder',
+  'Book',
+  'BoxSet',
+  'Channel',
+  'ChannelFolderItem',
+  'CollectionFolder',
+  'Episode',
+  'Folder',
+  'Genre',
+  'ManualPlaylistsFolder',
+  'Movie',
+  'LiveTvChannel',
+  'LiveTvProgram',
+  'MusicAlbum',
+  'MusicArtist',
+  'MusicGenre',
+  'MusicVideo',
+  'Person',
+  'Photo',
+  'PhotoAlbum',
+  'Playlist',
+  'PlaylistsFolder',
+  'Program',
+  'Recording',
+  'Season',
+  'Series',
+  'Studio',
+  'Trailer',
+  'TvChannel',
+  'TvProgram',
+  'UserRootFolder',
+  'UserView',
+  'Video',
+  'Year',
 ];
 const ITEM_FILTERS = ['IsFolder', 'IsNotFolder', 'IsUnplayed', 'IsPlayed', 'IsFavorite', 'IsResumable', 'Likes', 'Dislikes', 'IsFavoriteOrLikes'];
 const MEDIA_TYPES = ['Unknown', 'Video', 'Audio', 'Photo', 'Book'];
@@ -106,10 +138,12 @@ export function parseItemQuery(env: MbEnv, params: Params): ItemQuery {
     filters: new Set(enumValues(params.list('Filters'), ITEM_FILTERS)),
     ids: params.list('Ids').map((id) => checkId(env, 'ids', id)),
     excludeIds: new Set(params.list('ExcludeItemIds').map((id) => checkId(env, 'excludeItemIds', id))),
-    years: new Set(params.list('Years').map((y) => {
-      if (!/^\d+$/.test(y)) throw new HttpError(invalidParam(env, 'years', `The value '${y}' is not valid.`));
-      return Number(y);
-    })),
+    years: new Set(
+      params.list('Years').map((y) => {
+        if (!/^\d+$/.test(y)) throw new HttpError(invalidParam(env, 'years', `The value '${y}' is not valid.`));
+        return Number(y);
+      }),
+    ),
     mediaTypes: enumValues(params.list('MediaTypes'), MEDIA_TYPES),
     anyProviderIdEquals: [],
     sortBy: params.list('SortBy'),
@@ -172,7 +206,11 @@ function matches(env: MbEnv, item: MbItem, query: ItemQuery, user: MbUser | unde
   if (query.mediaTypes.length > 0 && !(isLeaf(item) ? query.mediaTypes.includes('Video') : query.mediaTypes.includes('Unknown'))) return false;
   const folderWanted = query.filters.has('IsFolder') ? true : query.filters.has('IsNotFolder') ? false : query.isFolder;
   if (folderWanted !== undefined && folderWanted === isLeaf(item)) return false;
-  for (const [flag, provider] of [['hasImdbId', 'Imdb'], ['hasTmdbId', 'Tmdb'], ['hasTvdbId', 'Tvdb']] as const) {
+  for (const [flag, provider] of [
+    ['hasImdbId', 'Imdb'],
+    ['hasTmdbId', 'Tmdb'],
+    ['hasTvdbId', 'Tvdb'],
+  ] as const) {
     const wanted = query[flag];
     if (wanted !== undefined && (providerId(item, provider) !== undefined) !== wanted) return false;
   }

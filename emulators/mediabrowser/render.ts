@@ -170,7 +170,10 @@ export function renderView(env: MbEnv, library: MbLibrary, options: DtoOptions):
 // ---- users ---------------------------------------------------------------------------------
 
 function lastActivity(env: MbEnv, user: MbUser): string {
-  const dates = env.data().sessions.filter((s) => s.userId === user.id).map((s) => Date.parse(s.lastActivityDate));
+  const dates = env
+    .data()
+    .sessions.filter((s) => s.userId === user.id)
+    .map((s) => Date.parse(s.lastActivityDate));
   return isoTicks(Math.max(env.startedAt, ...dates));
 }
 

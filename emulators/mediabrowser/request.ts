@@ -31,7 +31,10 @@ export class Params {
 
   /** Comma-separated and repeated values, trimmed, empty ones dropped. */
   list(name: string): string[] {
-    return (this.byName.get(name.toLowerCase()) ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    return (this.byName.get(name.toLowerCase()) ?? [])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
   }
 }
 
@@ -114,10 +117,7 @@ function camelCase(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelCase);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      key.charAt(0).toLowerCase() + key.slice(1),
-      DICTIONARY_KEYS.has(key) ? inner : camelCase(inner),
-    ]),
+    Object.entries(value).map(([key, inner]) => [key.charAt(0).toLowerCase() + key.slice(1), DICTIONARY_KEYS.has(key) ? inner : camelCase(inner)]),
   );
 }
 
@@ -130,7 +130,12 @@ function camelCase(value: unknown): unknown {
 function wantsCamelCase(accept: string): boolean {
   const entries = accept.split(',').map((raw, index) => {
     const [type = '', ...params] = raw.split(';').map((part) => part.trim().toLowerCase());
-    const param = (name: string) => params.find((p) => p.replace(/\s+/g, '').startsWith(`${name}=`))?.split('=')[1]?.trim().replace(/^"|"$/g, '');
+    const param = (name: string) =>
+      params
+        .find((p) => p.replace(/\s+/g, '').startsWith(`${name}=`))
+        ?.split('=')[1]
+        ?.trim()
+        .replace(/^"|"$/g, '');
     const q = Number(param('q') ?? '1');
     return { type, profile: param('profile'), q: Number.isNaN(q) ? 1 : q, index };
   });

@@ -7,15 +7,34 @@ import { callerForToken, readCredentials } from './auth.ts';
 import type { MbItem, MbUser, MediaBrowserDialect } from './data.ts';
 import { isLeaf } from './library.ts';
 import {
-  hideFromResume, markPlayed, markUnplayed, parseJsonBody, patchUserData, replaceUserData, reportPlayback, sessionFor, type PlaybackEvent,
+  hideFromResume,
+  markPlayed,
+  markUnplayed,
+  parseJsonBody,
+  patchUserData,
+  replaceUserData,
+  reportPlayback,
+  sessionFor,
+  type PlaybackEvent,
 } from './playstate.ts';
 import { checkId, pageOf, parseItemQuery, readBool, readFields, readInt, runItemQuery, sortItems, type ItemQuery } from './query.ts';
+import { detailOptions, listOptions, publicSystemInfo, renderItem, renderSession, renderUser, renderUserData, renderView, systemInfo } from './render.ts';
 import {
-  detailOptions, listOptions, publicSystemInfo, renderItem, renderSession, renderUser, renderUserData, renderView, systemInfo,
-} from './render.ts';
-import {
-  HttpError, Params as QueryParams, badRequest, empty, forbidden, invalidParam, isAdmin, notFound, ok, versionAtLeast, type Caller, type ClientInfo, type Ctx,
-  type MbEnv, type MbRequest,
+  HttpError,
+  Params as QueryParams,
+  badRequest,
+  empty,
+  forbidden,
+  invalidParam,
+  isAdmin,
+  notFound,
+  ok,
+  versionAtLeast,
+  type Caller,
+  type ClientInfo,
+  type Ctx,
+  type MbEnv,
+  type MbRequest,
 } from './request.ts';
 import { parseEmbyDate, parseIsoDate } from './time.ts';
 
@@ -130,11 +149,21 @@ const ping: Handler = (ctx) => (ctx.env.dialect === 'jellyfin' ? ok(ctx, 'Jellyf
 /** Jellyfin lists every user to any signed-in caller; Emby (a guess) only to administrators. */
 const users: Handler = (ctx) => {
   if (ctx.env.dialect === 'emby' && !isAdmin(caller(ctx))) return forbidden('Forbidden');
-  return ok(ctx, ctx.env.data().users.map((u) => renderUser(ctx.env, u)));
+  return ok(
+    ctx,
+    ctx.env.data().users.map((u) => renderUser(ctx.env, u)),
+  );
 };
 
 /** The login screen's list: no token needed, hidden users left out. */
-const publicUsers: Handler = (ctx) => ok(ctx, ctx.env.data().users.filter((u) => !u.hidden).map((u) => renderUser(ctx.env, u)));
+const publicUsers: Handler = (ctx) =>
+  ok(
+    ctx,
+    ctx.env
+      .data()
+      .users.filter((u) => !u.hidden)
+      .map((u) => renderUser(ctx.env, u)),
+  );
 
 const usersQuery: Handler = (ctx) => {
   if (!isAdmin(caller(ctx))) return forbidden('Forbidden');
@@ -192,16 +221,39 @@ function items(ctx: Ctx, rawUserId: string | undefined): Reply {
   if (!query.recursive && query.parentId === undefined && query.ids.length === 0) {
     // The root of a non-recursive listing is the user's libraries.
     const page = pageOf(env.catalog.libraries(), query);
-    return queryResult(ctx, page.items.map((library) => renderView(env, library, options)), page.total, page.startIndex);
+    return queryResult(
+      ctx,
+      page.items.map((library) => renderView(env, library, options)),
+      page.total,
+      page.startIndex,
+    );
   }
   const page = pageOf(runItemQuery(env, query, user), query);
-  return queryResult(ctx, page.items.map((item) => renderItem(env, item, options)), page.total, page.startIndex);
+  return queryResult(
+    ctx,
+    page.items.map((item) => renderItem(env, item, options)),
+    page.total,
+    page.startIndex,
+  );
 }
 
 /** Parameters GetResumeItems binds on Jellyfin; Emby's resume route takes the whole item query. */
 const JELLYFIN_RESUME_PARAMS = new Set([
-  'userid', 'startindex', 'limit', 'searchterm', 'parentid', 'fields', 'mediatypes', 'enableuserdata', 'imagetypelimit',
-  'enableimagetypes', 'excludeitemtypes', 'includeitemtypes', 'enabletotalrecordcount', 'enableimages', 'excludeactivesessions',
+  'userid',
+  'startindex',
+  'limit',
+  'searchterm',
+  'parentid',
+  'fields',
+  'mediatypes',
+  'enableuserdata',
+  'imagetypelimit',
+  'enableimagetypes',
+  'excludeitemtypes',
+  'includeitemtypes',
+  'enabletotalrecordcount',
+  'enableimages',
+  'excludeactivesessions',
 ]);
 
 function resume(ctx: Ctx, rawUserId: string | undefined): Reply {
@@ -216,12 +268,24 @@ function resume(ctx: Ctx, rawUserId: string | undefined): Reply {
   query.recursive = true;
   query.filters.add('IsResumable');
   const excludeActive = readBool(env, ctx.req.params, 'ExcludeActiveSessions') ?? false;
-  const playing = new Set(excludeActive ? env.data().sessions.filter((s) => s.userId === user.id && s.itemId).map((s) => s.itemId) : []);
+  const playing = new Set(
+    excludeActive
+      ? env
+          .data()
+          .sessions.filter((s) => s.userId === user.id && s.itemId)
+          .map((s) => s.itemId)
+      : [],
+  );
   const found = runItemQuery(env, query, user).filter((item) => isLeaf(item) && !playing.has(item.Id));
   const ordered = sortItems(env, found, ['DatePlayed'], ['Descending'], user);
   const page = pageOf(ordered, query);
   const options = listOptions(query.fields, user, query.enableUserData);
-  return queryResult(ctx, page.items.map((item) => renderItem(env, item, options)), page.total, page.startIndex);
+  return queryResult(
+    ctx,
+    page.items.map((item) => renderItem(env, item, options)),
+    page.total,
+    page.startIndex,
+  );
 }
 
 function itemDetail(ctx: Ctx, rawUserId: string | undefined, rawItemId: string | undefined): Reply {
@@ -300,7 +364,10 @@ const sessions: Handler = (ctx) => {
     .filter((s) => id === undefined || s.id === id)
     .filter((s) => activeWithin === undefined || Date.parse(s.lastActivityDate) >= env.now() - activeWithin * 1000)
     .sort((a, b) => Date.parse(b.lastActivityDate) - Date.parse(a.lastActivityDate));
-  return ok(ctx, rows.map((s) => renderSession(env, s)));
+  return ok(
+    ctx,
+    rows.map((s) => renderSession(env, s)),
+  );
 };
 
 function playing(event: PlaybackEvent): Handler {
@@ -361,9 +428,7 @@ const ROUTES: Route[] = [
 
 /** The routes this server (dialect and version) has. */
 export function activeRoutes(dialect: MediaBrowserDialect, version: string): Route[] {
-  return ROUTES.filter(
-    (r) => r.dialects.includes(dialect) && (dialect !== 'jellyfin' || !r.since || versionAtLeast(version, r.since[0], r.since[1])),
-  );
+  return ROUTES.filter((r) => r.dialects.includes(dialect) && (dialect !== 'jellyfin' || !r.since || versionAtLeast(version, r.since[0], r.since[1])));
 }
 
 export interface Handled {

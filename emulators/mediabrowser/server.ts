@@ -6,7 +6,12 @@ import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
 import { answerWithFaults, Faults, type FaultReplies } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, emptyReply, headerReader, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
 import {
-  DEFAULT_VERSION, loadDataFile, normalizeData, type MediaBrowserDialect, type MediaBrowserEmulatorData, type MediaBrowserEmulatorDataInput,
+  DEFAULT_VERSION,
+  loadDataFile,
+  normalizeData,
+  type MediaBrowserDialect,
+  type MediaBrowserEmulatorData,
+  type MediaBrowserEmulatorDataInput,
 } from './data.ts';
 import { callerForToken, readCredentials } from './auth.ts';
 import { MbCatalog } from './library.ts';

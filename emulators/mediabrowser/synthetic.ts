@@ -133,9 +133,7 @@ function showItems(show: CatalogueShow, ctx: BuildContext): MbItem[] {
       ParentId: ctx.showLibrary,
       ProductionYear: show.year,
       PremiereDate: premiere(ctx.seed, show.slug, show.year),
-      ProviderIds: partial
-        ? { Tvdb: String(show.ids.tvdb) }
-        : { Imdb: show.ids.imdb, Tmdb: String(show.ids.tmdb), Tvdb: String(show.ids.tvdb) },
+      ProviderIds: partial ? { Tvdb: String(show.ids.tvdb) } : { Imdb: show.ids.imdb, Tmdb: String(show.ids.tmdb), Tvdb: String(show.ids.tvdb) },
       Path: seriesPath,
       DateCreated: isoTicks(dates.created),
       DateLastSaved: isoTicks(dates.saved),
@@ -174,9 +172,7 @@ function showItems(show: CatalogueShow, ctx: BuildContext): MbItem[] {
         ProductionYear: airYear,
         PremiereDate: `${airYear}-${String(1 + ((episode.index - 1) % 12)).padStart(2, '0')}-15T00:00:00.0000000Z`,
         RunTimeTicks: episode.durationMs * TICKS_PER_MS,
-        ProviderIds: partial
-          ? { Tvdb: String(episode.ids.tvdb) }
-          : { Imdb: episode.ids.imdb, Tmdb: String(episode.ids.tmdb), Tvdb: String(episode.ids.tvdb) },
+        ProviderIds: partial ? { Tvdb: String(episode.ids.tvdb) } : { Imdb: episode.ids.imdb, Tmdb: String(episode.ids.tmdb), Tvdb: String(episode.ids.tvdb) },
         Path: `${seasonPath}/${show.title} ${code}.mkv`,
         DateCreated: isoTicks(dates.created + offsetMs),
         DateLastSaved: isoTicks(dates.saved + offsetMs),

@@ -7,9 +7,7 @@ import type { PlexItem, PlexItemType } from './data.ts';
 import { compareRatingKeys, type Library } from './library.ts';
 
 const TYPE_NUMBERS: Record<PlexItemType, number> = { movie: 1, show: 2, season: 3, episode: 4 };
-const TYPES_BY_NUMBER = new Map<number, PlexItemType>(
-  Object.entries(TYPE_NUMBERS).map(([type, n]) => [n, type as PlexItemType]),
-);
+const TYPES_BY_NUMBER = new Map<number, PlexItemType>(Object.entries(TYPE_NUMBERS).map(([type, n]) => [n, type as PlexItemType]));
 
 type NumericField = 'viewOffset' | 'viewCount' | 'lastViewedAt' | 'addedAt' | 'updatedAt' | 'year' | 'duration' | 'index';
 const NUMERIC_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt', 'addedAt', 'updatedAt', 'year', 'duration', 'index']);
@@ -120,12 +118,18 @@ export function parseMediaQuery(params: URLSearchParams, nowSeconds: number): Me
 
 function compare(op: Operator, actual: number, expected: number): boolean {
   switch (op) {
-    case 'eq': return actual === expected;
-    case 'ne': return actual !== expected;
-    case 'gt': return actual > expected;
-    case 'lt': return actual < expected;
-    case 'ge': return actual >= expected;
-    case 'le': return actual <= expected;
+    case 'eq':
+      return actual === expected;
+    case 'ne':
+      return actual !== expected;
+    case 'gt':
+      return actual > expected;
+    case 'lt':
+      return actual < expected;
+    case 'ge':
+      return actual >= expected;
+    case 'le':
+      return actual <= expected;
   }
 }
 
@@ -136,13 +140,20 @@ function numericValue(field: string, item: PlexItem, library: Library, accountId
     case 'viewCount':
     case 'lastViewedAt':
       return library.viewState(accountId, item)[field];
-    case 'addedAt': return item.addedAt;
-    case 'updatedAt': return item.updatedAt;
-    case 'year': return item.year;
-    case 'duration': return item.durationMs;
-    case 'index': return item.index;
-    case 'ratingKey': return Number(item.ratingKey);
-    default: return undefined;
+    case 'addedAt':
+      return item.addedAt;
+    case 'updatedAt':
+      return item.updatedAt;
+    case 'year':
+      return item.year;
+    case 'duration':
+      return item.durationMs;
+    case 'index':
+      return item.index;
+    case 'ratingKey':
+      return Number(item.ratingKey);
+    default:
+      return undefined;
   }
 }
 
@@ -166,9 +177,7 @@ function matches(filter: Filter, item: PlexItem, library: Library, accountId: nu
     case 'numeric': {
       const actual = numericValue(filter.field, item, library, accountId) ?? 0;
       // Comma-separated values are OR-ed; for != every value must differ.
-      return filter.op === 'ne'
-        ? filter.values.every((v) => actual !== v)
-        : filter.values.some((v) => compare(filter.op, actual, v));
+      return filter.op === 'ne' ? filter.values.every((v) => actual !== v) : filter.values.some((v) => compare(filter.op, actual, v));
     }
   }
 }
@@ -179,9 +188,7 @@ export function derivedTitleSort(item: PlexItem): string {
 }
 
 // Sort fields this emulator knows; other sort fields are ignored (default order applies).
-const SORT_FIELDS = new Set<string>([
-  'titleSort', 'title', 'originallyAvailableAt', 'ratingKey', ...NUMERIC_FIELDS,
-]);
+const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', ...NUMERIC_FIELDS]);
 
 function sortValue(field: string, item: PlexItem, library: Library, accountId: number): string | number | undefined {
   if (field === 'titleSort' || field === 'title') return derivedTitleSort(item).toLowerCase();
@@ -196,17 +203,9 @@ function compareValues(a: string | number | undefined, b: string | number | unde
   return a < b ? -1 : 1;
 }
 
-export function applyMediaQuery(
-  candidates: PlexItem[],
-  query: MediaQuery,
-  defaultTypes: Set<PlexItemType>,
-  library: Library,
-  accountId: number,
-): PlexItem[] {
+export function applyMediaQuery(candidates: PlexItem[], query: MediaQuery, defaultTypes: Set<PlexItemType>, library: Library, accountId: number): PlexItem[] {
   const types = query.types ?? defaultTypes;
-  let result = candidates.filter(
-    (item) => types.has(item.type) && query.filters.every((f) => matches(f, item, library, accountId)),
-  );
+  let result = candidates.filter((item) => types.has(item.type) && query.filters.every((f) => matches(f, item, library, accountId)));
   const sort = query.sort.filter((key) => SORT_FIELDS.has(key.field));
   if (sort.length > 0) {
     result = [...result].sort((a, b) => {

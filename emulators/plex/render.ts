@@ -35,9 +35,42 @@ function ratingImages(item: PlexItem) {
 
 /** Deterministic technical details for a movie or episode file (clients rarely read them). */
 const MEDIA_PROFILES = [
-  { container: 'mkv', videoCodec: 'hevc', videoProfile: 'main 10', videoResolution: '1080', width: 1920, height: 1080, bitrate: 9400, audioCodec: 'eac3', audioChannels: 6, audioProfile: undefined },
-  { container: 'mkv', videoCodec: 'h264', videoProfile: 'high', videoResolution: '720', width: 1280, height: 720, bitrate: 4200, audioCodec: 'ac3', audioChannels: 6, audioProfile: undefined },
-  { container: 'mp4', videoCodec: 'h264', videoProfile: 'high', videoResolution: 'sd', width: 720, height: 306, bitrate: 1360, audioCodec: 'aac', audioChannels: 2, audioProfile: 'lc' },
+  {
+    container: 'mkv',
+    videoCodec: 'hevc',
+    videoProfile: 'main 10',
+    videoResolution: '1080',
+    width: 1920,
+    height: 1080,
+    bitrate: 9400,
+    audioCodec: 'eac3',
+    audioChannels: 6,
+    audioProfile: undefined,
+  },
+  {
+    container: 'mkv',
+    videoCodec: 'h264',
+    videoProfile: 'high',
+    videoResolution: '720',
+    width: 1280,
+    height: 720,
+    bitrate: 4200,
+    audioCodec: 'ac3',
+    audioChannels: 6,
+    audioProfile: undefined,
+  },
+  {
+    container: 'mp4',
+    videoCodec: 'h264',
+    videoProfile: 'high',
+    videoResolution: 'sd',
+    width: 720,
+    height: 306,
+    bitrate: 1360,
+    audioCodec: 'aac',
+    audioChannels: 2,
+    audioProfile: 'lc',
+  },
 ] as const;
 
 function fileName(item: PlexItem, library: Library): string {

@@ -5,12 +5,8 @@ import type { PlexNode } from './encode.ts';
 import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } from './env.ts';
 import { isLeafType } from './library.ts';
 import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
-import {
-  applyMediaQuery, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging,
-} from './query.ts';
-import {
-  LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs, type RowOptions,
-} from './render.ts';
+import { applyMediaQuery, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging } from './query.ts';
+import { LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs, type RowOptions } from './render.ts';
 import { containerReply, htmlStatus, type PlexRequest, type Reply } from './reply.ts';
 import { hexDigest } from '../random.ts';
 
@@ -76,59 +72,98 @@ function container(attrs: PlexNode['attrs'], children: PlexNode[] = []): PlexNod
 
 function identity(request: PlexRequest, env: PlexEnv): Reply {
   const data = env.data();
-  return containerReply(request, container({
-    size: 0, apiVersion: '1.2.0', claimed: true, machineIdentifier: data.machineIdentifier, version: data.version,
-  }));
+  return containerReply(
+    request,
+    container({
+      size: 0,
+      apiVersion: '1.2.0',
+      claimed: true,
+      machineIdentifier: data.machineIdentifier,
+      version: data.version,
+    }),
+  );
 }
 
 const OWNER_FEATURES = [
-  'adaptive_bitrate', 'camera_upload', 'collections', 'content_filter', 'download_certificates', 'federated-auth',
-  'hardware_transcoding', 'home', 'hwtranscode', 'item_clusters', 'loudness', 'pass', 'session_bandwidth_restrictions',
-  'session_kick', 'sync', 'trailers', 'type-first', 'webhooks',
+  'adaptive_bitrate',
+  'camera_upload',
+  'collections',
+  'content_filter',
+  'download_certificates',
+  'federated-auth',
+  'hardware_transcoding',
+  'home',
+  'hwtranscode',
+  'item_clusters',
+  'loudness',
+  'pass',
+  'session_bandwidth_restrictions',
+  'session_kick',
+  'sync',
+  'trailers',
+  'type-first',
+  'webhooks',
 ].join(',');
 
 function serverInfo(request: PlexRequest, env: PlexEnv): Reply {
   const data = env.data();
-  const directories = ['activities', 'butler', 'channels', 'clients', 'diagnostics', 'hubs', 'library', 'playlists', 'player', 'search', 'servers', 'status', 'system'];
-  return containerReply(request, container(
-    {
-      size: directories.length,
-      allowCameraUpload: false,
-      allowChannelAccess: true,
-      allowMediaDeletion: true,
-      allowSharing: true,
-      allowSync: true,
-      backgroundProcessing: true,
-      certificate: true,
-      claimed: true,
-      countryCode: 'usa',
-      eventStream: true,
-      friendlyName: data.friendlyName,
-      hubSearch: true,
-      livetv: 0,
-      machineIdentifier: data.machineIdentifier,
-      multiuser: true,
-      myPlex: true,
-      myPlexMappingState: 'mapped',
-      myPlexSigninState: 'ok',
-      myPlexSubscription: true,
-      myPlexUsername: ownerAccount(data).name,
-      // A Plex Pass owner's feature list (S1 example); clients such as @ctrl/plex split it on connect.
-      ownerFeatures: OWNER_FEATURES,
-      platform: 'Linux',
-      platformVersion: '6.1',
-      pluginHost: true,
-      readOnlyLibraries: false,
-      sync: true,
-      transcoderActiveVideoSessions: 0,
-      transcoderAudio: true,
-      transcoderVideo: true,
-      updatedAt: Math.max(0, ...data.sections.map((s) => s.updatedAt)),
-      updater: true,
-      version: data.version,
-    },
-    directories.map((name) => ({ tag: 'Directory', attrs: { count: 1, key: name, title: name } })),
-  ));
+  const directories = [
+    'activities',
+    'butler',
+    'channels',
+    'clients',
+    'diagnostics',
+    'hubs',
+    'library',
+    'playlists',
+    'player',
+    'search',
+    'servers',
+    'status',
+    'system',
+  ];
+  return containerReply(
+    request,
+    container(
+      {
+        size: directories.length,
+        allowCameraUpload: false,
+        allowChannelAccess: true,
+        allowMediaDeletion: true,
+        allowSharing: true,
+        allowSync: true,
+        backgroundProcessing: true,
+        certificate: true,
+        claimed: true,
+        countryCode: 'usa',
+        eventStream: true,
+        friendlyName: data.friendlyName,
+        hubSearch: true,
+        livetv: 0,
+        machineIdentifier: data.machineIdentifier,
+        multiuser: true,
+        myPlex: true,
+        myPlexMappingState: 'mapped',
+        myPlexSigninState: 'ok',
+        myPlexSubscription: true,
+        myPlexUsername: ownerAccount(data).name,
+        // A Plex Pass owner's feature list (S1 example); clients such as @ctrl/plex split it on connect.
+        ownerFeatures: OWNER_FEATURES,
+        platform: 'Linux',
+        platformVersion: '6.1',
+        pluginHost: true,
+        readOnlyLibraries: false,
+        sync: true,
+        transcoderActiveVideoSessions: 0,
+        transcoderAudio: true,
+        transcoderVideo: true,
+        updatedAt: Math.max(0, ...data.sections.map((s) => s.updatedAt)),
+        updater: true,
+        version: data.version,
+      },
+      directories.map((name) => ({ tag: 'Directory', attrs: { count: 1, key: name, title: name } })),
+    ),
+  );
 }
 
 function sections(request: PlexRequest, env: PlexEnv): Reply {
@@ -150,13 +185,7 @@ function pagingHeaders(paging: Paging, total: number): Record<string, string> {
  * A paged Metadata listing: size always; offset/totalSize when the client asked for a page.
  * Only the rows of the page are rendered, so big libraries page cheaply.
  */
-function listReply(
-  request: PlexRequest,
-  items: PlexItem[],
-  render: (item: PlexItem) => PlexNode,
-  attrs: PlexNode['attrs'],
-  leading: PlexNode[] = [],
-): Reply {
+function listReply(request: PlexRequest, items: PlexItem[], render: (item: PlexItem) => PlexNode, attrs: PlexNode['attrs'], leading: PlexNode[] = []): Reply {
   const paging = readPaging(request.params, (name) => request.header(name));
   const total = leading.length + items.length;
   const end = paging.size === undefined ? total : Math.min(total, paging.start + paging.size);
@@ -165,11 +194,7 @@ function listReply(
     shown.push(i < leading.length ? leading[i]! : render(items[i - leading.length]!));
   }
   const pageAttrs = paging.requested ? { totalSize: total, offset: paging.start } : {};
-  return containerReply(
-    request,
-    container({ size: shown.length, ...pageAttrs, ...attrs }, shown),
-    pagingHeaders(paging, total),
-  );
+  return containerReply(request, container({ size: shown.length, ...pageAttrs, ...attrs }, shown), pagingHeaders(paging, total));
 }
 
 function rowOptions(request: PlexRequest, account: PlexAccount, withSection: boolean, query?: MediaQuery): RowOptions {
@@ -218,25 +243,31 @@ function libraryAll(request: PlexRequest, env: PlexEnv, account: PlexAccount): R
 }
 
 function metadata(request: PlexRequest, env: PlexEnv, account: PlexAccount, [ids]: string[]): Reply {
-  const items = (ids ?? '').split(',').map((id) => env.library.item(id)).filter((item) => item !== undefined);
+  const items = (ids ?? '')
+    .split(',')
+    .map((id) => env.library.item(id))
+    .filter((item) => item !== undefined);
   const first = items[0];
   if (!first) return htmlStatus(404);
   const section = env.library.sectionOf(first);
-  return containerReply(request, container(
-    {
-      size: items.length,
-      allowSync: true,
-      identifier: LIBRARY_IDENTIFIER,
-      librarySectionID: section ? Number(section.key) : undefined,
-      librarySectionTitle: section?.title,
-      librarySectionUUID: section?.uuid,
-      mediaTagPrefix: MEDIA_TAG_PREFIX,
-      mediaTagVersion: MEDIA_TAG_VERSION,
-    },
-    // The detail view always carries Guid[]: before includeGuids existed, clients re-fetched an
-    // item by ratingKey to read its external ids (python-plexapi#808, #1214). includeGuids=1 is for listings.
-    renderRows(items, env, { ...rowOptions(request, account, true), includeGuids: true }),
-  ));
+  return containerReply(
+    request,
+    container(
+      {
+        size: items.length,
+        allowSync: true,
+        identifier: LIBRARY_IDENTIFIER,
+        librarySectionID: section ? Number(section.key) : undefined,
+        librarySectionTitle: section?.title,
+        librarySectionUUID: section?.uuid,
+        mediaTagPrefix: MEDIA_TAG_PREFIX,
+        mediaTagVersion: MEDIA_TAG_VERSION,
+      },
+      // The detail view always carries Guid[]: before includeGuids existed, clients re-fetched an
+      // item by ratingKey to read its external ids (python-plexapi#808, #1214). includeGuids=1 is for listings.
+      renderRows(items, env, { ...rowOptions(request, account, true), includeGuids: true }),
+    ),
+  );
 }
 
 /** Container attributes of /children and /allLeaves: the parent's identity and titles. */
@@ -369,7 +400,10 @@ function sessionRow(session: PlexSession, env: PlexEnv): PlexNode | undefined {
 }
 
 function statusSessions(request: PlexRequest, env: PlexEnv): Reply {
-  const rows = env.data().sessions.map((s) => sessionRow(s, env)).filter((row) => row !== undefined);
+  const rows = env
+    .data()
+    .sessions.map((s) => sessionRow(s, env))
+    .filter((row) => row !== undefined);
   return containerReply(request, container({ size: rows.length }, rows));
 }
 

@@ -13,7 +13,6 @@ import { htmlStatus, PLEX_FAULT_REPLIES } from './reply.ts';
 import { handlePlexRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
-
 interface RequestLogEntry extends BaseRequestLogEntry {
   /** The account the token belonged to, when it was valid. */
   accountId?: number;

@@ -173,9 +173,7 @@ function showItems(show: CatalogueShow, ctx: BuildContext): PlexItem[] {
         parentIndex: season.index,
         parentRatingKey: seasonKey,
         grandparentRatingKey: showKey,
-        guid: legacy
-          ? `${tvdbAgent}/${season.index}/${episode.index}?lang=en`
-          : plexGuid('episode', String(episode.ids.tvdb)),
+        guid: legacy ? `${tvdbAgent}/${season.index}/${episode.index}?lang=en` : plexGuid('episode', String(episode.ids.tvdb)),
         guids: legacy ? [] : [`imdb://${episode.ids.imdb}`, `tmdb://${episode.ids.tmdb}`, `tvdb://${episode.ids.tvdb}`],
         durationMs: episode.durationMs,
         originallyAvailableAt: `${airYear}-${String(1 + ((episode.index - 1) % 12)).padStart(2, '0')}-15`,
@@ -200,10 +198,26 @@ function syntheticSections(name: string): PlexSection[] {
   };
   const common = { language: 'en-US', createdAt: stamp - 86_400 * 400, updatedAt: stamp, scannedAt: stamp };
   return [
-    { key: MOVIE_SECTION, type: 'movie', title: 'Movies', agent: 'tv.plex.agents.movie', scanner: 'Plex Movie',
-      uuid: uuid(MOVIE_SECTION), locations: [{ id: 1, path: '/data/movies' }], ...common },
-    { key: SHOW_SECTION, type: 'show', title: 'TV Shows', agent: 'tv.plex.agents.series', scanner: 'Plex TV Series',
-      uuid: uuid(SHOW_SECTION), locations: [{ id: 2, path: '/data/tv' }], ...common },
+    {
+      key: MOVIE_SECTION,
+      type: 'movie',
+      title: 'Movies',
+      agent: 'tv.plex.agents.movie',
+      scanner: 'Plex Movie',
+      uuid: uuid(MOVIE_SECTION),
+      locations: [{ id: 1, path: '/data/movies' }],
+      ...common,
+    },
+    {
+      key: SHOW_SECTION,
+      type: 'show',
+      title: 'TV Shows',
+      agent: 'tv.plex.agents.series',
+      scanner: 'Plex TV Series',
+      uuid: uuid(SHOW_SECTION),
+      locations: [{ id: 2, path: '/data/tv' }],
+      ...common,
+    },
   ];
 }
 

@@ -8,12 +8,14 @@ import { parseWithSchema, readJsonFile } from '../common/data-file.ts';
  * UTC ISO-8601 with a `Z`, e.g. `2026-11-23T20:11:09.000Z`. Other fraction lengths are accepted
  * and stored with milliseconds, the way Trakt prints every time.
  */
-const isoTime = z.iso
-  .datetime({ message: 'must be a UTC ISO-8601 time like 2026-11-23T20:11:09.000Z' })
-  .transform((value) => new Date(value).toISOString());
+const isoTime = z.iso.datetime({ message: 'must be a UTC ISO-8601 time like 2026-11-23T20:11:09.000Z' }).transform((value) => new Date(value).toISOString());
 const traktId = z.number().int().positive();
 const externalNumber = z.number().int().positive().nullable().optional();
-const imdbId = z.string().regex(/^tt\d+$/, 'must look like tt0111161').nullable().optional();
+const imdbId = z
+  .string()
+  .regex(/^tt\d+$/, 'must look like tt0111161')
+  .nullable()
+  .optional();
 /** Minutes, as Trakt reports `runtime` with `extended=full`. */
 const runtime = z.number().int().nonnegative().optional();
 
@@ -129,7 +131,11 @@ const activitiesSchema = z.strictObject({
 
 const settingsSchema = z.strictObject({
   /** Lifetime of a newly issued access token (Trakt's 2026 contract: 7 days). */
-  accessTokenTtlSeconds: z.number().int().positive().default(7 * 86_400),
+  accessTokenTtlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * 86_400),
   /** `expires_in` of a device code. */
   deviceCodeExpiresIn: z.number().int().positive().default(600),
   /** `interval` of a device code: polls closer together than this answer 429. */
@@ -196,19 +202,47 @@ function duplicates<T>(problems: string[], values: Array<[string, T | null | und
 /** Catch dangling references early: a typo in a data file should not surface as an odd response. */
 function checkReferences(data: TraktEmulatorData, source: string): void {
   const problems: string[] = [];
-  duplicates(problems, data.movies.map((m, i) => [`movies[${i}].ids.trakt`, m.ids.trakt]), 'trakt id');
-  duplicates(problems, data.movies.map((m, i) => [`movies[${i}].ids.slug`, m.ids.slug]), 'slug');
-  duplicates(problems, data.shows.map((s, i) => [`shows[${i}].ids.trakt`, s.ids.trakt]), 'trakt id');
-  duplicates(problems, data.shows.map((s, i) => [`shows[${i}].ids.slug`, s.ids.slug]), 'slug');
-  duplicates(problems, data.episodes.map((e, i) => [`episodes[${i}].ids.trakt`, e.ids.trakt]), 'trakt id');
-  duplicates(problems, data.episodes.map((e, i) => [`episodes[${i}]`, `${e.show} S${e.season}E${e.number}`]), 'show/season/number');
+  duplicates(
+    problems,
+    data.movies.map((m, i) => [`movies[${i}].ids.trakt`, m.ids.trakt]),
+    'trakt id',
+  );
+  duplicates(
+    problems,
+    data.movies.map((m, i) => [`movies[${i}].ids.slug`, m.ids.slug]),
+    'slug',
+  );
+  duplicates(
+    problems,
+    data.shows.map((s, i) => [`shows[${i}].ids.trakt`, s.ids.trakt]),
+    'trakt id',
+  );
+  duplicates(
+    problems,
+    data.shows.map((s, i) => [`shows[${i}].ids.slug`, s.ids.slug]),
+    'slug',
+  );
+  duplicates(
+    problems,
+    data.episodes.map((e, i) => [`episodes[${i}].ids.trakt`, e.ids.trakt]),
+    'trakt id',
+  );
+  duplicates(
+    problems,
+    data.episodes.map((e, i) => [`episodes[${i}]`, `${e.show} S${e.season}E${e.number}`]),
+    'show/season/number',
+  );
 
   const showIds = new Set(data.shows.map((s) => s.ids.trakt));
   for (const [i, episode] of data.episodes.entries()) {
     if (!showIds.has(episode.show)) problems.push(`episodes[${i}].show: ${episode.show} is not the trakt id of a show`);
   }
 
-  duplicates(problems, data.users.map((u, i) => [`users[${i}].username`, u.username]), 'username');
+  duplicates(
+    problems,
+    data.users.map((u, i) => [`users[${i}].username`, u.username]),
+    'username',
+  );
   const tokenPaths = data.users.flatMap((u, i) => u.tokens.map((t, j): [string, string] => [`users[${i}].tokens[${j}].accessToken`, t.accessToken]));
   duplicates(problems, tokenPaths, 'access token');
   const refreshPaths = data.users.flatMap((u, i) => u.tokens.map((t, j): [string, string] => [`users[${i}].tokens[${j}].refreshToken`, t.refreshToken]));
@@ -239,7 +273,11 @@ function checkReferences(data: TraktEmulatorData, source: string): void {
   const historyIds = Object.entries(data.history).flatMap(([u, list]) => list.map((h, i): [string, number] => [`history.${u}[${i}].id`, h.id]));
   duplicates(problems, historyIds, 'history id');
   for (const [username, entries] of Object.entries(data.playback)) {
-    duplicates(problems, entries.map((p, i) => [`playback.${username}[${i}]`, `${p.type}:${p.item}`]), 'item');
+    duplicates(
+      problems,
+      entries.map((p, i) => [`playback.${username}[${i}]`, `${p.type}:${p.item}`]),
+      'item',
+    );
   }
 
   if (problems.length > 0) throw new Error(`invalid Trakt emulator ${source}:\n  ${problems.join('\n  ')}`);

@@ -48,8 +48,12 @@ export class TraktLibrary {
     const cached = this.index;
     if (
       cached &&
-      cached.arrays[0] === movies && cached.arrays[1] === shows && cached.arrays[2] === episodes &&
-      cached.lengths[0] === movies.length && cached.lengths[1] === shows.length && cached.lengths[2] === episodes.length
+      cached.arrays[0] === movies &&
+      cached.arrays[1] === shows &&
+      cached.arrays[2] === episodes &&
+      cached.lengths[0] === movies.length &&
+      cached.lengths[1] === shows.length &&
+      cached.lengths[2] === episodes.length
     ) {
       return cached;
     }

@@ -28,7 +28,10 @@ export function searchById(ctx: RouteContext): Reply {
     return errorReply(400, 'invalid_id_type', `id_type must be one of trakt, imdb, tmdb, tvdb; got "${ctx.match[1]}"`);
   }
   const id = decode(ctx.match[2]);
-  const requested = (request.params.get('type') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const requested = (request.params.get('type') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   for (const type of requested) {
     if (!(SEARCH_TYPES as readonly string[]).includes(type)) {
       return errorReply(400, 'invalid_type', `type must be movie, show or episode; got "${type}"`);

@@ -12,7 +12,11 @@ function field(body: unknown, name: string): string | undefined {
 }
 
 const INVALID_CLIENT = () =>
-  errorReply(401, 'invalid_client', 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.');
+  errorReply(
+    401,
+    'invalid_client',
+    'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
+  );
 
 const INVALID_GRANT = () =>
   errorReply(
@@ -90,7 +94,7 @@ export function revoke(ctx: RouteContext): Reply {
   const { env } = ctx;
   if (!clientMatches(env, ctx.body, true)) return INVALID_CLIENT();
   const value = field(ctx.body, 'token');
-  const found = value === undefined ? undefined : findAccessToken(env.data(), value) ?? findRefreshToken(env.data(), value);
+  const found = value === undefined ? undefined : (findAccessToken(env.data(), value) ?? findRefreshToken(env.data(), value));
   if (found) found.user.tokens = found.user.tokens.filter((t) => t !== found.token);
   return jsonReply(200, {});
 }

@@ -53,12 +53,7 @@ export function episodeObject(episode: TraktEpisode, options: RenderOptions) {
 }
 
 /** `{movie: …}` or `{episode: …, show: …}` for an entry pointing at a movie or an episode. */
-export function mediaFields(
-  library: TraktLibrary,
-  type: 'movie' | 'episode',
-  item: number,
-  options: RenderOptions,
-): Record<string, unknown> | undefined {
+export function mediaFields(library: TraktLibrary, type: 'movie' | 'episode', item: number, options: RenderOptions): Record<string, unknown> | undefined {
   if (type === 'movie') {
     const movie = library.movie(item);
     return movie ? { movie: movieObject(movie, options) } : undefined;

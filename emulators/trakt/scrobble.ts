@@ -15,9 +15,7 @@ const SCROBBLE_THRESHOLD = 80;
 const MINIMUM_STOP_PROGRESS = 1;
 const DEFAULT_RUNTIME_MINUTES = 60;
 
-export type ResolvedMedia =
-  | { type: 'movie'; item: number; movie: TraktMovie }
-  | { type: 'episode'; item: number; episode: TraktEpisode; show: TraktShow };
+export type ResolvedMedia = { type: 'movie'; item: number; movie: TraktMovie } | { type: 'episode'; item: number; episode: TraktEpisode; show: TraktShow };
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -45,8 +43,7 @@ export function resolveMedia(library: TraktLibrary, body: Record<string, unknown
   if (movie && (episode || show)) return errorReply(400, 'invalid_body', 'send one media object: movie, or episode (with show)');
   if (movie) {
     const found =
-      library.movieByIds(movie.ids) ??
-      (!hasIds(movie) && typeof movie.title === 'string' ? library.movieByTitle(movie.title, yearOf(movie)) : undefined);
+      library.movieByIds(movie.ids) ?? (!hasIds(movie) && typeof movie.title === 'string' ? library.movieByTitle(movie.title, yearOf(movie)) : undefined);
     return found ? { type: 'movie', item: found.ids.trakt, movie: found } : notFound('movie');
   }
   if (!episode) return errorReply(400, 'invalid_body', 'a scrobble body needs a movie or an episode object');
@@ -57,9 +54,7 @@ export function resolveMedia(library: TraktLibrary, body: Record<string, unknown
     if (!show) return notFound('episode');
   }
   if (!show) return errorReply(400, 'invalid_body', 'an episode needs its own ids, or a show with episode season and number');
-  const parent =
-    library.showByIds(show.ids) ??
-    (!hasIds(show) && typeof show.title === 'string' ? library.showByTitle(show.title, yearOf(show)) : undefined);
+  const parent = library.showByIds(show.ids) ?? (!hasIds(show) && typeof show.title === 'string' ? library.showByTitle(show.title, yearOf(show)) : undefined);
   if (!parent) return notFound('show');
   if (typeof episode.season !== 'number' || typeof episode.number !== 'number') {
     return errorReply(400, 'invalid_body', 'episode.season and episode.number must be numbers when the episode is given by its show');

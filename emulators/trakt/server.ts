@@ -15,7 +15,6 @@ import { faultReply, TRAKT_FAULT_REPLIES, type TraktRequest } from './reply.ts';
 import { handleTraktRequest, userOfRequest, type Limits } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
 
-
 export interface TraktEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -88,7 +87,10 @@ async function initialData(opts: TraktEmulatorOptions, name: string, now: number
 class Counter {
   private last: number;
 
-  constructor(base: number, private readonly existing: () => number[]) {
+  constructor(
+    base: number,
+    private readonly existing: () => number[],
+  ) {
     this.last = base;
   }
 

@@ -10,8 +10,10 @@ function typeFromPath(segment: string | undefined): TraktMediaType | undefined {
   return segment === 'movies' ? 'movie' : segment === 'episodes' ? 'episode' : undefined;
 }
 
-const newestFirst = <T extends { id: number }>(time: (entry: T) => string) => (a: T, b: T) =>
-  Date.parse(time(b)) - Date.parse(time(a)) || b.id - a.id;
+const newestFirst =
+  <T extends { id: number }>(time: (entry: T) => string) =>
+  (a: T, b: T) =>
+    Date.parse(time(b)) - Date.parse(time(a)) || b.id - a.id;
 
 /** GET /sync/playback[/movies|/episodes] — Pagination Optional, newest paused_at first. */
 export function listPlayback(ctx: RouteContext): Reply {
@@ -87,8 +89,7 @@ function objectOf(value: unknown): Record<string, unknown> {
 function collectTargets(ctx: RouteContext, body: Record<string, unknown>): Collected {
   const { library } = ctx.env;
   const out: Collected = { targets: [], notFound: { movies: [], shows: [], seasons: [], episodes: [] } };
-  const watched = (entry: Record<string, unknown>, fallback?: string) =>
-    typeof entry.watched_at === 'string' ? entry.watched_at : fallback;
+  const watched = (entry: Record<string, unknown>, fallback?: string) => (typeof entry.watched_at === 'string' ? entry.watched_at : fallback);
   for (const raw of list(body.movies)) {
     const entry = objectOf(raw);
     const media = resolveMedia(library, { movie: entry });
@@ -143,7 +144,10 @@ export function addHistory(ctx: RouteContext): Reply {
   const plays = (env.data().history[username] ??= []);
   const added = { movies: 0, episodes: 0 };
   for (const target of collected.targets) {
-    const at = target.watchedAt !== undefined && Number.isFinite(Date.parse(target.watchedAt)) ? new Date(target.watchedAt).toISOString() : new Date(env.now()).toISOString();
+    const at =
+      target.watchedAt !== undefined && Number.isFinite(Date.parse(target.watchedAt))
+        ? new Date(target.watchedAt).toISOString()
+        : new Date(env.now()).toISOString();
     plays.push({ id: env.nextHistoryId(), type: target.type, item: target.item, watched_at: at, action: 'watch' });
     added[target.type === 'movie' ? 'movies' : 'episodes']++;
     touchActivity(env, username, target.type, 'watched_at');

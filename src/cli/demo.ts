@@ -47,16 +47,32 @@ async function call(url: string, init: { method: string; headers: Record<string,
 
 /** A Plex app reporting that it stopped (or is playing): the timeline call. */
 function plexTimeline(server: RunningPlexEmulator, token: string, item: PlexItem, state: 'playing' | 'stopped', timeMs: number): Promise<void> {
-  const q = new URLSearchParams({ ratingKey: item.ratingKey, key: `/library/metadata/${item.ratingKey}`, state, time: String(timeMs), duration: String(item.durationMs ?? 0), identifier: 'com.plexapp.plugins.library' });
+  const q = new URLSearchParams({
+    ratingKey: item.ratingKey,
+    key: `/library/metadata/${item.ratingKey}`,
+    state,
+    time: String(timeMs),
+    duration: String(item.durationMs ?? 0),
+    identifier: 'com.plexapp.plugins.library',
+  });
   return call(`${server.url}/:/timeline?${q}`, { method: 'POST', headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': 'living-room-tv' } });
 }
 
 /** A Jellyfin app: session start / stop with a position, or marking an item played. */
 function jellyfinApp(server: RunningMediaBrowserEmulator, token: string) {
-  const headers = { Authorization: `MediaBrowser Token="${token}", Client="Jellyfin Web", Device="Upstairs TV", DeviceId="upstairs-tv", Version="10.11.8"`, 'content-type': 'application/json' };
+  const headers = {
+    Authorization: `MediaBrowser Token="${token}", Client="Jellyfin Web", Device="Upstairs TV", DeviceId="upstairs-tv", Version="10.11.8"`,
+    'content-type': 'application/json',
+  };
   return {
-    start: (itemId: string, ticks: number) => call(`${server.url}/Sessions/Playing`, { method: 'POST', headers, body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks, CanSeek: true, IsPaused: false }) }),
-    stop: (itemId: string, ticks: number) => call(`${server.url}/Sessions/Playing/Stopped`, { method: 'POST', headers, body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks }) }),
+    start: (itemId: string, ticks: number) =>
+      call(`${server.url}/Sessions/Playing`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks, CanSeek: true, IsPaused: false }),
+      }),
+    stop: (itemId: string, ticks: number) =>
+      call(`${server.url}/Sessions/Playing/Stopped`, { method: 'POST', headers, body: JSON.stringify({ ItemId: itemId, PositionTicks: ticks }) }),
     played: (itemId: string, userId: string) => call(`${server.url}/UserPlayedItems/${itemId}?userId=${userId}`, { method: 'POST', headers }),
   };
 }
@@ -126,7 +142,7 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
     for (let i = 0; i < 3; i++) await play('owner', episodes[i * 10], 0.3 + i * 0.2, 'to sync', true);
     await play('owner', movies[4], 40_000, '40 s in: just a peek');
     await play('owner', finished, 0.25, 'already watched upstairs');
-    await play('owner', movies[6], 0.93, 'credits rolling (past Jellyfin\'s 90 % watched point)');
+    await play('owner', movies[6], 0.93, "credits rolling (past Jellyfin's 90 % watched point)");
     await play('owner', movies[13], 0.97, 'all but finished');
     await play('owner', movies[7], 0.4, 'then watched further upstairs');
     await play('owner', movies[8], 0.5, 'playing upstairs right now');
@@ -145,7 +161,10 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
     }
     const playingNow = movies[8] && upstairsTwin(movies[8]);
     if (playingNow) await jfOwnerApp.start(playingNow.Id, 60_000 * TICKS);
-    for (const s of scenes) out(`   ${s.who.padEnd(5)} ${s.item.title.padEnd(40)} ${formatDuration(living.state.userState[s.who === 'owner' ? '1' : String(plexAlice.id)]?.[s.item.ratingKey]?.viewOffset ?? 0).padEnd(9)} ${s.note}`);
+    for (const s of scenes)
+      out(
+        `   ${s.who.padEnd(5)} ${s.item.title.padEnd(40)} ${formatDuration(living.state.userState[s.who === 'owner' ? '1' : String(plexAlice.id)]?.[s.item.ratingKey]?.viewOffset ?? 0).padEnd(9)} ${s.note}`,
+      );
     out();
 
     // Config exactly as a user writes it; secrets come from the environment, never the file.
@@ -237,13 +256,18 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       const second = await runAll({ config, store, log, dryRun: false });
       const writes = second.reduce((n, o) => n + (o.ok ? (o.result.counts.write ?? 0) : 0), 0);
       for (const o of second) out(`   ${o.ok ? `${o.result.pair}: ${countsLine(o.result.counts)}` : `${o.pair}: FAILED: ${o.error.message}`}`);
-      const writeCalls = [...living.requests.slice(marks[0]), ...upstairs.requests.slice(marks[1]), ...trakt.requests.slice(marks[2])].filter((r) => r.method === 'POST').length;
+      const writeCalls = [...living.requests.slice(marks[0]), ...upstairs.requests.slice(marks[1]), ...trakt.requests.slice(marks[2])].filter(
+        (r) => r.method === 'POST',
+      ).length;
       out(`   Writes: ${writes}; write requests to any server: ${writeCalls}.`);
       out();
       out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`');
       out('(or jellyfin, emby, trakt), then point a playhead.yaml at it (see README).');
       const failed = [...first, ...second].some((o) => !o.ok || o.result.status !== 'ok');
-      if (opts.json) process.stdout.write(`${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`);
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`,
+        );
       return failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? 1 : 0;
     } finally {
       store.close();

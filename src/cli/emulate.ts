@@ -21,7 +21,8 @@ function emulatorKinds(): string[] {
 
 export async function runEmulatorCli(kind: string, o: EmulateOptions): Promise<void> {
   const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CommanderError(2, 'playhead.port', `--port must be 0..65535 (got ${o.port})`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new CommanderError(2, 'playhead.port', `--port must be 0..65535 (got ${o.port})`);
   const emulator = findProviderModule(kind)?.emulator;
   if (emulator === undefined) throw new CommanderError(2, 'playhead.kind', `unknown emulator kind "${kind}"; available: ${emulatorKinds().join(', ')}`);
   return emulator.runCli({

@@ -47,7 +47,8 @@ export function parseTarget(raw: string): InitTarget {
   const url = raw.slice(at + 1).trim();
   try {
     const parsed = new URL(url);
-    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.username !== '' || parsed.password !== '') throw new Error('bad');
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.username !== '' || parsed.password !== '')
+      throw new Error('bad');
   } catch {
     throw new InitError(`--to ${kind}=URL needs an http:// or https:// URL without credentials or query`, 2);
   }
@@ -132,14 +133,14 @@ export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): Sta
     `# playhead.yaml, written by \`playhead init\` for the Plex server "${commentText(d.friendlyName)}" at ${d.url}.`,
     '# One user per account that uses the server (its own list, GET /accounts). No token is written',
     '# here: each ${VAR} is read from the environment when Playhead runs.',
-    '#   PLEX_TOKEN               the owner\'s token (the one init used)',
+    "#   PLEX_TOKEN               the owner's token (the one init used)",
   );
   for (const u of others) lines.push(`#   ${u.tokenVariable.padEnd(24)} ${commentText(u.account.name)}'s own token for this server`);
   if (others.length > 0) {
     lines.push(
-      '# Home (managed) and shared users\' tokens come from plex.tv, which Playhead does not call:',
+      "# Home (managed) and shared users' tokens come from plex.tv, which Playhead does not call:",
       '#   - a Home user: switch to them (POST https://plex.tv/api/v2/home/users/{uuid}/switch, owner token),',
-      '#     then take this server\'s accessToken from https://plex.tv/api/v2/resources with the token you got;',
+      "#     then take this server's accessToken from https://plex.tv/api/v2/resources with the token you got;",
       `#   - a shared user: the accessToken in https://plex.tv/api/servers/${d.machineIdentifier}/shared_servers (owner token);`,
       '#   - or sign in to Plex Web as that user and read X-Plex-Token (support.plex.tv/articles/204059436).',
       '# Two users must never share a token: their progress would cross (Playhead refuses it).',
@@ -167,7 +168,7 @@ export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): Sta
   if (named.length === 0) {
     lines.push(
       '# Which servers to sync, for every user who has an account on both. Add the other server',
-      '# under servers: and each user\'s account on it under users:, e.g. a Jellyfin server:',
+      "# under servers: and each user's account on it under users:, e.g. a Jellyfin server:",
       '#   servers:  upstairs: { kind: jellyfin, url: http://192.168.1.20:8096, token: "${JELLYFIN_API_KEY}" }',
       '#   users:    alice: { upstairs: { user: alice } }',
       `#   sync:     - { source: ${server}, target: upstairs }`,
@@ -211,13 +212,25 @@ export async function runInit(opts: InitOptions): Promise<number> {
     const needed = starter.variables.filter((v) => v !== 'PLEX_TOKEN');
     const next = needed.length > 0 ? `Set ${needed.join(', ')} (see the comments in the file), then run \`playhead plan\`.` : 'Then run `playhead plan`.';
     if (opts.json) {
-      opts.out(`${JSON.stringify({
-        server: { name: starter.server, friendlyName: discovery.friendlyName, machineIdentifier: discovery.machineIdentifier, url: discovery.url },
-        libraries: discovery.libraries,
-        users: starter.users.map((u) => ({ name: u.name, accountId: u.account.id, accountName: u.account.name, owner: u.account.owner, tokenVariable: u.tokenVariable })),
-        variables: starter.variables,
-        ...(opts.write !== undefined ? { written: opts.write } : { yaml: starter.yaml }),
-      }, null, 2)}\n`);
+      opts.out(
+        `${JSON.stringify(
+          {
+            server: { name: starter.server, friendlyName: discovery.friendlyName, machineIdentifier: discovery.machineIdentifier, url: discovery.url },
+            libraries: discovery.libraries,
+            users: starter.users.map((u) => ({
+              name: u.name,
+              accountId: u.account.id,
+              accountName: u.account.name,
+              owner: u.account.owner,
+              tokenVariable: u.tokenVariable,
+            })),
+            variables: starter.variables,
+            ...(opts.write !== undefined ? { written: opts.write } : { yaml: starter.yaml }),
+          },
+          null,
+          2,
+        )}\n`,
+      );
     } else if (opts.write !== undefined) {
       opts.out(`Wrote ${opts.write} (mode 600). ${summary}.\n${next}\n`);
     } else {

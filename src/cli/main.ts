@@ -210,7 +210,12 @@ export function buildProgram(): Command {
     .description("print (or write) a starter playhead.yaml from a Plex server's accounts: one user per account")
     .requiredOption('--plex <url>', 'the Plex server to read, e.g. http://192.168.1.10:32400')
     .addOption(new Option('--token <token>', "the server owner's X-Plex-Token (prefer the PLEX_TOKEN variable: arguments show in ps)").env('PLEX_TOKEN'))
-    .option('--to <target>', 'a server to sync to: jellyfin=URL, emby=URL, plex=URL or trakt (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--to <target>',
+      'a server to sync to: jellyfin=URL, emby=URL, plex=URL or trakt (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--write <file>', 'write the file (mode 600) instead of printing it')
     .option('--force', 'with --write: overwrite an existing file')
     .action(async (o: { plex: string; token?: string; to: string[]; write?: string; force?: boolean }) => {
@@ -227,7 +232,7 @@ export function buildProgram(): Command {
     .command('emulate')
     .description('run a server emulator (to try Playhead without real servers)')
     .argument('<kind>', 'plex, jellyfin, emby or trakt')
-    .option('--port <n>', 'port (0 = any free port; default: the server\'s usual one)')
+    .option('--port <n>', "port (0 = any free port; default: the server's usual one)")
     .option('--name <name>', 'server name; different names give different native ids')
     .option('--token <token...>', 'extra accepted tokens (Plex: owner tokens; Jellyfin/Emby: API keys)')
     .option('--data <file>', 'JSON data file with the whole server state')
@@ -235,10 +240,15 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'seed for --synthetic', '1')
     .option('--version <version>', 'Jellyfin/Emby: the server version to claim (e.g. 10.8.13)')
     .option('--quiet', 'do not log each request')
-    .action(async (kind: string, o: { port?: string; name?: string; token?: string[]; data?: string; synthetic?: string; seed: string; version?: string; quiet?: boolean }) => {
-      const { runEmulatorCli } = await import('./emulate.ts');
-      await runEmulatorCli(kind, o);
-    });
+    .action(
+      async (
+        kind: string,
+        o: { port?: string; name?: string; token?: string[]; data?: string; synthetic?: string; seed: string; version?: string; quiet?: boolean },
+      ) => {
+        const { runEmulatorCli } = await import('./emulate.ts');
+        await runEmulatorCli(kind, o);
+      },
+    );
 
   program
     .command('demo')

@@ -76,7 +76,13 @@ function decisionLabel(d: TypedDecision): string {
 
 export function decisionsTable(decisions: TypedDecision[], limit: number, dryRun = false): string {
   const sorted = [...decisions].sort((a, b) => byReasonOrder(a.reason, b.reason) || a.title.localeCompare(b.title));
-  const table = new Table({ head: ['Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
+  const table = new Table({
+    head: ['Item', 'Decision', 'Source', 'Target', 'Why'],
+    chars: COMPACT,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, 60] as unknown as number[],
+  });
   for (const d of sorted.slice(0, limit)) {
     table.push([d.title, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, dryRun)]);
   }
@@ -99,7 +105,14 @@ export function statusTable(runs: RunRow[]): string {
   const table = new Table({ head: ['Run', 'Pair', 'Started (UTC)', 'Took', 'Status', 'Decisions'], chars: COMPACT, style: { head: [], border: [] } });
   for (const r of runs) {
     const took = r.finishedAt !== undefined ? `${((r.finishedAt - r.startedAt) / 1000).toFixed(1)}s` : '…';
-    table.push([String(r.id), r.pair, new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19), took, r.error ? `${r.status}: ${r.error}` : r.status, countsLine(r.counts)]);
+    table.push([
+      String(r.id),
+      r.pair,
+      new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+      took,
+      r.error ? `${r.status}: ${r.error}` : r.status,
+      countsLine(r.counts),
+    ]);
   }
   return table.toString();
 }
@@ -107,7 +120,13 @@ export function statusTable(runs: RunRow[]): string {
 /** Items waiting for another try: unresolved ones and parked (repeatedly failing) ones. */
 export function pendingTable(rows: PendingRow[], now: number): string {
   if (rows.length === 0) return 'Nothing waiting: no unresolved or failing items.';
-  const table = new Table({ head: ['Pair', 'Item', 'State', 'Tries', 'Next try (UTC)', 'Last error'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, null, 50] as unknown as number[] });
+  const table = new Table({
+    head: ['Pair', 'Item', 'State', 'Tries', 'Next try (UTC)', 'Last error'],
+    chars: COMPACT,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, null, 50] as unknown as number[],
+  });
   for (const r of rows) {
     const state = r.parked ? 'parked' : r.kind;
     const next = r.nextAt <= now ? 'next run' : new Date(r.nextAt).toISOString().replace('T', ' ').slice(0, 16);
@@ -118,7 +137,12 @@ export function pendingTable(rows: PendingRow[], now: number): string {
 
 export function explainTable(rows: StoredDecision[]): string {
   if (rows.length === 0) return 'No decisions recorded for that title or key.';
-  const table = new Table({ head: ['Run', 'Pair', 'When (UTC)', 'Item', 'Decision', 'Source', 'Target', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true });
+  const table = new Table({
+    head: ['Run', 'Pair', 'When (UTC)', 'Item', 'Decision', 'Source', 'Target', 'Why'],
+    chars: COMPACT,
+    style: { head: [], border: [] },
+    wordWrap: true,
+  });
   for (const d of rows) {
     const when = `${new Date(d.at).toISOString().replace('T', ' ').slice(0, 19)}${d.dryRun ? ' (plan)' : ''}`;
     table.push([String(d.runId), d.pair, when, `${d.title}\n${d.key}`, decisionLabel(d), position(d.source), position(d.target), explainDecision(d, d.dryRun)]);
@@ -130,7 +154,13 @@ export function explainTable(rows: StoredDecision[]): string {
 export function undoReport(result: UndoResult): string {
   const undone = result.pair.replace(/^undo:/, '');
   const head = `${result.dryRun ? 'Undo plan' : 'Undo'} of run #${result.of} (${undone})${result.runId !== undefined ? `, run #${result.runId}` : ''}${result.dryRun ? ' — dry run, nothing changed' : ''}`;
-  const table = new Table({ head: ['Item', 'Decision', 'Now on target', 'Restored value', 'Why'], chars: COMPACT, style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as unknown as number[] });
+  const table = new Table({
+    head: ['Item', 'Decision', 'Now on target', 'Restored value', 'Why'],
+    chars: COMPACT,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, 60] as unknown as number[],
+  });
   const sorted = [...result.decisions].sort((a, b) => byReasonOrder(a.reason, b.reason) || a.title.localeCompare(b.title));
   for (const d of sorted) {
     const label = d.reason === 'restore' && d.action !== 'skip' ? (d.action === 'clear' ? 'restore: clear' : 'restore') : decisionLabel(d);

@@ -17,7 +17,8 @@ export function crossCheck(data: unknown, lineOf: LineOf, owners: ReadonlyMap<st
   const servers = isRecord(data.servers) ? Object.keys(data.servers) : undefined;
   for (const name of servers ?? []) {
     if (!NAME_PATTERN.test(name)) add(['servers', name], `server names may use ${NAME_RULE}`);
-    else if (providers?.includes(name)) add(['servers', name], `${JSON.stringify(name)} is also the name of a provider; give the server or the provider another name`);
+    else if (providers?.includes(name))
+      add(['servers', name], `${JSON.stringify(name)} is also the name of a provider; give the server or the provider another name`);
   }
 
   if (Array.isArray(data.pairs)) {
@@ -62,8 +63,7 @@ function checkPairList(
     if (typeof source === 'string' && source === target) {
       add([key, i, 'target'], `source and target are the same ${what} (${source}); a pair syncs two different ${what}s`);
     }
-    const pairName =
-      typeof name === 'string' ? name : typeof source === 'string' && typeof target === 'string' ? defaultPairName(source, target) : undefined;
+    const pairName = typeof name === 'string' ? name : typeof source === 'string' && typeof target === 'string' ? defaultPairName(source, target) : undefined;
     if (pairName === undefined) return;
     const first = seen.get(pairName);
     if (first === undefined) {
@@ -71,7 +71,10 @@ function checkPairList(
       return;
     }
     const how = typeof name === 'string' ? '' : ' (the default name, from source and target)';
-    add(typeof name === 'string' ? [key, i, 'name'] : [key, i], `duplicate pair name ${JSON.stringify(pairName)}${how}, also used by ${key}[${first}]; give each pair a unique name`);
+    add(
+      typeof name === 'string' ? [key, i, 'name'] : [key, i],
+      `duplicate pair name ${JSON.stringify(pairName)}${how}, also used by ${key}[${first}]; give each pair a unique name`,
+    );
   });
 }
 

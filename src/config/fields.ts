@@ -25,18 +25,13 @@ export function bool() {
 
 /** A number in [min, max] (whole when `integer`), with the allowed range in the message. */
 export function numberIn(min: number, max: number | undefined, integer: boolean) {
-  const range =
-    max === undefined ? `${integer ? 'a whole number ' : ''}≥ ${min}` : `${integer ? 'a whole number ' : ''}${min}..${max}`;
-  return z
-    .number({ error: `must be ${range}` })
-    .refine((v) => (!integer || Number.isInteger(v)) && v >= min && (max === undefined || v <= max), {
-      error: (iss) => `must be ${range} (got ${String(iss.input)})`,
-    });
+  const range = max === undefined ? `${integer ? 'a whole number ' : ''}≥ ${min}` : `${integer ? 'a whole number ' : ''}${min}..${max}`;
+  return z.number({ error: `must be ${range}` }).refine((v) => (!integer || Number.isInteger(v)) && v >= min && (max === undefined || v <= max), {
+    error: (iss) => `must be ${range} (got ${String(iss.input)})`,
+  });
 }
 
-export const nameSchema = z
-  .string({ error: `must be a name: ${NAME_RULE}` })
-  .regex(NAME_PATTERN, { error: `must be a name: ${NAME_RULE}` });
+export const nameSchema = z.string({ error: `must be a name: ${NAME_RULE}` }).regex(NAME_PATTERN, { error: `must be a name: ${NAME_RULE}` });
 
 export const urlSchema = z.string({ error: 'must be an http:// or https:// URL' }).transform((raw, ctx) => {
   // The value itself is never echoed: a pasted URL may carry `?X-Plex-Token=…`.
@@ -59,10 +54,7 @@ export const urlSchema = z.string({ error: 'must be an http:// or https:// URL' 
   return text.replace(/\/+$/, '');
 });
 
-export const tokenSchema = z
-  .string({ error: 'must be text (quote it if it is all digits)' })
-  .trim()
-  .min(1, { error: 'must not be empty' });
+export const tokenSchema = z.string({ error: 'must be text (quote it if it is all digits)' }).trim().min(1, { error: 'must not be empty' });
 
 export const timeoutSchema = z
   .number({ error: 'must be a number of seconds, more than 0 and at most 600' })
@@ -96,7 +88,13 @@ export const connectionFields = {
   completion_percent: numberIn(1, 100, false).optional(),
 };
 
-export function connectionConfig(p: { timeout_seconds: number; retries: number; client_id?: string | undefined; max_concurrent_writes: number; completion_percent?: number | undefined }): ConnectionConfig {
+export function connectionConfig(p: {
+  timeout_seconds: number;
+  retries: number;
+  client_id?: string | undefined;
+  max_concurrent_writes: number;
+  completion_percent?: number | undefined;
+}): ConnectionConfig {
   return {
     timeoutMs: Math.round(p.timeout_seconds * 1000),
     retries: p.retries,
@@ -108,10 +106,7 @@ export function connectionConfig(p: { timeout_seconds: number; retries: number; 
 
 /** A list of library ids; absent means every library. */
 export function libraryList<T extends z.ZodType>(id: T, what: string) {
-  return z
-    .array(id, { error: what })
-    .min(1, { error: 'must list at least one library id, or be left out to read every library' })
-    .optional();
+  return z.array(id, { error: what }).min(1, { error: 'must list at least one library id, or be left out to read every library' }).optional();
 }
 
 /** The same fields without one (a `servers:` entry has no user, a Plex one no token). */

@@ -10,7 +10,19 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { ProviderModule } from '../providers/module.ts';
 import { providerModules } from '../providers/registry.ts';
 import { checkSections, crossCheck } from './checks.ts';
-import { collectSecrets, ConfigError, findLine, formatPath, redact, scanSecrets, SECRET_KEYS, sortIssues, toIssues, type ConfigIssue, type Segment } from './errors.ts';
+import {
+  collectSecrets,
+  ConfigError,
+  findLine,
+  formatPath,
+  redact,
+  scanSecrets,
+  SECRET_KEYS,
+  sortIssues,
+  toIssues,
+  type ConfigIssue,
+  type Segment,
+} from './errors.ts';
 import { isRecord } from './fields.ts';
 import { interpolate, protectReferences } from './interpolate.ts';
 import { configSchemaOf, providerSchemaOf } from './schema.ts';
@@ -47,7 +59,12 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
       message: `YAML syntax: ${syntaxMessage(refs.restore(e.message))}`,
     }));
     const more = doc.errors.length - shown.length;
-    if (more > 0) shown.push({ path: '', line: shown[shown.length - 1]?.line ?? 1, message: `and ${more} more YAML error${more === 1 ? '' : 's'}, probably caused by the ones above` });
+    if (more > 0)
+      shown.push({
+        path: '',
+        line: shown[shown.length - 1]?.line ?? 1,
+        message: `and ${more} more YAML error${more === 1 ? '' : 's'}, probably caused by the ones above`,
+      });
     throw new ConfigError(file, redact(shown, secrets));
   }
   if (doc.contents === null) {
@@ -63,9 +80,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
 
   const lineOf = (path: readonly Segment[]): number | undefined => findLine(doc.contents, path, lines);
   const issues: ConfigIssue[] = [];
-  const data = interpolate(raw, [], refs, env, (path, message) =>
-    issues.push({ path: formatPath(path), line: lineOf(path), message }),
-  );
+  const data = interpolate(raw, [], refs, env, (path, message) => issues.push({ path: formatPath(path), line: lineOf(path), message }));
   collectSecrets(data, secretKeys, secrets);
   // Keys in the wrong place get a message saying where they belong, instead of "unknown key".
   issues.push(...misplacedKeys(data, lineOf, moduleOf));
@@ -127,10 +142,7 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   return parseConfig(text, file, env);
 }
 
-function envOverrides(
-  env: Record<string, string | undefined>,
-  issues: ConfigIssue[],
-): { statePath?: string; logLevel?: LogLevel } {
+function envOverrides(env: Record<string, string | undefined>, issues: ConfigIssue[]): { statePath?: string; logLevel?: LogLevel } {
   const out: { statePath?: string; logLevel?: LogLevel } = {};
   const statePath = env.PLAYHEAD_STATE_PATH?.trim();
   if (statePath) out.statePath = statePath;

@@ -120,10 +120,7 @@ export function configSchemaOf(modules: ProviderModule[]) {
         .record(z.string(), providerSchemaOf(modules), { error: PROVIDERS_WHAT })
         .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one provider' })
         .optional(),
-      pairs: z
-        .array(pairSchemaOf('provider'), { error: PAIRS_WHAT })
-        .min(1, { error: 'must list at least one pair (source and target)' })
-        .optional(),
+      pairs: z.array(pairSchemaOf('provider'), { error: PAIRS_WHAT }).min(1, { error: 'must list at least one pair (source and target)' }).optional(),
       servers: z
         .record(z.string(), serverSchemaOf(modules), { error: SERVERS_WHAT })
         .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one server' })
@@ -133,10 +130,7 @@ export function configSchemaOf(modules: ProviderModule[]) {
         .record(z.string(), z.record(z.string(), z.unknown(), { error: USER_WHAT }), { error: USERS_WHAT })
         .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one user' })
         .optional(),
-      sync: z
-        .array(pairSchemaOf('server'), { error: SYNC_WHAT })
-        .min(1, { error: 'must list at least one pair of servers (source and target)' })
-        .optional(),
+      sync: z.array(pairSchemaOf('server'), { error: SYNC_WHAT }).min(1, { error: 'must list at least one pair of servers (source and target)' }).optional(),
       state: strict(
         { path: z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' }).default(DEFAULT_STATE_PATH) },
         'a mapping (path)',

@@ -74,7 +74,10 @@ export function checkUsers(data: unknown, lineOf: LineOf, reported: ReadonlySet<
       const raw = servers[server];
       if (raw === undefined) {
         const guess = closest(server, serverNames);
-        add(path, `unknown server ${JSON.stringify(server)} (configured under servers: ${serverNames.join(', ') || 'none'})${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}`);
+        add(
+          path,
+          `unknown server ${JSON.stringify(server)} (configured under servers: ${serverNames.join(', ') || 'none'})${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}`,
+        );
         continue;
       }
       scan.owners.set(userScopedName(server, user), user);
@@ -162,7 +165,11 @@ export function expandUsers(
       if (!parsed.success) {
         // Not expected: the server and the entry were each checked. Say where, without values.
         const path: Segment[] = ['users', user, server];
-        out.issues.push({ path: formatPath(path), line: lineOf(path), message: `cannot be combined with servers.${server}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+        out.issues.push({
+          path: formatPath(path),
+          line: lineOf(path),
+          message: `cannot be combined with servers.${server}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        });
         continue;
       }
       out.providers[name] = parsed.data;

@@ -10,13 +10,19 @@ import { hasPosition, positionOf } from './position.ts';
 const SHRINK_MIN_PREVIOUS = 20;
 const SHRINK_RATIO = 0.5;
 
-
 /**
  * The explicit signal: the item we last saw with a position now reports none, is not watched
  * (finishing is watched-state sync's business), and its time moved past the time we saw.
  */
 export function isExplicitClear(seen: PositionSnapshot, now: PositionSnapshot): boolean {
-  return hasPosition(seen) && !hasPosition(now) && now.watched !== true && now.progressAt !== undefined && seen.progressAt !== undefined && now.progressAt > seen.progressAt;
+  return (
+    hasPosition(seen) &&
+    !hasPosition(now) &&
+    now.watched !== true &&
+    now.progressAt !== undefined &&
+    seen.progressAt !== undefined &&
+    now.progressAt > seen.progressAt
+  );
 }
 
 /** A source list that lost half its items since the last run is not trusted to signal clears. */
@@ -47,7 +53,14 @@ export function planClear(input: ClearInput): PlannedItem {
   if (target.playingNow) return { decision: decided(withTarget, 'skip', 'playing_now', { ref: target.ref.id }) };
   const clearedAt = source.progressAt ?? 0;
   if (target.progressAt !== undefined && target.progressAt > clearedAt + Math.max(0, input.toleranceMs)) {
-    return { decision: decided(withTarget, 'skip', 'target_newer', { sourceAt: clearedAt, targetAt: target.progressAt, aheadMs: target.progressAt - clearedAt, toleranceMs: input.toleranceMs }) };
+    return {
+      decision: decided(withTarget, 'skip', 'target_newer', {
+        sourceAt: clearedAt,
+        targetAt: target.progressAt,
+        aheadMs: target.progressAt - clearedAt,
+        toleranceMs: input.toleranceMs,
+      }),
+    };
   }
   const decision = decided(withTarget, 'clear', 'clear', { clearedAt });
   return { decision, write: { key: input.key, ref: target.ref, change: { kind: 'clear' }, previous: withTarget.target, orderAt: clearedAt, decision } };

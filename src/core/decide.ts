@@ -89,7 +89,13 @@ export function planItem(input: DecideInput): PlannedItem {
   const flags = policy.unwatchFirst ? { unwatchFirst: true as const } : {};
   const percent = plan.percent !== undefined ? { percent: plan.percent } : {};
   const decision = plan.cap
-    ? decided(base, 'write', 'capped', { ...percent, capAtPercent: plan.cap.atPercent, writePercent: plan.cap.writePercent, sourcePercent: percentOf(base.source), ...flags })
+    ? decided(base, 'write', 'capped', {
+        ...percent,
+        capAtPercent: plan.cap.atPercent,
+        writePercent: plan.cap.writePercent,
+        sourcePercent: percentOf(base.source),
+        ...flags,
+      })
     : decided(base, 'write', 'write', { ...percent, ...flags });
   return {
     decision,
@@ -124,7 +130,6 @@ export function displayTitle(item: Pick<ProgressRecord, 'type' | 'title' | 'show
   }
   return item.title;
 }
-
 
 /**
  * Counts decisions by reason. Only reasons that occur are present; keys follow the rows of the

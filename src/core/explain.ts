@@ -55,7 +55,9 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       return 'no imdb/tmdb/tvdb id to find it by elsewhere';
     case 'unresolved': {
       const base = str(detail.unresolved) ?? 'not found on the target';
-      return typeof detail.retryAt === 'number' && detail.waiting === true ? `${base} (tried ${num(detail.attempts) ?? 'several'} times; next try ${new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : base;
+      return typeof detail.retryAt === 'number' && detail.waiting === true
+        ? `${base} (tried ${num(detail.attempts) ?? 'several'} times; next try ${new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`
+        : base;
     }
     case 'playing_now':
       return 'playing on the target now: a write would jump the player';
@@ -73,7 +75,10 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       // Undo: `source` is the value the undone run replaced, which undo puts back.
       if (str(detail.blocked) !== undefined) return str(detail.blocked) as string;
       if (detail.confirmed === true) return 'put back and confirmed by re-reading';
-      const back = detail.clear === true ? 'clear the position the run wrote' : `put back ${d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : `${d.source.progressPct ?? '?'}%`}`;
+      const back =
+        detail.clear === true
+          ? 'clear the position the run wrote'
+          : `put back ${d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : `${d.source.progressPct ?? '?'}%`}`;
       const watched = detail.markWatched === true ? ', then mark it watched again' : detail.unwatchFirst === true ? ', un-watching it first' : '';
       return `${dryRun ? 'would ' : ''}${back}${watched}`;
     }
@@ -81,9 +86,17 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       if (detail.playingNow === true) return 'playing on the target now: left alone';
       const wrote = (detail.wrote ?? {}) as Record<string, unknown>;
       const [wroteMs, wrotePct] = [num(wrote.progressMs), num(wrote.progressPct)];
-      const now = d.target?.progressMs !== undefined ? formatDuration(d.target.progressMs) : d.target?.progressPct !== undefined ? `${d.target.progressPct}%` : d.target?.watched ? 'watched' : 'no position';
+      const now =
+        d.target?.progressMs !== undefined
+          ? formatDuration(d.target.progressMs)
+          : d.target?.progressPct !== undefined
+            ? `${d.target.progressPct}%`
+            : d.target?.watched
+              ? 'watched'
+              : 'no position';
       // A percent-only target (Trakt) is told in percent.
-      const shown = d.target?.progressPct !== undefined && wrotePct !== undefined ? `${wrotePct}%` : wroteMs !== undefined ? formatDuration(wroteMs) : undefined;
+      const shown =
+        d.target?.progressPct !== undefined && wrotePct !== undefined ? `${wrotePct}%` : wroteMs !== undefined ? formatDuration(wroteMs) : undefined;
       const what = wroteMs === undefined ? 'what the run wrote' : wroteMs > 0 ? `the ${shown} the run wrote` : 'the cleared position the run left';
       return `the target now holds ${now}, not ${what}: changed since, so left alone`;
     }

@@ -33,7 +33,11 @@ export function joinKeys(aItems: Map<string, SourceItem>, bItems: Map<string, So
   for (const [key, item] of aItems) for (const token of matchTokens(item.record)) aByToken.set(token, key);
   const out = new Map<string, SourceItem>();
   for (const [key, item] of bItems) {
-    const joined = aItems.has(key) ? key : matchTokens(item.record).map((t) => aByToken.get(t)).find((k) => k !== undefined && !bItems.has(k));
+    const joined = aItems.has(key)
+      ? key
+      : matchTokens(item.record)
+          .map((t) => aByToken.get(t))
+          .find((k) => k !== undefined && !bItems.has(k));
     const finalKey = joined ?? key;
     out.set(finalKey, finalKey === key ? item : { ...item, key: finalKey, aliasKey: key });
   }

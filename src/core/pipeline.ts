@@ -37,9 +37,7 @@ export interface MatchedItem extends SourceItem {
 }
 
 /** The change a write makes on a target. Clears are journalled as position 0. */
-type Change =
-  | { kind: 'write'; value: ProgressValue; unwatchFirst: boolean; markWatched?: boolean }
-  | { kind: 'clear'; markWatched?: boolean };
+type Change = { kind: 'write'; value: ProgressValue; unwatchFirst: boolean; markWatched?: boolean } | { kind: 'clear'; markWatched?: boolean };
 
 /** Plan + policy said "write": what goes to the target, exactly as it goes. */
 export interface PlannedWrite {
@@ -113,7 +111,9 @@ const DETAIL_SCHEMAS = {
     ...outcome,
   }),
   missing_ids: z.looseObject({ ref: str, provider: str, direction: str.optional() }),
-  unresolved: z.looseObject({ unresolved: str.optional(), error: str.optional(), ...waiting, ...journalled, ...outcome }).partial({ journalId: true, ref: true, wrote: true }),
+  unresolved: z
+    .looseObject({ unresolved: str.optional(), error: str.optional(), ...waiting, ...journalled, ...outcome })
+    .partial({ journalId: true, ref: true, wrote: true }),
   playing_now: z.looseObject({ ref: str, direction: str.optional() }),
   same_origin: z.looseObject({ ...twoWay, ...outcome }),
   missing_source_time: z.looseObject({ ...outcome }),

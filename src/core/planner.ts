@@ -37,12 +37,7 @@ type Position = PositionSnapshot & { progressPct?: number };
  * writes any difference. There is no "clear" outcome: a source without a position never
  * clears the target.
  */
-export function planProgress(
-  source: Position,
-  target: Position | undefined,
-  settings: ProgressSettings,
-  targetCompletionPercent?: number,
-): PlanResult {
+export function planProgress(source: Position, target: Position | undefined, settings: ProgressSettings, targetCompletionPercent?: number): PlanResult {
   const sourcePlan = planSource(source, settings, targetCompletionPercent);
   return sourcePlan.action === 'write' && target !== undefined ? planAgainst(sourcePlan, source, target, settings) : sourcePlan;
 }
@@ -63,7 +58,8 @@ export function planSource(source: Position, settings: ProgressSettings, targetC
   } else {
     // A percent-only source that knows its runtime (Trakt): its seconds can be estimated.
     const estimatedMs = msFromPercent(source.progressPct, source.durationMs);
-    if (estimatedMs !== undefined && estimatedMs < thresholdMs) return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
+    if (estimatedMs !== undefined && estimatedMs < thresholdMs)
+      return { action: 'skip', reason: 'below_minimum', detail: { sourceMs: estimatedMs, thresholdMs, estimated: true } };
   }
 
   // 2. near_complete: finished enough that watched-state sync, not resume sync, owns it.
@@ -93,7 +89,8 @@ export function planSource(source: Position, settings: ProgressSettings, targetC
 export function planAgainst(plan: PlanWrite, source: Position, target: Position, settings: ProgressSettings, cappedValue?: ProgressValue): PlanResult {
   if (target.watched === true && settings.replay) return plan;
   const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
-  const cappedMs = (cap: { writePercent: number }) => (cappedValue ? (cappedValue.durationMs ? cappedValue.progressMs : undefined) : msFromPercent(cap.writePercent, targetDuration(source, target)));
+  const cappedMs = (cap: { writePercent: number }) =>
+    cappedValue ? (cappedValue.durationMs ? cappedValue.progressMs : undefined) : msFromPercent(cap.writePercent, targetDuration(source, target));
   const wouldWriteMs = plan.cap ? cappedMs(plan.cap) : sourceMs;
   const unchanged = compareToTarget(wouldWriteMs, plan.cap ? plan.cap.writePercent : percentOf(source), target, secondsToMs(settings.deltaSeconds));
   return unchanged === undefined ? plan : { action: 'skip', reason: 'unchanged', detail: unchanged };
@@ -101,12 +98,7 @@ export function planAgainst(plan: PlanWrite, source: Position, target: Position,
 
 /** The detail of an `unchanged` skip, or `undefined` when the target differs enough (or holds
  * no position to compare with). */
-function compareToTarget(
-  sourceMs: number | undefined,
-  sourcePct: number | undefined,
-  target: Position,
-  deltaMs: number,
-): DetailOf<'unchanged'> | undefined {
+function compareToTarget(sourceMs: number | undefined, sourcePct: number | undefined, target: Position, deltaMs: number): DetailOf<'unchanged'> | undefined {
   const targetMs = isNum(target.progressMs) && target.progressMs > 0 ? target.progressMs : undefined;
   if (sourceMs !== undefined && targetMs !== undefined) {
     const diff = Math.abs(sourceMs - targetMs);

@@ -68,7 +68,10 @@ export function decideWrite(input: PolicyInput): PolicyResult {
   if (target.watched && !replay) return skip('already_watched', { playCount: target.playCount });
 
   if (!replayWatched && materiallyEqual(source, target)) {
-    return skip('unchanged', { ...(isNum(source.progressMs) ? { sourceMs: source.progressMs } : {}), ...(isNum(target.progressMs) ? { targetMs: target.progressMs } : {}) });
+    return skip('unchanged', {
+      ...(isNum(source.progressMs) ? { sourceMs: source.progressMs } : {}),
+      ...(isNum(target.progressMs) ? { targetMs: target.progressMs } : {}),
+    });
   }
 
   return { action: 'write', unwatchFirst: replayWatched };

@@ -189,7 +189,8 @@ export function restoreValue(previous: PositionSnapshot, state: Pick<TargetState
  * Returns > 0 when `a` is further, < 0 when `b` is, 0 when equal or incomparable.
  */
 export function compareProgress(a: HasPosition, b: HasPosition): number {
-  const borrowDuration = (p: HasPosition, other: HasPosition): HasPosition => (p.durationMs === undefined && other.durationMs !== undefined ? { ...p, durationMs: other.durationMs } : p);
+  const borrowDuration = (p: HasPosition, other: HasPosition): HasPosition =>
+    p.durationMs === undefined && other.durationMs !== undefined ? { ...p, durationMs: other.durationMs } : p;
   const pa = percentOf(borrowDuration(a, b));
   const pb = percentOf(borrowDuration(b, a));
   if (pa !== undefined && pb !== undefined) return pa - pb;

@@ -9,8 +9,7 @@ const SECONDS_LIMIT = 1e11;
 
 // YYYY-MM-DD, optionally followed by `T` or a space and hh:mm[:ss[.fraction]], optionally
 // followed by `Z` or an offset (+hh:mm, +hhmm, +hh).
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * Converts a timestamp of any supported shape to UTC epoch milliseconds.

@@ -106,7 +106,11 @@ const snap = (r: ProgressRecord | undefined): PositionSnapshot | undefined => (r
  * `targetStill` (its time says nothing about who is newer). With `remove: true`, items one side
  * dropped while the other has them are returned to be asked about; otherwise they are not re-added.
  */
-export function planTwoWay(input: { a: { id: string; items: Map<string, SourceItem>; memory: SideMemory }; b: { id: string; items: Map<string, SourceItem>; memory: SideMemory }; settings: ProgressSettings }): TwoWayPlan {
+export function planTwoWay(input: {
+  a: { id: string; items: Map<string, SourceItem>; memory: SideMemory };
+  b: { id: string; items: Map<string, SourceItem>; memory: SideMemory };
+  settings: ProgressSettings;
+}): TwoWayPlan {
   const { a, b, settings } = input;
   const plan: TwoWayPlan = { toB: [], toA: [], skips: [], conflicts: [], dropped: [] };
   for (const key of new Set([...a.items.keys(), ...b.items.keys()])) {
@@ -120,7 +124,11 @@ export function planTwoWay(input: { a: { id: string; items: Map<string, SourceIt
     const change = (memory: SideMemory, now: PositionSnapshot | undefined) => sideChange(now, first(memory.observed), first(memory.lastWrite));
     const aChange = change(a.memory, aNow);
     const bChange = change(b.memory, bNow);
-    const choice = chooseDirection({ change: aChange, ...(aNow ? { position: aNow } : {}) }, { change: bChange, ...(bNow ? { position: bNow } : {}) }, secondsToMs(settings.toleranceSeconds));
+    const choice = chooseDirection(
+      { change: aChange, ...(aNow ? { position: aNow } : {}) },
+      { change: bChange, ...(bNow ? { position: bNow } : {}) },
+      secondsToMs(settings.toleranceSeconds),
+    );
     const record = (ai ?? bi)?.record;
     if (!record) continue;
     const still = (c: SideChange) => c === 'unchanged' || c === 'echo' || c === 'absent';

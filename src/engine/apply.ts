@@ -51,7 +51,12 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
           // A target that answers "no such item" (Trakt names items by ids and only then says it
           // does not know one) leaves the item unresolved, not failed: it may appear later.
           const unknown = err instanceof ProviderError && err.kind === 'not_found';
-          outcomes.set(w.key, unknown ? decided(w.decision, 'skip', 'unresolved', { unresolved: `${target.id} does not know this item`, error: message }) : failed(w.decision, message));
+          outcomes.set(
+            w.key,
+            unknown
+              ? decided(w.decision, 'skip', 'unresolved', { unresolved: `${target.id} does not know this item`, error: message })
+              : failed(w.decision, message),
+          );
         }
         ctx.onEvent?.({ phase: 'write', done: ++done, total: ordered.length });
       }),
@@ -69,7 +74,8 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    for (const w of changed) store.journalOutcome(journalIds.get(w.key) as number, { status: 'unconfirmed', error: `could not re-read: ${message}`, at: now() });
+    for (const w of changed)
+      store.journalOutcome(journalIds.get(w.key) as number, { status: 'unconfirmed', error: `could not re-read: ${message}`, at: now() });
     return outcomes;
   }
   for (const w of changed) {

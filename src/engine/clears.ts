@@ -31,7 +31,11 @@ export async function findExplicitClears(source: Provider, sourceServer: string,
  */
 export async function explicitClearsOf(side: Provider, server: string, store: Store, keys: string[]): Promise<Map<string, ProgressRecord>> {
   const wanted = new Set(keys);
-  return signalsAmong(side, server, store.positionedObservations(side.id).filter((s) => wanted.has(s.key)));
+  return signalsAmong(
+    side,
+    server,
+    store.positionedObservations(side.id).filter((s) => wanted.has(s.key)),
+  );
 }
 
 /** Asks a side, in one batch, about items last seen with a position; keeps the explicit clears. */

@@ -53,7 +53,12 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
       const config = opts.config.providers[id];
       if (!config) throw new UnknownPairError(`provider "${id}" is not configured`);
       const state = opts.store.providerState(id);
-      provider = createProvider(id, config, { state: opts.dryRun ? dryRunState(state) : state, installationId, log: opts.log, now, dryRun: opts.dryRun }, opts.providerOptions);
+      provider = createProvider(
+        id,
+        config,
+        { state: opts.dryRun ? dryRunState(state) : state, installationId, log: opts.log, now, dryRun: opts.dryRun },
+        opts.providerOptions,
+      );
       providers.set(id, provider);
     }
     return provider;

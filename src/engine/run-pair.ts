@@ -62,7 +62,8 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     // 5–6. Write, confirm.
     const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
     if (runId !== undefined && writes.length > 0) {
-      for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) })) decisions.set(key, d);
+      for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }))
+        decisions.set(key, d);
       stats.writes = writes.length;
     }
 
@@ -74,7 +75,11 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
         // A clear that did not happen (failed, or the target is playing) stays pending: its old
         // observation is kept so the next run asks again.
         const retryClear = (i: SourceItem) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');
-        store.recordObservations(runId, source.id, [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })));
+        store.recordObservations(
+          runId,
+          source.id,
+          [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })),
+        );
       },
     };
   });

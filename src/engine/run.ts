@@ -22,9 +22,7 @@ export interface RunResult {
   stats: { read: number; resolved: number; writes: number };
 }
 
-export type RunEvent =
-  | { phase: 'read'; seen: number; total: number | undefined }
-  | { phase: 'write'; done: number; total: number };
+export type RunEvent = { phase: 'read'; seen: number; total: number | undefined } | { phase: 'write'; done: number; total: number };
 
 export interface RunMeta {
   pair: string;
@@ -68,7 +66,8 @@ export async function withRun(store: Store, meta: RunMeta, now: () => number, bo
     }
     return { ...(runId !== undefined ? { runId } : {}), status, counts, decisions, startedAt, finishedAt };
   } catch (err) {
-    if (runId !== undefined) store.finishRun(runId, { finishedAt: now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
+    if (runId !== undefined)
+      store.finishRun(runId, { finishedAt: now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
     throw err;
   }
 }

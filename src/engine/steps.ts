@@ -23,7 +23,13 @@ export async function readRecords(source: Provider, onEvent?: (e: RunEvent) => v
 export type SourceReader = (source: Provider, onEvent?: (e: RunEvent) => void) => Promise<ProgressRecord[]>;
 
 /** Every resumable item of a provider, by key, duplicates collapsed (newest wins). */
-export async function readItems(source: Provider, otherServerId: string, stats: { read: number }, read: SourceReader, onEvent?: (e: RunEvent) => void): Promise<Map<string, SourceItem>> {
+export async function readItems(
+  source: Provider,
+  otherServerId: string,
+  stats: { read: number },
+  read: SourceReader,
+  onEvent?: (e: RunEvent) => void,
+): Promise<Map<string, SourceItem>> {
   const records = await read(source, onEvent);
   stats.read += records.length;
   return itemsOf(records, otherServerId);
@@ -33,7 +39,13 @@ export async function readItems(source: Provider, otherServerId: string, stats: 
  * Matches items on the target, reads its live state in one batch, and plans each item — once:
  * the source-only plan that picks the items needing the target is the one planItem goes on with.
  */
-export async function matchAndPlan(target: Provider, items: SourceItem[], settings: ProgressSettings, store: Store, stats: { resolved: number }): Promise<Map<string, PlannedItem>> {
+export async function matchAndPlan(
+  target: Provider,
+  items: SourceItem[],
+  settings: ProgressSettings,
+  store: Store,
+  stats: { resolved: number },
+): Promise<Map<string, PlannedItem>> {
   const completion = target.capabilities.completionPercent;
   const matched: MatchedItem[] = items.map((i) => ({ ...i }));
   const sourcePlans = new Map(matched.filter((i) => !i.clear).map((i) => [i.key, planSourceOf(i.record, settings, completion)]));

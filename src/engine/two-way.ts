@@ -52,12 +52,23 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
     ] as const) {
       const asked = plan.dropped.filter((d) => d.from === from);
       if (asked.length === 0) continue;
-      const signals = await explicitClearsOf(side, info.serverId, store, asked.map((d) => d.key));
+      const signals = await explicitClearsOf(
+        side,
+        info.serverId,
+        store,
+        asked.map((d) => d.key),
+      );
       for (const d of asked) {
         const signal = signals.get(d.key);
         const item = d.present;
         // Named as the side that still has it knows it (its own ref), timed as the clear.
-        if (signal && other.capabilities.clear) (other === b ? plan.toB : plan.toA).push({ key: d.key, record: { ...signal, ...identityOf(item.record), ref: item.record.ref }, resolution: 'resolved', clear: true });
+        if (signal && other.capabilities.clear)
+          (other === b ? plan.toB : plan.toA).push({
+            key: d.key,
+            record: { ...signal, ...identityOf(item.record), ref: item.record.ref },
+            resolution: 'resolved',
+            clear: true,
+          });
         else decisions.set(d.key, droppedWithoutClear(d, side.id));
       }
     }
@@ -77,7 +88,8 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       const outcomes = new Map([...planned].map(([key, p]) => [key, p.decision]));
       const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
       if (runId !== undefined && writes.length > 0) {
-        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) })) outcomes.set(key, d);
+        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }))
+          outcomes.set(key, d);
         stats.writes += writes.length;
       }
       for (const [key, d] of outcomes) decisions.set(key, { ...d, detail: { ...d.detail, direction } } as TypedDecision);
@@ -87,8 +99,16 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       decisions: [...decisions.values(), ...plan.conflicts],
       record: (runId, finishedAt) => {
         updatePending(store, pair.name, [...heldB.active, ...heldA.active], decisions, finishedAt);
-        store.recordObservations(runId, a.id, [...aItems.values()].map((i) => ({ key: i.key, record: i.record })));
-        store.recordObservations(runId, b.id, [...bItems.values()].map((i) => ({ key: i.key, record: i.record })));
+        store.recordObservations(
+          runId,
+          a.id,
+          [...aItems.values()].map((i) => ({ key: i.key, record: i.record })),
+        );
+        store.recordObservations(
+          runId,
+          b.id,
+          [...bItems.values()].map((i) => ({ key: i.key, record: i.record })),
+        );
       },
     };
   });

@@ -84,17 +84,24 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   };
 
   // Only confirmed writes changed the target as far as we know; the rest are listed, not undone.
-  const skipped = journal.filter((j) => j.status !== 'confirmed').map((j) => ({ journalId: j.id, key: j.key, title: titleOf(j.key), status: j.status, why: skipWhy(j) }));
+  const skipped = journal
+    .filter((j) => j.status !== 'confirmed')
+    .map((j) => ({ journalId: j.id, key: j.key, title: titleOf(j.key), status: j.status, why: skipWhy(j) }));
   const entries: Entry[] = journal
     .filter((j) => j.status === 'confirmed')
     .map((row) => ({
       row,
       ref: { provider: row.provider, server: row.server, id: row.ref },
-      decision: decided({ key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous }, 'skip', 'unresolved', {
-        journalId: row.id,
-        ref: row.ref,
-        wrote: row.value,
-      }),
+      decision: decided(
+        { key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous },
+        'skip',
+        'unresolved',
+        {
+          journalId: row.id,
+          ref: row.ref,
+          wrote: row.value,
+        },
+      ),
     }));
   for (const provider of new Set(entries.map((e) => e.ref.provider))) {
     if (!opts.config.providers[provider]) throw new UndoUsageError(`run #${run.id} wrote to provider "${provider}", which is no longer configured`);
@@ -125,7 +132,18 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
       return { decisions: entries.map((e) => e.decision) };
     });
     log.info({ of: run.id, dryRun, counts: result.counts, skipped: skipped.length }, 'undo finished');
-    return { ...(result.runId !== undefined ? { runId: result.runId } : {}), of: run.id, pair, dryRun, status: result.status, counts: result.counts, decisions: result.decisions, skipped, startedAt: result.startedAt, finishedAt: result.finishedAt };
+    return {
+      ...(result.runId !== undefined ? { runId: result.runId } : {}),
+      of: run.id,
+      pair,
+      dryRun,
+      status: result.status,
+      counts: result.counts,
+      decisions: result.decisions,
+      skipped,
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+    };
   } finally {
     await Promise.all(providers.map((p) => p.close()));
   }

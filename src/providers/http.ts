@@ -132,7 +132,11 @@ export class HttpClient {
       try {
         text = await res.body.text();
       } catch (err) {
-        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`);
+        throw new ProviderError(
+          'unavailable',
+          this.opts.provider,
+          `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`,
+        );
       }
       const status = res.statusCode;
       const headersOut = flattenHeaders(res.headers);
@@ -197,13 +201,21 @@ export class HttpClient {
     } catch {
       const type = res.headers['content-type'] ?? 'no content type';
       const head = res.text.slice(0, 60).replace(/\s+/g, ' ');
-      throw new ProviderError('bad_response', this.opts.provider, `${this.opts.provider}: ${label} returned a body that is not valid JSON (${type}; starts "${head}")`);
+      throw new ProviderError(
+        'bad_response',
+        this.opts.provider,
+        `${this.opts.provider}: ${label} returned a body that is not valid JSON (${type}; starts "${head}")`,
+      );
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue ? issue.path.join('.') || '(root)' : '(root)';
-      throw new ProviderError('bad_response', this.opts.provider, `${this.opts.provider}: ${label} returned unexpected JSON at ${where}: ${issue?.message ?? 'invalid'}`);
+      throw new ProviderError(
+        'bad_response',
+        this.opts.provider,
+        `${this.opts.provider}: ${label} returned unexpected JSON at ${where}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     return parsed.data;
   }

@@ -20,7 +20,14 @@ export const coordToken = (showId: string, season: number, episode: number): str
   `coord:${showId}#s${String(season).padStart(2, '0')}e${String(episode).padStart(2, '0')}`;
 
 /** Index entries for one item, whatever server it comes from. */
-export function entriesFor(item: { id: string; type: 'movie' | 'show' | 'episode'; ids: ExternalIds; showId?: string; season?: number; episode?: number }): IndexEntry[] {
+export function entriesFor(item: {
+  id: string;
+  type: 'movie' | 'show' | 'episode';
+  ids: ExternalIds;
+  showId?: string;
+  season?: number;
+  episode?: number;
+}): IndexEntry[] {
   const out = idTokens(item.type, item.ids).map((token) => ({ kind: item.type, token, id: item.id }));
   if (item.type === 'episode' && item.showId !== undefined && item.season !== undefined && item.episode !== undefined) {
     out.push({ kind: 'episode', token: coordToken(item.showId, item.season, item.episode), id: item.id });

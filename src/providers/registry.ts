@@ -9,12 +9,7 @@ import { traktModule } from './trakt/module.ts';
 export type { ProviderFactoryOptions } from './module.ts';
 
 const modules = new Map<string, ProviderModule>();
-for (const m of [
-  plexModule,
-  jellyfinModule,
-  embyModule,
-  traktModule,
-] satisfies ProviderModule[]) modules.set(m.kind, m);
+for (const m of [plexModule, jellyfinModule, embyModule, traktModule] satisfies ProviderModule[]) modules.set(m.kind, m);
 
 /** Adds a kind (tests); returns a function that removes it again. */
 export function registerProviderModule(module: ProviderModule): () => void {

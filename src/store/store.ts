@@ -203,12 +203,24 @@ export class Store {
   // ---- runs and decisions -----------------------------------------------------------------
 
   startRun(run: { pair: string; source: string; target: string; dryRun: boolean; startedAt: number }): number {
-    const info = this.stmt('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)').run(run.pair, run.source, run.target, run.dryRun ? 1 : 0, run.startedAt);
+    const info = this.stmt('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)').run(
+      run.pair,
+      run.source,
+      run.target,
+      run.dryRun ? 1 : 0,
+      run.startedAt,
+    );
     return Number(info.lastInsertRowid);
   }
 
   finishRun(id: number, outcome: { finishedAt: number; status: RunRow['status']; counts: Record<string, number>; error?: string }): void {
-    this.stmt('UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?').run(outcome.finishedAt, outcome.status, json(outcome.counts), outcome.error ?? null, id);
+    this.stmt('UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?').run(
+      outcome.finishedAt,
+      outcome.status,
+      json(outcome.counts),
+      outcome.error ?? null,
+      id,
+    );
   }
 
   recordDecisions(runId: number, decisions: Decision[]): void {
@@ -289,7 +301,12 @@ export class Store {
     ).all(provider) as Row[];
     return rows.map((row) => {
       const identity = parse<Pick<ItemIdentity, 'ids' | 'show' | 'season' | 'episode'>>(row.ids);
-      const item: ItemIdentity = { ...identity, type: String(row.type) as ItemIdentity['type'], title: String(row.title), ...(row.year !== null ? { year: Number(row.year) } : {}) };
+      const item: ItemIdentity = {
+        ...identity,
+        type: String(row.type) as ItemIdentity['type'],
+        title: String(row.title),
+        ...(row.year !== null ? { year: Number(row.year) } : {}),
+      };
       return { key: String(row.key), ref: String(row.ref), item, position: observedPosition(row) };
     });
   }
@@ -304,13 +321,18 @@ export class Store {
 
   /** Records what we are about to write and what was there before; call before the write. */
   journalIntent(entry: { runId: number; ref: NativeRef; key: string; previous: PositionSnapshot; value: ProgressValue; at: number }): number {
-    const info = this.stmt('INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
+    const info = this.stmt(
+      'INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
     return Number(info.lastInsertRowid);
   }
 
   /** The last write we made and confirmed for an item on a provider (what it should hold now). */
   lastConfirmedWrite(provider: string, key: string): { value: ProgressValue; at: number } | undefined {
-    const row = this.stmt("SELECT value, done_at FROM journal WHERE provider = ? AND key = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1").get(provider, key) as Row | undefined;
+    const row = this.stmt("SELECT value, done_at FROM journal WHERE provider = ? AND key = ? AND status = 'confirmed' ORDER BY id DESC LIMIT 1").get(
+      provider,
+      key,
+    ) as Row | undefined;
     return row ? { value: parse<ProgressValue>(row.value), at: Number(row.done_at) } : undefined;
   }
 

@@ -182,7 +182,12 @@ export function runConformance(opts: ConformanceOptions): void {
       const id = opt.id ?? 'under-test';
       const db = opt.store ?? store;
       h.prepareStore?.(db, id, opt.good ?? true, opt.user ?? 'main');
-      const p = createProvider(id, config, { state: db.providerState(id), installationId: 'conformance', log, now: Date.now, dryRun: false }, { minBackoffMs: 1 });
+      const p = createProvider(
+        id,
+        config,
+        { state: db.providerState(id), installationId: 'conformance', log, now: Date.now, dryRun: false },
+        { minBackoffMs: 1 },
+      );
       built.push(p);
       return p;
     };
@@ -233,7 +238,11 @@ export function runConformance(opts: ConformanceOptions): void {
       assert.ok(h.requestCount(h.listingPath) - pagesBefore >= 2, 'the listing was read in more than one page');
       assert.equal(records.length, items.length);
       assert.equal(seen.at(-1), records.length, 'onPage counts every record');
-      assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'onPage counts only grow');
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => a - b),
+        'onPage counts only grow',
+      );
       const byKey = new Map(records.map((r) => [canonicalKey(r), r]));
       assert.equal(byKey.size, records.length, 'no item is read twice');
       for (const [i, item] of items.entries()) {
@@ -308,10 +317,24 @@ export function runConformance(opts: ConformanceOptions): void {
       const ref = await resolveOne(p, item);
       assert.ok(ref);
       const at = Date.now() - 60_000;
-      const source = { ...item, ref: { provider: 'elsewhere', server: 'elsewhere', id: '1' }, progressMs: Math.round(item.durationMs * 0.3), durationMs: item.durationMs, progressAt: at, watched: false };
+      const source = {
+        ...item,
+        ref: { provider: 'elsewhere', server: 'elsewhere', id: '1' },
+        progressMs: Math.round(item.durationMs * 0.3),
+        durationMs: item.durationMs,
+        progressAt: at,
+        watched: false,
+      };
       const decide = async () => {
         const state = (await p.targetState([ref])).get(ref.id);
-        return decideItem({ key: canonicalKey(item) ?? item.title, source, target: state, resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, sameOrigin: false });
+        return decideItem({
+          key: canonicalKey(item) ?? item.title,
+          source,
+          target: state,
+          resolution: 'resolved',
+          settings: DEFAULT_PROGRESS_SETTINGS,
+          sameOrigin: false,
+        });
       };
       assert.equal((await decide()).reason, 'write', 'before the write the target differs');
       await p.write(ref, { progressMs: source.progressMs, progressPct: 30, durationMs: item.durationMs, progressAt: at });
@@ -528,7 +551,10 @@ export function runConformance(opts: ConformanceOptions): void {
       }
       const listed = new Map((await readAll(fresh())).map((r) => [canonicalKey(r), r]));
       const times = inTurn.map((item) => listed.get(canonicalKey(item))?.progressAt);
-      assert.ok(times.every((x) => x !== undefined), 'each is listed with a time');
+      assert.ok(
+        times.every((x) => x !== undefined),
+        'each is listed with a time',
+      );
       for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `written ${i + 1}th, not listed as older: ${times.join(', ')}`);
     });
 
@@ -538,7 +564,10 @@ export function runConformance(opts: ConformanceOptions): void {
       const [theirs, mine] = take(2) as [TestItem, TestItem];
       await h.setProgress(theirs, 0.45, Date.now() - 60_000, 'other');
       const other = build(h.config('other'), { id: 'other-user', user: 'other' });
-      assert.ok((await readAll(other)).some((r) => canonicalKey(r) === canonicalKey(theirs)), 'the other user sees their position');
+      assert.ok(
+        (await readAll(other)).some((r) => canonicalKey(r) === canonicalKey(theirs)),
+        'the other user sees their position',
+      );
       assert.ok(!(await readAll(fresh())).some((r) => canonicalKey(r) === canonicalKey(theirs)), 'the main user does not');
       await fresh().write(await refOf(mine), valueAt(mine, 0.35));
       assertStored(mine, 0.35, await h.progressOf(mine), 'the main user holds the write');

@@ -31,7 +31,10 @@ describe('generateCatalogue', () => {
   it('keeps earlier items stable when the library grows', () => {
     const small = generateCatalogue({ ...spec, movies: 10 }, 's');
     const large = generateCatalogue(spec, 's');
-    assert.deepEqual(small.movies.map((m) => m.title), large.movies.slice(0, 10).map((m) => m.title));
+    assert.deepEqual(
+      small.movies.map((m) => m.title),
+      large.movies.slice(0, 10).map((m) => m.title),
+    );
   });
 
   it('has the requested shape and plausible values', () => {
@@ -45,9 +48,15 @@ describe('generateCatalogue', () => {
       assert.ok(Number.isInteger(movie.ids.tmdb) && movie.ids.tmdb > 0);
     }
     for (const show of catalogue.shows) {
-      assert.deepEqual(show.seasons.map((s) => s.index), [1, 2, 3]);
+      assert.deepEqual(
+        show.seasons.map((s) => s.index),
+        [1, 2, 3],
+      );
       for (const season of show.seasons) {
-        assert.deepEqual(season.episodes.map((e) => e.index), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert.deepEqual(
+          season.episodes.map((e) => e.index),
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        );
         for (const episode of season.episodes) {
           assert.ok(episode.durationMs >= 20 * 60_000 && episode.durationMs < 60 * 60_000, `episode duration ${episode.durationMs}`);
           assert.ok(episode.title.length > 0);

@@ -4,7 +4,10 @@ import { generateCatalogue, parseSyntheticSpec } from '../../emulators/catalogue
 import { describeMediaBrowserEmulator } from '../../emulators/mediabrowser/cli.ts';
 import { normalizeData, type MbItem } from '../../emulators/mediabrowser/data.ts';
 import {
-  startMediaBrowserEmulator, type MediaBrowserDialect, type MediaBrowserEmulatorOptions, type RunningMediaBrowserEmulator,
+  startMediaBrowserEmulator,
+  type MediaBrowserDialect,
+  type MediaBrowserEmulatorOptions,
+  type RunningMediaBrowserEmulator,
 } from '../../emulators/mediabrowser/server.ts';
 import { PARTIAL_IDS_PERCENT } from '../../emulators/mediabrowser/synthetic.ts';
 import { startPlexEmulator } from '../../emulators/plex/server.ts';
@@ -124,10 +127,17 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
   });
 
   describe(`${dialect}: users and access`, () => {
-    it('lists users (Jellyfin: to anyone signed in; Emby: to admins) and the login screen\'s users without a token', async () => {
+    it("lists users (Jellyfin: to anyone signed in; Emby: to admins) and the login screen's users without a token", async () => {
       const emu = await start(dialect);
       const users = await clientFor(emu, 'admin')('/Users');
-      assert.deepEqual(users.json.map((u: any) => [u.Name, u.Policy.IsAdministrator]), [['admin', true], ['alice', false], ['bob', false]]);
+      assert.deepEqual(
+        users.json.map((u: any) => [u.Name, u.Policy.IsAdministrator]),
+        [
+          ['admin', true],
+          ['alice', false],
+          ['bob', false],
+        ],
+      );
       assert.ok(users.json.every((u: any) => /^[0-9a-f]{32}$/.test(u.Id)));
       assert.equal((await clientFor(emu, 'alice')('/Users')).status, dialect === 'jellyfin' ? 200 : 403);
       const self = await clientFor(emu, 'alice')(`/Users/${userId(emu, 'alice')}`);
@@ -135,7 +145,11 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal((await clientFor(emu, 'alice')(`/Users/${userId(emu, 'bob')}`)).status, dialect === 'jellyfin' ? 200 : 403);
       emu.state.users.find((u) => u.name === 'bob')!.hidden = true;
       const visible = await call(emu.url, '/Users/Public');
-      assert.deepEqual(visible.json.map((u: any) => u.Name), ['admin', 'alice'], 'hidden users are left out');
+      assert.deepEqual(
+        visible.json.map((u: any) => u.Name),
+        ['admin', 'alice'],
+        'hidden users are left out',
+      );
     });
 
     it('answers 403 when a non-admin names another user, and lets admins and API keys act for anyone', async () => {
@@ -214,17 +228,39 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const emu = await start(dialect);
       const get = clientFor(emu, 'alice');
       const views = await get(dialect === 'jellyfin' ? `/UserViews?userId=${userId(emu, 'alice')}` : `/Users/${userId(emu, 'alice')}/Views`);
-      assert.deepEqual(views.json.Items.map((v: any) => [v.Name, v.CollectionType, v.Type]), [['Movies', 'movies', 'CollectionFolder'], ['Shows', 'tvshows', 'CollectionFolder']]);
+      assert.deepEqual(
+        views.json.Items.map((v: any) => [v.Name, v.CollectionType, v.Type]),
+        [
+          ['Movies', 'movies', 'CollectionFolder'],
+          ['Shows', 'tvshows', 'CollectionFolder'],
+        ],
+      );
       const root = await get(itemsPath(emu, 'alice', ''));
-      assert.deepEqual(root.json.Items.map((v: any) => v.Id), views.json.Items.map((v: any) => v.Id), 'a non-recursive root listing is the libraries');
+      assert.deepEqual(
+        root.json.Items.map((v: any) => v.Id),
+        views.json.Items.map((v: any) => v.Id),
+        'a non-recursive root listing is the libraries',
+      );
       const shows = views.json.Items[1].Id;
       const series = await get(itemsPath(emu, 'alice', `ParentId=${shows}`));
       assert.equal(series.json.TotalRecordCount, 3);
       assert.ok(series.json.Items.every((s: any) => s.Type === 'Series' && s.IsFolder === true));
       const seasons = await get(itemsPath(emu, 'alice', `ParentId=${series.json.Items[0].Id}`));
-      assert.deepEqual(seasons.json.Items.map((s: any) => s.IndexNumber), [1, 2]);
-      const episodes = await get(itemsPath(emu, 'alice', `ParentId=${series.json.Items[0].Id}&Recursive=true&IncludeItemTypes=Episode&ParentIndexNumber=2&Fields=ParentId`));
-      assert.deepEqual(episodes.json.Items.map((e: any) => [e.ParentIndexNumber, e.IndexNumber]), [[2, 1], [2, 2], [2, 3]]);
+      assert.deepEqual(
+        seasons.json.Items.map((s: any) => s.IndexNumber),
+        [1, 2],
+      );
+      const episodes = await get(
+        itemsPath(emu, 'alice', `ParentId=${series.json.Items[0].Id}&Recursive=true&IncludeItemTypes=Episode&ParentIndexNumber=2&Fields=ParentId`),
+      );
+      assert.deepEqual(
+        episodes.json.Items.map((e: any) => [e.ParentIndexNumber, e.IndexNumber]),
+        [
+          [2, 1],
+          [2, 2],
+          [2, 3],
+        ],
+      );
       const episode = episodes.json.Items[0];
       assert.equal(episode.SeriesId, series.json.Items[0].Id);
       assert.equal(episode.SeriesName, series.json.Items[0].Name);
@@ -247,7 +283,10 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     it('filters by AnyProviderIdEquals on Emby only (Jellyfin has no such filter and ignores it)', async () => {
       const emu = await start(dialect);
       const [a, b] = itemsOf(emu, 'Movie').filter(fullIds);
-      const res = await clientFor(emu, 'alice')(itemsPath(emu, 'alice', `Recursive=true&IncludeItemTypes=Movie&AnyProviderIdEquals=imdb.${a!.ProviderIds.Imdb},tmdb.${b!.ProviderIds.Tmdb}`));
+      const res = await clientFor(
+        emu,
+        'alice',
+      )(itemsPath(emu, 'alice', `Recursive=true&IncludeItemTypes=Movie&AnyProviderIdEquals=imdb.${a!.ProviderIds.Imdb},tmdb.${b!.ProviderIds.Tmdb}`));
       if (dialect === 'emby') assert.deepEqual(res.json.Items.map((i: any) => i.Id).sort(), [a!.Id, b!.Id].sort());
       else assert.equal(res.json.TotalRecordCount, 12);
     });
@@ -262,7 +301,9 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(wrong.status, 405);
       if (dialect === 'jellyfin') {
         assert.equal((await get(`/Items/not-a-guid?userId=${userId(emu, 'alice')}`)).status, 400, 'ids bind as GUIDs');
-        const dashed = firstMovie(emu).Id.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-').toUpperCase();
+        const dashed = firstMovie(emu)
+          .Id.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')
+          .toUpperCase();
         assert.equal((await get(`/Items/${dashed}?userId=${userId(emu, 'alice')}`)).json.Id, firstMovie(emu).Id, 'GUIDs with dashes, any case');
       }
     });
@@ -291,15 +332,29 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.deepEqual(resumable.json.Items.map((i: any) => i.Id).sort(), [m1!.Id, episode.Id].sort());
       assert.equal(resumable.json.Items.find((i: any) => i.Id === m1!.Id).UserData.PlaybackPositionTicks, 600_000_000);
       const series = await get(itemsPath(emu, 'alice', 'Recursive=true&IncludeItemTypes=Series&Filters=IsResumable'));
-      assert.deepEqual(series.json.Items.map((i: any) => i.Id), [episode.SeriesId], 'a series with an episode in progress is resumable');
+      assert.deepEqual(
+        series.json.Items.map((i: any) => i.Id),
+        [episode.SeriesId],
+        'a series with an episode in progress is resumable',
+      );
       const resume = await get(dialect === 'jellyfin' ? `/UserItems/Resume?userId=${alice}` : `/Users/${alice}/Items/Resume`);
-      assert.deepEqual(resume.json.Items.map((i: any) => i.Id), [episode.Id, m1!.Id], 'most recently played first');
+      assert.deepEqual(
+        resume.json.Items.map((i: any) => i.Id),
+        [episode.Id, m1!.Id],
+        'most recently played first',
+      );
       const played = await get(itemsPath(emu, 'alice', 'Recursive=true&IncludeItemTypes=Movie&Filters=IsPlayed'));
-      assert.deepEqual(played.json.Items.map((i: any) => i.Id), [m2!.Id]);
+      assert.deepEqual(
+        played.json.Items.map((i: any) => i.Id),
+        [m2!.Id],
+      );
       const unplayed = await get(itemsPath(emu, 'alice', 'Recursive=true&IncludeItemTypes=Movie&IsPlayed=false'));
       assert.equal(unplayed.json.TotalRecordCount, 11);
       const byDate = await get(itemsPath(emu, 'alice', 'Recursive=true&IncludeItemTypes=Movie,Episode&SortBy=DatePlayed&SortOrder=Descending&Limit=3'));
-      assert.deepEqual(byDate.json.Items.map((i: any) => i.Id), [m2!.Id, episode.Id, m1!.Id]);
+      assert.deepEqual(
+        byDate.json.Items.map((i: any) => i.Id),
+        [m2!.Id, episode.Id, m1!.Id],
+      );
       assert.equal((await clientFor(emu, 'bob')(itemsPath(emu, 'bob', 'Recursive=true&Filters=IsResumable'))).json.TotalRecordCount, 0, 'per user');
     });
 
@@ -307,7 +362,9 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const emu = await start(dialect);
       const alice = userId(emu, 'alice');
       const movie = firstMovie(emu);
-      emu.state.userData[alice] = { [movie.Id]: { PlaybackPositionTicks: 600_000_000, PlayCount: 2, Played: false, IsFavorite: true, LastPlayedDate: '2026-11-20T10:00:00Z' } };
+      emu.state.userData[alice] = {
+        [movie.Id]: { PlaybackPositionTicks: 600_000_000, PlayCount: 2, Played: false, IsFavorite: true, LastPlayedDate: '2026-11-20T10:00:00Z' },
+      };
       const post = clientFor(emu, 'alice');
       const date = dialect === 'jellyfin' ? 'datePlayed=2026-11-24T07:00:00Z' : 'DatePlayed=20261124070000';
       const played = await post(playedPath(emu, 'alice', movie.Id, date), { method: 'POST' });
@@ -323,13 +380,20 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       emu.state.userData[alice]![movie.Id]!.PlaybackPositionTicks = 500;
       const unplayed = await post(playedPath(emu, 'alice', movie.Id), { method: 'DELETE' });
       assert.equal(unplayed.status, 200);
-      assert.deepEqual([unplayed.json.Played, unplayed.json.PlayCount, unplayed.json.PlaybackPositionTicks, unplayed.json.LastPlayedDate], [false, 0, 0, undefined], 'unplayed also wipes the resume point');
+      assert.deepEqual(
+        [unplayed.json.Played, unplayed.json.PlayCount, unplayed.json.PlaybackPositionTicks, unplayed.json.LastPlayedDate],
+        [false, 0, 0, undefined],
+        'unplayed also wipes the resume point',
+      );
       const series = itemsOf(emu, 'Series')[0]!;
       const seriesPlayed = await post(playedPath(emu, 'alice', series.Id), { method: 'POST' });
       assert.equal(seriesPlayed.json.Played, true);
       assert.equal(seriesPlayed.json.UnplayedItemCount, 0);
       const episodes = itemsOf(emu, 'Episode').filter((e) => e.SeriesId === series.Id);
-      assert.ok(episodes.every((e) => emu.state.userData[alice]![e.Id]!.Played), 'a series marks every episode');
+      assert.ok(
+        episodes.every((e) => emu.state.userData[alice]![e.Id]!.Played),
+        'a series marks every episode',
+      );
       clockMs += 60_000;
       const firstEpisode = await post(playedPath(emu, 'alice', episodes[0]!.Id), { method: 'DELETE' });
       assert.equal(firstEpisode.json.Played, false);
@@ -348,7 +412,14 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const pattern = dialect === 'jellyfin' ? /^[0-9a-f]{32}$/ : /^[1-9]\d*$/;
       assert.ok([...emu.state.items, ...emu.state.libraries].every((i) => pattern.test(i.Id)));
       assert.equal(emu.apiKey, 'apikey-home');
-      assert.deepEqual(emu.users.map((u) => [u.name, u.token, u.admin]), [['admin', 'admin-token-home', true], ['alice', 'alice-token-home', false], ['bob', 'bob-token-home', false]]);
+      assert.deepEqual(
+        emu.users.map((u) => [u.name, u.token, u.admin]),
+        [
+          ['admin', 'admin-token-home', true],
+          ['alice', 'alice-token-home', false],
+          ['bob', 'bob-token-home', false],
+        ],
+      );
     });
   });
 
@@ -359,7 +430,8 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const movie = firstMovie(emu);
       const runtime = movie.RunTimeTicks!;
       const post = clientFor(emu, 'alice', 'living-room');
-      const report = (path: string, body: Record<string, unknown>) => post(path, { method: 'POST', body: { ItemId: movie.Id, CanSeek: true, IsMuted: false, ...body } });
+      const report = (path: string, body: Record<string, unknown>) =>
+        post(path, { method: 'POST', body: { ItemId: movie.Id, CanSeek: true, IsMuted: false, ...body } });
       const written = dialect === 'jellyfin' ? 204 : 200;
 
       assert.equal((await report('/Sessions/Playing', { PositionTicks: 0, IsPaused: false })).status, written);
@@ -377,8 +449,15 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(playing.PlayState.IsPaused, true);
       assert.equal(playing.UserId, alice);
       assert.equal(playing.UserName, 'alice');
-      assert.equal((await clientFor(emu, 'bob', 'bob-phone')('/Sessions')).json.some((s: any) => s.UserId === alice), false, 'others see only their own sessions');
-      assert.ok((await clientFor(emu, 'admin', 'admin-pc')('/Sessions')).json.some((s: any) => s.UserId === alice), 'admins see every session');
+      assert.equal(
+        (await clientFor(emu, 'bob', 'bob-phone')('/Sessions')).json.some((s: any) => s.UserId === alice),
+        false,
+        'others see only their own sessions',
+      );
+      assert.ok(
+        (await clientFor(emu, 'admin', 'admin-pc')('/Sessions')).json.some((s: any) => s.UserId === alice),
+        'admins see every session',
+      );
 
       await report('/Sessions/Playing/Progress', { PositionTicks: Math.round(runtime * 0.03), IsPaused: false });
       data = emu.state.userData[alice]![movie.Id]!;
@@ -406,7 +485,11 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const other = itemsOf(emu, 'Movie').find((m) => m.Id !== movie.Id)!;
       const res = await clientFor(emu, 'apiKey')('/Sessions/Playing', { method: 'POST', body: { ItemId: other.Id, PositionTicks: 1 } });
       assert.ok(res.status === 204 || res.status === 200);
-      assert.equal(Object.values(emu.state.userData).some((byItem) => other.Id in byItem), false, 'an API key plays for nobody');
+      assert.equal(
+        Object.values(emu.state.userData).some((byItem) => other.Id in byItem),
+        false,
+        'an API key plays for nobody',
+      );
     });
   });
 
@@ -432,17 +515,31 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
           }
         }
         assert.ok(compared >= 25, `compared ${compared} imdb ids`);
-        const plexEpisodes = plex.state.items.filter((i) => i.type === 'episode').map((i) => i.guids.find((g) => g.startsWith('tvdb://'))?.slice(7)).filter(Boolean);
+        const plexEpisodes = plex.state.items
+          .filter((i) => i.type === 'episode')
+          .map((i) => i.guids.find((g) => g.startsWith('tvdb://'))?.slice(7))
+          .filter(Boolean);
         const ourEpisodes = itemsOf(one, 'Episode').map((e) => e.ProviderIds.Tvdb);
         assert.deepEqual(new Set(ourEpisodes), new Set([...ourEpisodes.filter((t) => plexEpisodes.includes(t))]), 'episode tvdb ids are the Plex ones');
         // Same catalogue under another name: same titles and ids, different native ids and server id.
-        assert.deepEqual(itemsOf(two, 'Movie').map((m) => m.Name), movies.map((m) => m.Name));
+        assert.deepEqual(
+          itemsOf(two, 'Movie').map((m) => m.Name),
+          movies.map((m) => m.Name),
+        );
         assert.notEqual(one.serverId, two.serverId);
         const oneIds = new Set(one.state.items.map((i) => i.Id));
         assert.equal(two.state.items.filter((i) => oneIds.has(i.Id)).length, 0, 'no native id shared');
         assert.deepEqual(
-          itemsOf(two, 'Movie').filter(fullIds).map((m) => m.ProviderIds.Imdb).slice(0, 5),
-          itemsOf(two, 'Movie').filter(fullIds).map((m) => movies.find((x) => x.Name === m.Name)!).filter(fullIds).map((m) => m.ProviderIds.Imdb).slice(0, 5),
+          itemsOf(two, 'Movie')
+            .filter(fullIds)
+            .map((m) => m.ProviderIds.Imdb)
+            .slice(0, 5),
+          itemsOf(two, 'Movie')
+            .filter(fullIds)
+            .map((m) => movies.find((x) => x.Name === m.Name)!)
+            .filter(fullIds)
+            .map((m) => m.ProviderIds.Imdb)
+            .slice(0, 5),
         );
       } finally {
         await plex.close();
@@ -454,12 +551,19 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const a = await start(dialect, { name: 'a', synthetic: spec, seed: 'p' });
       const again = await start(dialect, { name: 'a', synthetic: spec, seed: 'p' });
       const b = await start(dialect, { name: 'b', synthetic: spec, seed: 'p' });
-      const partial = (emu: RunningMediaBrowserEmulator) => itemsOf(emu, 'Movie').filter((m) => !fullIds(m)).map((m) => m.Name);
+      const partial = (emu: RunningMediaBrowserEmulator) =>
+        itemsOf(emu, 'Movie')
+          .filter((m) => !fullIds(m))
+          .map((m) => m.Name);
       const count = partial(a).length;
       assert.ok(count >= 3 && count <= 30, `${count} of 300 movies lack an id`);
       assert.deepEqual(partial(again), partial(a));
       assert.notDeepEqual(partial(b), partial(a));
-      assert.ok(itemsOf(a, 'Movie').filter((m) => !fullIds(m)).every((m) => Object.keys(m.ProviderIds).length === 1));
+      assert.ok(
+        itemsOf(a, 'Movie')
+          .filter((m) => !fullIds(m))
+          .every((m) => Object.keys(m.ProviderIds).length === 1),
+      );
     });
   });
 
@@ -467,7 +571,15 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     it('injects faults and logs requests', async () => {
       const emu = await start(dialect);
       const get = clientFor(emu, 'alice');
-      const faults = await call(emu.url, '/__emulator/faults', { method: 'POST', body: { rules: [{ path: '/Sessions', status: 503, count: 1 }, { path: '/System/Info/Public', nonJson: true }] } });
+      const faults = await call(emu.url, '/__emulator/faults', {
+        method: 'POST',
+        body: {
+          rules: [
+            { path: '/Sessions', status: 503, count: 1 },
+            { path: '/System/Info/Public', nonJson: true },
+          ],
+        },
+      });
       assert.equal(faults.status, 200);
       assert.equal((await get('/Sessions')).status, 503);
       assert.equal((await get('/Sessions')).status, 200, 'count 1: only the first');
@@ -479,12 +591,15 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal((await call(emu.url, '/__emulator/faults', { method: 'DELETE' })).status, 200);
 
       const log = (await call(emu.url, '/__emulator/requests')).json;
-      assert.deepEqual(log.map((e: any) => [e.method, e.path, e.status, e.fault ?? null]), [
-        ['GET', '/Sessions', 503, 'status'],
-        ['GET', '/Sessions', 200, null],
-        ['GET', '/System/Info/Public', 200, 'nonJson'],
-        ['GET', `/Users/${userId(emu, 'alice')}/Items`, 0, 'reset'],
-      ]);
+      assert.deepEqual(
+        log.map((e: any) => [e.method, e.path, e.status, e.fault ?? null]),
+        [
+          ['GET', '/Sessions', 503, 'status'],
+          ['GET', '/Sessions', 200, null],
+          ['GET', '/System/Info/Public', 200, 'nonJson'],
+          ['GET', `/Users/${userId(emu, 'alice')}/Items`, 0, 'reset'],
+        ],
+      );
       assert.equal(log[1].userId, userId(emu, 'alice'));
       assert.equal(log[1].client, 'test-client');
       assert.deepEqual(log[3].query, { Recursive: 'true' });
@@ -524,13 +639,20 @@ describe('jellyfin only', () => {
   it('honours legacy authorization in 10.11 mode and refuses it in 12.0 mode (ApiKey query always works)', async () => {
     const legacy = await start('jellyfin');
     const modern = await start('jellyfin', { legacyAuth: false, version: '12.0.0' });
-    for (const [emu, legacyOk] of [[legacy, true], [modern, false]] as const) {
+    for (const [emu, legacyOk] of [
+      [legacy, true],
+      [modern, false],
+    ] as const) {
       const token = emu.users.find((u) => u.name === 'alice')!.token;
       const expect = legacyOk ? 200 : 401;
       assert.equal((await call(emu.url, '/System/Info', { headers: { 'X-Emby-Token': token } })).status, expect, 'X-Emby-Token');
       assert.equal((await call(emu.url, '/System/Info', { headers: { 'X-MediaBrowser-Token': token } })).status, expect, 'X-MediaBrowser-Token');
       assert.equal((await call(emu.url, `/System/Info?api_key=${token}`)).status, expect, 'api_key');
-      assert.equal((await call(emu.url, '/System/Info', { headers: { 'X-Emby-Authorization': `MediaBrowser Token="${token}"` } })).status, expect, 'X-Emby-Authorization');
+      assert.equal(
+        (await call(emu.url, '/System/Info', { headers: { 'X-Emby-Authorization': `MediaBrowser Token="${token}"` } })).status,
+        expect,
+        'X-Emby-Authorization',
+      );
       assert.equal((await call(emu.url, '/System/Info', { headers: { Authorization: `Emby Token="${token}"` } })).status, expect, 'Emby scheme');
       assert.equal((await call(emu.url, `/System/Info?ApiKey=${token}`)).status, 200, 'ApiKey');
       assert.equal((await call(emu.url, '/System/Info', { headers: mediaBrowser(token) })).status, 200, 'MediaBrowser header');
@@ -554,16 +676,28 @@ describe('jellyfin only', () => {
     const emu = await start('jellyfin');
     const alice = userId(emu, 'alice');
     const movie = firstMovie(emu);
-    emu.state.userData[alice] = { [movie.Id]: { PlaybackPositionTicks: 0, PlayCount: 4, Played: true, IsFavorite: true, LastPlayedDate: '2026-11-01T00:00:00Z', Likes: true } };
+    emu.state.userData[alice] = {
+      [movie.Id]: { PlaybackPositionTicks: 0, PlayCount: 4, Played: true, IsFavorite: true, LastPlayedDate: '2026-11-01T00:00:00Z', Likes: true },
+    };
     const nearEnd = Math.round(movie.RunTimeTicks! * 0.99);
     const res = await clientFor(emu, 'alice')(`/UserItems/${movie.Id}/UserData?userId=${alice}`, { method: 'POST', body: { PlaybackPositionTicks: nearEnd } });
     assert.equal(res.status, 200);
     assert.equal(res.json.PlaybackPositionTicks, nearEnd, 'stored verbatim, even at 99 %');
-    assert.deepEqual([res.json.PlayCount, res.json.Played, res.json.IsFavorite, res.json.Likes, res.json.LastPlayedDate], [4, true, true, true, '2026-11-01T00:00:00.0000000Z']);
+    assert.deepEqual(
+      [res.json.PlayCount, res.json.Played, res.json.IsFavorite, res.json.Likes, res.json.LastPlayedDate],
+      [4, true, true, true, '2026-11-01T00:00:00.0000000Z'],
+    );
     assert.equal(res.json.ItemId, movie.Id);
     assert.ok(Math.abs(res.json.PlayedPercentage - 99) < 0.01);
-    const legacy = await clientFor(emu, 'alice')(`/Users/${alice}/Items/${movie.Id}/UserData`, { method: 'POST', body: { Played: false, LastPlayedDate: '2026-11-24T06:00:00Z', PlaybackPositionTicks: null } });
-    assert.deepEqual([legacy.json.Played, legacy.json.LastPlayedDate, legacy.json.PlaybackPositionTicks], [false, '2026-11-24T06:00:00.0000000Z', nearEnd], 'null means "leave alone"');
+    const legacy = await clientFor(emu, 'alice')(`/Users/${alice}/Items/${movie.Id}/UserData`, {
+      method: 'POST',
+      body: { Played: false, LastPlayedDate: '2026-11-24T06:00:00Z', PlaybackPositionTicks: null },
+    });
+    assert.deepEqual(
+      [legacy.json.Played, legacy.json.LastPlayedDate, legacy.json.PlaybackPositionTicks],
+      [false, '2026-11-24T06:00:00.0000000Z', nearEnd],
+      'null means "leave alone"',
+    );
     const read = await clientFor(emu, 'alice')(`/UserItems/${movie.Id}/UserData?userId=${alice}`);
     assert.deepEqual(read.json, legacy.json);
     const bad = await clientFor(emu, 'alice')(`/UserItems/${movie.Id}/UserData?userId=${alice}`, { method: 'POST', body: { PlaybackPositionTicks: '600' } });
@@ -614,14 +748,21 @@ describe('jellyfin only', () => {
 });
 
 describe('emby only', () => {
-  it('answers at the root and under /emby, and accepts its own token forms (not Jellyfin\'s ApiKey)', async () => {
+  it("answers at the root and under /emby, and accepts its own token forms (not Jellyfin's ApiKey)", async () => {
     const emu = await start('emby');
     const token = emu.users.find((u) => u.name === 'alice')!.token;
     for (const prefix of ['', '/emby', '/EMBY']) {
       assert.equal((await call(emu.url, `${prefix}/System/Info`, { headers: { 'X-Emby-Token': token } })).status, 200, prefix);
     }
     assert.equal((await call(emu.url, `/emby/System/Info?api_key=${token}`)).status, 200);
-    assert.equal((await call(emu.url, '/emby/System/Info', { headers: { 'X-Emby-Authorization': `Emby UserId="${userId(emu, 'alice')}", Client="x", Device="y", DeviceId="z", Version="1", Token="${token}"` } })).status, 200);
+    assert.equal(
+      (
+        await call(emu.url, '/emby/System/Info', {
+          headers: { 'X-Emby-Authorization': `Emby UserId="${userId(emu, 'alice')}", Client="x", Device="y", DeviceId="z", Version="1", Token="${token}"` },
+        })
+      ).status,
+      200,
+    );
     assert.equal((await call(emu.url, '/emby/System/Info', { headers: mediaBrowser(token) })).status, 200);
     assert.equal((await call(emu.url, `/emby/System/Info?ApiKey=${token}`)).status, 401);
     assert.equal((await call(emu.url, '/emby/Users/Me', { headers: { 'X-Emby-Token': token } })).status, 404, 'Emby has no /Users/Me');
@@ -632,27 +773,41 @@ describe('emby only', () => {
     const emu = await start('emby');
     const alice = userId(emu, 'alice');
     const movie = firstMovie(emu);
-    emu.state.userData[alice] = { [movie.Id]: { PlaybackPositionTicks: 0, PlayCount: 3, Played: true, IsFavorite: true, LastPlayedDate: '2026-11-01T00:00:00Z' } };
+    emu.state.userData[alice] = {
+      [movie.Id]: { PlaybackPositionTicks: 0, PlayCount: 3, Played: true, IsFavorite: true, LastPlayedDate: '2026-11-01T00:00:00Z' },
+    };
     const post = clientFor(emu, 'alice');
     const res = await post(`/emby/Users/${alice}/Items/${movie.Id}/UserData`, { method: 'POST', body: { PlaybackPositionTicks: 18_000_000_000 } });
     assert.equal(res.status, 200);
     assert.equal(res.text, '', 'Emby answers an empty 200');
     const after = (await post(`/emby/Users/${alice}/Items/${movie.Id}`)).json.UserData;
     assert.equal(after.PlaybackPositionTicks, 18_000_000_000);
-    assert.deepEqual([after.PlayCount, after.Played, after.IsFavorite, after.LastPlayedDate], [0, false, false, undefined], 'everything not sent is back to its default');
+    assert.deepEqual(
+      [after.PlayCount, after.Played, after.IsFavorite, after.LastPlayedDate],
+      [0, false, false, undefined],
+      'everything not sent is back to its default',
+    );
     // The safe way: read the whole record, change the position, send it all back.
     emu.state.userData[alice]![movie.Id] = { PlaybackPositionTicks: 0, PlayCount: 3, Played: true, IsFavorite: true, LastPlayedDate: '2026-11-01T00:00:00Z' };
     const current = (await post(`/emby/Users/${alice}/Items/${movie.Id}`)).json.UserData;
-    await post(`/emby/Users/${alice}/Items/${movie.Id}/UserData`, { method: 'POST', body: { ...current, Played: false, PlaybackPositionTicks: 18_000_000_000 } });
+    await post(`/emby/Users/${alice}/Items/${movie.Id}/UserData`, {
+      method: 'POST',
+      body: { ...current, Played: false, PlaybackPositionTicks: 18_000_000_000 },
+    });
     const kept = (await post(`/emby/Users/${alice}/Items/${movie.Id}`)).json.UserData;
-    assert.deepEqual([kept.PlayCount, kept.IsFavorite, kept.LastPlayedDate, kept.PlaybackPositionTicks], [3, true, '2026-11-01T00:00:00.0000000Z', 18_000_000_000]);
+    assert.deepEqual(
+      [kept.PlayCount, kept.IsFavorite, kept.LastPlayedDate, kept.PlaybackPositionTicks],
+      [3, true, '2026-11-01T00:00:00.0000000Z', 18_000_000_000],
+    );
   });
 
   it('shows LastPlayedDate and PlayCount in lists only when Fields asks for them', async () => {
     const emu = await start('emby');
     const alice = userId(emu, 'alice');
     const movie = firstMovie(emu);
-    emu.state.userData[alice] = { [movie.Id]: { PlaybackPositionTicks: 5, PlayCount: 2, Played: false, IsFavorite: false, LastPlayedDate: '2026-11-01T00:00:00Z' } };
+    emu.state.userData[alice] = {
+      [movie.Id]: { PlaybackPositionTicks: 5, PlayCount: 2, Played: false, IsFavorite: false, LastPlayedDate: '2026-11-01T00:00:00Z' },
+    };
     const get = clientFor(emu, 'alice');
     const plain = (await get(`/Users/${alice}/Items?Ids=${movie.Id}`)).json.Items[0].UserData;
     assert.equal(plain.PlayCount, undefined);

@@ -11,7 +11,7 @@ describe('Plex emulator: GET /accounts', () => {
   });
   after(async () => emu.close());
 
-  it('lists PMS\'s nameless id 0 row, then every account, for the owner (JSON)', async () => {
+  it("lists PMS's nameless id 0 row, then every account, for the owner (JSON)", async () => {
     const res = await call(emu.url, '/accounts', { token: emu.ownerToken });
     assert.equal(res.status, 200);
     const container = res.json.MediaContainer;
@@ -26,7 +26,16 @@ describe('Plex emulator: GET /accounts', () => {
         [3, '/accounts/3', 'bob'],
       ],
     );
-    assert.deepEqual(Object.keys(container.Account[1]).sort(), ['autoSelectAudio', 'defaultAudioLanguage', 'defaultSubtitleLanguage', 'id', 'key', 'name', 'subtitleMode', 'thumb']);
+    assert.deepEqual(Object.keys(container.Account[1]).sort(), [
+      'autoSelectAudio',
+      'defaultAudioLanguage',
+      'defaultSubtitleLanguage',
+      'id',
+      'key',
+      'name',
+      'subtitleMode',
+      'thumb',
+    ]);
     for (const account of emu.state.accounts) assert.ok(!res.text.includes(account.token), 'no token in the answer');
   });
 
@@ -34,14 +43,31 @@ describe('Plex emulator: GET /accounts', () => {
     const res = await call(emu.url, '/accounts', { token: emu.ownerToken, json: false });
     assert.equal(res.status, 200);
     const rows = parseXml(res.text).MediaContainer.Account as { id: string; name: string; autoSelectAudio: string }[];
-    assert.deepEqual(rows.map((r) => [r.id, r.name, r.autoSelectAudio]), [['0', '', '1'], ['1', 'owner', '1'], ['2', 'alice', '1'], ['3', 'bob', '1']]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.name, r.autoSelectAudio]),
+      [
+        ['0', '', '1'],
+        ['1', 'owner', '1'],
+        ['2', 'alice', '1'],
+        ['3', 'bob', '1'],
+      ],
+    );
   });
 
   it('follows the state: an added account appears', async () => {
     emu.state.accounts.push({ id: 41_234_567, name: 'Kids', token: 'kids-token-home' });
     try {
       const res = await call(emu.url, '/accounts', { token: emu.ownerToken });
-      assert.deepEqual(res.json.MediaContainer.Account.at(-1), { id: 41_234_567, key: '/accounts/41234567', name: 'Kids', defaultAudioLanguage: 'en', autoSelectAudio: true, defaultSubtitleLanguage: 'en', subtitleMode: 0, thumb: '' });
+      assert.deepEqual(res.json.MediaContainer.Account.at(-1), {
+        id: 41_234_567,
+        key: '/accounts/41234567',
+        name: 'Kids',
+        defaultAudioLanguage: 'en',
+        autoSelectAudio: true,
+        defaultSubtitleLanguage: 'en',
+        subtitleMode: 0,
+        thumb: '',
+      });
     } finally {
       emu.state.accounts.pop();
     }

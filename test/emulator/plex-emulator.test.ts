@@ -30,9 +30,7 @@ afterEach(async () => {
 const get = (path: string, options: CallOptions = {}) => call(emu.url, path, { token: owner, ...options });
 
 function itemsOf(type: PlexItem['type']): PlexItem[] {
-  return emu.state.items
-    .filter((item) => item.type === type)
-    .sort((a, b) => Number(a.ratingKey) - Number(b.ratingKey));
+  return emu.state.items.filter((item) => item.type === type).sort((a, b) => Number(a.ratingKey) - Number(b.ratingKey));
 }
 
 function firstOf(type: PlexItem['type']): PlexItem {
@@ -112,7 +110,10 @@ describe('content negotiation', () => {
         const expected = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
         assert.equal(xmlRow[name], expected, `attribute ${name}`);
       }
-      assert.deepEqual(xmlRow.Guid.map((g: { id: string }) => g.id), row.Guid.map((g: { id: string }) => g.id));
+      assert.deepEqual(
+        xmlRow.Guid.map((g: { id: string }) => g.id),
+        row.Guid.map((g: { id: string }) => g.id),
+      );
       assert.equal(xmlRow.Media[0].Part[0].file, row.Media[0].Part[0].file);
     }
   });
@@ -142,7 +143,13 @@ describe('sections and listings', () => {
     for (const path of ['/library/sections', '/library/sections/all', '/library/sections/']) {
       const res = await get(path);
       const dirs = res.json.MediaContainer.Directory;
-      assert.deepEqual(dirs.map((d: { key: string; type: string }) => [d.key, d.type]), [['1', 'movie'], ['2', 'show']]);
+      assert.deepEqual(
+        dirs.map((d: { key: string; type: string }) => [d.key, d.type]),
+        [
+          ['1', 'movie'],
+          ['2', 'show'],
+        ],
+      );
       assert.equal(dirs[0].Location[0].path, '/data/movies');
     }
   });
@@ -161,7 +168,10 @@ describe('sections and listings', () => {
     for (const res of [viaHeaders, viaQuery]) {
       const mc = res.json.MediaContainer;
       assert.deepEqual([mc.offset, mc.size, mc.totalSize], [5, 4, 12]);
-      assert.deepEqual(mc.Metadata.map((m: { ratingKey: string }) => m.ratingKey), all.slice(5, 9));
+      assert.deepEqual(
+        mc.Metadata.map((m: { ratingKey: string }) => m.ratingKey),
+        all.slice(5, 9),
+      );
       assert.equal(res.headers.get('x-plex-container-start'), '5');
       assert.equal(res.headers.get('x-plex-container-total-size'), '12');
     }
@@ -197,7 +207,10 @@ describe('sections and listings', () => {
     assert.equal(mc.viewGroup, 'movie');
     assert.ok(mc.librarySectionUUID);
     assert.equal(mc.allowSync, true);
-    assert.deepEqual(mc.Metadata.map((m: { ratingKey: string }) => m.ratingKey), itemsOf('movie').map((m) => m.ratingKey));
+    assert.deepEqual(
+      mc.Metadata.map((m: { ratingKey: string }) => m.ratingKey),
+      itemsOf('movie').map((m) => m.ratingKey),
+    );
     assert.ok(mc.Metadata.every((m: Record<string, unknown>) => !('librarySectionID' in m)));
   });
 
@@ -209,8 +222,8 @@ describe('sections and listings', () => {
     assert.deepEqual(await sortedBy('addedAt:desc'), [...byAdded].reverse());
     const byUpdated = [...itemsOf('movie')].sort((a, b) => b.updatedAt - a.updatedAt).map((m) => m.ratingKey);
     assert.deepEqual(await sortedBy('updatedAt:desc'), byUpdated);
-    const titles = (await get('/library/sections/1/all?sort=titleSort')).json.MediaContainer.Metadata.map(
-      (m: { title: string; titleSort?: string }) => (m.titleSort ?? m.title).toLowerCase(),
+    const titles = (await get('/library/sections/1/all?sort=titleSort')).json.MediaContainer.Metadata.map((m: { title: string; titleSort?: string }) =>
+      (m.titleSort ?? m.title).toLowerCase(),
     );
     assert.deepEqual(titles, [...titles].sort());
   });
@@ -226,7 +239,17 @@ describe('sections and listings', () => {
     assert.equal(episodes.size, 12);
     assert.equal(episodes.viewGroup, 'episode');
     const ep = episodes.Metadata[0];
-    for (const field of ['grandparentTitle', 'grandparentRatingKey', 'grandparentGuid', 'grandparentKey', 'parentTitle', 'parentRatingKey', 'parentGuid', 'parentIndex', 'index']) {
+    for (const field of [
+      'grandparentTitle',
+      'grandparentRatingKey',
+      'grandparentGuid',
+      'grandparentKey',
+      'parentTitle',
+      'parentRatingKey',
+      'parentGuid',
+      'parentIndex',
+      'index',
+    ]) {
       assert.ok(ep[field] !== undefined, `episode row lacks ${field}`);
     }
   });
@@ -274,7 +297,10 @@ describe('media query filters', () => {
     const unwatched = (await get('/library/sections/1/all?unwatched=1')).json.MediaContainer;
     assert.equal(unwatched.size, 11);
     const inProgress = (await get('/library/sections/1/all?inProgress=1')).json.MediaContainer.Metadata;
-    assert.deepEqual(inProgress.map((m: { ratingKey: string }) => m.ratingKey), [b.ratingKey]);
+    assert.deepEqual(
+      inProgress.map((m: { ratingKey: string }) => m.ratingKey),
+      [b.ratingKey],
+    );
   });
 
   it('guid= matches the primary guid only, on sections and /library/all', async () => {
@@ -282,7 +308,10 @@ describe('media query filters', () => {
     const imdb = movie.guids.find((g) => g.startsWith('imdb://'));
     assert.ok(imdb && movie.guid.startsWith('plex://movie/'));
     const hit = await get(`/library/sections/1/all?guid=${encodeURIComponent(movie.guid)}`);
-    assert.deepEqual(hit.json.MediaContainer.Metadata.map((m: { ratingKey: string }) => m.ratingKey), [movie.ratingKey]);
+    assert.deepEqual(
+      hit.json.MediaContainer.Metadata.map((m: { ratingKey: string }) => m.ratingKey),
+      [movie.ratingKey],
+    );
     const miss = await get(`/library/all?guid=${encodeURIComponent(imdb)}`);
     assert.equal(miss.json.MediaContainer.size, 0);
     const episode = firstOf('episode');
@@ -298,7 +327,10 @@ describe('media query filters', () => {
     movie.guids = [];
     const res = await get(`/library/all?type=1&guid=${encodeURIComponent(movie.guid)}&includeGuids=1`);
     const rows = res.json.MediaContainer.Metadata;
-    assert.deepEqual(rows.map((m: { ratingKey: string }) => m.ratingKey), [movie.ratingKey]);
+    assert.deepEqual(
+      rows.map((m: { ratingKey: string }) => m.ratingKey),
+      [movie.ratingKey],
+    );
     assert.equal(rows[0].Guid, undefined);
   });
 
@@ -318,7 +350,10 @@ describe('metadata routes', () => {
     assert.ok(a && b);
     const res = await get(`/library/metadata/${a.ratingKey},999999,${b.ratingKey}?includeGuids=1`);
     const rows = res.json.MediaContainer.Metadata;
-    assert.deepEqual(rows.map((m: { ratingKey: string }) => m.ratingKey), [a.ratingKey, b.ratingKey]);
+    assert.deepEqual(
+      rows.map((m: { ratingKey: string }) => m.ratingKey),
+      [a.ratingKey, b.ratingKey],
+    );
     assert.equal(rows[0].librarySectionID, 1);
     assert.equal(rows[0].librarySectionTitle, 'Movies');
     assert.ok(rows[0].Guid.length >= 2);
@@ -330,14 +365,27 @@ describe('metadata routes', () => {
     const show = firstOf('show');
     const children = (await get(`/library/metadata/${show.ratingKey}/children`)).json.MediaContainer;
     assert.equal(children.Metadata[0].title, 'All episodes');
-    assert.deepEqual(children.Metadata.slice(1).map((m: { index: number }) => m.index), [1, 2]);
+    assert.deepEqual(
+      children.Metadata.slice(1).map((m: { index: number }) => m.index),
+      [1, 2],
+    );
     const excluded = (await get(`/library/metadata/${show.ratingKey}/children?excludeAllLeaves=1`)).json.MediaContainer;
     assert.equal(excluded.size, 2);
     const season = children.Metadata[1];
     const episodes = (await get(`/library/metadata/${season.ratingKey}/children`)).json.MediaContainer.Metadata;
-    assert.deepEqual(episodes.map((m: { index: number; type: string }) => [m.type, m.index]), [['episode', 1], ['episode', 2], ['episode', 3]]);
+    assert.deepEqual(
+      episodes.map((m: { index: number; type: string }) => [m.type, m.index]),
+      [
+        ['episode', 1],
+        ['episode', 2],
+        ['episode', 3],
+      ],
+    );
     const leaves = (await get(`/library/metadata/${show.ratingKey}/allLeaves`)).json.MediaContainer.Metadata;
-    assert.deepEqual(leaves.map((m: { parentIndex: number; index: number }) => `${m.parentIndex}x${m.index}`), ['1x1', '1x2', '1x3', '2x1', '2x2', '2x3']);
+    assert.deepEqual(
+      leaves.map((m: { parentIndex: number; index: number }) => `${m.parentIndex}x${m.index}`),
+      ['1x1', '1x2', '1x3', '2x1', '2x2', '2x3'],
+    );
     assert.equal((await get('/library/metadata/999999/children')).status, 404);
   });
 });
@@ -413,7 +461,9 @@ describe('timeline, sessions and the played threshold', () => {
     const movie = firstOf('movie');
     const noClient = await call(emu.url, `/:/timeline?ratingKey=${movie.ratingKey}&state=stopped&time=1000&duration=5000`, { token: owner, method: 'POST' });
     assert.equal(noClient.status, 400);
-    const queryClient = await call(emu.url, `/:/timeline/?ratingKey=${movie.ratingKey}&state=stopped&time=1000&duration=5000&X-Plex-Client-Identifier=c`, { token: owner });
+    const queryClient = await call(emu.url, `/:/timeline/?ratingKey=${movie.ratingKey}&state=stopped&time=1000&duration=5000&X-Plex-Client-Identifier=c`, {
+      token: owner,
+    });
     assert.equal(queryClient.status, 200);
     assert.equal((await timeline(owner, movie, 'jumping', 1000)).status, 400);
     const unknown = { ...movie, ratingKey: '424242' };
@@ -422,7 +472,10 @@ describe('timeline, sessions and the played threshold', () => {
 
   it('ignores a timeline without a duration (PMS does not persist it)', async () => {
     const movie = firstOf('movie');
-    const res = await call(emu.url, `/:/timeline?ratingKey=${movie.ratingKey}&state=stopped&time=5000&X-Plex-Client-Identifier=c`, { token: owner, method: 'POST' });
+    const res = await call(emu.url, `/:/timeline?ratingKey=${movie.ratingKey}&state=stopped&time=5000&X-Plex-Client-Identifier=c`, {
+      token: owner,
+      method: 'POST',
+    });
     assert.equal(res.status, 200);
     assert.equal((await metadataRow(movie.ratingKey)).viewOffset, undefined);
   });
@@ -437,7 +490,10 @@ describe('timeline, sessions and the played threshold', () => {
     clockMs += 1000_000;
     await timeline(alice, b, 'stopped', 300_000);
     const items = (await get('/hubs/continueWatching/items', { token: alice })).json.MediaContainer.Metadata;
-    assert.deepEqual(items.map((m: { ratingKey: string }) => m.ratingKey), [b.ratingKey, episode.ratingKey, a.ratingKey]);
+    assert.deepEqual(
+      items.map((m: { ratingKey: string }) => m.ratingKey),
+      [b.ratingKey, episode.ratingKey, a.ratingKey],
+    );
     assert.equal(items[1].librarySectionID, 2);
     const hub = (await get('/hubs/continueWatching?count=2', { token: alice })).json.MediaContainer.Hub[0];
     assert.deepEqual([hub.hubIdentifier, hub.size, hub.more, hub.Metadata.length], ['home.continue', 2, true, 2]);
@@ -451,7 +507,10 @@ describe('/:/progress, /:/scrobble, /:/unscrobble', () => {
     await call(emu.url, `/:/scrobble?key=${movie.ratingKey}&identifier=com.plexapp.plugins.library`, { token: owner, method: 'PUT' });
     const nearlyDone = movie.durationMs! - 1000;
     for (const method of ['GET', 'PUT', 'POST']) {
-      const res = await call(emu.url, `/:/progress?key=${movie.ratingKey}&identifier=com.plexapp.plugins.library&time=${nearlyDone}&state=stopped`, { token: owner, method });
+      const res = await call(emu.url, `/:/progress?key=${movie.ratingKey}&identifier=com.plexapp.plugins.library&time=${nearlyDone}&state=stopped`, {
+        token: owner,
+        method,
+      });
       assert.equal(res.status, 200);
       assert.equal(res.text, '');
     }
@@ -487,7 +546,7 @@ describe('/:/progress, /:/scrobble, /:/unscrobble', () => {
   it('scrobbling a show marks all its episodes; uri= works too', async () => {
     const show = firstOf('show');
     await call(emu.url, `/:/scrobble?key=${show.ratingKey}&identifier=com.plexapp.plugins.library`, { token: owner });
-    const showRow = (await metadataRow(show.ratingKey));
+    const showRow = await metadataRow(show.ratingKey);
     assert.deepEqual([showRow.leafCount, showRow.viewedLeafCount], [6, 6]);
     const movie = firstOf('movie');
     const uri = `server://${emu.machineIdentifier}/com.plexapp.plugins.library/library/metadata/${movie.ratingKey}`;
@@ -512,9 +571,7 @@ describe('synthetic libraries', () => {
       assert.notEqual(other.machineIdentifier, emu.machineIdentifier);
       assert.match(other.machineIdentifier, /^[0-9a-f]{40}$/);
       const catalogueView = (items: PlexItem[]) =>
-        items
-          .map((i) => `${i.type}|${i.title}|${i.year ?? ''}|${i.durationMs ?? ''}|${i.index ?? ''}|${i.parentIndex ?? ''}`)
-          .sort();
+        items.map((i) => `${i.type}|${i.title}|${i.year ?? ''}|${i.durationMs ?? ''}|${i.index ?? ''}|${i.parentIndex ?? ''}`).sort();
       assert.deepEqual(catalogueView(other.state.items), catalogueView(emu.state.items));
       const externalIds = (items: PlexItem[]) => items.flatMap((i) => i.guids).sort();
       const newAgentOnBoth = (items: PlexItem[]) => items.filter((i) => i.guids.length > 0);
@@ -545,9 +602,14 @@ describe('synthetic libraries', () => {
         const show = big.state.items.find((i) => i.ratingKey === episode.grandparentRatingKey)!;
         assert.equal(episode.guid.replace(/\/\d+\/\d+\?lang=en$/, '?lang=en'), show.guid);
       }
-      assert.deepEqual(big.state.accounts.map((a) => [a.id, a.name, a.token, a.owner ?? false]), [
-        [1, 'owner', 'owner-token-big', true], [2, 'alice', 'alice-token-big', false], [3, 'bob', 'bob-token-big', false],
-      ]);
+      assert.deepEqual(
+        big.state.accounts.map((a) => [a.id, a.name, a.token, a.owner ?? false]),
+        [
+          [1, 'owner', 'owner-token-big', true],
+          [2, 'alice', 'alice-token-big', false],
+          [3, 'bob', 'bob-token-big', false],
+        ],
+      );
     } finally {
       await big.close();
     }
@@ -589,13 +651,23 @@ describe('emulator control: state, request log, faults', () => {
     assert.equal((await get('/library/sections')).status, 503);
     assert.equal((await get('/library/sections/1/all')).status, 503);
     assert.equal((await get('/library/sections')).status, 200);
-    assert.deepEqual(emu.requests.map((r) => [r.status, r.fault]), [[503, 'status'], [503, 'status'], [200, undefined]]);
+    assert.deepEqual(
+      emu.requests.map((r) => [r.status, r.fault]),
+      [
+        [503, 'status'],
+        [503, 'status'],
+        [200, undefined],
+      ],
+    );
     const config = (await call(emu.url, '/__emulator/faults')).json;
     assert.equal(config.rules[0].count, 0);
   });
 
   it('matches rules by regex and method', async () => {
-    await call(emu.url, '/__emulator/faults', { method: 'POST', body: JSON.stringify({ rules: [{ path: '^/:/(timeline|scrobble)$', method: 'post', status: 500 }] }) });
+    await call(emu.url, '/__emulator/faults', {
+      method: 'POST',
+      body: JSON.stringify({ rules: [{ path: '^/:/(timeline|scrobble)$', method: 'post', status: 500 }] }),
+    });
     const movie = firstOf('movie');
     assert.equal((await timeline(owner, movie, 'stopped', 1000)).status, 500);
     assert.equal((await call(emu.url, `/:/scrobble?key=${movie.ratingKey}&identifier=com.plexapp.plugins.library`, { token: owner })).status, 200);
@@ -605,7 +677,13 @@ describe('emulator control: state, request log, faults', () => {
     await call(emu.url, '/__emulator/faults', { method: 'POST', body: JSON.stringify({ rules: [{ path: '/identity', reset: true, count: 1 }] }) });
     await assert.rejects(call(emu.url, '/identity'));
     assert.equal((await call(emu.url, '/identity')).status, 200);
-    assert.deepEqual(emu.requests.map((r) => [r.status, r.fault]), [[0, 'reset'], [200, undefined]]);
+    assert.deepEqual(
+      emu.requests.map((r) => [r.status, r.fault]),
+      [
+        [0, 'reset'],
+        [200, undefined],
+      ],
+    );
   });
 
   it('truncates bodies', async () => {
@@ -649,7 +727,10 @@ describe('data files', () => {
       try {
         assert.equal(copy.machineIdentifier, emu.machineIdentifier);
         assert.equal(copy.state.friendlyName, 'copy');
-        assert.equal((await call(copy.url, `/library/metadata/${firstOf('movie').ratingKey}`, { token: alice })).json.MediaContainer.Metadata[0].viewOffset, 123_000);
+        assert.equal(
+          (await call(copy.url, `/library/metadata/${firstOf('movie').ratingKey}`, { token: alice })).json.MediaContainer.Metadata[0].viewOffset,
+          123_000,
+        );
       } finally {
         await copy.close();
       }
@@ -664,14 +745,20 @@ describe('data files', () => {
 describe('data validation', () => {
   it('names the bad field of invalid data', async () => {
     await assert.rejects(
-      startPlexEmulator({ quiet: true, data: { machineIdentifier: 'm', friendlyName: 'f', accounts: [{ id: 1, name: 'o', token: 't' }], sections: [], items: [{ ratingKey: '1' }] } as never }),
+      startPlexEmulator({
+        quiet: true,
+        data: { machineIdentifier: 'm', friendlyName: 'f', accounts: [{ id: 1, name: 'o', token: 't' }], sections: [], items: [{ ratingKey: '1' }] } as never,
+      }),
       /items\[0\]|items\.0/,
     );
     await assert.rejects(
       startPlexEmulator({
         quiet: true,
         data: {
-          machineIdentifier: 'm', friendlyName: 'f', accounts: [{ id: 1, name: 'o', token: 't' }], sections: [],
+          machineIdentifier: 'm',
+          friendlyName: 'f',
+          accounts: [{ id: 1, name: 'o', token: 't' }],
+          sections: [],
           items: [{ ratingKey: '1', type: 'movie', sectionId: '9', title: 'x', guid: 'g', guids: [], addedAt: 1, updatedAt: 1 }],
         },
       }),
@@ -683,9 +770,15 @@ describe('data validation', () => {
 it('a fault rule can target one item by its query parameters', async () => {
   const emu = await startPlexEmulator({ name: 'faults-by-query', quiet: true });
   try {
-    const faults = await fetch(`${emu.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ rules: [{ path: '/:/timeline', query: { ratingKey: '1' }, status: 500 }] }) });
+    const faults = await fetch(`${emu.url}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ rules: [{ path: '/:/timeline', query: { ratingKey: '1' }, status: 500 }] }),
+    });
     assert.equal(faults.status, 200);
-    const call = (rk: string) => fetch(`${emu.url}/:/timeline?ratingKey=${rk}&state=stopped&time=1&duration=10&X-Plex-Client-Identifier=t&X-Plex-Token=${emu.ownerToken}`, { method: 'POST' });
+    const call = (rk: string) =>
+      fetch(`${emu.url}/:/timeline?ratingKey=${rk}&state=stopped&time=1&duration=10&X-Plex-Client-Identifier=t&X-Plex-Token=${emu.ownerToken}`, {
+        method: 'POST',
+      });
     assert.equal((await call('1')).status, 500);
     assert.notEqual((await call('2')).status, 500);
   } finally {

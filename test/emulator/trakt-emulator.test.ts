@@ -172,7 +172,10 @@ describe('OAuth device flow', () => {
   it('lets the control side door list and approve codes', async () => {
     const code = await newCode();
     const list = await fetch(`${emu.url}/__emulator/devices`).then((r) => r.json() as Promise<any>);
-    assert.deepEqual(list.map((d: { user_code: string; state: string }) => [d.user_code, d.state]), [[code.user_code, 'pending']]);
+    assert.deepEqual(
+      list.map((d: { user_code: string; state: string }) => [d.user_code, d.state]),
+      [[code.user_code, 'pending']],
+    );
     const approve = await fetch(`${emu.url}/__emulator/devices/approve`, {
       method: 'POST',
       body: JSON.stringify({ user_code: code.user_code, username: 'bob' }),
@@ -254,7 +257,11 @@ describe('scrobble and playback', () => {
         paused_at: iso(START_MS),
         id: first.json.id,
         type: 'movie',
-        movie: { title: movie(0).title, year: movie(0).year, ids: { trakt: movie(0).ids.trakt, slug: movie(0).ids.slug, imdb: movie(0).ids.imdb, tmdb: movie(0).ids.tmdb } },
+        movie: {
+          title: movie(0).title,
+          year: movie(0).year,
+          ids: { trakt: movie(0).ids.trakt, slug: movie(0).ids.slug, imdb: movie(0).ids.imdb, tmdb: movie(0).ids.tmdb },
+        },
       },
     ]);
 
@@ -279,13 +286,21 @@ describe('scrobble and playback', () => {
     const list = await trakt(emu, '/sync/playback/episodes', { token: alice });
     assert.equal(list.json.length, 1);
     assert.equal(list.json[0].progress, 25);
-    assert.deepEqual(list.json[0].episode, { season: ep.season, number: ep.number, title: ep.title, ids: { trakt: ep.ids.trakt, tvdb: ep.ids.tvdb, imdb: ep.ids.imdb, tmdb: ep.ids.tmdb } });
+    assert.deepEqual(list.json[0].episode, {
+      season: ep.season,
+      number: ep.number,
+      title: ep.title,
+      ids: { trakt: ep.ids.trakt, tvdb: ep.ids.tvdb, imdb: ep.ids.imdb, tmdb: ep.ids.tmdb },
+    });
     assert.deepEqual(Object.keys(list.json[0].show.ids), ['trakt', 'slug', 'tvdb', 'imdb', 'tmdb']);
   });
 
   it('answers 404 for unknown items and 400/422 for malformed bodies', async () => {
     assert.equal((await post('/scrobble/pause', { movie: { ids: { imdb: 'tt0000001' } }, progress: 10 })).status, 404);
-    assert.equal((await post('/scrobble/pause', { show: { ids: { tvdb: emu.state.shows[0]!.ids.tvdb } }, episode: { season: 9, number: 9 }, progress: 10 })).status, 404);
+    assert.equal(
+      (await post('/scrobble/pause', { show: { ids: { tvdb: emu.state.shows[0]!.ids.tvdb } }, episode: { season: 9, number: 9 }, progress: 10 })).status,
+      404,
+    );
     assert.equal((await post('/scrobble/pause', { progress: 10 })).status, 400);
     assert.equal((await post('/scrobble/pause', { movie: { ids: { imdb: movie().ids.imdb } } })).status, 422);
     assert.equal((await post('/scrobble/pause', movieBody(0, 101))).status, 422);
@@ -331,7 +346,10 @@ describe('scrobble and playback', () => {
     assert.equal(paused.status, 201);
     assert.equal(paused.json.action, 'pause');
     const list = await playback();
-    assert.deepEqual(list.json.map((p: { id: number; progress: number }) => [p.id, p.progress]), [[paused.json.id, 50]]);
+    assert.deepEqual(
+      list.json.map((p: { id: number; progress: number }) => [p.id, p.progress]),
+      [[paused.json.id, 50]],
+    );
 
     const ignored = await post('/scrobble/stop', movieBody(4, 0.5));
     assert.equal(ignored.status, 422);
@@ -357,8 +375,14 @@ describe('scrobble and playback', () => {
     await post('/scrobble/pause', movieBody(1, 20), bob);
     const mine = await playback(alice);
     const theirs = await playback(bob);
-    assert.deepEqual(mine.json.map((p: { movie: { ids: { trakt: number } } }) => p.movie.ids.trakt), [movie(0).ids.trakt]);
-    assert.deepEqual(theirs.json.map((p: { movie: { ids: { trakt: number } } }) => p.movie.ids.trakt), [movie(1).ids.trakt]);
+    assert.deepEqual(
+      mine.json.map((p: { movie: { ids: { trakt: number } } }) => p.movie.ids.trakt),
+      [movie(0).ids.trakt],
+    );
+    assert.deepEqual(
+      theirs.json.map((p: { movie: { ids: { trakt: number } } }) => p.movie.ids.trakt),
+      [movie(1).ids.trakt],
+    );
     assert.equal(emu.requests.at(-1)!.user, 'bob');
   });
 });
@@ -380,9 +404,15 @@ describe('GET /sync/playback', () => {
     const all = await playback();
     assert.equal(all.json.length, 7);
     assert.equal(all.headers.get('x-pagination-page'), null);
-    assert.deepEqual(all.json.map((p: { type: string }) => p.type), ['episode', 'episode', 'movie', 'movie', 'movie', 'movie', 'movie']);
+    assert.deepEqual(
+      all.json.map((p: { type: string }) => p.type),
+      ['episode', 'episode', 'movie', 'movie', 'movie', 'movie', 'movie'],
+    );
     const times = all.json.map((p: { paused_at: string }) => Date.parse(p.paused_at));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
     assert.equal((await trakt(emu, '/sync/playback/movies', { token: alice })).json.length, 5);
     assert.equal((await trakt(emu, '/sync/playback/episodes', { token: alice })).json.length, 2);
   });
@@ -405,7 +435,10 @@ describe('GET /sync/playback', () => {
     const from = iso(START_MS + 2 * 60_000);
     const to = iso(START_MS + 4 * 60_000);
     const window = await playback(alice, `?start_at=${from}&end_at=${to}`);
-    assert.deepEqual(window.json.map((p: { progress: number }) => p.progress), [14, 13, 12]);
+    assert.deepEqual(
+      window.json.map((p: { progress: number }) => p.progress),
+      [14, 13, 12],
+    );
     assert.equal((await playback(alice, '?start_at=2027-01-01')).json.length, 0);
     assert.equal((await playback(alice, '?start_at=yesterday')).status, 400);
     const full = await playback(alice, '?extended=full');
@@ -560,7 +593,10 @@ describe('catalogue, search and state', () => {
     const put = await fetch(`${emu.url}/__emulator/state`, { method: 'PUT', body: JSON.stringify(state) });
     assert.equal(put.status, 200);
     const list = await playback();
-    assert.deepEqual(list.json.map((p: { id: number; progress: number }) => [p.id, p.progress]), [[9_000_000_000, 42]]);
+    assert.deepEqual(
+      list.json.map((p: { id: number; progress: number }) => [p.id, p.progress]),
+      [[9_000_000_000, 42]],
+    );
     assert.equal(list.json[0].paused_at, '2026-11-01T10:00:00.000Z', 'times are stored with milliseconds');
     // New ids continue above the ids already in the state.
     const next = await post('/scrobble/pause', movieBody(1, 5));

@@ -45,43 +45,117 @@ import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../
 // with the SDK's names (its DTO fields are also optional).
 
 interface UserItemDataDto {
-  Rating?: number; PlayedPercentage?: number; UnplayedItemCount?: number; PlaybackPositionTicks?: number; PlayCount?: number;
-  IsFavorite?: boolean; Likes?: boolean; LastPlayedDate?: string; Played?: boolean; Key?: string; ItemId?: string;
+  Rating?: number;
+  PlayedPercentage?: number;
+  UnplayedItemCount?: number;
+  PlaybackPositionTicks?: number;
+  PlayCount?: number;
+  IsFavorite?: boolean;
+  Likes?: boolean;
+  LastPlayedDate?: string;
+  Played?: boolean;
+  Key?: string;
+  ItemId?: string;
 }
 type UpdateUserItemDataDto = Omit<UserItemDataDto, 'PlayedPercentage' | 'UnplayedItemCount'>;
 interface BaseItemDto {
-  Id?: string; Name?: string; ServerId?: string; Type?: string; IsFolder?: boolean; CollectionType?: string; RunTimeTicks?: number;
-  ProductionYear?: number; IndexNumber?: number; ParentIndexNumber?: number; ProviderIds?: Record<string, string>; Path?: string;
-  ParentId?: string; DateCreated?: string; SeriesId?: string; SeriesName?: string; SeasonId?: string; UserData?: UserItemDataDto;
+  Id?: string;
+  Name?: string;
+  ServerId?: string;
+  Type?: string;
+  IsFolder?: boolean;
+  CollectionType?: string;
+  RunTimeTicks?: number;
+  ProductionYear?: number;
+  IndexNumber?: number;
+  ParentIndexNumber?: number;
+  ProviderIds?: Record<string, string>;
+  Path?: string;
+  ParentId?: string;
+  DateCreated?: string;
+  SeriesId?: string;
+  SeriesName?: string;
+  SeasonId?: string;
+  UserData?: UserItemDataDto;
 }
-interface BaseItemDtoQueryResult { Items?: BaseItemDto[]; TotalRecordCount?: number; StartIndex?: number }
+interface BaseItemDtoQueryResult {
+  Items?: BaseItemDto[];
+  TotalRecordCount?: number;
+  StartIndex?: number;
+}
 interface UserDto {
-  Id?: string; Name?: string; ServerId?: string; ServerName?: string; HasPassword?: boolean;
+  Id?: string;
+  Name?: string;
+  ServerId?: string;
+  ServerName?: string;
+  HasPassword?: boolean;
   Policy?: { IsAdministrator?: boolean; EnableAllFolders?: boolean };
 }
 interface SessionInfoDto {
-  Id?: string; UserId?: string; UserName?: string; Client?: string; DeviceId?: string; DeviceName?: string; ApplicationVersion?: string;
-  LastActivityDate?: string; LastPausedDate?: string; NowPlayingItem?: BaseItemDto;
+  Id?: string;
+  UserId?: string;
+  UserName?: string;
+  Client?: string;
+  DeviceId?: string;
+  DeviceName?: string;
+  ApplicationVersion?: string;
+  LastActivityDate?: string;
+  LastPausedDate?: string;
+  NowPlayingItem?: BaseItemDto;
   PlayState?: { PositionTicks?: number; IsPaused?: boolean; PlayMethod?: string; CanSeek?: boolean };
 }
 interface PublicSystemInfo {
-  LocalAddress?: string; ServerName?: string; Version?: string; ProductName?: string; OperatingSystem?: string; Id?: string; StartupWizardCompleted?: boolean;
+  LocalAddress?: string;
+  ServerName?: string;
+  Version?: string;
+  ProductName?: string;
+  OperatingSystem?: string;
+  Id?: string;
+  StartupWizardCompleted?: boolean;
 }
-interface AuthenticationResult { User?: UserDto; SessionInfo?: SessionInfoDto; AccessToken?: string; ServerId?: string }
+interface AuthenticationResult {
+  User?: UserDto;
+  SessionInfo?: SessionInfoDto;
+  AccessToken?: string;
+  ServerId?: string;
+}
 interface PlaybackReport {
-  ItemId?: string; PositionTicks?: number; PlaySessionId?: string; PlayMethod?: string; CanSeek?: boolean; IsPaused?: boolean; Failed?: boolean;
+  ItemId?: string;
+  PositionTicks?: number;
+  PlaySessionId?: string;
+  PlayMethod?: string;
+  CanSeek?: boolean;
+  IsPaused?: boolean;
+  Failed?: boolean;
 }
 
 type Reply<T> = Promise<{ data: T; status: number }>;
 interface ItemQuery {
-  userId?: string; parentId?: string; recursive?: boolean; includeItemTypes?: string[]; filters?: string[]; fields?: string[];
-  sortBy?: string[]; sortOrder?: string[]; startIndex?: number; limit?: number; enableTotalRecordCount?: boolean;
+  userId?: string;
+  parentId?: string;
+  recursive?: boolean;
+  includeItemTypes?: string[];
+  filters?: string[];
+  fields?: string[];
+  sortBy?: string[];
+  sortOrder?: string[];
+  startIndex?: number;
+  limit?: number;
+  enableTotalRecordCount?: boolean;
 }
-interface ItemRef { itemId: string; userId?: string }
+interface ItemRef {
+  itemId: string;
+  userId?: string;
+}
 
-interface Api { readonly accessToken: string }
+interface Api {
+  readonly accessToken: string;
+}
 interface JellyfinSdk {
-  Jellyfin: new (options: { clientInfo: { name: string; version: string }; deviceInfo: { name: string; id: string } }) => {
+  Jellyfin: new (options: {
+    clientInfo: { name: string; version: string };
+    deviceInfo: { name: string; id: string };
+  }) => {
     createApi(basePath: string, accessToken?: string, axiosInstance?: AxiosInstance): Api;
   };
   MINIMUM_VERSION: string;
@@ -118,12 +192,38 @@ interface JellyfinSdk {
   };
 }
 type Enum = Record<string, string>;
-interface SdkModels { BaseItemKind: Enum; ItemFields: Enum; ItemFilter: Enum; ItemSortBy: Enum; PlayMethod: Enum; SortOrder: Enum }
+interface SdkModels {
+  BaseItemKind: Enum;
+  ItemFields: Enum;
+  ItemFilter: Enum;
+  ItemSortBy: Enum;
+  PlayMethod: Enum;
+  SortOrder: Enum;
+}
 
 const sdk = {
-  ...sdkIndex, ...versioning, ...systemApi, ...authenticationApi, ...userApi, ...userViewApi, ...libraryApi, ...userDataApi, ...sessionApi,
+  ...sdkIndex,
+  ...versioning,
+  ...systemApi,
+  ...authenticationApi,
+  ...userApi,
+  ...userViewApi,
+  ...libraryApi,
+  ...userDataApi,
+  ...sessionApi,
 } as unknown as JellyfinSdk;
-const { Jellyfin, MINIMUM_VERSION, compareVersions, getSystemApi, getAuthenticationApi, getUserApi, getUserViewApi, getLibraryApi, getUserDataApi, getSessionApi } = sdk;
+const {
+  Jellyfin,
+  MINIMUM_VERSION,
+  compareVersions,
+  getSystemApi,
+  getAuthenticationApi,
+  getUserApi,
+  getUserViewApi,
+  getLibraryApi,
+  getUserDataApi,
+  getSessionApi,
+} = sdk;
 const models = sdkModels as unknown as SdkModels;
 /** The SDK's enum values (string constants), by name: a missing one fails here, not on the server. */
 function enumValue(kind: keyof SdkModels, name: string): string {
@@ -253,15 +353,15 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
   it('lists the public users and signs in by name, then uses the token it got', async () => {
     const anonymous = jellyfin.createApi(emulator.url, undefined, http);
     const { data: publicUsers } = await getUserApi(anonymous).getPublicUsers();
-    assert.deepEqual(publicUsers.map((u) => [u.Id, u.Name]), emulator.state.users.map((u) => [u.id, u.name]));
+    assert.deepEqual(
+      publicUsers.map((u) => [u.Id, u.Name]),
+      emulator.state.users.map((u) => [u.id, u.name]),
+    );
 
     const bob = emulator.state.users.find((u) => u.name === 'bob')!;
     bob.password = 'hunter2';
     const auth = getAuthenticationApi(anonymous);
-    await assert.rejects(
-      auth.authenticateUserByName({ authenticateUserByName: { Username: 'bob', Pw: 'wrong' } }),
-      (error) => status(error) === 401,
-    );
+    await assert.rejects(auth.authenticateUserByName({ authenticateUserByName: { Username: 'bob', Pw: 'wrong' } }), (error) => status(error) === 401);
     assert.equal(anonymous.accessToken, '');
 
     tick(5);
@@ -298,7 +398,10 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     assert.equal(me.Policy?.IsAdministrator, false);
     assert.equal(me.Policy?.EnableAllFolders, true);
     const { data: users } = await getUserApi(api).getUsers();
-    assert.deepEqual(users.map((u) => [u.Id, u.Name, u.Policy?.IsAdministrator]), emulator.state.users.map((u) => [u.id, u.name, u.admin]));
+    assert.deepEqual(
+      users.map((u) => [u.Id, u.Name, u.Policy?.IsAdministrator]),
+      emulator.state.users.map((u) => [u.id, u.name, u.admin]),
+    );
     const { data: byId } = await getUserApi(api).getUserById({ userId: emulator.users.find((u) => u.admin)!.id });
     assert.equal(byId.Name, 'admin');
   });
@@ -337,7 +440,13 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       startIndex += items.length;
       if (items.length === 0 || startIndex >= (data.TotalRecordCount ?? 0)) break;
     }
-    assert.deepEqual(pages, [[0, 32, 7], [7, 32, 7], [14, 32, 7], [21, 32, 7], [28, 32, 4]]);
+    assert.deepEqual(pages, [
+      [0, 32, 7],
+      [7, 32, 7],
+      [14, 32, 7],
+      [21, 32, 7],
+      [28, 32, 4],
+    ]);
     assert.deepEqual(
       rows.map(row).sort((a, b) => a.Id!.localeCompare(b.Id!)),
       expected.map(expectedRow).sort((a, b) => a.Id.localeCompare(b.Id)),
@@ -355,7 +464,9 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     const shows = await library.getItems({ userId: alice.id, parentId: showsView!.Id, sortBy: [ItemSortBy.SortName] });
     assert.deepEqual(
       shows.data.Items?.map((s) => s.Id).sort(),
-      itemsOf('Series').map((s) => s.Id).sort(),
+      itemsOf('Series')
+        .map((s) => s.Id)
+        .sort(),
     );
     const series = shows.data.Items![0]!;
     assert.equal(series.Type, 'Series');
@@ -368,7 +479,11 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     );
     const season = seasons.data.Items![1]!;
     const episodes = await library.getItems({
-      userId: alice.id, parentId: season.Id!, sortBy: [ItemSortBy.IndexNumber], sortOrder: [SortOrder.Descending], fields: [ItemFields.ProviderIds, ItemFields.Path],
+      userId: alice.id,
+      parentId: season.Id!,
+      sortBy: [ItemSortBy.IndexNumber],
+      sortOrder: [SortOrder.Descending],
+      fields: [ItemFields.ProviderIds, ItemFields.Path],
     });
     const expected = childrenOf(season.Id!).sort((a, b) => (b.IndexNumber ?? 0) - (a.IndexNumber ?? 0));
     assert.deepEqual(
@@ -419,9 +534,17 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     assert.equal(stored(alice.id, target.Id)?.PlaybackPositionTicks, position);
     assert.equal(stored(alice.id, target.Id)?.IsFavorite, true);
     const nearEnd = Math.round(target.RunTimeTicks! * 0.99);
-    const { data: late } = await getUserDataApi(api).updateItemUserData({ itemId: target.Id, userId: alice.id, updateUserItemDataDto: { PlaybackPositionTicks: nearEnd } });
+    const { data: late } = await getUserDataApi(api).updateItemUserData({
+      itemId: target.Id,
+      userId: alice.id,
+      updateUserItemDataDto: { PlaybackPositionTicks: nearEnd },
+    });
     assert.deepEqual([late.PlaybackPositionTicks, late.Played, late.PlayCount], [nearEnd, false, 0]);
-    const { data: cleared } = await getUserDataApi(api).updateItemUserData({ itemId: target.Id, userId: alice.id, updateUserItemDataDto: { PlaybackPositionTicks: 0 } });
+    const { data: cleared } = await getUserDataApi(api).updateItemUserData({
+      itemId: target.Id,
+      userId: alice.id,
+      updateUserItemDataDto: { PlaybackPositionTicks: 0 },
+    });
     assert.equal(cleared.PlaybackPositionTicks, 0);
     assert.equal(cleared.PlayedPercentage, undefined);
     assert.equal(cleared.LastPlayedDate, wire(Date.parse(lastPlayed)));
@@ -435,7 +558,11 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       [episode, 600_000 * TICKS_PER_MS, '2026-11-21T10:00:00Z'],
     ];
     for (const [target, ticks, date] of writes) {
-      await getUserDataApi(api).updateItemUserData({ itemId: target.Id, userId: alice.id, updateUserItemDataDto: { PlaybackPositionTicks: ticks, LastPlayedDate: date } });
+      await getUserDataApi(api).updateItemUserData({
+        itemId: target.Id,
+        userId: alice.id,
+        updateUserItemDataDto: { PlaybackPositionTicks: ticks, LastPlayedDate: date },
+      });
     }
     const { data } = await getLibraryApi(api).getItems({
       userId: alice.id,
@@ -459,13 +586,24 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     const { data: resume } = await getLibraryApi(api).getResumeItems({ userId: alice.id, fields: [ItemFields.ProviderIds], enableTotalRecordCount: true });
     assert.deepEqual(
       resume.Items?.map((i) => [i.Id, i.UserData?.PlaybackPositionTicks, i.UserData?.LastPlayedDate]),
-      [[episode.Id, writes[1]![1], wire(Date.parse(writes[1]![2]))], [first.Id, writes[0]![1], wire(Date.parse(writes[0]![2]))]],
+      [
+        [episode.Id, writes[1]![1], wire(Date.parse(writes[1]![2]))],
+        [first.Id, writes[0]![1], wire(Date.parse(writes[0]![2]))],
+      ],
     );
     assert.equal(resume.Items?.[0]?.SeriesId, episode.SeriesId);
 
     // The series above the episode counts as resumable too (a folder with an episode in progress).
-    const { data: folders } = await getLibraryApi(api).getItems({ userId: alice.id, recursive: true, includeItemTypes: [BaseItemKind.Series], filters: [ItemFilter.IsResumable] });
-    assert.deepEqual(folders.Items?.map((i) => i.Id), [episode.SeriesId]);
+    const { data: folders } = await getLibraryApi(api).getItems({
+      userId: alice.id,
+      recursive: true,
+      includeItemTypes: [BaseItemKind.Series],
+      filters: [ItemFilter.IsResumable],
+    });
+    assert.deepEqual(
+      folders.Items?.map((i) => i.Id),
+      [episode.SeriesId],
+    );
   });
 
   it('marks a movie played and unplayed, and a whole series', async () => {
@@ -473,19 +611,25 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     await getUserDataApi(api).updateItemUserData({ itemId: target.Id, userId: alice.id, updateUserItemDataDto: { PlaybackPositionTicks: 3_000_000_000 } });
     const datePlayed = '2026-11-22T08:30:00Z';
     const { data: played } = await getUserDataApi(api).markPlayedItem({ itemId: target.Id, userId: alice.id, datePlayed });
-    assert.deepEqual(
-      [played.Played, played.PlayCount, played.PlaybackPositionTicks, played.LastPlayedDate],
-      [true, 1, 0, wire(Date.parse(datePlayed))],
-    );
-    assert.deepEqual(
-      (({ Played, PlayCount, PlaybackPositionTicks }) => ({ Played, PlayCount, PlaybackPositionTicks }))(stored(alice.id, target.Id)!),
-      { Played: true, PlayCount: 1, PlaybackPositionTicks: 0 },
-    );
+    assert.deepEqual([played.Played, played.PlayCount, played.PlaybackPositionTicks, played.LastPlayedDate], [true, 1, 0, wire(Date.parse(datePlayed))]);
+    assert.deepEqual((({ Played, PlayCount, PlaybackPositionTicks }) => ({ Played, PlayCount, PlaybackPositionTicks }))(stored(alice.id, target.Id)!), {
+      Played: true,
+      PlayCount: 1,
+      PlaybackPositionTicks: 0,
+    });
     // Without a date the count stays, the previous date is kept.
     const { data: again } = await getUserDataApi(api).markPlayedItem({ itemId: target.Id, userId: alice.id });
     assert.deepEqual([again.PlayCount, again.LastPlayedDate], [1, wire(Date.parse(datePlayed))]);
-    const { data: listed } = await getLibraryApi(api).getItems({ userId: alice.id, recursive: true, includeItemTypes: [BaseItemKind.Movie], filters: [ItemFilter.IsPlayed] });
-    assert.deepEqual(listed.Items?.map((i) => i.Id), [target.Id]);
+    const { data: listed } = await getLibraryApi(api).getItems({
+      userId: alice.id,
+      recursive: true,
+      includeItemTypes: [BaseItemKind.Movie],
+      filters: [ItemFilter.IsPlayed],
+    });
+    assert.deepEqual(
+      listed.Items?.map((i) => i.Id),
+      [target.Id],
+    );
 
     const { data: unplayed } = await getUserDataApi(api).markUnplayedItem({ itemId: target.Id, userId: alice.id });
     assert.deepEqual([unplayed.Played, unplayed.PlayCount, unplayed.PlaybackPositionTicks, unplayed.LastPlayedDate], [false, 0, 0, undefined]);
@@ -514,7 +658,14 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
 
     tick(30);
     const start = await sessions.reportPlaybackStart({
-      playbackStartInfo: { ItemId: target.Id, PositionTicks: 0, PlayMethod: PlayMethod.DirectPlay, PlaySessionId: playSessionId, CanSeek: true, IsPaused: false },
+      playbackStartInfo: {
+        ItemId: target.Id,
+        PositionTicks: 0,
+        PlayMethod: PlayMethod.DirectPlay,
+        PlaySessionId: playSessionId,
+        CanSeek: true,
+        IsPaused: false,
+      },
     });
     assert.equal(start.status, 204);
     const startedAt = clock;
@@ -554,15 +705,14 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     assert.equal(after.length, 1);
     assert.equal(after[0]!.NowPlayingItem, undefined);
     const { data: itemAfter } = await getLibraryApi(api).getItem({ itemId: target.Id, userId: alice.id });
-    assert.deepEqual(
-      [itemAfter.UserData?.PlaybackPositionTicks, itemAfter.UserData?.Played, itemAfter.UserData?.PlayCount],
-      [stopAt, false, before + 1],
-    );
+    assert.deepEqual([itemAfter.UserData?.PlaybackPositionTicks, itemAfter.UserData?.Played, itemAfter.UserData?.PlayCount], [stopAt, false, before + 1]);
 
     // A stop past 90 % marks it played and clears the position (UpdatePlayState).
     tick(30);
     await sessions.reportPlaybackStart({ playbackStartInfo: { ItemId: target.Id, PlaySessionId: 'play-session-2' } });
-    await sessions.reportPlaybackStopped({ playbackStopInfo: { ItemId: target.Id, PositionTicks: Math.round(target.RunTimeTicks! * 0.95), PlaySessionId: 'play-session-2' } });
+    await sessions.reportPlaybackStopped({
+      playbackStopInfo: { ItemId: target.Id, PositionTicks: Math.round(target.RunTimeTicks! * 0.95), PlaySessionId: 'play-session-2' },
+    });
     const record = stored(alice.id, target.Id)!;
     assert.deepEqual([record.Played, record.PlaybackPositionTicks, record.PlayCount], [true, 0, before + 2]);
 
@@ -592,7 +742,11 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
 
     // A wrongly typed field is a 400 ProblemDetails naming it, and nothing is stored.
     await assert.rejects(
-      getUserDataApi(api).updateItemUserData({ itemId: target.Id, userId: alice.id, updateUserItemDataDto: { PlaybackPositionTicks: '12' as unknown as number } }),
+      getUserDataApi(api).updateItemUserData({
+        itemId: target.Id,
+        userId: alice.id,
+        updateUserItemDataDto: { PlaybackPositionTicks: '12' as unknown as number },
+      }),
       (error) => status(error) === 400 && JSON.stringify((error as { response: { data: unknown } }).response.data).includes('PlaybackPositionTicks'),
     );
     assert.equal(stored(alice.id, target.Id), undefined);
@@ -609,13 +763,18 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     const bob = emulator.users.find((u) => u.name === 'bob')!;
     const target = movie(5);
     const { data } = await getUserDataApi(admin).updateItemUserData({
-      itemId: target.Id, userId: bob.id, updateUserItemDataDto: { PlaybackPositionTicks: 123_450_000, LastPlayedDate: '2026-11-23T00:00:00Z' },
+      itemId: target.Id,
+      userId: bob.id,
+      updateUserItemDataDto: { PlaybackPositionTicks: 123_450_000, LastPlayedDate: '2026-11-23T00:00:00Z' },
     });
     assert.equal(data.PlaybackPositionTicks, 123_450_000);
     assert.equal(stored(bob.id, target.Id)?.PlaybackPositionTicks, 123_450_000);
     assert.equal(stored(alice.id, target.Id), undefined);
     const { data: resume } = await getLibraryApi(admin).getResumeItems({ userId: bob.id });
-    assert.deepEqual(resume.Items?.map((i) => i.Id), [target.Id]);
+    assert.deepEqual(
+      resume.Items?.map((i) => i.Id),
+      [target.Id],
+    );
   });
 });
 
@@ -623,7 +782,16 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
 
 describe('@jellyfin/sdk against other Jellyfin versions', () => {
   it('12.0 (legacy authorization off): the SDK header still signs in and writes', async () => {
-    const twelve = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'twelve', synthetic: SYNTHETIC, seed: 'x', quiet: true, version: '12.0.0', legacyAuth: false, now: () => clock });
+    const twelve = await startMediaBrowserEmulator({
+      dialect: 'jellyfin',
+      name: 'twelve',
+      synthetic: SYNTHETIC,
+      seed: 'x',
+      quiet: true,
+      version: '12.0.0',
+      legacyAuth: false,
+      now: () => clock,
+    });
     try {
       const user = twelve.users.find((u) => u.name === 'alice')!;
       const client = jellyfin.createApi(twelve.url, user.token, http);
@@ -631,7 +799,11 @@ describe('@jellyfin/sdk against other Jellyfin versions', () => {
       assert.equal(info.Version, '12.0.0');
       assert.equal(compareVersions(info.Version, MINIMUM_VERSION), 1);
       const target = twelve.state.items.find((i) => i.Type === 'Episode')!;
-      const { data } = await getUserDataApi(client).updateItemUserData({ itemId: target.Id, userId: user.id, updateUserItemDataDto: { PlaybackPositionTicks: 5_000_000_000 } });
+      const { data } = await getUserDataApi(client).updateItemUserData({
+        itemId: target.Id,
+        userId: user.id,
+        updateUserItemDataDto: { PlaybackPositionTicks: 5_000_000_000 },
+      });
       assert.equal(data.PlaybackPositionTicks, 5_000_000_000);
       assert.equal(twelve.state.userData[user.id]?.[target.Id]?.PlaybackPositionTicks, 5_000_000_000);
       // The header the SDK sends is the one 12.0 accepts; a legacy X-Emby-Token is not.
@@ -643,7 +815,15 @@ describe('@jellyfin/sdk against other Jellyfin versions', () => {
   });
 
   it('10.8: below the SDK minimum, and the UserData routes are missing (404)', async () => {
-    const old = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'old', synthetic: SYNTHETIC, seed: 'x', quiet: true, version: '10.8.13', now: () => clock });
+    const old = await startMediaBrowserEmulator({
+      dialect: 'jellyfin',
+      name: 'old',
+      synthetic: SYNTHETIC,
+      seed: 'x',
+      quiet: true,
+      version: '10.8.13',
+      now: () => clock,
+    });
     try {
       const user = old.users.find((u) => u.name === 'alice')!;
       const client = jellyfin.createApi(old.url, user.token, http);

@@ -12,7 +12,14 @@ import type { MbItem } from '../../emulators/mediabrowser/data.ts';
 import { activeRoutes } from '../../emulators/mediabrowser/routes.ts';
 import { startMediaBrowserEmulator, type MediaBrowserDialect, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import {
-  describeErrors, documentedStatuses, findOperation, makeCompiler, missingRequiredParams, requestBodySchema, responseSchema, type OpenApiDocument,
+  describeErrors,
+  documentedStatuses,
+  findOperation,
+  makeCompiler,
+  missingRequiredParams,
+  requestBodySchema,
+  responseSchema,
+  type OpenApiDocument,
 } from './openapi30.ts';
 
 function loadSpec(file: string): OpenApiDocument {
@@ -105,7 +112,13 @@ for (const setup of SETUPS) {
     const uid = () => user('alice').id;
 
     before(async () => {
-      emu = await startMediaBrowserEmulator({ dialect, name: `openapi-${dialect}`, synthetic: 'movies=6,shows=2,seasons=2,episodes=3', seed: 'spec', quiet: true });
+      emu = await startMediaBrowserEmulator({
+        dialect,
+        name: `openapi-${dialect}`,
+        synthetic: 'movies=6,shows=2,seasons=2,episodes=3',
+        seed: 'spec',
+        quiet: true,
+      });
       const pick = (type: MbItem['Type'], n = 0) => emu.state.items.filter((i) => i.Type === type)[n]!;
       Object.assign(ids, {
         movie: pick('Movie').Id,
@@ -117,10 +130,26 @@ for (const setup of SETUPS) {
       });
       // Progress, a watched episode, ratings and a live session, so the optional fields appear.
       emu.state.userData[uid()] = {
-        [ids.movie!]: { PlaybackPositionTicks: 12_000_000_000, PlayCount: 1, Played: false, IsFavorite: true, LastPlayedDate: '2026-11-20T21:03:11Z', Rating: 7, Likes: true },
+        [ids.movie!]: {
+          PlaybackPositionTicks: 12_000_000_000,
+          PlayCount: 1,
+          Played: false,
+          IsFavorite: true,
+          LastPlayedDate: '2026-11-20T21:03:11Z',
+          Rating: 7,
+          Likes: true,
+        },
         [ids.episode!]: { PlaybackPositionTicks: 0, PlayCount: 2, Played: true, IsFavorite: false, LastPlayedDate: '2026-11-19T20:00:00Z' },
       };
-      const started = await call('POST', '/Sessions/Playing', 'alice', { ItemId: ids.movie2, PositionTicks: 6_000_000_000, IsPaused: true, CanSeek: true, IsMuted: false, PlayMethod: 'DirectPlay', PlaySessionId: 'spec-play' });
+      const started = await call('POST', '/Sessions/Playing', 'alice', {
+        ItemId: ids.movie2,
+        PositionTicks: 6_000_000_000,
+        IsPaused: true,
+        CanSeek: true,
+        IsMuted: false,
+        PlayMethod: 'DirectPlay',
+        PlaySessionId: 'spec-play',
+      });
       assert.ok(started.status === 204 || started.status === 200, `start playback: ${started.status}`);
     });
     after(async () => {
@@ -142,7 +171,8 @@ for (const setup of SETUPS) {
     }
 
     const userQuery = dialect === 'jellyfin' ? () => `userId=${uid()}` : () => `UserId=${uid()}`;
-    const listFields = 'ProviderIds,Path,DateCreated,ParentId,Etag,SortName,ExternalUrls,CanDelete,CanDownload,Overview,OriginalTitle,UserDataPlayCount,UserDataLastPlayedDate';
+    const listFields =
+      'ProviderIds,Path,DateCreated,ParentId,Etag,SortName,ExternalUrls,CanDelete,CanDownload,Overview,OriginalTitle,UserDataPlayCount,UserDataLastPlayedDate';
     const common: Case[] = [
       { name: 'public system info', method: 'GET', path: () => '/System/Info/Public' },
       { name: 'system info', method: 'GET', path: () => '/System/Info' },
@@ -156,13 +186,43 @@ for (const setup of SETUPS) {
         method: 'GET',
         path: () => `/Items?${userQuery()}&Recursive=true&IncludeItemTypes=Movie,Episode&Fields=${listFields}&StartIndex=0&Limit=6&SortBy=SortName`,
       },
-      { name: 'shows and seasons with counts', method: 'GET', path: () => `/Items?${userQuery()}&Recursive=true&IncludeItemTypes=Series,Season&Fields=ChildCount,RecursiveItemCount,ProviderIds` },
+      {
+        name: 'shows and seasons with counts',
+        method: 'GET',
+        path: () => `/Items?${userQuery()}&Recursive=true&IncludeItemTypes=Series,Season&Fields=ChildCount,RecursiveItemCount,ProviderIds`,
+      },
       { name: 'the root: libraries', method: 'GET', path: () => `/Items?${userQuery()}` },
       { name: 'items by API key, no user', method: 'GET', path: () => `/Items?Recursive=true&IncludeItemTypes=Movie&Fields=ProviderIds`, as: 'apiKey' },
       { name: 'sessions', method: 'GET', path: () => '/Sessions' },
-      { name: 'playback start', method: 'POST', path: () => '/Sessions/Playing', as: 'alice', body: () => ({ ItemId: ids.episode2, PositionTicks: 0, IsPaused: false, CanSeek: true, IsMuted: false, PlayMethod: 'DirectPlay', PlaySessionId: 'p2' }) },
-      { name: 'playback progress', method: 'POST', path: () => '/Sessions/Playing/Progress', as: 'alice', body: () => ({ ItemId: ids.episode2, PositionTicks: 3_000_000_000, IsPaused: false, CanSeek: true, IsMuted: false, PlayMethod: 'DirectPlay', PlaySessionId: 'p2' }) },
-      { name: 'playback stopped', method: 'POST', path: () => '/Sessions/Playing/Stopped', as: 'alice', body: () => ({ ItemId: ids.episode2, PositionTicks: 3_000_000_000, Failed: false, PlaySessionId: 'p2' }) },
+      {
+        name: 'playback start',
+        method: 'POST',
+        path: () => '/Sessions/Playing',
+        as: 'alice',
+        body: () => ({ ItemId: ids.episode2, PositionTicks: 0, IsPaused: false, CanSeek: true, IsMuted: false, PlayMethod: 'DirectPlay', PlaySessionId: 'p2' }),
+      },
+      {
+        name: 'playback progress',
+        method: 'POST',
+        path: () => '/Sessions/Playing/Progress',
+        as: 'alice',
+        body: () => ({
+          ItemId: ids.episode2,
+          PositionTicks: 3_000_000_000,
+          IsPaused: false,
+          CanSeek: true,
+          IsMuted: false,
+          PlayMethod: 'DirectPlay',
+          PlaySessionId: 'p2',
+        }),
+      },
+      {
+        name: 'playback stopped',
+        method: 'POST',
+        path: () => '/Sessions/Playing/Stopped',
+        as: 'alice',
+        body: () => ({ ItemId: ids.episode2, PositionTicks: 3_000_000_000, Failed: false, PlaySessionId: 'p2' }),
+      },
       { name: 'playback ping', method: 'POST', path: () => '/Sessions/Playing/Ping?playSessionId=spec-play', as: 'alice' },
     ];
     const jellyfin: Case[] = [
@@ -191,7 +251,8 @@ for (const setup of SETUPS) {
       {
         name: 'user items by provider id',
         method: 'GET',
-        path: () => `/Users/${uid()}/Items?Recursive=true&IncludeItemTypes=Movie&Fields=${listFields}&AnyProviderIdEquals=tmdb.${emu.state.items.find((i) => i.Id === ids.movie)!.ProviderIds.Tmdb ?? '0'}`,
+        path: () =>
+          `/Users/${uid()}/Items?Recursive=true&IncludeItemTypes=Movie&Fields=${listFields}&AnyProviderIdEquals=tmdb.${emu.state.items.find((i) => i.Id === ids.movie)!.ProviderIds.Tmdb ?? '0'}`,
       },
       { name: 'resume', method: 'GET', path: () => `/Users/${uid()}/Items/Resume?Fields=ProviderIds,UserDataLastPlayedDate` },
       { name: 'one movie', method: 'GET', path: () => `/Users/${uid()}/Items/${ids.movie}` },

@@ -11,9 +11,10 @@ import { compareShapes, shapeOf } from './shapes.ts';
 
 type Json = Record<string, unknown>;
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/mediabrowser/watchstate_mediabrowser_data.json', import.meta.url), 'utf8'),
-) as Record<string, unknown>;
+const fixture = JSON.parse(readFileSync(new URL('../../../shared/fixtures/mediabrowser/watchstate_mediabrowser_data.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 /** Fixture entries we do not compare, and why. */
 const SKIPPED: Record<string, string> = {
@@ -87,7 +88,13 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     const usedLeniency = new Set<string>();
 
     before(async () => {
-      emu = await startMediaBrowserEmulator({ dialect, name: `recorded-${dialect}`, synthetic: 'movies=4,shows=3,seasons=1,episodes=2', seed: 'shapes', quiet: true });
+      emu = await startMediaBrowserEmulator({
+        dialect,
+        name: `recorded-${dialect}`,
+        synthetic: 'movies=4,shows=3,seasons=1,episodes=2',
+        seed: 'shapes',
+        quiet: true,
+      });
       const admin = emu.users.find((u) => u.admin)!;
       const movie = emu.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb && i.ProviderIds.Tmdb)!;
       const episode = emu.state.items.find((i) => i.Type === 'Episode' && i.ProviderIds.Imdb && i.ProviderIds.Tmdb && i.ProviderIds.Tvdb)!;
@@ -98,8 +105,15 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
         [episode.Id]: { PlaybackPositionTicks: 0, PlayCount: 1, Played: true, IsFavorite: false, LastPlayedDate: '2024-01-01T00:00:00Z' },
       };
       const alice = emu.users.find((u) => u.name === 'alice')!;
-      const headers = { Authorization: `MediaBrowser Client="player", Device="tv", DeviceId="tv-1", Version="1", Token="${alice.token}"`, 'Content-Type': 'application/json' };
-      const started = await fetch(`${emu.url}/Sessions/Playing`, { method: 'POST', headers, body: JSON.stringify({ ItemId: movie.Id, PositionTicks: 900_000_000 }) });
+      const headers = {
+        Authorization: `MediaBrowser Client="player", Device="tv", DeviceId="tv-1", Version="1", Token="${alice.token}"`,
+        'Content-Type': 'application/json',
+      };
+      const started = await fetch(`${emu.url}/Sessions/Playing`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ ItemId: movie.Id, PositionTicks: 900_000_000 }),
+      });
       assert.ok(started.ok);
       const idle = await fetch(`${emu.url}/System/Info`, { headers: { ...headers, Authorization: headers.Authorization.replace('tv-1', 'phone-1') } });
       assert.equal(idle.status, 200);
@@ -136,7 +150,8 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     }
 
     it('every fixture leniency is still needed', () => {
-      for (const leniency of FIXTURE_LENIENCY) assert.ok(usedLeniency.has(leniency.path), `${leniency.path} no longer matches the fixture (${leniency.reason})`);
+      for (const leniency of FIXTURE_LENIENCY)
+        assert.ok(usedLeniency.has(leniency.path), `${leniency.path} no longer matches the fixture (${leniency.reason})`);
     });
 
     it('the sessions carry what a "playing now" check needs: the item, its position, paused or not', async () => {
@@ -146,7 +161,10 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(playing.NowPlayingItem.Id, ids.movie);
       assert.equal(playing.PlayState.PositionTicks, 900_000_000);
       assert.equal(playing.PlayState.IsPaused, false);
-      assert.ok(sessions.some((s) => s.NowPlayingItem === undefined), 'an idle session has no NowPlayingItem');
+      assert.ok(
+        sessions.some((s) => s.NowPlayingItem === undefined),
+        'an idle session has no NowPlayingItem',
+      );
     });
   });
 }

@@ -114,7 +114,9 @@ export function responseSchema(document: OpenApiDocument, operation: Json, statu
 }
 
 export function documentedStatuses(operation: Json): number[] {
-  return Object.keys(operation.responses as Json).map(Number).filter(Number.isFinite);
+  return Object.keys(operation.responses as Json)
+    .map(Number)
+    .filter(Number.isFinite);
 }
 
 export function requestBodySchema(document: OpenApiDocument, operation: Json): unknown {

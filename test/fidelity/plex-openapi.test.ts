@@ -12,9 +12,10 @@ import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/ple
 
 type Json = Record<string, unknown>;
 
-const spec = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/openapi/plex-pms-1.2.0.json', import.meta.url), 'utf8'),
-) as { paths: Record<string, Record<string, Json>>; components: { schemas: Json; responses: Json; parameters: Json } };
+const spec = JSON.parse(readFileSync(new URL('../../../shared/fixtures/openapi/plex-pms-1.2.0.json', import.meta.url), 'utf8')) as {
+  paths: Record<string, Record<string, Json>>;
+  components: { schemas: Json; responses: Json; parameters: Json };
+};
 
 interface SpecCorrection {
   /** JSON pointer into the spec. */
@@ -29,7 +30,8 @@ const SPEC_CORRECTIONS: SpecCorrection[] = [
   {
     pointer: '/components/schemas/metadata/properties/Guid/items',
     schema: { type: 'object', properties: { id: { type: 'string' } } },
-    reason: 'Guid[] reuses the generic `tag` schema whose `id` is an integer; real servers send the external id as a string ("imdb://tt…"), as the recorded fixture and protocols.md §1.2 show',
+    reason:
+      'Guid[] reuses the generic `tag` schema whose `id` is an integer; real servers send the external id as a string ("imdb://tt…"), as the recorded fixture and protocols.md §1.2 show',
     failsWithoutAt: /\/Guid\/\d+\/id$/,
   },
   {
@@ -41,7 +43,8 @@ const SPEC_CORRECTIONS: SpecCorrection[] = [
   {
     pointer: '/components/schemas/media/properties/optimizedForStreaming',
     schema: { anyOf: [{ type: 'boolean' }, { type: 'integer' }] },
-    reason: 'the spec says boolean, but recorded PMS rows carry `Media.optimizedForStreaming: 0` (only Part uses a boolean); the emulator follows the recording',
+    reason:
+      'the spec says boolean, but recorded PMS rows carry `Media.optimizedForStreaming: 0` (only Part uses a boolean); the emulator follows the recording',
     failsWithoutAt: /\/Media\/\d+\/optimizedForStreaming$/,
   },
 ];
@@ -163,7 +166,10 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
       [episode.ratingKey]: { viewCount: 2, lastViewedAt: 1_763_100_000 },
     };
     const timeline = `/:/timeline?ratingKey=${movie.ratingKey}&key=/library/metadata/${movie.ratingKey}&state=playing&time=700000&duration=${movie.durationMs}`;
-    const started = await fetch(emu.url + timeline, { method: 'POST', headers: { 'X-Plex-Token': 'alice-token-openapi', 'X-Plex-Client-Identifier': 'spec-client' } });
+    const started = await fetch(emu.url + timeline, {
+      method: 'POST',
+      headers: { 'X-Plex-Token': 'alice-token-openapi', 'X-Plex-Client-Identifier': 'spec-client' },
+    });
     assert.equal(started.status, 200);
   });
   after(async () => {
@@ -175,13 +181,21 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     { name: 'identity', method: 'GET', path: () => '/identity' },
     { name: 'server info', method: 'GET', path: () => '/' },
     { name: 'sections', method: 'GET', path: () => '/library/sections/all' },
-    { name: 'movies, paged, with Guid[]', method: 'GET', path: () => '/library/sections/1/all?type=1&includeGuids=1&X-Plex-Container-Start=0&X-Plex-Container-Size=4' },
+    {
+      name: 'movies, paged, with Guid[]',
+      method: 'GET',
+      path: () => '/library/sections/1/all?type=1&includeGuids=1&X-Plex-Container-Start=0&X-Plex-Container-Size=4',
+    },
     { name: 'shows with Guid[]', method: 'GET', path: () => '/library/sections/2/all?type=2&includeGuids=1' },
     { name: 'seasons', method: 'GET', path: () => '/library/sections/2/all?type=3' },
     { name: 'watched episodes', method: 'GET', path: () => '/library/sections/2/all?type=4&includeGuids=1&viewCount>=1' },
     { name: 'in-progress movies', method: 'GET', path: () => '/library/sections/1/all?type=1&viewOffset%3E%3E=0&includeGuids=1' },
     { name: 'guid lookup', method: 'GET', path: () => `/library/all?type=1&guid=${encodeURIComponent(ids.movieGuid!)}` },
-    { name: 'metadata of a movie, an episode and a show', method: 'GET', path: () => `/library/metadata/${ids.movie},${ids.episode},${ids.show}?includeGuids=1` },
+    {
+      name: 'metadata of a movie, an episode and a show',
+      method: 'GET',
+      path: () => `/library/metadata/${ids.movie},${ids.episode},${ids.show}?includeGuids=1`,
+    },
     { name: 'all episodes of a show', method: 'GET', path: () => `/library/metadata/${ids.show}/allLeaves` },
     { name: 'continue watching hub', method: 'GET', path: () => '/hubs/continueWatching?count=5' },
     { name: 'sessions', method: 'GET', path: () => '/status/sessions' },
@@ -189,7 +203,8 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     {
       name: 'timeline stopped',
       method: 'POST',
-      path: () => `/:/timeline?ratingKey=${ids.episode}&key=/library/metadata/${ids.episode}&state=stopped&time=1000&duration=1500000&identifier=com.plexapp.plugins.library`,
+      path: () =>
+        `/:/timeline?ratingKey=${ids.episode}&key=/library/metadata/${ids.episode}&state=stopped&time=1000&duration=1500000&identifier=com.plexapp.plugins.library`,
       headers: { 'X-Plex-Client-Identifier': 'spec-client' },
     },
     { name: 'scrobble', method: 'PUT', path: () => `/:/scrobble?key=${ids.movie}&identifier=com.plexapp.plugins.library` },

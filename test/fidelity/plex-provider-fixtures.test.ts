@@ -11,7 +11,10 @@ import { canonicalKey } from '../../src/core/ids.ts';
 interface Recorded {
   response: { http_code: number; headers?: Record<string, string>; body: unknown };
 }
-const fixtures = JSON.parse(readFileSync(new URL('../../../shared/fixtures/plex/watchstate_plex_data.json', import.meta.url), 'utf8')) as Record<string, Recorded>;
+const fixtures = JSON.parse(readFileSync(new URL('../../../shared/fixtures/plex/watchstate_plex_data.json', import.meta.url), 'utf8')) as Record<
+  string,
+  Recorded
+>;
 const body = (name: string): unknown => {
   const f = fixtures[name];
   assert.ok(f, `fixture ${name}`);

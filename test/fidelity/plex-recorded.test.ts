@@ -13,9 +13,10 @@ interface RecordedCase {
   response: { http_code: number; headers: Record<string, string>; body: unknown };
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/plex/watchstate_plex_data.json', import.meta.url), 'utf8'),
-) as Record<string, RecordedCase>;
+const fixture = JSON.parse(readFileSync(new URL('../../../shared/fixtures/plex/watchstate_plex_data.json', import.meta.url), 'utf8')) as Record<
+  string,
+  RecordedCase
+>;
 
 /** Recorded cases we do not replay, and why. */
 const SKIPPED: Record<string, string> = {
@@ -32,8 +33,7 @@ const INFERRED_REQUESTS: Record<string, NonNullable<RecordedCase['request']>> = 
 
 /** Recorded fields the emulator deliberately does not produce. Each must still occur in a recording. */
 const NOT_EMULATED: Record<string, string> = {
-  'MediaContainer.Metadata[].primaryExtraKey':
-    'points at a trailer/extra item; extras are not modelled and a key to a missing item would mislead clients',
+  'MediaContainer.Metadata[].primaryExtraKey': 'points at a trailer/extra item; extras are not modelled and a key to a missing item would mislead clients',
 };
 
 /** Fields real servers emit only sometimes (the recording itself shows both), so ours may lack them. */
@@ -68,8 +68,24 @@ function itemFromRow(row: Row, sectionId: number) {
     if (list) tags[kind] = list.map((t) => t.tag);
   }
   return {
-    ...pick(row, ['title', 'titleSort', 'originalTitle', 'year', 'originallyAvailableAt', 'summary', 'tagline', 'studio',
-      'contentRating', 'rating', 'audienceRating', 'parentRatingKey', 'grandparentRatingKey', 'index', 'parentIndex', 'skipChildren']),
+    ...pick(row, [
+      'title',
+      'titleSort',
+      'originalTitle',
+      'year',
+      'originallyAvailableAt',
+      'summary',
+      'tagline',
+      'studio',
+      'contentRating',
+      'rating',
+      'audienceRating',
+      'parentRatingKey',
+      'grandparentRatingKey',
+      'index',
+      'parentIndex',
+      'skipChildren',
+    ]),
     ratingKey: row.ratingKey,
     type: row.type as 'movie' | 'show' | 'episode',
     sectionId: String(sectionId),
@@ -100,8 +116,8 @@ function seasonFromEpisode(row: Row, sectionId: number) {
 }
 
 function recordedLibrary(): PlexEmulatorDataInput {
-  const sections = (fixture.sections_get_200!.response.body as { MediaContainer: { Directory: Array<Record<string, unknown>> } })
-    .MediaContainer.Directory.map((d) => ({
+  const sections = (fixture.sections_get_200!.response.body as { MediaContainer: { Directory: Array<Record<string, unknown>> } }).MediaContainer.Directory.map(
+    (d) => ({
       key: d.key as string,
       type: d.type as 'movie' | 'show',
       title: d.title as string,
@@ -115,7 +131,8 @@ function recordedLibrary(): PlexEmulatorDataInput {
       contentChangedAt: d.contentChangedAt as number,
       hidden: Boolean(d.hidden),
       locations: d.Location as Array<{ id: number; path: string }>,
-    }));
+    }),
+  );
   const items = [];
   const ownerState: Record<string, { viewOffset?: number; viewCount?: number; lastViewedAt?: number }> = {};
   for (const caseName of ['library_movie_get_200', 'library_show_get_200', 'library_episodes_get_200']) {

@@ -129,7 +129,9 @@ function newAgentMovie(n = 0): PlexItem {
 function legacyMovie(): PlexItem {
   const existing = itemsOf('movie').find((m) => m.guid.startsWith('com.plexapp.agents.'));
   if (existing) return existing;
-  const movie = itemsOf('movie').filter((m) => m.guid.startsWith('plex://movie/')).at(-1)!;
+  const movie = itemsOf('movie')
+    .filter((m) => m.guid.startsWith('plex://movie/'))
+    .at(-1)!;
   const imdb = movie.guids.find((id) => id.startsWith('imdb://'))!.slice('imdb://'.length);
   movie.guid = `com.plexapp.agents.imdb://${imdb}?lang=en`;
   movie.guids = [];
@@ -195,7 +197,12 @@ describe('@ctrl/plex against the Plex emulator', () => {
     assert.deepEqual(
       sections.map((s) => ({ key: s.key, title: s.title, type: s.type, agent: s.agent, uuid: s.uuid, locations: s.locations })),
       emulator.state.sections.map((s) => ({
-        key: s.key, title: s.title, type: s.type, agent: s.agent, uuid: s.uuid, locations: s.locations,
+        key: s.key,
+        title: s.title,
+        type: s.type,
+        agent: s.agent,
+        uuid: s.uuid,
+        locations: s.locations,
       })),
     );
     assert.ok(sections[0] instanceof plexapi.MovieSection);
@@ -241,7 +248,9 @@ describe('@ctrl/plex against the Plex emulator', () => {
       assert.equal(show.leafCount, 6);
 
       const seasons: Season[] = await show.seasons();
-      const expectedSeasons = childrenOf(show.ratingKey).filter((i) => i.type === 'season').sort(byIndex);
+      const expectedSeasons = childrenOf(show.ratingKey)
+        .filter((i) => i.type === 'season')
+        .sort(byIndex);
       assert.deepEqual(
         seasons.map((s) => [s.ratingKey, s.title, s.index, s.leafCount]),
         expectedSeasons.map((s) => [s.ratingKey, s.title, s.index, 3]),
@@ -258,7 +267,10 @@ describe('@ctrl/plex against the Plex emulator', () => {
         );
         expectedEpisodes.push(...expected);
       }
-      assert.deepEqual(allLeaves.map((e) => e.ratingKey), expectedEpisodes.map((e) => e.ratingKey));
+      assert.deepEqual(
+        allLeaves.map((e) => e.ratingKey),
+        expectedEpisodes.map((e) => e.ratingKey),
+      );
 
       // Back up the tree through parentKey / grandparentKey.
       const last = allLeaves.at(-1)!;
@@ -276,7 +288,10 @@ describe('@ctrl/plex against the Plex emulator', () => {
     const movie = await fetchMovie(owner, source.ratingKey);
     assert.equal(movie.title, source.title);
     assert.equal(movie.librarySectionID, 1);
-    assert.deepEqual(movie.guids.map((g) => g.id), source.guids);
+    assert.deepEqual(
+      movie.guids.map((g) => g.id),
+      source.guids,
+    );
     assert.ok(source.guids.some((id) => id.startsWith('imdb://tt')) && source.guids.some((id) => id.startsWith('tmdb://')));
     assert.equal((await movie.section()).title, 'Movies');
 
@@ -284,12 +299,18 @@ describe('@ctrl/plex against the Plex emulator', () => {
     const row = (await (await movieSection()).all()).find((m) => m.ratingKey === source.ratingKey)!;
     assert.equal(row.guids.length, 0);
     await row.reload();
-    assert.deepEqual(row.guids.map((g) => g.id), source.guids);
+    assert.deepEqual(
+      row.guids.map((g) => g.id),
+      source.guids,
+    );
 
     // get(title) lists with includeGuids=1 and filters by title client-side.
     const byTitle = await (await movieSection()).get(source.title);
     assert.equal(byTitle.ratingKey, source.ratingKey);
-    assert.deepEqual(byTitle.guids.map((g) => g.id), source.guids);
+    assert.deepEqual(
+      byTitle.guids.map((g) => g.id),
+      source.guids,
+    );
 
     // Episodes carry their own ids.
     const episodeSource = itemsOf('episode').find((e) => e.guids.length > 0)!;
@@ -311,17 +332,26 @@ describe('@ctrl/plex against the Plex emulator', () => {
   it('searches a section by guid', async () => {
     const source = newAgentMovie(1);
     const hits = await (await movieSection()).search({ guid: source.guid });
-    assert.deepEqual(hits.map((m) => [m.ratingKey, m.title]), [[source.ratingKey, source.title]]);
+    assert.deepEqual(
+      hits.map((m) => [m.ratingKey, m.title]),
+      [[source.ratingKey, source.title]],
+    );
 
     const show = itemsOf('show')[0]!;
     const shows = await (await showSection()).search({ guid: show.guid });
-    assert.deepEqual(shows.map((s) => s.ratingKey), [show.ratingKey]);
+    assert.deepEqual(
+      shows.map((s) => s.ratingKey),
+      [show.ratingKey],
+    );
 
     // guid= matches the primary guid only: an external id finds nothing (as on PMS)…
     assert.deepEqual(await (await movieSection()).search({ guid: source.guids[0]! }), []);
     // …and a legacy agent string is matched verbatim.
     const legacy = legacyMovie();
-    assert.deepEqual((await (await movieSection()).search({ guid: legacy.guid })).map((m) => m.ratingKey), [legacy.ratingKey]);
+    assert.deepEqual(
+      (await (await movieSection()).search({ guid: legacy.guid })).map((m) => m.ratingKey),
+      [legacy.ratingKey],
+    );
   });
 
   it('marks a movie played and unplayed (scrobble/unscrobble) and reads viewCount back', async () => {
@@ -415,7 +445,13 @@ describe('@ctrl/plex against the Plex emulator', () => {
     await timeline(owner, episode, 'stopped', 120_000);
 
     const items = await continueWatching(owner);
-    assert.deepEqual(items.map((i) => [i.ratingKey, i.viewOffset]), [[episode.ratingKey, 120_000], [movie.ratingKey, 300_000]]);
+    assert.deepEqual(
+      items.map((i) => [i.ratingKey, i.viewOffset]),
+      [
+        [episode.ratingKey, 120_000],
+        [movie.ratingKey, 300_000],
+      ],
+    );
     assert.ok(items[0] instanceof plexapi.Episode);
     assert.equal((items[0] as Episode).grandparentTitle, item(episode.grandparentRatingKey!).title);
     assert.ok(items[1] instanceof plexapi.Movie);
@@ -423,12 +459,18 @@ describe('@ctrl/plex against the Plex emulator', () => {
     const hubs = await base.fetchItems(owner, '/hubs/continueWatching', undefined, plexapi.Hub);
     assert.equal(hubs.length, 1);
     assert.equal(hubs[0].hubIdentifier, 'home.continue');
-    assert.deepEqual(hubs[0].Metadata.map((m: { ratingKey: string }) => m.ratingKey), [episode.ratingKey, movie.ratingKey]);
+    assert.deepEqual(
+      hubs[0].Metadata.map((m: { ratingKey: string }) => m.ratingKey),
+      [episode.ratingKey, movie.ratingKey],
+    );
 
     // Finishing the episode takes it out.
     tick(60);
     await (await fetchEpisode(owner, episode.ratingKey)).markWatched();
-    assert.deepEqual((await continueWatching(owner)).map((i) => i.ratingKey), [movie.ratingKey]);
+    assert.deepEqual(
+      (await continueWatching(owner)).map((i) => i.ratingKey),
+      [movie.ratingKey],
+    );
   });
 });
 
@@ -439,7 +481,10 @@ describe('@ctrl/plex with a non-owner token (alice)', () => {
     assert.equal(alice.friendlyName, NAME);
     assert.equal(alice.machineIdentifier, emulator.machineIdentifier);
     const sections = await (await alice.library()).sections();
-    assert.deepEqual(sections.map((s) => s.title), ['Movies', 'TV Shows']);
+    assert.deepEqual(
+      sections.map((s) => s.title),
+      ['Movies', 'TV Shows'],
+    );
     assert.equal((await (await movieSection(alice)).all()).length, 20);
   });
 
@@ -464,11 +509,17 @@ describe('@ctrl/plex with a non-owner token (alice)', () => {
     await timeline(alice, episode, 'stopped', 90_000);
     assert.equal((await fetchEpisode(alice, episode.ratingKey)).viewOffset, 90_000);
     assert.equal((await fetchEpisode(owner, episode.ratingKey)).viewOffset, undefined);
-    assert.deepEqual((await continueWatching(alice)).map((i) => i.ratingKey), [episode.ratingKey]);
+    assert.deepEqual(
+      (await continueWatching(alice)).map((i) => i.ratingKey),
+      [episode.ratingKey],
+    );
     assert.ok(!(await continueWatching(owner)).some((i) => i.ratingKey === episode.ratingKey));
 
     const aliceRequests = emulator.requests.filter((r) => r.path === '/:/timeline' && r.query.ratingKey === episode.ratingKey);
-    assert.deepEqual(aliceRequests.map((r) => r.accountId), [aliceId]);
+    assert.deepEqual(
+      aliceRequests.map((r) => r.accountId),
+      [aliceId],
+    );
   });
 
   it('is refused the owner-only routes', async () => {

@@ -16,15 +16,19 @@ export function shapeOf(value: unknown): Shape {
     return { kind: 'array', element };
   }
   switch (typeof value) {
-    case 'string': return { kind: 'string' };
-    case 'number': return { kind: 'number' };
-    case 'boolean': return { kind: 'boolean' };
+    case 'string':
+      return { kind: 'string' };
+    case 'number':
+      return { kind: 'number' };
+    case 'boolean':
+      return { kind: 'boolean' };
     case 'object': {
       const fields = new Map<string, Shape>();
       for (const [name, field] of Object.entries(value as Record<string, unknown>)) fields.set(name, shapeOf(field));
       return { kind: 'object', fields };
     }
-    default: throw new Error(`not a JSON value: ${typeof value}`);
+    default:
+      throw new Error(`not a JSON value: ${typeof value}`);
   }
 }
 

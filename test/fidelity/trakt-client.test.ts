@@ -27,20 +27,62 @@ import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/t
 
 // ---- the client's surface, typed here (the package ships no declarations) -------------------
 
-interface DeviceCodes { device_code: string; user_code: string; verification_url: string; expires_in: number; interval: number }
-interface TokenBody { access_token: string; token_type: string; expires_in: number; refresh_token: string; scope: string; created_at: number }
+interface DeviceCodes {
+  device_code: string;
+  user_code: string;
+  verification_url: string;
+  expires_in: number;
+  interval: number;
+}
+interface TokenBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  created_at: number;
+}
 /** What import_token takes and export_token gives: `expires` in epoch ms. */
-interface SavedToken { access_token: string; refresh_token: string; expires: number }
-interface Ids { trakt?: number; slug?: string; imdb?: string | null; tmdb?: number | null; tvdb?: number | null }
+interface SavedToken {
+  access_token: string;
+  refresh_token: string;
+  expires: number;
+}
+interface Ids {
+  trakt?: number;
+  slug?: string;
+  imdb?: string | null;
+  tmdb?: number | null;
+  tvdb?: number | null;
+}
 interface MediaObjects {
   movie?: { title: string; year: number | null; ids: Ids };
   episode?: { season: number; number: number; title: string | null; ids: Ids };
   show?: { title: string; year: number | null; ids: Ids };
 }
-interface PlaybackRow extends MediaObjects { progress: number; paused_at: string; id: number; type: 'movie' | 'episode' }
-interface HistoryRow extends MediaObjects { id: number; watched_at: string; action: string; type: 'movie' | 'episode' }
-interface ScrobbleReply extends MediaObjects { id: number; action: string; progress: number; sharing: Record<string, boolean> }
-interface ScrobbleBody { movie?: { ids: Ids }; episode?: { ids: Ids }; progress: number }
+interface PlaybackRow extends MediaObjects {
+  progress: number;
+  paused_at: string;
+  id: number;
+  type: 'movie' | 'episode';
+}
+interface HistoryRow extends MediaObjects {
+  id: number;
+  watched_at: string;
+  action: string;
+  type: 'movie' | 'episode';
+}
+interface ScrobbleReply extends MediaObjects {
+  id: number;
+  action: string;
+  progress: number;
+  sharing: Record<string, boolean>;
+}
+interface ScrobbleBody {
+  movie?: { ids: Ids };
+  episode?: { ids: Ids };
+  progress: number;
+}
 
 interface TraktClient {
   get_codes(): Promise<DeviceCodes>;
@@ -69,7 +111,9 @@ interface TraktClient {
 type TraktConstructor = new (settings: { client_id: string; client_secret?: string; api_url?: string }) => TraktClient;
 
 /** got's HTTPError, as the client lets it through. */
-interface HttpFailure { response: { statusCode: number; headers: Record<string, string | undefined>; body: string } }
+interface HttpFailure {
+  response: { statusCode: number; headers: Record<string, string | undefined>; body: string };
+}
 
 const Trakt = createRequire(import.meta.url)('trakt.tv') as TraktConstructor;
 
@@ -141,11 +185,14 @@ function episodeWithShow(n: number) {
   return {
     source: episode,
     episode: {
-      season: episode.season, number: episode.number, title: episode.title,
+      season: episode.season,
+      number: episode.number,
+      title: episode.title,
       ids: { trakt: episode.ids.trakt, tvdb: episode.ids.tvdb ?? null, imdb: episode.ids.imdb ?? null, tmdb: episode.ids.tmdb ?? null },
     },
     show: {
-      title: show.title, year: show.year,
+      title: show.title,
+      year: show.year,
       ids: { trakt: show.ids.trakt, slug: show.ids.slug, tvdb: show.ids.tvdb ?? null, imdb: show.ids.imdb ?? null, tmdb: show.ids.tmdb ?? null },
     },
   };
@@ -186,7 +233,11 @@ describe('trakt.tv against the Trakt emulator', () => {
     assert.equal(userOf('alice').tokens.length, 2);
     assert.deepEqual(
       emulator.requests.filter((r) => r.path.startsWith('/oauth/')).map((r) => [r.method, r.path, r.status]),
-      [['POST', '/oauth/device/code', 200], ['POST', '/oauth/device/token', 400], ['POST', '/oauth/device/token', 200]],
+      [
+        ['POST', '/oauth/device/code', 200],
+        ['POST', '/oauth/device/token', 400],
+        ['POST', '/oauth/device/token', 200],
+      ],
     );
     const saved = trakt.export_token();
     assert.equal(saved.access_token, grant.accessToken);
@@ -210,10 +261,7 @@ describe('trakt.tv against the Trakt emulator', () => {
     const token = await first.poll_access(firstCodes);
     assert.equal(token.access_token, userOf('bob').tokens.at(-1)!.accessToken);
     tick(1);
-    await Promise.all([
-      assert.rejects(again.poll_access(codes), failsWith(418)),
-      assert.rejects(first.poll_access(firstCodes), failsWith(409)),
-    ]);
+    await Promise.all([assert.rejects(again.poll_access(codes), failsWith(418)), assert.rejects(first.poll_access(firstCodes), failsWith(409))]);
   });
 
   it('imports a saved token, and refreshes it once it has expired (single-use refresh tokens)', async () => {
@@ -226,9 +274,16 @@ describe('trakt.tv against the Trakt emulator', () => {
 
     // The grant runs out (on the server and in the app's saved copy).
     grant.expiresAt = iso(Date.now() - 60_000);
-    await assert.rejects(app.sync.playback.get(), failsWith(401, (r) => JSON.parse(r.body).error === 'invalid_token'));
+    await assert.rejects(
+      app.sync.playback.get(),
+      failsWith(401, (r) => JSON.parse(r.body).error === 'invalid_token'),
+    );
     tick(5);
-    const refreshed = await client().import_token({ access_token: seeded.accessToken, refresh_token: seeded.refreshToken, expires: Date.parse(grant.expiresAt) });
+    const refreshed = await client().import_token({
+      access_token: seeded.accessToken,
+      refresh_token: seeded.refreshToken,
+      expires: Date.parse(grant.expiresAt),
+    });
     const rotated = emulator.users.find((u) => u.username === 'alice')!;
     assert.notEqual(rotated.accessToken, seeded.accessToken);
     assert.notEqual(rotated.refreshToken, seeded.refreshToken);
@@ -258,7 +313,11 @@ describe('trakt.tv against the Trakt emulator', () => {
     const movieEntry = playbackOf('alice').find((p) => p.item === target.ids.trakt)!;
     assert.deepEqual(movieEntry, { id: movieEntry.id, type: 'movie', item: target.ids.trakt, progress: 42.5, paused_at: iso(clock) });
     assert.deepEqual(paused, {
-      id: movieEntry.id, action: 'pause', progress: 42.5, sharing: { twitter: false, mastodon: false, tumblr: false }, movie: movieObject(target),
+      id: movieEntry.id,
+      action: 'pause',
+      progress: 42.5,
+      sharing: { twitter: false, mastodon: false, tumblr: false },
+      movie: movieObject(target),
     });
     const movieAt = clock;
 
@@ -272,15 +331,27 @@ describe('trakt.tv against the Trakt emulator', () => {
       { progress: 12.25, paused_at: iso(clock), id: episodeEntry.id, type: 'episode', episode: show.episode, show: show.show },
       { progress: 42.5, paused_at: iso(movieAt), id: movieEntry.id, type: 'movie', movie: movieObject(target) },
     ]);
-    assert.deepEqual((await trakt.sync.playback.get({ type: 'movies' })).map((r) => r.id), [movieEntry.id]);
-    assert.deepEqual((await trakt.sync.playback.get({ type: 'episodes' })).map((r) => r.id), [episodeEntry.id]);
-    assert.deepEqual((await trakt.sync.playback.get({ limit: 1 })).map((r) => r.id), [episodeEntry.id]);
+    assert.deepEqual(
+      (await trakt.sync.playback.get({ type: 'movies' })).map((r) => r.id),
+      [movieEntry.id],
+    );
+    assert.deepEqual(
+      (await trakt.sync.playback.get({ type: 'episodes' })).map((r) => r.id),
+      [episodeEntry.id],
+    );
+    assert.deepEqual(
+      (await trakt.sync.playback.get({ limit: 1 })).map((r) => r.id),
+      [episodeEntry.id],
+    );
 
     // Pausing the same movie again moves its progress and paused_at (the entry keeps its id here).
     tick(1);
     const again = await trakt.scrobble.pause({ movie: { ids: { tmdb: target.ids.tmdb! } }, progress: 55 });
     assert.equal(again.id, movieEntry.id);
-    assert.deepEqual(playbackOf('alice').find((p) => p.id === movieEntry.id), { ...movieEntry, progress: 55, paused_at: iso(clock) });
+    assert.deepEqual(
+      playbackOf('alice').find((p) => p.id === movieEntry.id),
+      { ...movieEntry, progress: 55, paused_at: iso(clock) },
+    );
     const activities = await trakt.sync.last_activities();
     assert.equal(activities.movies.paused_at, iso(clock));
     assert.equal(activities.episodes.paused_at, iso(clock - 1000));
@@ -294,13 +365,19 @@ describe('trakt.tv against the Trakt emulator', () => {
     const entry = playbackOf('alice').find((p) => p.type === 'movie')!;
     tick(1);
     assert.equal(await trakt.sync.playback.remove({ id: entry.id }), '');
-    assert.equal(playbackOf('alice').some((p) => p.id === entry.id), false);
-    assert.deepEqual((await trakt.sync.playback.get({ type: 'movies' })), []);
+    assert.equal(
+      playbackOf('alice').some((p) => p.id === entry.id),
+      false,
+    );
+    assert.deepEqual(await trakt.sync.playback.get({ type: 'movies' }), []);
     tick(1);
     await assert.rejects(trakt.sync.playback.remove({ id: entry.id }), failsWith(404));
     assert.deepEqual(
       emulator.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status, r.user]),
-      [[`/sync/playback/${entry.id}`, 204, 'alice'], [`/sync/playback/${entry.id}`, 404, 'alice']],
+      [
+        [`/sync/playback/${entry.id}`, 204, 'alice'],
+        [`/sync/playback/${entry.id}`, 404, 'alice'],
+      ],
     );
   });
 
@@ -348,7 +425,13 @@ describe('trakt.tv against the Trakt emulator', () => {
       trakt.scrobble.pause({ movie: { ids: { trakt: target.ids.trakt } }, progress: 21 }),
       failsWith(429, (r) => {
         const limit = JSON.parse(r.headers['x-ratelimit'] ?? '{}');
-        return r.headers['retry-after'] === '1' && limit.name === 'AUTHED_API_POST_LIMIT' && limit.limit === 1 && limit.remaining === 0 && limit.until === iso(clock + 1000);
+        return (
+          r.headers['retry-after'] === '1' &&
+          limit.name === 'AUTHED_API_POST_LIMIT' &&
+          limit.limit === 1 &&
+          limit.remaining === 0 &&
+          limit.until === iso(clock + 1000)
+        );
       }),
     );
     assert.equal(playbackOf('alice').find((p) => p.id === saved.id)?.progress, 20);
@@ -366,9 +449,15 @@ describe('trakt.tv against the Trakt emulator', () => {
     assert.ok(Date.now() - began >= 1000, 'got waited for Retry-After');
     assert.deepEqual(
       emulator.requests.filter((r) => r.path === `/sync/playback/${saved.id}`).map((r) => [r.method, r.status]),
-      [['DELETE', 429], ['DELETE', 204]],
+      [
+        ['DELETE', 429],
+        ['DELETE', 204],
+      ],
     );
-    assert.equal(playbackOf('alice').some((p) => p.id === saved.id), false);
+    assert.equal(
+      playbackOf('alice').some((p) => p.id === saved.id),
+      false,
+    );
   });
 
   it('is refused with a wrong client id (403), and a revoked token stops working (401)', async () => {
@@ -381,7 +470,10 @@ describe('trakt.tv against the Trakt emulator', () => {
     // revoke_token fires the request without waiting for it.
     await until(() => emulator.requests.some((r) => r.path === '/oauth/revoke'), 'the revoke call');
     assert.equal(emulator.requests.find((r) => r.path === '/oauth/revoke')?.status, 200);
-    assert.equal(userOf('alice').tokens.some((t) => t.accessToken === token.access_token), false);
+    assert.equal(
+      userOf('alice').tokens.some((t) => t.accessToken === token.access_token),
+      false,
+    );
     const old = client();
     await old.import_token(token);
     await assert.rejects(old.sync.playback.get(), failsWith(401));

@@ -184,7 +184,14 @@ describe('response schemas (§4.1, §4.3, §4.5, §4.6)', () => {
   let now = Date.parse('2026-11-24T09:00:00.000Z');
 
   before(async () => {
-    synthetic = await startTraktEmulator({ name: 'shapes', synthetic: 'movies=4,shows=2,seasons=1,episodes=3', seed: 7, quiet: true, now: () => now, writeLimitPerSecond: 100 });
+    synthetic = await startTraktEmulator({
+      name: 'shapes',
+      synthetic: 'movies=4,shows=2,seasons=1,episodes=3',
+      seed: 7,
+      quiet: true,
+      now: () => now,
+      writeLimitPerSecond: 100,
+    });
   });
 
   after(async () => {
@@ -216,7 +223,11 @@ describe('response schemas (§4.1, §4.3, §4.5, §4.6)', () => {
     const m = synthetic.state.movies[1]!;
     const body = (progress: number) => ({ movie: { ids: { slug: m.ids.slug } }, progress });
     const actions: string[] = [];
-    for (const [path, progress] of [['/scrobble/start', 5], ['/scrobble/stop', 50], ['/scrobble/stop', 85]] as const) {
+    for (const [path, progress] of [
+      ['/scrobble/start', 5],
+      ['/scrobble/stop', 50],
+      ['/scrobble/stop', 85],
+    ] as const) {
       now += 1_000;
       const res = await post(path, body(progress));
       assert.equal(res.status, 201);

@@ -27,7 +27,13 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
         const series = i.SeriesId ? items.find((s) => s.Id === i.SeriesId) : undefined;
         const t: TestItem =
           type === 'Movie'
-            ? { type: 'movie', ids: normaliseIds(i.ProviderIds), title: i.Name, ...(i.ProductionYear ? { year: i.ProductionYear } : {}), durationMs: Math.round((i.RunTimeTicks ?? 0) / TICKS_PER_MS) }
+            ? {
+                type: 'movie',
+                ids: normaliseIds(i.ProviderIds),
+                title: i.Name,
+                ...(i.ProductionYear ? { year: i.ProductionYear } : {}),
+                durationMs: Math.round((i.RunTimeTicks ?? 0) / TICKS_PER_MS),
+              }
             : {
                 type: 'episode',
                 ids: normaliseIds(i.ProviderIds),

@@ -70,7 +70,16 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
     },
     async setPlaying(item) {
       const rk = native(item).ratingKey;
-      emu.state.sessions.push({ accountId: 1, ratingKey: rk, sessionKey: '9', state: 'playing', viewOffset: 1000, clientIdentifier: 'tv', startedAt: Date.now(), updatedAt: Date.now() });
+      emu.state.sessions.push({
+        accountId: 1,
+        ratingKey: rk,
+        sessionKey: '9',
+        state: 'playing',
+        viewOffset: 1000,
+        clientIdentifier: 'tv',
+        startedAt: Date.now(),
+        updatedAt: Date.now(),
+      });
     },
     listingPath: '/library/sections/1/all',
     setFaults: (rules) => postFaults(emu.url, rules),

@@ -53,7 +53,16 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
     if (!found) throw new Error(`the Trakt emulator has no ${USERS[who]}`);
     return found;
   };
-  const config = { kind: 'trakt' as const, clientId: emu.clientId, clientSecret: emu.clientSecret, url: emu.url, authUrl: emu.url, timeoutMs: 5000, retries: 3, writesPerSecond: 1 };
+  const config = {
+    kind: 'trakt' as const,
+    clientId: emu.clientId,
+    clientSecret: emu.clientSecret,
+    url: emu.url,
+    authUrl: emu.url,
+    timeoutMs: 5000,
+    retries: 3,
+    writesPerSecond: 1,
+  };
   return {
     kind: 'trakt',
     // One app for every user: who signs in is in the tokens (prepareStore).
@@ -62,7 +71,11 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
     unreachableConfig: (url) => ({ ...config, url }),
     prepareStore(store, providerId, good, who = 'main') {
       const user = userOf(who);
-      saveTokens(store.providerState(providerId), { accessToken: good ? user.accessToken : 'revoked-token', refreshToken: user.refreshToken, expiresAt: Date.now() + 6 * 86_400_000 });
+      saveTokens(store.providerState(providerId), {
+        accessToken: good ? user.accessToken : 'revoked-token',
+        refreshToken: user.refreshToken,
+        expiresAt: Date.now() + 6 * 86_400_000,
+      });
     },
     movies: () => movies,
     episodes: () => episodes,

@@ -11,7 +11,12 @@ export async function postFaults(baseUrl: string, rules: FaultRule[]): Promise<v
   // Its own connection, closed at once: the suite counts the connections a provider leaves open.
   const dispatcher = new Agent();
   try {
-    const res = await request(`${baseUrl}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ rules }), headers: { 'content-type': 'application/json' }, dispatcher });
+    const res = await request(`${baseUrl}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ rules }),
+      headers: { 'content-type': 'application/json' },
+      dispatcher,
+    });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`faults: ${res.statusCode} ${text}`);
   } finally {

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { items, progressOn, setFaults, startPlexPair, timelineWrites, twin, type PlexPair } from '../support/plex-pair.ts';
 import { playhead } from '../support/cli.ts';
 
-
-
 describe('playhead CLI', () => {
   let p: PlexPair;
   before(async () => {
@@ -20,7 +18,21 @@ describe('playhead CLI', () => {
   test('plan --json prints the plan and writes nothing', async () => {
     const r = await playhead(['--config', p.configPath, '--json', 'plan'], p.env);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { runs: { pair: string; dryRun: boolean; counts: Record<string, number>; decisions: { key: string; title: string; action: string; reason: string; source: { progressMs: number; durationMs: number; progressAt: number }; target?: unknown }[] }[] };
+    const out = JSON.parse(r.stdout) as {
+      runs: {
+        pair: string;
+        dryRun: boolean;
+        counts: Record<string, number>;
+        decisions: {
+          key: string;
+          title: string;
+          action: string;
+          reason: string;
+          source: { progressMs: number; durationMs: number; progressAt: number };
+          target?: unknown;
+        }[];
+      }[];
+    };
     assert.equal(out.runs.length, 1);
     const run = out.runs[0]!;
     assert.equal(run.pair, 'main');

@@ -94,7 +94,8 @@ for (const from of KINDS) {
           assert.ok(twin);
           const held = await target.progressOf(twin);
           assert.ok(held, `${item.title} has a position on ${to}`);
-          if (held.ms !== undefined) assert.ok(Math.abs(held.ms - fraction * twin.durationMs) <= 1000, `${item.title}: ${held.ms} vs ${fraction * twin.durationMs}`);
+          if (held.ms !== undefined)
+            assert.ok(Math.abs(held.ms - fraction * twin.durationMs) <= 1000, `${item.title}: ${held.ms} vs ${fraction * twin.durationMs}`);
           else assert.ok(Math.abs((held.pct ?? -1) - fraction * 100) <= 0.1, `${item.title}: ${held.pct}% vs ${fraction * 100}%`);
         }
         for (const d of first.decisions.filter((x) => x.reason === 'write')) assert.equal(d.detail?.confirmed, true);

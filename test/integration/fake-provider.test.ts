@@ -146,14 +146,20 @@ describe('a provider kind registered from a test', () => {
       { PLEX_TOKEN: plex.ownerToken },
     );
     assert.deepEqual(Object.keys(config.providers).sort(), ['attic@sam', 'living-room@sam', 'upstairs@sam']);
-    assert.deepEqual(config.pairs.map((p) => p.name), ['living-room-to-upstairs@sam', 'upstairs-to-attic@sam']);
+    assert.deepEqual(
+      config.pairs.map((p) => p.name),
+      ['living-room-to-upstairs@sam', 'upstairs-to-attic@sam'],
+    );
 
     const outcomes = await sync(config);
     const [first, second] = outcomes.map(okResult);
     assert.ok(first && second);
     assert.equal(first.counts.write, 1);
     assert.equal(upstairs.data.get(upTwin.id)?.progressMs, Math.round(movie.durationMs * 0.5));
-    assert.deepEqual(upstairs.writes.map((w) => w.id), [upTwin.id]);
+    assert.deepEqual(
+      upstairs.writes.map((w) => w.id),
+      [upTwin.id],
+    );
     // The second pair read what the first one wrote, and carried it on.
     assert.equal(second.counts.write, 1);
     const atticTwin = twinOf(attic, movie);
@@ -161,7 +167,14 @@ describe('a provider kind registered from a test', () => {
   });
 
   test("the kind's own schema: did-you-mean hints, its place in the kind list, no token in messages", () => {
-    const yaml = ['providers:', '  shelf: { kind: fake, server: shelf, page_sise: 5, token: fake-secret-token }', '  other: { kind: fake, server: other, token: other-token }', 'pairs:', '  - { source: shelf, target: other }', ''].join('\n');
+    const yaml = [
+      'providers:',
+      '  shelf: { kind: fake, server: shelf, page_sise: 5, token: fake-secret-token }',
+      '  other: { kind: fake, server: other, token: other-token }',
+      'pairs:',
+      '  - { source: shelf, target: other }',
+      '',
+    ].join('\n');
     assert.deepEqual(only(expectConfigError(yaml, {}, ['fake-secret-token'])), {
       path: 'providers.shelf.page_sise',
       line: 2,
@@ -169,7 +182,15 @@ describe('a provider kind registered from a test', () => {
     });
     const unknown = only(expectConfigError(yaml.replace('kind: fake, server: shelf, page_sise: 5', 'kind: fakes, server: shelf'), {}, []));
     assert.equal(unknown.message, 'unknown provider kind "fakes" (supported: plex, jellyfin, emby, trakt, fake)');
-    const misplaced = ['servers:', '  a: { kind: fake, server: a, token: server-wide-token }', 'users:', '  sam: { a: { token: t1-token } }', 'sync:', '  - { source: a, target: a }', ''].join('\n');
+    const misplaced = [
+      'servers:',
+      '  a: { kind: fake, server: a, token: server-wide-token }',
+      'users:',
+      '  sam: { a: { token: t1-token } }',
+      'sync:',
+      '  - { source: a, target: a }',
+      '',
+    ].join('\n');
     const issues = expectConfigError(misplaced, {}, ['server-wide-token']).issues;
     assert.ok(issues.some((i) => i.path === 'servers.a.token' && i.message === "a fake token is one user's: put it under users.<user>.a.token"));
   });
@@ -177,7 +198,14 @@ describe('a provider kind registered from a test', () => {
 
 // Runs last (tests in a file run in order): the kind goes away with its module.
 test('without its module, the kind is unknown', () => {
-  const yaml = ['providers:', '  shelf: { kind: fake, server: shelf, token: some-token }', '  b: { kind: fake, server: b, token: some-token }', 'pairs:', '  - { source: shelf, target: b }', ''].join('\n');
+  const yaml = [
+    'providers:',
+    '  shelf: { kind: fake, server: shelf, token: some-token }',
+    '  b: { kind: fake, server: b, token: some-token }',
+    'pairs:',
+    '  - { source: shelf, target: b }',
+    '',
+  ].join('\n');
   assert.deepEqual(providerKinds(), ['plex', 'jellyfin', 'emby', 'trakt', 'fake']);
   fake.unregister();
   assert.deepEqual(providerKinds(), ['plex', 'jellyfin', 'emby', 'trakt']);

@@ -59,8 +59,27 @@ describe('Emby', () => {
       const alice = user(emby, 'alice');
       const item = emby.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === src.imdb);
       assert.ok(item);
-      emby.state.userData[alice.id] = { [item.Id]: { PlaybackPositionTicks: 0, PlayCount: 3, Played: false, IsFavorite: true, Rating: 8, LastPlayedDate: new Date(Date.now() - 86_400_000 * 30).toISOString() } };
-      const outcome = await run(pairConfig(src.config, { kind: 'emby', url: `${emby.url}/emby`, token: alice.token, user: 'alice', timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      emby.state.userData[alice.id] = {
+        [item.Id]: {
+          PlaybackPositionTicks: 0,
+          PlayCount: 3,
+          Played: false,
+          IsFavorite: true,
+          Rating: 8,
+          LastPlayedDate: new Date(Date.now() - 86_400_000 * 30).toISOString(),
+        },
+      };
+      const outcome = await run(
+        pairConfig(src.config, {
+          kind: 'emby',
+          url: `${emby.url}/emby`,
+          token: alice.token,
+          user: 'alice',
+          timeoutMs: 5000,
+          retries: 1,
+          maxConcurrentWrites: 4,
+        }),
+      );
       assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
       assert.equal(outcome.result.counts.write, 1);
       const after = emby.state.userData[alice.id]?.[item.Id];
@@ -70,7 +89,10 @@ describe('Emby', () => {
       assert.equal(after?.Rating, 8);
       assert.equal(Date.parse(after?.LastPlayedDate ?? ''), src.lastViewedAt * 1000, 'the source time, not now');
       const posts = emby.requests.filter((r) => r.method === 'POST');
-      assert.deepEqual(posts.map((r) => r.path), [`/emby/Users/${alice.id}/Items/${item.Id}/UserData`]);
+      assert.deepEqual(
+        posts.map((r) => r.path),
+        [`/emby/Users/${alice.id}/Items/${item.Id}/UserData`],
+      );
     } finally {
       await Promise.all([src.plex.close(), emby.close()]);
     }
@@ -80,7 +102,9 @@ describe('Emby', () => {
     const src = await plexSource('emby-nouser-src');
     const emby = await startMediaBrowserEmulator({ dialect: 'emby', name: 'emby-nouser', synthetic: LIBRARY, seed: SEED, quiet: true });
     try {
-      const outcome = await run(pairConfig(src.config, { kind: 'emby', url: emby.url, token: user(emby, 'alice').token, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      const outcome = await run(
+        pairConfig(src.config, { kind: 'emby', url: emby.url, token: user(emby, 'alice').token, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }),
+      );
       assert.ok(!outcome.ok);
       assert.match(outcome.error.message, /^dst: Emby cannot tell whose token this is: set `user:`/);
     } finally {
@@ -113,11 +137,27 @@ describe('Jellyfin', () => {
       const alice = user(jf, 'alice');
       const movie = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb);
       assert.ok(movie?.RunTimeTicks);
-      jf.state.userData[alice.id] = { [movie.Id]: { PlaybackPositionTicks: Math.round(movie.RunTimeTicks / 3), PlayCount: 0, Played: false, IsFavorite: false, LastPlayedDate: new Date(Date.now() - 600_000).toISOString() } };
-      const outcome = await run(pairConfig({ kind: 'jellyfin', url: jf.url, token: alice.token, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }, { kind: 'plex', url: plex.url, token: plex.ownerToken, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      jf.state.userData[alice.id] = {
+        [movie.Id]: {
+          PlaybackPositionTicks: Math.round(movie.RunTimeTicks / 3),
+          PlayCount: 0,
+          Played: false,
+          IsFavorite: false,
+          LastPlayedDate: new Date(Date.now() - 600_000).toISOString(),
+        },
+      };
+      const outcome = await run(
+        pairConfig(
+          { kind: 'jellyfin', url: jf.url, token: alice.token, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 },
+          { kind: 'plex', url: plex.url, token: plex.ownerToken, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 },
+        ),
+      );
       assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
       assert.equal(outcome.result.counts.write, 1);
-      assert.ok(jf.requests.some((r) => r.path === `/Users/${alice.id}/Items`), 'read through the per-user route');
+      assert.ok(
+        jf.requests.some((r) => r.path === `/Users/${alice.id}/Items`),
+        'read through the per-user route',
+      );
     } finally {
       await Promise.all([jf.close(), plex.close()]);
     }
@@ -128,7 +168,9 @@ describe('Jellyfin', () => {
     const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-key', legacyAuth: false, synthetic: LIBRARY, seed: SEED, quiet: true });
     try {
       const bob = user(jf, 'bob');
-      const outcome = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'Bob', timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      const outcome = await run(
+        pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'Bob', timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }),
+      );
       assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
       assert.equal(outcome.result.counts.write, 1);
       const item = jf.state.items.find((i) => i.ProviderIds.Imdb === src.imdb);
@@ -138,7 +180,10 @@ describe('Jellyfin', () => {
       assert.equal(Date.parse(data?.LastPlayedDate ?? ''), src.lastViewedAt * 1000);
       assert.equal(Object.keys(jf.state.userData[user(jf, 'alice').id] ?? {}).length, 0, "alice's data untouched");
       const writes = jf.requests.filter((r) => r.method === 'POST');
-      assert.deepEqual(writes.map((r) => r.path), [`/UserItems/${item.Id}/UserData`]);
+      assert.deepEqual(
+        writes.map((r) => r.path),
+        [`/UserItems/${item.Id}/UserData`],
+      );
     } finally {
       await Promise.all([src.plex.close(), jf.close()]);
     }
@@ -148,7 +193,9 @@ describe('Jellyfin', () => {
     const src = await plexSource('jf-key2-src');
     const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-key2', synthetic: LIBRARY, seed: SEED, quiet: true });
     try {
-      const outcome = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: jf.apiKey, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      const outcome = await run(
+        pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: jf.apiKey, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }),
+      );
       assert.ok(!outcome.ok);
       assert.match(outcome.error.message, /^dst: the token is an API key, which belongs to no user: set `user:`/);
       assert.ok(!outcome.error.message.includes(jf.apiKey));
@@ -163,7 +210,15 @@ describe('Jellyfin users', () => {
     const src = await plexSource('jf-cross-src');
     const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-cross', synthetic: LIBRARY, seed: SEED, quiet: true });
     try {
-      const target = (token: string): ProviderConfig => ({ kind: 'jellyfin', url: jf.url, token, user: 'bob', timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 });
+      const target = (token: string): ProviderConfig => ({
+        kind: 'jellyfin',
+        url: jf.url,
+        token,
+        user: 'bob',
+        timeoutMs: 5000,
+        retries: 1,
+        maxConcurrentWrites: 4,
+      });
       const refused = await run(pairConfig(src.config, target(user(jf, 'alice').token)));
       assert.ok(!refused.ok);
       assert.equal(refused.error.message, 'dst: the token belongs to alice, not "bob", and only an administrator may act for another user');
@@ -183,7 +238,17 @@ describe('completion caps', () => {
     const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'jf-cap', synthetic: LIBRARY, seed: SEED, quiet: true });
     try {
       const alice = user(jf, 'alice');
-      const outcome = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: alice.token, completionPercent: 80, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      const outcome = await run(
+        pairConfig(src.config, {
+          kind: 'jellyfin',
+          url: jf.url,
+          token: alice.token,
+          completionPercent: 80,
+          timeoutMs: 5000,
+          retries: 1,
+          maxConcurrentWrites: 4,
+        }),
+      );
       assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
       assert.deepEqual(outcome.result.counts, { capped: 1 });
       const item = jf.state.items.find((i) => i.ProviderIds.Imdb === src.imdb);
@@ -192,7 +257,17 @@ describe('completion caps', () => {
       assert.equal(data?.PlaybackPositionTicks, Math.round((0.795 * item.RunTimeTicks) / TICKS) * TICKS);
       assert.equal(data?.Played, false);
       // Next run: already held there.
-      const again = await run(pairConfig(src.config, { kind: 'jellyfin', url: jf.url, token: alice.token, completionPercent: 80, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }));
+      const again = await run(
+        pairConfig(src.config, {
+          kind: 'jellyfin',
+          url: jf.url,
+          token: alice.token,
+          completionPercent: 80,
+          timeoutMs: 5000,
+          retries: 1,
+          maxConcurrentWrites: 4,
+        }),
+      );
       assert.ok(again.ok);
       assert.deepEqual(again.result.counts, { unchanged: 1 });
     } finally {

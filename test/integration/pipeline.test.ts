@@ -19,7 +19,9 @@ describe('undo writes like sync', () => {
   test('undo on a Plex target writes one at a time, oldest first (by the time of the value put back)', async () => {
     const p = await startPlexPair();
     try {
-      const movies = items(p.source, 'movie').filter((m) => !isLegacy(m)).slice(0, 4);
+      const movies = items(p.source, 'movie')
+        .filter((m) => !isLegacy(m))
+        .slice(0, 4);
       const hour = 3600;
       // The target's older positions, at times out of listing order: put back oldest first.
       const beforeAt = [nowS() - 3 * 86_400, nowS() - 86_400, nowS() - 4 * 86_400, nowS() - 2 * 86_400];
@@ -44,7 +46,8 @@ describe('undo writes like sync', () => {
         'oldest first',
       );
       // One at a time: each write is answered (after the emulator's latency) before the next is sent.
-      for (let i = 1; i < writes.length; i++) assert.ok(writes[i]!.at - writes[i - 1]!.at >= latencyMs - 5, `write ${i} came ${writes[i]!.at - writes[i - 1]!.at} ms after the previous one`);
+      for (let i = 1; i < writes.length; i++)
+        assert.ok(writes[i]!.at - writes[i - 1]!.at >= latencyMs - 5, `write ${i} came ${writes[i]!.at - writes[i - 1]!.at} ms after the previous one`);
     } finally {
       await p.close();
     }
@@ -52,12 +55,14 @@ describe('undo writes like sync', () => {
 });
 
 describe('shared reads', () => {
-  test('three pairs from one Plex source read the source\'s listing once per sync', async () => {
+  test("three pairs from one Plex source read the source's listing once per sync", async () => {
     const source = await startPlexEmulator({ name: 'source-server', synthetic: SYNTHETIC, seed: 'test', quiet: true });
     const targets = await Promise.all([1, 2, 3].map((n) => startPlexEmulator({ name: `target-${n}`, synthetic: SYNTHETIC, seed: 'test', quiet: true })));
     const dir = mkdtempSync(join(tmpdir(), 'playhead-test-'));
     try {
-      const movies = items(source, 'movie').filter((m) => !isLegacy(m)).slice(0, 3);
+      const movies = items(source, 'movie')
+        .filter((m) => !isLegacy(m))
+        .slice(0, 3);
       for (const m of movies) progressOn(source, m, 0.4);
       const yaml = [
         'providers:',

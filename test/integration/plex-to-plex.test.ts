@@ -2,7 +2,19 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Decision } from '../../src/core/model.ts';
-import { items, isLegacy, nowS, progressOn, setFaults, setUserState, startPlexPair, timelineWrites, twin, userState, type PlexPair } from '../support/plex-pair.ts';
+import {
+  items,
+  isLegacy,
+  nowS,
+  progressOn,
+  setFaults,
+  setUserState,
+  startPlexPair,
+  timelineWrites,
+  twin,
+  userState,
+  type PlexPair,
+} from '../support/plex-pair.ts';
 
 const byTitle = (decisions: Decision[], title: string): Decision => {
   const d = decisions.find((x) => x.title === title);
@@ -45,7 +57,15 @@ describe('Plex → Plex sync', () => {
 
   test('the index is cached: a re-run refreshes incrementally instead of rescanning, and finds new items', async () => {
     // A film added to the target after the first run, then played on the source.
-    const added = { ...items(p.target, 'movie')[0]!, ratingKey: '990001', title: 'Brand New Film', guid: 'plex://movie/0000000000000000000000bb', guids: ['imdb://tt9900001'], addedAt: Math.floor(Date.now() / 1000), updatedAt: Math.floor(Date.now() / 1000) };
+    const added = {
+      ...items(p.target, 'movie')[0]!,
+      ratingKey: '990001',
+      title: 'Brand New Film',
+      guid: 'plex://movie/0000000000000000000000bb',
+      guids: ['imdb://tt9900001'],
+      addedAt: Math.floor(Date.now() / 1000),
+      updatedAt: Math.floor(Date.now() / 1000),
+    };
     p.target.state.items.push(added);
     p.source.state.items.push({ ...added, ratingKey: '880001' });
     setUserState(p.source, '880001', { viewOffset: 900_000, lastViewedAt: nowS() - 60 });
@@ -104,7 +124,16 @@ describe('Plex → Plex skip reasons', () => {
     // playing now on the target, as the owner
     progressOn(p.source, movies[4]!, 0.5, now - 60);
     const playing = twin(p.source, p.target, movies[4]!.ratingKey);
-    p.target.state.sessions.push({ accountId: 1, ratingKey: playing.ratingKey, sessionKey: '42', state: 'playing', viewOffset: 1000, clientIdentifier: 'tv', startedAt: Date.now(), updatedAt: Date.now() });
+    p.target.state.sessions.push({
+      accountId: 1,
+      ratingKey: playing.ratingKey,
+      sessionKey: '42',
+      state: 'playing',
+      viewOffset: 1000,
+      clientIdentifier: 'tv',
+      startedAt: Date.now(),
+      updatedAt: Date.now(),
+    });
     titles.playing = movies[4]!.title;
     // unchanged: the target already holds it within 30 s
     progressOn(p.source, movies[5]!, 0.5, now - 60);
@@ -116,7 +145,13 @@ describe('Plex → Plex skip reasons', () => {
     p.source.state.items.push(home);
     setUserState(p.source, home.ratingKey, { viewOffset: 300_000, lastViewedAt: now - 60 });
     // on the source only (the target does not have this film)
-    const only = { ...movies[7]!, ratingKey: '888888', title: 'Only Here', guid: 'plex://movie/0000000000000000000000aa', guids: ['imdb://tt9999991', 'tmdb://9999991'] };
+    const only = {
+      ...movies[7]!,
+      ratingKey: '888888',
+      title: 'Only Here',
+      guid: 'plex://movie/0000000000000000000000aa',
+      guids: ['imdb://tt9999991', 'tmdb://9999991'],
+    };
     p.source.state.items.push(only);
     setUserState(p.source, only.ratingKey, { viewOffset: 300_000, lastViewedAt: now - 60 });
     // exactly at the minimum: written
@@ -152,7 +187,7 @@ describe('Plex → Plex skip reasons', () => {
   test('exactly 60 s is written', () => {
     assert.equal(byTitle(decisions, titles.exactlyMinimum!).reason, 'write');
   });
-  test('past the target\'s watched point: written just below it (capped), and the target does not flag it watched', () => {
+  test("past the target's watched point: written just below it (capped), and the target does not flag it watched", () => {
     const d = byTitle(decisions, titles.capped!);
     assert.equal(d.action, 'write');
     assert.equal(d.reason, 'capped');
@@ -427,7 +462,9 @@ describe('clears (remove: true)', () => {
   /** Syncs `n` films once, so the store has seen them with positions. */
   async function synced(n: number, progress = 'remove: true') {
     const p = await startPlexPair({ progress });
-    const movies = items(p.source, 'movie').filter((m) => !isLegacy(m)).slice(0, n);
+    const movies = items(p.source, 'movie')
+      .filter((m) => !isLegacy(m))
+      .slice(0, n);
     for (const m of movies) progressOn(p.source, m, 0.4, nowS() - 3600);
     const first = await p.sync();
     assert.equal(first.counts.write, n);
@@ -449,7 +486,10 @@ describe('clears (remove: true)', () => {
       assert.equal(userState(p.target, twin(p.source, p.target, gone.ratingKey).ratingKey)?.viewOffset, undefined);
       assert.equal(result.counts.unchanged, 2);
       const journal = p.store.journal(result.runId!);
-      assert.deepEqual(journal.map((j) => [j.value.progressMs, j.status]), [[0, 'confirmed']]);
+      assert.deepEqual(
+        journal.map((j) => [j.value.progressMs, j.status]),
+        [[0, 'confirmed']],
+      );
       assert.ok((journal[0]?.previous.progressMs ?? 0) > 0, 'the journal keeps the position it removed');
       // Handled once: the next run has nothing to clear.
       const again = await p.sync();
@@ -465,7 +505,10 @@ describe('clears (remove: true)', () => {
       // Removed without a newer time (e.g. a partial or odd read).
       setUserState(p.source, movies[0]!.ratingKey, {});
       // Deleted from the source library altogether.
-      p.source.state.items.splice(p.source.state.items.findIndex((i) => i.ratingKey === movies[1]!.ratingKey), 1);
+      p.source.state.items.splice(
+        p.source.state.items.findIndex((i) => i.ratingKey === movies[1]!.ratingKey),
+        1,
+      );
       const result = await p.sync();
       assert.deepEqual(result.counts, { unchanged: 1 });
       assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 3, 'only the first run wrote');
@@ -531,12 +574,23 @@ describe('unresolved and failing items across runs', () => {
     const p = await startPlexPair();
     try {
       const film = items(p.source, 'movie').filter((m) => !isLegacy(m))[0]!;
-      const newFilm = { ...film, ratingKey: '660001', title: 'Arrives Later', guid: 'plex://movie/0000000000000000000000ee', guids: ['imdb://tt9600001'], addedAt: nowS(), updatedAt: nowS() };
+      const newFilm = {
+        ...film,
+        ratingKey: '660001',
+        title: 'Arrives Later',
+        guid: 'plex://movie/0000000000000000000000ee',
+        guids: ['imdb://tt9600001'],
+        addedAt: nowS(),
+        updatedAt: nowS(),
+      };
       p.source.state.items.push(newFilm);
       setUserState(p.source, '660001', { viewOffset: 1_200_000, lastViewedAt: nowS() - 600 });
       const first = await p.sync();
       assert.equal(first.decisions.find((d) => d.title === 'Arrives Later')?.reason, 'unresolved');
-      assert.deepEqual(p.store.pending().map((r) => [r.title, r.kind, r.attempts]), [['Arrives Later', 'unresolved', 1]]);
+      assert.deepEqual(
+        p.store.pending().map((r) => [r.title, r.kind, r.attempts]),
+        [['Arrives Later', 'unresolved', 1]],
+      );
       // The film is added to the target's library.
       p.target.state.items.push({ ...newFilm, ratingKey: '550001', addedAt: nowS() + 1, updatedAt: nowS() + 1 });
       const second = await p.sync();

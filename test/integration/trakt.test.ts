@@ -19,7 +19,16 @@ const SEED = 'trakt-specifics';
 const log = pino({ level: 'silent' });
 
 function traktConfig(emu: RunningTraktEmulator): TraktProviderConfig {
-  return { kind: 'trakt', clientId: emu.clientId, clientSecret: emu.clientSecret, url: emu.url, authUrl: emu.url, timeoutMs: 5000, retries: 3, writesPerSecond: 1 };
+  return {
+    kind: 'trakt',
+    clientId: emu.clientId,
+    clientSecret: emu.clientSecret,
+    url: emu.url,
+    authUrl: emu.url,
+    timeoutMs: 5000,
+    retries: 3,
+    writesPerSecond: 1,
+  };
 }
 
 function config(source: ProviderConfig, target: ProviderConfig): Config {
@@ -41,11 +50,20 @@ function alice(emu: RunningTraktEmulator) {
 async function plexWithProgress(name: string, n: number): Promise<RunningPlexEmulator> {
   const plex = await startPlexEmulator({ name, synthetic: LIBRARY, seed: SEED, quiet: true });
   const movies = plex.state.items.filter((i) => i.type === 'movie' && i.guids.length > 0).slice(0, n);
-  plex.state.userState['1'] = Object.fromEntries(movies.map((m) => [m.ratingKey, { viewOffset: Math.round((m.durationMs ?? 0) * 0.35), lastViewedAt: Math.floor(Date.now() / 1000) - 600 }]));
+  plex.state.userState['1'] = Object.fromEntries(
+    movies.map((m) => [m.ratingKey, { viewOffset: Math.round((m.durationMs ?? 0) * 0.35), lastViewedAt: Math.floor(Date.now() / 1000) - 600 }]),
+  );
   return plex;
 }
 
-const plexConfig = (plex: RunningPlexEmulator): ProviderConfig => ({ kind: 'plex', url: plex.url, token: plex.ownerToken, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 });
+const plexConfig = (plex: RunningPlexEmulator): ProviderConfig => ({
+  kind: 'plex',
+  url: plex.url,
+  token: plex.ownerToken,
+  timeoutMs: 5000,
+  retries: 1,
+  maxConcurrentWrites: 4,
+});
 
 describe('Trakt', () => {
   test('`playhead auth` signs in with the device flow and keeps the tokens out of its output', async () => {
@@ -73,7 +91,9 @@ describe('Trakt', () => {
       assert.match(lines.at(-1) ?? '', /^Signed in\./);
       for (const line of lines) assert.ok(!line.includes(tokens.accessToken) && !line.includes(tokens.refreshToken));
       // The new token works.
-      const res = await request(`${emu.url}/sync/playback`, { headers: { 'trakt-api-key': emu.clientId, 'trakt-api-version': '2', authorization: `Bearer ${tokens.accessToken}` } });
+      const res = await request(`${emu.url}/sync/playback`, {
+        headers: { 'trakt-api-key': emu.clientId, 'trakt-api-version': '2', authorization: `Bearer ${tokens.accessToken}` },
+      });
       await res.body.dump();
       assert.equal(res.statusCode, 200);
     } finally {
@@ -155,7 +175,10 @@ describe('Trakt', () => {
       assert.ok(outcome?.ok, outcome && !outcome.ok ? outcome.error.message : '');
       assert.equal(outcome.result.counts.write, 1);
       const ours = emu.requests.filter((r) => r.path === '/scrobble/pause').slice(1);
-      assert.deepEqual(ours.map((r) => r.status), [429, 201]);
+      assert.deepEqual(
+        ours.map((r) => r.status),
+        [429, 201],
+      );
       assert.ok(ours[1]!.at - ours[0]!.at >= 900, 'waited as asked');
     } finally {
       store.close();
@@ -189,7 +212,13 @@ describe('Trakt unknown items', () => {
       // A film on the Plex server that Trakt has never heard of.
       const film = plex.state.items.find((i) => i.type === 'movie' && i.guids.length > 0);
       assert.ok(film);
-      plex.state.items.push({ ...film, ratingKey: '770001', title: 'Obscure Festival Short', guid: 'plex://movie/00000000000000000000cafe', guids: ['imdb://tt9900077'] });
+      plex.state.items.push({
+        ...film,
+        ratingKey: '770001',
+        title: 'Obscure Festival Short',
+        guid: 'plex://movie/00000000000000000000cafe',
+        guids: ['imdb://tt9900077'],
+      });
       plex.state.userState['1']!['770001'] = { viewOffset: 600_000, lastViewedAt: Math.floor(Date.now() / 1000) - 60 };
       const [outcome] = await runAll({ config: config(plexConfig(plex), traktConfig(emu)), store, log, dryRun: false, providerOptions: { minBackoffMs: 1 } });
       assert.ok(outcome?.ok, outcome && !outcome.ok ? outcome.error.message : '');

@@ -138,7 +138,13 @@ describe('undo, Plex → Jellyfin', () => {
       const previousMs = Math.round((item.RunTimeTicks / 10_000) * 0.15);
       const previousAt = Date.now() - 2 * 86_400_000 + 123;
       jf.state.userData[alice.id] = {
-        [item.Id]: { PlaybackPositionTicks: previousMs * 10_000, PlayCount: 2, Played: false, IsFavorite: true, LastPlayedDate: new Date(previousAt).toISOString() },
+        [item.Id]: {
+          PlaybackPositionTicks: previousMs * 10_000,
+          PlayCount: 2,
+          Played: false,
+          IsFavorite: true,
+          LastPlayedDate: new Date(previousAt).toISOString(),
+        },
       };
       const config: Config = {
         providers: {
@@ -170,7 +176,6 @@ describe('undo, Plex → Jellyfin', () => {
   });
 });
 
-
 describe('playhead undo (CLI)', () => {
   let p: PlexPair;
   before(async () => {
@@ -192,12 +197,17 @@ describe('playhead undo (CLI)', () => {
     const countsBefore = p.store.counts();
     const r = await playhead(['--config', p.configPath, '--json', 'undo', '--dry-run', '1'], p.env);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { undo: { runId?: number; of: number; dryRun: boolean; counts: Record<string, number>; decisions: { reason: string; action: string }[] } };
+    const out = JSON.parse(r.stdout) as {
+      undo: { runId?: number; of: number; dryRun: boolean; counts: Record<string, number>; decisions: { reason: string; action: string }[] };
+    };
     assert.equal(out.undo.of, 1);
     assert.equal(out.undo.dryRun, true);
     assert.equal(out.undo.runId, undefined);
     assert.deepEqual(out.undo.counts, { restore: 1 });
-    assert.deepEqual(out.undo.decisions.map((d) => [d.action, d.reason]), [['clear', 'restore']]);
+    assert.deepEqual(
+      out.undo.decisions.map((d) => [d.action, d.reason]),
+      [['clear', 'restore']],
+    );
     assert.deepEqual(p.store.counts(), countsBefore);
   });
 
@@ -217,6 +227,9 @@ describe('playhead undo (CLI)', () => {
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.match(r.stdout, /FAILED .*answered 500/);
     assert.equal(p.store.run(3)?.status, 'partial');
-    assert.deepEqual(p.store.journal(3).map((j) => j.status), ['failed']);
+    assert.deepEqual(
+      p.store.journal(3).map((j) => j.status),
+      ['failed'],
+    );
   });
 });

@@ -121,10 +121,15 @@ describe('several users: two users never cross', () => {
     progressOn(s.source, m4, 0.5, undefined, OWNER);
 
     const outcomes = await syncAll(config, store);
-    assert.deepEqual(outcomes.map((o) => (o.ok ? o.result.pair : o.pair)), ['src-to-dst@alice', 'src-to-dst@bob']);
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? o.result.pair : o.pair)),
+      ['src-to-dst@alice', 'src-to-dst@bob'],
+    );
 
     const expected = (accountId: number, played: PlexItem[]) =>
-      Object.fromEntries(played.map((item) => [twin(s.source, s.target, item.ratingKey).ratingKey, userState(s.source, item.ratingKey, accountId)?.viewOffset]));
+      Object.fromEntries(
+        played.map((item) => [twin(s.source, s.target, item.ratingKey).ratingKey, userState(s.source, item.ratingKey, accountId)?.viewOffset]),
+      );
     assert.deepEqual(offsets(s.target, ALICE), expected(ALICE, [m0, m1, m2, episode]), "alice's positions, and only hers, in alice's account");
     assert.deepEqual(offsets(s.target, BOB), expected(BOB, [m0, m1, m3]), "bob's positions, and only his, in bob's account");
     assert.deepEqual(offsets(s.target, OWNER), {}, 'nothing in the owner account');
@@ -164,7 +169,6 @@ describe('several users: two users never cross', () => {
   });
 });
 
-
 describe('playhead init', () => {
   let s: Servers;
   before(async () => {
@@ -177,11 +181,17 @@ describe('playhead init', () => {
   test('prints a users: config that parses with the placeholders filled, and syncs', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runInit({ plex: s.source.url, token: s.source.ownerToken, to: [`plex=${s.target.url}`], out: (t) => out.push(t), err: (t) => err.push(t) });
+    const code = await runInit({
+      plex: s.source.url,
+      token: s.source.ownerToken,
+      to: [`plex=${s.target.url}`],
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+    });
     assert.equal(code, 0, err.join(''));
     const yaml = out.join('');
     for (const token of allTokens()) assert.ok(!yaml.includes(token) && !err.join('').includes(token), 'no token printed');
-    assert.match(yaml, /plex\.tv/, 'says where the other users\' tokens come from');
+    assert.match(yaml, /plex\.tv/, "says where the other users' tokens come from");
     assert.match(err.join(''), /3 users \(owner, alice, bob\)/);
 
     const env = {
@@ -195,7 +205,10 @@ describe('playhead init', () => {
     };
     const config = parseConfig(yaml, 'playhead.yaml', env);
     assert.deepEqual(Object.keys(config.users ?? {}), ['owner', 'alice', 'bob']);
-    assert.deepEqual(config.pairs.map((p) => p.name), ['source-server-to-plex-2@owner', 'source-server-to-plex-2@alice', 'source-server-to-plex-2@bob']);
+    assert.deepEqual(
+      config.pairs.map((p) => p.name),
+      ['source-server-to-plex-2@owner', 'source-server-to-plex-2@alice', 'source-server-to-plex-2@bob'],
+    );
     const owner = config.providers['source-server@owner'];
     assert.ok(owner?.kind === 'plex' && owner.url === s.source.url && owner.token === s.source.ownerToken);
 
@@ -225,7 +238,10 @@ describe('playhead init', () => {
     assert.match(yaml, /^ {2}source-server:\n {4}kind: plex\n {4}url: /m);
     assert.match(yaml, /# libraries: \[1, 2\]/);
     assert.match(yaml, /^sync:$/m);
-    assert.throws(() => parseConfig(yaml, 'playhead.yaml', { PLEX_TOKEN: 'a', PLEX_TOKEN_ALICE: 'b', PLEX_TOKEN_BOB: 'c' }), /playhead\.yaml:\d+: sync: must be a list of server pairs/);
+    assert.throws(
+      () => parseConfig(yaml, 'playhead.yaml', { PLEX_TOKEN: 'a', PLEX_TOKEN_ALICE: 'b', PLEX_TOKEN_BOB: 'c' }),
+      /playhead\.yaml:\d+: sync: must be a list of server pairs/,
+    );
   });
 
   test('a non-owner token: a clear message and exit 2, through the CLI', async () => {
@@ -269,14 +285,21 @@ describe('playhead init', () => {
     assert.equal(await runInit({ plex: s.source.url, token: s.source.ownerToken, json: true, out: (t) => out.push(t), err: () => {} }), 0);
     const text = out.join('');
     for (const token of allTokens()) assert.ok(!text.includes(token));
-    const result = JSON.parse(text) as { server: { name: string; machineIdentifier: string }; users: { name: string; accountId: number; owner: boolean; tokenVariable: string }[]; yaml: string };
+    const result = JSON.parse(text) as {
+      server: { name: string; machineIdentifier: string };
+      users: { name: string; accountId: number; owner: boolean; tokenVariable: string }[];
+      yaml: string;
+    };
     assert.deepEqual(result.server.name, 'source-server');
     assert.equal(result.server.machineIdentifier, s.source.machineIdentifier);
-    assert.deepEqual(result.users.map((u) => [u.name, u.accountId, u.owner, u.tokenVariable]), [
-      ['owner', 1, true, 'PLEX_TOKEN'],
-      ['alice', 2, false, 'PLEX_TOKEN_ALICE'],
-      ['bob', 3, false, 'PLEX_TOKEN_BOB'],
-    ]);
+    assert.deepEqual(
+      result.users.map((u) => [u.name, u.accountId, u.owner, u.tokenVariable]),
+      [
+        ['owner', 1, true, 'PLEX_TOKEN'],
+        ['alice', 2, false, 'PLEX_TOKEN_ALICE'],
+        ['bob', 3, false, 'PLEX_TOKEN_BOB'],
+      ],
+    );
     assert.match(result.yaml, /^users:$/m);
   });
 
@@ -284,7 +307,12 @@ describe('playhead init', () => {
     const out: string[] = [];
     const err: string[] = [];
     const mark = s.source.requests.length;
-    const code = await runInit({ plex: `${s.source.url}/?X-Plex-Token=${s.source.ownerToken}`, token: s.source.ownerToken, out: (t) => out.push(t), err: (t) => err.push(t) });
+    const code = await runInit({
+      plex: `${s.source.url}/?X-Plex-Token=${s.source.ownerToken}`,
+      token: s.source.ownerToken,
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+    });
     assert.equal(code, 2);
     assert.match(err.join(''), /must not contain a user name, password, query or fragment/);
     assert.ok(!err.join('').includes(s.source.ownerToken));

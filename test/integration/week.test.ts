@@ -46,7 +46,13 @@ test('a week of two people watching on Plex and Jellyfin, synced two-way every e
           [`jf-${p}`, { kind: 'jellyfin', url: jf.url, token: people[p].jf.token, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 }],
         ]),
       ),
-      pairs: (Object.keys(people) as Person[]).map((p) => ({ name: p, source: `plex-${p}`, target: `jf-${p}`, mode: 'two-way' as const, features: { progress: settings } })),
+      pairs: (Object.keys(people) as Person[]).map((p) => ({
+        name: p,
+        source: `plex-${p}`,
+        target: `jf-${p}`,
+        mode: 'two-way' as const,
+        features: { progress: settings },
+      })),
       state: { path: ':memory:' },
       logLevel: 'silent',
     };
@@ -135,8 +141,13 @@ test('a week of two people watching on Plex and Jellyfin, synced two-way every e
           // the other side do not reach it (`already_watched`).
           const cap = Math.round(film.durationMs * 0.895);
           const expected = t.ms >= film.durationMs * 0.9 ? cap : t.ms;
-          if (!t.finishedOn.has('plex')) assert.ok(Math.abs((p?.viewOffset ?? 0) - expected) <= 1000, `day ${day}: ${person} ${film.title} on Plex: ${p?.viewOffset} vs ${expected}`);
-          if (!t.finishedOn.has('jf')) assert.ok(Math.abs((j?.PlaybackPositionTicks ?? 0) / TICKS - expected) <= 1000, `day ${day}: ${person} ${film.title} on Jellyfin: ${(j?.PlaybackPositionTicks ?? 0) / TICKS} vs ${expected}`);
+          if (!t.finishedOn.has('plex'))
+            assert.ok(Math.abs((p?.viewOffset ?? 0) - expected) <= 1000, `day ${day}: ${person} ${film.title} on Plex: ${p?.viewOffset} vs ${expected}`);
+          if (!t.finishedOn.has('jf'))
+            assert.ok(
+              Math.abs((j?.PlaybackPositionTicks ?? 0) / TICKS - expected) <= 1000,
+              `day ${day}: ${person} ${film.title} on Jellyfin: ${(j?.PlaybackPositionTicks ?? 0) / TICKS} vs ${expected}`,
+            );
         }
       }
     }

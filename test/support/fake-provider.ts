@@ -9,7 +9,17 @@ import { isRecord, numberIn, strict, tokenSchema, without } from '../../src/conf
 import { matchTokens } from '../../src/core/ids.ts';
 import type { ExternalIds, ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../src/core/model.ts';
 import type { ProviderModule } from '../../src/providers/module.ts';
-import { ProviderError, type Capabilities, type ListOptions, type Provider, type ProviderContext, type ResolveOutcome, type ResolveRequest, type ServerInfo, type WriteOptions } from '../../src/providers/provider.ts';
+import {
+  ProviderError,
+  type Capabilities,
+  type ListOptions,
+  type Provider,
+  type ProviderContext,
+  type ResolveOutcome,
+  type ResolveRequest,
+  type ServerInfo,
+  type WriteOptions,
+} from '../../src/providers/provider.ts';
 import { registerProviderModule } from '../../src/providers/registry.ts';
 
 export const FAKE_KIND = 'fake';
@@ -74,12 +84,26 @@ export class FakeServer {
   /** Adds a catalogue (`movies=N,shows=S,seasons=K,episodes=E`) as in the emulators. */
   addSynthetic(spec: string, seed: string): void {
     const catalogue = generateCatalogue(parseSyntheticSpec(spec), seed);
-    const ids = (i: { imdb: string; tmdb: number; tvdb?: number }): ExternalIds => ({ imdb: i.imdb, tmdb: String(i.tmdb), ...(i.tvdb ? { tvdb: String(i.tvdb) } : {}) });
-    for (const m of catalogue.movies) this.items.push({ id: `m${this.items.length + 1}`, type: 'movie', ids: ids(m.ids), title: m.title, year: m.year, durationMs: m.durationMs });
+    const ids = (i: { imdb: string; tmdb: number; tvdb?: number }): ExternalIds => ({
+      imdb: i.imdb,
+      tmdb: String(i.tmdb),
+      ...(i.tvdb ? { tvdb: String(i.tvdb) } : {}),
+    });
+    for (const m of catalogue.movies)
+      this.items.push({ id: `m${this.items.length + 1}`, type: 'movie', ids: ids(m.ids), title: m.title, year: m.year, durationMs: m.durationMs });
     for (const show of catalogue.shows) {
       for (const season of show.seasons) {
         for (const e of season.episodes) {
-          this.items.push({ id: `e${this.items.length + 1}`, type: 'episode', ids: ids(e.ids), title: e.title, show: { ids: ids(show.ids), title: show.title }, season: season.index, episode: e.index, durationMs: e.durationMs });
+          this.items.push({
+            id: `e${this.items.length + 1}`,
+            type: 'episode',
+            ids: ids(e.ids),
+            title: e.title,
+            show: { ids: ids(show.ids), title: show.title },
+            season: season.index,
+            episode: e.index,
+            durationMs: e.durationMs,
+          });
         }
       }
     }
@@ -103,13 +127,24 @@ export class FakeServer {
   request<T>(provider: string, token: string, method: string, path: string, answer: () => T): T {
     if (this.down) throw new ProviderError('unavailable', provider, `${provider}: ${method} ${path} failed: connection refused (is the server running?)`);
     this.requests.push({ method, path });
-    const fault = this.faults.find((f) => (f.method === undefined || f.method === method) && (f.path === undefined || path.startsWith(f.path)) && (f.count === undefined || f.count > 0));
+    const fault = this.faults.find(
+      (f) => (f.method === undefined || f.method === method) && (f.path === undefined || path.startsWith(f.path)) && (f.count === undefined || f.count > 0),
+    );
     if (fault) {
       if (fault.count !== undefined) fault.count--;
       if (fault.nonJson) throw new ProviderError('bad_response', provider, `${provider}: ${method} ${path}: the answer is not JSON`);
       const status = fault.status ?? 500;
       // As HttpClient classifies statuses.
-      const kind = status === 401 || status === 403 ? 'auth' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'unavailable' : 'bad_response';
+      const kind =
+        status === 401 || status === 403
+          ? 'auth'
+          : status === 404
+            ? 'not_found'
+            : status === 429
+              ? 'rate_limited'
+              : status >= 500
+                ? 'unavailable'
+                : 'bad_response';
       throw new ProviderError(kind, provider, `${provider}: ${method} ${path} answered ${status}`, status);
     }
     if (!this.tokens.has(token)) throw new ProviderError('auth', provider, `${provider}: ${method} ${path} answered 401: the token was refused`, 401);
@@ -140,7 +175,14 @@ const fakeFields = {
 };
 
 const fakeConfigSchema = strict(fakeFields, 'a mapping of fake settings (kind, server, token, …)').transform(
-  (p): FakeProviderConfig => ({ kind: FAKE_KIND, server: p.server, token: p.token, pageSize: p.page_size, retries: p.retries, maxConcurrentWrites: p.max_concurrent_writes }),
+  (p): FakeProviderConfig => ({
+    kind: FAKE_KIND,
+    server: p.server,
+    token: p.token,
+    pageSize: p.page_size,
+    retries: p.retries,
+    maxConcurrentWrites: p.max_concurrent_writes,
+  }),
 );
 
 function fakeCapabilities(config: FakeProviderConfig): Capabilities {
@@ -235,7 +277,11 @@ class FakeProvider implements Provider {
     });
     for (const r of requests) {
       const own = r.ref?.provider === this.id ? this.server.item(r.ref.id) : undefined;
-      const found = own ?? matchTokens(r).map((t) => byToken.get(t)).find((i) => i !== undefined);
+      const found =
+        own ??
+        matchTokens(r)
+          .map((t) => byToken.get(t))
+          .find((i) => i !== undefined);
       out.set(r.key, found ? { ref: this.ref(found.id) } : { unresolved: `not on ${this.server.name}` });
     }
     return out;

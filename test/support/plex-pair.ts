@@ -92,7 +92,12 @@ export async function startPlexPair(opts: PairOptions = {}): Promise<PlexPair> {
 export const nowS = (): number => Math.floor(Date.now() / 1000);
 
 /** Sets one user's state of an item directly (what a player would have left behind). */
-export function setUserState(server: RunningPlexEmulator, ratingKey: string, state: { viewOffset?: number; viewCount?: number; lastViewedAt?: number }, accountId = OWNER): void {
+export function setUserState(
+  server: RunningPlexEmulator,
+  ratingKey: string,
+  state: { viewOffset?: number; viewCount?: number; lastViewedAt?: number },
+  accountId = OWNER,
+): void {
   const users = server.state.userState;
   users[String(accountId)] = { ...users[String(accountId)], [ratingKey]: state };
 }
@@ -118,7 +123,11 @@ export function twin(from: RunningPlexEmulator, to: RunningPlexEmulator, ratingK
   const match = to.state.items.find((i) => {
     if (i.type !== item.type || i.title !== item.title || i.year !== item.year) return false;
     if (item.type !== 'episode') return true;
-    return i.index === item.index && i.parentIndex === item.parentIndex && parentOf(to, i.grandparentRatingKey)?.title === parentOf(from, item.grandparentRatingKey)?.title;
+    return (
+      i.index === item.index &&
+      i.parentIndex === item.parentIndex &&
+      parentOf(to, i.grandparentRatingKey)?.title === parentOf(from, item.grandparentRatingKey)?.title
+    );
   });
   if (!match) throw new Error(`no twin for ${item.title}`);
   return match;
@@ -135,7 +144,11 @@ export function timelineWrites(server: RunningPlexEmulator, from = 0): number {
 }
 
 export async function setFaults(server: RunningPlexEmulator, faults: unknown): Promise<void> {
-  const res = await request(`${server.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
+  const res = await request(`${server.url}/__emulator/faults`, {
+    method: 'POST',
+    body: JSON.stringify(faults),
+    headers: { 'content-type': 'application/json' },
+  });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`faults: ${res.statusCode} ${text}`);
 }

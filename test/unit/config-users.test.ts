@@ -36,9 +36,7 @@ const USERS = [
   '', // 16
 ].join('\n');
 
-
 const fail = (text: string, env: Record<string, string | undefined> = ENV): ConfigError => expectConfigError(text, env, Object.values(ENV));
-
 
 describe('users: expansion', () => {
   it('gives each user a provider per server they have an account on, named server@user', () => {
@@ -60,9 +58,26 @@ describe('users: expansion', () => {
     assert.ok(alicePlex?.kind === 'plex');
     assert.deepEqual([alicePlex.token, alicePlex.libraries], [ENV.PLEX_ALICE, ['1']]);
     // The shared API key, acting for each user by name.
-    assert.deepEqual(c.providers['upstairs@alice'], { kind: 'jellyfin', url: 'http://10.0.0.2:8096', token: ENV.JELLYFIN_API_KEY, user: 'alice', timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
+    assert.deepEqual(c.providers['upstairs@alice'], {
+      kind: 'jellyfin',
+      url: 'http://10.0.0.2:8096',
+      token: ENV.JELLYFIN_API_KEY,
+      user: 'alice',
+      timeoutMs: 15_000,
+      retries: 3,
+      maxConcurrentWrites: 4,
+    });
     // One Trakt instance per user: each keeps its own sign-in in the state.
-    assert.deepEqual(c.providers['trakt@sam'], { kind: 'trakt', clientId: ENV.TRAKT_ID, clientSecret: ENV.TRAKT_SECRET, url: 'https://api.trakt.tv', authUrl: 'https://api.trakt.tv', timeoutMs: 15_000, retries: 3, writesPerSecond: 1 });
+    assert.deepEqual(c.providers['trakt@sam'], {
+      kind: 'trakt',
+      clientId: ENV.TRAKT_ID,
+      clientSecret: ENV.TRAKT_SECRET,
+      url: 'https://api.trakt.tv',
+      authUrl: 'https://api.trakt.tv',
+      timeoutMs: 15_000,
+      retries: 3,
+      writesPerSecond: 1,
+    });
   });
 
   it("runs each sync entry once per user who has both servers, between that user's own providers", () => {
@@ -92,7 +107,10 @@ describe('users: expansion', () => {
     assert.deepEqual(c.notes, ['alice has no account on trakt, so sync[1] (living-room → trakt) does not run for alice']);
     const unused = parseConfig(edit(USERS, 15, '  - { source: upstairs, target: living-room, name: back }'), 'p.yaml', ENV);
     assert.ok(unused.notes?.includes("sam's account on trakt is in no sync pair"), JSON.stringify(unused.notes));
-    assert.deepEqual(unused.pairs.map((p) => p.name), ['living-room-to-upstairs@sam', 'back@sam', 'living-room-to-upstairs@alice', 'back@alice']);
+    assert.deepEqual(
+      unused.pairs.map((p) => p.name),
+      ['living-room-to-upstairs@sam', 'back@sam', 'living-room-to-upstairs@alice', 'back@alice'],
+    );
   });
 
   it('named sync entries keep their name, with @user', () => {
@@ -115,11 +133,22 @@ describe('users: expansion', () => {
       '    upstairs: { user: sam, token: "${JELLYFIN_API_KEY}" }',
     );
     const c = parseConfig(text, 'p.yaml', ENV);
-    assert.deepEqual(c.providers['upstairs@alice'], { kind: 'jellyfin', url: 'http://10.0.0.2:8096', token: ENV.JF_ALICE, timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
+    assert.deepEqual(c.providers['upstairs@alice'], {
+      kind: 'jellyfin',
+      url: 'http://10.0.0.2:8096',
+      token: ENV.JF_ALICE,
+      timeoutMs: 15_000,
+      retries: 3,
+      maxConcurrentWrites: 4,
+    });
   });
 
   it('a plain config has no users and no notes', () => {
-    const c = parseConfig('providers:\n  a: { kind: plex, url: http://a:32400, token: "${PLEX_SAM}" }\n  b: { kind: plex, url: http://b:32400, token: "${PLEX_ALICE}" }\npairs:\n  - { source: a, target: b }\n', 'p.yaml', ENV);
+    const c = parseConfig(
+      'providers:\n  a: { kind: plex, url: http://a:32400, token: "${PLEX_SAM}" }\n  b: { kind: plex, url: http://b:32400, token: "${PLEX_ALICE}" }\npairs:\n  - { source: a, target: b }\n',
+      'p.yaml',
+      ENV,
+    );
     assert.equal(c.users, undefined);
     assert.equal(c.notes, undefined);
   });
@@ -159,7 +188,8 @@ describe('users: errors name file, line and path', () => {
     assert.deepEqual(only(err), {
       path: 'users.alice.living-room.token',
       line: 11,
-      message: "the same token as users.sam.living-room.token: one Plex token is one Plex account, so sam's and alice's progress would cross; give each user their own token",
+      message:
+        "the same token as users.sam.living-room.token: one Plex token is one Plex account, so sam's and alice's progress would cross; give each user their own token",
     });
     // Written literally, the token is still never echoed.
     const literal = fail(edit(edit(USERS, 7, '    living-room: { token: literal-SECRET-token }'), 11, '    living-room: { token: literal-SECRET-token }'));
@@ -214,7 +244,10 @@ describe('users: errors name file, line and path', () => {
         [12, 'users.alice.upstairs.token'],
       ],
     );
-    assert.equal(err.issues[0]?.message, "is required: servers.upstairs has no token (an API key) to act for sam; set one there, or give sam's own access token here");
+    assert.equal(
+      err.issues[0]?.message,
+      "is required: servers.upstairs has no token (an API key) to act for sam; set one there, or give sam's own access token here",
+    );
   });
 
   it('`user:` under a Jellyfin server is per user', () => {
@@ -301,7 +334,11 @@ describe('users: errors name file, line and path', () => {
 
   it('servers:, users: and sync: come together', () => {
     const noSync = USERS.slice(0, USERS.indexOf('sync:'));
-    assert.deepEqual(only(fail(noSync)), { path: 'sync', line: 1, message: 'is required with servers: and users: (must be a list of server pairs (source and target))' });
+    assert.deepEqual(only(fail(noSync)), {
+      path: 'sync',
+      line: 1,
+      message: 'is required with servers: and users: (must be a list of server pairs (source and target))',
+    });
     const emptySync = `${noSync}sync: []\n`;
     assert.deepEqual(only(fail(emptySync)), { path: 'sync', line: 13, message: 'must list at least one pair of servers (source and target)' });
   });
@@ -309,7 +346,11 @@ describe('users: errors name file, line and path', () => {
   it('nothing to run: no user has both servers of any pair', () => {
     const text = edit(edit(USERS, 14, '  - { source: upstairs, target: trakt }'), 15, '');
     const noTrakt = text.replace('    trakt: {}\n', ''); // sync: moves up to line 12
-    assert.deepEqual(only(fail(noTrakt)), { path: 'sync', line: 12, message: 'no user has an account on both servers of any pair here, so there is nothing to sync' });
+    assert.deepEqual(only(fail(noTrakt)), {
+      path: 'sync',
+      line: 12,
+      message: 'no user has an account on both servers of any pair here, so there is nothing to sync',
+    });
   });
 
   it('a Plex server with a bad kind or url is reported once, not per user', () => {

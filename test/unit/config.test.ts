@@ -44,9 +44,8 @@ const BLOCK = [
   '', // 16
 ].join('\n');
 
-
-const fail = (text: string, env: Record<string, string | undefined> = ENV, file = 'playhead.yaml'): ConfigError => expectConfigError(text, env, Object.values(ENV), file);
-
+const fail = (text: string, env: Record<string, string | undefined> = ENV, file = 'playhead.yaml'): ConfigError =>
+  expectConfigError(text, env, Object.values(ENV), file);
 
 describe('parseConfig: valid files', () => {
   it('parses the design.md example (flow style, ${VAR} unquoted)', () => {
@@ -157,10 +156,7 @@ describe('parseConfig: valid files', () => {
 
   it('applies PLAYHEAD_STATE_PATH and PLAYHEAD_LOG_LEVEL over the file', () => {
     const text = `${BLOCK}state: { path: ./file.db }\nlog_level: error\n`;
-    assert.deepEqual(
-      [parseConfig(text, 'f.yaml', ENV).state.path, parseConfig(text, 'f.yaml', ENV).logLevel],
-      ['./file.db', 'error'],
-    );
+    assert.deepEqual([parseConfig(text, 'f.yaml', ENV).state.path, parseConfig(text, 'f.yaml', ENV).logLevel], ['./file.db', 'error']);
     const c = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '/data/ph.db', PLAYHEAD_LOG_LEVEL: 'DEBUG' });
     assert.deepEqual([c.state.path, c.logLevel], ['/data/ph.db', 'debug']);
     const blank = parseConfig(text, 'f.yaml', { ...ENV, PLAYHEAD_STATE_PATH: '', PLAYHEAD_LOG_LEVEL: '' });
@@ -186,17 +182,11 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
       'playhead.yaml:15: pairs[0].features.progress.min_seconds: must be a whole number ≥ 0 (got -1)',
     );
     assert.equal(only(fail(edit(BLOCK, 15, '        delta_seconds: 1.5'))).message, 'must be a whole number ≥ 0 (got 1.5)');
-    assert.equal(
-      only(fail(edit(BLOCK, 15, '        timestamp_tolerance_seconds: 301'))).message,
-      'must be a whole number 0..300 (got 301)',
-    );
+    assert.equal(only(fail(edit(BLOCK, 15, '        timestamp_tolerance_seconds: 301'))).message, 'must be a whole number 0..300 (got 301)');
   });
 
   it('wrong types say what they got', () => {
-    assert.equal(
-      fail(edit(BLOCK, 15, '        replay: yes')).message,
-      'playhead.yaml:15: pairs[0].features.progress.replay: must be true or false (got text)',
-    );
+    assert.equal(fail(edit(BLOCK, 15, '        replay: yes')).message, 'playhead.yaml:15: pairs[0].features.progress.replay: must be true or false (got text)');
     assert.equal(only(fail(edit(BLOCK, 15, '        max_percent: "90"'))).message, 'must be 1..100 (got text)');
   });
 
@@ -218,17 +208,17 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     const prov = only(fail(edit(BLOCK, 3, '    kind: plex\n    tokn: x')));
     assert.equal(prov.path, 'providers.plex-home.tokn');
     assert.equal(prov.line, 4);
-    assert.match(prov.message, /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes, completion_percent\); did you mean "token"\?$/);
+    assert.match(
+      prov.message,
+      /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes, completion_percent\); did you mean "token"\?$/,
+    );
   });
 
   it('bad URLs, without echoing the value', () => {
     assert.equal(fail(edit(BLOCK, 8, '    url: ftp://cabin:21')).message, 'playhead.yaml:8: providers.plex-cabin.url: must start with http:// or https://');
     assert.equal(only(fail(edit(BLOCK, 8, '    url: http://'))).message, 'is not a valid URL (expected e.g. http://127.0.0.1:32400)');
     const q = fail(edit(BLOCK, 8, '    url: http://cabin:32400/?X-Plex-Token=abcdefgh123'));
-    assert.equal(
-      only(q).message,
-      'must not contain a user name, password, query or fragment (the token goes in `token`)',
-    );
+    assert.equal(only(q).message, 'must not contain a user name, password, query or fragment (the token goes in `token`)');
     assert.ok(!q.message.includes('abcdefgh123'));
   });
 
@@ -261,9 +251,34 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
       '',
     ].join('\n');
     const c = parseConfig(text, 'p.yaml', { JF: 'jf-token', TID: 'app-id', TSECRET: 'app-secret' });
-    assert.deepEqual(c.providers.jelly, { kind: 'jellyfin', url: 'http://127.0.0.1:8096', token: 'jf-token', user: 'alice', libraries: ['abc'], timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
-    assert.deepEqual(c.providers.emby, { kind: 'emby', url: 'http://127.0.0.1:8920/emby', token: 'jf-token', timeoutMs: 15_000, retries: 3, maxConcurrentWrites: 4 });
-    assert.deepEqual(c.providers.trakt, { kind: 'trakt', clientId: 'app-id', clientSecret: 'app-secret', url: 'https://api.trakt.tv', authUrl: 'https://api.trakt.tv', timeoutMs: 15_000, retries: 3, writesPerSecond: 1 });
+    assert.deepEqual(c.providers.jelly, {
+      kind: 'jellyfin',
+      url: 'http://127.0.0.1:8096',
+      token: 'jf-token',
+      user: 'alice',
+      libraries: ['abc'],
+      timeoutMs: 15_000,
+      retries: 3,
+      maxConcurrentWrites: 4,
+    });
+    assert.deepEqual(c.providers.emby, {
+      kind: 'emby',
+      url: 'http://127.0.0.1:8920/emby',
+      token: 'jf-token',
+      timeoutMs: 15_000,
+      retries: 3,
+      maxConcurrentWrites: 4,
+    });
+    assert.deepEqual(c.providers.trakt, {
+      kind: 'trakt',
+      clientId: 'app-id',
+      clientSecret: 'app-secret',
+      url: 'https://api.trakt.tv',
+      authUrl: 'https://api.trakt.tv',
+      timeoutMs: 15_000,
+      retries: 3,
+      writesPerSecond: 1,
+    });
     assert.equal(c.pairs[0]?.name, 'jelly-to-trakt');
   });
 
@@ -295,8 +310,7 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     assert.deepEqual(only(fail(dup)), {
       path: 'pairs[1]',
       line: 16,
-      message:
-        'duplicate pair name "plex-home-to-plex-cabin" (the default name, from source and target), also used by pairs[0]; give each pair a unique name',
+      message: 'duplicate pair name "plex-home-to-plex-cabin" (the default name, from source and target), also used by pairs[0]; give each pair a unique name',
     });
     const named = `${BLOCK}  - name: plex-home-to-plex-cabin\n    source: plex-cabin\n    target: plex-home\n`;
     assert.deepEqual(only(fail(named)), {

@@ -92,11 +92,7 @@ describe('decideItem', () => {
 
   it('treats a resolved item without live state as unresolved (never write blind)', () => {
     const d = decideItem(input({ target: undefined }));
-    assert.deepEqual([d.action, d.reason, d.detail], [
-      'skip',
-      'unresolved',
-      { unresolved: 'no live state for the item on the target' },
-    ]);
+    assert.deepEqual([d.action, d.reason, d.detail], ['skip', 'unresolved', { unresolved: 'no live state for the item on the target' }]);
   });
 
   it('planner unchanged comes before the policy (even before playing_now)', () => {

@@ -61,7 +61,11 @@ test('a refresh updates only the changed item: its corrected id replaces the old
   assert.equal(find(next, { tmdb: '100' }), '1');
   assert.equal(find(next, { imdb: 'tt2' }), '2');
   assert.equal(next.size, 4);
-  assert.deepEqual(stored(state), { 'movie:imdb:tt9': '1', 'movie:tmdb:100': '1', 'movie:imdb:tt2': '2', 'movie:tmdb:300': '3' }, 'the store holds what memory holds');
+  assert.deepEqual(
+    stored(state),
+    { 'movie:imdb:tt9': '1', 'movie:tmdb:100': '1', 'movie:imdb:tt2': '2', 'movie:tmdb:300': '3' },
+    'the store holds what memory holds',
+  );
   assert.ok(writes <= 3, `only item 1's rows were written (${writes})`);
   assert.equal(state.loadIndex('srv')?.refreshedAt, SERVER_TIME_S + 1);
 });

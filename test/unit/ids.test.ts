@@ -1,13 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  canonicalKey,
-  idsFromPlexGuids,
-  matchTokens,
-  normaliseIds,
-  parsePlexGuid,
-  refKey,
-} from '../../src/core/ids.ts';
+import { canonicalKey, idsFromPlexGuids, matchTokens, normaliseIds, parsePlexGuid, refKey } from '../../src/core/ids.ts';
 import type { ItemIdentity } from '../../src/core/model.ts';
 
 describe('normaliseIds', () => {
@@ -101,10 +94,10 @@ describe('parsePlexGuid', () => {
 
 describe('idsFromPlexGuids', () => {
   it('merges a plex:// primary guid with its Guid children', () => {
-    assert.deepEqual(
-      idsFromPlexGuids(['plex://movie/5d776825880197001ec967c6', 'imdb://tt0111161', 'tmdb://278', 'tvdb://123']),
-      { ids: { imdb: 'tt0111161', tmdb: '278', tvdb: '123' }, plexGuid: 'plex://movie/5d776825880197001ec967c6' },
-    );
+    assert.deepEqual(idsFromPlexGuids(['plex://movie/5d776825880197001ec967c6', 'imdb://tt0111161', 'tmdb://278', 'tvdb://123']), {
+      ids: { imdb: 'tt0111161', tmdb: '278', tvdb: '123' },
+      plexGuid: 'plex://movie/5d776825880197001ec967c6',
+    });
   });
 
   it('lets the first guid win a conflict and skips empty strings', () => {
@@ -205,13 +198,19 @@ describe('matchTokens', () => {
   it('lets two servers with different id sets match on a shared token', () => {
     const a = matchTokens(episode({}, { tvdb: '81189' }, 1, 2));
     const b = matchTokens(episode({ imdb: 'tt0959621' }, { tvdb: '81189', imdb: 'tt0903747' }, 1, 2));
-    assert.deepEqual(a.filter((t) => b.includes(t)), ['tvdb:81189#s01e02']);
+    assert.deepEqual(
+      a.filter((t) => b.includes(t)),
+      ['tvdb:81189#s01e02'],
+    );
   });
 
   it('never matches a movie with an episode of the same number', () => {
     const a = matchTokens(movie({ tmdb: '62085' }));
     const b = matchTokens(episode({ tmdb: '62085' }, undefined));
-    assert.deepEqual(a.filter((t) => b.includes(t)), []);
+    assert.deepEqual(
+      a.filter((t) => b.includes(t)),
+      [],
+    );
   });
 
   it('is empty without ids', () => {

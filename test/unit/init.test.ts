@@ -52,21 +52,34 @@ describe('init: targets and the file', () => {
   it('parses --to', () => {
     assert.deepEqual(parseTarget('jellyfin=http://10.0.0.2:8096/'), { kind: 'jellyfin', url: 'http://10.0.0.2:8096' });
     assert.deepEqual(parseTarget('Trakt'), { kind: 'trakt' });
-    assert.throws(() => parseTarget('kodi=http://x'), (e: unknown) => e instanceof InitError && e.exitCode === 2 && /unknown kind/.test(e.message));
+    assert.throws(
+      () => parseTarget('kodi=http://x'),
+      (e: unknown) => e instanceof InitError && e.exitCode === 2 && /unknown kind/.test(e.message),
+    );
     assert.throws(() => parseTarget('emby'), InitError);
     assert.throws(() => parseTarget('plex=ftp://x'), /http:\/\/ or https:\/\//);
     assert.throws(() => parseTarget('trakt=http://x'), /takes no URL/);
   });
 
   it('builds a file that parses once its variables are set, with server names kept out of the YAML structure', () => {
-    const starter = starterConfig(DISCOVERY, [{ kind: 'jellyfin', url: 'http://10.0.0.2:8096' }, { kind: 'trakt' }, { kind: 'plex', url: 'http://10.0.0.3:32400' }]);
+    const starter = starterConfig(DISCOVERY, [
+      { kind: 'jellyfin', url: 'http://10.0.0.2:8096' },
+      { kind: 'trakt' },
+      { kind: 'plex', url: 'http://10.0.0.3:32400' },
+    ]);
     const env = Object.fromEntries(starter.variables.map((v, i) => [v, `value-${i}`]));
     const c = parseConfig(starter.yaml, 'playhead.yaml', env);
-    assert.deepEqual(Object.keys(c.users ?? {}), starter.users.map((u) => u.name));
+    assert.deepEqual(
+      Object.keys(c.users ?? {}),
+      starter.users.map((u) => u.name),
+    );
     // The Jellyfin user is the Plex account's own name; Trakt only for the owner (others commented out).
     const jf = c.providers['jellyfin@jurgen'];
     assert.ok(jf?.kind === 'jellyfin' && jf.user === 'Jürgen' && jf.token === env.JELLYFIN_API_KEY);
-    assert.deepEqual(Object.keys(c.providers).filter((p) => p.startsWith('trakt@')), ['trakt@sam-owner']);
+    assert.deepEqual(
+      Object.keys(c.providers).filter((p) => p.startsWith('trakt@')),
+      ['trakt@sam-owner'],
+    );
     assert.equal(c.pairs.length, 5 * 2 + 1);
     // A line break in the server's name stays inside a comment.
     assert.match(starter.yaml.split('\n')[0] ?? '', /"Living Room # injected: true"/);

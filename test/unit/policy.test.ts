@@ -43,9 +43,7 @@ describe('decideWrite', () => {
   });
 
   it('playing_now beats everything, replay included', () => {
-    const r = decideWrite(
-      input({ sameOrigin: true, replay: true }, { progressAt: undefined }, { playingNow: true, watched: true, progressAt: AT + 9e6 }),
-    );
+    const r = decideWrite(input({ sameOrigin: true, replay: true }, { progressAt: undefined }, { playingNow: true, watched: true, progressAt: AT + 9e6 }));
     assert.deepEqual(r, { action: 'skip', reason: 'playing_now', detail: { ref: '42' } });
   });
 

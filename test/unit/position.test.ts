@@ -51,7 +51,7 @@ describe('units', () => {
 });
 
 describe('capping', () => {
-  it('a capped value is below the target\'s watched point, in the TARGET\'s duration', () => {
+  it("a capped value is below the target's watched point, in the TARGET's duration", () => {
     fc.assert(
       fc.property(fc.integer({ min: 50, max: 94 }), duration, duration, fc.double({ min: 0, max: 1, noNaN: true }), (at, sourceDur, targetDur, f) => {
         const src = { progressMs: Math.round(sourceDur * f), durationMs: sourceDur, progressAt: 1 };
@@ -65,22 +65,49 @@ describe('capping', () => {
   it('is held CAP_MARGIN_PERCENT below the point', () => {
     assert.equal(cappedPercent(90), 90 - CAP_MARGIN_PERCENT);
   });
-  it('the planned write carries the capped value, computed once from the target\'s duration', () => {
-    const source: ProgressRecord = { type: 'movie', ids: { imdb: 'tt1' }, title: 'X', ref: { provider: 's', server: 's', id: '1' }, progressMs: 5_460_000, durationMs: 6_000_000, progressAt: 5, watched: false };
+  it("the planned write carries the capped value, computed once from the target's duration", () => {
+    const source: ProgressRecord = {
+      type: 'movie',
+      ids: { imdb: 'tt1' },
+      title: 'X',
+      ref: { provider: 's', server: 's', id: '1' },
+      progressMs: 5_460_000,
+      durationMs: 6_000_000,
+      progressAt: 5,
+      watched: false,
+    };
     const target: TargetState = { ref: { provider: 't', server: 't', id: '9' }, durationMs: 7_200_000, watched: false, playCount: 0, playingNow: false };
-    const planned = planItem({ key: 'imdb:tt1', source, target, resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, targetCompletionPercent: 90, sameOrigin: false });
+    const planned = planItem({
+      key: 'imdb:tt1',
+      source,
+      target,
+      resolution: 'resolved',
+      settings: DEFAULT_PROGRESS_SETTINGS,
+      targetCompletionPercent: 90,
+      sameOrigin: false,
+    });
     assert.equal(planned.decision.reason, 'capped');
-    assert.deepEqual(planned.write?.change, { kind: 'write', value: { progressMs: 6_444_000, progressPct: 89.5, durationMs: 7_200_000, progressAt: 5 }, unwatchFirst: false });
+    assert.deepEqual(planned.write?.change, {
+      kind: 'write',
+      value: { progressMs: 6_444_000, progressPct: 89.5, durationMs: 7_200_000, progressAt: 5 },
+      unwatchFirst: false,
+    });
   });
 });
 
 describe('materiallyEqual', () => {
-  const snap = fc.record({ progressMs: fc.option(ms, { nil: undefined }), progressPct: fc.option(percent, { nil: undefined }), durationMs: fc.option(duration, { nil: undefined }) });
+  const snap = fc.record({
+    progressMs: fc.option(ms, { nil: undefined }),
+    progressPct: fc.option(percent, { nil: undefined }),
+    durationMs: fc.option(duration, { nil: undefined }),
+  });
   it('is symmetric', () => {
     fc.assert(fc.property(snap, snap, (a, b) => materiallyEqual(a, b) === materiallyEqual(b, a)));
   });
   it('is reflexive for any position with ms', () => {
-    fc.assert(fc.property(ms, fc.option(duration, { nil: undefined }), (m, d) => materiallyEqual({ progressMs: m, durationMs: d }, { progressMs: m, durationMs: d })));
+    fc.assert(
+      fc.property(ms, fc.option(duration, { nil: undefined }), (m, d) => materiallyEqual({ progressMs: m, durationMs: d }, { progressMs: m, durationMs: d })),
+    );
   });
 });
 
@@ -94,7 +121,13 @@ describe('holdsValue', () => {
     );
   });
   it('percent-only states hold within the percent tolerance', () => {
-    fc.assert(fc.property(percent, fc.double({ min: -0.2, max: 0.2, noNaN: true }), (p, off) => holdsValue({ progressPct: p + off }, { progressMs: 0, progressPct: p }) === Math.abs(p + off - p) <= CONFIRM_TOLERANCE_PCT));
+    fc.assert(
+      fc.property(
+        percent,
+        fc.double({ min: -0.2, max: 0.2, noNaN: true }),
+        (p, off) => holdsValue({ progressPct: p + off }, { progressMs: 0, progressPct: p }) === Math.abs(p + off - p) <= CONFIRM_TOLERANCE_PCT,
+      ),
+    );
   });
   it('a state without any position holds nothing', () => {
     assert.equal(holdsValue({}, { progressMs: 0, progressPct: 0 }), false);
@@ -103,7 +136,12 @@ describe('holdsValue', () => {
 
 describe('restoreValue', () => {
   it('puts back ms and percent, with the old time', () => {
-    assert.deepEqual(restoreValue({ progressMs: 1_500_000, durationMs: 6_000_000, progressAt: 7 }, { durationMs: 7_000_000 }), { progressMs: 1_500_000, progressPct: 25, durationMs: 6_000_000, progressAt: 7 });
+    assert.deepEqual(restoreValue({ progressMs: 1_500_000, durationMs: 6_000_000, progressAt: 7 }, { durationMs: 7_000_000 }), {
+      progressMs: 1_500_000,
+      progressPct: 25,
+      durationMs: 6_000_000,
+      progressAt: 7,
+    });
     assert.deepEqual(restoreValue({ progressPct: 25 }, { durationMs: 4_000_000 }), { progressMs: 1_000_000, progressPct: 25, durationMs: 4_000_000 });
   });
 });
@@ -112,7 +150,7 @@ describe('compareProgress (the two-way tie-break)', () => {
   it('compares percent with percent when both are known', () => {
     assert.ok(compareProgress({ progressPct: 40 }, { progressMs: 1_800_000, durationMs: 6_000_000 }) > 0, '40% is further than 30%');
   });
-  it('a side without a duration borrows the other side\'s', () => {
+  it("a side without a duration borrows the other side's", () => {
     // 2 400 000 ms of the other side's 6 000 000 is 40%, further than 30%.
     assert.ok(compareProgress({ progressMs: 2_400_000 }, { progressPct: 30, durationMs: 6_000_000 }) > 0);
     assert.ok(compareProgress({ progressPct: 50, durationMs: 6_000_000 }, { progressMs: 2_400_000 }) > 0);

@@ -20,8 +20,17 @@ describe('the reasons table', () => {
     assert.ok(shown.indexOf('changed_since') < shown.indexOf('unresolved'));
   });
   it('the CLI counts line and tables follow it', () => {
-    const d = (reason: TypedDecision['reason'], title: string): TypedDecision => ({ key: title, title, type: 'movie', action: 'skip', reason, source: {} }) as TypedDecision;
-    const counts = summarise([d('unchanged', 'u'), d('clear', 'c'), d('parked', 'p'), d('conflict_lost', 'l'), d('restore', 'r'), d('changed_since', 's'), d('write', 'w')]);
+    const d = (reason: TypedDecision['reason'], title: string): TypedDecision =>
+      ({ key: title, title, type: 'movie', action: 'skip', reason, source: {} }) as TypedDecision;
+    const counts = summarise([
+      d('unchanged', 'u'),
+      d('clear', 'c'),
+      d('parked', 'p'),
+      d('conflict_lost', 'l'),
+      d('restore', 'r'),
+      d('changed_since', 's'),
+      d('write', 'w'),
+    ]);
     assert.equal(countsLine(counts), 'write 1 · clear 1 · restore 1 · parked 1 · changed_since 1 · conflict_lost 1 · unchanged 1');
     const table = decisionsTable([d('unchanged', 'u'), d('parked', 'p'), d('clear', 'c')], 10);
     assert.ok(table.indexOf('skip: cleared') < table.indexOf('skip: parked after failures'));
@@ -44,7 +53,15 @@ describe('positions in the CLI', () => {
 
 describe('decisionSchema', () => {
   it('reads a decision back with its typed detail', () => {
-    const raw = { key: 'k', title: 't', type: 'movie', action: 'write', reason: 'capped', source: { progressMs: 1 }, detail: { percent: 89.5, capAtPercent: 90, writePercent: 89.5, confirmed: true, ref: '7' } };
+    const raw = {
+      key: 'k',
+      title: 't',
+      type: 'movie',
+      action: 'write',
+      reason: 'capped',
+      source: { progressMs: 1 },
+      detail: { percent: 89.5, capAtPercent: 90, writePercent: 89.5, confirmed: true, ref: '7' },
+    };
     const d = parseDecision(JSON.parse(JSON.stringify(raw)));
     assert.equal(d.reason, 'capped');
     assert.deepEqual(d, raw);

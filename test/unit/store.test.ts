@@ -68,7 +68,14 @@ test('runs, decisions and explain by title or key', () => {
 test('the journal records the previous value before the write and the outcome after', () => {
   const s = Store.open(':memory:');
   const run = s.startRun({ pair: 'p', source: 'a', target: 'b', dryRun: false, startedAt: 1 });
-  const id = s.journalIntent({ runId: run, ref: { provider: 'b', server: 'srv', id: '42' }, key: 'imdb:tt1', previous: { progressMs: 10, watched: false }, value: { progressMs: 99, durationMs: 100 }, at: 5 });
+  const id = s.journalIntent({
+    runId: run,
+    ref: { provider: 'b', server: 'srv', id: '42' },
+    key: 'imdb:tt1',
+    previous: { progressMs: 10, watched: false },
+    value: { progressMs: 99, durationMs: 100 },
+    at: 5,
+  });
   assert.equal(s.journal(run)[0]?.status, 'intent');
   s.journalOutcome(id, { status: 'confirmed', at: 6 });
   const [row] = s.journal(run);
@@ -89,7 +96,10 @@ test('the id index is saved whole or merged, per provider and server', () => {
   assert.equal(loaded?.refreshedAt, 200);
   assert.deepEqual(loaded?.entries.map((e) => e.id).sort(), ['10', '11']);
   state.replaceIndex('m1', { scope: '1', refreshedAt: 300, entries: [{ kind: 'movie', token: 'movie:imdb:tt3', id: '12' }] });
-  assert.deepEqual(state.loadIndex('m1')?.entries.map((e) => e.id), ['12']);
+  assert.deepEqual(
+    state.loadIndex('m1')?.entries.map((e) => e.id),
+    ['12'],
+  );
   assert.equal(s.providerState('plex-b').loadIndex('m1'), undefined);
 });
 
@@ -131,7 +141,10 @@ test('the index update applied in memory matches the store', () => {
   state.upsertIndex('m', update);
   const sorted = (list: IndexEntry[]) => [...list].sort((x, y) => x.token.localeCompare(y.token));
   assert.deepEqual(sorted(applyIndexUpdate(before, update)), sorted(state.loadIndex('m')?.entries ?? []));
-  assert.deepEqual(sorted(applyIndexUpdate(before, update)).map((e) => `${e.token}=${e.id}`), ['c=4', 'd=3', 'e=1', 'f=4']);
+  assert.deepEqual(
+    sorted(applyIndexUpdate(before, update)).map((e) => `${e.token}=${e.id}`),
+    ['c=4', 'd=3', 'e=1', 'f=4'],
+  );
 });
 
 test('dry-run state reads through but never writes to the database', () => {
@@ -161,7 +174,7 @@ test('a dry-run refresh sees its own update over the stored index and stores not
   assert.equal(real.loadIndex('m')?.refreshedAt, 1);
 });
 
-test('migration 4 moves each server\'s index blob into rows and drops the blob', () => {
+test("migration 4 moves each server's index blob into rows and drops the blob", () => {
   const dir = mkdtempSync(join(tmpdir(), 'playhead-store-'));
   try {
     const path = join(dir, 'state.db');
@@ -170,7 +183,17 @@ test('migration 4 moves each server\'s index blob into rows and drops the blob',
     old.pragma('user_version = 3');
     const blob = (entries: [string, string, string][]) => JSON.stringify(entries);
     const insert = old.prepare('INSERT INTO id_index(provider, server, scope, refreshed_at, entries) VALUES (?, ?, ?, ?, ?)');
-    insert.run('plex', 'm1', '1,2', 1700, blob([['movie', 'movie:imdb:tt1', '10'], ['episode', 'coord:5#s01e02', '11'], ['movie', 'movie:imdb:tt1', '12']]));
+    insert.run(
+      'plex',
+      'm1',
+      '1,2',
+      1700,
+      blob([
+        ['movie', 'movie:imdb:tt1', '10'],
+        ['episode', 'coord:5#s01e02', '11'],
+        ['movie', 'movie:imdb:tt1', '12'],
+      ]),
+    );
     insert.run('jf', 'j1', 'all', 1800, blob([['show', 'show:tvdb:7', '20']]));
     insert.run('jf', 'j2', 'all', 1900, blob([]));
     old.close();
@@ -218,7 +241,9 @@ test('every statement is prepared once: a second pass over the store prepares no
     state.loadIndex('srv');
     const run = s.startRun({ pair: 'p', source: 'a', target: 'b', dryRun: false, startedAt: n });
     s.recordDecisions(run, [decision('imdb:tt1', 'Heat', 'write')]);
-    s.recordObservations(run, 'b', [{ key: 'imdb:tt1', record: { ref, type: 'movie', title: 'Heat', ids: { imdb: 'tt1' }, progressMs: 10, durationMs: 100, watched: false } }]);
+    s.recordObservations(run, 'b', [
+      { key: 'imdb:tt1', record: { ref, type: 'movie', title: 'Heat', ids: { imdb: 'tt1' }, progressMs: 10, durationMs: 100, watched: false } },
+    ]);
     s.positionedObservations('b');
     s.observation('b', 'imdb:tt1');
     s.item('imdb:tt1');

@@ -15,12 +15,21 @@ test('movies are named by their ids, numbers as numbers', () => {
 });
 
 test('episodes by show ids + numbers when known, else by their own ids, else not at all', () => {
-  assert.deepEqual(scrobbleBody({ type: 'episode', ids: { imdb: 'tt0959621' }, title: 'Pilot', show: { ids: { tvdb: '81189' }, title: 'Breaking Bad' }, season: 1, episode: 1 }, 10), {
-    show: { ids: { tvdb: 81189 }, title: 'Breaking Bad' },
-    episode: { season: 1, number: 1 },
+  assert.deepEqual(
+    scrobbleBody(
+      { type: 'episode', ids: { imdb: 'tt0959621' }, title: 'Pilot', show: { ids: { tvdb: '81189' }, title: 'Breaking Bad' }, season: 1, episode: 1 },
+      10,
+    ),
+    {
+      show: { ids: { tvdb: 81189 }, title: 'Breaking Bad' },
+      episode: { season: 1, number: 1 },
+      progress: 10,
+    },
+  );
+  assert.deepEqual(scrobbleBody({ type: 'episode', ids: { imdb: 'tt0959621' }, title: 'Pilot' }, 10), {
+    episode: { ids: { imdb: 'tt0959621' } },
     progress: 10,
   });
-  assert.deepEqual(scrobbleBody({ type: 'episode', ids: { imdb: 'tt0959621' }, title: 'Pilot' }, 10), { episode: { ids: { imdb: 'tt0959621' } }, progress: 10 });
   assert.equal(scrobbleBody({ type: 'episode', ids: {}, title: 'Pilot', show: { ids: {} }, season: 1, episode: 1 }, 10), undefined);
 });
 
@@ -45,8 +54,18 @@ test('a playback entry becomes a percent-only record keyed like any other server
 test('a percent-only source becomes milliseconds through the target duration; a ms source carries its percent', () => {
   const base = { type: 'movie' as const, ids: { imdb: 'tt1' }, title: 'x', ref: { provider: 'p', server: 's', id: '1' }, watched: false, progressAt: 5 };
   const target = { ref: { provider: 't', server: 't', id: '9' }, durationMs: 7_200_000, watched: false, playCount: 0, playingNow: false };
-  assert.deepEqual(valueFor({ ...base, progressPct: 25, durationMs: 7_260_000 }, target), { progressMs: 1_800_000, progressPct: 25, durationMs: 7_200_000, progressAt: 5 });
-  assert.deepEqual(valueFor({ ...base, progressMs: 1_000_000, durationMs: 4_000_000 }, undefined), { progressMs: 1_000_000, progressPct: 25, durationMs: 4_000_000, progressAt: 5 });
+  assert.deepEqual(valueFor({ ...base, progressPct: 25, durationMs: 7_260_000 }, target), {
+    progressMs: 1_800_000,
+    progressPct: 25,
+    durationMs: 7_200_000,
+    progressAt: 5,
+  });
+  assert.deepEqual(valueFor({ ...base, progressMs: 1_000_000, durationMs: 4_000_000 }, undefined), {
+    progressMs: 1_000_000,
+    progressPct: 25,
+    durationMs: 4_000_000,
+    progressAt: 5,
+  });
   assert.equal(holdsValue({ ...target, progressPct: 25.04 }, { progressMs: 0, progressPct: 25 }), true);
   assert.equal(holdsValue({ ...target, progressPct: 25.2 }, { progressMs: 0, progressPct: 25 }), false);
   assert.equal(holdsValue({ ...target, progressMs: 1_800_900 }, { progressMs: 1_800_000 }), true);

@@ -10,25 +10,47 @@ const DUR = 6_000_000;
 const KEY = 'imdb:tt1';
 
 describe('chooseDirection tie-break (both moved within the tolerance)', () => {
-  it('compares like with like when one side has no duration: ms through the other side\'s duration', () => {
+  it("compares like with like when one side has no duration: ms through the other side's duration", () => {
     // A: 2 400 000 ms, no duration (40% of B's runtime). B: 50% (a percent-only side with a runtime).
     // Compared raw, 2 400 000 "beats" 50; compared as percents, B is further.
-    const choice = chooseDirection({ change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } }, { change: 'changed', position: { progressPct: 50, durationMs: DUR, progressAt: AT } }, 30_000);
+    const choice = chooseDirection(
+      { change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } },
+      { change: 'changed', position: { progressPct: 50, durationMs: DUR, progressAt: AT } },
+      30_000,
+    );
     assert.equal(choice.direction, 'b_to_a');
     assert.deepEqual(choice.conflict, { loser: 'a' });
   });
   it('and the other way round', () => {
-    const choice = chooseDirection({ change: 'changed', position: { progressPct: 30, durationMs: DUR, progressAt: AT } }, { change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } }, 30_000);
+    const choice = chooseDirection(
+      { change: 'changed', position: { progressPct: 30, durationMs: DUR, progressAt: AT } },
+      { change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } },
+      30_000,
+    );
     assert.equal(choice.direction, 'b_to_a');
   });
   it('incomparable positions (ms without any duration against a bare percent) tie, and a tie goes to A', () => {
-    const choice = chooseDirection({ change: 'changed', position: { progressPct: 10, progressAt: AT } }, { change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } }, 30_000);
+    const choice = chooseDirection(
+      { change: 'changed', position: { progressPct: 10, progressAt: AT } },
+      { change: 'changed', position: { progressMs: 2_400_000, progressAt: AT } },
+      30_000,
+    );
     assert.equal(choice.direction, 'a_to_b');
   });
 });
 
 function record(side: 'a' | 'b', over: Partial<ProgressRecord> = {}): ProgressRecord {
-  return { type: 'movie', ids: { imdb: 'tt1' }, title: 'Heat', ref: { provider: side, server: side, id: `${side}1` }, progressMs: 1_200_000, durationMs: DUR, progressAt: AT, watched: false, ...over };
+  return {
+    type: 'movie',
+    ids: { imdb: 'tt1' },
+    title: 'Heat',
+    ref: { provider: side, server: side, id: `${side}1` },
+    progressMs: 1_200_000,
+    durationMs: DUR,
+    progressAt: AT,
+    watched: false,
+    ...over,
+  };
 }
 const item = (side: 'a' | 'b', over: Partial<ProgressRecord> = {}): SourceItem => ({ key: KEY, record: record(side, over), resolution: 'resolved' });
 const items = (i?: SourceItem) => new Map(i ? [[KEY, i]] : []);
@@ -54,7 +76,12 @@ describe('planTwoWay', () => {
   });
   it('both moved beyond the tolerance: the newer wins, the other side is reported as a lost conflict', () => {
     const seen = { progressMs: 600_000, durationMs: DUR, progressAt: AT - 86_400_000 };
-    const p = plan(item('a', { progressMs: 3_000_000, progressAt: AT }), item('b', { progressMs: 1_000_000, progressAt: AT + 31_000 }), memory(seen), memory(seen));
+    const p = plan(
+      item('a', { progressMs: 3_000_000, progressAt: AT }),
+      item('b', { progressMs: 1_000_000, progressAt: AT + 31_000 }),
+      memory(seen),
+      memory(seen),
+    );
     assert.equal(p.toA.length, 1);
     assert.equal(p.conflicts[0]?.reason, 'conflict_lost');
     assert.deepEqual(p.conflicts[0]?.detail, { lost: 'a', won: 'b', why: 'both moved; B is newer' });
@@ -62,7 +89,12 @@ describe('planTwoWay', () => {
   });
   it('both moved within the tolerance: the further position wins', () => {
     const seen = { progressMs: 600_000, durationMs: DUR, progressAt: AT - 86_400_000 };
-    const p = plan(item('a', { progressMs: 3_000_000, progressAt: AT }), item('b', { progressMs: 1_000_000, progressAt: AT + 29_000 }), memory(seen), memory(seen));
+    const p = plan(
+      item('a', { progressMs: 3_000_000, progressAt: AT }),
+      item('b', { progressMs: 1_000_000, progressAt: AT + 29_000 }),
+      memory(seen),
+      memory(seen),
+    );
     assert.equal(p.toB.length, 1);
     assert.equal(p.toB[0]?.targetStill, undefined, 'B moved: its time counts');
     assert.equal(p.conflicts[0]?.detail?.lost, 'b');
@@ -80,7 +112,10 @@ describe('planTwoWay', () => {
     assert.deepEqual([off.toB.length, off.dropped.length, off.skips[0]?.reason], [0, 0, 'unchanged']);
     assert.equal(off.skips[0]?.detail?.twoWay, 'one side dropped it: not re-added');
     const on = plan(item('a'), undefined, memory(seen), memory(seen), { ...DEFAULT_PROGRESS_SETTINGS, remove: true });
-    assert.deepEqual(on.dropped.map((d) => [d.key, d.from, d.present.record.ref.id]), [[KEY, 'b', 'a1']]);
+    assert.deepEqual(
+      on.dropped.map((d) => [d.key, d.from, d.present.record.ref.id]),
+      [[KEY, 'b', 'a1']],
+    );
     assert.equal(on.skips.length, 0);
   });
   it('an item joined under another key is remembered under its old key too', () => {

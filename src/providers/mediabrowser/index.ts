@@ -23,23 +23,33 @@ export interface Library {
 
 /** Movie and show libraries, honouring a whitelist; an unknown id is an error naming the real ones. */
 export function selectLibraries(provider: string, views: BaseItem[], whitelist: string[] | undefined): Library[] | undefined {
-  const video = views.filter((v) => VIDEO_COLLECTIONS.has(v.CollectionType ?? '')).map((v) => ({ id: String(v.Id), title: v.Name ?? String(v.Id), type: v.CollectionType ?? '' }));
+  const video = views
+    .filter((v) => VIDEO_COLLECTIONS.has(v.CollectionType ?? ''))
+    .map((v) => ({ id: String(v.Id), title: v.Name ?? String(v.Id), type: v.CollectionType ?? '' }));
   if (!whitelist || whitelist.length === 0) return undefined;
   const known = new Map(video.map((l) => [mediaBrowserId(l.id), l]));
   const missing = whitelist.filter((id) => !known.has(mediaBrowserId(id)));
   if (missing.length > 0) {
     const available = video.map((l) => `${l.id} (${l.title}, ${l.type})`).join(', ') || 'none';
-    throw new ProviderError('config', provider, `${provider}: libraries ${missing.join(', ')} not found among movie/show libraries; the server has: ${available}`);
+    throw new ProviderError(
+      'config',
+      provider,
+      `${provider}: libraries ${missing.join(', ')} not found among movie/show libraries; the server has: ${available}`,
+    );
   }
   return whitelist.map((id) => known.get(mediaBrowserId(id))).filter((l): l is Library => l !== undefined);
 }
 
 /** Pages through a listing in order (see ../paging.ts). */
 export function itemPages(client: MediaBrowserClient, userId: string, query: Query, pageSize: number): AsyncGenerator<ItemsPage & Page<BaseItem>> {
-  return pagesInOrder(async (start) => {
-    const page = await client.itemsPage(userId, query, start, pageSize);
-    return { ...page, rows: page.items };
-  }, pageSize, (i: BaseItem) => String(i.Id));
+  return pagesInOrder(
+    async (start) => {
+      const page = await client.itemsPage(userId, query, start, pageSize);
+      return { ...page, rows: page.items };
+    },
+    pageSize,
+    (i: BaseItem) => String(i.Id),
+  );
 }
 
 export function externalIds(item: BaseItem): ExternalIds {
@@ -100,7 +110,13 @@ export async function* readResumable(
   const pages: ItemsPage[] = [];
   for (const query of scopes) for await (const page of itemPages(client, userId, query, RESUME_PAGE_SIZE)) pages.push(page);
   // Series ids for all episodes, in a few batched calls.
-  const seriesIds = [...new Set(pages.flatMap((p) => p.items.map((i) => (i.Type === 'Episode' && i.SeriesId ? String(i.SeriesId) : undefined))).filter((x): x is string => x !== undefined))];
+  const seriesIds = [
+    ...new Set(
+      pages
+        .flatMap((p) => p.items.map((i) => (i.Type === 'Episode' && i.SeriesId ? String(i.SeriesId) : undefined)))
+        .filter((x): x is string => x !== undefined),
+    ),
+  ];
   const series = new Map((await client.itemsById(userId, seriesIds, ['ProviderIds'])).map((s) => [String(s.Id), externalIds(s)]));
   let seen = 0;
   for (const page of pages) {

@@ -5,7 +5,15 @@ import { describe, isRecord, strict, tokenSchema, without } from '../../config/f
 import { envName } from '../../config/names.ts';
 import type { ProviderModule } from '../module.ts';
 import { mediaBrowserCapabilities } from './capabilities.ts';
-import { mediaBrowserConfigSchema, mediaBrowserFields, mediaBrowserLabel, mediaBrowserLibraries, mediaBrowserUser, type MediaBrowserKind, type MediaBrowserProviderConfig } from './config.ts';
+import {
+  mediaBrowserConfigSchema,
+  mediaBrowserFields,
+  mediaBrowserLabel,
+  mediaBrowserLibraries,
+  mediaBrowserUser,
+  type MediaBrowserKind,
+  type MediaBrowserProviderConfig,
+} from './config.ts';
 import { mediaBrowserUserKey } from './ids.ts';
 import { MediaBrowserProvider } from './provider.ts';
 
@@ -17,7 +25,10 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     configSchema: mediaBrowserConfigSchema(kind),
     users: {
       // The server's token, when present, is an API key that acts for each user.
-      serverSchema: strict({ ...without(mediaBrowserFields(kind), 'user'), token: tokenSchema.optional() }, `a mapping of ${label} server settings (kind, url, token, …)`),
+      serverSchema: strict(
+        { ...without(mediaBrowserFields(kind), 'user'), token: tokenSchema.optional() },
+        `a mapping of ${label} server settings (kind, url, token, …)`,
+      ),
       misplacedServerKeys: {
         user: (server) => `users are chosen per user: put \`user:\` under users.<user>.${server}`,
       },
@@ -31,13 +42,19 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
           add(['user'], `is required: Emby cannot tell whose token it is; give ${user}'s Emby user name or id`);
         }
         if (kind === 'jellyfin' && !has('user') && !has('token')) {
-          add([], `needs \`user\` (${user}'s Jellyfin user name or id, acted for with the API key in servers.${server}.token) or \`token\` (${user}'s own access token)`);
+          add(
+            [],
+            `needs \`user\` (${user}'s Jellyfin user name or id, acted for with the API key in servers.${server}.token) or \`token\` (${user}'s own access token)`,
+          );
         } else if (!has('token') && !serverHasToken) {
           add(['token'], `is required: servers.${server} has no token (an API key) to act for ${user}; set one there, or give ${user}'s own access token here`);
         }
         return value;
       },
-      entrySchema: strict({ user: mediaBrowserUser, token: tokenSchema.optional(), libraries: mediaBrowserLibraries }, `a mapping with this user's ${label} account (user, token, libraries)`),
+      entrySchema: strict(
+        { user: mediaBrowserUser, token: tokenSchema.optional(), libraries: mediaBrowserLibraries },
+        `a mapping with this user's ${label} account (user, token, libraries)`,
+      ),
       account(entry, { user, server }) {
         const name = typeof entry.user === 'string' ? entry.user.trim() : '';
         const token = typeof entry.token === 'string' ? entry.token.trim() : '';
@@ -65,7 +82,10 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     initTarget: {
       takesUrl: true,
       serverName: (n) => (n === 1 ? kind : `${kind}-${n}`),
-      serverLines: (t, ref) => [`    url: ${t.url ?? ''}`, `    token: ${ref(`${envName(t.name)}_API_KEY`)}   # an API key (Dashboard → API Keys); users below by name`],
+      serverLines: (t, ref) => [
+        `    url: ${t.url ?? ''}`,
+        `    token: ${ref(`${envName(t.name)}_API_KEY`)}   # an API key (Dashboard → API Keys); users below by name`,
+      ],
       userLine: (t, u) => `    ${t.name}: { user: ${JSON.stringify(u.accountName)} }   # the ${label} user; change it if the name differs`,
     },
   };

@@ -50,7 +50,16 @@ export class MediaBrowserProvider implements Provider {
     this.kind = config.kind;
     this.capabilities = mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent);
     this.client = new MediaBrowserClient(
-      { provider: id, url: config.url, token: config.token, deviceId: config.clientId ?? `playhead-${ctx.installationId}`, timeoutMs: config.timeoutMs, retries: config.retries, log: ctx.log, ...opts },
+      {
+        provider: id,
+        url: config.url,
+        token: config.token,
+        deviceId: config.clientId ?? `playhead-${ctx.installationId}`,
+        timeoutMs: config.timeoutMs,
+        retries: config.retries,
+        log: ctx.log,
+        ...opts,
+      },
       config.kind === 'emby' ? embyDialect : jellyfinDialect(true),
     );
   }
@@ -76,7 +85,11 @@ export class MediaBrowserProvider implements Provider {
         this.capabilities.writeBlockedReason = `${this.id}: Jellyfin ${version} cannot write resume positions (needs ${JELLYFIN_MIN_WRITE_VERSION} or newer); it can still be a source`;
       }
     }
-    this.libraries = selectLibraries(this.id, this.facts.views.map((v) => ({ ...v, Type: 'CollectionFolder' })), whitelist);
+    this.libraries = selectLibraries(
+      this.id,
+      this.facts.views.map((v) => ({ ...v, Type: 'CollectionFolder' })),
+      whitelist,
+    );
     return this.facts.info;
   }
 
@@ -86,7 +99,13 @@ export class MediaBrowserProvider implements Provider {
     const info: ServerInfo = { serverId: pub.Id, name: pub.ServerName ?? pub.Id, version: pub.Version };
     if (this.kind === 'jellyfin' && !versionAtLeast(pub.Version, JELLYFIN_MIN_WRITE_VERSION)) this.client.useDialect(jellyfinDialect(false));
     const user = await this.findUser();
-    const views = this.config.libraries ? (await this.client.views(user.id)).map((v) => ({ Id: String(v.Id), ...(v.Name ? { Name: v.Name } : {}), ...(v.CollectionType ? { CollectionType: v.CollectionType } : {}) })) : [];
+    const views = this.config.libraries
+      ? (await this.client.views(user.id)).map((v) => ({
+          Id: String(v.Id),
+          ...(v.Name ? { Name: v.Name } : {}),
+          ...(v.CollectionType ? { CollectionType: v.CollectionType } : {}),
+        }))
+      : [];
     return { info, user, views };
   }
 
@@ -97,7 +116,11 @@ export class MediaBrowserProvider implements Provider {
     const me = this.kind === 'jellyfin' ? await this.client.me() : undefined;
     if (me && (!wanted || matches(me))) return { id: me.Id, name: me.Name };
     if (me && me.Policy?.IsAdministrator !== true) {
-      throw new ProviderError('config', this.id, `${this.id}: the token belongs to ${me.Name}, not "${this.config.user}", and only an administrator may act for another user`);
+      throw new ProviderError(
+        'config',
+        this.id,
+        `${this.id}: the token belongs to ${me.Name}, not "${this.config.user}", and only an administrator may act for another user`,
+      );
     }
     if (!wanted) {
       const why = this.kind === 'emby' ? 'Emby cannot tell whose token this is' : 'the token is an API key, which belongs to no user';
@@ -109,7 +132,12 @@ export class MediaBrowserProvider implements Provider {
       return { id: user.Id, name: user.Name };
     }
     const found = (await this.listUsers()).find(matches);
-    if (!found) throw new ProviderError('config', this.id, `${this.id}: no ${this.label()} user "${this.config.user}"; users: ${(await this.listUsers()).map((u) => u.Name).join(', ')}`);
+    if (!found)
+      throw new ProviderError(
+        'config',
+        this.id,
+        `${this.id}: no ${this.label()} user "${this.config.user}"; users: ${(await this.listUsers()).map((u) => u.Name).join(', ')}`,
+      );
     // Reading the user checks that this token may act for them.
     const checked = await this.client.user(found.Id);
     return { id: checked.Id, name: checked.Name };
@@ -141,7 +169,13 @@ export class MediaBrowserProvider implements Provider {
 
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
     const { serverId } = await this.connect();
-    this.index ??= new ExternalIdIndex(mediaBrowserIndexSource(this.client, await this.userId(), this.libraries), this.ctx.state, serverId, this.ctx.log, this.ctx.now);
+    this.index ??= new ExternalIdIndex(
+      mediaBrowserIndexSource(this.client, await this.userId(), this.libraries),
+      this.ctx.state,
+      serverId,
+      this.ctx.log,
+      this.ctx.now,
+    );
     return resolveWithIndex(items, this.id, serverId, this.index);
   }
 
@@ -199,7 +233,8 @@ export class MediaBrowserProvider implements Provider {
   private async beforeChange(ref: NativeRef): Promise<{ userId: string; current: UserData | undefined }> {
     const { serverId } = await this.connect();
     if (this.capabilities.writeBlockedReason) throw new ProviderError('config', this.id, this.capabilities.writeBlockedReason);
-    if (ref.server !== serverId) throw new ProviderError('config', this.id, `${this.id}: refusing to change item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
+    if (ref.server !== serverId)
+      throw new ProviderError('config', this.id, `${this.id}: refusing to change item ${ref.id} that belongs to server ${ref.server}, not ${serverId}`);
     const userId = await this.userId();
     const cached = this.lastUserData.get(ref.id);
     // Whatever happens next changes the record: the copy we hold stops being the server's.

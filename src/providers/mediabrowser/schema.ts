@@ -3,7 +3,13 @@
 import { z } from 'zod';
 
 /** Some servers and plugins quote numbers; ticks are int64 and arrive as JSON numbers. */
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 const id = z.union([z.string(), z.number().transform(String)]);
 
 export const publicSystemInfo = z.looseObject({

@@ -2,14 +2,7 @@
 // instance, a stable client identifier, paging with X-Plex-Container-Start/Size.
 import type { Logger } from 'pino';
 import { HttpClient, type Query } from '../http.ts';
-import {
-  identityContainer,
-  metadataContainer,
-  sectionsContainer,
-  serverInfoContainer,
-  sessionsContainer,
-  type PlexMetadata,
-} from './schema.ts';
+import { identityContainer, metadataContainer, sectionsContainer, serverInfoContainer, sessionsContainer, type PlexMetadata } from './schema.ts';
 
 export const PLEX_LIBRARY_IDENTIFIER = 'com.plexapp.plugins.library';
 /** Most ids per `/library/metadata/{a,b,c}` call: keeps URLs well under common limits. */

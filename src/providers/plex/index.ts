@@ -21,7 +21,11 @@ export function selectSections(provider: string, sections: PlexSection[], librar
   const missing = libraries.filter((id) => !known.has(id));
   if (missing.length > 0) {
     const available = video.map((s) => `${s.id} (${s.title}, ${s.type})`).join(', ') || 'none';
-    throw new ProviderError('config', provider, `${provider}: libraries ${missing.join(', ')} not found among movie/show sections; the server has: ${available}`);
+    throw new ProviderError(
+      'config',
+      provider,
+      `${provider}: libraries ${missing.join(', ')} not found among movie/show sections; the server has: ${available}`,
+    );
   }
   return sortSections(libraries.map((id) => known.get(id)).filter((s): s is PlexSection => s !== undefined));
 }
@@ -32,10 +36,14 @@ function sortSections(sections: PlexSection[]): PlexSection[] {
 
 /** Pages through a section listing in order (see ../paging.ts). */
 export function sectionPages(client: PlexClient, sectionId: string, query: Query, pageSize: number): AsyncGenerator<PlexPage & Page<PlexMetadata>> {
-  return pagesInOrder(async (start) => {
-    const page = await client.sectionPage(sectionId, query, start, pageSize);
-    return { ...page, total: page.totalSize };
-  }, pageSize, (r: PlexMetadata) => String(r.ratingKey));
+  return pagesInOrder(
+    async (start) => {
+      const page = await client.sectionPage(sectionId, query, start, pageSize);
+      return { ...page, total: page.totalSize };
+    },
+    pageSize,
+    (r: PlexMetadata) => String(r.ratingKey),
+  );
 }
 
 export interface ShowInfo {

@@ -35,7 +35,8 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
       return {
         key: `plex token\n${token}`,
         field: 'token',
-        clash: (first) => `the same token as users.${first.user}.${first.server}.token: one Plex token is one Plex account, so ${first.user}'s and ${user}'s progress would cross; give each user their own token`,
+        clash: (first) =>
+          `the same token as users.${first.user}.${first.server}.token: one Plex token is one Plex account, so ${first.user}'s and ${user}'s progress would cross; give each user their own token`,
       };
     },
   },
@@ -61,4 +62,3 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
     userLine: (t, u, ref) => `    ${t.name}: { token: ${ref(`${envName(t.name)}_TOKEN_${envName(u.name)}`)} }`,
   },
 };
-

@@ -112,7 +112,10 @@ export class PlexProvider implements Provider {
     const server = await this.server();
     const out = new Map<string, TargetState>();
     if (refs.length === 0) return out;
-    const rows = await this.client.metadata(refs.map((r) => r.id), false);
+    const rows = await this.client.metadata(
+      refs.map((r) => r.id),
+      false,
+    );
     const playing = opts.playing === false ? new Set<string>() : await this.playingNow();
     for (const row of rows) {
       const viewCount = row.viewCount ?? 0;
@@ -137,7 +140,8 @@ export class PlexProvider implements Provider {
   private async playingNow(): Promise<Set<string>> {
     const sessions = await this.client.sessions();
     if (!sessions) {
-      if (!this.sessionsWarned) this.ctx.log.warn({ provider: this.id }, 'this token cannot see /status/sessions (not the server owner): playing-now protection is off');
+      if (!this.sessionsWarned)
+        this.ctx.log.warn({ provider: this.id }, 'this token cannot see /status/sessions (not the server owner): playing-now protection is off');
       this.sessionsWarned = true;
       return new Set();
     }

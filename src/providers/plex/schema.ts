@@ -4,7 +4,13 @@
 import { z } from 'zod';
 
 /** A number, or a string of digits (some PMS builds quote numbers). */
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 /** Ids are opaque strings; tolerate numbers. */
 const idString = z.union([z.string(), z.number().transform(String)]);
 

@@ -12,7 +12,13 @@ export interface PlexWriteOptions {
  * `POST /:/timeline` with state=stopped, as a player reports a stop. PMS ignores a timeline
  * without a duration, so a write with no known duration is refused here rather than lost there.
  */
-export async function writePlexProgress(client: PlexClient, provider: string, ref: NativeRef, value: ProgressValue, opts: PlexWriteOptions = {}): Promise<void> {
+export async function writePlexProgress(
+  client: PlexClient,
+  provider: string,
+  ref: NativeRef,
+  value: ProgressValue,
+  opts: PlexWriteOptions = {},
+): Promise<void> {
   if (!value.durationMs || value.durationMs <= 0) {
     throw new ProviderError('bad_response', provider, `${provider}: cannot write ratingKey ${ref.id} without a duration (Plex ignores timelines without one)`);
   }

@@ -23,7 +23,13 @@ export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string
   const runtime = entry.type === 'movie' ? entry.movie.runtime : (entry.episode.runtime ?? undefined);
   if (runtime) Object.assign(base, { durationMs: minutesToMs(runtime) });
   if (entry.type === 'movie') {
-    return { ...base, type: 'movie', ids: idsOf(entry.movie.ids), title: entry.movie.title ?? `trakt ${entry.id}`, ...(entry.movie.year ? { year: entry.movie.year } : {}) };
+    return {
+      ...base,
+      type: 'movie',
+      ids: idsOf(entry.movie.ids),
+      title: entry.movie.title ?? `trakt ${entry.id}`,
+      ...(entry.movie.year ? { year: entry.movie.year } : {}),
+    };
   }
   return {
     ...base,

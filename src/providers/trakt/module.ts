@@ -43,20 +43,35 @@ export const traktModule: ProviderModule<TraktProviderConfig, RunningTraktEmulat
   initTarget: {
     takesUrl: false,
     serverName: (n) => (n === 1 ? 'trakt' : `trakt-${n}`),
-    serverLines: (_t, ref) => [`    client_id: ${ref('TRAKT_CLIENT_ID')}         # your Trakt app (trakt.tv/oauth/applications)`, `    client_secret: ${ref('TRAKT_CLIENT_SECRET')}`],
+    serverLines: (_t, ref) => [
+      `    client_id: ${ref('TRAKT_CLIENT_ID')}         # your Trakt app (trakt.tv/oauth/applications)`,
+      `    client_secret: ${ref('TRAKT_CLIENT_SECRET')}`,
+    ],
     userLine: (t, u) =>
-      u.owner ? `    ${t.name}: {}   # sign in once: playhead auth ${t.name}@${u.name}` : `    # ${t.name}: {}   # if ${u.name} has a Trakt account; then: playhead auth ${t.name}@${u.name}`,
+      u.owner
+        ? `    ${t.name}: {}   # sign in once: playhead auth ${t.name}@${u.name}`
+        : `    # ${t.name}: {}   # if ${u.name} has a Trakt account; then: playhead auth ${t.name}@${u.name}`,
   },
   // The device flow: the person opens a URL and enters a code; the tokens go to the state database.
   async signIn({ id, config, state, log, now, sleep, out }) {
-    const client = new TraktClient({ provider: id, url: config.url, authUrl: config.authUrl, clientId: config.clientId, timeoutMs: config.timeoutMs, retries: config.retries, writesPerSecond: config.writesPerSecond, log });
+    const client = new TraktClient({
+      provider: id,
+      url: config.url,
+      authUrl: config.authUrl,
+      clientId: config.clientId,
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      writesPerSecond: config.writesPerSecond,
+      log,
+    });
     const tokens = await deviceLogin({
       auth: client.auth,
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       now,
       sleep,
-      prompt: (url, code, expiresIn) => out(`To let Playhead use your Trakt account, open ${url} and enter the code ${code} (valid ${Math.round(expiresIn / 60)} min). Waiting…`),
+      prompt: (url, code, expiresIn) =>
+        out(`To let Playhead use your Trakt account, open ${url} and enter the code ${code} (valid ${Math.round(expiresIn / 60)} min). Waiting…`),
     });
     saveTokens(state, tokens);
   },

@@ -48,7 +48,16 @@ export interface DeviceFlowOptions {
 /** Runs the device flow to the end: approved → tokens; denied, expired or used → a clear error. */
 export async function deviceLogin(opts: DeviceFlowOptions): Promise<TraktTokens> {
   const provider = opts.auth.provider;
-  const code = (await opts.auth.json(deviceCode, 'POST', '/oauth/device/code', undefined, { 'content-type': 'application/json' }, JSON.stringify({ client_id: opts.clientId }))).body;
+  const code = (
+    await opts.auth.json(
+      deviceCode,
+      'POST',
+      '/oauth/device/code',
+      undefined,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ client_id: opts.clientId }),
+    )
+  ).body;
   opts.prompt(code.verification_url, code.user_code, code.expires_in);
   const deadline = opts.now() + code.expires_in * 1000;
   let interval = code.interval * 1000;
@@ -65,7 +74,12 @@ export async function deviceLogin(opts: DeviceFlowOptions): Promise<TraktTokens>
         interval += 1000; // polled too fast: slow down
         continue;
       }
-      const why: Record<number, string> = { 404: 'the device code is not valid', 409: 'the code was already used', 410: 'the code expired', 418: 'access was denied' };
+      const why: Record<number, string> = {
+        404: 'the device code is not valid',
+        409: 'the code was already used',
+        410: 'the code expired',
+        418: 'access was denied',
+      };
       if (status !== undefined && why[status]) throw new ProviderError('auth', provider, `${provider}: Trakt sign-in failed: ${why[status]}`, status);
       throw err;
     }
@@ -87,7 +101,12 @@ export async function refreshTokens(auth: HttpClient, clientId: string, clientSe
     return toTokens(res.body, now);
   } catch (err) {
     if (err instanceof ProviderError && (err.status === 400 || err.status === 401)) {
-      throw new ProviderError('auth', auth.provider, `${auth.provider}: the Trakt sign-in has lapsed; run \`playhead auth ${auth.provider}\` again`, err.status);
+      throw new ProviderError(
+        'auth',
+        auth.provider,
+        `${auth.provider}: the Trakt sign-in has lapsed; run \`playhead auth ${auth.provider}\` again`,
+        err.status,
+      );
     }
     throw err;
   }

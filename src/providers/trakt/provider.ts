@@ -57,7 +57,11 @@ export class TraktProvider implements Provider {
     if (tokens.expiresAt - this.ctx.now() < REFRESH_MARGIN_MS) {
       if (this.ctx.dryRun) {
         if (tokens.expiresAt <= this.ctx.now()) {
-          throw new ProviderError('auth', this.id, `${this.id}: the Trakt token expired; a dry run does not refresh it — run \`playhead sync\` or \`playhead auth ${this.id}\``);
+          throw new ProviderError(
+            'auth',
+            this.id,
+            `${this.id}: the Trakt token expired; a dry run does not refresh it — run \`playhead sync\` or \`playhead auth ${this.id}\``,
+          );
         }
       } else {
         tokens = await refreshTokens(this.client.auth, this.config.clientId, this.config.clientSecret, tokens, this.ctx.now());
@@ -130,7 +134,9 @@ export class TraktProvider implements Provider {
     return (ref) => {
       const identity = identityOfRef(ref.id);
       if (!identity) return byPlaybackId.get(ref.id);
-      return matchTokens(identity).map((t) => byToken.get(t)).find((e) => e !== undefined);
+      return matchTokens(identity)
+        .map((t) => byToken.get(t))
+        .find((e) => e !== undefined);
     };
   }
 

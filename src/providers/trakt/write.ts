@@ -19,10 +19,16 @@ const hasIds = (ids: ExternalIds | undefined): ids is ExternalIds => !!ids && Ob
 export function scrobbleBody(item: ItemIdentity, percent: number): Record<string, unknown> | undefined {
   const progress = Math.round(percent * 100) / 100;
   if (item.type === 'movie') {
-    return hasIds(item.ids) ? { movie: { ids: traktIds(item.ids), ...(item.title ? { title: item.title } : {}), ...(item.year ? { year: item.year } : {}) }, progress } : undefined;
+    return hasIds(item.ids)
+      ? { movie: { ids: traktIds(item.ids), ...(item.title ? { title: item.title } : {}), ...(item.year ? { year: item.year } : {}) }, progress }
+      : undefined;
   }
   if (hasIds(item.show?.ids) && item.season !== undefined && item.episode !== undefined) {
-    return { show: { ids: traktIds(item.show.ids), ...(item.show.title ? { title: item.show.title } : {}) }, episode: { season: item.season, number: item.episode }, progress };
+    return {
+      show: { ids: traktIds(item.show.ids), ...(item.show.title ? { title: item.show.title } : {}) },
+      episode: { season: item.season, number: item.episode },
+      progress,
+    };
   }
   return hasIds(item.ids) ? { episode: { ids: traktIds(item.ids) }, progress } : undefined;
 }
