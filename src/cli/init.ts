@@ -77,10 +77,11 @@ export function slug(text: string): string {
 
 /** One line of comment text: no line breaks or control characters from server-supplied names. */
 function commentText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they must not reach the file
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 
-export interface StarterUser {
+interface StarterUser {
   /** The name in playhead.yaml. */
   name: string;
   account: ServerAccount;

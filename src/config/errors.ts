@@ -1,7 +1,7 @@
 // Config errors: issues that name the file, the line, the field and what is allowed there, built
 // from zod's issues; and the redaction that keeps every token out of them. Values are described
 // by type ("got text"), never echoed, and a last pass blanks any secret that might still slip in.
-import { LineCounter, isMap, isScalar, isSeq } from 'yaml';
+import { type LineCounter, isMap, isScalar, isSeq } from 'yaml';
 import type { z } from 'zod';
 import { ALLOWED_MARK, closest, describe, isRecord } from './fields.ts';
 

@@ -42,7 +42,7 @@ class RetryableStatus extends Error {
 }
 
 /** Longest Retry-After we honour inside one run; a server asking for more fails the request. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Retry-After is either seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
@@ -77,7 +77,7 @@ export class Connections {
   }
 }
 
-export function buildQuery(query: Query | undefined): string {
+function buildQuery(query: Query | undefined): string {
   if (!query) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(query)) {
@@ -115,7 +115,7 @@ export class HttpClient {
   async send(method: string, path: string, query?: Query, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> {
     const label = `${method} ${path}`;
     const attempt = async (): Promise<HttpResponse> => {
-      let res;
+      let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(`${this.origin}${this.basePath}${path}${buildQuery(query)}`, {
           method: method as 'GET',

@@ -8,15 +8,15 @@ import { applyIndexUpdate, type IndexEntry, type ProviderState } from '../core/s
 import type { ResolveOutcome, ResolveRequest } from './provider.ts';
 
 /** A full rescan now and then drops items deleted from the server. */
-export const INDEX_FULL_REBUILD_MS = 7 * 24 * 3600 * 1000;
+const INDEX_FULL_REBUILD_MS = 7 * 24 * 3600 * 1000;
 /** Re-read a little before the last scan so items changed during it are not missed. */
 const REFRESH_OVERLAP_S = 120;
 
-export const idTokens = (prefix: 'movie' | 'show' | 'episode', ids: ExternalIds): string[] =>
+const idTokens = (prefix: 'movie' | 'show' | 'episode', ids: ExternalIds): string[] =>
   ID_KINDS.flatMap((kind) => (ids[kind] ? [`${prefix}:${kind}:${ids[kind]}`] : []));
 
 /** An episode by its show's native id and its numbers. */
-export const coordToken = (showId: string, season: number, episode: number): string =>
+const coordToken = (showId: string, season: number, episode: number): string =>
   `coord:${showId}#s${String(season).padStart(2, '0')}e${String(episode).padStart(2, '0')}`;
 
 /** Index entries for one item, whatever server it comes from. */

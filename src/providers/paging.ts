@@ -3,7 +3,7 @@
 import pLimit from 'p-limit';
 
 /** Pages fetched at once once the total is known: latency-bound scans finish several times sooner. */
-export const PAGE_CONCURRENCY = 3;
+const PAGE_CONCURRENCY = 3;
 
 export interface Page<T> {
   rows: T[];

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ProviderContext } from './provider.ts';
 
-export const SERVER_FACTS_TTL_MS = 6 * 3600 * 1000;
+const SERVER_FACTS_TTL_MS = 6 * 3600 * 1000;
 const FACTS_KEY = 'server_facts';
 
 interface Stored<T> {

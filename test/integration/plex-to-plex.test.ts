@@ -447,7 +447,7 @@ describe('rewatch and Continue Watching order', () => {
     try {
       const movies = items(p.source, 'movie').filter((m) => !isLegacy(m));
       const times = [nowS() - 60, nowS() - 7200, nowS() - 600, nowS() - 86_400];
-      movies.slice(0, 4).forEach((m, i) => progressOn(p.source, m, 0.3, times[i]));
+      for (const [i, m] of movies.slice(0, 4).entries()) progressOn(p.source, m, 0.3, times[i]);
       await p.sync();
       const order = p.target.requests.filter((r) => r.path === '/:/timeline').map((r) => r.query.ratingKey);
       const expected = [3, 1, 2, 0].map((i) => twin(p.source, p.target, movies[i]!.ratingKey).ratingKey);

@@ -2,7 +2,7 @@
 // naming file, line and path — without a token in any message.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/config/errors.ts';
+import type { ConfigError } from '../../src/config/errors.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { userScopedName, USER_SEPARATOR } from '../../src/config/names.ts';
 import { expectConfigError, only, edit } from '../support/config.ts';

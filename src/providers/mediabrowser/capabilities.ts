@@ -5,7 +5,7 @@ import type { Capabilities } from '../provider.ts';
 export const JELLYFIN_MIN_WRITE_VERSION = '10.9.0';
 
 /** MaxResumePct's default: a player stopping past it marks the item played. */
-export const MEDIABROWSER_DEFAULT_MAX_RESUME_PCT = 90;
+const MEDIABROWSER_DEFAULT_MAX_RESUME_PCT = 90;
 
 export function mediaBrowserCapabilities(maxConcurrentWrites: number, completionPercent = MEDIABROWSER_DEFAULT_MAX_RESUME_PCT): Capabilities {
   return {

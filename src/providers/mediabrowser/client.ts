@@ -6,8 +6,8 @@ import type { Dialect } from './dialect.ts';
 import { itemsResult, publicSystemInfo, sessionList, userData, userDto, userList, type BaseItem, type UserData } from './schema.ts';
 
 /** Most ids per `Ids=` batch: keeps URLs short (32-hex ids). */
-export const IDS_BATCH = 100;
-export const CLIENT_VERSION = '0.1.0';
+const IDS_BATCH = 100;
+const CLIENT_VERSION = '0.1.0';
 
 export interface MediaBrowserClientOptions {
   provider: string;

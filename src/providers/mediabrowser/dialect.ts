@@ -1,9 +1,9 @@
 // Jellyfin and Emby speak one API (MediaBrowser) with different routes, auth headers and write
 // semantics. A dialect says which; the client and provider are shared.
 
-export type MediaBrowserKind = 'jellyfin' | 'emby';
+type MediaBrowserKind = 'jellyfin' | 'emby';
 
-export interface Route {
+interface Route {
   path: string;
   query: Record<string, string>;
 }

@@ -13,7 +13,7 @@ import type { BaseItem } from './schema.ts';
 
 export const RESUME_PAGE_SIZE = 200;
 /** Collection types whose items we sync. */
-export const VIDEO_COLLECTIONS = new Set(['movies', 'tvshows']);
+const VIDEO_COLLECTIONS = new Set(['movies', 'tvshows']);
 
 export interface Library {
   id: string;
@@ -58,14 +58,14 @@ export function externalIds(item: BaseItem): ExternalIds {
   return normaliseIds(raw);
 }
 
-export interface ItemContext {
+interface ItemContext {
   provider: string;
   server: string;
   showIds?: ExternalIds;
 }
 
 /** Maps one item to our model: ticks → ms, ISO dates → UTC epoch ms. */
-export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
+function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
   const data = item.UserData ?? {};
   const isEpisode = item.Type === 'Episode';
   const playCount = data.PlayCount ?? 0;

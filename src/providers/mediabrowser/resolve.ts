@@ -6,9 +6,9 @@ import type { MediaBrowserClient } from './client.ts';
 import { externalIds, itemPages, type Library } from './index.ts';
 import type { BaseItem } from './schema.ts';
 
-export const INDEX_PAGE_SIZE = 1000;
+const INDEX_PAGE_SIZE = 1000;
 
-export function entriesOfItem(item: BaseItem): IndexEntry[] {
+function entriesOfItem(item: BaseItem): IndexEntry[] {
   const id = String(item.Id);
   const ids = externalIds(item);
   if (item.Type === 'Movie') return entriesFor({ id, type: 'movie', ids });

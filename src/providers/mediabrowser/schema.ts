@@ -37,7 +37,7 @@ export const userData = z.looseObject({
 });
 export type UserData = z.infer<typeof userData>;
 
-export const baseItem = z.looseObject({
+const baseItem = z.looseObject({
   Id: id,
   Name: z.string().optional(),
   Type: z.string(),

@@ -6,7 +6,7 @@ import type { MediaBrowserClient } from './client.ts';
 import { msToTicks } from '../../core/position.ts';
 import type { UserData } from './schema.ts';
 
-export function userDataBody(replaces: boolean, current: UserData | undefined, value: ProgressValue, now: number, unwatched: boolean): Record<string, unknown> {
+function userDataBody(replaces: boolean, current: UserData | undefined, value: ProgressValue, now: number, unwatched: boolean): Record<string, unknown> {
   const change: Record<string, unknown> = {
     PlaybackPositionTicks: msToTicks(value.progressMs),
     // The source's time, so Continue Watching keeps the real order.

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { HttpClient, type Query } from '../http.ts';
 import { identityContainer, metadataContainer, sectionsContainer, serverInfoContainer, sessionsContainer, type PlexMetadata } from './schema.ts';
 
-export const PLEX_LIBRARY_IDENTIFIER = 'com.plexapp.plugins.library';
+const PLEX_LIBRARY_IDENTIFIER = 'com.plexapp.plugins.library';
 /** Most ids per `/library/metadata/{a,b,c}` call: keeps URLs well under common limits. */
-export const METADATA_BATCH = 100;
+const METADATA_BATCH = 100;
 
 export interface PlexClientOptions {
   provider: string;

@@ -10,7 +10,7 @@ import type { PlexClient, PlexPage, PlexSection } from './client.ts';
 import type { PlexMetadata } from './schema.ts';
 
 /** Section type → the Plex item type whose positions we read. */
-export const RESUMABLE_TYPE: Record<string, number> = { movie: 1, show: 4 };
+const RESUMABLE_TYPE: Record<string, number> = { movie: 1, show: 4 };
 export const RESUME_PAGE_SIZE = 200;
 
 /** Keeps movie and show sections, honouring a whitelist; an unknown id is an error naming the real ones. */
@@ -46,13 +46,13 @@ export function sectionPages(client: PlexClient, sectionId: string, query: Query
   );
 }
 
-export interface ShowInfo {
+interface ShowInfo {
   ids: ExternalIds;
   title?: string;
 }
 
 /** Show ids for episodes, fetched in batches and remembered for the rest of the run. */
-export class ShowLookup {
+class ShowLookup {
   private readonly shows = new Map<string, ShowInfo>();
   constructor(private readonly client: PlexClient) {}
 

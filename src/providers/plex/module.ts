@@ -20,7 +20,7 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
     },
     checkEntry(value, { user, server, add }) {
       if (!isRecord(value)) {
-        const example = '{ token: "${PLEX_TOKEN_' + envName(user) + '}" }';
+        const example = `{ token: "\${PLEX_TOKEN_${envName(user)}}" }`;
         add([], `must be a mapping with this user's Plex token, e.g. ${example} (got ${describe(value)})`);
         return undefined;
       }

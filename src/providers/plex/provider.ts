@@ -13,7 +13,7 @@ import { plexIndexSource } from './resolve.ts';
 import { writePlexProgress } from './write.ts';
 
 /** The X-Plex-Client-Identifier: the installation's id unless the instance configures its own. */
-export function plexClientId(ctx: ProviderContext, configured: string | undefined): string {
+function plexClientId(ctx: ProviderContext, configured: string | undefined): string {
   return configured ?? `playhead-${ctx.installationId}`;
 }
 

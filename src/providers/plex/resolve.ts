@@ -8,7 +8,7 @@ import type { PlexClient, PlexSection } from './client.ts';
 import { guidsOf, sectionPages, showIdsOf } from './index.ts';
 import type { PlexMetadata } from './schema.ts';
 
-export const INDEX_PAGE_SIZE = 1000;
+const INDEX_PAGE_SIZE = 1000;
 
 /** Index entries contributed by one Plex row. */
 export function entriesOfRow(row: PlexMetadata): IndexEntry[] {

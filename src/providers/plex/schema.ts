@@ -14,9 +14,9 @@ const num = z.union([
 /** Ids are opaque strings; tolerate numbers. */
 const idString = z.union([z.string(), z.number().transform(String)]);
 
-export const guidEntry = z.looseObject({ id: z.string() });
+const guidEntry = z.looseObject({ id: z.string() });
 
-export const metadataRow = z.looseObject({
+const metadataRow = z.looseObject({
   ratingKey: idString,
   key: z.string().optional(),
   type: z.string(),

@@ -2,7 +2,7 @@
 import type { Capabilities } from '../provider.ts';
 
 /** Trakt turns a stop at or past 80 % into a play. */
-export const TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT = 80;
+const TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT = 80;
 
 export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBLE_PERCENT): Capabilities {
   return {

@@ -5,7 +5,7 @@ import { toEpochMs } from '../../core/time.ts';
 import { minutesToMs } from '../../core/position.ts';
 import type { PlaybackEntry, TraktIds } from './schema.ts';
 
-export function idsOf(ids: TraktIds | undefined): ExternalIds {
+function idsOf(ids: TraktIds | undefined): ExternalIds {
   if (!ids) return {};
   return normaliseIds({ imdb: ids.imdb ?? undefined, tmdb: ids.tmdb ?? undefined, tvdb: ids.tvdb ?? undefined });
 }
