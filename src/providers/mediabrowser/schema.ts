@@ -1,16 +1,7 @@
 // zod schemas of the Jellyfin / Emby (MediaBrowser API) JSON we read. PascalCase as the servers
 // send it by default; only the fields we use are declared, the rest passes through.
 import { z } from 'zod';
-
-/** Some servers and plugins quote numbers; ticks are int64 and arrive as JSON numbers. */
-const num = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
-]);
-const id = z.union([z.string(), z.number().transform(String)]);
+import { lenientId as id, lenientNumber as num } from '../wire.ts';
 
 export const publicSystemInfo = z.looseObject({
   Id: z.string().min(1),

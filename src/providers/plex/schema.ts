@@ -2,17 +2,7 @@
 // declared; everything else passes through untouched. PMS is not always consistent about
 // number-vs-string in JSON, so numeric fields accept numeric strings too.
 import { z } from 'zod';
-
-/** A number, or a string of digits (some PMS builds quote numbers). */
-const num = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
-]);
-/** Ids are opaque strings; tolerate numbers. */
-const idString = z.union([z.string(), z.number().transform(String)]);
+import { lenientId as idString, lenientNumber as num } from '../wire.ts';
 
 const guidEntry = z.looseObject({ id: z.string() });
 

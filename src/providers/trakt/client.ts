@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { Connections, HttpClient, type Query } from '../http.ts';
 import { playbackList, scrobbleResponse, type PlaybackEntry } from './schema.ts';
+import type { TraktProviderConfig } from './config.ts';
 
 export const PLAYBACK_PAGE_SIZE = 1000;
 const PACING_MARGIN_MS = 50;
@@ -23,6 +24,16 @@ export interface TraktClientOptions {
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A client for one configured Trakt provider (its settings, plus the run's log and clock). */
+export function traktClientFor(
+  id: string,
+  config: TraktProviderConfig,
+  extra: Pick<TraktClientOptions, 'log' | 'now' | 'minBackoffMs' | 'sleep'>,
+): TraktClient {
+  const { url, authUrl, clientId, timeoutMs, retries, writesPerSecond } = config;
+  return new TraktClient({ provider: id, url, authUrl, clientId, timeoutMs, retries, writesPerSecond, ...extra });
+}
 
 export class TraktClient {
   readonly api: HttpClient;

@@ -4,7 +4,7 @@ import { describe, isRecord, strict } from '../../config/fields.ts';
 import { userScopedName } from '../../config/names.ts';
 import type { ProviderModule } from '../module.ts';
 import { traktCapabilities } from './capabilities.ts';
-import { TraktClient } from './client.ts';
+import { traktClientFor } from './client.ts';
 import { TRAKT_WHAT, traktConfigSchema, traktFields, type TraktProviderConfig } from './config.ts';
 import { deviceLogin, saveTokens } from './oauth.ts';
 import { TraktProvider } from './provider.ts';
@@ -54,16 +54,7 @@ export const traktModule: ProviderModule<TraktProviderConfig, RunningTraktEmulat
   },
   // The device flow: the person opens a URL and enters a code; the tokens go to the state database.
   async signIn({ id, config, state, log, now, sleep, out }) {
-    const client = new TraktClient({
-      provider: id,
-      url: config.url,
-      authUrl: config.authUrl,
-      clientId: config.clientId,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      writesPerSecond: config.writesPerSecond,
-      log,
-    });
+    const client = traktClientFor(id, config, { log });
     const tokens = await deviceLogin({
       auth: client.auth,
       clientId: config.clientId,

@@ -8,7 +8,7 @@ import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetStat
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
 import { traktCapabilities } from './capabilities.ts';
-import { TraktClient } from './client.ts';
+import { type TraktClient, traktClientFor } from './client.ts';
 import { recordFromPlayback } from './index.ts';
 import { loadTokens, refreshTokens, REFRESH_MARGIN_MS, saveTokens } from './oauth.ts';
 import type { PlaybackEntry } from './schema.ts';
@@ -35,18 +35,7 @@ export class TraktProvider implements Provider {
     opts: { minBackoffMs?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {
     this.capabilities = traktCapabilities(config.completionPercent);
-    this.client = new TraktClient({
-      provider: id,
-      url: config.url,
-      authUrl: config.authUrl,
-      clientId: config.clientId,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      writesPerSecond: config.writesPerSecond,
-      log: ctx.log,
-      now: ctx.now,
-      ...opts,
-    });
+    this.client = traktClientFor(id, config, { log: ctx.log, now: ctx.now, ...opts });
   }
 
   /** Checks the sign-in and refreshes the token when it is close to expiry (never in a dry run). */
