@@ -128,7 +128,7 @@ async function spawnListening(args: string[], what: string, logFile: string): Pr
 
 /**
  * Plex: `playhead emulate plex` (the CLI always logs one line per request on stderr). Jellyfin,
- * Emby, Trakt: `bench/emulator-child.ts` (quiet), since `playhead emulate` knows only plex so far.
+ * Emby, Trakt: `bench/emulator-child.ts` (quiet), which prints the credentials the bench needs as one JSON line.
  */
 export async function startEmulator(opts: {
   role: string;
