@@ -32,6 +32,20 @@ module.exports = {
       to: { path: '^src/(engine|cli)/' },
     },
     {
+      name: 'kinds-through-the-registry',
+      comment: 'Outside src/providers, a provider kind is reached through provider.ts, module.ts and registry.ts, never its own folder.',
+      severity: 'error',
+      from: { path: '^src/(core|config|engine|store|cli)/' },
+      to: { path: '^src/providers/[^/]+/' },
+    },
+    {
+      name: 'providers-not-to-each-other',
+      comment: 'Provider kinds never import each other (shared code lives in src/providers/*.ts).',
+      severity: 'error',
+      from: { path: '^src/providers/([^/]+)/' },
+      to: { path: '^src/providers/[^/]+/', pathNot: '^src/providers/$1/' },
+    },
+    {
       name: 'store-not-to-providers',
       comment: 'The store keeps types from core or its own; it does not depend on providers.',
       severity: 'error',

@@ -15,16 +15,14 @@ import type { PlexItem } from '../../emulators/plex/data.ts';
 import type { RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import type { RunningTraktEmulator } from '../../emulators/trakt/server.ts';
 import type { EmulatorHook } from '../providers/module.ts';
-import { jellyfinModule } from '../providers/mediabrowser/module.ts';
-import { plexModule } from '../providers/plex/module.ts';
-import { traktModule } from '../providers/trakt/module.ts';
+import { moduleFor } from '../providers/registry.ts';
+import { msToTicks, ticksToMs } from '../core/position.ts';
 import { authProvider } from './auth.ts';
 import { createLogger } from './log.ts';
 import { COMPACT, countsLine, runReport } from './output.ts';
 
 const SYNTHETIC = 'movies=400,shows=12,seasons=3,episodes=10';
 const SEED = 'demo-household';
-const TICKS = 10_000;
 const ROWS = 20;
 
 /**
@@ -97,9 +95,10 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       closers.push(() => running.close());
       return running;
     };
-    const living = await start(plexModule.emulator, 'living-room');
-    const upstairs = await start(jellyfinModule.emulator, 'upstairs');
-    const trakt = await start(traktModule.emulator, 'trakt');
+    // Kinds are reached through the registry, as everywhere outside src/providers.
+    const living = await start(moduleFor('plex').emulator as EmulatorHook<RunningPlexEmulator>, 'living-room');
+    const upstairs = await start(moduleFor('jellyfin').emulator as EmulatorHook<RunningMediaBrowserEmulator>, 'upstairs');
+    const trakt = await start(moduleFor('trakt').emulator as EmulatorHook<RunningTraktEmulator>, 'trakt');
     // This household set Plex's "Video played threshold" to 98 % in the living room.
     living.state.playedThresholdPercent = 98;
     const plexAlice = living.state.accounts.find((a) => a.name === 'alice');
@@ -160,7 +159,7 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       await jfOwnerApp.stop(later.Id, Math.round(later.RunTimeTicks * 0.7));
     }
     const playingNow = movies[8] && upstairsTwin(movies[8]);
-    if (playingNow) await jfOwnerApp.start(playingNow.Id, 60_000 * TICKS);
+    if (playingNow) await jfOwnerApp.start(playingNow.Id, msToTicks(60_000));
     for (const s of scenes)
       out(
         `   ${s.who.padEnd(5)} ${s.item.title.padEnd(40)} ${formatDuration(living.state.userState[s.who === 'owner' ? '1' : String(plexAlice.id)]?.[s.item.ratingKey]?.viewOffset ?? 0).padEnd(9)} ${s.note}`,
@@ -237,7 +236,7 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
         const twin = upstairsTwin(s.item);
         const jfUser = s.who === 'owner' ? jfOwner : jfAlice;
         const data = twin ? upstairs.state.userData[jfUser.id]?.[twin.Id] : undefined;
-        const jfMs = data?.PlaybackPositionTicks ? Math.round(data.PlaybackPositionTicks / TICKS) : undefined;
+        const jfMs = data?.PlaybackPositionTicks ? ticksToMs(data.PlaybackPositionTicks) : undefined;
         const jf = twin ? `${jfMs ? formatDuration(jfMs) : '—'}${data?.Played ? ', watched' : ''}` : '(not on this server)';
         const traktPct = s.who === 'alice' ? traktPercent(trakt, s.item) : undefined;
         table.push([s.who, s.item.title, plexMs ? formatDuration(plexMs) : '—', jf, traktPct === undefined ? '' : `${traktPct.toFixed(1)}%`]);

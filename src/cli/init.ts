@@ -5,7 +5,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { envName } from '../config/names.ts';
 import { InitError, type InitTargetSpec, type ServerAccount, type ServerDiscovery } from '../providers/module.ts';
-import { plexModule } from '../providers/plex/module.ts';
+import { moduleFor } from '../providers/registry.ts';
 import { providerModules } from '../providers/registry.ts';
 
 export { InitError } from '../providers/module.ts';
@@ -57,8 +57,9 @@ export function parseTarget(raw: string): InitTarget {
 
 /** Reads the Plex server with the owner's token (the Plex module's discovery). */
 function discoverPlex(rawUrl: string, token: string, opts: { timeoutMs?: number } = {}): Promise<PlexDiscovery> {
-  if (!plexModule.discover) throw new Error('the Plex module has no discovery');
-  return plexModule.discover(rawUrl, token, opts);
+  const plex = moduleFor('plex');
+  if (!plex.discover) throw new Error('the Plex module has no discovery');
+  return plex.discover(rawUrl, token, opts);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -255,13 +255,11 @@ export class Store {
 
   /** Every decision ever made for items whose key equals `query` or whose title contains it. */
   explain(query: string, limit = 200): StoredDecision[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.*, r.pair, r.dry_run, r.started_at FROM decisions d JOIN runs r ON r.id = d.run_id
+    const rows = this.stmt(
+      `SELECT d.*, r.pair, r.dry_run, r.started_at FROM decisions d JOIN runs r ON r.id = d.run_id
          WHERE d.key = ? OR d.title LIKE ? ESCAPE '\\' COLLATE NOCASE
          ORDER BY d.run_id DESC, d.title LIMIT ?`,
-      )
-      .all(query, `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit) as Row[];
+    ).all(query, `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit) as Row[];
     return rows.map((row) => ({
       ...toDecision(row),
       runId: Number(row.run_id),

@@ -261,7 +261,7 @@ test('every statement is prepared once: a second pass over the store prepares no
     s.run(run);
     s.decisionsOfRun(run);
     s.counts();
-    // explain() is left out until its body (being retyped with the decisions) goes through stmt() too.
+    s.explain('Heat');
   };
   pass(1);
   assert.ok(prepared.length > 20, `the first pass prepares its statements (${prepared.length})`);
