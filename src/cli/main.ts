@@ -10,6 +10,7 @@ import { runAll, UnknownPairError, type PairOutcome } from '../engine/run-all.ts
 import type { RunEvent } from '../engine/run-pair.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
+import { providerModules } from '../providers/registry.ts';
 import { Store } from '../store/store.ts';
 import { createLogger } from './log.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
@@ -210,12 +211,7 @@ export function buildProgram(): Command {
     .description("print (or write) a starter playhead.yaml from a Plex server's accounts: one user per account")
     .requiredOption('--plex <url>', 'the Plex server to read, e.g. http://192.168.1.10:32400')
     .addOption(new Option('--token <token>', "the server owner's X-Plex-Token (prefer the PLEX_TOKEN variable: arguments show in ps)").env('PLEX_TOKEN'))
-    .option(
-      '--to <target>',
-      'a server to sync to: jellyfin=URL, emby=URL, plex=URL or trakt (repeatable)',
-      (v: string, all: string[]) => [...all, v],
-      [] as string[],
-    )
+    .option('--to <target>', `a server to sync to: ${initTargetsHelp()} (repeatable)`, (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--write <file>', 'write the file (mode 600) instead of printing it')
     .option('--force', 'with --write: overwrite an existing file')
     .action(async (o: { plex: string; token?: string; to: string[]; write?: string; force?: boolean }) => {
@@ -231,7 +227,12 @@ export function buildProgram(): Command {
   program
     .command('emulate')
     .description('run a server emulator (to try Playhead without real servers)')
-    .argument('<kind>', 'plex, jellyfin, emby or trakt')
+    .argument(
+      '<kind>',
+      providerModules()
+        .flatMap((m) => (m.emulator ? [m.kind] : []))
+        .join(', '),
+    )
     .option('--port <n>', "port (0 = any free port; default: the server's usual one)")
     .option('--name <name>', 'server name; different names give different native ids')
     .option('--token <token...>', 'extra accepted tokens (Plex: owner tokens; Jellyfin/Emby: API keys)')
@@ -287,4 +288,11 @@ if (invokedDirectly) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
+}
+
+/** `--to` forms from the registry: `KIND=URL` for servers, the bare kind for services (Trakt). */
+function initTargetsHelp(): string {
+  return providerModules()
+    .flatMap((m) => (m.initTarget ? [m.initTarget.takesUrl ? `${m.kind}=URL` : m.kind] : []))
+    .join(', ');
 }
