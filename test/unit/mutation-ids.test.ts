@@ -15,6 +15,7 @@ describe('normaliseIds, edge cases', () => {
     ['an all-zero imdb number is not an id', { imdb: 'tt0000000' }, {}],
     ['imdb digits without tt are found inside other text', { imdb: 'imdb-0133093' }, { imdb: 'tt0133093' }],
     ['imdb takes the digits after tt, not others before them', { imdb: '12 tt0133093' }, { imdb: 'tt0133093' }],
+    ['imdb takes the digits after TT in upper case, not others after them', { imdb: 'TT0133093/2' }, { imdb: 'tt0133093' }],
     ['an exact key repeated in another case: the first one wins', { tmdb: '1', TMDB: '2' }, { tmdb: '1' }],
     ['an exact key that is junk lets a valid one in another case through', { tvdb: 'none', TVDB: '7' }, { tvdb: '7' }],
     ['an exact key that is junk lets the alias through', { tmdb: 'null', themoviedb: '603' }, { tmdb: '603' }],
