@@ -19,6 +19,7 @@ describe('normaliseIds, edge cases', () => {
     ['an exact key repeated in another case: the first one wins', { tmdb: '1', TMDB: '2' }, { tmdb: '1' }],
     ['an exact key that is junk lets a valid one in another case through', { tvdb: 'none', TVDB: '7' }, { tvdb: '7' }],
     ['an exact key that is junk lets the alias through', { tmdb: 'null', themoviedb: '603' }, { tmdb: '603' }],
+    ['an alias that is junk leaves no key behind', { themoviedb: 'none', thetvdb: '' }, {}],
     ['the first usable alias wins', { themoviedb: 'unknown', TheMovieDb: '5', THEMOVIEDB: '6' }, { tmdb: '5' }],
     ['an alias never beats an exact name written after it', { thetvdb: '1', tvdb: '2' }, { tvdb: '2' }],
     ['infinite numbers are not ids', { tmdb: Number.POSITIVE_INFINITY, tvdb: Number.NEGATIVE_INFINITY, imdb: Number.NaN }, {}],
@@ -45,6 +46,7 @@ describe('normaliseIds, edge cases', () => {
 describe('parsePlexGuid, edge cases', () => {
   const cases: [string, string, unknown][] = [
     ['the scheme must start the guid', 'see imdb://tt0111161', { ids: {} }],
+    ['two guids glued by a line break are not one guid', 'imdb://tt0111161\nimdb://tt0068646', { ids: {} }],
     ['a trailing slash is not a segment', 'tvdb://81189/', { ids: { tvdb: '81189' } }],
     ['an empty segment is not a segment', 'tmdb://movie//550', { ids: { tmdb: '550' } }],
     ['a fragment is ignored like a query', 'imdb://tt0111161#cast', { ids: { imdb: 'tt0111161' } }],
