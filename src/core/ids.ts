@@ -63,7 +63,8 @@ export function normaliseIds(raw: Record<string, unknown>): ExternalIds {
   const aliased: [IdKind, unknown][] = [];
   for (const [key, value] of Object.entries(raw)) {
     const lower = key.toLowerCase();
-    const kind = KIND_ALIASES[lower];
+    // Own keys only: a server key such as `constructor` must not find Object's.
+    const kind = Object.hasOwn(KIND_ALIASES, lower) ? KIND_ALIASES[lower] : undefined;
     if (kind === undefined) continue;
     if (lower !== kind) {
       aliased.push([kind, value]);

@@ -253,3 +253,8 @@ describe('identityOf', () => {
     });
   });
 });
+
+it('normaliseIds: keys named like Object members (constructor, __proto__, toString) are not id kinds', () => {
+  const raw = JSON.parse('{"constructor":"550","__proto__":"551","toString":"552","Imdb":"tt0111161"}') as Record<string, unknown>;
+  assert.deepEqual(normaliseIds(raw), { imdb: 'tt0111161' });
+});
