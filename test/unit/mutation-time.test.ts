@@ -63,6 +63,9 @@ describe('toEpochMs: refused shapes', () => {
     ['second 60', '2026-08-04T16:39:60Z'],
     ['offset hour 24', '2026-08-04T16:39:44+24:00'],
     ['offset minute 60', '2026-08-04T16:39:44+02:60'],
+    // Date.UTC reads years 0..99 as 1900..1999; the year written is the year meant.
+    ['year 0099 is not 1999', '0099-01-01'],
+    ['year 0070 is not 1970', '0070-06-01T00:00:00Z'],
     ['the epoch as ISO', '1970-01-01T00:00:00Z'],
     ['before the epoch', '1969-12-31T23:59:59Z'],
     ['the epoch as a Date', new Date(0)],
