@@ -210,7 +210,12 @@ describe('materiallyEqual', () => {
     ['0.1 points apart is equal (inclusive)', { progressMs: 1000, durationMs: 1_000_000 }, { progressMs: 0, durationMs: 1_000_000 }, true],
     ['just over 0.1 points apart', { progressMs: 1001, durationMs: 1_000_000 }, { progressMs: 0, durationMs: 1_000_000 }, false],
     ['just over, the other way round', { progressMs: 0, durationMs: 1_000_000 }, { progressMs: 1001, durationMs: 1_000_000 }, false],
-    ['exactly at the tolerance with its epsilon (inclusive)', { progressMs: 100_000_001, durationMs: 100_000_000_000 }, { progressMs: 0, durationMs: 100_000_000_000 }, true],
+    [
+      'exactly at the tolerance with its epsilon (inclusive)',
+      { progressMs: 100_000_001, durationMs: 100_000_000_000 },
+      { progressMs: 0, durationMs: 100_000_000_000 },
+      true,
+    ],
     ['percent only, exactly at the tolerance with its epsilon', { progressPct: 0.1 + 1e-9 }, { progressPct: 0 }, true],
     ['binary rounding at 21.1 − 21.0', { progressMs: 211_000, durationMs: 1_000_000 }, { progressMs: 210_000, durationMs: 1_000_000 }, true],
     ['same percent of different durations', { progressMs: 600_000, durationMs: 6_000_000 }, { progressMs: 720_000, durationMs: 7_200_000 }, true],
@@ -300,6 +305,7 @@ describe('valueFor', () => {
     ],
     ['percent-only source without any duration: 0 ms, its percent', [{ progressPct: 25 }, {}], { progressMs: 0, progressPct: 25 }],
     ['nothing at all: 0 ms', [{}, undefined], { progressMs: 0 }],
+    ['nothing at all, with a duration: 0 ms, 0 percent', [{}, { durationMs: 6_000_000 }], { progressMs: 0, progressPct: 0, durationMs: 6_000_000 }],
     [
       'percent-only source with its own duration: ms through the target duration',
       [{ progressPct: 25, durationMs: 6_000_000 }, { durationMs: 4_000_000 }],
