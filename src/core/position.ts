@@ -138,7 +138,8 @@ export function materiallyEqual(a: PositionSnapshot, b: PositionSnapshot): boole
 /** Whether a re-read shows the value we wrote (servers may round to the second or the percent). */
 export function holdsValue(state: Pick<TargetState, 'progressMs' | 'progressPct'>, value: ProgressValue): boolean {
   if (state.progressMs !== undefined) return Math.abs(state.progressMs - value.progressMs) <= CONFIRM_TOLERANCE_MS;
-  if (state.progressPct !== undefined && value.progressPct !== undefined) return Math.abs(state.progressPct - value.progressPct) <= CONFIRM_TOLERANCE_PCT;
+  if (state.progressPct !== undefined && value.progressPct !== undefined)
+    return Math.abs(state.progressPct - value.progressPct) <= CONFIRM_TOLERANCE_PCT + EPSILON;
   return false;
 }
 

@@ -439,3 +439,8 @@ describe('progressRatio', () => {
     it(JSON.stringify(r), () => assert.equal(progressRatio(r), want));
   }
 });
+
+it('holdsValue: a re-read exactly 0.05 points off in binary arithmetic (25.05 after 25) still confirms', () => {
+  assert.equal(holdsValue({ progressPct: 25.05 }, { progressMs: 0, progressPct: 25 }), true);
+  assert.equal(holdsValue({ progressPct: 25.06 }, { progressMs: 0, progressPct: 25 }), false);
+});
