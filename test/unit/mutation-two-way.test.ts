@@ -54,7 +54,11 @@ describe('chooseDirection: neither side moved', () => {
   ];
   for (const [a, b, direction, why] of table) {
     it(`A ${a}, B ${b}: ${direction}`, () => {
-      const choice = chooseDirection(side(a, a === 'absent' || a === 'dropped' ? undefined : at(600_000, AT)), side(b, b === 'absent' || b === 'dropped' ? undefined : at(600_000, AT)), TOL);
+      const choice = chooseDirection(
+        side(a, a === 'absent' || a === 'dropped' ? undefined : at(600_000, AT)),
+        side(b, b === 'absent' || b === 'dropped' ? undefined : at(600_000, AT)),
+        TOL,
+      );
       assert.deepEqual(choice, { direction, why });
     });
   }
@@ -64,15 +68,57 @@ describe('chooseDirection: both moved, the clock tolerance', () => {
   // In every row the OTHER side is further, so a tie-break outcome differs from a "newer" outcome.
   const table: { name: string; aAt: number; bAt: number; tol: number; direction: string; why: string }[] = [
     { name: 'A newer by one ms past the tolerance', aAt: AT + TOL + 1, bAt: AT, tol: TOL, direction: 'a_to_b', why: 'both moved; A is newer' },
-    { name: 'A newer by exactly the tolerance: a tie', aAt: AT + TOL, bAt: AT, tol: TOL, direction: 'b_to_a', why: 'both moved at the same time; B is further' },
-    { name: 'A newer well within the tolerance: a tie', aAt: AT + 1_000, bAt: AT, tol: TOL, direction: 'b_to_a', why: 'both moved at the same time; B is further' },
+    {
+      name: 'A newer by exactly the tolerance: a tie',
+      aAt: AT + TOL,
+      bAt: AT,
+      tol: TOL,
+      direction: 'b_to_a',
+      why: 'both moved at the same time; B is further',
+    },
+    {
+      name: 'A newer well within the tolerance: a tie',
+      aAt: AT + 1_000,
+      bAt: AT,
+      tol: TOL,
+      direction: 'b_to_a',
+      why: 'both moved at the same time; B is further',
+    },
     { name: 'B newer by one ms past the tolerance', aAt: AT, bAt: AT + TOL + 1, tol: TOL, direction: 'b_to_a', why: 'both moved; B is newer' },
-    { name: 'B newer by exactly the tolerance: a tie', aAt: AT, bAt: AT + TOL, tol: TOL, direction: 'a_to_b', why: 'both moved at the same time; A is further' },
-    { name: 'B newer well within the tolerance: a tie', aAt: AT, bAt: AT + 1_000, tol: TOL, direction: 'a_to_b', why: 'both moved at the same time; A is further' },
+    {
+      name: 'B newer by exactly the tolerance: a tie',
+      aAt: AT,
+      bAt: AT + TOL,
+      tol: TOL,
+      direction: 'a_to_b',
+      why: 'both moved at the same time; A is further',
+    },
+    {
+      name: 'B newer well within the tolerance: a tie',
+      aAt: AT,
+      bAt: AT + 1_000,
+      tol: TOL,
+      direction: 'a_to_b',
+      why: 'both moved at the same time; A is further',
+    },
     { name: 'zero tolerance: one ms newer wins (A)', aAt: AT + 1, bAt: AT, tol: 0, direction: 'a_to_b', why: 'both moved; A is newer' },
     { name: 'zero tolerance: one ms newer wins (B)', aAt: AT, bAt: AT + 1, tol: 0, direction: 'b_to_a', why: 'both moved; B is newer' },
-    { name: 'negative tolerance counts as zero: equal times tie (B further)', aAt: AT, bAt: AT, tol: -60_000, direction: 'b_to_a', why: 'both moved at the same time; B is further' },
-    { name: 'negative tolerance counts as zero: equal times tie (A further)', aAt: AT, bAt: AT, tol: -60_000, direction: 'a_to_b', why: 'both moved at the same time; A is further' },
+    {
+      name: 'negative tolerance counts as zero: equal times tie (B further)',
+      aAt: AT,
+      bAt: AT,
+      tol: -60_000,
+      direction: 'b_to_a',
+      why: 'both moved at the same time; B is further',
+    },
+    {
+      name: 'negative tolerance counts as zero: equal times tie (A further)',
+      aAt: AT,
+      bAt: AT,
+      tol: -60_000,
+      direction: 'a_to_b',
+      why: 'both moved at the same time; A is further',
+    },
     { name: 'negative tolerance counts as zero: A newer by 1 ms wins', aAt: AT + 1, bAt: AT, tol: -60_000, direction: 'a_to_b', why: 'both moved; A is newer' },
     { name: 'negative tolerance counts as zero: B newer by 1 ms wins', aAt: AT, bAt: AT + 1, tol: -60_000, direction: 'b_to_a', why: 'both moved; B is newer' },
   ];
@@ -406,9 +452,21 @@ describe('planTwoWay: joined keys', () => {
   });
   it('the current key is preferred over the old one', () => {
     const b: SourceItem = { ...item('b'), aliasKey: 'tmdb:9' };
-    const bm: SideMemory = { observed: new Map([[KEY, SEEN], ['tmdb:9', SEEN_AT(AT - 1)]]), lastWrite: new Map() };
+    const bm: SideMemory = {
+      observed: new Map([
+        [KEY, SEEN],
+        ['tmdb:9', SEEN_AT(AT - 1)],
+      ]),
+      lastWrite: new Map(),
+    };
     assert.deepEqual(changes(plan(item('a'), b, memory(SEEN), bm)), ['unchanged', 'unchanged']);
-    const stale: SideMemory = { observed: new Map([[KEY, SEEN_AT(AT - 1)], ['tmdb:9', SEEN]]), lastWrite: new Map() };
+    const stale: SideMemory = {
+      observed: new Map([
+        [KEY, SEEN_AT(AT - 1)],
+        ['tmdb:9', SEEN],
+      ]),
+      lastWrite: new Map(),
+    };
     assert.equal(plan(item('a'), b, memory(SEEN), stale).toA.length, 1, 'the current key says B moved');
   });
   it("an alias on A's item is not looked up (only B's items are joined)", () => {
@@ -420,12 +478,22 @@ describe('planTwoWay: joined keys', () => {
     const other = 'imdb:tt2';
     const a2: SourceItem = { key: other, record: record('a', { ids: { imdb: 'tt2' }, title: 'Ronin' }), resolution: 'resolved' };
     const p = planTwoWay({
-      a: { id: 'plex', items: new Map([[KEY, item('a')], [other, a2]]), memory: memory(SEEN) },
+      a: {
+        id: 'plex',
+        items: new Map([
+          [KEY, item('a')],
+          [other, a2],
+        ]),
+        memory: memory(SEEN),
+      },
       b: { id: 'jelly', items: new Map([[KEY, item('b')]]), memory: memory(SEEN) },
       settings: DEFAULT_PROGRESS_SETTINGS,
     });
     assert.deepEqual(p.toB, [{ ...a2, targetStill: true }]);
-    assert.deepEqual(p.skips.map((s) => s.key), [KEY]);
+    assert.deepEqual(
+      p.skips.map((s) => s.key),
+      [KEY],
+    );
   });
 });
 
