@@ -105,6 +105,12 @@ describe('joinKeys', () => {
     assert.equal(got.get('imdb:tt0000002'), bOwn);
     assert.equal(got.size, 2);
   });
+  it('tokens A does not know are passed over', () => {
+    // B's imdb token meets nothing on A; its tmdb token meets A's item.
+    const a = item('tmdb:5', movie('a1', { tmdb: '5' }));
+    const b = item('imdb:tt0000003', movie('b1', { imdb: 'tt0000003', tmdb: '5' }));
+    assert.deepEqual([...joinKeys(byKey(a), byKey(b))], [['tmdb:5', { ...b, key: 'tmdb:5', aliasKey: 'imdb:tt0000003' }]]);
+  });
   it('episodes join through show coordinates', () => {
     const ep = (id: string, ids: ProgressRecord['ids']): ProgressRecord => ({
       ...movie(id, {}),

@@ -353,6 +353,25 @@ describe('planTwoWay: writes', () => {
       },
     ]);
   });
+  it('B newer: A loses, reported with A as the source and B as the target', () => {
+    const old = SEEN_AT(AT - 86_400_000);
+    const a = item('a', { progressMs: 4_000_000, progressAt: AT });
+    const b = item('b', { progressMs: 3_000_000, progressAt: AT + TOL + 1 });
+    const p = plan(a, b, memory(old), memory(old));
+    assert.deepEqual(p.toA, [b]);
+    assert.deepEqual(p.conflicts, [
+      {
+        key: `${KEY}#conflict`,
+        title: 'Heat',
+        type: 'movie',
+        source: { progressMs: 4_000_000, durationMs: DUR, progressAt: AT, watched: false },
+        target: { progressMs: 3_000_000, durationMs: DUR, progressAt: AT + TOL + 1, watched: false },
+        action: 'skip',
+        reason: 'conflict_lost',
+        detail: { lost: 'plex', won: 'jelly', why: 'both moved; B is newer' },
+      },
+    ]);
+  });
   it('the settings tolerance is in seconds', () => {
     const old = SEEN_AT(AT - 86_400_000);
     const a = item('a', { progressMs: 600_000, progressAt: AT + 40_000 });
@@ -430,6 +449,17 @@ describe('planTwoWay: dropped items with remove on', () => {
     const q = plan(item('a', { progressMs: 0 }), undefined, memory(), memory(SEEN), withRemove);
     assert.deepEqual([q.dropped, q.toA, q.toB], [[], [], []]);
     assert.deepEqual(changes(q), ['absent', 'dropped']);
+  });
+  it('both dropped: nothing written, and anything asked about carries the item still listed', () => {
+    for (const [a, b] of [
+      [item('a', { progressMs: 0 }), undefined],
+      [undefined, item('b', { progressMs: 0 })],
+      [item('a', { progressMs: 0 }), item('b', { progressMs: 0 })],
+    ] as const) {
+      const p = plan(a, b, memory(SEEN), memory(SEEN), withRemove);
+      assert.deepEqual([p.toA, p.toB], [[], []]);
+      for (const d of p.dropped) assert.ok(d.present?.record, 'a dropped item names the present side');
+    }
   });
   it('remove off: a skip instead', () => {
     const p = plan(undefined, item('b'), memory(SEEN), memory(SEEN));
