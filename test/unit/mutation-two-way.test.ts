@@ -461,6 +461,22 @@ describe('planTwoWay: dropped items with remove on', () => {
       for (const d of p.dropped) assert.ok(d.present?.record, 'a dropped item names the present side');
     }
   });
+  it('nothing dropped: nothing asked, even with remove on', () => {
+    for (const [am, bm] of [
+      [memory(SEEN), memory(SEEN)],
+      [memory(undefined, SEEN), memory(SEEN)],
+      [memory(SEEN), memory(undefined, SEEN)],
+    ]) {
+      const p = plan(item('a'), item('b'), am, bm, withRemove);
+      assert.deepEqual([p.dropped, p.toA, p.toB], [[], [], []]);
+      assert.equal(p.skips.length, 1);
+    }
+  });
+  it('A dropped while B never had it (A still lists it without a position): nothing asked', () => {
+    const p = plan(item('a', { progressMs: 0 }), undefined, memory(SEEN), memory(), withRemove);
+    assert.deepEqual([p.dropped, p.toA, p.toB], [[], [], []]);
+    assert.deepEqual(changes(p), ['dropped', 'absent']);
+  });
   it('remove off: a skip instead', () => {
     const p = plan(undefined, item('b'), memory(SEEN), memory(SEEN));
     assert.deepEqual(p.dropped, []);
