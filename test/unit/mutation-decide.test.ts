@@ -255,15 +255,32 @@ describe('summarise: reasons outside the table', () => {
 });
 
 describe('planItem: laws', () => {
-  it("a write never lands at or past the target's watched point, in the target's duration", () => {
-    const duration = fc.integer({ min: 600_000, max: 36_000_000 });
+  const duration = fc.integer({ min: 600_000, max: 36_000_000 });
+  const fraction = fc.double({ min: 0, max: 1, noNaN: true });
+  const completionPoint = fc.integer({ min: 50, max: 94 });
+  const writeAt = (sd: number, td: number, f: number, completion: number) => {
+    const src = record({ progressMs: Math.round(sd * f), durationMs: sd });
+    const t = target({ durationMs: td, progressMs: 0, progressAt: undefined });
+    const { write } = planItem(input({ source: src, target: t, targetCompletionPercent: completion }));
+    return write?.change.kind === 'write' ? write.change.value : undefined;
+  };
+
+  it("a write never lands at or past the target's watched point when both sides have the same duration", () => {
     fc.assert(
-      fc.property(duration, duration, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 50, max: 94 }), (sd, td, f, completion) => {
-        const src = record({ progressMs: Math.round(sd * f), durationMs: sd });
-        const t = target({ durationMs: td, progressMs: 0, progressAt: undefined });
-        const { write } = planItem(input({ source: src, target: t, targetCompletionPercent: completion }));
-        if (write?.change.kind !== 'write') return true;
-        return (write.change.value.progressMs * 100) / td < completion;
+      fc.property(duration, fraction, completionPoint, (d, f, completion) => {
+        const value = writeAt(d, d, f, completion);
+        return value === undefined || (value.progressMs * 100) / d < completion;
+      }),
+    );
+  });
+
+  it("a capped write lands below the target's watched point in the target's own duration, whatever the source's", () => {
+    fc.assert(
+      fc.property(duration, duration, fraction, completionPoint, (sd, td, f, completion) => {
+        const value = writeAt(sd, td, f, completion);
+        // Capped: the source is at or past the watched point in its own duration.
+        if (value === undefined || (Math.round(sd * f) * 100) / sd < completion) return true;
+        return value.durationMs === td && (value.progressMs * 100) / td < completion && value.progressPct === completion - 0.5;
       }),
     );
   });

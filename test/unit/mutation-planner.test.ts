@@ -7,6 +7,7 @@ import { planAgainst, planProgress, planSource } from '../../src/core/planner.ts
 import type { PlanResult } from '../../src/core/planner.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/pair.ts';
 import type { PositionSnapshot } from '../../src/core/model.ts';
+import { EPSILON, PERCENT_SLACK } from '../../src/core/position.ts';
 
 const S = DEFAULT_PROGRESS_SETTINGS;
 const DUR = 6_000_000; // 100 min
@@ -157,6 +158,13 @@ describe('planAgainst / planProgress: unchanged at its edges', () => {
     assert.equal(outcome(planProgress({ progressPct: 49.9 }, t, S)), 'write');
     assert.equal(outcome(planProgress({ progressPct: 50.09 }, t, S)), 'unchanged');
     assert.equal(outcome(planProgress({ progressPct: 49.91 }, t, S)), 'unchanged');
+  });
+
+  it('the percent slack is exclusive: a difference of exactly the slack (less its rounding guard) is a change', () => {
+    const slack = PERCENT_SLACK - EPSILON;
+    assert.equal(Math.abs(1 + slack - 1), slack); // exact in binary at this magnitude
+    assert.equal(outcome(planProgress({ progressPct: 1 + slack }, { progressPct: 1 }, S)), 'write');
+    assert.equal(outcome(planProgress({ progressPct: 1 + slack - 1e-9 }, { progressPct: 1 }, S)), 'unchanged');
   });
 
   it('the unchanged percent detail is rounded to three places', () => {
