@@ -3,37 +3,8 @@ import assert from 'node:assert/strict';
 import { decideItem, displayTitle, planItem, summarise } from '../../src/core/decide.ts';
 import type { DecideInput } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
-import type { Decision, ProgressRecord, TargetState } from '../../src/core/model.ts';
-
-const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
-const DUR = 6_000_000;
-
-function record(over: Partial<ProgressRecord> = {}): ProgressRecord {
-  return {
-    type: 'movie',
-    ids: { imdb: 'tt0111161' },
-    title: 'The Shawshank Redemption',
-    ref: { provider: 'plex-home', server: 'home', id: '101' },
-    progressMs: 1_200_000,
-    durationMs: DUR,
-    progressAt: AT,
-    watched: false,
-    ...over,
-  };
-}
-
-function target(over: Partial<TargetState> = {}): TargetState {
-  return {
-    ref: { provider: 'plex-cabin', server: 'cabin', id: '7' },
-    progressMs: 600_000,
-    durationMs: DUR,
-    progressAt: AT - 3_600_000,
-    watched: false,
-    playCount: 0,
-    playingNow: false,
-    ...over,
-  };
-}
+import type { Decision } from '../../src/core/model.ts';
+import { AT, DUR, record, target } from '../support/decide-fixtures.ts';
 
 function input(over: Partial<DecideInput> = {}): DecideInput {
   return {

@@ -7,38 +7,10 @@ import fc from 'fast-check';
 import { decideItem, displayTitle, planItem, planSourceOf, summarise } from '../../src/core/decide.ts';
 import type { DecideInput } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/pair.ts';
-import type { Decision, ProgressRecord, TargetState } from '../../src/core/model.ts';
+import type { Decision } from '../../src/core/model.ts';
+import { AT, DUR, record, target } from '../support/decide-fixtures.ts';
 
-const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
-const DUR = 6_000_000;
 const settings = (over: Partial<ProgressSettings> = {}): ProgressSettings => ({ ...DEFAULT_PROGRESS_SETTINGS, ...over });
-
-function record(over: Partial<ProgressRecord> = {}): ProgressRecord {
-  return {
-    type: 'movie',
-    ids: { imdb: 'tt0111161' },
-    title: 'The Shawshank Redemption',
-    ref: { provider: 'plex-home', server: 'home', id: '101' },
-    progressMs: 1_200_000,
-    durationMs: DUR,
-    progressAt: AT,
-    watched: false,
-    ...over,
-  };
-}
-
-function target(over: Partial<TargetState> = {}): TargetState {
-  return {
-    ref: { provider: 'plex-cabin', server: 'cabin', id: '7' },
-    progressMs: 600_000,
-    durationMs: DUR,
-    progressAt: AT - 3_600_000,
-    watched: false,
-    playCount: 0,
-    playingNow: false,
-    ...over,
-  };
-}
 
 function input(over: Partial<DecideInput> = {}): DecideInput {
   return { key: 'imdb:tt0111161', source: record(), target: target(), resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, sameOrigin: false, ...over };

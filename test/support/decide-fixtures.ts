@@ -1,0 +1,35 @@
+// One film on a source and its copy on a target, shared by the decision tests: each test
+// changes only the fields its rule is about.
+import type { ProgressRecord, TargetState } from '../../src/core/model.ts';
+
+export const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
+export const DUR = 6_000_000;
+
+/** The source's record: 20 min into a 100 min film, played at AT. */
+export function record(over: Partial<ProgressRecord> = {}): ProgressRecord {
+  return {
+    type: 'movie',
+    ids: { imdb: 'tt0111161' },
+    title: 'The Shawshank Redemption',
+    ref: { provider: 'plex-home', server: 'home', id: '101' },
+    progressMs: 1_200_000,
+    durationMs: DUR,
+    progressAt: AT,
+    watched: false,
+    ...over,
+  };
+}
+
+/** The target's live state: 10 min in, an hour before the source. */
+export function target(over: Partial<TargetState> = {}): TargetState {
+  return {
+    ref: { provider: 'plex-cabin', server: 'cabin', id: '7' },
+    progressMs: 600_000,
+    durationMs: DUR,
+    progressAt: AT - 3_600_000,
+    watched: false,
+    playCount: 0,
+    playingNow: false,
+    ...over,
+  };
+}
