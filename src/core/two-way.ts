@@ -78,6 +78,9 @@ export interface SideMemory {
   lastWrite: Map<string, ProgressValue>;
 }
 
+/** The other side still holds a position (both sides dropping it leaves nothing to clear). */
+const stillHas = (c: SideChange): boolean => c === 'unchanged' || c === 'echo';
+
 /** An item one side dropped while the other still has it: ask the dropping side whether it was cleared. */
 export interface DroppedItem {
   key: string;
@@ -134,8 +137,8 @@ export function planTwoWay(input: {
     const still = (c: SideChange) => c === 'unchanged' || c === 'echo' || c === 'absent';
     if (choice.direction === 'a_to_b' && ai) plan.toB.push(still(bChange) ? { ...ai, targetStill: true } : ai);
     else if (choice.direction === 'b_to_a' && bi) plan.toA.push(still(aChange) ? { ...bi, targetStill: true } : bi);
-    else if (settings.remove && aChange === 'dropped' && bi && bChange !== 'absent') plan.dropped.push({ key, from: 'a', present: bi });
-    else if (settings.remove && bChange === 'dropped' && ai && aChange !== 'absent') plan.dropped.push({ key, from: 'b', present: ai });
+    else if (settings.remove && aChange === 'dropped' && bi && stillHas(bChange)) plan.dropped.push({ key, from: 'a', present: bi });
+    else if (settings.remove && bChange === 'dropped' && ai && stillHas(aChange)) plan.dropped.push({ key, from: 'b', present: ai });
     else {
       // Nothing to write: say why, from A's point of view.
       const echo = aChange === 'echo' || bChange === 'echo';
