@@ -49,6 +49,12 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       const capped = detail.cappedBy !== undefined ? ', where the target marks it watched' : '';
       return pct !== undefined && max !== undefined ? `${pct.toFixed(1)}% is past ${max}%${capped}` : 'nearly finished';
     }
+    case 'target_runtime_unknown': {
+      const pct = num(detail.sourcePercent);
+      const safe = `under ${num(detail.safeBelowPercent) ?? '?'}%`;
+      if (pct === undefined) return `no runtime on either side, so where the position lands on the target is unknown: not written (only positions ${safe} are)`;
+      return `the target's runtime is unknown and ${pct.toFixed(1)}% is not ${safe}, safely below its ${num(detail.watchedAtPercent) ?? '?'}% "watched" point: not written`;
+    }
     case 'unchanged':
       return typeof detail.clear === 'string' ? 'cleared on the source; the target has no position either' : 'the target already holds this position';
     case 'missing_ids':

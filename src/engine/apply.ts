@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import type { NativeRef, ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type DecisionFor, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
-import { hasPosition, holdsValue } from '../core/position.ts';
+import { crossesWatchedPoint, hasPosition, holdsValue } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
@@ -33,7 +33,7 @@ const CLEARED: ProgressValue = { progressMs: 0 };
 export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx: ApplyContext): Promise<Map<string, TypedDecision>> {
   const { store, now } = ctx;
   const outcomes = new Map<string, TypedDecision>();
-  const ordered = [...writes].sort((a, b) => a.orderAt - b.orderAt);
+  const ordered = belowWatchedPoint(target, writes, outcomes).sort((a, b) => a.orderAt - b.orderAt);
   const limit = pLimit(target.capabilities.setsProgressTime ? target.capabilities.maxConcurrentWrites : 1);
   const journalIds = new Map<string, number>();
   let done = 0;
@@ -93,6 +93,23 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
     }
   }
   return outcomes;
+}
+
+/**
+ * The invariant every write passes, whoever planned it (sync, two-way, undo): a position that
+ * would land at or past the target's watched point (`crossesWatchedPoint`, in the target's own
+ * runtime) is never sent. Such a write fails here, before its journal row, saying why; the rest
+ * are returned to be applied.
+ */
+function belowWatchedPoint(target: Provider, writes: PlannedWrite[], outcomes: Map<string, TypedDecision>): PlannedWrite[] {
+  const { completionPercent, units } = target.capabilities;
+  return writes.filter((w) => {
+    if (w.change.kind !== 'write' || !crossesWatchedPoint(w.change.value, w.targetDurationMs, completionPercent, units)) return true;
+    const runtime = w.targetDurationMs !== undefined ? `of its ${w.targetDurationMs} ms runtime` : 'of an unknown runtime';
+    const at = units === 'pct' ? `${w.change.value.progressPct ?? '?'}%` : `${w.change.value.progressMs} ms ${runtime}`;
+    outcomes.set(w.key, failed(w.decision, `not sent: ${at} could reach ${target.id}'s ${completionPercent}% watched point and mark the item watched`));
+    return false;
+  });
 }
 
 /** One change on the target. Marking watched resets a position (Plex and Jellyfin alike), so it

@@ -201,11 +201,14 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
   const markWatched = previous.watched === true && !state.watched && provider.markWatched !== undefined;
   const unwatchFirst = previous.watched === false && state.watched;
   const flags = { ...(markWatched ? { markWatched: true as const } : {}), ...(unwatchFirst ? { unwatchFirst: true as const } : {}) };
+  const runtime = state.durationMs ?? previous.durationMs;
   const write = (decision: TypedDecision, change: PlannedWrite['change']): PlannedWrite => ({
     key: e.row.key,
     ref: e.ref,
     change,
     previous: base.target,
+    // The item's runtime on the target (the journalled one when the server gives none now).
+    ...(runtime !== undefined ? { targetDurationMs: runtime } : {}),
     // Oldest first, as sync: by the time of the value put back.
     orderAt: previous.progressAt ?? 0,
     ...(markWatched ? { expectWatched: true } : unwatchFirst && change.kind === 'write' ? { expectWatched: false } : {}),

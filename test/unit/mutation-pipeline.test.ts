@@ -23,6 +23,10 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     good: { percent: 95, maxPercent: 90, sourceMs: 1, durationMs: 2, ref: 'r' },
     bad: [{ percent: 95 }, { percent: 95, maxPercent: 90, sourceMs: '1' }],
   },
+  target_runtime_unknown: {
+    good: { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90, confirmed: true },
+    bad: [{ sourcePercent: 93, watchedAtPercent: 90 }, { safeBelowPercent: 40, watchedAtPercent: '90' }],
+  },
   unchanged: {
     good: {
       sourceMs: 1,
