@@ -15,7 +15,7 @@ const WATCHED_AT = 90; // the fake target's completionPercent
 function setup(durations: number[]): { server: FakeServer; target: Provider; store: Store; runId: number } {
   const kind = fakeKind();
   const server = kind.addServer('cabin', ['tok']);
-  durations.forEach((durationMs, i) => server.items.push({ id: `m${i}`, type: 'movie', ids: { imdb: `tt${1000 + i}` }, title: `M${i}`, durationMs }));
+  for (const [i, durationMs] of durations.entries()) server.items.push({ id: `m${i}`, type: 'movie', ids: { imdb: `tt${1000 + i}` }, title: `M${i}`, durationMs });
   const config = { kind: FAKE_KIND, server: 'cabin', token: 'tok', pageSize: 100, retries: 0, maxConcurrentWrites: 4 } as const;
   const target = kind.module.create('fake-cabin', config, {} as never) as Provider;
   const store = Store.open(':memory:');
