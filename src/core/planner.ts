@@ -109,8 +109,9 @@ export function planSource(source: Position, settings: ProgressSettings): Source
  * - no watched point (none known, or not above 0): the plan as it is.
  */
 export function planLanding(plan: PlanWrite, value: ProgressValue, targetDurationMs: number | undefined, watched: WatchedPoint): PlanWrite | PlanSkip {
-  const atPercent = watched.percent;
-  if (!isNum(atPercent) || atPercent <= 0 || !crossesWatchedPoint(value, targetDurationMs, atPercent, watched.units)) return plan;
+  if (!crossesWatchedPoint(value, targetDurationMs, watched.percent, watched.units)) return plan;
+  // Only a watched point above 0 can be crossed.
+  const atPercent = watched.percent as number;
   const landed = landingPercent(value, targetDurationMs, watched.units);
   if (landed === undefined) {
     const detail: DetailOf<'target_runtime_unknown'> = { safeBelowPercent: unknownRuntimeSafePercent(atPercent), watchedAtPercent: atPercent };

@@ -17,7 +17,7 @@ function setup(durations: number[]): { server: FakeServer; target: Provider; sto
   const server = kind.addServer('cabin', ['tok']);
   for (const [i, durationMs] of durations.entries()) server.items.push({ id: `m${i}`, type: 'movie', ids: { imdb: `tt${1000 + i}` }, title: `M${i}`, durationMs });
   const config = { kind: FAKE_KIND, server: 'cabin', token: 'tok', pageSize: 100, retries: 0, maxConcurrentWrites: 4 } as const;
-  const target = kind.module.create('fake-cabin', config, {} as never) as Provider;
+  const target = kind.module.create('fake-cabin', config, {} as never, {} as never);
   const store = Store.open(':memory:');
   const runId = store.startRun({ pair: 'p', source: 's', target: 'fake-cabin', dryRun: false, startedAt: 1 });
   return { server, target, store, runId };

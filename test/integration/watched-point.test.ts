@@ -137,8 +137,9 @@ for (const [from, to] of DIRECTIONS) {
       source.setPosition(film.shorter, Math.round(full * 0.85), hourAgo);
 
       // The source knows no runtime; the position is 93 % of the target's.
-      runtimeOnTarget[film.noSourceRuntime] = target.runtime(film.noSourceRuntime) as number;
-      source.setPosition(film.noSourceRuntime, Math.round(runtimeOnTarget[film.noSourceRuntime] * 0.93), hourAgo);
+      const targetRuntime = target.runtime(film.noSourceRuntime) as number;
+      runtimeOnTarget[film.noSourceRuntime] = targetRuntime;
+      source.setPosition(film.noSourceRuntime, Math.round(targetRuntime * 0.93), hourAgo);
       source.setRuntime(film.noSourceRuntime, undefined);
 
       // Neither side knows a runtime: where 60 % of the old runtime lands is anyone's guess.
