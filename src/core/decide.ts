@@ -76,7 +76,7 @@ export function planItem(input: DecideInput): PlannedItem {
 
   // The value is computed once, here: capped values in the target's duration. The unchanged
   // check and the policy compare it, and the applier writes it as is.
-  const watchedPoint = { percent: input.targetCompletionPercent, units: input.targetUnits ?? 'ms' };
+  const watchedPoint = { percent: input.targetCompletionPercent, units: input.targetUnits };
   const landed = planLanding(sourceOnly, valueFor(source, target), target.durationMs, watchedPoint);
   if (landed.action === 'skip') return { decision: skipped(base, landed) };
   const value = landed.cap ? valueFor(source, target, landed.cap.writePercent) : valueFor(source, target);

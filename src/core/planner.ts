@@ -24,10 +24,10 @@ type PlanSkipReason = 'below_minimum' | 'near_complete' | 'unchanged' | 'target_
 type PlanSkip = { [R in PlanSkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PlanSkipReason];
 export type PlanWrite = { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number; targetPercent: number } };
 export type PlanResult = PlanWrite | PlanSkip;
-/** The target's watched point: its percent, and how the target stores a position. */
+/** The target's watched point: its percent, and how the target stores a position (default 'ms'). */
 export interface WatchedPoint {
   percent?: number | undefined;
-  units: 'ms' | 'pct';
+  units?: 'ms' | 'pct' | undefined;
 }
 
 /** The source-only part of the plan (rules 1 and 2), which needs no target. */
@@ -59,7 +59,7 @@ type Position = PositionSnapshot & { progressPct?: number };
  * writes any difference. There is no "clear" outcome: a source without a position never
  * clears the target.
  */
-export function planProgress(source: Position, target: Position | undefined, settings: ProgressSettings, watched: WatchedPoint = { units: 'ms' }): PlanResult {
+export function planProgress(source: Position, target: Position | undefined, settings: ProgressSettings, watched: WatchedPoint = {}): PlanResult {
   const sourcePlan = planSource(source, settings);
   if (sourcePlan.action === 'skip' || target === undefined) return sourcePlan;
   const landed = planLanding(sourcePlan, valueFor(source, target), target.durationMs, watched);

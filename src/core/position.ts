@@ -119,10 +119,10 @@ export function unknownRuntimeSafePercent(completionPercent: number): number {
 
 /**
  * Where a value lands on the target, in percent of the TARGET's own runtime: its ms over the
- * target's duration; a percent-only target (Trakt) stores the percent itself. Undefined when
+ * target's duration; a percent-only target (`units` 'pct': Trakt) stores the percent itself. Undefined when
  * that is unknown (an ms target whose runtime we do not know).
  */
-export function landingPercent(value: Pick<ProgressValue, 'progressMs' | 'progressPct'>, targetDurationMs: number | undefined, units: 'ms' | 'pct'): number | undefined {
+export function landingPercent(value: Pick<ProgressValue, 'progressMs' | 'progressPct'>, targetDurationMs: number | undefined, units?: 'ms' | 'pct'): number | undefined {
   return units === 'pct' ? value.progressPct : percentFromMs(value.progressMs, targetDurationMs);
 }
 
@@ -136,13 +136,14 @@ export function crossesWatchedPoint(
   value: Pick<ProgressValue, 'progressMs' | 'progressPct'>,
   targetDurationMs: number | undefined,
   completionPercent: number | undefined,
-  units: 'ms' | 'pct' = 'ms',
+  units?: 'ms' | 'pct',
 ): boolean {
   if (!isNum(completionPercent) || completionPercent <= 0) return false;
   const landed = landingPercent(value, targetDurationMs, units);
   // `!(landed < …)`: a NaN position crosses, it is not proved below.
   if (landed !== undefined) return !(landed < completionPercent);
-  return !(value.progressMs > 0 && isNum(value.progressPct) && value.progressPct < unknownRuntimeSafePercent(completionPercent));
+  // No percent: nothing to bound it by (100 is never under the bound).
+  return !(value.progressMs > 0 && (value.progressPct ?? 100) < unknownRuntimeSafePercent(completionPercent));
 }
 
 /** The duration a value for this target is computed in: the target's own, else the source's. */
