@@ -1,7 +1,10 @@
 // Fault injection for /__emulator/faults, the same rules for every emulator kind: latency for
 // every request, and rules that make matching requests fail (status), drop the connection
 // (reset), cut the body short (truncate) or answer 200 with an HTML page instead of the expected
-// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind.
+// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind. Two optional
+// fields make ambiguous writes: `afterApply` lets the server act on the request before a reset or
+// status rule shapes the reply (the write landed, the client cannot tell), and `delayMs` holds the
+// reply back (longer than the client's timeout: a reply that never comes in time).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { writeReply, type Reply } from './http.ts';
@@ -19,9 +22,13 @@ const ruleSchema = z
     reset: z.literal(true).optional(),
     truncate: z.literal(true).optional(),
     nonJson: z.literal(true).optional(),
+    /** With reset or status: the server handles the request (a write lands) before the fault shapes the reply. */
+    afterApply: z.literal(true).optional(),
+    /** Hold the reply (or the reset) back this long; on its own the request is handled at once and only the reply is late. */
+    delayMs: z.number().int().positive().optional(),
   })
-  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson, {
-    message: 'a fault rule needs one of status, reset, truncate, nonJson',
+  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson || rule.delayMs !== undefined, {
+    message: 'a fault rule needs one of status, reset, truncate, nonJson, delayMs',
   });
 
 const faultConfigSchema = z.strictObject({
@@ -31,7 +38,7 @@ const faultConfigSchema = z.strictObject({
 
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
-export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson';
+export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'delay';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
   if (rule.path === undefined) return true;
@@ -78,7 +85,8 @@ function faultKind(rule: FaultRule): FaultKind {
   if (rule.reset) return 'reset';
   if (rule.status !== undefined) return 'status';
   if (rule.nonJson) return 'nonJson';
-  return 'truncate';
+  if (rule.truncate) return 'truncate';
+  return 'delay';
 }
 
 /** How one emulator kind answers when a rule replaces its reply, in the style of its real server. */
@@ -99,7 +107,10 @@ export interface FaultedAnswer<Handled> {
 /**
  * Answer one request with the fault rules applied: a reset rule drops the connection, a status
  * or nonJson rule answers instead of `handle`, a truncate rule cuts the handler's reply short.
- * HEAD gets the headers only. Latency is the caller's job, before it looks at the request.
+ * `afterApply` runs `handle` first even for reset and status rules (the server acted, then the
+ * reply went wrong); `delayMs` sends the reply (or the reset) that much later, while the request
+ * log records it at once. HEAD gets the headers only. Latency is the caller's job, before it
+ * looks at the request.
  */
 export function answerWithFaults<Handled extends { reply: Reply }>(
   req: IncomingMessage,
@@ -111,20 +122,23 @@ export function answerWithFaults<Handled extends { reply: Reply }>(
 ): FaultedAnswer<Handled> {
   const rule = faults.take(request.method, request.path, request.params);
   const fault: FaultKind | undefined = rule && faultKind(rule);
+  const replaces = fault === 'reset' || fault === 'status' || fault === 'nonJson';
+  const handled = !replaces || rule?.afterApply ? handle() : undefined;
+  const later = (send: () => void): void => {
+    if (rule?.delayMs === undefined) return send();
+    // The client may have given up by then; a reply to a closed socket goes nowhere.
+    setTimeout(() => {
+      if (!res.destroyed) send();
+    }, rule.delayMs).unref();
+  };
   if (fault === 'reset') {
-    req.socket.destroy();
-    return { logged: { status: 0, fault } };
+    later(() => req.socket.destroy());
+    return { logged: { status: 0, fault }, ...(handled ? { handled } : {}) };
   }
   let reply: Reply;
-  let handled: Handled | undefined;
-  if (fault === 'status') {
-    reply = replies.status(rule!.status!);
-  } else if (fault === 'nonJson') {
-    reply = replies.nonJson;
-  } else {
-    handled = handle();
-    reply = handled.reply;
-  }
-  writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
+  if (fault === 'status') reply = replies.status(rule!.status!);
+  else if (fault === 'nonJson') reply = replies.nonJson;
+  else reply = handled!.reply;
+  later(() => writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' }));
   return { logged: { status: reply.status, ...(fault ? { fault } : {}) }, ...(handled ? { handled } : {}) };
 }
