@@ -1,5 +1,4 @@
-// `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
-// token), 3 partial (some items failed).
+// `playhead` command line. Exit codes: see `EXIT` (and README, "Exit codes").
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
@@ -15,7 +14,13 @@ import { Store } from '../store/store.ts';
 import { createLogger } from './log.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+/**
+ * Exit codes, the one place they are defined. 0: every planned write was confirmed. 1: some
+ * writes failed or their outcome is unknown (a `partial` run, listed per item), or a pair could
+ * not run (`failure` is the same code). 2: bad config or usage, or a refused token. 3: another
+ * Playhead holds the state database's lock. 130/143: interrupted by SIGINT/SIGTERM (128 + signal).
+ */
+export const EXIT = { ok: 0, partial: 1, failure: 1, usage: 2, config: 2, locked: 3, sigint: 130, sigterm: 143 } as const;
 
 interface GlobalOptions {
   config: string;
