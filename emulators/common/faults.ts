@@ -19,6 +19,8 @@ const ruleSchema = z
     status: z.number().int().min(100).max(599).optional(),
     /** How many matching requests to fault; unlimited when absent. */
     count: z.number().int().nonnegative().optional(),
+    /** How many matching requests to let through untouched before faulting (e.g. the reads before a write). */
+    skip: z.number().int().nonnegative().optional(),
     reset: z.literal(true).optional(),
     truncate: z.literal(true).optional(),
     nonJson: z.literal(true).optional(),
@@ -67,17 +69,25 @@ export class Faults {
     return this.config.latencyMs ?? 0;
   }
 
-  /** The first live rule matching the request; consumes one of its `count`. */
+  /** The first live rule matching the request; consumes one of its `count` (or, first, its `skip`). */
   take(method: string, path: string, params: URLSearchParams = new URLSearchParams()): FaultRule | undefined {
-    const rule = this.config.rules.find(
+    const matching = this.config.rules.filter(
       (r) =>
         (r.count === undefined || r.count > 0) &&
         (r.method === undefined || r.method.toUpperCase() === method) &&
         pathMatches(r, path) &&
         Object.entries(r.query ?? {}).every(([k, v]) => params.get(k) === v),
     );
-    if (rule?.count !== undefined) rule.count--;
-    return rule;
+    for (const rule of matching) {
+      // A rule still skipping lets this request past it (and on to the next rule).
+      if (rule.skip) {
+        rule.skip--;
+        continue;
+      }
+      if (rule.count !== undefined) rule.count--;
+      return rule;
+    }
+    return undefined;
   }
 }
 
