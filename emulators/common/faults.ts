@@ -135,7 +135,10 @@ export function answerWithFaults<Handled extends { reply: Reply }>(
   const replaces = fault === 'reset' || fault === 'status' || fault === 'nonJson';
   const handled = !replaces || rule?.afterApply ? handle() : undefined;
   const later = (send: () => void): void => {
-    if (rule?.delayMs === undefined) return send();
+    if (rule?.delayMs === undefined) {
+      send();
+      return;
+    }
     // The client may have given up by then; a reply to a closed socket goes nowhere.
     setTimeout(() => {
       if (!res.destroyed) send();

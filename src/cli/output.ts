@@ -107,7 +107,7 @@ function summaryLine(counts: Record<string, number>, resent: number): string {
  * Every write that did not end confirmed, one line each, whatever the table's --limit: these are
  * why the command exits 1. `unknown` ones may have landed; undo checks them before touching them.
  */
-export function notConfirmedList(decisions: TypedDecision[]): string {
+function notConfirmedList(decisions: TypedDecision[]): string {
   const lines = decisions
     .filter((d) => d.reason === 'failed')
     .map((d) => `  ${d.detail?.unknown === true ? 'unknown' : 'failed'}: ${d.title}: ${d.detail?.error ?? 'the write failed'}`);

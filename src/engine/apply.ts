@@ -21,7 +21,7 @@ export interface ApplyContext {
 const CLEARED: ProgressValue = { progressMs: 0 };
 
 /** Re-sends of one write after ambiguous failures that a re-read proved had not landed. */
-export const MAX_RESENDS = 2;
+const MAX_RESENDS = 2;
 
 /**
  * How one write went out. `sent`: the server answered OK (the batched re-read confirms it).

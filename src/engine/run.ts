@@ -52,7 +52,7 @@ export interface RunSummary {
 }
 
 /** How many re-sends the decisions record (see engine/apply.ts). */
-export function resentIn(decisions: TypedDecision[]): number {
+function resentIn(decisions: TypedDecision[]): number {
   return decisions.reduce((sum, d) => {
     const resent = d.detail && 'resent' in d.detail ? d.detail.resent : undefined;
     return sum + (typeof resent === 'number' ? resent : 0);

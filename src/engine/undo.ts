@@ -93,22 +93,20 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   const skipped = journal
     .filter((j) => !mayHaveChanged(j))
     .map((j) => ({ journalId: j.id, key: j.key, title: titleOf(j.key), status: j.status, why: skipWhy(j) }));
-  const entries: Entry[] = journal
-    .filter(mayHaveChanged)
-    .map((row) => ({
-      row,
-      ref: { provider: row.provider, server: row.server, id: row.ref },
-      decision: decided(
-        { key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous },
-        'skip',
-        'unresolved',
-        {
-          journalId: row.id,
-          ref: row.ref,
-          wrote: row.value,
-        },
-      ),
-    }));
+  const entries: Entry[] = journal.filter(mayHaveChanged).map((row) => ({
+    row,
+    ref: { provider: row.provider, server: row.server, id: row.ref },
+    decision: decided(
+      { key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous },
+      'skip',
+      'unresolved',
+      {
+        journalId: row.id,
+        ref: row.ref,
+        wrote: row.value,
+      },
+    ),
+  }));
   for (const provider of new Set(entries.map((e) => e.ref.provider))) {
     if (!opts.config.providers[provider]) throw new UndoUsageError(`run #${run.id} wrote to provider "${provider}", which is no longer configured`);
   }

@@ -78,7 +78,8 @@ for (const kind of Object.keys(PATHS) as TargetKind[]) {
     let shared: TestItem[];
     const { write: writePath, read: readPath } = PATHS[kind];
 
-    const run = async (dryRun = false): Promise<PairOutcome | undefined> => (await runAll({ config, store, log, dryRun, providerOptions: { minBackoffMs: 1 } }))[0];
+    const run = async (dryRun = false): Promise<PairOutcome | undefined> =>
+      (await runAll({ config, store, log, dryRun, providerOptions: { minBackoffMs: 1 } }))[0];
     const twinOf = (item: TestItem) => target.movies().find((t) => canonicalKey(t) === canonicalKey(item)) as TestItem;
     /** A film not written yet, given a position on the source: the next run writes it (and only it). */
     let next = 0;
@@ -267,7 +268,10 @@ describe('exit codes and the run summary through the CLI (Plex → Plex)', () =>
     const r = await playhead(['--config', p.configPath, 'sync'], p.env);
     await controlFaults([]);
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stdout, new RegExp(`Not confirmed:\\n  unknown: ${film.title}: outcome unknown: the write was answered, but the re-read to confirm it failed`));
+    assert.match(
+      r.stdout,
+      new RegExp(`Not confirmed:\\n  unknown: ${film.title}: outcome unknown: the write was answered, but the re-read to confirm it failed`),
+    );
     const runId = p.store.runs({ limit: 1 })[0]?.id as number;
     assert.equal(p.store.run(runId)?.status, 'partial');
     assert.deepEqual(
@@ -284,7 +288,9 @@ describe('exit codes and the run summary through the CLI (Plex → Plex)', () =>
     const r = await playhead(['--config', p.configPath, '--json', 'sync'], p.env);
     await controlFaults([]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const out = JSON.parse(r.stdout) as { runs: { status: string; resent: number; decisions: { title: string; detail?: { resent?: number; confirmed?: boolean } }[] }[] };
+    const out = JSON.parse(r.stdout) as {
+      runs: { status: string; resent: number; decisions: { title: string; detail?: { resent?: number; confirmed?: boolean } }[] }[];
+    };
     assert.equal(out.runs[0]?.status, 'ok');
     assert.equal(out.runs[0]?.resent, 1);
     assert.deepEqual(out.runs[0]?.decisions.find((d) => d.title === film.title)?.detail?.resent, 1);

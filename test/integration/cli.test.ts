@@ -101,7 +101,10 @@ describe('playhead CLI', () => {
     await setFaults(p.target, { rules: [] });
     assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.match(r.stdout, /FAILED/);
-    assert.match(r.stdout, new RegExp(`Not confirmed:\\n  failed: ${items(p.source, 'movie')[3]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*answered 500`));
+    assert.match(
+      r.stdout,
+      new RegExp(`Not confirmed:\\n  failed: ${items(p.source, 'movie')[3]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*answered 500`),
+    );
     // status lists what waits for another try, with its error.
     const status = await playhead(['--config', p.configPath, 'status'], p.env);
     assert.equal(status.code, 0, status.stderr);

@@ -294,7 +294,7 @@ test("migration 5: 'unconfirmed' rows and failed rows whose reply went wrong bec
     const insert = old.prepare(
       "INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, error, created_at) VALUES (1, 'plex', 'm', '1', ?, '{}', '{\"progressMs\":1}', ?, ?, 1)",
     );
-    rows.forEach(([status, error], i) => insert.run(`k${i}`, status, error));
+    for (const [i, [status, error]] of rows.entries()) insert.run(`k${i}`, status, error);
     old.close();
 
     const s = Store.open(path);
