@@ -3,7 +3,7 @@
 // request → change → confirm by one batched re-read → record the outcome. A write whose reply went
 // wrong is never re-sent blind: the target is re-read first. One item's failure never stops the rest.
 import pLimit from 'p-limit';
-import type { NativeRef, ProgressValue, TargetState } from '../core/model.ts';
+import type { ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type DecisionFor, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
 import { hasPosition, holdsValue } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
@@ -125,11 +125,15 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
   return outcomes;
 }
 
-/** Sends one write; after an ambiguous failure, settles it by re-reading (see `Sent`). */
+/** Sends one change; after an ambiguous failure, settles it by re-reading (see `Sent`). */
 async function sendSettled(target: Provider, w: PlannedWrite): Promise<Sent> {
+  const steps = changeSteps(target, w);
+  // A re-send starts at the step that went wrong: a step the server answered is not repeated
+  // (marking watched twice would count a second play).
+  let step = 0;
   for (let resent = 0; ; resent++) {
     try {
-      await change(target, w);
+      for (; step < steps.length; step++) await (steps[step] as () => Promise<void>)();
       return { outcome: 'sent', resent };
     } catch (err) {
       if (!(err instanceof ProviderError && err.ambiguous)) return { outcome: 'failed', resent, error: err };
@@ -162,22 +166,23 @@ function confirmed(w: PlannedWrite, extra: { resent?: number }): TypedDecision {
   return { ...w.decision, detail: { ...w.decision.detail, confirmed: true, ref: w.ref.id, ...extra } } as TypedDecision;
 }
 
-/** One change on the target. Marking watched resets a position (Plex and Jellyfin alike), so it
- * goes before a write and after a clear. */
-async function change(target: Provider, w: PlannedWrite): Promise<void> {
+/** One change on the target, as the requests it takes, in order. Marking watched resets a
+ * position (Plex and Jellyfin alike), so it goes before a write and after a clear. */
+function changeSteps(target: Provider, w: PlannedWrite): (() => Promise<void>)[] {
   const c = w.change;
-  const markWatched = async (ref: NativeRef) => {
+  const markWatched = async () => {
     if (!target.markWatched) throw new ProviderError('config', target.id, `${target.id}: cannot mark items watched`);
-    await target.markWatched(ref);
+    await target.markWatched(w.ref);
   };
   if (c.kind === 'clear') {
-    if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
-    await target.clear(w.ref);
-    if (c.markWatched) await markWatched(w.ref);
-    return;
+    const clear = async () => {
+      if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
+      await target.clear(w.ref);
+    };
+    return c.markWatched ? [clear, markWatched] : [clear];
   }
-  if (c.markWatched) await markWatched(w.ref);
-  await target.write(w.ref, c.value, { unwatchFirst: c.unwatchFirst });
+  const write = () => target.write(w.ref, c.value, { unwatchFirst: c.unwatchFirst });
+  return c.markWatched ? [markWatched, write] : [write];
 }
 
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
