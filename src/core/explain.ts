@@ -104,6 +104,8 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       const shown =
         d.target?.progressPct !== undefined && wrotePct !== undefined ? `${wrotePct}%` : wroteMs !== undefined ? formatDuration(wroteMs) : undefined;
       const what = wroteMs === undefined ? 'what the run wrote' : wroteMs > 0 ? `the ${shown} the run wrote` : 'the cleared position the run left';
+      // A write whose outcome was unknown, and that the target does not show: nothing to put back.
+      if (detail.unknown === true) return `the run's write was never confirmed and the target holds ${now}, not ${what}: nothing to undo`;
       return `the target now holds ${now}, not ${what}: changed since, so left alone`;
     }
   }

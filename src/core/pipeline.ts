@@ -80,8 +80,12 @@ const snapshotSchema = z.object({
 });
 const valueSchema = z.object({ progressMs: num, progressPct: num.optional(), durationMs: num.optional(), progressAt: num.optional() });
 
-/** Facts any decision may gain on its way: confirmed by re-reading, the target ref, the two-way direction. */
-const outcome = { confirmed: yes.optional(), ref: str.optional(), direction: str.optional() };
+/**
+ * Facts any decision may gain on its way: confirmed by re-reading, the target ref, the two-way
+ * direction, how often the write was re-sent after an ambiguous failure proved it had not landed,
+ * and `unknown` when nobody can tell whether it landed (a failed write that undo checks again).
+ */
+const outcome = { confirmed: yes.optional(), ref: str.optional(), direction: str.optional(), resent: num.optional(), unknown: yes.optional() };
 /** Two-way skips say which side did what. */
 const twoWay = { twoWay: str.optional(), a: str.optional(), b: str.optional() };
 /** An item still waiting for its next try (see retries.ts). */
