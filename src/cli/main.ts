@@ -29,6 +29,8 @@ function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { con
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
+  // Straight to stderr, whatever the log level: a readable token is worth a line every time.
+  for (const warning of config.warnings ?? []) process.stderr.write(`playhead: warning: ${warning}\n`);
   const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
 }
