@@ -1,5 +1,6 @@
 // `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
 // token), 3 partial (some items failed).
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
@@ -23,16 +24,28 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-/** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */
-function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { config: Config; store: Store; log: Logger } {
+/**
+ * Read-only commands (`plan`, dry runs, `status`, `explain`) read an in-memory copy of the state
+ * file: they create and change no file, and work in a read-only directory.
+ */
+function loadApp(globals: GlobalOptions, opts: { readOnly?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
   // Straight to stderr, whatever the log level: a readable token is worth a line every time.
   for (const warning of config.warnings ?? []) process.stderr.write(`playhead: warning: ${warning}\n`);
-  const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
+  const store = opts.readOnly === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
+}
+
+/** `status` and `explain` before the first sync: there is no state file, and that is not an error. */
+function noRunsYet(config: Config, json: boolean, empty: Record<string, unknown[]>): boolean {
+  if (existsSync(config.state.path)) return false;
+  process.stdout.write(
+    json ? `${JSON.stringify(empty, null, 2)}\n` : `No runs yet: ${config.state.path} does not exist (the first \`playhead sync\` creates it).\n`,
+  );
+  return true;
 }
 
 /** A progress bar on stderr while scanning, only when a person is watching. */
@@ -74,7 +87,7 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
-  const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
+  const { config, store, log } = loadApp(globals, { readOnly: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
@@ -145,8 +158,9 @@ export function buildProgram(): Command {
     .description('recent runs and what they decided')
     .option('--limit <n>', 'how many runs', parseLimit, 10)
     .action((o: { limit: number }) => {
-      const { store } = loadApp(globals());
+      const { config, store } = loadApp(globals(), { readOnly: true });
       try {
+        if (noRunsYet(config, globals().json === true, { runs: [], pending: [] })) return;
         const runs = store.runs({ limit: o.limit });
         const pending = store.pending();
         process.stdout.write(
@@ -164,8 +178,9 @@ export function buildProgram(): Command {
     .description('every decision recorded for one item (title substring or canonical key)')
     .argument('<title-or-key>')
     .action((query: string) => {
-      const { store } = loadApp(globals());
+      const { config, store } = loadApp(globals(), { readOnly: true });
       try {
+        if (noRunsYet(config, globals().json === true, { decisions: [] })) return;
         const rows = store.explain(query);
         process.stdout.write(globals().json ? `${JSON.stringify({ decisions: rows }, null, 2)}\n` : `${explainTable(rows)}\n`);
         process.exitCode = EXIT.ok;
@@ -180,7 +195,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
     .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
+      const { config, store, log } = loadApp(globals(), { readOnly: o.dryRun === true });
       try {
         const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
         process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);

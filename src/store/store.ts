@@ -445,6 +445,25 @@ export class Store {
   }
 }
 
+// SQLite's errors name no file ("database or disk is full"): every Store method, whatever the
+// caller (a run, undo, status), rethrows them as a StoreError that names the state file and says
+// what to do. Other errors pass through unchanged.
+for (const name of Object.getOwnPropertyNames(Store.prototype)) {
+  const descriptor = Object.getOwnPropertyDescriptor(Store.prototype, name);
+  const method: unknown = descriptor?.value;
+  if (name === 'constructor' || typeof method !== 'function') continue;
+  Object.defineProperty(Store.prototype, name, {
+    ...descriptor,
+    value: function (this: { file: string }, ...args: unknown[]) {
+      try {
+        return method.apply(this, args);
+      } catch (err) {
+        throw err instanceof Database.SqliteError ? storeError(err, this.file) : err;
+      }
+    },
+  });
+}
+
 /** An observations row as a position (unset columns stay absent). */
 function observedPosition(row: Row): PositionSnapshot {
   const position: PositionSnapshot = { watched: Number(row.watched) === 1 };
