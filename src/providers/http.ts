@@ -1,5 +1,6 @@
 // HTTP for every provider: keep-alive connections, timeouts, retries with backoff on network
-// errors / 5xx / 429, and errors that name the provider, method and path but never a secret.
+// errors / 5xx / 429, and errors that name the provider, the method and the URL (its secret query
+// parameters blanked) and say what to do.
 import { Agent, request } from 'undici';
 import pRetry, { AbortError } from 'p-retry';
 import type { z } from 'zod';
@@ -20,6 +21,8 @@ export interface HttpOptions {
   minBackoffMs?: number;
   /** The provider's connections, shared by its clients; a client without one has its own. */
   connections?: Connections;
+  /** What to do when the server refuses the credentials, by status (default: check the token). */
+  refusedHints?: Partial<Record<401 | 403, string>>;
 }
 
 export interface HttpResponse {
@@ -111,13 +114,18 @@ export class HttpClient {
     return this.connections.close();
   }
 
+  private urlOf(path: string, query: Query | undefined): string {
+    return `${this.origin}${this.basePath}${path}${buildQuery(query)}`;
+  }
+
   /** Sends a request, retrying transient failures. Resolves for 2xx; throws ProviderError otherwise. */
   async send(method: string, path: string, query?: Query, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> {
-    const label = `${method} ${path}`;
+    const url = this.urlOf(path, query);
+    const label = `${method} ${redactUrl(url)}`;
     const attempt = async (): Promise<HttpResponse> => {
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(`${this.origin}${this.basePath}${path}${buildQuery(query)}`, {
+        res = await request(url, {
           method: method as 'GET',
           headers: { ...this.opts.headers, ...headers },
           body,
@@ -126,7 +134,7 @@ export class HttpClient {
           bodyTimeout: this.opts.timeoutMs,
         });
       } catch (err) {
-        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label} failed: ${describeNetworkError(err)}`);
+        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label} failed: ${describeNetworkError(err, url)}`);
       }
       let text: string;
       try {
@@ -143,9 +151,8 @@ export class HttpClient {
       if (status >= 200 && status < 300) return { status, headers: headersOut, text };
       const what = `${this.opts.provider}: ${label} answered ${status}`;
       if (status === 401 || status === 403) {
-        throw new AbortError(
-          new ProviderError('auth', this.opts.provider, `${what}: the token was refused (check the token for ${this.opts.provider})`, status),
-        );
+        const hint = this.opts.refusedHints?.[status] ?? `check the token for ${this.opts.provider}`;
+        throw new AbortError(new ProviderError('auth', this.opts.provider, `${what}: the token was refused (${hint})`, status));
       }
       if (status === 404) throw new AbortError(new ProviderError('not_found', this.opts.provider, `${what}: not found`, status));
       if (status === 429 || status >= 500) {
@@ -191,7 +198,7 @@ export class HttpClient {
     body?: string,
   ): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
     const res = await this.send(method, path, query, { accept: 'application/json', ...headers }, body);
-    return { body: this.parse(schema, res, `${method} ${path}`), headers: res.headers };
+    return { body: this.parse(schema, res, `${method} ${redactUrl(this.urlOf(path, query))}`), headers: res.headers };
   }
 
   parse<S extends z.ZodType>(schema: S, res: HttpResponse, label: string): z.output<S> {
@@ -227,11 +234,64 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
-function describeNetworkError(err: unknown): string {
+/** Query parameters that carry a credential (tokens normally travel in headers; some APIs take them here too). */
+const SECRET_PARAMETER = /token|api_?key|secret|password|passw|signature|^auth(orization)?$/i;
+
+/** A URL for messages: secret query values and any user:password blanked, the rest as sent. */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  const base = (at < 0 ? url : url.slice(0, at)).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+  if (at < 0) return base;
+  const params = url
+    .slice(at + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // A malformed escape: match on the raw name.
+      }
+      return eq >= 0 && SECRET_PARAMETER.test(decoded) ? `${name}=***` : part;
+    });
+  return `${base}?${params.join('&')}`;
+}
+
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * A network failure as a sentence: what happened and, where we can tell, what to change.
+ * `url` (the request's, when the failure came before any reply) lets TLS mix-ups be named.
+ */
+function describeNetworkError(err: unknown, url?: string): string {
   if (err instanceof Error) {
     const code = (err as Error & { code?: string }).code;
+    const https = url?.startsWith('https:') === true;
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
     if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+    // An https URL pointed at a plain-http port: OpenSSL reads the HTTP reply as a bad TLS record.
+    if (https && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(err.message))) {
+      return 'the server speaks http, not https: use http:// in the url';
+    }
+    // An http URL pointed at a TLS port: the server drops the connection without an HTTP reply.
+    if (url?.startsWith('http:') && code === 'UND_ERR_SOCKET') {
+      return 'the server closed the connection without answering (if it speaks https, use https:// in the url)';
+    }
+    if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+      return `the server's TLS certificate is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use http:// on a local network`;
+    }
+    if (code === 'CERT_HAS_EXPIRED') return "the server's TLS certificate has expired (CERT_HAS_EXPIRED)";
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the server's TLS certificate is for another host name: use the name it was issued for in the url";
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host name not found (${code}): check the url`;
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `host unreachable (${code}): check the url and the network`;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'could not connect in time (is the server up and reachable?)';
     return code ? `${code}: ${err.message}` : err.message;
   }
   return String(err);

@@ -59,7 +59,7 @@ test('a Retry-After beyond a minute fails at once with a clear error', async () 
     await assert.rejects(client(s.url).send('GET', '/x'), (err: unknown) => {
       assert.ok(err instanceof ProviderError);
       assert.equal(err.kind, 'rate_limited');
-      assert.match(err.message, /^srv: GET \/x answered 429: asked to retry after 3600 s$/);
+      assert.equal(err.message, `srv: GET ${s.url}/x answered 429: asked to retry after 3600 s`);
       return true;
     });
     assert.equal(s.hits.length, 1);
@@ -84,7 +84,7 @@ test('a server that never answers times out with an error naming provider and pa
     await assert.rejects(client(s.url, 150, 1).send('GET', '/slow'), (err: unknown) => {
       assert.ok(err instanceof ProviderError);
       assert.equal(err.kind, 'unavailable');
-      assert.match(err.message, /^srv: GET \/slow failed: timed out/);
+      assert.ok(err.message.startsWith(`srv: GET ${s.url}/slow failed: timed out`), err.message);
       assert.ok(!err.message.includes('SECRET'));
       return true;
     });
@@ -97,7 +97,9 @@ test('a server that never answers times out with an error naming provider and pa
 test('401 is not retried and is reported as a refused token', async () => {
   const s = await scripted([(_q, res) => res.writeHead(401, { 'content-type': 'text/html' }).end('<html>401</html>')]);
   try {
-    await assert.rejects(client(s.url).send('GET', '/library/sections'), /srv: GET \/library\/sections answered 401: the token was refused/);
+    await assert.rejects(client(s.url).send('GET', '/library/sections'), {
+      message: `srv: GET ${s.url}/library/sections answered 401: the token was refused (check the token for srv)`,
+    });
     assert.equal(s.hits.length, 1);
   } finally {
     await s.close();
@@ -114,7 +116,7 @@ test('a 5xx burst is retried with backoff; a persistent one fails naming the att
   }
   const down = await scripted([(_q, res) => res.writeHead(500).end()]);
   try {
-    await assert.rejects(client(down.url, 1000, 2).send('POST', '/w'), /srv: POST \/w answered 500 after 3 attempts$/);
+    await assert.rejects(client(down.url, 1000, 2).send('POST', '/w'), { message: `srv: POST ${down.url}/w answered 500 after 3 attempts` });
     assert.equal(down.hits.length, 3);
   } finally {
     await down.close();
