@@ -60,7 +60,10 @@ export class TraktClient {
       ...common,
       baseUrl: opts.url,
       // Trakt answers 401 to a lapsed or revoked sign-in and 403 to an unknown app.
-      refusedHints: { 401: `the Trakt sign-in is no longer valid: run \`playhead auth ${opts.provider}\``, 403: 'Trakt does not know this app: check client_id' },
+      refusedHints: {
+        401: `the Trakt sign-in is no longer valid: run \`playhead auth ${opts.provider}\``,
+        403: 'Trakt does not know this app: check client_id',
+      },
     });
     this.auth = new HttpClient({ ...common, baseUrl: opts.authUrl, retries: 0 });
   }
