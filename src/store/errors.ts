@@ -29,7 +29,7 @@ function codeOf(err: unknown): string | undefined {
 }
 
 /** The newest `<file>.bak-<version>` next to the state file, if there is one. */
-export function newestBackup(file: string): string | undefined {
+function newestBackup(file: string): string | undefined {
   const prefix = `${basename(file)}.bak-`;
   let names: string[];
   try {
