@@ -1,7 +1,7 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
@@ -81,6 +81,7 @@ export class Store {
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
+      checkHeader(path);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -105,6 +106,7 @@ export class Store {
     try {
       // Another connection's WAL may hold changes not yet in the main file: let SQLite read both
       // (a read-only connection creates no -wal/-shm of its own when they already exist).
+      checkHeader(path);
       const image = existsSync(`${path}-wal`) && existsSync(`${path}-shm`) ? Store.serializeReadOnly(path) : readFileSync(path);
       // An in-memory copy cannot be in WAL mode: mark the image as a rollback-journal database
       // (header bytes 18-19, the file format's read and write versions).
@@ -462,6 +464,25 @@ for (const name of Object.getOwnPropertyNames(Store.prototype)) {
       }
     },
   });
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * SQLite takes a short file that is not a database (a few bytes of text, say a config file named
+ * by mistake) for an empty database and overwrites it: such a file is refused before SQLite sees it.
+ */
+function checkHeader(path: string): void {
+  if (!existsSync(path)) return;
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read > 0 && !header.equals(SQLITE_HEADER)) throw Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
 }
 
 /** An observations row as a position (unset columns stay absent). */

@@ -180,3 +180,17 @@ test('a directory where the state file should be is named too', () => {
     rejects(() => Store.open(dir), 'read_only', new RegExp(`cannot write the state database ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(SQLITE_CANTOPEN`));
   });
 });
+
+test('a short file that is not a database (a config named by mistake) is refused, not taken for an empty database and overwritten', () => {
+  withDir((dir) => {
+    const path = join(dir, 'playhead.yaml');
+    writeFileSync(path, 'pairs: []\n');
+    rejects(() => Store.open(path), 'corrupt', /playhead\.yaml is not a Playhead state database/);
+    rejects(() => Store.openCopy(path), 'corrupt', /playhead\.yaml is not a Playhead state database/);
+    assert.equal(readFileSync(path, 'utf8'), 'pairs: []\n');
+    // An empty file is a new database, as SQLite has it.
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    Store.open(empty).close();
+  });
+});
