@@ -1,7 +1,7 @@
 // What went wrong with the state database, as one line that names the file and says what to do.
 // SQLite's own texts ("file is not a database", "unable to open database file") name neither.
 import { readdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export type StoreProblem = 'corrupt' | 'read_only' | 'disk_full' | 'newer_schema' | 'unreadable' | 'other';
 
@@ -57,6 +57,9 @@ export function storeError(err: unknown, file: string, opts: { reading?: boolean
       file,
       `${file} is not a Playhead state database or is corrupt: move it aside (the next sync starts a new one)${backup ? ` or restore ${backup}` : ''}`,
     );
+  }
+  if (code === 'EISDIR') {
+    return new StoreError('other', file, `the state database ${file} is a directory: set state.path to a file (e.g. ${join(file, 'playhead.db')})`);
   }
   if (isOneOf(code, NO_SPACE)) {
     return new StoreError('disk_full', file, `cannot write the state database ${file}: the disk is full (${code}): free some space on it and run again`);

@@ -177,7 +177,9 @@ test('read-only files and directories are named with what to do', () => {
 
 test('a directory where the state file should be is named too', () => {
   withDir((dir) => {
-    rejects(() => Store.open(dir), 'read_only', new RegExp(`cannot write the state database ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(SQLITE_CANTOPEN`));
+    const err = rejects(() => Store.open(dir), 'other', /is a directory: set state\.path to a file/);
+    assert.equal(err.message, `the state database ${dir} is a directory: set state.path to a file (e.g. ${join(dir, 'playhead.db')})`);
+    rejects(() => Store.openCopy(dir), 'other', /is a directory/);
   });
 });
 
