@@ -157,9 +157,15 @@ export class Store {
     const backup = `${this.file}.bak-${version}`;
     const partial = `${backup}.partial`;
     rmSync(partial, { force: true });
-    this.db.prepare('VACUUM INTO ?').run(partial);
-    chmodSync(partial, 0o600);
-    renameSync(partial, backup);
+    try {
+      this.db.prepare('VACUUM INTO ?').run(partial);
+      chmodSync(partial, 0o600);
+      renameSync(partial, backup);
+    } catch (err) {
+      // On a full disk above all, a half-written copy must not stay behind.
+      rmSync(partial, { force: true });
+      throw err;
+    }
   }
 
   get schemaVersion(): number {

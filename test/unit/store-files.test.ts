@@ -2,7 +2,7 @@
 // existing file is backed up before it is migrated, and read-only opening creates nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -194,5 +194,20 @@ test('a short file that is not a database (a config named by mistake) is refused
     const empty = join(dir, 'empty.db');
     writeFileSync(empty, '');
     Store.open(empty).close();
+  });
+});
+
+test('a backup that cannot be made stops the migration: the file keeps its version and no partial copy stays', () => {
+  withDir((dir) => {
+    const path = join(dir, 'state.db');
+    const old = MIGRATIONS.length - 1;
+    oldDatabase(path, old);
+    // Something in the backup's place that a file cannot replace.
+    mkdirSync(join(dir, `state.db.bak-${old}`, 'in-the-way'), { recursive: true });
+    assert.throws(() => Store.open(path), StoreError);
+    assert.deepEqual(readdirSync(dir).sort(), ['state.db', `state.db.bak-${old}`]);
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('user_version', { simple: true }), old);
+    raw.close();
   });
 });
