@@ -1,8 +1,8 @@
 // `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
 // token), 3 partial (some items failed).
-import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -25,17 +25,17 @@ interface GlobalOptions {
 }
 
 /**
- * Read-only commands (`plan`, dry runs, `status`, `explain`) read an in-memory copy of the state
- * file: they create and change no file, and work in a read-only directory.
+ * Dry runs (`plan`, `--dry-run`) and read-only commands (`status`, `explain`) read an in-memory
+ * copy of the state file: they create and change no file, and work in a read-only directory.
  */
-function loadApp(globals: GlobalOptions, opts: { readOnly?: boolean } = {}): { config: Config; store: Store; log: Logger } {
+function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean; readOnly?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
   // Straight to stderr, whatever the log level: a readable token is worth a line every time.
   for (const warning of config.warnings ?? []) process.stderr.write(`playhead: warning: ${warning}\n`);
-  const store = opts.readOnly === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
+  const store = opts.dryRun === true || opts.readOnly === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
 }
 
@@ -87,7 +87,7 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
-  const { config, store, log } = loadApp(globals, { readOnly: opts.dryRun });
+  const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
@@ -195,7 +195,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
     .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals(), { readOnly: o.dryRun === true });
+      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
       try {
         const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
         process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
