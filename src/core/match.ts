@@ -18,7 +18,7 @@ function anyDifferent(records: readonly ProgressRecord[]): boolean {
 
 /** Records of one key as one item: the newest copy, or `ambiguous` when any two differ. */
 function itemOf(key: string, records: ProgressRecord[], usable: boolean): SourceItem {
-  const item: SourceItem = { key, record: pickNewest(records), resolution: usable ? 'resolved' : 'missing_ids' };
+  const item: SourceItem = { key, record: pickNewest(records), resolution: usable ? 'resolved' : 'missing_ids', ...(records.length > 1 ? { copies: records } : {}) };
   if (!anyDifferent(records)) return item;
   const byId = [...records].sort((a, b) => a.ref.id.localeCompare(b.ref.id, 'en', { numeric: true }));
   return { ...item, ambiguous: { side: 'source', items: byId.map(ambiguousEntry) } };
@@ -49,20 +49,24 @@ export function itemsOf(records: ProgressRecord[], otherServerId: string): Map<s
  * item), keyed by item key. Copies of one item found as one target item stay as they are (the
  * applier writes them oldest first, so the newest lands last).
  */
-export function sharedTargets(items: readonly { key: string; record: ProgressRecord; ref?: NativeRef | undefined }[]): Map<string, DetailOf<'ambiguous_ids'>> {
-  const byTarget = new Map<string, { ref: NativeRef; group: { key: string; record: ProgressRecord }[] }>();
-  for (const { key, record, ref } of items) {
+export function sharedTargets(
+  items: readonly { key: string; record: ProgressRecord; copies?: ProgressRecord[] | undefined; ref?: NativeRef | undefined }[],
+): Map<string, DetailOf<'ambiguous_ids'>> {
+  const byTarget = new Map<string, { ref: NativeRef; keys: string[]; records: ProgressRecord[] }>();
+  for (const { key, record, copies, ref } of items) {
     if (ref === undefined) continue;
     const id = `${ref.server}/${ref.id}`;
-    const found = byTarget.get(id) ?? { ref, group: [] };
-    found.group.push({ key, record });
+    const found = byTarget.get(id) ?? { ref, keys: [], records: [] };
+    found.keys.push(key);
+    // Every copy behind the item: "same item" is not transitive, so a copy may differ where the
+    // one standing for the key does not.
+    found.records.push(...(copies ?? [record]));
     byTarget.set(id, found);
   }
   const out = new Map<string, DetailOf<'ambiguous_ids'>>();
-  for (const { ref, group } of byTarget.values()) {
-    const records = group.map((g) => g.record);
-    if (!anyDifferent(records)) continue;
-    for (const g of group) out.set(g.key, { side: 'source', target: ref.id, items: records.map(ambiguousEntry) });
+  for (const { ref, keys, records } of byTarget.values()) {
+    if (keys.length < 2 || !anyDifferent(records)) continue;
+    for (const key of keys) out.set(key, { side: 'source', target: ref.id, items: records.map(ambiguousEntry) });
   }
   return out;
 }

@@ -27,6 +27,9 @@ export interface SourceItem {
   aliasKey?: string;
   /** `missing_ids`: no external id, and the item comes from another server than the target. */
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
+  /** Every record listed under this key, when there were several (copies of one item, folded
+   * into `record`): told apart again when another item is found as the same target item. */
+  copies?: ProgressRecord[];
   /** Set when this key stands for different items (see duplicates.ts sameItem): written to none. */
   ambiguous?: DetailOf<'ambiguous_ids'>;
 }
