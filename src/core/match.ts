@@ -18,7 +18,12 @@ function anyDifferent(records: readonly ProgressRecord[]): boolean {
 
 /** Records of one key as one item: the newest copy, or `ambiguous` when any two differ. */
 function itemOf(key: string, records: ProgressRecord[], usable: boolean): SourceItem {
-  const item: SourceItem = { key, record: pickNewest(records), resolution: usable ? 'resolved' : 'missing_ids', ...(records.length > 1 ? { copies: records } : {}) };
+  const item: SourceItem = {
+    key,
+    record: pickNewest(records),
+    resolution: usable ? 'resolved' : 'missing_ids',
+    ...(records.length > 1 ? { copies: records } : {}),
+  };
   if (!anyDifferent(records)) return item;
   const byId = [...records].sort((a, b) => a.ref.id.localeCompare(b.ref.id, 'en', { numeric: true }));
   return { ...item, ambiguous: { side: 'source', items: byId.map(ambiguousEntry) } };

@@ -74,7 +74,12 @@ function plexEdition(plex: RunningPlexEmulator, film: RunningPlexEmulator['state
 function jfEdition(jf: RunningMediaBrowserEmulator, film: RunningMediaBrowserEmulator['state']['items'][number]) {
   const other = jf.state.items.find((i) => i.Type === 'Movie' && i.Id !== film.Id && i.RunTimeTicks);
   assert.ok(other);
-  Object.assign(other, { Name: film.Name, ProductionYear: film.ProductionYear, ProviderIds: { ...film.ProviderIds }, RunTimeTicks: (film.RunTimeTicks ?? 0) + EDITION_LONGER_MS * TICKS });
+  Object.assign(other, {
+    Name: film.Name,
+    ProductionYear: film.ProductionYear,
+    ProviderIds: { ...film.ProviderIds },
+    RunTimeTicks: (film.RunTimeTicks ?? 0) + EDITION_LONGER_MS * TICKS,
+  });
   return other;
 }
 

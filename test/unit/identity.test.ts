@@ -157,7 +157,8 @@ describe('the law: no write ever targets an item that two different source items
             const behind = records.filter((r) => itemsOf([r], 'cabin').keys().next().value === m.key);
             writtenTo.set(write.ref.id, [...(writtenTo.get(write.ref.id) ?? []), ...behind]);
           }
-          for (const [, rs] of writtenTo) for (const a of rs) for (const b of rs) assert.ok(sameItem(a, b), `${a.title}/${a.ref.id} and ${b.title}/${b.ref.id} written to one item`);
+          for (const [, rs] of writtenTo)
+            for (const a of rs) for (const b of rs) assert.ok(sameItem(a, b), `${a.title}/${a.ref.id} and ${b.title}/${b.ref.id} written to one item`);
         },
       ),
       { numRuns: 500 },
@@ -192,9 +193,7 @@ describe('pickNewest: the winner among copies never depends on listing order', (
       durationMs: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: undefined }),
       progressAt: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     })
-    .map(({ id, progressMs, durationMs, progressAt }) =>
-      edition(String(id), { progressMs, durationMs, progressAt } as Partial<ProgressRecord>),
-    );
+    .map(({ id, progressMs, durationMs, progressAt }) => edition(String(id), { progressMs, durationMs, progressAt } as Partial<ProgressRecord>));
   it('any permutation of any copies picks the same record', () => {
     fc.assert(
       fc.property(fc.uniqueArray(copy, { selector: (r) => r.ref.id, minLength: 1, maxLength: 6 }), fc.infiniteStream(fc.nat()), (copies, seeds) => {
@@ -213,9 +212,23 @@ describe('pickNewest: the winner among copies never depends on listing order', (
 
 describe('planItem: ambiguous ids and impossible positions', () => {
   const plan = (over: Partial<Parameters<typeof planItem>[0]> = {}) =>
-    planItem({ key: 'imdb:tt0111161', source: record(), target: target(), resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, sameOrigin: false, ...over });
+    planItem({
+      key: 'imdb:tt0111161',
+      source: record(),
+      target: target(),
+      resolution: 'resolved',
+      settings: DEFAULT_PROGRESS_SETTINGS,
+      sameOrigin: false,
+      ...over,
+    });
   it('ambiguous: skipped before anything else, with the detail as given, no write', () => {
-    const ambiguous = { side: 'target' as const, items: [{ provider: 'jf', id: 'a' }, { provider: 'jf', id: 'b' }] };
+    const ambiguous = {
+      side: 'target' as const,
+      items: [
+        { provider: 'jf', id: 'a' },
+        { provider: 'jf', id: 'b' },
+      ],
+    };
     for (const source of [record(), record({ progressMs: 1000 }), record({ progressMs: -5 })]) {
       const got = plan({ source, ambiguous });
       assert.equal(got.write, undefined);
@@ -225,7 +238,11 @@ describe('planItem: ambiguous ids and impossible positions', () => {
     }
   });
   const bad: [string, Partial<ProgressRecord>, { field: string; raw: string; why: string }][] = [
-    ['a negative viewOffset', { progressMs: undefined, badPosition: { field: 'viewOffset', raw: '-5000' } }, { field: 'viewOffset', raw: '-5000', why: 'negative' }],
+    [
+      'a negative viewOffset',
+      { progressMs: undefined, badPosition: { field: 'viewOffset', raw: '-5000' } },
+      { field: 'viewOffset', raw: '-5000', why: 'negative' },
+    ],
     ['a NaN viewOffset', { progressMs: undefined, badPosition: { field: 'viewOffset', raw: 'NaN' } }, { field: 'viewOffset', raw: 'NaN', why: 'not a number' }],
     ['Trakt over 100 %', { progressMs: undefined, badPosition: { field: 'progress', raw: '150' } }, { field: 'progress', raw: '150', why: 'out of range' }],
     ['past the runtime', { progressMs: DUR + 1001 }, { field: 'progressMs', raw: String(DUR + 1001), why: `past the runtime of ${DUR} ms` }],
