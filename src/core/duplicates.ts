@@ -7,7 +7,7 @@ import { progressRatio } from './position.ts';
 
 /** Two copies of one cut differ by seconds (another encode, a trimmed logo); different cuts or
  * editions of a film differ by minutes. */
-export const DIFFERENT_CUT_MS = 120_000;
+const DIFFERENT_CUT_MS = 120_000;
 
 /** Titles compared without case, accents, punctuation or spacing ("Heat" = "heat."). */
 function titleKey(title: string): string {

@@ -7,13 +7,13 @@ import type { NativeRef, ProgressRecord } from './model.ts';
 import type { DetailOf, SourceItem } from './pipeline.ts';
 
 /** How an `ambiguous_ids` detail names one record. */
-export function ambiguousEntry(r: ProgressRecord): DetailOf<'ambiguous_ids'>['items'][number] {
+function ambiguousEntry(r: ProgressRecord): DetailOf<'ambiguous_ids'>['items'][number] {
   return { provider: r.ref.provider, id: r.ref.id, title: r.title, ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}) };
 }
 
-/** Whether any two of the records are different items (pairwise: "same item" is not transitive). */
+/** Whether any two of the records are different items (every pair: "same item" is not transitive). */
 function anyDifferent(records: readonly ProgressRecord[]): boolean {
-  return records.some((a, i) => records.slice(i + 1).some((b) => !sameItem(a, b)));
+  return records.some((a) => records.some((b) => !sameItem(a, b)));
 }
 
 /** Records of one key as one item: the newest copy, or `ambiguous` when any two differ. */

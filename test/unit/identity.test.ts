@@ -95,6 +95,46 @@ describe('sharedTargets: several source items found as one target item', () => {
       ],
     });
   });
+  it('a copy counts, not only the record standing for its key (the law found this)', () => {
+    // X is listed twice (copies: nothing tells them apart); Y shares nothing with X's newer copy,
+    // but its tmdb id differs from X's other copy: X and Y are different items.
+    const x1 = edition('1', { ids: { imdb: 'tt0000002' } });
+    const x2 = edition('2', { ids: { imdb: 'tt0000002', tmdb: '6' }, progressAt: undefined });
+    const y = edition('3', { ids: { tmdb: '5' } });
+    const items = [...itemsOf([x1, x2, y], 'cabin').values()].map((i) => ({ ...i, ref: ref('t1') }));
+    assert.deepEqual(
+      items.map((i) => [i.key, i.record.ref.id, i.ambiguous]),
+      [
+        ['imdb:tt0000002', '1', undefined],
+        ['tmdb:5', '3', undefined],
+      ],
+    );
+    const got = sharedTargets(items);
+    assert.deepEqual([...got.keys()], ['imdb:tt0000002', 'tmdb:5']);
+    assert.deepEqual(
+      got.get('tmdb:5')?.items.map((i) => i.id),
+      ['1', '2', '3'],
+    );
+  });
+  it('an item named without a runtime is named without one; ids sort as numbers', () => {
+    const a = { key: 'a', record: edition('10', { title: 'A', durationMs: undefined }), ref: ref('x') };
+    const b = { key: 'b', record: edition('9', { title: 'B', durationMs: undefined }), ref: ref('x') };
+    assert.deepEqual(sharedTargets([a, b]).get('a')?.items, [
+      { provider: 'plex-home', id: '10', title: 'A' },
+      { provider: 'plex-home', id: '9', title: 'B' },
+    ]);
+    const list = [edition('10', { durationMs: undefined }), edition('9', { title: 'Other' })];
+    assert.deepEqual(
+      itemsOf(list, 'cabin')
+        .get('imdb:tt0111161')
+        ?.ambiguous?.items.map((i) => i.id),
+      ['9', '10'],
+    );
+  });
+  it('one item alone on its target is left to itemsOf, even when its copies differ', () => {
+    const copies = [edition('1'), edition('2', { title: 'Other' })];
+    assert.equal(sharedTargets([{ key: 'k', record: edition('1'), copies, ref: ref('x') }]).size, 0);
+  });
   it('copies of one item found as one target item, or on different servers, or unresolved: none', () => {
     const a = { key: 'imdb:tt1', record: edition('1'), ref: ref('x') };
     const b = { key: 'tmdb:5', record: edition('2'), ref: ref('x') };
