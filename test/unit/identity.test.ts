@@ -24,6 +24,8 @@ describe('sameItem: copies of one item, or different items sharing an id', () =>
     ['one runtime unknown: nothing tells them apart', {}, { durationMs: undefined }, true],
     ['titles differ', {}, { title: 'The Shawshank Redemption (Director’s Cut)' }, false],
     ['titles differ only in case and punctuation', { title: 'Heat' }, { title: 'heat.' }, true],
+    ['titles differ only in accents', { title: 'Amélie' }, { title: 'Amelie' }, true],
+    ['a zero runtime says nothing', {}, { durationMs: 0 }, true],
     ['years differ', { year: 1994 }, { year: 1995 }, false],
     ['one year unknown', { year: 1994 }, {}, true],
     ['a second id kind differs', { ids: { imdb: 'tt0111161', tmdb: '278' } }, { ids: { imdb: 'tt0111161', tmdb: '999' } }, false],
