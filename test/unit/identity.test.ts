@@ -295,6 +295,7 @@ describe('planItem: ambiguous ids and impossible positions', () => {
         const got = plan({ source: record(over), target: t, resolution: t ? 'resolved' : 'unresolved' });
         assert.equal(got.write, undefined);
         assert.equal(got.decision.reason, 'bad_position');
+        assert.equal(got.decision.action, 'skip');
         assert.deepEqual(got.decision.detail, { side: 'source', provider: 'plex-home', id: '101', ...want });
       }
     });
@@ -302,6 +303,7 @@ describe('planItem: ambiguous ids and impossible positions', () => {
       const got = plan({ target: target(over) });
       assert.equal(got.write, undefined);
       assert.equal(got.decision.reason, 'bad_position');
+      assert.equal(got.decision.action, 'skip');
       assert.deepEqual(got.decision.detail, { side: 'target', provider: 'plex-cabin', id: '7', ...want });
     });
   }
@@ -319,6 +321,7 @@ describe('positionProblem', () => {
     ['a position', { progressMs: 5, durationMs: 10 }, undefined],
     ['no duration: any positive ms', { progressMs: 1e12 }, undefined],
     ['a zero duration says nothing', { progressMs: 5, durationMs: 0 }, undefined],
+    ['a zero duration says nothing, whatever the position', { progressMs: 5000, durationMs: 0 }, undefined],
     ['negative ms', { progressMs: -1 }, { field: 'progressMs', raw: '-1', why: 'negative' }],
     ['NaN ms', { progressMs: Number.NaN }, { field: 'progressMs', raw: 'NaN', why: 'not a number' }],
     ['infinite ms', { progressMs: Number.POSITIVE_INFINITY }, { field: 'progressMs', raw: 'Infinity', why: 'out of range' }],
