@@ -50,6 +50,32 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     good: { unresolved: 'u', error: 'e', waiting: true, attempts: 2, retryAt: 3, lastError: 'l', journalId: 1, ref: 'r', wrote, confirmed: true },
     bad: [{ unresolved: 1 }, { attempts: '2' }, { waiting: false }, { journalId: 'x' }, { wrote: { progressMs: 'x' } }, { confirmed: false }],
   },
+  ambiguous_ids: {
+    good: {
+      side: 'source',
+      items: [
+        { provider: 'plex', id: '1', title: 'T', durationMs: 2 },
+        { provider: 'plex', id: '2' },
+      ],
+      target: '9',
+      direction: 'd',
+    },
+    bad: [
+      { items: [] },
+      { side: 'elsewhere', items: [] },
+      { side: 'target' },
+      { side: 'target', items: [{ id: '1' }] },
+      { side: 'source', items: [], target: 9 },
+    ],
+  },
+  bad_position: {
+    good: { side: 'target', provider: 'plex', id: '5', field: 'viewOffset', raw: '-5', why: 'negative', ref: 'r', direction: 'd' },
+    bad: [
+      { provider: 'plex', id: '5', field: 'f', raw: 'r', why: 'w' },
+      { side: 'source', provider: 'plex', id: 5, field: 'f', raw: 'r', why: 'w' },
+      { side: 'source', provider: 'plex', id: '5', field: 'f', why: 'w' },
+    ],
+  },
   playing_now: { good: { ref: '5', direction: 'd' }, bad: [{}, { ref: 5 }] },
   same_origin: { good: { twoWay: 'w', a: 'a', b: 'b', confirmed: true }, bad: [{ twoWay: 1 }, { b: 1 }, { ref: 1 }] },
   missing_source_time: { good: { confirmed: true, ref: 'r', direction: 'd' }, bad: [{ confirmed: 'yes' }, { ref: 1 }] },
