@@ -122,7 +122,11 @@ export function unknownRuntimeSafePercent(completionPercent: number): number {
  * target's duration; a percent-only target (`units` 'pct': Trakt) stores the percent itself. Undefined when
  * that is unknown (an ms target whose runtime we do not know).
  */
-export function landingPercent(value: Pick<ProgressValue, 'progressMs' | 'progressPct'>, targetDurationMs: number | undefined, units?: 'ms' | 'pct'): number | undefined {
+export function landingPercent(
+  value: Pick<ProgressValue, 'progressMs' | 'progressPct'>,
+  targetDurationMs: number | undefined,
+  units?: 'ms' | 'pct',
+): number | undefined {
   return units === 'pct' ? value.progressPct : percentFromMs(value.progressMs, targetDurationMs);
 }
 

@@ -25,7 +25,10 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
   },
   target_runtime_unknown: {
     good: { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90, confirmed: true },
-    bad: [{ sourcePercent: 93, watchedAtPercent: 90 }, { safeBelowPercent: 40, watchedAtPercent: '90' }],
+    bad: [
+      { sourcePercent: 93, watchedAtPercent: 90 },
+      { safeBelowPercent: 40, watchedAtPercent: '90' },
+    ],
   },
   unchanged: {
     good: {
@@ -90,7 +93,12 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
   },
   capped: {
     good: { percent: 89, unwatchFirst: true, capAtPercent: 90, writePercent: 89, sourcePercent: 97, targetPercent: 98, confirmed: true },
-    bad: [{ capAtPercent: 90 }, { capAtPercent: 90, writePercent: 89, sourcePercent: '97' }, { capAtPercent: 90, writePercent: 89, percent: '1' }, { capAtPercent: 90, writePercent: 89, targetPercent: '98' }],
+    bad: [
+      { capAtPercent: 90 },
+      { capAtPercent: 90, writePercent: 89, sourcePercent: '97' },
+      { capAtPercent: 90, writePercent: 89, percent: '1' },
+      { capAtPercent: 90, writePercent: 89, targetPercent: '98' },
+    ],
   },
   clear: { good: { clearedAt: 5, confirmed: true, ref: 'r' }, bad: [{}, { clearedAt: '5' }, { clearedAt: 5, ref: 1 }] },
   conflict_lost: {
