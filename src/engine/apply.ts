@@ -15,6 +15,8 @@ export interface ApplyContext {
   runId: number;
   now: () => number;
   onEvent?: (event: RunEvent) => void;
+  /** Once aborted (SIGINT/SIGTERM), no further write starts; those in flight finish and are journalled. */
+  signal?: AbortSignal;
 }
 
 /** What the journal records as the value of a clear. */
@@ -40,6 +42,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
   await Promise.all(
     ordered.map((w) =>
       limit(async () => {
+        if (ctx.signal?.aborted) return;
         const value = w.change.kind === 'clear' ? CLEARED : w.change.value;
         const journalId = store.journalIntent({ runId: ctx.runId, ref: w.ref, key: w.key, previous: w.previous, value, at: now() });
         try {
