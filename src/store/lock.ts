@@ -50,6 +50,7 @@ export class LockedError extends Error {
   constructor(
     readonly holder: LockHolder,
     readonly path: string,
+    /** The wait asked for (--wait), 0 for none. */
     waitedMs: number,
   ) {
     const waited = waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '';
@@ -115,7 +116,7 @@ export async function acquireWriterLock(store: Store, opts: LockOptions): Promis
     const attempt = tryTake.immediate();
     if (attempt.took) return holdLock(store, { ...mine, ...readLockHolder(store) }, attempt.stale, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, now);
     const waited = now() - firstTry;
-    if (waited >= waitMs) throw new LockedError(attempt.holder, opts.path, waited);
+    if (waited >= waitMs) throw new LockedError(attempt.holder, opts.path, waitMs);
     await sleep(Math.min(opts.pollMs ?? 250, waitMs - waited));
   }
 }
