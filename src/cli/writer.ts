@@ -8,7 +8,7 @@ import { recoverInterrupted } from '../engine/recover.ts';
 import { acquireWriterLock } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+type StopSignal = 'SIGINT' | 'SIGTERM';
 
 export interface WriterOptions {
   config: Config;

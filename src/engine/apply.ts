@@ -14,9 +14,9 @@ export interface ApplyContext {
   store: Store;
   runId: number;
   now: () => number;
-  onEvent?: (event: RunEvent) => void;
+  onEvent?: ((event: RunEvent) => void) | undefined;
   /** Once aborted (SIGINT/SIGTERM), no further write starts; those in flight finish and are journalled. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** What the journal records as the value of a clear. */

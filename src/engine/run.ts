@@ -30,11 +30,11 @@ export interface RunMeta {
   target: string;
   dryRun: boolean;
   /** Aborted by SIGINT/SIGTERM (its reason is the signal's name): the applier starts no more writes and the run closes as `interrupted`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** A run stopped by a signal after finishing the writes it had started; its journal is complete. */
-export class RunInterruptedError extends Error {
+class RunInterruptedError extends Error {
   /** What the run row keeps as its error (its status says `interrupted`). */
   readonly stored: string;
   constructor(signalName: string, runId: number | undefined) {

@@ -115,7 +115,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   const providers: Provider[] = [];
   try {
     // The source of an undo is the run it undoes. Dry-run leaves no trace anywhere, as for sync.
-    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun, ...(opts.signal ? { signal: opts.signal } : {}) }, now, async (undoId) => {
+    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun, signal: opts.signal }, now, async (undoId) => {
       const byProvider = new Map<string, Entry[]>();
       for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
       for (const [id, group] of byProvider) {
@@ -128,7 +128,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
         // Restores go through the same applier as sync: its order, its concurrency, its journal.
         const writes = group.flatMap((e) => (e.write ? [e.write] : []));
         if (undoId !== undefined && writes.length > 0) {
-          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, ...(opts.signal ? { signal: opts.signal } : {}) });
+          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal });
           for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
         }
       }

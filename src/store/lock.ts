@@ -60,8 +60,8 @@ export class LockedError extends Error {
   }
 }
 
-export const DEFAULT_HEARTBEAT_MS = 5_000;
-export const DEFAULT_STALE_MS = 60_000;
+const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_STALE_MS = 60_000;
 
 function pidAlive(pid: number): boolean {
   try {

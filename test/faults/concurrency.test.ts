@@ -24,7 +24,8 @@ describe('two syncs at once on one state file', () => {
   };
   const writesPerItem = (since: number) => {
     const counts = new Map<string, number>(targets.map((t) => [t, 0]));
-    for (const r of p.target.requests.slice(since)) if (r.path === '/:/timeline') counts.set(String(r.query.ratingKey), (counts.get(String(r.query.ratingKey)) ?? 0) + 1);
+    for (const r of p.target.requests.slice(since))
+      if (r.path === '/:/timeline') counts.set(String(r.query.ratingKey), (counts.get(String(r.query.ratingKey)) ?? 0) + 1);
     return Object.fromEntries(counts);
   };
   const once = () => Object.fromEntries(targets.map((t) => [t, 1]));
@@ -41,7 +42,12 @@ describe('two syncs at once on one state file', () => {
     const second = await first.winner.done;
     assert.equal(first.r.code, 3, first.r.stderr);
     const line = first.r.stderr.trim().split('\n').at(-1) ?? '';
-    assert.match(line, new RegExp(`^playhead: .*state\\.db is locked by another Playhead: pid ${first.winner.child.pid} on \\S+ \\(sync, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)`));
+    assert.match(
+      line,
+      new RegExp(
+        `^playhead: .*state\\.db is locked by another Playhead: pid ${first.winner.child.pid} on \\S+ \\(sync, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)`,
+      ),
+    );
     assert.equal(first.r.stdout, '');
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(writesPerItem(since), once());

@@ -105,7 +105,8 @@ test('SIGKILL at 20 seeded points: each next run recovers, nothing is written tw
 
     // Every positioned item reached the target, with exactly one write each.
     const writesPerItem = new Map<string, number>();
-    for (const r of p.target.requests) if (r.path === '/:/timeline') writesPerItem.set(String(r.query.ratingKey), (writesPerItem.get(String(r.query.ratingKey)) ?? 0) + 1);
+    for (const r of p.target.requests)
+      if (r.path === '/:/timeline') writesPerItem.set(String(r.query.ratingKey), (writesPerItem.get(String(r.query.ratingKey)) ?? 0) + 1);
     assert.deepEqual(
       [...writesPerItem].filter(([, n]) => n !== 1),
       [],

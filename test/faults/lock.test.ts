@@ -7,6 +7,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { createLogger } from '../../src/cli/log.ts';
+import { recoverInterrupted } from '../../src/engine/recover.ts';
 import { readLockHolder } from '../../src/store/lock.ts';
 import { playhead } from '../support/cli.ts';
 import { startPlayhead } from '../support/child.ts';
@@ -26,7 +28,10 @@ function deadPid(): number {
 
 const plantLock = (p: PlexPair, holder: { pid: number; host: string; heartbeatAgoMs: number }) => {
   const at = Date.now() - holder.heartbeatAgoMs;
-  p.store.setKv('writer_lock', JSON.stringify({ pid: holder.pid, host: holder.host, command: 'sync', startedAt: at - 1000, heartbeatAt: at, token: 'planted' }));
+  p.store.setKv(
+    'writer_lock',
+    JSON.stringify({ pid: holder.pid, host: holder.host, command: 'sync', startedAt: at - 1000, heartbeatAt: at, token: 'planted' }),
+  );
 };
 
 describe('stopping a sync with a signal', () => {
@@ -128,7 +133,10 @@ describe('a lock already taken', () => {
     plantLock(p, { pid: 4242, host: 'other-host', heartbeatAgoMs: 1000 });
     const sync = await playhead(['--config', p.configPath, 'sync'], p.env);
     assert.equal(sync.code, 3, sync.stderr);
-    assert.match(sync.stderr, /^playhead: \S*state\.db is locked by another Playhead: pid 4242 on other-host \(sync, started \S+Z\); try again later or pass --wait\n$/);
+    assert.match(
+      sync.stderr,
+      /^playhead: \S*state\.db is locked by another Playhead: pid 4242 on other-host \(sync, started \S+Z\); try again later or pass --wait\n$/,
+    );
     const undo = await playhead(['--config', p.configPath, 'undo', '1'], p.env);
     assert.equal(undo.code, 3, undo.stderr);
     const waited = await playhead(['--config', p.configPath, 'sync', '--wait', '1'], p.env);
@@ -146,5 +154,45 @@ describe('a lock already taken', () => {
     const r = await playhead(['--config', p.configPath, 'sync'], p.env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readLockHolder(p.store), undefined);
+  });
+});
+
+describe('recovery when the target cannot be read', () => {
+  let p: PlexPair;
+  before(async () => {
+    p = await startPlexPair({ synthetic: 'movies=4,shows=0,seasons=0,episodes=0', seed: 'unreadable' });
+  });
+  after(async () => p.close());
+
+  test('an unreadable target or a provider no longer configured leaves the write unconfirmed, never confirmed or failed', async () => {
+    const [item] = items(p.target, 'movie');
+    assert.ok(item);
+    const runId = p.store.startRun({ pair: 'main', source: 'src', target: 'dst', dryRun: false, startedAt: Date.now() });
+    const intent = (provider: string) =>
+      p.store.journalIntent({
+        runId,
+        ref: { provider, server: p.target.machineIdentifier, id: item.ratingKey },
+        key: `plex:${item.ratingKey}`,
+        previous: { watched: false },
+        value: { progressMs: 600_000 },
+        at: Date.now(),
+      });
+    const unreadable = intent('dst');
+    const gone = intent('removed');
+    await setFaults(p.target, { rules: [{ path: '/library/metadata', status: 500 }] });
+    const recovery = await recoverInterrupted({
+      config: p.config,
+      store: p.store,
+      log: createLogger({ level: 'silent' }),
+      providerOptions: { minBackoffMs: 1 },
+    });
+    await setFaults(p.target, { rules: [] });
+    assert.deepEqual(recovery, { interrupted: [runId], settled: { confirmed: 0, failed: 0, unconfirmed: 2 } });
+    const rows = new Map(p.store.journal(runId).map((j) => [j.id, j]));
+    assert.equal(rows.get(unreadable)?.status, 'unconfirmed');
+    assert.match(rows.get(unreadable)?.error ?? '', /could not be checked: .*500/);
+    assert.equal(rows.get(gone)?.status, 'unconfirmed');
+    assert.match(rows.get(gone)?.error ?? '', /provider "removed" is no longer configured/);
+    assert.equal(p.store.run(runId)?.status, 'interrupted');
   });
 });
