@@ -25,7 +25,15 @@ export interface WriterOptions {
 export type WriterOutcome = { code: number; signal?: undefined } | { signal: StopSignal; code?: undefined };
 
 export async function asWriter(opts: WriterOptions, body: (signal: AbortSignal) => Promise<number>): Promise<WriterOutcome> {
-  const lock = await acquireWriterLock(opts.store, { command: opts.command, path: opts.config.state.path, waitMs: opts.waitMs });
+  const lock = await acquireWriterLock(opts.store, {
+    command: opts.command,
+    path: opts.config.state.path,
+    waitMs: opts.waitMs,
+    onWait: (holder) =>
+      process.stderr.write(
+        `playhead: waiting for pid ${holder.pid} on ${holder.host} (${holder.command}, started ${new Date(holder.startedAt).toISOString()}) to finish with ${opts.config.state.path}\n`,
+      ),
+  });
   const controller = new AbortController();
   let received: StopSignal | undefined;
   const onSignal = (signal: StopSignal) => {

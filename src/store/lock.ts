@@ -36,6 +36,8 @@ export interface LockOptions {
   now?: () => number;
   /** Whether a pid lives on this host (tests replace it). */
   isAlive?: (pid: number) => boolean;
+  /** Called once, when the lock is found held and we start waiting for it. */
+  onWait?: (holder: LockHolder) => void;
 }
 
 export interface WriterLock {
@@ -112,11 +114,14 @@ export async function acquireWriterLock(store: Store, opts: LockOptions): Promis
     return holder ? { took: true, stale: holder } : { took: true };
   });
 
+  let announced = false;
   for (;;) {
     const attempt = tryTake.immediate();
     if (attempt.took) return holdLock(store, { ...mine, ...readLockHolder(store) }, attempt.stale, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, now);
     const waited = now() - firstTry;
     if (waited >= waitMs) throw new LockedError(attempt.holder, opts.path, waitMs);
+    if (!announced) opts.onWait?.(attempt.holder);
+    announced = true;
     await sleep(Math.min(opts.pollMs ?? 250, waitMs - waited));
   }
 }

@@ -56,15 +56,31 @@ describe('two syncs at once on one state file', () => {
   test('with --wait: both finish, each item is written once, the second finds nothing to do', async () => {
     position(POSITIONS);
     const since = p.target.requests.length;
-    await setFaults(p.source, { latencyMs: 300, rules: [] });
+    // The source answers slowly until one of them says it waits for the other, so without a lock
+    // both would read before either writes.
+    await setFaults(p.source, { latencyMs: 2000, rules: [] });
     const runsBefore = p.store.runs({ limit: 100 }).length;
-    const [a, b] = await Promise.all([
-      startPlayhead(['--config', p.configPath, '--json', 'sync', '--wait'], p.env).done,
-      startPlayhead(['--config', p.configPath, '--json', 'sync', '--wait', '30'], p.env).done,
+    const started = [
+      startPlayhead(['--config', p.configPath, '--json', 'sync', '--wait'], p.env),
+      startPlayhead(['--config', p.configPath, '--json', 'sync', '--wait', '30'], p.env),
+    ];
+    const waiting = /playhead: waiting for pid \d+ on \S+ \(sync, started \S+\) to finish with \S*state\.db\n/;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ...started.map((cli) => cli.stderrMatches(waiting).catch(() => new Promise(() => {}))),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 20_000);
+      }),
     ]);
+    clearTimeout(timer);
     await setFaults(p.source, { latencyMs: 0, rules: [] });
+    const [a, b] = await Promise.all([started[0]!.done, started[1]!.done]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
+    assert.ok(
+      [a, b].some((r) => waiting.test(r.stderr)),
+      'neither waited for the other',
+    );
     assert.deepEqual(writesPerItem(since), once());
     const counts = [a, b].map((r) => (JSON.parse(r.stdout) as { runs: { counts: Record<string, number> }[] }).runs[0]?.counts);
     const wrote = counts.find((c) => (c?.write ?? 0) > 0);
