@@ -77,11 +77,11 @@ describe('two syncs at once on one state file', () => {
     const [a, b] = await Promise.all([started[0]!.done, started[1]!.done]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(writesPerItem(since), once());
     assert.ok(
       [a, b].some((r) => waiting.test(r.stderr)),
       'neither waited for the other',
     );
-    assert.deepEqual(writesPerItem(since), once());
     const counts = [a, b].map((r) => (JSON.parse(r.stdout) as { runs: { counts: Record<string, number> }[] }).runs[0]?.counts);
     const wrote = counts.find((c) => (c?.write ?? 0) > 0);
     const idle = counts.find((c) => c !== wrote);
