@@ -1,7 +1,10 @@
 // Fault injection for /__emulator/faults, the same rules for every emulator kind: latency for
 // every request, and rules that make matching requests fail (status), drop the connection
 // (reset), cut the body short (truncate) or answer 200 with an HTML page instead of the expected
-// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind.
+// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind. Two optional
+// fields make ambiguous writes: `afterApply` lets the server act on the request before a reset or
+// status rule shapes the reply (the write landed, the client cannot tell), and `delayMs` holds the
+// reply back (longer than the client's timeout: a reply that never comes in time).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { writeReply, type Reply } from './http.ts';
@@ -16,12 +19,18 @@ const ruleSchema = z
     status: z.number().int().min(100).max(599).optional(),
     /** How many matching requests to fault; unlimited when absent. */
     count: z.number().int().nonnegative().optional(),
+    /** How many matching requests to let through untouched before faulting (e.g. the reads before a write). */
+    skip: z.number().int().nonnegative().optional(),
     reset: z.literal(true).optional(),
     truncate: z.literal(true).optional(),
     nonJson: z.literal(true).optional(),
+    /** With reset or status: the server handles the request (a write lands) before the fault shapes the reply. */
+    afterApply: z.literal(true).optional(),
+    /** Hold the reply (or the reset) back this long; on its own the request is handled at once and only the reply is late. */
+    delayMs: z.number().int().positive().optional(),
   })
-  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson, {
-    message: 'a fault rule needs one of status, reset, truncate, nonJson',
+  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson || rule.delayMs !== undefined, {
+    message: 'a fault rule needs one of status, reset, truncate, nonJson, delayMs',
   });
 
 const faultConfigSchema = z.strictObject({
@@ -31,7 +40,7 @@ const faultConfigSchema = z.strictObject({
 
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
-export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson';
+export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'delay';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
   if (rule.path === undefined) return true;
@@ -60,17 +69,25 @@ export class Faults {
     return this.config.latencyMs ?? 0;
   }
 
-  /** The first live rule matching the request; consumes one of its `count`. */
+  /** The first live rule matching the request; consumes one of its `count` (or, first, its `skip`). */
   take(method: string, path: string, params: URLSearchParams = new URLSearchParams()): FaultRule | undefined {
-    const rule = this.config.rules.find(
+    const matching = this.config.rules.filter(
       (r) =>
         (r.count === undefined || r.count > 0) &&
         (r.method === undefined || r.method.toUpperCase() === method) &&
         pathMatches(r, path) &&
         Object.entries(r.query ?? {}).every(([k, v]) => params.get(k) === v),
     );
-    if (rule?.count !== undefined) rule.count--;
-    return rule;
+    for (const rule of matching) {
+      // A rule still skipping lets this request past it (and on to the next rule).
+      if (rule.skip) {
+        rule.skip--;
+        continue;
+      }
+      if (rule.count !== undefined) rule.count--;
+      return rule;
+    }
+    return undefined;
   }
 }
 
@@ -78,7 +95,8 @@ function faultKind(rule: FaultRule): FaultKind {
   if (rule.reset) return 'reset';
   if (rule.status !== undefined) return 'status';
   if (rule.nonJson) return 'nonJson';
-  return 'truncate';
+  if (rule.truncate) return 'truncate';
+  return 'delay';
 }
 
 /** How one emulator kind answers when a rule replaces its reply, in the style of its real server. */
@@ -99,7 +117,10 @@ export interface FaultedAnswer<Handled> {
 /**
  * Answer one request with the fault rules applied: a reset rule drops the connection, a status
  * or nonJson rule answers instead of `handle`, a truncate rule cuts the handler's reply short.
- * HEAD gets the headers only. Latency is the caller's job, before it looks at the request.
+ * `afterApply` runs `handle` first even for reset and status rules (the server acted, then the
+ * reply went wrong); `delayMs` sends the reply (or the reset) that much later, while the request
+ * log records it at once. HEAD gets the headers only. Latency is the caller's job, before it
+ * looks at the request.
  */
 export function answerWithFaults<Handled extends { reply: Reply }>(
   req: IncomingMessage,
@@ -111,20 +132,26 @@ export function answerWithFaults<Handled extends { reply: Reply }>(
 ): FaultedAnswer<Handled> {
   const rule = faults.take(request.method, request.path, request.params);
   const fault: FaultKind | undefined = rule && faultKind(rule);
+  const replaces = fault === 'reset' || fault === 'status' || fault === 'nonJson';
+  const handled = !replaces || rule?.afterApply ? handle() : undefined;
+  const later = (send: () => void): void => {
+    if (rule?.delayMs === undefined) {
+      send();
+      return;
+    }
+    // The client may have given up by then; a reply to a closed socket goes nowhere.
+    setTimeout(() => {
+      if (!res.destroyed) send();
+    }, rule.delayMs).unref();
+  };
   if (fault === 'reset') {
-    req.socket.destroy();
-    return { logged: { status: 0, fault } };
+    later(() => req.socket.destroy());
+    return { logged: { status: 0, fault }, ...(handled ? { handled } : {}) };
   }
   let reply: Reply;
-  let handled: Handled | undefined;
-  if (fault === 'status') {
-    reply = replies.status(rule!.status!);
-  } else if (fault === 'nonJson') {
-    reply = replies.nonJson;
-  } else {
-    handled = handle();
-    reply = handled.reply;
-  }
-  writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
+  if (fault === 'status') reply = replies.status(rule!.status!);
+  else if (fault === 'nonJson') reply = replies.nonJson;
+  else reply = handled!.reply;
+  later(() => writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' }));
   return { logged: { status: reply.status, ...(fault ? { fault } : {}) }, ...(handled ? { handled } : {}) };
 }

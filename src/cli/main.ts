@@ -1,6 +1,4 @@
-// `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
-// token), 3 partial (some items failed) or locked (another Playhead writes to the state file),
-// 130/143 stopped by SIGINT/SIGTERM.
+// `playhead` command line. Exit codes: see `EXIT` (and README, "Exit codes").
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
@@ -14,11 +12,12 @@ import { ProviderError } from '../providers/provider.ts';
 import { providerModules } from '../providers/registry.ts';
 import { LockedError } from '../store/lock.ts';
 import { Store } from '../store/store.ts';
+import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
 import { asWriter, type WriterOutcome } from './writer.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3, locked: 3, sigint: 130, sigterm: 143 } as const;
+export { EXIT } from './exit.ts';
 
 interface GlobalOptions {
   config: string;
@@ -87,7 +86,7 @@ async function maybeAsWriter(
   body: (signal?: AbortSignal) => Promise<number>,
 ): Promise<number> {
   if (opts.dryRun) return body();
-  return exitOf(await asWriter({ ...app, command: opts.command, waitMs: opts.waitMs, exitCodes: { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm } }, body));
+  return exitOf(await asWriter({ ...app, command: opts.command, waitMs: opts.waitMs }, body));
 }
 
 async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number; waitMs: number }): Promise<number> {

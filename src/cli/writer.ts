@@ -7,6 +7,7 @@ import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';
 import { acquireWriterLock } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
+import { EXIT } from './exit.ts';
 
 type StopSignal = 'SIGINT' | 'SIGTERM';
 
@@ -17,8 +18,6 @@ export interface WriterOptions {
   command: string;
   /** How long to wait for the lock (ms): 0 fails at once, Infinity waits for ever. */
   waitMs: number;
-  /** Exit codes for a second signal, which stops at once. */
-  exitCodes: Record<StopSignal, number>;
 }
 
 /** The body's exit code, or the signal that stopped it. */
@@ -38,7 +37,7 @@ export async function asWriter(opts: WriterOptions, body: (signal: AbortSignal) 
   let received: StopSignal | undefined;
   const onSignal = (signal: StopSignal) => {
     // A second signal stops at once; the lock it leaves is taken over (its pid is gone).
-    if (received) process.exit(opts.exitCodes[signal]);
+    if (received) process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
     received = signal;
     process.stderr.write(`playhead: ${signal}: finishing the writes in flight, then stopping (send it again to stop at once)\n`);
     controller.abort(signal);

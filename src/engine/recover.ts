@@ -2,7 +2,7 @@
 // `running` was left by a process that died (a live one would hold the lock), so it is closed as
 // `interrupted`, and every write still at `intent` is settled by reading the target again: our
 // value there → confirmed (undo can put it back), not there → failed (nothing to undo), cannot
-// read → unconfirmed (undo leaves it alone, and says why).
+// read → unknown (undo checks it again before touching it).
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { hasPosition, holdsValue } from '../core/position.ts';
@@ -27,7 +27,7 @@ export interface Recovery {
   /** Runs closed as interrupted. */
   interrupted: number[];
   /** Journal rows settled, by the status they got. */
-  settled: { confirmed: number; failed: number; unconfirmed: number };
+  settled: { confirmed: number; failed: number; unknown: number };
 }
 
 export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery> {
@@ -35,7 +35,7 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
   const now = opts.now ?? Date.now;
   const who = opts.previousHolder ? ` (pid ${opts.previousHolder.pid} on ${opts.previousHolder.host})` : '';
   const interrupted = store.interruptRunningRuns(now(), `interrupted: the process running it stopped${who} before it finished`);
-  const settled = { confirmed: 0, failed: 0, unconfirmed: 0 };
+  const settled = { confirmed: 0, failed: 0, unknown: 0 };
   const intents = store.journalIntents();
   if (intents.length === 0) {
     if (interrupted.length > 0) log.warn({ runs: interrupted }, 'closed runs left unfinished as interrupted');
@@ -52,7 +52,7 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
   for (const [id, rows] of byProvider) {
     const config = opts.config.providers[id];
     if (!config) {
-      for (const row of rows) settle(row, 'unconfirmed', `interrupted; provider "${id}" is no longer configured, so the write could not be checked`);
+      for (const row of rows) settle(row, 'unknown', `interrupted; provider "${id}" is no longer configured, so the write could not be checked`);
       continue;
     }
     let provider: Provider | undefined;
@@ -65,11 +65,11 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
         if (found && 'state' in found) {
           if (landed(found.state, row)) settle(row, 'confirmed');
           else settle(row, 'failed', 'interrupted before the write landed: the target does not hold it');
-        } else settle(row, 'unconfirmed', `interrupted; the write could not be checked: ${found?.unresolved ?? 'not found'}`);
+        } else settle(row, 'unknown', `interrupted; the write could not be checked: ${found?.unresolved ?? 'not found'}`);
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      for (const row of rows) settle(row, 'unconfirmed', `interrupted; the write could not be checked: ${message}`);
+      for (const row of rows) settle(row, 'unknown', `interrupted; the write could not be checked: ${message}`);
     } finally {
       await provider?.close();
     }

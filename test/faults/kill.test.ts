@@ -99,7 +99,7 @@ test('SIGKILL at 20 seeded points: each next run recovers, nothing is written tw
     assert.ok(runs.some((r) => r.status === 'interrupted'));
     const journal = runs.flatMap((r) => p.store.journal(r.id));
     assert.deepEqual(
-      journal.filter((j) => j.status === 'intent' || j.status === 'unconfirmed'),
+      journal.filter((j) => j.status === 'intent' || j.status === 'unknown'),
       [],
     );
     assert.equal(readLockHolder(p.store), undefined);

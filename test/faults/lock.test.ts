@@ -164,7 +164,7 @@ describe('recovery when the target cannot be read', () => {
   });
   after(async () => p.close());
 
-  test('an unreadable target or a provider no longer configured leaves the write unconfirmed, never confirmed or failed', async () => {
+  test('an unreadable target or a provider no longer configured leaves the write unknown, never confirmed or failed', async () => {
     const [item] = items(p.target, 'movie');
     assert.ok(item);
     const runId = p.store.startRun({ pair: 'main', source: 'src', target: 'dst', dryRun: false, startedAt: Date.now() });
@@ -187,11 +187,11 @@ describe('recovery when the target cannot be read', () => {
       providerOptions: { minBackoffMs: 1 },
     });
     await setFaults(p.target, { rules: [] });
-    assert.deepEqual(recovery, { interrupted: [runId], settled: { confirmed: 0, failed: 0, unconfirmed: 2 } });
+    assert.deepEqual(recovery, { interrupted: [runId], settled: { confirmed: 0, failed: 0, unknown: 2 } });
     const rows = new Map(p.store.journal(runId).map((j) => [j.id, j]));
-    assert.equal(rows.get(unreadable)?.status, 'unconfirmed');
+    assert.equal(rows.get(unreadable)?.status, 'unknown');
     assert.match(rows.get(unreadable)?.error ?? '', /could not be checked: .*500/);
-    assert.equal(rows.get(gone)?.status, 'unconfirmed');
+    assert.equal(rows.get(gone)?.status, 'unknown');
     assert.match(rows.get(gone)?.error ?? '', /provider "removed" is no longer configured/);
     assert.equal(p.store.run(runId)?.status, 'interrupted');
   });
