@@ -11,9 +11,11 @@ import type { RunEvent } from '../engine/run-pair.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { providerModules } from '../providers/registry.ts';
+import { LockedError } from '../store/lock.ts';
 import { Store } from '../store/store.ts';
 import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
+import { asWriter, type WriterOutcome } from './writer.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
 export { EXIT } from './exit.ts';
@@ -86,35 +88,65 @@ function isUsageError(err: unknown): boolean {
   return err instanceof ConfigError || err instanceof UnknownPairError || (err instanceof ProviderError && (err.kind === 'auth' || err.kind === 'config'));
 }
 
-async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number }): Promise<number> {
+/** Exit code of a writing command: its own, or the signal's that stopped it. */
+function exitOf(outcome: WriterOutcome): number {
+  if (outcome.signal === undefined) return outcome.code;
+  return outcome.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+}
+
+/** Runs a command's work; a real (not dry) run holds the writer lock, recovers, and stops cleanly on a signal. */
+async function maybeAsWriter(
+  app: { config: Config; store: Store; log: Logger },
+  opts: { dryRun: boolean; command: string; waitMs: number },
+  body: (signal?: AbortSignal) => Promise<number>,
+): Promise<number> {
+  if (opts.dryRun) return body();
+  return exitOf(await asWriter({ ...app, command: opts.command, waitMs: opts.waitMs }, body));
+}
+
+async function runCommand(globals: GlobalOptions, opts: { dryRun: boolean; pair?: string; all?: boolean; limit: number; waitMs: number }): Promise<number> {
   const { config, store, log } = loadApp(globals, { dryRun: opts.dryRun });
   // The bar is drawn on stderr, but only when a person watches stdout.
   const progress = progressReporter(!globals.json && process.stdout.isTTY === true && process.stderr.isTTY === true);
   try {
-    const outcomes = await runAll({
-      config,
-      store,
-      log,
-      dryRun: opts.dryRun,
-      ...(opts.pair ? { pair: opts.pair } : {}),
-      ...(progress.onEvent ? { onEvent: progress.onEvent } : {}),
-    });
-    progress.stop();
-    if (globals.json) {
-      process.stdout.write(`${JSON.stringify(runsToJson(outcomes, opts.dryRun), null, 2)}\n`);
-    } else {
-      if (outcomes.length === 0) process.stdout.write('No enabled pairs with progress.enable and progress.add on.\n');
-      for (const o of outcomes) {
-        if (o.ok) process.stdout.write(`${runReport(o.result, opts.all ? Number.POSITIVE_INFINITY : opts.limit)}\n`);
-        else process.stderr.write(`${o.pair}: ${o.error.message}\n`);
+    return await maybeAsWriter({ config, store, log }, { dryRun: opts.dryRun, command: 'sync', waitMs: opts.waitMs }, async (signal) => {
+      const outcomes = await runAll({
+        config,
+        store,
+        log,
+        dryRun: opts.dryRun,
+        ...(opts.pair ? { pair: opts.pair } : {}),
+        ...(progress.onEvent ? { onEvent: progress.onEvent } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      progress.stop();
+      if (globals.json) {
+        process.stdout.write(`${JSON.stringify(runsToJson(outcomes, opts.dryRun), null, 2)}\n`);
+      } else {
+        if (outcomes.length === 0) process.stdout.write('No enabled pairs with progress.enable and progress.add on.\n');
+        for (const o of outcomes) {
+          if (o.ok) process.stdout.write(`${runReport(o.result, opts.all ? Number.POSITIVE_INFINITY : opts.limit)}\n`);
+          else process.stderr.write(`${o.pair}: ${o.error.message}\n`);
+        }
       }
-    }
-    return exitCodeFor(outcomes);
+      return exitCodeFor(outcomes);
+    });
   } finally {
     progress.stop();
     store.close();
   }
 }
+
+/** `--wait` alone waits for ever; `--wait <seconds>` that long; without it, no wait. */
+function waitMsOf(wait: string | boolean | undefined): number {
+  if (wait === undefined || wait === false) return 0;
+  if (wait === true) return Number.POSITIVE_INFINITY;
+  const seconds = Number(wait);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new CommanderError(EXIT.usage, 'playhead.wait', `--wait takes a number of seconds (got ${wait})`);
+  return seconds * 1000;
+}
+
+const WAIT_HELP = 'when another Playhead holds the state file, wait for it (for ever, or this many seconds) instead of exiting 3';
 
 export function buildProgram(): Command {
   const program = new Command('playhead')
@@ -139,7 +171,7 @@ export function buildProgram(): Command {
     .option('--all', 'list every item, not only the first --limit')
     .option('--limit <n>', 'rows to show per pair', parseLimit, 50)
     .action(async (o: { pair?: string; all?: boolean; limit: number }) => {
-      process.exitCode = await runCommand(globals(), { dryRun: true, ...o });
+      process.exitCode = await runCommand(globals(), { dryRun: true, ...o, waitMs: 0 });
     });
 
   program
@@ -149,8 +181,10 @@ export function buildProgram(): Command {
     .option('-n, --dry-run', 'same as `plan`')
     .option('--all', 'list every item, not only the first --limit')
     .option('--limit <n>', 'rows to show per pair', parseLimit, 50)
-    .action(async (o: { pair?: string; dryRun?: boolean; all?: boolean; limit: number }) => {
-      process.exitCode = await runCommand(globals(), { ...o, dryRun: o.dryRun === true });
+    .option('--wait [seconds]', WAIT_HELP)
+    .action(async (o: { pair?: string; dryRun?: boolean; all?: boolean; limit: number; wait?: string | boolean }) => {
+      const { wait, ...rest } = o;
+      process.exitCode = await runCommand(globals(), { ...rest, dryRun: o.dryRun === true, waitMs: waitMsOf(wait) });
     });
 
   program
@@ -194,12 +228,17 @@ export function buildProgram(): Command {
     .description('put back what a run wrote, except where the target changed since')
     .argument('<run-id>', 'a run number from `playhead status`')
     .option('-n, --dry-run', 'show what undo would do, change nothing')
-    .action(async (id: string, o: { dryRun?: boolean }) => {
-      const { config, store, log } = loadApp(globals(), { dryRun: o.dryRun === true });
+    .option('--wait [seconds]', WAIT_HELP)
+    .action(async (id: string, o: { dryRun?: boolean; wait?: string | boolean }) => {
+      const dryRun = o.dryRun === true;
+      const waitMs = waitMsOf(o.wait);
+      const { config, store, log } = loadApp(globals(), { dryRun });
       try {
-        const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun: o.dryRun === true });
-        process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
-        process.exitCode = result.status === 'partial' ? EXIT.partial : EXIT.ok;
+        process.exitCode = await maybeAsWriter({ config, store, log }, { dryRun, command: 'undo', waitMs }, async (signal) => {
+          const result = await undoRun({ config, store, log, runId: /^\d+$/.test(id) ? Number(id) : Number.NaN, dryRun, ...(signal ? { signal } : {}) });
+          process.stdout.write(globals().json ? `${JSON.stringify(undoToJson(result), null, 2)}\n` : `${undoReport(result)}\n`);
+          return result.status === 'partial' ? EXIT.partial : EXIT.ok;
+        });
       } catch (err) {
         if (!(err instanceof UndoUsageError)) throw err;
         process.stderr.write(`playhead: ${err.message}\n`);
@@ -287,12 +326,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
-      if (err.code === 'playhead.limit') process.stderr.write(`error: ${err.message}\n`);
+      if (err.code === 'playhead.limit' || err.code === 'playhead.wait') process.stderr.write(`error: ${err.message}\n`);
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof LockedError) {
+      process.stderr.write(`playhead: ${err.message}\n`);
+      return EXIT.locked;
     }
     process.stderr.write(`playhead: ${err instanceof Error ? err.message : String(err)}\n`);
     return isUsageError(err) ? EXIT.usage : EXIT.failure;

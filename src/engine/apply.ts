@@ -14,7 +14,9 @@ export interface ApplyContext {
   store: Store;
   runId: number;
   now: () => number;
-  onEvent?: (event: RunEvent) => void;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+  /** Once aborted (SIGINT/SIGTERM), no further write starts; those in flight finish and are journalled. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What the journal records as the value of a clear. */
@@ -58,6 +60,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
   await Promise.all(
     ordered.map((w) =>
       limit(async () => {
+        if (ctx.signal?.aborted) return;
         const value = w.change.kind === 'clear' ? CLEARED : w.change.value;
         const journalId = store.journalIntent({ runId: ctx.runId, ref: w.ref, key: w.key, previous: w.previous, value, at: now() });
         const sent = await sendSettled(target, w);

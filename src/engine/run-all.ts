@@ -24,6 +24,8 @@ export interface RunAllOptions {
   pair?: string;
   providerOptions?: ProviderFactoryOptions;
   onEvent?: (pair: string, event: RunEvent) => void;
+  /** SIGINT/SIGTERM: the pair in progress stops writing and closes as interrupted; later pairs do not start. */
+  signal?: AbortSignal;
 }
 
 export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: string; error: Error };
@@ -80,6 +82,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
   const outcomes: PairOutcome[] = [];
   try {
     for (const pair of pairs) {
+      if (opts.signal?.aborted) break;
       const progress = pair.features.progress;
       if (!progress.enable || (!progress.add && !progress.remove)) {
         opts.log.info({ pair: pair.name }, 'pair skipped: progress is off, or neither add nor remove is on');
@@ -96,6 +99,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           now,
           dryRun: opts.dryRun,
           read,
+          ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
         });
         outcomes.push({ ok: true, result });

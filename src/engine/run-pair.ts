@@ -25,13 +25,15 @@ export interface RunPairOptions {
   onEvent?: (event: RunEvent) => void;
   /** How sources are read; `runAll` shares one read among the pairs of a source. */
   read?: SourceReader;
+  /** SIGINT/SIGTERM: finish the writes in flight, start no more, close the run as interrupted. */
+  signal?: AbortSignal;
 }
 
 export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   const { pair, source, target, store, log, dryRun } = opts;
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
-  const run = await withRun(store, { pair: pair.name, source: source.id, target: target.id, dryRun }, opts.now, async (runId) => {
+  const run = await withRun(store, { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal }, opts.now, async (runId) => {
     const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
     // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
     // plan as in the sync, instead of skipping every item quietly.
@@ -62,7 +64,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     // 5–6. Write, confirm.
     const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
     if (runId !== undefined && writes.length > 0) {
-      for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }))
+      for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal }))
         decisions.set(key, d);
       stats.writes = writes.length;
     }

@@ -31,6 +31,19 @@ export interface RunMeta {
   source: string;
   target: string;
   dryRun: boolean;
+  /** Aborted by SIGINT/SIGTERM (its reason is the signal's name): the applier starts no more writes and the run closes as `interrupted`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A run stopped by a signal after finishing the writes it had started; its journal is complete. */
+class RunInterruptedError extends Error {
+  /** What the run row keeps as its error (its status says `interrupted`). */
+  readonly stored: string;
+  constructor(signalName: string, runId: number | undefined) {
+    const stored = `stopped by ${signalName} after finishing the writes in flight`;
+    super(runId !== undefined ? `${stored}: run #${runId} closed as interrupted; \`playhead undo ${runId}\` puts back what it wrote` : stored);
+    this.stored = stored;
+  }
 }
 
 /** What a run's body hands back: its decisions, and what else to record before the run closes. */
@@ -62,13 +75,15 @@ function resentIn(decisions: TypedDecision[]): number {
 /**
  * Runs `body` as one run. A dry run leaves no trace anywhere: no run row, no decisions (the body
  * gets `runId: undefined` and must not write). A run with a failed item (an unknown outcome
- * included: its decision is `failed`) is `partial`.
+ * included: its decision is `failed`) is `partial`; a run whose signal was aborted is
+ * `interrupted` (its decisions are not recorded: the journal says what it wrote).
  */
 export async function withRun(store: Store, meta: RunMeta, now: () => number, body: (runId: number | undefined) => Promise<RunBody>): Promise<RunSummary> {
   const startedAt = now();
   const runId = meta.dryRun ? undefined : store.startRun({ ...meta, startedAt });
   try {
     const { decisions, record } = await body(runId);
+    if (meta.signal?.aborted) throw new RunInterruptedError(String(meta.signal.reason), runId);
     const counts = summarise(decisions);
     const status: RunStatus = (counts.failed ?? 0) > 0 ? 'partial' : 'ok';
     const finishedAt = now();
@@ -79,8 +94,12 @@ export async function withRun(store: Store, meta: RunMeta, now: () => number, bo
     }
     return { ...(runId !== undefined ? { runId } : {}), status, counts, resent: resentIn(decisions), decisions, startedAt, finishedAt };
   } catch (err) {
-    if (runId !== undefined)
-      store.finishRun(runId, { finishedAt: now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });
-    throw err;
+    const error = meta.signal?.aborted ? new RunInterruptedError(String(meta.signal.reason), runId) : err;
+    if (runId !== undefined) {
+      const stopped = error instanceof RunInterruptedError;
+      const message = stopped ? error.stored : error instanceof Error ? error.message : String(error);
+      store.finishRun(runId, { finishedAt: now(), status: stopped ? 'interrupted' : 'failed', counts: {}, error: message });
+    }
+    throw error;
   }
 }

@@ -30,7 +30,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
   const read = opts.read ?? readRecords;
-  const run = await withRun(store, { pair: pair.name, source: a.id, target: b.id, dryRun }, opts.now, async (runId) => {
+  const run = await withRun(store, { pair: pair.name, source: a.id, target: b.id, dryRun, signal: opts.signal }, opts.now, async (runId) => {
     const [aInfo, bInfo] = await Promise.all([a.connect(), b.connect()]);
     // Both sides are targets in a two-way pair.
     for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
@@ -88,7 +88,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       const outcomes = new Map([...planned].map(([key, p]) => [key, p.decision]));
       const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
       if (runId !== undefined && writes.length > 0) {
-        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }))
+        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal }))
           outcomes.set(key, d);
         stats.writes += writes.length;
       }

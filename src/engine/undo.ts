@@ -15,6 +15,7 @@ import { dryRunState } from '../store/dry-run.ts';
 import type { JournalRow, Store } from '../store/store.ts';
 import { installationIdOf } from './run-all.ts';
 import { applyWrites } from './apply.ts';
+import { rereadJournalled } from './reread.ts';
 import { withRun, type RunStatus } from './run.ts';
 
 export interface UndoOptions {
@@ -26,6 +27,8 @@ export interface UndoOptions {
   dryRun: boolean;
   now?: () => number;
   providerOptions?: ProviderFactoryOptions;
+  /** SIGINT/SIGTERM: restores in flight finish, no more start, the undo closes as interrupted. */
+  signal?: AbortSignal;
 }
 
 /** A journal row undo leaves alone without asking the target: as far as we know it changed nothing. */
@@ -116,7 +119,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   const providers: Provider[] = [];
   try {
     // The source of an undo is the run it undoes. Dry-run leaves no trace anywhere, as for sync.
-    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun }, now, async (undoId) => {
+    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun, signal: opts.signal }, now, async (undoId) => {
       const byProvider = new Map<string, Entry[]>();
       for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
       for (const [id, group] of byProvider) {
@@ -129,7 +132,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
         // Restores go through the same applier as sync: its order, its concurrency, its journal.
         const writes = group.flatMap((e) => (e.write ? [e.write] : []));
         if (undoId !== undefined && writes.length > 0) {
-          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now });
+          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal });
           for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
         }
       }
@@ -159,30 +162,18 @@ async function plan(provider: Provider, group: Entry[], store: Store): Promise<v
   const { serverId } = await provider.connect();
   // As in sync: a target that cannot take writes fails up front, in the plan as in the undo.
   if (provider.capabilities.writeBlockedReason) throw new ProviderError('config', provider.id, provider.capabilities.writeBlockedReason);
-  const here: Entry[] = [];
+  const reread = await rereadJournalled(
+    provider,
+    serverId,
+    group.map((e) => e.row),
+    store,
+  );
   for (const e of group) {
-    // A native id means nothing on another server: never touch a look-alike item there.
-    if (e.ref.server === serverId) here.push(e);
-    else unresolved(e, `${provider.id} is now server ${serverId}, not ${e.ref.server} where the run wrote`);
-  }
-  if (here.length === 0) return;
-  // A native ref on its own server is taken as is; Trakt names items by their ids, so each
-  // provider is asked, with what we know of the item.
-  const requests = here.map((e) => ({ ...(store.item(e.row.key) ?? { type: e.decision.type, ids: {}, title: e.decision.title }), key: e.row.key, ref: e.ref }));
-  const resolved = await provider.resolve(requests);
-  const found: Entry[] = [];
-  for (const e of here) {
-    const outcome = resolved.get(e.row.key);
-    if (outcome && 'ref' in outcome) {
-      e.ref = outcome.ref;
-      found.push(e);
-    } else unresolved(e, outcome?.unresolved ?? `not found on ${provider.id}`);
-  }
-  const states = await provider.targetState(found.map((e) => e.ref));
-  for (const e of found) {
-    const state = states.get(e.ref.id);
-    if (state) decide(e, state, provider);
-    else unresolved(e, `item ${e.ref.id} no longer exists on ${provider.id}`);
+    const found = reread.get(e.row.id);
+    if (found && 'state' in found) {
+      e.ref = found.ref;
+      decide(e, found.state, provider);
+    } else unresolved(e, found?.unresolved ?? `not found on ${provider.id}`);
   }
 }
 

@@ -17,7 +17,8 @@ export interface RunRow {
   dryRun: boolean;
   startedAt: number;
   finishedAt?: number;
-  status: 'running' | 'ok' | 'partial' | 'failed';
+  /** `interrupted`: stopped by a signal, or found `running` after its process died. */
+  status: 'running' | 'ok' | 'partial' | 'failed' | 'interrupted';
   counts: Record<string, number>;
   error?: string;
 }
@@ -145,10 +146,15 @@ export class Store {
     if (backUp && current > 0 && current < MIGRATIONS.length) this.backUp(current);
     for (let version = current; version < MIGRATIONS.length; version++) {
       const step = MIGRATIONS[version] ?? '';
-      this.db.transaction(() => {
-        this.db.exec(step);
-        this.db.pragma(`user_version = ${version + 1}`);
-      })();
+      // IMMEDIATE, and the version read again inside: two processes opening a new file at once
+      // must not both run a step (the second would find its tables already there).
+      this.db
+        .transaction(() => {
+          if (Number(this.db.pragma('user_version', { simple: true })) !== version) return;
+          this.db.exec(step);
+          this.db.pragma(`user_version = ${version + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -189,6 +195,10 @@ export class Store {
 
   setKv(name: string, value: string): void {
     this.stmt('INSERT INTO kv(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(name, value);
+  }
+
+  deleteKv(name: string): void {
+    this.stmt('DELETE FROM kv WHERE name = ?').run(name);
   }
 
   /** The persistence a provider instance sees: its own kv namespace and id index. */
@@ -270,6 +280,19 @@ export class Store {
       outcome.error ?? null,
       id,
     );
+  }
+
+  /**
+   * Closes every run still `running` as `interrupted` and returns their ids. Only for the holder
+   * of the writer lock (store/lock.ts): no other process can be running one, so each was left by
+   * a process that died.
+   */
+  interruptRunningRuns(finishedAt: number, error: string): number[] {
+    return this.db.transaction(() => {
+      const ids = (this.stmt("SELECT id FROM runs WHERE status = 'running' ORDER BY id").all() as Row[]).map((r) => Number(r.id));
+      for (const id of ids) this.stmt("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?").run(finishedAt, error, id);
+      return ids;
+    })();
   }
 
   recordDecisions(runId: number, decisions: Decision[]): void {
@@ -388,22 +411,12 @@ export class Store {
   }
 
   journal(runId: number): JournalRow[] {
-    const rows = this.stmt('SELECT * FROM journal WHERE run_id = ? ORDER BY id').all(runId) as Row[];
-    return rows.map((row) => {
-      const entry: JournalRow = {
-        id: Number(row.id),
-        runId: Number(row.run_id),
-        provider: String(row.provider),
-        server: String(row.server),
-        ref: String(row.ref),
-        key: String(row.key),
-        previous: parse<PositionSnapshot>(row.previous),
-        value: parse<ProgressValue>(row.value),
-        status: String(row.status) as JournalRow['status'],
-      };
-      if (row.error !== null && row.error !== undefined) entry.error = String(row.error);
-      return entry;
-    });
+    return (this.stmt('SELECT * FROM journal WHERE run_id = ? ORDER BY id').all(runId) as Row[]).map(toJournalRow);
+  }
+
+  /** Journal rows of every run still at `intent`: writes whose outcome nobody recorded. */
+  journalIntents(): JournalRow[] {
+    return (this.stmt("SELECT * FROM journal WHERE status = 'intent' ORDER BY id").all() as Row[]).map(toJournalRow);
   }
 
   // ---- pending retries ------------------------------------------------------------------------
@@ -507,6 +520,23 @@ function observedPosition(row: Row): PositionSnapshot {
   if (durationMs !== undefined) position.durationMs = durationMs;
   if (progressAt !== undefined) position.progressAt = progressAt;
   return position;
+}
+
+/** A journal row as stored. */
+function toJournalRow(row: Row): JournalRow {
+  const entry: JournalRow = {
+    id: Number(row.id),
+    runId: Number(row.run_id),
+    provider: String(row.provider),
+    server: String(row.server),
+    ref: String(row.ref),
+    key: String(row.key),
+    previous: parse<PositionSnapshot>(row.previous),
+    value: parse<ProgressValue>(row.value),
+    status: String(row.status) as JournalRow['status'],
+  };
+  if (row.error !== null && row.error !== undefined) entry.error = String(row.error);
+  return entry;
 }
 
 export interface PendingRow {
