@@ -1,7 +1,10 @@
 // Fault injection for /__emulator/faults, the same rules for every emulator kind: latency for
 // every request, and rules that make matching requests fail (status), drop the connection
 // (reset), cut the body short (truncate) or answer 200 with an HTML page instead of the expected
-// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind.
+// JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind. The fault
+// suite (test/faults/) adds: a `Retry-After` on a status reply (429 storms), a body sent only
+// after a delay (slowBodyMs: the headers arrive, then nothing for longer than a client waits),
+// and half a body in a cleanly ended reply (halfBody: truncated JSON/XML, no reset).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { writeReply, type Reply } from './http.ts';
@@ -19,9 +22,15 @@ const ruleSchema = z
     reset: z.literal(true).optional(),
     truncate: z.literal(true).optional(),
     nonJson: z.literal(true).optional(),
+    /** Seconds, sent as `Retry-After` with a `status` reply (e.g. 429). */
+    retryAfter: z.number().int().nonnegative().optional(),
+    /** The real reply, but its body only after this many milliseconds (headers at once). */
+    slowBodyMs: z.number().int().positive().optional(),
+    /** The real reply cut to half its body, with a matching Content-Length: truncated JSON/XML. */
+    halfBody: z.literal(true).optional(),
   })
-  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson, {
-    message: 'a fault rule needs one of status, reset, truncate, nonJson',
+  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson || rule.slowBodyMs !== undefined || rule.halfBody, {
+    message: 'a fault rule needs one of status, reset, truncate, nonJson, slowBodyMs, halfBody',
   });
 
 const faultConfigSchema = z.strictObject({
@@ -31,7 +40,7 @@ const faultConfigSchema = z.strictObject({
 
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
-export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson';
+export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'slowBody' | 'halfBody';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
   if (rule.path === undefined) return true;
@@ -78,7 +87,20 @@ function faultKind(rule: FaultRule): FaultKind {
   if (rule.reset) return 'reset';
   if (rule.status !== undefined) return 'status';
   if (rule.nonJson) return 'nonJson';
+  if (rule.slowBodyMs !== undefined) return 'slowBody';
+  if (rule.halfBody) return 'halfBody';
   return 'truncate';
+}
+
+/** Headers now, the body after `delayMs` (unless the client gave up and closed the socket). */
+function writeSlowly(res: ServerResponse, reply: Reply, delayMs: number, head: boolean): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  res.flushHeaders();
+  const timer = setTimeout(() => {
+    if (!res.destroyed) res.end(head ? undefined : body);
+  }, delayMs);
+  res.once('close', () => clearTimeout(timer));
 }
 
 /** How one emulator kind answers when a rule replaces its reply, in the style of its real server. */
@@ -119,12 +141,16 @@ export function answerWithFaults<Handled extends { reply: Reply }>(
   let handled: Handled | undefined;
   if (fault === 'status') {
     reply = replies.status(rule!.status!);
+    if (rule!.retryAfter !== undefined) reply = { ...reply, headers: { ...reply.headers, 'Retry-After': String(rule!.retryAfter) } };
   } else if (fault === 'nonJson') {
     reply = replies.nonJson;
   } else {
     handled = handle();
     reply = handled.reply;
   }
-  writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' });
+  const head = request.method === 'HEAD';
+  if (fault === 'halfBody') reply = { ...reply, body: reply.body.slice(0, Math.floor(reply.body.length / 2)) };
+  if (fault === 'slowBody') writeSlowly(res, reply, rule!.slowBodyMs!, head);
+  else writeReply(res, reply, { head, truncate: fault === 'truncate' });
   return { logged: { status: reply.status, ...(fault ? { fault } : {}) }, ...(handled ? { handled } : {}) };
 }
