@@ -40,6 +40,8 @@ const faultConfigSchema = z.strictObject({
 
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
+/** What POST /__emulator/faults takes (counts and rules optional). */
+export type FaultConfigInput = z.input<typeof faultConfigSchema>;
 export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'slowBody' | 'halfBody';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
