@@ -323,22 +323,26 @@ export async function assertSafe(world: World, ran: Ran, expect: Expect): Promis
   if (expect.written === 'all') for (const p of world.planned) assert.ok(closeTo(held.get(p), p), `${p.item.title} holds ${JSON.stringify(held.get(p))}, not ${p.fraction}: ${context}`);
   if (expect.written === 'none') assert.equal(targetChanged.length, 0, `nothing written: ${context}`);
   if (expect.written !== 'capped') for (const p of moved) assert.ok(closeTo(held.get(p), p), `${p.item.title} moved to a wrong value ${JSON.stringify(held.get(p))}: ${context}`);
-  // The journal: at most one row per item, each settled, and it agrees with the target.
-  if (ran.runId !== undefined) {
-    const rows = world.store.journal(ran.runId);
-    const keys = rows.map((r) => r.key);
-    assert.equal(new Set(keys).size, keys.length, `a duplicated journal row: ${JSON.stringify(keys)}`);
-    for (const row of rows) assert.ok(['confirmed', 'failed', 'unknown'].includes(row.status), `journal row ${row.key} ends as ${row.status}: ${context}`);
-    for (const p of moved) {
-      const row = rows.find((r) => r.key === p.key);
-      assert.ok(row && row.status !== 'failed', `${p.item.title} landed on the target but its journal row is ${row?.status ?? 'missing'}: ${context}`);
-    }
-    for (const row of rows.filter((r) => r.status === 'confirmed')) {
-      const p = world.planned.find((x) => x.key === row.key);
-      const h = p && held.get(p);
-      const holds = h !== undefined && (h.ms !== undefined ? Math.abs(h.ms - row.value.progressMs) <= MS_SLACK : Math.abs((h.pct ?? -1) - (row.value.progressPct ?? -100)) <= 1);
-      assert.ok(holds, `journal row ${row.key} is confirmed but the target holds ${JSON.stringify(h)}: ${context}`);
-    }
+  // The journal, over every run of this world: at most one row per item and run, each
+  // settled, every write that landed journalled, the latest confirmed value the target's.
+  const runIds = world.store.runs({ limit: 1000 }).map((r) => r.id).sort((a, b) => a - b);
+  const rows = runIds.flatMap((id) => {
+    const ofRun = world.store.journal(id);
+    const keys = ofRun.map((r) => r.key);
+    assert.equal(new Set(keys).size, keys.length, `run ${id} has a duplicated journal row: ${JSON.stringify(keys)}`);
+    return ofRun;
+  });
+  for (const row of rows) assert.ok(['confirmed', 'failed', 'unknown'].includes(row.status), `journal row ${row.key} ends as ${row.status}: ${context}`);
+  for (const p of moved) {
+    const row = rows.findLast((r) => r.key === p.key);
+    assert.ok(row && row.status !== 'failed', `${p.item.title} landed on the target but its journal row is ${row?.status ?? 'missing'}: ${context}`);
+  }
+  for (const p of world.planned) {
+    const row = rows.findLast((r) => r.key === p.key && r.provider === 'dst');
+    if (row?.status !== 'confirmed') continue;
+    const h = held.get(p);
+    const holds = h !== undefined && (h.ms !== undefined ? Math.abs(h.ms - row.value.progressMs) <= MS_SLACK : Math.abs((h.pct ?? -1) - (row.value.progressPct ?? -100)) <= 1);
+    assert.ok(holds || (gone && h === undefined), `journal row ${row.key} is confirmed but the target holds ${JSON.stringify(h)}: ${context}`);
   }
   // Output: a clear message naming the server, never a token.
   for (const secret of secretsOf(world)) assert.ok(!ran.output.includes(secret), `a token leaked into the output: ${context}`);
