@@ -71,8 +71,52 @@ function assertTyped(config: Config): void {
 const yamlishText = fc
   .array(
     fc.oneof(
-      fc.constantFrom('providers:', 'pairs:', 'state:', 'log_level:', 'kind: plex', 'kind: trakt', 'url: ', 'token: ', 'source: ', 'target: ', 'features:', 'progress:', 'enable: true', 'max_percent: ', 'path: '),
-      fc.constantFrom('\n', '\n  ', '\n    ', '  - ', ': ', '{ ', ' }', '[', ']', ', ', '"', "'", '#', '&a ', '*a', '!!str ', '!!binary ', '<<: ', '${PLEX_TOKEN}', '${MISSING}', '$${X}', '---\n', '...', '? ', '|\n  ', '>-\n  ', '\t'),
+      fc.constantFrom(
+        'providers:',
+        'pairs:',
+        'state:',
+        'log_level:',
+        'kind: plex',
+        'kind: trakt',
+        'url: ',
+        'token: ',
+        'source: ',
+        'target: ',
+        'features:',
+        'progress:',
+        'enable: true',
+        'max_percent: ',
+        'path: ',
+      ),
+      fc.constantFrom(
+        '\n',
+        '\n  ',
+        '\n    ',
+        '  - ',
+        ': ',
+        '{ ',
+        ' }',
+        '[',
+        ']',
+        ', ',
+        '"',
+        "'",
+        '#',
+        '&a ',
+        '*a',
+        '!!str ',
+        '!!binary ',
+        '<<: ',
+        '${PLEX_TOKEN}',
+        '${MISSING}',
+        '$${X}',
+        '---\n',
+        '...',
+        '? ',
+        '|\n  ',
+        '>-\n  ',
+        '\t',
+      ),
       fc.string({ maxLength: 8 }),
       fc.integer().map(String),
       fc.constantFrom('-1', '1e999', '.nan', '.inf', '0x1F', 'null', '~', 'yes', 'no'),
@@ -98,9 +142,18 @@ const anyValue = fc.anything({ maxDepth: 2, maxKeys: 3 });
 type Mutation = { path: Path; op: 'set'; value: unknown } | { path: Path; op: 'delete' } | { path: Path; op: 'add'; key: string; value: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ path: fc.constantFrom(...ALL_PATHS), op: fc.constant('set' as const), value: fc.oneof(anyValue, fc.double(), fc.constantFrom(-1, 0, 1e308, '', 'http://', 'ftp://x', 'plex', 'trakt', '${MISSING}', '${PLEX_TOKEN}')) }),
+  fc.record({
+    path: fc.constantFrom(...ALL_PATHS),
+    op: fc.constant('set' as const),
+    value: fc.oneof(anyValue, fc.double(), fc.constantFrom(-1, 0, 1e308, '', 'http://', 'ftp://x', 'plex', 'trakt', '${MISSING}', '${PLEX_TOKEN}')),
+  }),
   fc.record({ path: fc.constantFrom(...ALL_PATHS), op: fc.constant('delete' as const) }),
-  fc.record({ path: fc.constantFrom(...ALL_PATHS), op: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('token', 'mode', 'users', 'libraries', 'timeout_ms', 'retries')), value: anyValue }),
+  fc.record({
+    path: fc.constantFrom(...ALL_PATHS),
+    op: fc.constant('add' as const),
+    key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('token', 'mode', 'users', 'libraries', 'timeout_ms', 'retries')),
+    value: anyValue,
+  }),
 );
 
 function applyMutation(root: unknown, m: Mutation): void {

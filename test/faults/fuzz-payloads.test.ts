@@ -68,9 +68,20 @@ const wireNumber = fc.oneof(
 /** A field that is usually right and sometimes anything at all. */
 const mostly = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 60, arbitrary: good }, { weight: 1, arbitrary: fc.anything() });
 /** Trakt sends JSON numbers: mostly those, now and then anything a server might. */
-const jsonNumber = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 100_000 }) }, { weight: 8, arbitrary: fc.double({ min: -1e308, max: 1e308, noNaN: true }) }, { weight: 1, arbitrary: wireNumber });
-const isoDate = fc.oneof(fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'not a date' : d.toISOString())), fc.string(), wireNumber);
-const guidText = fc.oneof(fc.constantFrom('imdb://tt0111161', 'tmdb://278', 'tvdb://81189', 'plex://movie/5d776', 'com.plexapp.agents.imdb://tt0111161?lang=en'), fc.string());
+const jsonNumber = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 0, max: 100_000 }) },
+  { weight: 8, arbitrary: fc.double({ min: -1e308, max: 1e308, noNaN: true }) },
+  { weight: 1, arbitrary: wireNumber },
+);
+const isoDate = fc.oneof(
+  fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'not a date' : d.toISOString())),
+  fc.string(),
+  wireNumber,
+);
+const guidText = fc.oneof(
+  fc.constantFrom('imdb://tt0111161', 'tmdb://278', 'tvdb://81189', 'plex://movie/5d776', 'com.plexapp.agents.imdb://tt0111161?lang=en'),
+  fc.string(),
+);
 
 const plexRow = fc.record(
   {
@@ -91,7 +102,10 @@ const plexRow = fc.record(
   },
   { requiredKeys: [] },
 );
-const plexContainer = fc.record({ MediaContainer: mostly(fc.record({ size: wireNumber, Metadata: mostly(fc.array(plexRow, { maxLength: 2 })) }, { requiredKeys: [] })) }, { requiredKeys: [] });
+const plexContainer = fc.record(
+  { MediaContainer: mostly(fc.record({ size: wireNumber, Metadata: mostly(fc.array(plexRow, { maxLength: 2 })) }, { requiredKeys: [] })) },
+  { requiredKeys: [] },
+);
 
 const mbUserData = fc.record(
   { PlaybackPositionTicks: wireNumber, PlayCount: wireNumber, Played: mostly(fc.boolean()), LastPlayedDate: mostly(isoDate), IsFavorite: mostly(fc.boolean()) },
@@ -114,7 +128,10 @@ const mbItem = fc.record(
 );
 const mbItems = fc.record({ Items: mostly(fc.array(mbItem, { maxLength: 2 })), TotalRecordCount: wireNumber, StartIndex: wireNumber }, { requiredKeys: [] });
 
-const traktIds = fc.record({ trakt: jsonNumber, imdb: mostly(fc.string()), tmdb: jsonNumber, tvdb: jsonNumber, slug: mostly(fc.string()) }, { requiredKeys: [] });
+const traktIds = fc.record(
+  { trakt: jsonNumber, imdb: mostly(fc.string()), tmdb: jsonNumber, tvdb: jsonNumber, slug: mostly(fc.string()) },
+  { requiredKeys: [] },
+);
 const traktPlayback = fc.record(
   {
     type: mostly(fc.constantFrom('movie', 'episode')),
@@ -122,7 +139,9 @@ const traktPlayback = fc.record(
     progress: jsonNumber,
     paused_at: mostly(fc.date({ min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString())),
     movie: mostly(fc.record({ title: mostly(fc.string()), year: jsonNumber, runtime: jsonNumber, ids: mostly(traktIds) }, { requiredKeys: [] })),
-    episode: mostly(fc.record({ season: jsonNumber, number: jsonNumber, title: mostly(fc.string()), runtime: jsonNumber, ids: mostly(traktIds) }, { requiredKeys: [] })),
+    episode: mostly(
+      fc.record({ season: jsonNumber, number: jsonNumber, title: mostly(fc.string()), runtime: jsonNumber, ids: mostly(traktIds) }, { requiredKeys: [] }),
+    ),
     show: mostly(fc.record({ title: mostly(fc.string()), year: jsonNumber, ids: mostly(traktIds) }, { requiredKeys: [] })),
   },
   { requiredKeys: [] },
@@ -132,7 +151,13 @@ const traktPlayback = fc.record(
 const bodies = (structured: fc.Arbitrary<unknown>) =>
   fc.oneof(
     { weight: 6, arbitrary: structured.map((v) => JSON.stringify(v)) },
-    { weight: 2, arbitrary: fc.tuple(structured, fc.nat()).map(([v, cut]) => { const t = JSON.stringify(v) ?? ''; return t.slice(0, cut % (t.length + 1)); }) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(structured, fc.nat()).map(([v, cut]) => {
+        const t = JSON.stringify(v) ?? '';
+        return t.slice(0, cut % (t.length + 1));
+      }),
+    },
     { weight: 1, arbitrary: fc.string() },
     { weight: 1, arbitrary: fc.json() },
   );
@@ -143,7 +168,12 @@ const CTX = { provider: PROVIDER, server: 'fuzz-server', sectionId: '1' };
  * Runs the property; at least one body in twenty must parse and map to records, so that the
  * mapping is fuzzed too, not only the refusal.
  */
-function fuzz<S extends z.ZodType>(schema: S, structured: fc.Arbitrary<unknown>, toRecords: (value: z.output<S>) => ProgressRecord[], opts: { mapsRecords?: boolean } = {}): void {
+function fuzz<S extends z.ZodType>(
+  schema: S,
+  structured: fc.Arbitrary<unknown>,
+  toRecords: (value: z.output<S>) => ProgressRecord[],
+  opts: { mapsRecords?: boolean } = {},
+): void {
   let accepted = 0;
   let records = 0;
   fc.assert(
@@ -168,7 +198,12 @@ describe('fuzz: payload parsers', () => {
   });
 
   test('fuzz: Plex sessions JSON', () => {
-    fuzz(sessionsContainer, fc.record({ MediaContainer: mostly(fc.record({ Metadata: mostly(fc.array(plexRow, { maxLength: 3 })) }, { requiredKeys: [] })) }, { requiredKeys: [] }), () => [], { mapsRecords: false });
+    fuzz(
+      sessionsContainer,
+      fc.record({ MediaContainer: mostly(fc.record({ Metadata: mostly(fc.array(plexRow, { maxLength: 3 })) }, { requiredKeys: [] })) }, { requiredKeys: [] }),
+      () => [],
+      { mapsRecords: false },
+    );
   });
 
   test('fuzz: Jellyfin/Emby items JSON (Items → records)', () => {
@@ -177,7 +212,14 @@ describe('fuzz: payload parsers', () => {
 
   test('fuzz: Jellyfin/Emby user data and sessions JSON', () => {
     fuzz(userData, mbUserData, () => [], { mapsRecords: false });
-    fuzz(sessionList, fc.array(fc.record({ UserId: mostly(fc.string()), NowPlayingItem: mostly(fc.record({ Id: mostly(fc.string()) })) }, { requiredKeys: [] }), { maxLength: 3 }), () => [], { mapsRecords: false });
+    fuzz(
+      sessionList,
+      fc.array(fc.record({ UserId: mostly(fc.string()), NowPlayingItem: mostly(fc.record({ Id: mostly(fc.string()) })) }, { requiredKeys: [] }), {
+        maxLength: 3,
+      }),
+      () => [],
+      { mapsRecords: false },
+    );
   });
 
   test('fuzz: Trakt playback JSON (→ records)', () => {
@@ -185,6 +227,11 @@ describe('fuzz: payload parsers', () => {
   });
 
   test('fuzz: Trakt scrobble reply JSON', () => {
-    fuzz(scrobbleResponse, fc.record({ id: wireNumber, action: mostly(fc.constantFrom('pause', 'start', 'scrobble')), progress: wireNumber }, { requiredKeys: [] }), () => [], { mapsRecords: false });
+    fuzz(
+      scrobbleResponse,
+      fc.record({ id: wireNumber, action: mostly(fc.constantFrom('pause', 'start', 'scrobble')), progress: wireNumber }, { requiredKeys: [] }),
+      () => [],
+      { mapsRecords: false },
+    );
   });
 });

@@ -175,7 +175,8 @@ export async function startWorld(direction: Direction, opts: WorldOptions = {}):
   const store = Store.open(':memory:');
   source.prepareStore?.(store, 'src', true);
   target.prepareStore?.(store, 'dst', true);
-  const short = (c: ProviderConfig): ProviderConfig => ({ ...c, timeoutMs: TIMEOUT_MS, retries: RETRIES, ...(c.kind === 'trakt' ? { writesPerSecond: 20 } : {}) }) as ProviderConfig;
+  const short = (c: ProviderConfig): ProviderConfig =>
+    ({ ...c, timeoutMs: TIMEOUT_MS, retries: RETRIES, ...(c.kind === 'trakt' ? { writesPerSecond: 20 } : {}) }) as ProviderConfig;
   const configure = opts.configure ?? ((_side, c) => c);
   const mode = opts.mode ?? 'one-way';
   const config: Config = {
@@ -237,7 +238,14 @@ export async function runSync(world: World, opts: { dryRun?: boolean; onEvent?: 
     },
   });
   const log = pino({ level: 'debug' }, sink);
-  const outcomes = await runAll({ config: world.config, store: world.store, log, dryRun: opts.dryRun ?? false, providerOptions: { minBackoffMs: 1 }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const outcomes = await runAll({
+    config: world.config,
+    store: world.store,
+    log,
+    dryRun: opts.dryRun ?? false,
+    providerOptions: { minBackoffMs: 1 },
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
   const printed = outcomes.map((o) => (o.ok ? runReport(o.result, Number.POSITIVE_INFINITY) : `${o.pair}: ${o.error.message}`));
   const first = outcomes[0];
   const runId = first?.ok ? first.result.runId : undefined;
@@ -319,13 +327,21 @@ export async function assertSafe(world: World, ran: Ran, expect: Expect): Promis
   for (const p of world.planned) held.set(p, await world.target.progressOf(p.twin).catch(() => undefined));
   // An item deleted on purpose holds nothing any more: it did not move.
   const moved = world.planned.filter((p) => !sameHeld(held.get(p), p.targetBefore) && !(gone && held.get(p) === undefined));
-  assert.ok(targetChanged.length <= moved.length, `the target changed ${targetChanged.length} entries, only ${moved.length} planned items moved: a wrong write. ${context}`);
-  if (expect.written === 'all') for (const p of world.planned) assert.ok(closeTo(held.get(p), p), `${p.item.title} holds ${JSON.stringify(held.get(p))}, not ${p.fraction}: ${context}`);
+  assert.ok(
+    targetChanged.length <= moved.length,
+    `the target changed ${targetChanged.length} entries, only ${moved.length} planned items moved: a wrong write. ${context}`,
+  );
+  if (expect.written === 'all')
+    for (const p of world.planned) assert.ok(closeTo(held.get(p), p), `${p.item.title} holds ${JSON.stringify(held.get(p))}, not ${p.fraction}: ${context}`);
   if (expect.written === 'none') assert.equal(targetChanged.length, 0, `nothing written: ${context}`);
-  if (expect.written !== 'capped') for (const p of moved) assert.ok(closeTo(held.get(p), p), `${p.item.title} moved to a wrong value ${JSON.stringify(held.get(p))}: ${context}`);
+  if (expect.written !== 'capped')
+    for (const p of moved) assert.ok(closeTo(held.get(p), p), `${p.item.title} moved to a wrong value ${JSON.stringify(held.get(p))}: ${context}`);
   // The journal, over every run of this world: at most one row per item and run, each
   // settled, every write that landed journalled, the latest confirmed value the target's.
-  const runIds = world.store.runs({ limit: 1000 }).map((r) => r.id).sort((a, b) => a - b);
+  const runIds = world.store
+    .runs({ limit: 1000 })
+    .map((r) => r.id)
+    .sort((a, b) => a - b);
   const rows = runIds.flatMap((id) => {
     const ofRun = world.store.journal(id);
     const keys = ofRun.map((r) => r.key);
@@ -341,7 +357,9 @@ export async function assertSafe(world: World, ran: Ran, expect: Expect): Promis
     const row = rows.findLast((r) => r.key === p.key && r.provider === 'dst');
     if (row?.status !== 'confirmed') continue;
     const h = held.get(p);
-    const holds = h !== undefined && (h.ms !== undefined ? Math.abs(h.ms - row.value.progressMs) <= MS_SLACK : Math.abs((h.pct ?? -1) - (row.value.progressPct ?? -100)) <= 1);
+    const holds =
+      h !== undefined &&
+      (h.ms !== undefined ? Math.abs(h.ms - row.value.progressMs) <= MS_SLACK : Math.abs((h.pct ?? -1) - (row.value.progressPct ?? -100)) <= 1);
     assert.ok(holds || (gone && h === undefined), `journal row ${row.key} is confirmed but the target holds ${JSON.stringify(h)}: ${context}`);
   }
   // Output: a clear message naming the server, never a token.
@@ -365,7 +383,13 @@ export interface ScenarioSteps {
 }
 
 /** The usual scenario: a world, something done to it, one run, the checks, the world closed. */
-export async function scenario(direction: Direction, opts: WorldOptions, arrange: (w: World) => Promise<void>, expect: Expect, steps: ScenarioSteps = {}): Promise<void> {
+export async function scenario(
+  direction: Direction,
+  opts: WorldOptions,
+  arrange: (w: World) => Promise<void>,
+  expect: Expect,
+  steps: ScenarioSteps = {},
+): Promise<void> {
   const world = await startWorld(direction, opts);
   try {
     await arrange(world);
@@ -401,7 +425,8 @@ function findNative(h: Harness, state: Json, item: TestItem): NativeItem {
     }
   } else if (h.kind === 'jellyfin' || h.kind === 'emby') {
     for (const r of state.items as Json[])
-      if (r.Type === 'Movie' && canonicalKey({ type: 'movie', title: '', ids: normaliseIds(r.ProviderIds as Json) }) === key) return { id: String(r.Id), record: r };
+      if (r.Type === 'Movie' && canonicalKey({ type: 'movie', title: '', ids: normaliseIds(r.ProviderIds as Json) }) === key)
+        return { id: String(r.Id), record: r };
   } else if (h.kind === 'trakt') {
     for (const r of state.movies as Json[]) {
       const ids = r.ids as { imdb?: string; tmdb?: number };
@@ -444,7 +469,8 @@ export async function setRawPosition(h: Harness, item: TestItem, ms: number): Pr
   const state = (await control(h, 'GET', 'state')) as Json;
   const { id } = findNative(h, state, item);
   if (h.kind === 'plex') for (const states of Object.values(records(state.userState))) if (states[id]) (states[id] as Json).viewOffset = ms;
-  if (h.kind === 'jellyfin' || h.kind === 'emby') for (const data of Object.values(records(state.userData))) if (data[id]) (data[id] as Json).PlaybackPositionTicks = ms * 10_000;
+  if (h.kind === 'jellyfin' || h.kind === 'emby')
+    for (const data of Object.values(records(state.userData))) if (data[id]) (data[id] as Json).PlaybackPositionTicks = ms * 10_000;
   await control(h, 'PUT', 'state', state);
 }
 
