@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  awaiting,
   control,
   decisionOf,
   deleteItem,
@@ -36,7 +37,7 @@ async function assertBelowWatchedPoint(w: World, p: Planned, targetRuntimeMs: nu
 
 describe('duplicated id on the source: neither item is written', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('duplicated id on the source: neither item is written'), () =>
       scenario(
         d,
         {},
@@ -59,7 +60,7 @@ describe('duplicated id on the source: neither item is written', () => {
 
 describe('duplicated id on the target: nothing is written to either copy', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('duplicated id on the target: nothing is written to either copy'), () =>
       scenario(
         d,
         {},
@@ -82,7 +83,7 @@ describe('duplicated id on the target: nothing is written to either copy', () =>
 
 describe("shorter target runtime: never past the target's watched point", () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), async () => {
+    test(label(d), awaiting("shorter target runtime: never past the target's watched point"), async () => {
       let runtime = 0;
       await scenario(
         d,
@@ -101,7 +102,7 @@ describe("shorter target runtime: never past the target's watched point", () => 
 
 describe('missing duration on the source: the target is not marked watched', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('missing duration on the source: the target is not marked watched'), () =>
       scenario(
         d,
         {},
@@ -119,7 +120,7 @@ describe('missing duration on the source: the target is not marked watched', () 
 
 describe('missing duration on the target: skipped as target_runtime_unknown or written safely low', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('missing duration on the target: skipped as target_runtime_unknown or written safely low'), () =>
       scenario(
         d,
         {},
@@ -144,7 +145,7 @@ describe('missing duration on the target: skipped as target_runtime_unknown or w
 
 describe('over-runtime position on the source: skipped as bad_position', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('over-runtime position on the source: skipped as bad_position'), () =>
       scenario(
         d,
         {},
@@ -166,7 +167,7 @@ describe('over-runtime position on the source: skipped as bad_position', () => {
 
 describe('item deleted between read and write: nothing written, the run goes on', () => {
   for (const d of SERVER_DIRECTIONS)
-    test(label(d), () =>
+    test(label(d), awaiting('item deleted between read and write: nothing written, the run goes on'), () =>
       scenario(
         d,
         {},

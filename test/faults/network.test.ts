@@ -3,6 +3,7 @@
 // settled journal, and a message that names the server (test names: docs/reliability.md).
 import { describe, test } from 'node:test';
 import {
+  awaiting,
   label,
   readRule,
   READ_DIRECTIONS,
@@ -106,13 +107,13 @@ const faulted = (rule: (h: Harness) => Rule, fault: NetworkScenario['fault'], si
 
 for (const s of READ_FAULTS) {
   describe(s.name, () => {
-    for (const d of READ_DIRECTIONS) test(label(d), () => scenario(d, {}, faulted(readRule, s.fault, 'source'), s.expect));
+    for (const d of READ_DIRECTIONS) test(label(d), awaiting(s.name), () => scenario(d, {}, faulted(readRule, s.fault, 'source'), s.expect));
   });
 }
 
 for (const s of WRITE_FAULTS) {
   describe(s.name, () => {
     for (const d of WRITE_DIRECTIONS)
-      test(label(d), () => scenario(d, {}, faulted(writeRule, s.fault, 'target'), s.expect, s.onceOnly ? { check: assertSentOnce } : {}));
+      test(label(d), awaiting(s.name), () => scenario(d, {}, faulted(writeRule, s.fault, 'target'), s.expect, s.onceOnly ? { check: assertSentOnce } : {}));
   });
 }

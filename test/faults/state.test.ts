@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from '../../src/store/store.ts';
 import { ROOT, type CliResult } from '../support/cli.ts';
+import { awaiting } from './support.ts';
 import { items, progressOn, startPlexPair, timelineWrites, type PlexPair } from '../support/plex-pair.ts';
 
 const LIBRARY = 'movies=8,shows=1,seasons=1,episodes=3';
@@ -63,49 +64,61 @@ describe('state file faults', () => {
   });
   after(() => p.close());
 
-  test('corrupt state file: stops, names the file, keeps it, writes nothing', async () => {
-    const file = join(p.dir, 'corrupt.db');
-    const garbage = Buffer.from('this is not a SQLite database, but someone put it here\n'.repeat(200));
-    writeFileSync(file, garbage);
-    const writes = timelineWrites(p.target);
-    const r = await playheadUnder(['--config', configWithState(p, 'corrupt', file), 'sync'], p.env);
-    assertClear(r, file, tokens);
-    assert.equal(timelineWrites(p.target), writes, 'nothing written without a journal');
-    assert.deepEqual(readFileSync(file), garbage, 'the file it could not read is left as it was');
-  });
+  test(
+    'corrupt state file: stops, names the file, keeps it, writes nothing',
+    awaiting('corrupt state file: stops, names the file, keeps it, writes nothing'),
+    async () => {
+      const file = join(p.dir, 'corrupt.db');
+      const garbage = Buffer.from('this is not a SQLite database, but someone put it here\n'.repeat(200));
+      writeFileSync(file, garbage);
+      const writes = timelineWrites(p.target);
+      const r = await playheadUnder(['--config', configWithState(p, 'corrupt', file), 'sync'], p.env);
+      assertClear(r, file, tokens);
+      assert.equal(timelineWrites(p.target), writes, 'nothing written without a journal');
+      assert.deepEqual(readFileSync(file), garbage, 'the file it could not read is left as it was');
+    },
+  );
 
-  test('read-only state directory: stops before any write, names the file', async () => {
-    const dir = join(p.dir, 'read-only');
-    mkdirSync(dir);
-    chmodSync(dir, 0o555);
-    const file = join(dir, 'state.db');
-    const config = configWithState(p, 'read-only', file);
-    if (AS_ROOT) chownSync(config, NOBODY, NOBODY);
-    const writes = timelineWrites(p.target);
-    const r = await playheadUnder(['--config', config, 'sync'], p.env, { asNobody: AS_ROOT });
-    assertClear(r, file, tokens);
-    assert.equal(timelineWrites(p.target), writes, 'nothing written without a journal');
-  });
+  test(
+    'read-only state directory: stops before any write, names the file',
+    awaiting('read-only state directory: stops before any write, names the file'),
+    async () => {
+      const dir = join(p.dir, 'read-only');
+      mkdirSync(dir);
+      chmodSync(dir, 0o555);
+      const file = join(dir, 'state.db');
+      const config = configWithState(p, 'read-only', file);
+      if (AS_ROOT) chownSync(config, NOBODY, NOBODY);
+      const writes = timelineWrites(p.target);
+      const r = await playheadUnder(['--config', config, 'sync'], p.env, { asNobody: AS_ROOT });
+      assertClear(r, file, tokens);
+      assert.equal(timelineWrites(p.target), writes, 'nothing written without a journal');
+    },
+  );
 
-  test('full disk: the run stops cleanly and every write that reached the server is journalled', async () => {
-    const file = join(p.dir, 'full.db');
-    const config = configWithState(p, 'full', file);
-    // The file exists (migrated); then it may not grow any more.
-    const seed = Store.open(file);
-    seed.close();
-    const size = Math.ceil(statSync(file).size / 1024);
-    const writes = timelineWrites(p.target);
-    const r = await playheadUnder(['--config', config, 'sync'], p.env, { fileSizeLimitKiB: size });
-    const sent = timelineWrites(p.target) - writes;
-    if (r.code !== 0) assertClear(r, file, tokens);
-    // Whatever reached the server is in the journal (read back without the limit).
-    const store = Store.open(file);
-    try {
-      const journalled = store.runs({ limit: 100 }).flatMap((run) => store.journal(run.id));
-      assert.ok(journalled.length >= sent, `${sent} writes reached the server, ${journalled.length} journalled: ${r.stdout}${r.stderr}`);
-      for (const row of journalled) assert.notEqual(row.status, 'intent', `journal row ${row.key} left at intent`);
-    } finally {
-      store.close();
-    }
-  });
+  test(
+    'full disk: the run stops cleanly and every write that reached the server is journalled',
+    awaiting('full disk: the run stops cleanly and every write that reached the server is journalled'),
+    async () => {
+      const file = join(p.dir, 'full.db');
+      const config = configWithState(p, 'full', file);
+      // The file exists (migrated); then it may not grow any more.
+      const seed = Store.open(file);
+      seed.close();
+      const size = Math.ceil(statSync(file).size / 1024);
+      const writes = timelineWrites(p.target);
+      const r = await playheadUnder(['--config', config, 'sync'], p.env, { fileSizeLimitKiB: size });
+      const sent = timelineWrites(p.target) - writes;
+      if (r.code !== 0) assertClear(r, file, tokens);
+      // Whatever reached the server is in the journal (read back without the limit).
+      const store = Store.open(file);
+      try {
+        const journalled = store.runs({ limit: 100 }).flatMap((run) => store.journal(run.id));
+        assert.ok(journalled.length >= sent, `${sent} writes reached the server, ${journalled.length} journalled: ${r.stdout}${r.stderr}`);
+        for (const row of journalled) assert.notEqual(row.status, 'intent', `journal row ${row.key} left at intent`);
+      } finally {
+        store.close();
+      }
+    },
+  );
 });

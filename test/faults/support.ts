@@ -484,3 +484,34 @@ export function decisionOf(ran: Ran, p: Planned): { reason: string; action: stri
   for (const o of ran.outcomes) if (o.ok) for (const d of o.result.decisions) if (d.key === p.key) return d;
   return undefined;
 }
+
+/**
+ * Scenarios whose fix is not on main yet, with the defect they wait for: node:test runs them as
+ * `todo` (reported, not failing the suite) until that fix lands. Remove an entry once its fix is
+ * merged; the assertions themselves never change.
+ */
+const WAITS_FOR: Readonly<Record<string, string>> = {
+  'write: 401 writes nothing and says to sign in': 'exit codes (helper "writes": exit 1 for failed writes, was 3)',
+  'write: 404 writes nothing and names the server': 'exit codes (helper "writes": a planned write not confirmed exits 1)',
+  'write: 429 storm asking for an hour writes nothing': 'exit codes (helper "writes": exit 1 for failed writes, was 3)',
+  'write: 5xx that lasts writes nothing and exits 1': 'exit codes (helper "writes": exit 1 for failed writes, was 3)',
+  'write: reply cut after the write applied is confirmed, not re-sent': 'ambiguous writes re-read before re-send (helper "writes")',
+  'write: slow reply after the write applied is confirmed, not re-sent': 'ambiguous writes re-read before re-send (helper "writes")',
+  'write: truncated JSON reply is confirmed by a re-read': 'ambiguous writes re-read before re-send (helper "writes")',
+  'write: a non-JSON reply writes nothing wrong': 'journal statuses confirmed/failed/unknown (helper "writes")',
+  'duplicated id on the source: neither item is written': 'ambiguous_ids (helper "identity")',
+  'duplicated id on the target: nothing is written to either copy': 'ambiguous_ids (helper "identity")',
+  "shorter target runtime: never past the target's watched point": 'the cap from the target\'s runtime (helper "watched")',
+  'missing duration on the source: the target is not marked watched': 'the cap from the target\'s runtime (helper "watched")',
+  'missing duration on the target: skipped as target_runtime_unknown or written safely low': 'target_runtime_unknown (helper "watched")',
+  'over-runtime position on the source: skipped as bad_position': 'bad_position (helper "identity")',
+  'corrupt state file: stops, names the file, keeps it, writes nothing': 'SQLite errors that name the file (helper "paths")',
+  'read-only state directory: stops before any write, names the file': 'SQLite errors that name the file (helper "paths")',
+  'full disk: the run stops cleanly and every write that reached the server is journalled': 'SQLite errors that name the file (helper "paths")',
+};
+
+/** The node:test options of a scenario: `todo` while its fix is not on main. */
+export function awaiting(name: string): { todo?: string } {
+  const defect = WAITS_FOR[name];
+  return defect ? { todo: `waits for ${defect}` } : {};
+}
