@@ -31,7 +31,7 @@ const SLOW = TIMEOUT_MS * 3;
 
 const READ_FAULTS: NetworkScenario[] = [
   { name: 'read: 401 stops the pair with a sign-in message', fault: { status: 401 }, expect: { written: 'none', message: { side: 'src' }, exitCode: 2 } },
-  { name: 'read: 404 names the URL', fault: { status: 404 }, expect: { written: 'none', message: { side: 'src', matches: /404/ }, exitCode: 1 } },
+  { name: 'read: 404 names the URL', fault: { status: 404 }, expect: { written: 'none', message: { side: 'src', matches: /404/, url: true }, exitCode: 1 } },
   {
     name: 'read: 429 storm asking for an hour fails clearly',
     fault: { status: 429, retryAfter: 3600 },

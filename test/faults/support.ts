@@ -271,7 +271,7 @@ export interface Expect {
    */
   written: 'all' | 'none' | 'any' | 'capped';
   /** The output must say what went wrong and name the faulted server (`src`/`dst`, or its URL). */
-  message?: { side: 'src' | 'dst'; matches?: RegExp };
+  message?: { side: 'src' | 'dst'; matches?: RegExp /** The server's URL (host and port) is in it too. */; url?: boolean };
   /** Expected exit code (0 only when every planned write was confirmed). */
   exitCode?: number;
   /** Native keys allowed to disappear (an item deleted on purpose). */
@@ -371,6 +371,7 @@ export async function assertSafe(world: World, ran: Ran, expect: Expect): Promis
     const named = new RegExp(`\\b${side}\\b`).test(ran.output) || (host !== undefined && ran.output.includes(host));
     assert.ok(named, `the message names the server (${side} or ${host}): ${context}`);
     if (expect.message.matches) assert.match(ran.output, expect.message.matches, context);
+    if (expect.message.url) assert.ok(host !== undefined && ran.output.includes(host), `the message names the URL (${host}): ${context}`);
   }
   if (expect.exitCode !== undefined) assert.equal(ran.exitCode, expect.exitCode, `exit code: ${context}`);
 }
@@ -491,6 +492,7 @@ export function decisionOf(ran: Ran, p: Planned): { reason: string; action: stri
  * merged; the assertions themselves never change.
  */
 const WAITS_FOR: Readonly<Record<string, string>> = {
+  'read: 404 names the URL': 'network errors that name the URL (helper "paths")',
   'write: 401 writes nothing and says to sign in': 'exit codes (helper "writes": exit 1 for failed writes, was 3)',
   'write: 404 writes nothing and names the server': 'exit codes (helper "writes": a planned write not confirmed exits 1)',
   'write: 429 storm asking for an hour writes nothing': 'exit codes (helper "writes": exit 1 for failed writes, was 3)',
