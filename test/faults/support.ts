@@ -271,7 +271,12 @@ export interface Expect {
    */
   written: 'all' | 'none' | 'any' | 'capped';
   /** The output must say what went wrong and name the faulted server (`src`/`dst`, or its URL). */
-  message?: { side: 'src' | 'dst'; matches?: RegExp /** The server's URL (host and port) is in it too. */; url?: boolean };
+  message?: {
+    side: 'src' | 'dst';
+    matches?: RegExp;
+    /** The server's URL (host and port) is in it too. */
+    url?: boolean;
+  };
   /** Expected exit code (0 only when every planned write was confirmed). */
   exitCode?: number;
   /** Native keys allowed to disappear (an item deleted on purpose). */
