@@ -18,6 +18,7 @@ import type { EmulatorHook } from '../providers/module.ts';
 import { moduleFor } from '../providers/registry.ts';
 import { msToTicks, ticksToMs } from '../core/position.ts';
 import { authProvider } from './auth.ts';
+import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
 import { COMPACT, countsLine, runReport } from './output.ts';
 
@@ -267,7 +268,7 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
         process.stdout.write(
           `${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`,
         );
-      return failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? 1 : 0;
+      return failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? EXIT.failure : EXIT.ok;
     } finally {
       store.close();
     }

@@ -7,6 +7,7 @@ import { envName } from '../config/names.ts';
 import { InitError, type InitTargetSpec, type ServerAccount, type ServerDiscovery } from '../providers/module.ts';
 import { moduleFor } from '../providers/registry.ts';
 import { providerModules } from '../providers/registry.ts';
+import { EXIT } from './exit.ts';
 
 export { InitError } from '../providers/module.ts';
 export type PlexDiscovery = ServerDiscovery;
@@ -24,7 +25,7 @@ function targetSpecs(): Map<string, InitTargetSpec> {
 
 function targetSpec(kind: string): InitTargetSpec {
   const spec = targetSpecs().get(kind);
-  if (spec === undefined) throw new InitError(`--to: unknown kind ${JSON.stringify(kind)}`, 2);
+  if (spec === undefined) throw new InitError(`--to: unknown kind ${JSON.stringify(kind)}`, EXIT.usage);
   return spec;
 }
 
@@ -37,20 +38,20 @@ export function parseTarget(raw: string): InitTarget {
   const withUrl = [...specs].filter(([, s]) => s.takesUrl).map(([k]) => k);
   const withoutUrl = [...specs].filter(([, s]) => !s.takesUrl).map(([k]) => k);
   const usage = `--to takes KIND=URL (KIND: ${withUrl.join(', ')})${withoutUrl.length > 0 ? ` or ${withoutUrl.join(' or ')}` : ''}, e.g. --to jellyfin=http://192.168.1.20:8096`;
-  if (spec === undefined) throw new InitError(`${usage} (got an unknown kind)`, 2);
+  if (spec === undefined) throw new InitError(`${usage} (got an unknown kind)`, EXIT.usage);
   const kind = kindText;
   if (!spec.takesUrl) {
-    if (at >= 0) throw new InitError(`--to ${kind} takes no URL`, 2);
+    if (at >= 0) throw new InitError(`--to ${kind} takes no URL`, EXIT.usage);
     return { kind };
   }
-  if (at < 0) throw new InitError(usage, 2);
+  if (at < 0) throw new InitError(usage, EXIT.usage);
   const url = raw.slice(at + 1).trim();
   try {
     const parsed = new URL(url);
     if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.search !== '' || parsed.username !== '' || parsed.password !== '')
       throw new Error('bad');
   } catch {
-    throw new InitError(`--to ${kind}=URL needs an http:// or https:// URL without credentials or query`, 2);
+    throw new InitError(`--to ${kind}=URL needs an http:// or https:// URL without credentials or query`, EXIT.usage);
   }
   return { kind, url: url.replace(/\/+$/, '') };
 }
@@ -203,10 +204,10 @@ export interface InitOptions {
 export async function runInit(opts: InitOptions): Promise<number> {
   try {
     const token = opts.token?.trim();
-    if (!token) throw new InitError("init needs the server owner's token: set PLEX_TOKEN (or pass --token)", 2);
+    if (!token) throw new InitError("init needs the server owner's token: set PLEX_TOKEN (or pass --token)", EXIT.usage);
     const targets = (opts.to ?? []).map(parseTarget);
     const discovery = await discoverPlex(opts.plex, token);
-    if (discovery.accounts.length === 0) throw new InitError(`${discovery.url} lists no accounts (GET /accounts)`, 1);
+    if (discovery.accounts.length === 0) throw new InitError(`${discovery.url} lists no accounts (GET /accounts)`, EXIT.failure);
     const starter = starterConfig(discovery, targets);
     if (opts.write !== undefined) writeNew(opts.write, starter.yaml, opts.force === true);
 
@@ -239,7 +240,7 @@ export async function runInit(opts: InitOptions): Promise<number> {
       opts.out(starter.yaml);
       opts.err(`${summary}. ${next}\n`);
     }
-    return 0;
+    return EXIT.ok;
   } catch (err) {
     if (!(err instanceof InitError)) throw err;
     opts.err(`playhead init: ${err.message}\n`);
@@ -255,7 +256,7 @@ function writeNew(file: string, text: string, force: boolean): void {
     chmodSync(file, 0o600);
   } catch (err) {
     const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-    if (code === 'EEXIST') throw new InitError(`${file} already exists; pass --force to overwrite it`, 2);
-    throw new InitError(`cannot write ${file} (${code ?? (err instanceof Error ? err.message : 'unknown error')})`, 1);
+    if (code === 'EEXIST') throw new InitError(`${file} already exists; pass --force to overwrite it`, EXIT.usage);
+    throw new InitError(`cannot write ${file} (${code ?? (err instanceof Error ? err.message : 'unknown error')})`, EXIT.failure);
   }
 }

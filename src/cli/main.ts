@@ -1,5 +1,4 @@
-// `playhead` command line. Exit codes: 0 ok, 1 failure, 2 bad config/usage (or a refused
-// token), 3 partial (some items failed).
+// `playhead` command line. Exit codes: see `EXIT` (and README, "Exit codes").
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
@@ -12,10 +11,11 @@ import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import { ProviderError } from '../providers/provider.ts';
 import { providerModules } from '../providers/registry.ts';
 import { Store } from '../store/store.ts';
+import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+export { EXIT } from './exit.ts';
 
 interface GlobalOptions {
   config: string;

@@ -18,6 +18,8 @@ export interface JsonRun {
   dryRun: boolean;
   status: string;
   counts: Record<string, number>;
+  /** Writes sent again after a reply that went wrong (see engine/apply.ts). */
+  resent: number;
   error?: string;
   decisions: {
     key: string;
@@ -41,9 +43,10 @@ export function runsToJson(outcomes: PairOutcome[], dryRun: boolean): { runs: Js
             dryRun: o.result.dryRun,
             status: o.result.status,
             counts: o.result.counts,
+            resent: o.result.resent,
             decisions: o.result.decisions.map((d) => ({ ...d })),
           }
-        : { pair: o.pair, dryRun, status: 'failed', counts: {}, error: o.error.message, decisions: [] },
+        : { pair: o.pair, dryRun, status: 'failed', counts: {}, resent: 0, error: o.error.message, decisions: [] },
     ),
   };
 }
@@ -95,9 +98,25 @@ export function countsLine(counts: Record<string, number>): string {
   return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(' · ') : 'nothing to do';
 }
 
+/** The counts, and the re-sends when there were any. */
+function summaryLine(counts: Record<string, number>, resent: number): string {
+  return `${countsLine(counts)}${resent > 0 ? ` · re-sent ${resent} (a reply went wrong and a re-read showed the write had not landed)` : ''}`;
+}
+
+/**
+ * Every write that did not end confirmed, one line each, whatever the table's --limit: these are
+ * why the command exits 1. `unknown` ones may have landed; undo checks them before touching them.
+ */
+function notConfirmedList(decisions: TypedDecision[]): string {
+  const lines = decisions
+    .filter((d) => d.reason === 'failed')
+    .map((d) => `  ${d.detail?.unknown === true ? 'unknown' : 'failed'}: ${d.title}: ${d.detail?.error ?? 'the write failed'}`);
+  return lines.length ? `Not confirmed:\n${lines.join('\n')}\n` : '';
+}
+
 export function runReport(result: RunResult, limit: number): string {
   const head = `${result.dryRun ? 'Plan' : 'Sync'} ${result.pair} (${result.source} → ${result.target})${result.runId !== undefined ? `, run #${result.runId}` : ''}${result.dryRun ? ' — dry run, nothing written' : ''}`;
-  return `${head}\n${decisionsTable(result.decisions, limit, result.dryRun)}\n${countsLine(result.counts)}\n`;
+  return `${head}\n${decisionsTable(result.decisions, limit, result.dryRun)}\n${summaryLine(result.counts, result.resent)}\n${notConfirmedList(result.decisions)}`;
 }
 
 export function statusTable(runs: RunRow[]): string {
@@ -169,7 +188,7 @@ export function undoReport(result: UndoResult): string {
   }
   const body = result.decisions.length === 0 ? '(no confirmed writes to undo)' : table.toString();
   const skipped = result.skipped.map((s) => `  not undone: ${s.title}: ${s.why}`).join('\n');
-  return `${head}\n${body}\n${skipped ? `${skipped}\n` : ''}${countsLine(result.counts)}\n`;
+  return `${head}\n${body}\n${skipped ? `${skipped}\n` : ''}${summaryLine(result.counts, result.resent)}\n${notConfirmedList(result.decisions)}`;
 }
 
 export function undoToJson(result: UndoResult): { undo: Omit<UndoResult, 'startedAt' | 'finishedAt'> } {

@@ -2,8 +2,8 @@
 // user would want them explained. The engine calls `planItem` once for every source item.
 import { REASON_TABLE } from './reasons.ts';
 import type { Decision, ProgressRecord, TargetState } from './model.ts';
-import { planAgainst, planSource } from './planner.ts';
-import type { SourcePlan } from './planner.ts';
+import { planAgainst, planLanding, planSource } from './planner.ts';
+import type { PlanResult, SourcePlan } from './planner.ts';
 import type { ProgressSettings } from './pair.ts';
 import { percentOf, positionOf, secondsToMs, valueFor } from './position.ts';
 import { decideWrite } from './policy.ts';
@@ -23,6 +23,9 @@ export interface DecideInput {
   settings: ProgressSettings;
   /** The target's own "mark watched" percent (Plex 90), from its capabilities. */
   targetCompletionPercent?: number;
+  /** How the target stores a position (its capabilities): a percent-only target (Trakt) lands
+   * at the percent written, an ms target at the ms over its own runtime. Default 'ms'. */
+  targetUnits?: 'ms' | 'pct';
   sameOrigin: boolean;
   /** Two-way: the target did not move since the last run (see PolicyInput.targetStill). */
   targetStill?: boolean;
@@ -32,8 +35,8 @@ export interface DecideInput {
 }
 
 /** Rules 1–2 for a source record (see planSource); the engine uses it to pick items that need the target. */
-export function planSourceOf(source: ProgressRecord, settings: ProgressSettings, targetCompletionPercent?: number): SourcePlan {
-  return planSource(positionOf(source), settings, targetCompletionPercent);
+export function planSourceOf(source: ProgressRecord, settings: ProgressSettings): SourcePlan {
+  return planSource(positionOf(source), settings);
 }
 
 /**
@@ -43,7 +46,9 @@ export function planSourceOf(source: ProgressRecord, settings: ProgressSettings,
  * 2. `missing_ids` / `unresolved` (the item is not on the target, or we cannot look it up);
  *    a resolved item without a live target state is also `unresolved`: without it we cannot
  *    know whether someone is playing the item, so we do not write;
- * 3. the planner's `unchanged` (the target is within `deltaSeconds`);
+ * 3. where the position lands in the target's own runtime (planLanding): `capped` below the
+ *    target's watched point, or `target_runtime_unknown`; then the planner's `unchanged` (the
+ *    target is within `deltaSeconds`);
  * 4. the policy (`playing_now`, `same_origin`, `missing_source_time`, `target_newer`,
  *    `already_watched`, `unchanged`);
  * 5. `write` (or `capped`), with the value to write computed here, once: capped values in the
@@ -58,7 +63,7 @@ export function planItem(input: DecideInput): PlannedItem {
     source: positionOf(source),
     ...(target === undefined ? {} : { target: positionOf(target) }),
   };
-  const sourceOnly = input.sourcePlan ?? planSourceOf(source, settings, input.targetCompletionPercent);
+  const sourceOnly = input.sourcePlan ?? planSourceOf(source, settings);
   if (sourceOnly.action === 'skip') return { decision: skipped(base, sourceOnly) };
 
   if (input.resolution === 'missing_ids') {
@@ -71,8 +76,11 @@ export function planItem(input: DecideInput): PlannedItem {
 
   // The value is computed once, here: capped values in the target's duration. The unchanged
   // check and the policy compare it, and the applier writes it as is.
-  const value = valueFor(source, target, sourceOnly.cap?.writePercent);
-  const plan = planAgainst(sourceOnly, base.source, positionOf(target), settings, sourceOnly.cap ? value : undefined);
+  const watchedPoint = { percent: input.targetCompletionPercent, units: input.targetUnits };
+  const landed = planLanding(sourceOnly, valueFor(source, target), target.durationMs, watchedPoint);
+  if (landed.action === 'skip') return { decision: skipped(base, landed) };
+  const value = landed.cap ? valueFor(source, target, landed.cap.writePercent) : valueFor(source, target);
+  const plan = planAgainst(landed, base.source, positionOf(target), settings, landed.cap ? value : undefined);
   if (plan.action === 'skip') return { decision: skipped(base, plan) };
 
   const policy = decideWrite({
@@ -94,6 +102,7 @@ export function planItem(input: DecideInput): PlannedItem {
         capAtPercent: plan.cap.atPercent,
         writePercent: plan.cap.writePercent,
         sourcePercent: percentOf(base.source),
+        targetPercent: plan.cap.targetPercent,
         ...flags,
       })
     : decided(base, 'write', 'write', { ...percent, ...flags });
@@ -104,6 +113,7 @@ export function planItem(input: DecideInput): PlannedItem {
       ref: target.ref,
       change: { kind: 'write', value, unwatchFirst: policy.unwatchFirst },
       previous: base.target ?? {},
+      ...(target.durationMs !== undefined ? { targetDurationMs: target.durationMs } : {}),
       orderAt: source.progressAt ?? 0,
       // A write never makes an unwatched target watched (a replayed one may stay as it is).
       ...(target.watched ? {} : { expectWatched: false }),
@@ -118,7 +128,7 @@ export function decideItem(input: DecideInput): TypedDecision & { unwatchFirst?:
   return write?.change.kind === 'write' ? { ...decision, unwatchFirst: write.change.unwatchFirst } : decision;
 }
 
-function skipped(base: Omit<TypedDecision, 'action' | 'reason' | 'detail'>, plan: Extract<SourcePlan, { action: 'skip' }>): TypedDecision {
+function skipped(base: Omit<TypedDecision, 'action' | 'reason' | 'detail'>, plan: Extract<PlanResult, { action: 'skip' }>): TypedDecision {
   return { ...base, action: 'skip', reason: plan.reason, detail: plan.detail } as TypedDecision;
 }
 

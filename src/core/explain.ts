@@ -49,6 +49,12 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       const capped = detail.cappedBy !== undefined ? ', where the target marks it watched' : '';
       return pct !== undefined && max !== undefined ? `${pct.toFixed(1)}% is past ${max}%${capped}` : 'nearly finished';
     }
+    case 'target_runtime_unknown': {
+      const pct = num(detail.sourcePercent);
+      const safe = `under ${num(detail.safeBelowPercent) ?? '?'}%`;
+      if (pct === undefined) return `no runtime on either side, so where the position lands on the target is unknown: not written (only positions ${safe} are)`;
+      return `the target's runtime is unknown and ${pct.toFixed(1)}% is not ${safe}, safely below its ${num(detail.watchedAtPercent) ?? '?'}% "watched" point: not written`;
+    }
     case 'unchanged':
       return typeof detail.clear === 'string' ? 'cleared on the source; the target has no position either' : 'the target already holds this position';
     case 'missing_ids':
@@ -98,6 +104,8 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
       const shown =
         d.target?.progressPct !== undefined && wrotePct !== undefined ? `${wrotePct}%` : wroteMs !== undefined ? formatDuration(wroteMs) : undefined;
       const what = wroteMs === undefined ? 'what the run wrote' : wroteMs > 0 ? `the ${shown} the run wrote` : 'the cleared position the run left';
+      // A write whose outcome was unknown, and that the target does not show: nothing to put back.
+      if (detail.unknown === true) return `the run's write was never confirmed and the target holds ${now}, not ${what}: nothing to undo`;
       return `the target now holds ${now}, not ${what}: changed since, so left alone`;
     }
   }

@@ -80,6 +80,8 @@ export const REASONS = [
   'below_minimum',
   'near_complete',
   'unchanged',
+  // the target's runtime is unknown, so where the position lands there is too (see planLanding)
+  'target_runtime_unknown',
   // identity / resolution
   'missing_ids',
   'unresolved',

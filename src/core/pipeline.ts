@@ -50,6 +50,8 @@ export interface PlannedWrite {
   previous: PositionSnapshot;
   /** When the written position was recorded at its origin: writes go out oldest first. */
   orderAt: number;
+  /** The target's own runtime for the item, when known: the applier checks the watched point against it. */
+  targetDurationMs?: number;
   /** What the re-read must show: watched (true), not watched (false), either (undefined). */
   expectWatched?: boolean;
   /** The decision the write carries out; the applier turns it into confirmed, failed or unresolved. */
@@ -78,8 +80,12 @@ const snapshotSchema = z.object({
 });
 const valueSchema = z.object({ progressMs: num, progressPct: num.optional(), durationMs: num.optional(), progressAt: num.optional() });
 
-/** Facts any decision may gain on its way: confirmed by re-reading, the target ref, the two-way direction. */
-const outcome = { confirmed: yes.optional(), ref: str.optional(), direction: str.optional() };
+/**
+ * Facts any decision may gain on its way: confirmed by re-reading, the target ref, the two-way
+ * direction, how often the write was re-sent after an ambiguous failure proved it had not landed,
+ * and `unknown` when nobody can tell whether it landed (a failed write that undo checks again).
+ */
+const outcome = { confirmed: yes.optional(), ref: str.optional(), direction: str.optional(), resent: num.optional(), unknown: yes.optional() };
 /** Two-way skips say which side did what. */
 const twoWay = { twoWay: str.optional(), a: str.optional(), b: str.optional() };
 /** An item still waiting for its next try (see retries.ts). */
@@ -88,7 +94,8 @@ const waiting = { waiting: yes.optional(), attempts: num.optional(), retryAt: nu
 const journalled = { journalId: num, ref: str, wrote: valueSchema };
 
 const writeShape = { percent: num.optional(), unwatchFirst: yes.optional(), ...outcome };
-const cappedShape = { ...writeShape, capAtPercent: num, writePercent: num, sourcePercent: num.optional() };
+/** `targetPercent`: where the uncapped position would have landed on the target (its own runtime). */
+const cappedShape = { ...writeShape, capAtPercent: num, writePercent: num, sourcePercent: num.optional(), targetPercent: num.optional() };
 const clearShape = { clearedAt: num, ...outcome };
 const restoreShape = { ...journalled, markWatched: yes.optional(), unwatchFirst: yes.optional(), clear: yes.optional(), blocked: str.optional(), ...outcome };
 
@@ -108,6 +115,15 @@ const DETAIL_SCHEMAS = {
     /** A clear that found nothing to clear. */
     clear: str.optional(),
     ...twoWay,
+    ...outcome,
+  }),
+  target_runtime_unknown: z.looseObject({
+    /** The position's percent of the source's runtime, when known. */
+    sourcePercent: num.optional(),
+    /** Sent only below this percent when the target's runtime is unknown. */
+    safeBelowPercent: num,
+    /** The target's watched point. */
+    watchedAtPercent: num,
     ...outcome,
   }),
   missing_ids: z.looseObject({ ref: str, provider: str, direction: str.optional() }),

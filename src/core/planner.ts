@@ -4,12 +4,32 @@
 import type { PositionSnapshot, ProgressValue } from './model.ts';
 import type { ProgressSettings } from './pair.ts';
 import type { DetailOf } from './pipeline.ts';
-import { cappedPercent, isNum, msFromPercent, PERCENT_SLACK, EPSILON, percentOf, round3, secondsToMs, targetDuration } from './position.ts';
+import {
+  cappedPercent,
+  isNum,
+  landingPercent,
+  msFromPercent,
+  PERCENT_SLACK,
+  EPSILON,
+  percentOf,
+  round3,
+  secondsToMs,
+  targetDuration,
+  crossesWatchedPoint,
+  unknownRuntimeSafePercent,
+  valueFor,
+} from './position.ts';
 
-type PlanSkipReason = 'below_minimum' | 'near_complete' | 'unchanged';
+type PlanSkipReason = 'below_minimum' | 'near_complete' | 'unchanged' | 'target_runtime_unknown';
 type PlanSkip = { [R in PlanSkipReason]: { action: 'skip'; reason: R; detail: DetailOf<R> } }[PlanSkipReason];
-export type PlanWrite = { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number } };
+export type PlanWrite = { action: 'write'; percent?: number; cap?: { atPercent: number; writePercent: number; targetPercent: number } };
 export type PlanResult = PlanWrite | PlanSkip;
+/** The target's watched point: its percent, and how the target stores a position (default 'ms'). */
+export interface WatchedPoint {
+  percent?: number | undefined;
+  units?: 'ms' | 'pct' | undefined;
+}
+
 /** The source-only part of the plan (rules 1 and 2), which needs no target. */
 export type SourcePlan = PlanResult;
 
@@ -23,9 +43,11 @@ type Position = PositionSnapshot & { progressPct?: number };
  *    `minSeconds: 0`: there is nothing to write. A percent-only source (no ms, percent > 0) is
  *    filtered only when it knows its duration (its seconds are then estimated).
  * 2. `near_complete` — the source percent (ms/duration, else its percent) is at or past
- *    `maxPercent`. Unknown percent → not near complete. Between the target's own "watched" point
- *    (`targetCompletionPercent`, Plex 90) and `maxPercent` the write is *capped*: it goes out
- *    `CAP_MARGIN_PERCENT` below that point, so a sync never makes the target mark an item watched.
+ *    `maxPercent`. Unknown percent → not near complete.
+ *    Then, against the target (`planLanding`): a position landing at or past the target's own
+ *    "watched" point (Plex 90) in the TARGET's runtime is *capped* `CAP_MARGIN_PERCENT` below it,
+ *    so a sync never makes the target mark an item watched; with the target's runtime unknown it
+ *    is `target_runtime_unknown` unless safely low.
  * 3. `unchanged` — the target holds a position and the difference is below `deltaSeconds`
  *    (strictly: a difference of exactly `deltaSeconds` is a change and is written); equal
  *    positions are unchanged whatever the delta. When either side is percent-only, the
@@ -37,13 +59,15 @@ type Position = PositionSnapshot & { progressPct?: number };
  * writes any difference. There is no "clear" outcome: a source without a position never
  * clears the target.
  */
-export function planProgress(source: Position, target: Position | undefined, settings: ProgressSettings, targetCompletionPercent?: number): PlanResult {
-  const sourcePlan = planSource(source, settings, targetCompletionPercent);
-  return sourcePlan.action === 'write' && target !== undefined ? planAgainst(sourcePlan, source, target, settings) : sourcePlan;
+export function planProgress(source: Position, target: Position | undefined, settings: ProgressSettings, watched: WatchedPoint = {}): PlanResult {
+  const sourcePlan = planSource(source, settings);
+  if (sourcePlan.action === 'skip' || target === undefined) return sourcePlan;
+  const landed = planLanding(sourcePlan, valueFor(source, target), target.durationMs, watched);
+  return landed.action === 'write' ? planAgainst(landed, source, target, settings) : landed;
 }
 
-/** Rules 1 and 2 of `planProgress`: what the source alone says (skip, write, or write capped). */
-export function planSource(source: Position, settings: ProgressSettings, targetCompletionPercent?: number): SourcePlan {
+/** Rules 1 and 2 of `planProgress`: what the source alone says (skip, or write). */
+export function planSource(source: Position, settings: ProgressSettings): SourcePlan {
   const sourceMs = isNum(source.progressMs) ? source.progressMs : undefined;
   const sourcePct = percentOf(source);
 
@@ -70,15 +94,32 @@ export function planSource(source: Position, settings: ProgressSettings, targetC
     if (isNum(source.durationMs)) detail.durationMs = source.durationMs;
     return { action: 'skip', reason: 'near_complete', detail };
   }
-
-  // Past the target's own "watched" point but not finished: written just below that point
-  // (`capped`), so the target keeps it in Continue Watching instead of flagging it watched.
-  const capAt = isNum(targetCompletionPercent) && targetCompletionPercent > 0 && targetCompletionPercent < maxPercent ? targetCompletionPercent : undefined;
-  if (capAt !== undefined && sourcePct !== undefined && sourcePct >= capAt) {
-    const writePercent = cappedPercent(capAt);
-    return { action: 'write', percent: writePercent, cap: { atPercent: capAt, writePercent } };
-  }
   return sourcePct === undefined ? { action: 'write' } : { action: 'write', percent: round3(sourcePct) };
+}
+
+/**
+ * The watched point, against the target: where `value` (the uncapped value to write) lands in the
+ * TARGET's own runtime decides, never the source's percent (the target's copy may be a shorter
+ * cut, or the source may have no runtime at all).
+ * - landing at or past the watched point: *capped*, written `CAP_MARGIN_PERCENT` below it in the
+ *   target's runtime, so the target keeps it in Continue Watching instead of flagging it watched;
+ * - landing unknown (an ms target without a runtime): written as is only when safely low
+ *   (`crossesWatchedPoint`: under `unknownRuntimeSafePercent` of the source's runtime), else
+ *   `target_runtime_unknown`;
+ * - no watched point (none known, or not above 0): the plan as it is.
+ */
+export function planLanding(plan: PlanWrite, value: ProgressValue, targetDurationMs: number | undefined, watched: WatchedPoint): PlanWrite | PlanSkip {
+  if (!crossesWatchedPoint(value, targetDurationMs, watched.percent, watched.units)) return plan;
+  // Only a watched point above 0 can be crossed.
+  const atPercent = watched.percent as number;
+  const landed = landingPercent(value, targetDurationMs, watched.units);
+  if (landed === undefined) {
+    const detail: DetailOf<'target_runtime_unknown'> = { safeBelowPercent: unknownRuntimeSafePercent(atPercent), watchedAtPercent: atPercent };
+    if (value.progressPct !== undefined) detail.sourcePercent = value.progressPct;
+    return { action: 'skip', reason: 'target_runtime_unknown', detail };
+  }
+  const writePercent = cappedPercent(atPercent);
+  return { action: 'write', percent: writePercent, cap: { atPercent, writePercent, targetPercent: round3(landed) } };
 }
 
 /**

@@ -98,6 +98,54 @@ export function cappedPercent(atPercent: number): number {
   return round3(atPercent - CAP_MARGIN_PERCENT);
 }
 
+/**
+ * The lowest watched point any target kind uses by default (Trakt's 80 % stop). A server's own
+ * setting may sit below the one we assume (we do not read Jellyfin's MaxResumePct), so a position
+ * whose landing on the target is unknown is held under this too.
+ */
+export const LOWEST_WATCHED_POINT_PERCENT = 80;
+
+/**
+ * With the target's runtime unknown, a position is sent only when its percent of the source's
+ * runtime is below this fraction of the watched point: to land at the watched point, the target's
+ * copy would have to run under half the source's length, which no cut of the same item does.
+ */
+export const UNKNOWN_RUNTIME_SAFE_FRACTION = 0.5;
+
+/** Below this percent (of the source's runtime) a position is safe on a target of unknown runtime. */
+export function unknownRuntimeSafePercent(completionPercent: number): number {
+  return round3(Math.min(completionPercent, LOWEST_WATCHED_POINT_PERCENT) * UNKNOWN_RUNTIME_SAFE_FRACTION);
+}
+
+/**
+ * Where a value lands on the target, in percent of the TARGET's own runtime: its ms over the
+ * target's duration; a percent-only target (`units` 'pct': Trakt) stores the percent itself. Undefined when
+ * that is unknown (an ms target whose runtime we do not know).
+ */
+export function landingPercent(value: Pick<ProgressValue, 'progressMs' | 'progressPct'>, targetDurationMs: number | undefined, units?: 'ms' | 'pct'): number | undefined {
+  return units === 'pct' ? value.progressPct : percentFromMs(value.progressMs, targetDurationMs);
+}
+
+/**
+ * Whether writing `value` could make the target mark the item watched: it lands at or past the
+ * target's watched point (`completionPercent`). When the landing is unknown (no target runtime),
+ * only a value with a position and a known percent under `unknownRuntimeSafePercent` is safe. No
+ * watched point (undefined or not above 0): nothing to cross.
+ */
+export function crossesWatchedPoint(
+  value: Pick<ProgressValue, 'progressMs' | 'progressPct'>,
+  targetDurationMs: number | undefined,
+  completionPercent: number | undefined,
+  units?: 'ms' | 'pct',
+): boolean {
+  if (!isNum(completionPercent) || completionPercent <= 0) return false;
+  const landed = landingPercent(value, targetDurationMs, units);
+  // `!(landed < …)`: a NaN position crosses, it is not proved below.
+  if (landed !== undefined) return !(landed < completionPercent);
+  // No percent: nothing to bound it by (100 is never under the bound).
+  return !(value.progressMs > 0 && (value.progressPct ?? 100) < unknownRuntimeSafePercent(completionPercent));
+}
+
 /** The duration a value for this target is computed in: the target's own, else the source's. */
 export function targetDuration(source: HasPosition, target: HasPosition | undefined): number | undefined {
   return target?.durationMs ?? source.durationMs;

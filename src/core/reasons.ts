@@ -15,6 +15,7 @@ export const REASON_TABLE: { readonly [R in Reason]: ReasonInfo } = {
   below_minimum: { label: 'below the minimum', order: 17 },
   near_complete: { label: 'nearly finished', order: 16 },
   unchanged: { label: 'unchanged', order: 18 },
+  target_runtime_unknown: { label: 'target runtime unknown', order: 19 },
   missing_ids: { label: 'no external ids', order: 9 },
   unresolved: { label: 'not found on the target', order: 8 },
   playing_now: { label: 'playing now', order: 10 },

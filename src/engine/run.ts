@@ -20,6 +20,8 @@ export interface RunResult {
   finishedAt: number;
   /** Requests are counted by the emulators; the engine reports what it did. */
   stats: { read: number; resolved: number; writes: number };
+  /** Writes sent again after a reply that went wrong and a re-read that showed they had not landed. */
+  resent: number;
 }
 
 export type RunEvent = { phase: 'read'; seen: number; total: number | undefined } | { phase: 'write'; done: number; total: number };
@@ -42,14 +44,25 @@ export interface RunSummary {
   runId?: number;
   status: RunStatus;
   counts: Record<string, number>;
+  /** Re-sends over all writes (each decision's `detail.resent`). */
+  resent: number;
   decisions: TypedDecision[];
   startedAt: number;
   finishedAt: number;
 }
 
+/** How many re-sends the decisions record (see engine/apply.ts). */
+function resentIn(decisions: TypedDecision[]): number {
+  return decisions.reduce((sum, d) => {
+    const resent = d.detail && 'resent' in d.detail ? d.detail.resent : undefined;
+    return sum + (typeof resent === 'number' ? resent : 0);
+  }, 0);
+}
+
 /**
  * Runs `body` as one run. A dry run leaves no trace anywhere: no run row, no decisions (the body
- * gets `runId: undefined` and must not write). A run with a failed item is `partial`.
+ * gets `runId: undefined` and must not write). A run with a failed item (an unknown outcome
+ * included: its decision is `failed`) is `partial`.
  */
 export async function withRun(store: Store, meta: RunMeta, now: () => number, body: (runId: number | undefined) => Promise<RunBody>): Promise<RunSummary> {
   const startedAt = now();
@@ -64,7 +77,7 @@ export async function withRun(store: Store, meta: RunMeta, now: () => number, bo
       record?.(runId, finishedAt);
       store.finishRun(runId, { finishedAt, status, counts });
     }
-    return { ...(runId !== undefined ? { runId } : {}), status, counts, decisions, startedAt, finishedAt };
+    return { ...(runId !== undefined ? { runId } : {}), status, counts, resent: resentIn(decisions), decisions, startedAt, finishedAt };
   } catch (err) {
     if (runId !== undefined)
       store.finishRun(runId, { finishedAt: now(), status: 'failed', counts: {}, error: err instanceof Error ? err.message : String(err) });

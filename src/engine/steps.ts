@@ -46,9 +46,9 @@ export async function matchAndPlan(
   store: Store,
   stats: { resolved: number },
 ): Promise<Map<string, PlannedItem>> {
-  const completion = target.capabilities.completionPercent;
+  const { completionPercent: completion, units } = target.capabilities;
   const matched: MatchedItem[] = items.map((i) => ({ ...i }));
-  const sourcePlans = new Map(matched.filter((i) => !i.clear).map((i) => [i.key, planSourceOf(i.record, settings, completion)]));
+  const sourcePlans = new Map(matched.filter((i) => !i.clear).map((i) => [i.key, planSourceOf(i.record, settings)]));
   // Only items that pass the source-only checks need the target at all.
   const needTarget = matched.filter((i) => i.resolution === 'resolved' && (i.clear || sourcePlans.get(i.key)?.action === 'write'));
   const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
@@ -94,6 +94,7 @@ export async function matchAndPlan(
         ...(item.unresolvedDetail ? { unresolvedDetail: item.unresolvedDetail } : {}),
         settings,
         ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
+        targetUnits: units,
         sameOrigin: item.record.ref.provider === target.id,
         ...(item.targetStill ? { targetStill: true } : {}),
         ...(sourcePlan ? { sourcePlan } : {}),

@@ -1,6 +1,8 @@
-// Undo: puts back what one run wrote, from its journal. Only confirmed writes are undone, and only
-// where the target still holds what we wrote: a target that changed since (someone played) is
-// never overwritten. An undo is itself a run, with decisions and a journal, so it can be undone.
+// Undo: puts back what one run wrote, from its journal. Confirmed writes are undone, and writes
+// whose outcome is unknown are checked the same way; in both cases only where the target still
+// holds what we wrote: a target that changed since (someone played), or that never got an unknown
+// write, is never overwritten. Failed writes (proved not applied) have nothing to undo. An undo is
+// itself a run, with decisions and a journal, so it can be undone.
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { displayTitle } from '../core/decide.ts';
@@ -49,6 +51,8 @@ export interface UndoResult {
   dryRun: boolean;
   status: RunStatus;
   counts: Record<string, number>;
+  /** Restores sent again after a reply that went wrong (see engine/apply.ts). */
+  resent: number;
   decisions: TypedDecision[];
   skipped: UndoSkippedRow[];
   startedAt: number;
@@ -83,26 +87,26 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
     return identity ? displayTitle(identity) : key;
   };
 
-  // Only confirmed writes changed the target as far as we know; the rest are listed, not undone.
+  // Confirmed writes changed the target, unknown ones may have: both are re-read and put back
+  // where the target holds what the run wrote. The rest are listed, not undone.
+  const mayHaveChanged = (j: JournalRow) => j.status === 'confirmed' || j.status === 'unknown';
   const skipped = journal
-    .filter((j) => j.status !== 'confirmed')
+    .filter((j) => !mayHaveChanged(j))
     .map((j) => ({ journalId: j.id, key: j.key, title: titleOf(j.key), status: j.status, why: skipWhy(j) }));
-  const entries: Entry[] = journal
-    .filter((j) => j.status === 'confirmed')
-    .map((row) => ({
-      row,
-      ref: { provider: row.provider, server: row.server, id: row.ref },
-      decision: decided(
-        { key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous },
-        'skip',
-        'unresolved',
-        {
-          journalId: row.id,
-          ref: row.ref,
-          wrote: row.value,
-        },
-      ),
-    }));
+  const entries: Entry[] = journal.filter(mayHaveChanged).map((row) => ({
+    row,
+    ref: { provider: row.provider, server: row.server, id: row.ref },
+    decision: decided(
+      { key: row.key, title: titleOf(row.key), type: recorded.get(row.key)?.type ?? store.item(row.key)?.type ?? 'movie', source: row.previous },
+      'skip',
+      'unresolved',
+      {
+        journalId: row.id,
+        ref: row.ref,
+        wrote: row.value,
+      },
+    ),
+  }));
   for (const provider of new Set(entries.map((e) => e.ref.provider))) {
     if (!opts.config.providers[provider]) throw new UndoUsageError(`run #${run.id} wrote to provider "${provider}", which is no longer configured`);
   }
@@ -139,6 +143,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
       dryRun,
       status: result.status,
       counts: result.counts,
+      resent: result.resent,
       decisions: result.decisions,
       skipped,
       startedAt: result.startedAt,
@@ -193,7 +198,8 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
     return;
   }
   if (!stillHolds(state, e.row.value)) {
-    e.decision = decided(base, 'skip', 'changed_since', facts);
+    // An unknown write the target does not show most likely never landed: said so, left alone.
+    e.decision = decided(base, 'skip', 'changed_since', { ...facts, ...(e.row.status === 'unknown' ? { unknown: true as const } : {}) });
     return;
   }
   const previous = e.row.previous;
@@ -201,11 +207,14 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
   const markWatched = previous.watched === true && !state.watched && provider.markWatched !== undefined;
   const unwatchFirst = previous.watched === false && state.watched;
   const flags = { ...(markWatched ? { markWatched: true as const } : {}), ...(unwatchFirst ? { unwatchFirst: true as const } : {}) };
+  const runtime = state.durationMs ?? previous.durationMs;
   const write = (decision: TypedDecision, change: PlannedWrite['change']): PlannedWrite => ({
     key: e.row.key,
     ref: e.ref,
     change,
     previous: base.target,
+    // The item's runtime on the target (the journalled one when the server gives none now).
+    ...(runtime !== undefined ? { targetDurationMs: runtime } : {}),
     // Oldest first, as sync: by the time of the value put back.
     orderAt: previous.progressAt ?? 0,
     ...(markWatched ? { expectWatched: true } : unwatchFirst && change.kind === 'write' ? { expectWatched: false } : {}),
@@ -238,8 +247,6 @@ function skipWhy(row: JournalRow): string {
   switch (row.status) {
     case 'failed':
       return `the write failed${error}: nothing changed to undo`;
-    case 'unconfirmed':
-      return `the write was never confirmed${error}: we do not know what it changed, so it is not undone`;
     default:
       return 'the run stopped before the write finished: we do not know that it changed anything';
   }

@@ -1,5 +1,7 @@
 // HTTP for every provider: keep-alive connections, timeouts, retries with backoff on network
 // errors / 5xx / 429, and errors that name the provider, method and path but never a secret.
+// Writes (every method but GET and HEAD) are retried only where the server provably did not act
+// on them; any other failure is thrown as `ambiguous` for the applier to settle by re-reading.
 import { Agent, request } from 'undici';
 import pRetry, { AbortError } from 'p-retry';
 import type { z } from 'zod';
@@ -39,6 +41,27 @@ class RetryableStatus extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Network errors raised before a request left this machine: the connection was never made (no
+ * address, refused, unreachable, connect timeout), so a write cannot have been applied and may be
+ * sent again. Everything else (a timeout waiting for the reply, a reset or closed socket, a cut
+ * body) can happen after the server acted on the request.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Whether an error status proves a write was not applied: 429 (rate limiting refuses a request
+ * before it is processed) and 503 with Retry-After (the server says it is not taking requests).
+ * Any other 5xx may come after the server acted (a proxy timing out, a crash while answering).
+ */
+function refusedBeforeProcessing(status: number, headers: Record<string, string>): boolean {
+  return status === 429 || (status === 503 && headers['retry-after'] !== undefined);
+}
+
+function isWrite(method: string): boolean {
+  return method !== 'GET' && method !== 'HEAD';
 }
 
 /** Longest Retry-After we honour inside one run; a server asking for more fails the request. */
@@ -114,6 +137,10 @@ export class HttpClient {
   /** Sends a request, retrying transient failures. Resolves for 2xx; throws ProviderError otherwise. */
   async send(method: string, path: string, query?: Query, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> {
     const label = `${method} ${path}`;
+    const write = isWrite(method);
+    // A write that may have landed is not retried here: the applier re-reads the target first.
+    const ambiguous = (message: string, status?: number) =>
+      new AbortError(new ProviderError('unavailable', this.opts.provider, `${message} (the server may have applied it)`, status, { ambiguous: true }));
     const attempt = async (): Promise<HttpResponse> => {
       let res: Awaited<ReturnType<typeof request>>;
       try {
@@ -126,17 +153,17 @@ export class HttpClient {
           bodyTimeout: this.opts.timeoutMs,
         });
       } catch (err) {
-        throw new ProviderError('unavailable', this.opts.provider, `${this.opts.provider}: ${label} failed: ${describeNetworkError(err)}`);
+        const message = `${this.opts.provider}: ${label} failed: ${describeNetworkError(err)}`;
+        if (write && !NOT_SENT.has(errorCode(err) ?? '')) throw ambiguous(message);
+        throw new ProviderError('unavailable', this.opts.provider, message);
       }
       let text: string;
       try {
         text = await res.body.text();
       } catch (err) {
-        throw new ProviderError(
-          'unavailable',
-          this.opts.provider,
-          `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`,
-        );
+        const message = `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`;
+        if (write) throw ambiguous(message, res.statusCode);
+        throw new ProviderError('unavailable', this.opts.provider, message);
       }
       const status = res.statusCode;
       const headersOut = flattenHeaders(res.headers);
@@ -149,6 +176,7 @@ export class HttpClient {
       }
       if (status === 404) throw new AbortError(new ProviderError('not_found', this.opts.provider, `${what}: not found`, status));
       if (status === 429 || status >= 500) {
+        if (write && !refusedBeforeProcessing(status, headersOut)) throw ambiguous(what, status);
         const retryAfterMs = parseRetryAfter(headersOut['retry-after'], Date.now());
         if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
           throw new AbortError(new RetryableStatus(status, `${what}: asked to retry after ${Math.round(retryAfterMs / 1000)} s`, retryAfterMs));
@@ -227,9 +255,13 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
+function errorCode(err: unknown): string | undefined {
+  return err instanceof Error ? (err as Error & { code?: string }).code : undefined;
+}
+
 function describeNetworkError(err: unknown): string {
   if (err instanceof Error) {
-    const code = (err as Error & { code?: string }).code;
+    const code = errorCode(err);
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
     if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
     return code ? `${code}: ${err.message}` : err.message;

@@ -99,11 +99,15 @@ export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   readonly provider: string;
   readonly status?: number;
-  constructor(kind: ProviderErrorKind, provider: string, message: string, status?: number) {
+  /** A write whose outcome we cannot know: it was sent, and the reply timed out, was cut off or
+   * was a 5xx. The server may have applied it; only a re-read can tell (never a blind re-send). */
+  readonly ambiguous: boolean;
+  constructor(kind: ProviderErrorKind, provider: string, message: string, status?: number, options: { ambiguous?: boolean } = {}) {
     super(message);
     this.name = 'ProviderError';
     this.kind = kind;
     this.provider = provider;
     if (status !== undefined) this.status = status;
+    this.ambiguous = options.ambiguous === true;
   }
 }

@@ -131,4 +131,15 @@ export const MIGRATIONS: readonly string[] = [
     ORDER BY x.provider, x.server, e.key;
   ALTER TABLE id_index DROP COLUMN entries;
   `,
+  // 5: a journal row ends confirmed, failed (proved not applied) or unknown (it may have landed).
+  // 'unconfirmed' rows (a re-read that failed or did not show the value) are unknown. So are old
+  // 'failed' rows whose error says the request was sent and the reply went wrong (timed out, cut
+  // off, reset, a 5xx): that version re-sent them blind, and any copy may have landed.
+  `
+  UPDATE journal SET status = 'unknown' WHERE status = 'unconfirmed';
+  UPDATE journal SET status = 'unknown'
+    WHERE status = 'failed'
+      AND (error LIKE '%timed out%' OR error LIKE '%cut off%' OR error LIKE '%UND_ERR_SOCKET%' OR error LIKE '%ECONNRESET%'
+           OR error LIKE '%other side closed%' OR error GLOB '*answered 5[0-9][0-9]*');
+  `,
 ];

@@ -28,6 +28,9 @@ export type StoredDecision = TypedDecision & {
   at: number;
 };
 
+/** Where a journal row ends: `intent` only while its write is in flight (or after a crash). */
+export type JournalStatus = 'intent' | 'confirmed' | 'failed' | 'unknown';
+
 export interface JournalRow {
   id: number;
   runId: number;
@@ -37,7 +40,8 @@ export interface JournalRow {
   key: string;
   previous: PositionSnapshot;
   value: ProgressValue;
-  status: 'intent' | 'confirmed' | 'unconfirmed' | 'failed';
+  /** `failed`: proved not applied; `unknown`: it may have landed (see engine/apply.ts). */
+  status: JournalStatus;
   error?: string;
 }
 
@@ -334,7 +338,7 @@ export class Store {
     return row ? { value: parse<ProgressValue>(row.value), at: Number(row.done_at) } : undefined;
   }
 
-  journalOutcome(id: number, outcome: { status: 'confirmed' | 'unconfirmed' | 'failed'; error?: string; at: number }): void {
+  journalOutcome(id: number, outcome: { status: Exclude<JournalStatus, 'intent'>; error?: string; at: number }): void {
     this.stmt('UPDATE journal SET status = ?, error = ?, done_at = ? WHERE id = ?').run(outcome.status, outcome.error ?? null, outcome.at, id);
   }
 

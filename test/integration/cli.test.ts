@@ -93,14 +93,18 @@ describe('playhead CLI', () => {
     assert.match(r.stderr, /bad\.yaml:5: pairs\[0\]\.features\.progress\.max_percent: must be 1\.\.100/);
   });
 
-  test('a partly failed sync exits 3', async () => {
+  test('a partly failed sync exits 1 and lists the item under "Not confirmed"', async () => {
     const doomed = twin(p.source, p.target, progressOn(p.source, items(p.source, 'movie')[3]!, 0.6).ratingKey);
     progressOn(p.source, items(p.source, 'movie')[4]!, 0.6);
     await setFaults(p.target, { rules: [{ path: '/:/timeline', query: { ratingKey: doomed.ratingKey }, status: 500 }] });
     const r = await playhead(['--config', p.configPath, 'sync'], p.env);
     await setFaults(p.target, { rules: [] });
-    assert.equal(r.code, 3, r.stderr + r.stdout);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.match(r.stdout, /FAILED/);
+    assert.match(
+      r.stdout,
+      new RegExp(`Not confirmed:\\n  failed: ${items(p.source, 'movie')[3]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*answered 500`),
+    );
     // status lists what waits for another try, with its error.
     const status = await playhead(['--config', p.configPath, 'status'], p.env);
     assert.equal(status.code, 0, status.stderr);

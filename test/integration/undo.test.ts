@@ -220,11 +220,11 @@ describe('playhead undo (CLI)', () => {
     assert.equal(p.store.run(2)?.pair, 'undo:main');
   });
 
-  test('undoing that undo while the target refuses writes exits 3 and says which item failed', async () => {
+  test('undoing that undo while the target refuses writes exits 1 and says which item failed', async () => {
     await setFaults(p.target, { rules: [{ path: '/:/timeline', status: 500 }] });
     const r = await playhead(['--config', p.configPath, 'undo', '2'], p.env);
     await setFaults(p.target, { rules: [] });
-    assert.equal(r.code, 3, r.stderr + r.stdout);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.match(r.stdout, /FAILED .*answered 500/);
     assert.equal(p.store.run(3)?.status, 'partial');
     assert.deepEqual(

@@ -114,9 +114,66 @@ test('a 5xx burst is retried with backoff; a persistent one fails naming the att
   }
   const down = await scripted([(_q, res) => res.writeHead(500).end()]);
   try {
-    await assert.rejects(client(down.url, 1000, 2).send('POST', '/w'), /srv: POST \/w answered 500 after 3 attempts$/);
+    await assert.rejects(client(down.url, 1000, 2).send('GET', '/w'), /srv: GET \/w answered 500 after 3 attempts$/);
     assert.equal(down.hits.length, 3);
   } finally {
     await down.close();
   }
+});
+
+// Writes: a failure after the request was sent is ambiguous (the server may have acted on it), so
+// the client does not send it again; the applier re-reads the target instead.
+const isAmbiguous = (pattern: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof ProviderError);
+  assert.equal(err.ambiguous, true, `expected an ambiguous error, got ${String(err)}`);
+  assert.match(err.message, pattern);
+  assert.match(err.message, /may have applied it/);
+  return true;
+};
+
+for (const [what, step, pattern] of [
+  ['a reset connection', ((req) => req.socket.destroy()) as Step, /^srv: POST \/w failed: /],
+  ['a reply that never comes', (() => {}) as Step, /^srv: POST \/w failed: timed out/],
+  ['a 500', ((_q, res) => res.writeHead(500).end()) as Step, /^srv: POST \/w answered 500/],
+  ['a 503 without Retry-After', ((_q, res) => res.writeHead(503).end()) as Step, /^srv: POST \/w answered 503/],
+  [
+    'a cut-off body',
+    ((_q, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('{"half":', () => res.destroy());
+    }) as Step,
+    /^srv: POST \/w: the response body was cut off/,
+  ],
+] as const) {
+  test(`a write is not re-sent after ${what}: the error says its outcome is unknown`, async () => {
+    const s = await scripted([step, ok]);
+    try {
+      await assert.rejects(client(s.url, 300, 3).send('POST', '/w', undefined, {}, '{"x":1}'), isAmbiguous(pattern));
+      assert.equal(s.hits.length, 1);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+test('a write refused before processing (429, or 503 with Retry-After) is retried as a read is', async () => {
+  const s = await scripted([(_q, res) => res.writeHead(429, { 'retry-after': '0' }).end(), (_q, res) => res.writeHead(503, { 'retry-after': '0' }).end(), ok]);
+  try {
+    assert.equal((await client(s.url).send('PUT', '/w')).status, 200);
+    assert.equal(s.hits.length, 3);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a write that could not connect is retried and, in the end, is not ambiguous', async () => {
+  const s = await scripted([ok]);
+  const url = s.url;
+  await s.close(); // nothing listens there now: connection refused, the request never left
+  await assert.rejects(client(url, 300, 2).send('POST', '/w'), (err: unknown) => {
+    assert.ok(err instanceof ProviderError);
+    assert.equal(err.ambiguous, false);
+    assert.match(err.message, /connection refused/);
+    return true;
+  });
 });

@@ -73,29 +73,46 @@ describe('planItem: the policy it is handed', () => {
 });
 
 describe('planItem: capped writes', () => {
-  // Plex marks watched at 90 %; the source is at 93 %.
+  // Plex marks watched at 90 %; the source is at 93 % of its runtime (DUR).
   const source = record({ progressMs: 5_580_000 });
 
   it("writes capped in the target's duration, with the full detail and the write", () => {
-    const t = target({ durationMs: 8_000_000, progressMs: 1_000_000 });
+    // A shorter cut: 5 580 000 ms is 96.2 % of it.
+    const t = target({ durationMs: 5_800_000, progressMs: 1_000_000 });
     const { decision, write } = planItem(input({ source, target: t, targetCompletionPercent: 90 }));
     assert.deepEqual(
       [decision.action, decision.reason, decision.detail],
-      ['write', 'capped', { percent: 89.5, capAtPercent: 90, writePercent: 89.5, sourcePercent: 93 }],
+      ['write', 'capped', { percent: 89.5, capAtPercent: 90, writePercent: 89.5, sourcePercent: 93, targetPercent: 96.207 }],
     );
     assert.deepEqual(write?.change, {
       kind: 'write',
-      value: { progressMs: 7_160_000, progressPct: 89.5, durationMs: 8_000_000, progressAt: AT },
+      value: { progressMs: 5_191_000, progressPct: 89.5, durationMs: 5_800_000, progressAt: AT },
       unwatchFirst: false,
     });
     assert.equal(write?.decision, decision);
     assert.equal(write?.key, 'imdb:tt0111161');
+    assert.equal(write?.targetDurationMs, 5_800_000);
+  });
+
+  it("the source's 93 % on a longer target lands at 69.75 %: written as is, not capped", () => {
+    const t = target({ durationMs: 8_000_000, progressMs: 1_000_000 });
+    const { decision, write } = planItem(input({ source, target: t, targetCompletionPercent: 90 }));
+    assert.deepEqual([decision.reason, write?.change.kind === 'write' && write.change.value.progressMs], ['write', 5_580_000]);
   });
 
   it('a capped write already held by the target is unchanged (compared in the target duration)', () => {
-    const t = target({ durationMs: 8_000_000, progressMs: 7_150_000 });
+    const t = target({ durationMs: 5_800_000, progressMs: 5_181_000 });
     const d = decideItem(input({ source, target: t, targetCompletionPercent: 90 }));
-    assert.deepEqual([d.reason, d.detail], ['unchanged', { sourceMs: 7_160_000, targetMs: 7_150_000, deltaMs: 10_000, thresholdMs: 30_000 }]);
+    assert.deepEqual([d.reason, d.detail], ['unchanged', { sourceMs: 5_191_000, targetMs: 5_181_000, deltaMs: 10_000, thresholdMs: 30_000 }]);
+  });
+
+  it("an ms target without a runtime: target_runtime_unknown unless safely low", () => {
+    const t = target({ durationMs: undefined, progressMs: 1_000_000 });
+    const { decision, write } = planItem(input({ source, target: t, targetCompletionPercent: 90 }));
+    assert.deepEqual([decision.reason, decision.detail, write], ['target_runtime_unknown', { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90 }, undefined]);
+    const low = planItem(input({ source: record({ progressMs: 2_300_000 }), target: t, targetCompletionPercent: 90 }));
+    assert.equal(low.decision.reason, 'write');
+    assert.equal(low.write !== undefined && 'targetDurationMs' in low.write, false);
   });
 
   it('the policy compares the capped value, not the source position', () => {
@@ -113,11 +130,11 @@ describe('planItem: capped writes', () => {
     // Percent-only source at 93 %, percent-only target without a duration at 89.5 %.
     const src = record({ progressMs: undefined, durationMs: undefined, progressPct: 93 });
     const t = target({ progressMs: undefined, durationMs: undefined, progressPct: 89.45, progressAt: AT - 60_000 });
-    const d = decideItem(input({ source: src, target: t, targetCompletionPercent: 90 }));
+    const d = decideItem(input({ source: src, target: t, targetCompletionPercent: 90, targetUnits: 'pct' }));
     assert.equal(d.reason, 'unchanged');
     // A target at 80 % is moved to the capped 89.5 %, and the value written carries the percent.
     const far = target({ progressMs: undefined, durationMs: undefined, progressPct: 80, progressAt: AT - 60_000 });
-    const { decision, write } = planItem(input({ source: src, target: far, targetCompletionPercent: 90 }));
+    const { decision, write } = planItem(input({ source: src, target: far, targetCompletionPercent: 90, targetUnits: 'pct' }));
     assert.equal(decision.reason, 'capped');
     assert.deepEqual(write?.change, { kind: 'write', value: { progressMs: 0, progressPct: 89.5, progressAt: AT }, unwatchFirst: false });
   });
@@ -127,8 +144,10 @@ describe('planItem: capped writes', () => {
     // without a time, so were it compared it would look "the same". It is not: 89.5 % is written.
     const src = record({ progressMs: 5_580_000, durationMs: undefined, progressPct: 93 });
     const t = target({ progressMs: 5_580_000, durationMs: undefined, progressPct: 93, progressAt: AT - 60_000 });
-    const d = decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90 }));
+    const d = decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90, targetUnits: 'pct' }));
     assert.equal(d.reason, 'capped');
+    // On an ms target, no runtime on either side: where it lands is unknown, so it is not written.
+    assert.equal(decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90 })).reason, 'target_runtime_unknown');
   });
 
   it('a replayed, watched target gets the capped value with unwatchFirst, and no expectWatched', () => {
@@ -136,7 +155,7 @@ describe('planItem: capped writes', () => {
     const { decision, write } = planItem(input({ source, target: t, settings: settings({ replay: true }), targetCompletionPercent: 90 }));
     assert.deepEqual(
       [decision.reason, decision.detail],
-      ['capped', { percent: 89.5, capAtPercent: 90, writePercent: 89.5, sourcePercent: 93, unwatchFirst: true }],
+      ['capped', { percent: 89.5, capAtPercent: 90, writePercent: 89.5, sourcePercent: 93, targetPercent: 93, unwatchFirst: true }],
     );
     assert.equal(write?.change.kind === 'write' && write.change.unwatchFirst, true);
     assert.equal(write !== undefined && 'expectWatched' in write, false);
@@ -182,12 +201,7 @@ describe('planItem: plain writes', () => {
 });
 
 describe('planSourceOf', () => {
-  it("plans the record's position with the target's watched point", () => {
-    assert.deepEqual(planSourceOf(record({ progressMs: 5_580_000 }), DEFAULT_PROGRESS_SETTINGS, 90), {
-      action: 'write',
-      percent: 89.5,
-      cap: { atPercent: 90, writePercent: 89.5 },
-    });
+  it("plans the record's position alone: never capped (the watched point is the target's, decided against its runtime)", () => {
     assert.deepEqual(planSourceOf(record({ progressMs: 5_580_000 }), DEFAULT_PROGRESS_SETTINGS), { action: 'write', percent: 93 });
     assert.deepEqual(planSourceOf(record({ progressMs: 30_000 }), settings({ minSeconds: 10 })), { action: 'write', percent: 0.5 });
   });
@@ -230,12 +244,15 @@ describe('planItem: laws', () => {
   const duration = fc.integer({ min: 600_000, max: 36_000_000 });
   const fraction = fc.double({ min: 0, max: 1, noNaN: true });
   const completionPoint = fc.integer({ min: 50, max: 94 });
-  const writeAt = (sd: number, td: number, f: number, completion: number) => {
-    const src = record({ progressMs: Math.round(sd * f), durationMs: sd });
+  const writeAt = (sd: number | undefined, td: number | undefined, f: number, completion: number) => {
+    const ms = Math.round((sd ?? td ?? DUR) * f);
+    const src = record({ progressMs: ms, durationMs: sd });
     const t = target({ durationMs: td, progressMs: 0, progressAt: undefined });
     const { write } = planItem(input({ source: src, target: t, targetCompletionPercent: completion }));
+    if (write !== undefined) assert.equal(write.targetDurationMs, td);
     return write?.change.kind === 'write' ? write.change.value : undefined;
   };
+  const maybe = (a: fc.Arbitrary<number>) => fc.option(a, { nil: undefined });
 
   it("a write never lands at or past the target's watched point when both sides have the same duration", () => {
     fc.assert(
@@ -246,13 +263,32 @@ describe('planItem: laws', () => {
     );
   });
 
-  it("a capped write lands below the target's watched point in the target's own duration, whatever the source's", () => {
+  it("a write never lands at or past the target's watched point in the target's own runtime, whatever the source's (a shorter cut, no source runtime)", () => {
     fc.assert(
-      fc.property(duration, duration, fraction, completionPoint, (sd, td, f, completion) => {
+      fc.property(maybe(duration), duration, fraction, completionPoint, (sd, td, f, completion) => {
         const value = writeAt(sd, td, f, completion);
-        // Capped: the source is at or past the watched point in its own duration.
-        if (value === undefined || (Math.round(sd * f) * 100) / sd < completion) return true;
-        return value.durationMs === td && (value.progressMs * 100) / td < completion && value.progressPct === completion - 0.5;
+        return value === undefined || (value.progressMs * 100) / td < completion;
+      }),
+    );
+  });
+
+  it("capped exactly when the position lands at or past the watched point in the target's runtime: held 0.5 below it there", () => {
+    fc.assert(
+      fc.property(maybe(duration), duration, fraction, completionPoint, (sd, td, f, completion) => {
+        const value = writeAt(sd, td, f, completion);
+        const ms = Math.round((sd ?? td) * f);
+        if (value === undefined || ms * 100 < completion * td) return value === undefined || value.progressMs === ms;
+        return value.durationMs === td && value.progressPct === completion - 0.5 && value.progressMs === Math.round(((completion - 0.5) * td) / 100);
+      }),
+    );
+  });
+
+  it("with the target's runtime unknown, a write goes out only safely below any watched point (under half of it, of the source's runtime)", () => {
+    fc.assert(
+      fc.property(maybe(duration), fraction, completionPoint, (sd, f, completion) => {
+        const value = writeAt(sd, undefined, f, completion);
+        if (value === undefined) return true;
+        return sd !== undefined && value.progressPct !== undefined && value.progressPct < Math.min(completion, 80) / 2;
       }),
     );
   });

@@ -23,6 +23,10 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     good: { percent: 95, maxPercent: 90, sourceMs: 1, durationMs: 2, ref: 'r' },
     bad: [{ percent: 95 }, { percent: 95, maxPercent: 90, sourceMs: '1' }],
   },
+  target_runtime_unknown: {
+    good: { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90, confirmed: true },
+    bad: [{ sourcePercent: 93, watchedAtPercent: 90 }, { safeBelowPercent: 40, watchedAtPercent: '90' }],
+  },
   unchanged: {
     good: {
       sourceMs: 1,
@@ -59,8 +63,8 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     bad: [{ percent: '50' }, { unwatchFirst: false }, { ref: 1 }],
   },
   capped: {
-    good: { percent: 89, unwatchFirst: true, capAtPercent: 90, writePercent: 89, sourcePercent: 97, confirmed: true },
-    bad: [{ capAtPercent: 90 }, { capAtPercent: 90, writePercent: 89, sourcePercent: '97' }, { capAtPercent: 90, writePercent: 89, percent: '1' }],
+    good: { percent: 89, unwatchFirst: true, capAtPercent: 90, writePercent: 89, sourcePercent: 97, targetPercent: 98, confirmed: true },
+    bad: [{ capAtPercent: 90 }, { capAtPercent: 90, writePercent: 89, sourcePercent: '97' }, { capAtPercent: 90, writePercent: 89, percent: '1' }, { capAtPercent: 90, writePercent: 89, targetPercent: '98' }],
   },
   clear: { good: { clearedAt: 5, confirmed: true, ref: 'r' }, bad: [{}, { clearedAt: '5' }, { clearedAt: 5, ref: 1 }] },
   conflict_lost: {

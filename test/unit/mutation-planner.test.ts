@@ -3,11 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planAgainst, planProgress, planSource } from '../../src/core/planner.ts';
+import { planAgainst, planLanding, planProgress, planSource } from '../../src/core/planner.ts';
 import type { PlanResult } from '../../src/core/planner.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/pair.ts';
 import type { PositionSnapshot } from '../../src/core/model.ts';
-import { EPSILON, PERCENT_SLACK } from '../../src/core/position.ts';
+import { EPSILON, PERCENT_SLACK, unknownRuntimeSafePercent, valueFor } from '../../src/core/position.ts';
 
 const S = DEFAULT_PROGRESS_SETTINGS;
 const DUR = 6_000_000; // 100 min
@@ -15,7 +15,7 @@ const settings = (over: Partial<ProgressSettings> = {}): ProgressSettings => ({ 
 const outcome = (r: PlanResult): string => (r.action === 'skip' ? r.reason : 'write');
 
 describe('planSource: the source-only rules at their edges', () => {
-  const rows: { name: string; source: PositionSnapshot & { progressPct?: number }; over?: Partial<ProgressSettings>; completion?: number; want: PlanResult }[] =
+  const rows: { name: string; source: PositionSnapshot & { progressPct?: number }; over?: Partial<ProgressSettings>; want: PlanResult }[] =
     [
       {
         name: 'a negative position is below any minimum',
@@ -74,54 +74,83 @@ describe('planSource: the source-only rules at their edges', () => {
         source: { progressMs: 1_234_567, durationMs: DUR },
         want: { action: 'write', percent: 20.576 },
       },
-      {
-        name: 'a watched point of 0 is no watched point: not capped',
-        source: { progressMs: 3_000_000, durationMs: DUR },
-        completion: 0,
-        want: { action: 'write', percent: 50 },
-      },
-      {
-        name: 'a negative watched point is no watched point',
-        source: { progressMs: 3_000_000, durationMs: DUR },
-        completion: -10,
-        want: { action: 'write', percent: 50 },
-      },
-      {
-        name: 'a watched point past max_percent never caps: near_complete owns it',
-        source: { progressMs: 5_640_000, durationMs: DUR },
-        completion: 97,
-        want: { action: 'write', percent: 94 },
-      },
-      {
-        name: '1 ms under the watched point (80) is written as is, not capped',
-        source: { progressMs: 4_799_999, durationMs: DUR },
-        completion: 80,
-        want: { action: 'write', percent: 80 },
-      },
-      {
-        name: 'capped at exactly the watched point (80): held 0.5 below',
-        source: { progressMs: 4_800_000, durationMs: DUR },
-        completion: 80,
-        want: { action: 'write', percent: 79.5, cap: { atPercent: 80, writePercent: 79.5 } },
-      },
-      {
-        name: 'a percent-only source past the watched point is capped too',
-        source: { progressPct: 92 },
-        completion: 90,
-        want: { action: 'write', percent: 89.5, cap: { atPercent: 90, writePercent: 89.5 } },
-      },
-      {
-        name: 'without any percent the watched point cannot apply',
-        source: { progressMs: 9_000_000 },
-        completion: 90,
-        want: { action: 'write' },
-      },
     ];
   for (const row of rows) {
     it(row.name, () => {
-      assert.deepEqual(planSource(row.source, settings(row.over), row.completion), row.want);
-      // planProgress without a target is the source plan.
-      assert.deepEqual(planProgress(row.source, undefined, settings(row.over), row.completion), row.want);
+      assert.deepEqual(planSource(row.source, settings(row.over)), row.want);
+      // planProgress without a target is the source plan, whatever the watched point.
+      assert.deepEqual(planProgress(row.source, undefined, settings(row.over), { percent: 90, units: 'ms' }), row.want);
+    });
+  }
+});
+
+describe("planLanding: the watched point, in the target's own runtime", () => {
+  type Row = { name: string; source: PositionSnapshot & { progressPct?: number }; targetDurationMs?: number; at?: number; units?: 'ms' | 'pct'; want: PlanResult };
+  const rows: Row[] = [
+    { name: 'a watched point of 0 is no watched point: not capped', source: { progressMs: 3_000_000, durationMs: DUR }, at: 0, want: { action: 'write', percent: 50 } },
+    { name: 'a negative watched point is no watched point', source: { progressMs: 3_000_000 }, at: -10, want: { action: 'write', percent: 50 } },
+    { name: 'no watched point known: the plan as it is, runtime or not', source: { progressMs: 9_000_000 }, want: { action: 'write', percent: 50 } },
+    {
+      name: 'a watched point past max_percent still caps a position landing past it (a shorter cut)',
+      source: { progressMs: 5_640_000, durationMs: DUR },
+      targetDurationMs: 5_700_000,
+      at: 97,
+      want: { action: 'write', percent: 96.5, cap: { atPercent: 97, writePercent: 96.5, targetPercent: 98.947 } },
+    },
+    { name: '1 ms under the watched point (80) of the target is written as is', source: { progressMs: 4_799_999 }, targetDurationMs: DUR, at: 80, want: { action: 'write', percent: 50 } },
+    {
+      name: 'capped at exactly the watched point (80) of the target: held 0.5 below',
+      source: { progressMs: 4_800_000 },
+      targetDurationMs: DUR,
+      at: 80,
+      want: { action: 'write', percent: 79.5, cap: { atPercent: 80, writePercent: 79.5, targetPercent: 80 } },
+    },
+    {
+      name: 'the source percent does not decide: 95 % of a longer source lands at 79 % of the target',
+      source: { progressMs: 5_700_000, durationMs: DUR },
+      targetDurationMs: 7_200_000,
+      at: 90,
+      want: { action: 'write', percent: 50 },
+    },
+    {
+      name: 'a percent-only target (Trakt) is capped on the percent it stores',
+      source: { progressMs: 5_000_000, durationMs: DUR },
+      at: 80,
+      units: 'pct',
+      want: { action: 'write', percent: 79.5, cap: { atPercent: 80, writePercent: 79.5, targetPercent: 83.333 } },
+    },
+    {
+      name: 'a percent-only target with no percent to store: target_runtime_unknown',
+      source: { progressMs: 5_000_000 },
+      at: 80,
+      units: 'pct',
+      want: { action: 'skip', reason: 'target_runtime_unknown', detail: { safeBelowPercent: 40, watchedAtPercent: 80 } },
+    },
+    {
+      name: 'no runtime on either side: target_runtime_unknown, with no source percent',
+      source: { progressMs: 9_000_000 },
+      at: 90,
+      want: { action: 'skip', reason: 'target_runtime_unknown', detail: { safeBelowPercent: 40, watchedAtPercent: 90 } },
+    },
+    {
+      name: 'target runtime unknown, the source at the safe bound (40 % = half of 80): not written',
+      source: { progressMs: 2_400_000, durationMs: DUR },
+      at: 90,
+      want: { action: 'skip', reason: 'target_runtime_unknown', detail: { sourcePercent: 40, safeBelowPercent: 40, watchedAtPercent: 90 } },
+    },
+    { name: 'target runtime unknown, the source just under the safe bound: written', source: { progressMs: 2_399_000, durationMs: DUR }, at: 90, want: { action: 'write', percent: 50 } },
+    {
+      name: 'the safe bound follows a watched point under 80 (60 → 30 %)',
+      source: { progressMs: 1_800_000, durationMs: DUR },
+      at: 60,
+      want: { action: 'skip', reason: 'target_runtime_unknown', detail: { sourcePercent: 30, safeBelowPercent: 30, watchedAtPercent: 60 } },
+    },
+  ];
+  const plan = { action: 'write' as const, percent: 50 };
+  for (const row of rows) {
+    it(row.name, () => {
+      const value = valueFor(row.source, row.targetDurationMs !== undefined ? { durationMs: row.targetDurationMs } : undefined);
+      assert.deepEqual(planLanding(plan, value, row.targetDurationMs, { percent: row.at, units: row.units ?? 'ms' }), row.want);
     });
   }
 });
@@ -201,7 +230,7 @@ describe('planAgainst / planProgress: unchanged at its edges', () => {
 
 describe('planAgainst: a capped plan is compared at its capped position', () => {
   const source = { progressMs: 5_600_000, durationMs: DUR };
-  const capped = { action: 'write' as const, percent: 89.5, cap: { atPercent: 90, writePercent: 89.5 } };
+  const capped = { action: 'write' as const, percent: 89.5, cap: { atPercent: 90, writePercent: 89.5, targetPercent: 93.333 } };
 
   it("in the target's own duration when it has one", () => {
     // 89.5 % of 8 000 000 = 7 160 000.
@@ -252,24 +281,28 @@ describe('planner laws', () => {
   const duration = fc.integer({ min: 60_000, max: 36_000_000 });
   const fraction = fc.double({ min: 0, max: 1, noNaN: true });
 
-  it("a write at or past the target's watched point is always capped below it; nothing at or past max_percent is written", () => {
+  const maybe = (a: fc.Arbitrary<number>) => fc.option(a, { nil: undefined });
+
+  it("a write never lands at or past the target's watched point in the TARGET's runtime, whatever the source's; nothing at or past max_percent is written", () => {
     fc.assert(
-      fc.property(duration, fraction, fc.integer({ min: 1, max: 99 }), fc.integer({ min: 50, max: 100 }), (d, f, completion, maxPercent) => {
-        const ms = Math.round(d * f);
-        const r = planSource({ progressMs: ms, durationMs: d }, settings({ maxPercent }), completion);
+      fc.property(duration, maybe(duration), maybe(duration), fraction, fc.integer({ min: 1, max: 99 }), fc.integer({ min: 50, max: 100 }), (d, sd, td, f, completion, maxPercent) => {
+        const source = { progressMs: Math.round(d * f), ...(sd !== undefined ? { durationMs: sd } : {}) };
+        const target = td !== undefined ? { durationMs: td } : {};
+        const r = planProgress(source, target, settings({ maxPercent, minSeconds: 0 }), { percent: completion, units: 'ms' });
         if (r.action !== 'write') return true;
-        const sourcePct = (ms * 100) / d;
-        if (sourcePct >= maxPercent) return false;
-        if (completion < maxPercent && sourcePct >= completion) return r.cap !== undefined && r.cap.writePercent < completion;
-        return r.cap === undefined;
+        const sourcePct = sd !== undefined ? (source.progressMs * 100) / sd : undefined;
+        if (sourcePct !== undefined && sourcePct >= maxPercent) return false;
+        const value = valueFor(source, target, r.cap?.writePercent);
+        if (td === undefined) return sourcePct !== undefined && sourcePct < unknownRuntimeSafePercent(completion) && r.cap === undefined;
+        return (value.progressMs * 100) / td < completion && (r.cap !== undefined) === (source.progressMs * 100 >= completion * td);
       }),
     );
   });
 
   it('a capped write is always 0.5 points under the watched point', () => {
     fc.assert(
-      fc.property(duration, fraction, fc.integer({ min: 1, max: 94 }), (d, f, completion) => {
-        const r = planSource({ progressMs: Math.round(d * f), durationMs: d }, S, completion);
+      fc.property(duration, duration, fraction, fc.integer({ min: 1, max: 94 }), (d, td, f, completion) => {
+        const r = planProgress({ progressMs: Math.round(d * f), durationMs: d }, { durationMs: td }, S, { percent: completion, units: 'ms' });
         return (
           r.action !== 'write' ||
           r.cap === undefined ||

@@ -4,6 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  crossesWatchedPoint,
+  landingPercent,
+  LOWEST_WATCHED_POINT_PERCENT,
+  UNKNOWN_RUNTIME_SAFE_FRACTION,
+  unknownRuntimeSafePercent,
   cappedPercent,
   compareProgress,
   hasPosition,
@@ -200,6 +205,53 @@ describe('capping', () => {
           if (d !== undefined) assert.ok(value.progressMs < (at * d) / 100);
         },
       ),
+    );
+  });
+});
+
+describe('the watched point, where a value lands on the target', () => {
+  it('landingPercent: ms over the target runtime; a percent-only target stores the percent', () => {
+    assert.equal(landingPercent({ progressMs: 5_400_000, progressPct: 10 }, 6_000_000, 'ms'), 90);
+    assert.equal(landingPercent({ progressMs: 5_400_000 }, undefined, 'ms'), undefined);
+    assert.equal(landingPercent({ progressMs: 5_400_000, progressPct: 85 }, 6_000_000, 'pct'), 85);
+    assert.equal(landingPercent({ progressMs: 5_400_000 }, 6_000_000, 'pct'), undefined);
+  });
+
+  it('unknownRuntimeSafePercent: half the watched point, never above half of 80', () => {
+    assert.deepEqual([90, 80, 60, 33.3333].map(unknownRuntimeSafePercent), [40, 40, 30, 16.667]);
+    assert.equal(LOWEST_WATCHED_POINT_PERCENT * UNKNOWN_RUNTIME_SAFE_FRACTION, 40);
+  });
+
+  const rows: [string, { progressMs: number; progressPct?: number }, number | undefined, number | undefined, 'ms' | 'pct', boolean][] = [
+    ['1 ms under 90 % of the target runtime', { progressMs: 5_399_999 }, 6_000_000, 90, 'ms', false],
+    ['exactly at 90 % crosses', { progressMs: 5_400_000 }, 6_000_000, 90, 'ms', true],
+    ["a shorter cut: the source's 80 % is 96 % of it", { progressMs: 4_800_000, progressPct: 80 }, 5_000_000, 90, 'ms', true],
+    ["a longer cut: the source's 95 % is 79 % of it", { progressMs: 5_700_000, progressPct: 95 }, 7_200_000, 90, 'ms', false],
+    ['no watched point: nothing to cross', { progressMs: 9_000_000 }, 100, undefined, 'ms', false],
+    ['a watched point of 0 is none', { progressMs: 9_000_000 }, 100, 0, 'ms', false],
+    ['a NaN position is not proved below', { progressMs: Number.NaN }, 6_000_000, 90, 'ms', true],
+    ['runtime unknown, the percent under the safe bound', { progressMs: 1000, progressPct: 39.999 }, undefined, 90, 'ms', false],
+    ['runtime unknown, the percent at the safe bound', { progressMs: 1000, progressPct: 40 }, undefined, 90, 'ms', true],
+    ['runtime unknown, a low watched point lowers the bound', { progressMs: 1000, progressPct: 30 }, undefined, 60, 'ms', true],
+    ['runtime unknown, no percent', { progressMs: 1000 }, undefined, 90, 'ms', true],
+    ['runtime unknown, no position (0 ms)', { progressMs: 0, progressPct: 10 }, undefined, 90, 'ms', true],
+    ['percent-only: 79.99 under 80', { progressMs: 0, progressPct: 79.99 }, undefined, 80, 'pct', false],
+    ['percent-only: 80 at 80', { progressMs: 0, progressPct: 80 }, undefined, 80, 'pct', true],
+    ['percent-only without a percent', { progressMs: 1000 }, 6_000_000, 80, 'pct', true],
+  ];
+  for (const [name, value, runtime, at, units, want] of rows) {
+    it(`crossesWatchedPoint: ${name}`, () => assert.equal(crossesWatchedPoint(value, runtime, at, units), want));
+  }
+  it('crossesWatchedPoint counts in ms by default', () => {
+    assert.equal(crossesWatchedPoint({ progressMs: 5_400_000, progressPct: 10 }, 6_000_000, 90), true);
+  });
+
+  it("a capped value is never at or above the target's watched point, for any source and target runtimes", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 99 }), fc.option(duration, { nil: undefined }), duration, ms, (at, srcDur, tgtDur, m) => {
+        const value = valueFor({ progressMs: m, durationMs: srcDur }, { durationMs: tgtDur }, cappedPercent(at));
+        return !crossesWatchedPoint(value, tgtDur, at, 'ms') && !crossesWatchedPoint(value, undefined, at, 'pct');
+      }),
     );
   });
 });

@@ -42,6 +42,7 @@ describe('reason order', () => {
       'near_complete',
       'below_minimum',
       'unchanged',
+      'target_runtime_unknown',
     ]);
   });
 

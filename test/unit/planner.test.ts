@@ -80,31 +80,48 @@ describe('planProgress: near_complete', () => {
   });
 
   it("holds a position at or past the target's watched point (Plex 90) just below it: capped", () => {
-    assert.deepEqual(planProgress({ progressMs: 5_400_000, durationMs: DUR }, undefined, S, 90), {
+    // The cap is decided where the position lands on the target: the same runtime here.
+    const plex = { percent: 90, units: 'ms' as const };
+    const target = { durationMs: DUR };
+    assert.deepEqual(planProgress({ progressMs: 5_400_000, durationMs: DUR }, target, S, plex), {
       action: 'write',
       percent: 89.5,
-      cap: { atPercent: 90, writePercent: 89.5 },
+      cap: { atPercent: 90, writePercent: 89.5, targetPercent: 90 },
     });
-    assert.deepEqual(planProgress({ progressMs: 5_680_000, durationMs: DUR }, undefined, S, 90), {
+    assert.deepEqual(planProgress({ progressMs: 5_680_000, durationMs: DUR }, target, S, plex), {
       action: 'write',
       percent: 89.5,
-      cap: { atPercent: 90, writePercent: 89.5 },
+      cap: { atPercent: 90, writePercent: 89.5, targetPercent: 94.667 },
     });
-    assert.deepEqual(planProgress({ progressMs: 5_399_999, durationMs: DUR }, undefined, S, 90), { action: 'write', percent: 90 }); // (rounded to 3 places; not capped)
+    assert.deepEqual(planProgress({ progressMs: 5_399_999, durationMs: DUR }, target, S, plex), { action: 'write', percent: 90 }); // (rounded to 3 places; not capped)
     // At max_percent it is finished, cap or not.
-    assert.equal(planProgress({ progressMs: 5_700_000, durationMs: DUR }, undefined, S, 90).action, 'skip');
+    assert.equal(planProgress({ progressMs: 5_700_000, durationMs: DUR }, target, S, plex).action, 'skip');
+  });
+
+  it("caps on the TARGET's runtime: a shorter cut, or a source without a runtime", () => {
+    const plex = { percent: 90, units: 'ms' as const };
+    // 80 % of the source's 100 min is 80 min: 96 % of an 83⅓-minute cut. Capped at 89.5 % of the cut.
+    const shorter = planProgress({ progressMs: 4_800_000, durationMs: DUR }, { durationMs: 5_000_000 }, S, plex);
+    assert.deepEqual(shorter, { action: 'write', percent: 89.5, cap: { atPercent: 90, writePercent: 89.5, targetPercent: 96 } });
+    // No source runtime: the target's decides.
+    const noSourceRuntime = planProgress({ progressMs: 5_500_000 }, { durationMs: DUR }, S, plex);
+    assert.deepEqual(noSourceRuntime, { action: 'write', cap: { atPercent: 90, writePercent: 89.5, targetPercent: 91.667 }, percent: 89.5 });
+    // Neither runtime: not written.
+    const neither = planProgress({ progressMs: 5_500_000 }, {}, S, plex);
+    assert.equal(neither.action === 'skip' && neither.reason, 'target_runtime_unknown');
   });
 
   it('a capped write is unchanged when the target already holds the capped position', () => {
+    const plex = { percent: 90, units: 'ms' as const };
     const target = { progressMs: Math.round(0.895 * DUR) - 10_000, durationMs: DUR };
-    const r = planProgress({ progressMs: 5_600_000, durationMs: DUR }, target, S, 90);
+    const r = planProgress({ progressMs: 5_600_000, durationMs: DUR }, target, S, plex);
     assert.equal(r.action === 'skip' && r.reason, 'unchanged');
-    const far = planProgress({ progressMs: 5_600_000, durationMs: DUR }, { progressMs: 3_000_000, durationMs: DUR }, S, 90);
+    const far = planProgress({ progressMs: 5_600_000, durationMs: DUR }, { progressMs: 3_000_000, durationMs: DUR }, S, plex);
     assert.equal(far.action, 'write');
   });
 
   it('keeps the pair max when the target completes later', () => {
-    const r = planProgress({ progressMs: 5_640_000, durationMs: DUR }, undefined, with_({ maxPercent: 80 }), 90);
+    const r = planProgress({ progressMs: 5_640_000, durationMs: DUR }, { durationMs: DUR }, with_({ maxPercent: 80 }), { percent: 90, units: 'ms' });
     assert.deepEqual(r, {
       action: 'skip',
       reason: 'near_complete',

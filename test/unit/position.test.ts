@@ -76,7 +76,8 @@ describe('capping', () => {
       progressAt: 5,
       watched: false,
     };
-    const target: TargetState = { ref: { provider: 't', server: 't', id: '9' }, durationMs: 7_200_000, watched: false, playCount: 0, playingNow: false };
+    // A shorter cut: the source's 91 % lands at 94.1 % of it.
+    const target: TargetState = { ref: { provider: 't', server: 't', id: '9' }, durationMs: 5_800_000, watched: false, playCount: 0, playingNow: false };
     const planned = planItem({
       key: 'imdb:tt1',
       source,
@@ -89,7 +90,7 @@ describe('capping', () => {
     assert.equal(planned.decision.reason, 'capped');
     assert.deepEqual(planned.write?.change, {
       kind: 'write',
-      value: { progressMs: 6_444_000, progressPct: 89.5, durationMs: 7_200_000, progressAt: 5 },
+      value: { progressMs: 5_191_000, progressPct: 89.5, durationMs: 5_800_000, progressAt: 5 },
       unwatchFirst: false,
     });
   });

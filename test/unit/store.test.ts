@@ -269,3 +269,43 @@ test('every statement is prepared once: a second pass over the store prepares no
   pass(2);
   assert.deepEqual(prepared.slice(first), [], 'nothing is prepared again');
 });
+
+test("migration 5: 'unconfirmed' rows and failed rows whose reply went wrong become unknown; refused ones stay failed", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'playhead-store-'));
+  try {
+    const path = join(dir, 'state.db');
+    const old = new Database(path);
+    for (const step of MIGRATIONS.slice(0, 4)) old.exec(step);
+    old.pragma('user_version = 4');
+    old.prepare("INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES ('p', 'a', 'b', 0, 1)").run();
+    const rows: [string, string | null][] = [
+      ['confirmed', null],
+      ['unconfirmed', 'could not re-read: plex: GET /library/metadata/1 failed: timed out'],
+      ['unconfirmed', 'not confirmed: after writing 60000 ms the server reports position none'],
+      ['failed', 'plex: POST /:/timeline failed: timed out'],
+      ['failed', 'plex: POST /:/timeline: the response body was cut off (UND_ERR_SOCKET: other side closed)'],
+      ['failed', 'jf: POST /Users/u/Items/1/UserData failed: ECONNRESET: read ECONNRESET'],
+      ['failed', 'jf: POST /Users/u/Items/1/UserData answered 502 after 5 attempts'],
+      ['failed', 'trakt: POST /scrobble/pause answered 404: not found'],
+      ['failed', 'trakt: POST /scrobble/pause answered 429 (rate limited) after 5 attempts'],
+      ['failed', 'plex: POST /:/timeline failed: connection refused (is the server running?)'],
+      ['intent', null],
+    ];
+    const insert = old.prepare(
+      "INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, error, created_at) VALUES (1, 'plex', 'm', '1', ?, '{}', '{\"progressMs\":1}', ?, ?, 1)",
+    );
+    for (const [i, [status, error]] of rows.entries()) insert.run(`k${i}`, status, error);
+    old.close();
+
+    const s = Store.open(path);
+    assert.equal(s.schemaVersion, MIGRATIONS.length);
+    assert.deepEqual(
+      s.journal(1).map((j) => j.status),
+      ['confirmed', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', 'failed', 'failed', 'failed', 'intent'],
+    );
+    assert.equal(s.journal(1)[1]?.error, rows[1]?.[1], 'the error is kept');
+    s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
