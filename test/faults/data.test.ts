@@ -126,8 +126,9 @@ describe('missing duration on the target: skipped as target_runtime_unknown or w
         {},
         async (w) => {
           const p = w.planned[1]!;
-          // 95 % in on the source; the target's copy (as long, really) shows no runtime.
-          await setRawPosition(w.source, p.item, Math.round(0.95 * p.item.durationMs));
+          // 92 % in on the source (not yet "nearly finished"), past a 90 % watched point on the
+          // target, whose copy (as long, really) shows no runtime.
+          await setRawPosition(w.source, p.item, Math.round(0.92 * p.item.durationMs));
           await setRuntime(w.target, p.twin, undefined);
         },
         { written: 'capped' },
