@@ -73,7 +73,8 @@ const itemSchema = z.strictObject({
 });
 
 const userItemStateSchema = z.strictObject({
-  viewOffset: z.number().int().nonnegative().optional(),
+  /** May be negative (or, set in memory, NaN): a server bug Playhead must report, not use. */
+  viewOffset: z.number().int().optional(),
   viewCount: z.number().int().nonnegative().optional(),
   lastViewedAt: epochSeconds.optional(),
 });

@@ -207,7 +207,8 @@ export function renderItem(item: PlexItem, library: Library, options: RowOptions
       duration: item.durationMs,
       originallyAvailableAt: item.originallyAvailableAt,
       // Per-user state: present only when set, exactly as Plex leaves them out.
-      viewOffset: view.viewOffset || undefined,
+      // A NaN offset (a fault seed) goes out as the text a broken server prints.
+      viewOffset: Number.isNaN(view.viewOffset) ? 'NaN' : view.viewOffset || undefined,
       viewCount: view.viewCount || undefined,
       lastViewedAt: view.lastViewedAt || undefined,
       leafCount: view.leafCount,

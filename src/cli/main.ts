@@ -1,6 +1,7 @@
 // `playhead` command line. Exit codes: see `EXIT` (and README, "Exit codes").
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -23,14 +24,28 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-/** A dry run reads an in-memory copy of the state file: `plan` creates and changes no file. */
-function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean } = {}): { config: Config; store: Store; log: Logger } {
+/**
+ * Dry runs (`plan`, `--dry-run`) and read-only commands (`status`, `explain`) read an in-memory
+ * copy of the state file: they create and change no file, and work in a read-only directory.
+ */
+function loadApp(globals: GlobalOptions, opts: { dryRun?: boolean; readOnly?: boolean } = {}): { config: Config; store: Store; log: Logger } {
   const config = loadConfig(globals.config, process.env);
   const human = globals.json !== true && process.stderr.isTTY === true;
   const log = createLogger({ ...(globals.verbose !== undefined ? { verbose: globals.verbose } : {}), level: config.logLevel, human });
   for (const note of config.notes ?? []) log.debug(note);
-  const store = opts.dryRun === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
+  // Straight to stderr, whatever the log level: a readable token is worth a line every time.
+  for (const warning of config.warnings ?? []) process.stderr.write(`playhead: warning: ${warning}\n`);
+  const store = opts.dryRun === true || opts.readOnly === true ? Store.openCopy(config.state.path) : Store.open(config.state.path);
   return { config, store, log };
+}
+
+/** `status` and `explain` before the first sync: there is no state file, and that is not an error. */
+function noRunsYet(config: Config, json: boolean, empty: Record<string, unknown[]>): boolean {
+  if (existsSync(config.state.path)) return false;
+  process.stdout.write(
+    json ? `${JSON.stringify(empty, null, 2)}\n` : `No runs yet: ${config.state.path} does not exist (the first \`playhead sync\` creates it).\n`,
+  );
+  return true;
 }
 
 /** A progress bar on stderr while scanning, only when a person is watching. */
@@ -143,8 +158,9 @@ export function buildProgram(): Command {
     .description('recent runs and what they decided')
     .option('--limit <n>', 'how many runs', parseLimit, 10)
     .action((o: { limit: number }) => {
-      const { store } = loadApp(globals());
+      const { config, store } = loadApp(globals(), { readOnly: true });
       try {
+        if (noRunsYet(config, globals().json === true, { runs: [], pending: [] })) return;
         const runs = store.runs({ limit: o.limit });
         const pending = store.pending();
         process.stdout.write(
@@ -162,8 +178,9 @@ export function buildProgram(): Command {
     .description('every decision recorded for one item (title substring or canonical key)')
     .argument('<title-or-key>')
     .action((query: string) => {
-      const { store } = loadApp(globals());
+      const { config, store } = loadApp(globals(), { readOnly: true });
       try {
+        if (noRunsYet(config, globals().json === true, { decisions: [] })) return;
         const rows = store.explain(query);
         process.stdout.write(globals().json ? `${JSON.stringify({ decisions: rows }, null, 2)}\n` : `${explainTable(rows)}\n`);
         process.exitCode = EXIT.ok;

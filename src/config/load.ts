@@ -5,7 +5,8 @@
 // file. No message ever contains a token: values are described by type ("got text"), never
 // echoed, and a last pass blanks any token value that might still slip into a message.
 // Provider kinds, their settings and their hints come from the registered provider modules.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ProviderModule } from '../providers/module.ts';
 import { providerModules } from '../providers/registry.ts';
@@ -38,12 +39,17 @@ import { checkUsers, expandUsers, misplacedKeys } from './users.ts';
  *   text: numeric fields do not accept them.
  * - Explicit 0 is honoured everywhere (`min_seconds: 0` means no minimum).
  * - Unknown keys are errors, with the allowed keys and a guess for typos.
- * - Relative `state.path` values are returned as written (relative to the working directory).
+ * - A relative `state.path` from the file is resolved against `opts.baseDir` when given (loadConfig
+ *   passes the config file's directory); without it, it is returned as written. The
+ *   `PLAYHEAD_STATE_PATH` override is a path given in the shell: it stays relative to the working
+ *   directory.
+ * - `Config.literalSecrets` lists the fields that hold a secret written into the file itself
+ *   (not a `${VAR}` reference), for the file-permission warning.
  * - `servers:` + `users:` + `sync:` expand into providers `<server>@<user>` and pairs
  *   `<pair>@<user>` (see users.ts); `Config.users` lists them per user.
  * Throws `ConfigError` with every problem found.
  */
-export function parseConfig(text: string, file: string, env: Record<string, string | undefined>): Config {
+export function parseConfig(text: string, file: string, env: Record<string, string | undefined>, opts: { baseDir?: string } = {}): Config {
   const modules = providerModules();
   const moduleOf = (kind: unknown): ProviderModule | undefined => modules.find((m) => m.kind === kind);
   const secretKeys = new Set([...SECRET_KEYS, ...modules.flatMap((m) => m.secretKeys ?? [])]);
@@ -102,17 +108,36 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
   if (issues.length > 0 || !result.success) throw new ConfigError(file, redact(sortIssues(issues), secrets));
 
   const c = result.data;
+  // After the checks: `raw` may hold an alias cycle, which they report.
+  const literalSecrets = literalSecretFields(raw, secretKeys, refs.placeholder);
   const servers = isRecord(data) && isRecord(data.servers) ? data.servers : {};
   const expanded = expandUsers(c, users.entries, servers, lineOf, providerSchemaOf(modules), moduleOf);
   if (expanded.issues.length > 0) throw new ConfigError(file, redact(sortIssues(expanded.issues), secrets));
   return {
     providers: expanded.providers,
     pairs: expanded.pairs,
-    state: { path: overrides.statePath ?? c.state.path },
+    state: { path: overrides.statePath ?? relativeTo(opts.baseDir, c.state.path) },
     logLevel: overrides.logLevel ?? c.log_level ?? 'warn',
     ...(expanded.users ? { users: expanded.users } : {}),
     ...(expanded.notes.length > 0 ? { notes: expanded.notes } : {}),
+    ...(literalSecrets.length > 0 ? { literalSecrets } : {}),
   };
+}
+
+/** A path from the file: relative ones are relative to the file's directory (when known). */
+function relativeTo(baseDir: string | undefined, path: string): string {
+  return baseDir === undefined || isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/** Field paths of secret keys whose value is written in the file, not taken from `${VAR}`. */
+function literalSecretFields(raw: unknown, secretKeys: ReadonlySet<string>, placeholder: RegExp, path: Segment[] = []): string[] {
+  if (Array.isArray(raw)) return raw.flatMap((v, i) => literalSecretFields(v, secretKeys, placeholder, [...path, i]));
+  if (!isRecord(raw)) return [];
+  return Object.entries(raw).flatMap(([key, value]) => {
+    if (typeof value !== 'string') return literalSecretFields(value, secretKeys, placeholder, [...path, key]);
+    // `placeholder` is global: `search` ignores its lastIndex.
+    return secretKeys.has(key) && value.trim() !== '' && value.search(placeholder) < 0 ? [formatPath([...path, key])] : [];
+  });
 }
 
 const MAX_SYNTAX_ERRORS = 3;
@@ -125,7 +150,8 @@ function syntaxMessage(message: string): string {
 
 /**
  * Reads and parses a config file (`process.env` by default). A missing file is a ConfigError
- * that says how to create one.
+ * that says how to create one. Relative paths in it are relative to its directory. A file that
+ * holds a secret and that others can read gets a warning in `Config.warnings`.
  */
 export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): Config {
   let text: string;
@@ -139,7 +165,24 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
         : `cannot read the config file (${code ?? (err instanceof Error ? err.message : 'unknown error')})`;
     throw new ConfigError(file, [{ path: '', message }]);
   }
-  return parseConfig(text, file, env);
+  const config = parseConfig(text, file, env, { baseDir: dirname(resolve(file)) });
+  const warning = exposedSecretsWarning(file, config.literalSecrets ?? []);
+  return warning ? { ...config, warnings: [...(config.warnings ?? []), warning] } : config;
+}
+
+/** Group or others can read the file and it holds a secret itself: say so (naming fields, never values). */
+function exposedSecretsWarning(file: string, fields: string[]): string | undefined {
+  if (fields.length === 0) return undefined;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const named = fields.length > 3 ? `${fields.slice(0, 3).join(', ')} and ${fields.length - 3} more` : fields.join(', ');
+  const octal = (mode & 0o777).toString(8);
+  return `${file} holds a secret (${named}) and other users can read it (mode ${octal}): run \`chmod 600 ${file}\`, or move the secret into an environment variable (\`\${NAME}\`)`;
 }
 
 function envOverrides(env: Record<string, string | undefined>, issues: ConfigIssue[]): { statePath?: string; logLevel?: LogLevel } {

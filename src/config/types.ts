@@ -29,6 +29,10 @@ export interface Config {
   users?: Record<string, UserConfig>;
   /** Things worth a debug-level log line, not errors (e.g. a user with no account on a synced server). */
   notes?: string[];
+  /** Fields holding a secret written in the file itself (not `${VAR}`), e.g. `providers.home.token`. */
+  literalSecrets?: string[];
+  /** Things the user should fix but that do not stop a run (e.g. a readable file holding a token); shown once per load. */
+  warnings?: string[];
 }
 
 export const DEFAULT_STATE_PATH = './playhead.db';

@@ -5,9 +5,9 @@ import type { Decision, ProgressRecord, TargetState } from './model.ts';
 import { planAgainst, planLanding, planSource } from './planner.ts';
 import type { PlanResult, SourcePlan } from './planner.ts';
 import type { ProgressSettings } from './pair.ts';
-import { percentOf, positionOf, secondsToMs, valueFor } from './position.ts';
+import { percentOf, positionOf, positionProblem, secondsToMs, valueFor } from './position.ts';
 import { decideWrite } from './policy.ts';
-import { decided, type PlannedItem, type TypedDecision } from './pipeline.ts';
+import { decided, type DetailOf, type PlannedItem, type TypedDecision } from './pipeline.ts';
 
 export interface DecideInput {
   /** Canonical key (or ref key) the decision is recorded under. */
@@ -20,6 +20,9 @@ export interface DecideInput {
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
   /** Why it was not found (the provider's words), for `unresolved`. */
   unresolvedDetail?: string;
+  /** The key stands for different items (on the source, on the target, or several source items
+   * found as one target item): none of them is written. */
+  ambiguous?: DetailOf<'ambiguous_ids'>;
   settings: ProgressSettings;
   /** The target's own "mark watched" percent (Plex 90), from its capabilities. */
   targetCompletionPercent?: number;
@@ -41,11 +44,15 @@ export function planSourceOf(source: ProgressRecord, settings: ProgressSettings)
 
 /**
  * Plans one item. Order, first match wins:
+ * 0. `ambiguous_ids` (we cannot tell which item a position belongs to), then `bad_position` for
+ *    an impossible source position (it is no position at all: never written, never compared);
  * 1. the planner's source-only rules: `below_minimum`, `near_complete` (an item we would not
  *    write anyway is reported as such, even when it could not be found on the target);
  * 2. `missing_ids` / `unresolved` (the item is not on the target, or we cannot look it up);
  *    a resolved item without a live target state is also `unresolved`: without it we cannot
  *    know whether someone is playing the item, so we do not write;
+ *    a target holding an impossible position is `bad_position` too: nothing is written over a
+ *    value we can neither compare with (is it newer?) nor put back faithfully on undo;
  * 3. where the position lands in the target's own runtime (planLanding): `capped` below the
  *    target's watched point, or `target_runtime_unknown`; then the planner's `unchanged` (the
  *    target is within `deltaSeconds`);
@@ -63,6 +70,9 @@ export function planItem(input: DecideInput): PlannedItem {
     source: positionOf(source),
     ...(target === undefined ? {} : { target: positionOf(target) }),
   };
+  if (input.ambiguous) return { decision: decided(base, 'skip', 'ambiguous_ids', input.ambiguous) };
+  const badSource = positionProblem(source);
+  if (badSource) return { decision: decided(base, 'skip', 'bad_position', { side: 'source', provider: source.ref.provider, id: source.ref.id, ...badSource }) };
   const sourceOnly = input.sourcePlan ?? planSourceOf(source, settings);
   if (sourceOnly.action === 'skip') return { decision: skipped(base, sourceOnly) };
 
@@ -73,6 +83,8 @@ export function planItem(input: DecideInput): PlannedItem {
     const why = input.resolution === 'unresolved' ? input.unresolvedDetail : 'no live state for the item on the target';
     return { decision: decided(base, 'skip', 'unresolved', why === undefined ? {} : { unresolved: why }) };
   }
+  const badTarget = positionProblem(target);
+  if (badTarget) return { decision: decided(base, 'skip', 'bad_position', { side: 'target', provider: target.ref.provider, id: target.ref.id, ...badTarget }) };
 
   // The value is computed once, here: capped values in the target's duration. The unchanged
   // check and the policy compare it, and the applier writes it as is.

@@ -65,6 +65,23 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
         ? `${base} (tried ${num(detail.attempts) ?? 'several'} times; next try ${new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`
         : base;
     }
+    case 'ambiguous_ids': {
+      const items = Array.isArray(detail.items) ? detail.items : [];
+      const named = items.map((i) => (i.title !== undefined ? `"${i.title}" (${i.provider} ${i.id})` : `${i.provider} ${i.id}`)).join(', ');
+      const where =
+        detail.side === 'target'
+          ? 'its id names several items on the target'
+          : detail.target !== undefined
+            ? `different items were found as one target item (${detail.target})`
+            : 'different items on the source share its id';
+      return `${where}: ${named}; none is written`;
+    }
+    case 'bad_position': {
+      const what = `${str(detail.field) ?? 'position'} ${str(detail.raw) ?? '?'} (${str(detail.why) ?? 'impossible'})`;
+      return detail.side === 'target'
+        ? `the target holds an impossible position, ${what}: nothing written over it`
+        : `the source reported an impossible position, ${what}: not synced`;
+    }
     case 'playing_now':
       return 'playing on the target now: a write would jump the player';
     case 'same_origin':

@@ -34,10 +34,21 @@ export interface ItemIdentity {
   episode?: number;
 }
 
+/** A position a server reported that cannot be one (negative, not a number, over 100 %): the
+ * provider keeps it out of `progressMs`/`progressPct` and reports it here, so the item is
+ * skipped with `bad_position` instead of quietly looking unstarted. */
+export interface BadPosition {
+  /** The server's field, e.g. `viewOffset`, `PlaybackPositionTicks`, `progress`. */
+  field: string;
+  /** The value as the server sent it. */
+  raw: string;
+}
+
 /** What every provider's read emits and every write accepts. Times are UTC epoch ms. */
 export interface ProgressRecord extends ItemIdentity {
   ref: NativeRef;
   progressMs?: number;
+  badPosition?: BadPosition;
   durationMs?: number;
   /** Percent 0..100, for percent-only sources such as Trakt. */
   progressPct?: number;
@@ -53,6 +64,7 @@ export interface ProgressRecord extends ItemIdentity {
 export interface TargetState {
   ref: NativeRef;
   progressMs?: number;
+  badPosition?: BadPosition;
   /** Percent 0..100, for percent-only targets such as Trakt. */
   progressPct?: number;
   durationMs?: number;
@@ -85,6 +97,11 @@ export const REASONS = [
   // identity / resolution
   'missing_ids',
   'unresolved',
+  // two different items share an external id (on the source, on the target, or two source items
+  // found as one target item): neither is written
+  'ambiguous_ids',
+  // a position that cannot be one (negative, not a number, past the runtime, over 100 %)
+  'bad_position',
   // policy
   'playing_now',
   'same_origin',

@@ -27,6 +27,11 @@ export interface SourceItem {
   aliasKey?: string;
   /** `missing_ids`: no external id, and the item comes from another server than the target. */
   resolution: 'resolved' | 'missing_ids' | 'unresolved';
+  /** Every record listed under this key, when there were several (copies of one item, folded
+   * into `record`): told apart again when another item is found as the same target item. */
+  copies?: ProgressRecord[];
+  /** Set when this key stands for different items (see duplicates.ts sameItem): written to none. */
+  ambiguous?: DetailOf<'ambiguous_ids'>;
 }
 
 /** Match: the item on the target (its ref and live state), or why it was not found. */
@@ -97,6 +102,9 @@ const writeShape = { percent: num.optional(), unwatchFirst: yes.optional(), ...o
 /** `targetPercent`: where the uncapped position would have landed on the target (its own runtime). */
 const cappedShape = { ...writeShape, capAtPercent: num, writePercent: num, sourcePercent: num.optional(), targetPercent: num.optional() };
 const clearShape = { clearedAt: num, ...outcome };
+/** One of the items behind an `ambiguous_ids` skip: its native id and provider, and its title
+ * when known (the target's id index knows ids only). */
+const ambiguousItem = z.looseObject({ provider: str, id: str, title: str.optional(), durationMs: num.optional() });
 const restoreShape = { ...journalled, markWatched: yes.optional(), unwatchFirst: yes.optional(), clear: yes.optional(), blocked: str.optional(), ...outcome };
 
 // Loose objects: a row written by an older version keeps the facts this one no longer names.
@@ -130,6 +138,27 @@ const DETAIL_SCHEMAS = {
   unresolved: z
     .looseObject({ unresolved: str.optional(), error: str.optional(), ...waiting, ...journalled, ...outcome })
     .partial({ journalId: true, ref: true, wrote: true }),
+  ambiguous_ids: z.looseObject({
+    /** Where the ambiguity is: different source items under one key or found as one target
+     * item (`source`), or one id naming several items on the target (`target`). */
+    side: z.enum(['source', 'target']),
+    items: z.array(ambiguousItem),
+    /** `source`: the one target item several different source items were found as. */
+    target: str.optional(),
+    ...outcome,
+  }),
+  bad_position: z.looseObject({
+    /** Whose position it is: the source's (never written anywhere) or the target's (nothing is
+     * written over a value we could neither compare with nor restore by undo). */
+    side: z.enum(['source', 'target']),
+    provider: str,
+    id: str,
+    /** The server's field and its value as sent, or why a valid-looking number is impossible. */
+    field: str,
+    raw: str,
+    why: str,
+    ...outcome,
+  }),
   playing_now: z.looseObject({ ref: str, direction: str.optional() }),
   same_origin: z.looseObject({ ...twoWay, ...outcome }),
   missing_source_time: z.looseObject({ ...outcome }),

@@ -122,7 +122,11 @@ export function unknownRuntimeSafePercent(completionPercent: number): number {
  * target's duration; a percent-only target (`units` 'pct': Trakt) stores the percent itself. Undefined when
  * that is unknown (an ms target whose runtime we do not know).
  */
-export function landingPercent(value: Pick<ProgressValue, 'progressMs' | 'progressPct'>, targetDurationMs: number | undefined, units?: 'ms' | 'pct'): number | undefined {
+export function landingPercent(
+  value: Pick<ProgressValue, 'progressMs' | 'progressPct'>,
+  targetDurationMs: number | undefined,
+  units?: 'ms' | 'pct',
+): number | undefined {
   return units === 'pct' ? value.progressPct : percentFromMs(value.progressMs, targetDurationMs);
 }
 
@@ -251,4 +255,42 @@ export function compareProgress(a: HasPosition, b: HasPosition): number {
 /** A record's position as a fraction of its duration (duplicates are compared by it). */
 export function progressRatio(r: Pick<ProgressRecord, 'progressMs' | 'durationMs'>): number | undefined {
   return r.progressMs !== undefined && r.durationMs ? r.progressMs / r.durationMs : undefined;
+}
+
+// ---- impossible positions ----------------------------------------------------------------
+
+export interface PositionProblem {
+  field: string;
+  raw: string;
+  why: string;
+}
+
+/** A position may run past the stated runtime by this much (servers round both to the second). */
+const RUNTIME_SLACK_MS = 1000;
+
+/**
+ * Why a record's or target state's position cannot be one, or `undefined` when it is usable: a
+ * value the provider could not keep (`badPosition`: negative, not a number, over 100 %), or one
+ * in range on its own but past the item's runtime. Such a position is never written, compared
+ * or used to decide anything (the caller skips the item with `bad_position`).
+ */
+export function positionProblem(p: HasPosition & { badPosition?: { field: string; raw: string } | undefined }): PositionProblem | undefined {
+  if (p.badPosition !== undefined) {
+    const { raw } = p.badPosition;
+    return { ...p.badPosition, why: rangeProblem(raw.trim() === '' ? Number.NaN : Number(raw)) ?? 'out of range' };
+  }
+  const ms = p.progressMs === undefined ? undefined : rangeProblem(p.progressMs);
+  if (ms !== undefined) return { field: 'progressMs', raw: String(p.progressMs), why: ms };
+  const pct = p.progressPct === undefined ? undefined : rangeProblem(p.progressPct, 100);
+  if (pct !== undefined) return { field: 'progressPct', raw: String(p.progressPct), why: pct };
+  if (p.progressMs !== undefined && isNum(p.durationMs) && p.durationMs > 0 && p.progressMs > p.durationMs + RUNTIME_SLACK_MS)
+    return { field: 'progressMs', raw: String(p.progressMs), why: `past the runtime of ${p.durationMs} ms` };
+  return undefined;
+}
+
+/** What is wrong with a number as a position (at most `max`), or `undefined`. */
+function rangeProblem(n: number, max = Number.MAX_VALUE): string | undefined {
+  if (Number.isNaN(n)) return 'not a number';
+  if (n < 0) return 'negative';
+  return n > max ? 'out of range' : undefined;
 }

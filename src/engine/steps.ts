@@ -5,10 +5,10 @@ import type { ProgressSettings } from '../core/pair.ts';
 import { identityOf } from '../core/ids.ts';
 import { planItem, planSourceOf } from '../core/decide.ts';
 import { planClear } from '../core/clears.ts';
-import { itemsOf } from '../core/match.ts';
+import { itemsOf, sharedTargets } from '../core/match.ts';
 import type { MatchedItem, PlannedItem, SourceItem } from '../core/pipeline.ts';
 import { holdsValue, secondsToMs } from '../core/position.ts';
-import type { Provider, ResolveRequest } from '../providers/provider.ts';
+import type { Provider, ResolveOutcome, ResolveRequest } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
 
@@ -50,16 +50,25 @@ export async function matchAndPlan(
   const matched: MatchedItem[] = items.map((i) => ({ ...i }));
   const sourcePlans = new Map(matched.filter((i) => !i.clear).map((i) => [i.key, planSourceOf(i.record, settings)]));
   // Only items that pass the source-only checks need the target at all.
-  const needTarget = matched.filter((i) => i.resolution === 'resolved' && (i.clear || sourcePlans.get(i.key)?.action === 'write'));
+  const needTarget = matched.filter((i) => i.resolution === 'resolved' && !i.ambiguous && (i.clear || sourcePlans.get(i.key)?.action === 'write'));
   const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
-  const resolved = needTarget.length > 0 ? await target.resolve(requests) : new Map();
+  const resolved: Map<string, ResolveOutcome> = needTarget.length > 0 ? await target.resolve(requests) : new Map();
   for (const item of needTarget) {
     const outcome = resolved.get(item.key);
     if (outcome && 'ref' in outcome) item.ref = outcome.ref;
+    else if (outcome?.ambiguous) item.ambiguous = { side: 'target', items: outcome.ambiguous.map(({ provider, id }) => ({ provider, id })) };
     else {
       item.resolution = 'unresolved';
       item.unresolvedDetail = outcome?.unresolved ?? 'not found';
     }
+  }
+  // Different source items found as one target item: none of them is written (nor read).
+  const shared = sharedTargets(needTarget);
+  for (const item of needTarget) {
+    const detail = shared.get(item.key);
+    if (detail === undefined) continue;
+    item.ambiguous = detail;
+    delete item.ref;
   }
   const refs = needTarget.flatMap((i) => (i.ref ? [i.ref] : []));
   stats.resolved += refs.length;
@@ -92,6 +101,7 @@ export async function matchAndPlan(
         target: item.target,
         resolution: item.resolution,
         ...(item.unresolvedDetail ? { unresolvedDetail: item.unresolvedDetail } : {}),
+        ...(item.ambiguous ? { ambiguous: item.ambiguous } : {}),
         settings,
         ...(completion !== undefined ? { targetCompletionPercent: completion } : {}),
         targetUnits: units,

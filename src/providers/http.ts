@@ -1,7 +1,8 @@
 // HTTP for every provider: keep-alive connections, timeouts, retries with backoff on network
-// errors / 5xx / 429, and errors that name the provider, method and path but never a secret.
-// Writes (every method but GET and HEAD) are retried only where the server provably did not act
-// on them; any other failure is thrown as `ambiguous` for the applier to settle by re-reading.
+// errors / 5xx / 429, and errors that name the provider, the method and the URL (its secret query
+// parameters blanked) and say what to do. Writes (every method but GET and HEAD) are retried only
+// where the server provably did not act on them; any other failure is thrown as `ambiguous` for
+// the applier to settle by re-reading.
 import { Agent, request } from 'undici';
 import pRetry, { AbortError } from 'p-retry';
 import type { z } from 'zod';
@@ -22,6 +23,8 @@ export interface HttpOptions {
   minBackoffMs?: number;
   /** The provider's connections, shared by its clients; a client without one has its own. */
   connections?: Connections;
+  /** What to do when the server refuses the credentials, by status (default: check the token). */
+  refusedHints?: Partial<Record<401 | 403, string>>;
 }
 
 export interface HttpResponse {
@@ -49,7 +52,22 @@ class RetryableStatus extends Error {
  * sent again. Everything else (a timeout waiting for the reply, a reset or closed socket, a cut
  * body) can happen after the server acted on the request.
  */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+// A failed TLS handshake also comes before any request byte.
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /**
  * Whether an error status proves a write was not applied: 429 (rate limiting refuses a request
@@ -134,9 +152,14 @@ export class HttpClient {
     return this.connections.close();
   }
 
+  private urlOf(path: string, query: Query | undefined): string {
+    return `${this.origin}${this.basePath}${path}${buildQuery(query)}`;
+  }
+
   /** Sends a request, retrying transient failures. Resolves for 2xx; throws ProviderError otherwise. */
   async send(method: string, path: string, query?: Query, headers: Record<string, string> = {}, body?: string): Promise<HttpResponse> {
-    const label = `${method} ${path}`;
+    const url = this.urlOf(path, query);
+    const label = `${method} ${redactUrl(url)}`;
     const write = isWrite(method);
     // A write that may have landed is not retried here: the applier re-reads the target first.
     const ambiguous = (message: string, status?: number) =>
@@ -144,7 +167,7 @@ export class HttpClient {
     const attempt = async (): Promise<HttpResponse> => {
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(`${this.origin}${this.basePath}${path}${buildQuery(query)}`, {
+        res = await request(url, {
           method: method as 'GET',
           headers: { ...this.opts.headers, ...headers },
           body,
@@ -153,7 +176,7 @@ export class HttpClient {
           bodyTimeout: this.opts.timeoutMs,
         });
       } catch (err) {
-        const message = `${this.opts.provider}: ${label} failed: ${describeNetworkError(err)}`;
+        const message = `${this.opts.provider}: ${label} failed: ${describeNetworkError(err, url)}`;
         if (write && !NOT_SENT.has(errorCode(err) ?? '')) throw ambiguous(message);
         throw new ProviderError('unavailable', this.opts.provider, message);
       }
@@ -170,9 +193,8 @@ export class HttpClient {
       if (status >= 200 && status < 300) return { status, headers: headersOut, text };
       const what = `${this.opts.provider}: ${label} answered ${status}`;
       if (status === 401 || status === 403) {
-        throw new AbortError(
-          new ProviderError('auth', this.opts.provider, `${what}: the token was refused (check the token for ${this.opts.provider})`, status),
-        );
+        const hint = this.opts.refusedHints?.[status] ?? `check the token for ${this.opts.provider}`;
+        throw new AbortError(new ProviderError('auth', this.opts.provider, `${what}: the token was refused (${hint})`, status));
       }
       if (status === 404) throw new AbortError(new ProviderError('not_found', this.opts.provider, `${what}: not found`, status));
       if (status === 429 || status >= 500) {
@@ -219,13 +241,13 @@ export class HttpClient {
     body?: string,
   ): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
     const res = await this.send(method, path, query, { accept: 'application/json', ...headers }, body);
-    return { body: this.parseReply(schema, res, method, path), headers: res.headers };
+    return { body: this.parseReply(schema, res, method, `${method} ${redactUrl(this.urlOf(path, query))}`), headers: res.headers };
   }
 
-  /** `parse` for the reply to `method path`: a write's 2xx reply we cannot read is ambiguous. */
-  parseReply<S extends z.ZodType>(schema: S, res: HttpResponse, method: string, path: string): z.output<S> {
+  /** `parse` for the reply to a `method` request: a write's 2xx reply we cannot read is ambiguous. */
+  parseReply<S extends z.ZodType>(schema: S, res: HttpResponse, method: string, label: string): z.output<S> {
     try {
-      return this.parse(schema, res, `${method} ${path}`);
+      return this.parse(schema, res, label);
     } catch (err) {
       // The server said yes, then garbled the reply: the write was most likely applied; only a re-read can tell.
       if (isWrite(method) && err instanceof ProviderError) {
@@ -272,11 +294,64 @@ function errorCode(err: unknown): string | undefined {
   return err instanceof Error ? (err as Error & { code?: string }).code : undefined;
 }
 
-function describeNetworkError(err: unknown): string {
+/** Query parameters that carry a credential (tokens normally travel in headers; some APIs take them here too). */
+const SECRET_PARAMETER = /token|api_?key|secret|password|passw|signature|^auth(orization)?$/i;
+
+/** A URL for messages: secret query values and any user:password blanked, the rest as sent. */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  const base = (at < 0 ? url : url.slice(0, at)).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+  if (at < 0) return base;
+  const params = url
+    .slice(at + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // A malformed escape: match on the raw name.
+      }
+      return eq >= 0 && SECRET_PARAMETER.test(decoded) ? `${name}=***` : part;
+    });
+  return `${base}?${params.join('&')}`;
+}
+
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * A network failure as a sentence: what happened and, where we can tell, what to change.
+ * `url` (the request's, when the failure came before any reply) lets TLS mix-ups be named.
+ */
+function describeNetworkError(err: unknown, url?: string): string {
   if (err instanceof Error) {
     const code = errorCode(err);
+    const https = url?.startsWith('https:') === true;
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
     if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+    // An https URL pointed at a plain-http port: OpenSSL reads the HTTP reply as a bad TLS record.
+    if (https && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(err.message))) {
+      return 'the server speaks http, not https: use http:// in the url';
+    }
+    // An http URL pointed at a TLS port: the server drops the connection without an HTTP reply.
+    if (url?.startsWith('http:') && code === 'UND_ERR_SOCKET') {
+      return 'the server closed the connection without answering (if it speaks https, use https:// in the url)';
+    }
+    if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+      return `the server's TLS certificate is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use http:// on a local network`;
+    }
+    if (code === 'CERT_HAS_EXPIRED') return "the server's TLS certificate has expired (CERT_HAS_EXPIRED)";
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the server's TLS certificate is for another host name: use the name it was issued for in the url";
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host name not found (${code}): check the url`;
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `host unreachable (${code}): check the url and the network`;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'could not connect in time (is the server up and reachable?)';
     return code ? `${code}: ${err.message}` : err.message;
   }
   return String(err);

@@ -2,7 +2,7 @@
 // imdb/tmdb/tvdb id (Plex, Jellyfin): external id → native id, built from one paged scan, cached
 // in the store and refreshed with "changed since the last scan" instead of a full rescan.
 import type { Logger } from 'pino';
-import type { ExternalIds, ItemIdentity } from '../core/model.ts';
+import type { ExternalIds, ItemIdentity, NativeRef } from '../core/model.ts';
 import { ID_KINDS } from '../core/model.ts';
 import { applyIndexUpdate, type IndexEntry, type ProviderState } from '../core/state.ts';
 import type { ResolveOutcome, ResolveRequest } from './provider.ts';
@@ -48,8 +48,22 @@ export interface IndexSource {
   scan(sinceEpochS?: number): Promise<IndexScan>;
 }
 
+/**
+ * Two items on one server may carry the same id (two editions with one imdb id): the index keeps
+ * every item a token names, so a lookup can tell "one item" from "several". The store keys its
+ * rows by token, so each row's token carries its item's id after a `|`; rows written before
+ * (plain tokens) are still read.
+ */
+const STORED_SEPARATOR = '|';
+const stored = (e: IndexEntry): IndexEntry => ({ ...e, token: `${e.token}${STORED_SEPARATOR}${e.id}` });
+function unstored(e: IndexEntry): IndexEntry {
+  const suffix = `${STORED_SEPARATOR}${e.id}`;
+  return e.token.endsWith(suffix) ? { ...e, token: e.token.slice(0, -suffix.length) } : e;
+}
+
 export class ExternalIdIndex {
-  private readonly tokens = new Map<string, string>();
+  /** token → every native id it names, in scan order. */
+  private readonly tokens = new Map<string, string[]>();
   private ready = false;
 
   constructor(
@@ -72,14 +86,15 @@ export class ExternalIdIndex {
     const stale = this.state.get(`index_stale:${this.server}`) === '1';
     const fresh = cached && cached.scope === scope && !stale && this.now() - cached.refreshedAt * 1000 < INDEX_FULL_REBUILD_MS;
     if (cached && fresh) {
-      const { entries, serverTime } = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
-      const update = { scope, refreshedAt: serverTime ?? cached.refreshedAt, entries, removedTokens: outdatedTokens(cached.entries, entries) };
+      const scan = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
+      const entries = scan.entries.map(stored);
+      const update = { scope, refreshedAt: scan.serverTime ?? cached.refreshedAt, entries, removedTokens: outdatedTokens(cached.entries, entries) };
       this.state.upsertIndex(this.server, update);
       this.fill(applyIndexUpdate(cached.entries, update));
       this.log.debug({ server: this.server, changed: entries.length, total: this.tokens.size }, 'id index refreshed');
     } else {
       const { entries, serverTime } = await this.source.scan();
-      this.state.replaceIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries });
+      this.state.replaceIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries: entries.map(stored) });
       this.state.set(`index_stale:${this.server}`, '0');
       this.fill(entries);
       this.log.debug({ server: this.server, total: this.tokens.size }, 'id index built');
@@ -88,7 +103,11 @@ export class ExternalIdIndex {
   }
 
   private fill(entries: IndexEntry[]): void {
-    for (const e of entries) this.tokens.set(e.token, e.id);
+    for (const e of entries.map(unstored)) {
+      const ids = this.tokens.get(e.token) ?? [];
+      if (!ids.includes(e.id)) ids.push(e.id);
+      this.tokens.set(e.token, ids);
+    }
   }
 
   /** Marks the cache for a full rebuild on the next run (an entry pointed at a vanished item). */
@@ -96,26 +115,21 @@ export class ExternalIdIndex {
     this.state.set(`index_stale:${this.server}`, '1');
   }
 
-  /** The native id for an item: by its own ids first, then (episodes) by show ids + season/episode. */
-  lookup(item: ItemIdentity): string | undefined {
-    if (item.type === 'movie') return this.first(idTokens('movie', item.ids));
-    const own = this.first(idTokens('episode', item.ids));
-    if (own) return own;
-    if (!item.show || item.season === undefined || item.episode === undefined) return undefined;
-    for (const showToken of idTokens('show', item.show.ids)) {
-      const showId = this.tokens.get(showToken);
-      const hit = showId && this.tokens.get(coordToken(showId, item.season, item.episode));
-      if (hit) return hit;
-    }
-    return undefined;
+  /**
+   * The native ids an item may be: every item any of its own ids names, else (episodes) every
+   * item at its season/episode under any show its show ids name. One id: found; several: the
+   * ids are ambiguous on this server (never guessed); none: not found.
+   */
+  lookup(item: ItemIdentity): string[] {
+    if (item.type === 'movie') return this.all(idTokens('movie', item.ids));
+    const own = this.all(idTokens('episode', item.ids));
+    if (own.length > 0 || !item.show || item.season === undefined || item.episode === undefined) return own;
+    const { season, episode } = item;
+    return this.all(this.all(idTokens('show', item.show.ids)).map((showId) => coordToken(showId, season, episode)));
   }
 
-  private first(tokens: string[]): string | undefined {
-    for (const t of tokens) {
-      const hit = this.tokens.get(t);
-      if (hit) return hit;
-    }
-    return undefined;
+  private all(tokens: string[]): string[] {
+    return [...new Set(tokens.flatMap((t) => this.tokens.get(t) ?? []))];
   }
 }
 
@@ -146,8 +160,11 @@ export async function resolveWithIndex(
       out.set(item.key, { ref: { provider, server, id: item.ref.id } });
       continue;
     }
-    const id = index.lookup(item);
-    out.set(item.key, id ? { ref: { provider, server, id } } : { unresolved: 'not found on this server by external id' });
+    const ids = index.lookup(item);
+    const refs = ids.map((id) => ({ provider, server, id }));
+    if (refs.length === 1) out.set(item.key, { ref: refs[0] as NativeRef });
+    else if (refs.length === 0) out.set(item.key, { unresolved: 'not found on this server by external id' });
+    else out.set(item.key, { unresolved: `its ids name ${refs.length} different items on this server`, ambiguous: refs });
   }
   return out;
 }

@@ -42,7 +42,8 @@ export interface ResolveRequest extends ItemIdentity {
   ref?: NativeRef;
 }
 
-export type ResolveOutcome = { ref: NativeRef } | { unresolved: string };
+/** Found, or not (`ambiguous`: the item's ids name several items on this server, none chosen). */
+export type ResolveOutcome = { ref: NativeRef } | { unresolved: string; ambiguous?: NativeRef[] };
 
 // The persistence a provider sees is defined beside the store's other types in core (the store
 // implements it and must not depend on providers); re-exported for the providers' convenience.

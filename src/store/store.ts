@@ -1,11 +1,12 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
 import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
 import { parseDecision, type TypedDecision } from '../core/pipeline.ts';
+import { newerSchemaError, storeError } from './errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface RunRow {
@@ -56,7 +57,11 @@ export class Store {
 
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    /** The state file, in messages (`:memory:` for tests). */
+    private readonly file: string,
+  ) {
     this.db = db;
   }
 
@@ -70,37 +75,57 @@ export class Store {
     return statement;
   }
 
-  /** Opens (and creates or migrates) the database. `:memory:` is fine for tests. */
+  /**
+   * Opens (and creates or migrates) the database. `:memory:` is fine for tests. An existing file
+   * is backed up to `<path>.bak-<version>` before it is migrated. Any failure is a StoreError
+   * that names the file and says what to do.
+   */
   static open(path: string): Store {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    const store = new Store(db);
-    store.migrate();
-    // Viewing history and, later, tracker tokens live here: readable by its owner only.
-    if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
-    return store;
+    if (path === ':memory:') return Store.prepare(new Database(path), path, { backUp: false });
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      checkHeader(path);
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      const store = Store.prepare(db, path, { backUp: true });
+      // Viewing history and, later, tracker tokens live here: readable by its owner only.
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+      return store;
+    } catch (err) {
+      db?.close();
+      throw storeError(err, path);
+    }
   }
 
   /**
-   * For dry runs (`plan`, `--dry-run`): an in-memory copy of the state file, so the run reads what
-   * is stored but creates and changes no file. No file yet: an empty store, and still no file.
+   * For read-only commands (`plan`, `status`, `explain`, dry runs): an in-memory copy of the
+   * state file, so the command reads what is stored but creates and changes no file (a read-only
+   * directory is fine). No file yet: an empty store, and still no file.
    */
   static openCopy(path: string): Store {
     if (path === ':memory:' || !existsSync(path)) return Store.open(':memory:');
-    // Another connection's WAL may hold changes not yet in the main file: let SQLite read both
-    // (a read-only connection creates no -wal/-shm of its own when they already exist).
-    const image = existsSync(`${path}-wal`) && existsSync(`${path}-shm`) ? Store.serializeReadOnly(path) : readFileSync(path);
-    // An in-memory copy cannot be in WAL mode: mark the image as a rollback-journal database
-    // (header bytes 18-19, the file format's read and write versions).
-    image[18] = 1;
-    image[19] = 1;
-    const store = new Store(new Database(image));
-    store.db.pragma('foreign_keys = ON');
-    store.migrate();
+    try {
+      // Another connection's WAL may hold changes not yet in the main file: let SQLite read both
+      // (a read-only connection creates no -wal/-shm of its own when they already exist).
+      checkHeader(path);
+      const image = existsSync(`${path}-wal`) && existsSync(`${path}-shm`) ? Store.serializeReadOnly(path) : readFileSync(path);
+      // An in-memory copy cannot be in WAL mode: mark the image as a rollback-journal database
+      // (header bytes 18-19, the file format's read and write versions).
+      image[18] = 1;
+      image[19] = 1;
+      return Store.prepare(new Database(image), path, { backUp: false });
+    } catch (err) {
+      throw storeError(err, path, { reading: true });
+    }
+  }
+
+  private static prepare(db: Database.Database, file: string, opts: { backUp: boolean }): Store {
+    db.pragma('foreign_keys = ON');
+    const store = new Store(db, file);
+    store.migrate(opts.backUp);
     return store;
   }
 
@@ -113,17 +138,37 @@ export class Store {
     }
   }
 
-  private migrate(): void {
+  /** Each migration runs in its own transaction; an existing file is backed up once before the first. */
+  private migrate(backUp: boolean): void {
     const current = Number(this.db.pragma('user_version', { simple: true }));
-    if (current > MIGRATIONS.length) {
-      throw new Error(`state database is version ${current}, newer than this Playhead (${MIGRATIONS.length}); upgrade Playhead`);
-    }
+    if (current > MIGRATIONS.length) throw newerSchemaError(this.file, current, MIGRATIONS.length);
+    if (backUp && current > 0 && current < MIGRATIONS.length) this.backUp(current);
     for (let version = current; version < MIGRATIONS.length; version++) {
       const step = MIGRATIONS[version] ?? '';
       this.db.transaction(() => {
         this.db.exec(step);
         this.db.pragma(`user_version = ${version + 1}`);
       })();
+    }
+  }
+
+  /**
+   * A consistent copy of the database as it is now, to `<file>.bak-<version>` (VACUUM INTO reads
+   * through the WAL and keeps user_version). Written under another name first, so an interrupted
+   * backup never replaces a good one.
+   */
+  private backUp(version: number): void {
+    const backup = `${this.file}.bak-${version}`;
+    const partial = `${backup}.partial`;
+    rmSync(partial, { force: true });
+    try {
+      this.db.prepare('VACUUM INTO ?').run(partial);
+      chmodSync(partial, 0o600);
+      renameSync(partial, backup);
+    } catch (err) {
+      // On a full disk above all, a half-written copy must not stay behind.
+      rmSync(partial, { force: true });
+      throw err;
     }
   }
 
@@ -410,6 +455,44 @@ export class Store {
     if (stored.episode !== undefined && stored.episode !== null) identity.episode = stored.episode;
     return identity;
   }
+}
+
+// SQLite's errors name no file ("database or disk is full"): every Store method, whatever the
+// caller (a run, undo, status), rethrows them as a StoreError that names the state file and says
+// what to do. Other errors pass through unchanged.
+for (const name of Object.getOwnPropertyNames(Store.prototype)) {
+  const descriptor = Object.getOwnPropertyDescriptor(Store.prototype, name);
+  const method: unknown = descriptor?.value;
+  if (name === 'constructor' || typeof method !== 'function') continue;
+  Object.defineProperty(Store.prototype, name, {
+    ...descriptor,
+    value: function (this: { file: string }, ...args: unknown[]) {
+      try {
+        return method.apply(this, args);
+      } catch (err) {
+        throw err instanceof Database.SqliteError ? storeError(err, this.file) : err;
+      }
+    },
+  });
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * SQLite takes a short file that is not a database (a few bytes of text, say a config file named
+ * by mistake) for an empty database and overwrites it: such a file is refused before SQLite sees it.
+ */
+function checkHeader(path: string): void {
+  if (!existsSync(path)) return;
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read > 0 && !header.equals(SQLITE_HEADER)) throw Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
 }
 
 /** An observations row as a position (unset columns stay absent). */

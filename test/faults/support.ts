@@ -498,9 +498,6 @@ export function decisionOf(ran: Ran, p: Planned): { reason: string; action: stri
  */
 const WAITS_FOR: Readonly<Record<string, string>> = {
   'read: 404 names the URL': 'network errors that name the URL (helper "paths")',
-  'duplicated id on the source: neither item is written': 'ambiguous_ids (helper "identity")',
-  'duplicated id on the target: nothing is written to either copy': 'ambiguous_ids (helper "identity")',
-  'over-runtime position on the source: skipped as bad_position': 'bad_position (helper "identity")',
   'corrupt state file: stops, names the file, keeps it, writes nothing': 'SQLite errors that name the file (helper "paths")',
   'read-only state directory: stops before any write, names the file': 'SQLite errors that name the file (helper "paths")',
   'full disk: the run stops cleanly and every write that reached the server is journalled': 'SQLite errors that name the file (helper "paths")',

@@ -15,7 +15,8 @@ const WATCHED_AT = 90; // the fake target's completionPercent
 function setup(durations: number[]): { server: FakeServer; target: Provider; store: Store; runId: number } {
   const kind = fakeKind();
   const server = kind.addServer('cabin', ['tok']);
-  for (const [i, durationMs] of durations.entries()) server.items.push({ id: `m${i}`, type: 'movie', ids: { imdb: `tt${1000 + i}` }, title: `M${i}`, durationMs });
+  for (const [i, durationMs] of durations.entries())
+    server.items.push({ id: `m${i}`, type: 'movie', ids: { imdb: `tt${1000 + i}` }, title: `M${i}`, durationMs });
   const config = { kind: FAKE_KIND, server: 'cabin', token: 'tok', pageSize: 100, retries: 0, maxConcurrentWrites: 4 } as const;
   const target = kind.module.create('fake-cabin', config, {} as never, {} as never);
   const store = Store.open(':memory:');
@@ -65,7 +66,14 @@ describe('applyWrites: the watched point is an invariant', () => {
     const { server, target, store, runId } = setup([6_000_000]);
     server.userData('m0').progressMs = 1000;
     const decision = decided({ key: 'imdb:tt1000', title: 'M0', type: 'movie', source: {} }, 'clear', 'clear', { clearedAt: 1 });
-    const clear: PlannedWrite = { key: 'imdb:tt1000', ref: { provider: 'fake-cabin', server: server.serverId, id: 'm0' }, change: { kind: 'clear' }, previous: {}, orderAt: 0, decision };
+    const clear: PlannedWrite = {
+      key: 'imdb:tt1000',
+      ref: { provider: 'fake-cabin', server: server.serverId, id: 'm0' },
+      change: { kind: 'clear' },
+      previous: {},
+      orderAt: 0,
+      decision,
+    };
     const outcomes = await applyWrites(target, [clear], { store, runId, now: () => 2 });
     assert.equal(outcomes.get('imdb:tt1000')?.detail?.confirmed, true);
   });

@@ -257,7 +257,7 @@ describe('failures', () => {
       assert.equal(result.counts.failed, 1);
       assert.equal(result.counts.write, 2);
       const failed = result.decisions.find((d) => d.reason === 'failed');
-      assert.match(String(failed?.detail?.error), /dst: POST \/:\/timeline answered 500/);
+      assert.match(String(failed?.detail?.error), /dst: POST http:\/\/127\.0\.0\.1:\d+\/:\/timeline\?\S+ answered 500/);
       const journal = p.store.journal(result.runId!);
       assert.equal(journal.filter((j) => j.status === 'failed').length, 1);
       assert.equal(journal.filter((j) => j.status === 'confirmed').length, 2);
@@ -275,7 +275,7 @@ describe('failures', () => {
         await setFaults(p.source, { rules: [{ path: '/library/sections/1/all', ...fault }] });
         const [outcome] = await p.run();
         assert.ok(outcome && !outcome.ok);
-        assert.match(outcome.error.message, /^src: GET \/library\/sections\/1\/all/);
+        assert.match(outcome.error.message, /^src: GET http:\/\/127\.0\.0\.1:\d+\/library\/sections\/1\/all/);
         assert.equal(timelineWrites(p.target), 0);
         assert.equal(p.store.runs()[0]?.status, 'failed');
       } finally {

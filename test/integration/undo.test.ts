@@ -225,7 +225,7 @@ describe('playhead undo (CLI)', () => {
     const r = await playhead(['--config', p.configPath, 'undo', '2'], p.env);
     await setFaults(p.target, { rules: [] });
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stdout, /FAILED .*answered 500/);
+    assert.match(r.stdout, /FAILED [^\n]*dst: POST[\s\S]*answered 500/);
     assert.equal(p.store.run(3)?.status, 'partial');
     assert.deepEqual(
       p.store.journal(3).map((j) => j.status),

@@ -47,7 +47,8 @@ async function startSide(kind: Kind, name: string): Promise<Side> {
     const owner = () => (emu.state.userState['1'] ??= {});
     return {
       config: { kind: 'plex', url: emu.url, token: emu.ownerToken, timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 },
-      imdbs: () => emu.state.items.filter((i) => i.type === 'movie' && i.durationMs).flatMap((i) => i.guids.filter((g) => g.startsWith('imdb://')).map((g) => g.slice(7))),
+      imdbs: () =>
+        emu.state.items.filter((i) => i.type === 'movie' && i.durationMs).flatMap((i) => i.guids.filter((g) => g.startsWith('imdb://')).map((g) => g.slice(7))),
       runtime: (imdb) => item(imdb).durationMs,
       setRuntime(imdb, ms) {
         const i = item(imdb);
@@ -81,7 +82,13 @@ async function startSide(kind: Kind, name: string): Promise<Side> {
       else i.RunTimeTicks = ms * TICKS_PER_MS;
     },
     setPosition: (imdb, ms, at) =>
-      void (data()[item(imdb).Id] = { PlaybackPositionTicks: ms * TICKS_PER_MS, PlayCount: 0, Played: false, IsFavorite: false, LastPlayedDate: new Date(at).toISOString() }),
+      void (data()[item(imdb).Id] = {
+        PlaybackPositionTicks: ms * TICKS_PER_MS,
+        PlayCount: 0,
+        Played: false,
+        IsFavorite: false,
+        LastPlayedDate: new Date(at).toISOString(),
+      }),
     state(imdb) {
       const d = data()[item(imdb).Id];
       return { ms: (d?.PlaybackPositionTicks ?? 0) / TICKS_PER_MS, watched: d?.Played === true };

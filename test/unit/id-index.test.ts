@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { entriesFor, ExternalIdIndex, type IndexSource } from '../../src/providers/id-index.ts';
+import { entriesFor, ExternalIdIndex, resolveWithIndex, type IndexSource } from '../../src/providers/id-index.ts';
 import { Store } from '../../src/store/store.ts';
 import { dryRunState } from '../../src/store/dry-run.ts';
 import type { ExternalIds } from '../../src/core/model.ts';
@@ -13,7 +13,11 @@ const log = pino({ level: 'silent' });
 const DAY_MS = 86_400_000;
 const SERVER_TIME_S = 1_700_000_000;
 const movie = (id: string, ids: ExternalIds) => entriesFor({ id, type: 'movie', ids });
-const find = (index: ExternalIdIndex, ids: ExternalIds) => index.lookup({ type: 'movie', ids, title: 'x' });
+/** The one item a movie's ids name (undefined: none; every id when they name several). */
+const find = (index: ExternalIdIndex, ids: ExternalIds) => {
+  const found = index.lookup({ type: 'movie', ids, title: 'x' });
+  return found.length <= 1 ? found[0] : found;
+};
 
 /** A server whose next scan answers `changed` to a refresh and `all` to a full scan. */
 function fakeSource(all: IndexEntry[], changed: IndexEntry[] = []) {
@@ -28,7 +32,14 @@ function fakeSource(all: IndexEntry[], changed: IndexEntry[] = []) {
   return { source, scans };
 }
 
-const stored = (state: ProviderState) => Object.fromEntries((state.loadIndex('srv')?.entries ?? []).map((e) => [e.token, e.id]));
+/** The stored index as token → id (a stored row's token carries its item's id after `|`). */
+const stored = (state: ProviderState) =>
+  Object.fromEntries(
+    (state.loadIndex('srv')?.entries ?? []).map((e) => {
+      assert.ok(e.token.endsWith(`|${e.id}`), e.token);
+      return [e.token.slice(0, -`|${e.id}`.length), e.id];
+    }),
+  );
 
 /** Counts the row writes on the entries table while `fn` runs. */
 function rowWrites(store: Store, fn: () => Promise<void>): Promise<number> {
@@ -81,4 +92,74 @@ test('a dry run refreshes the index in memory and leaves the stored one as it wa
   assert.equal(find(dry, { imdb: 'tt9' }), '1');
   assert.equal(find(dry, { imdb: 'tt1' }), undefined);
   assert.deepEqual(state.loadIndex('srv'), before);
+});
+
+test('one id naming two items is kept as two, across runs (the store keeps both rows)', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  // Two editions carry one imdb id; item 3 is alone.
+  const all = [...movie('1', { imdb: 'tt1', tmdb: '100' }), ...movie('2', { imdb: 'tt1' }), ...movie('3', { imdb: 'tt3' })];
+  const first = new ExternalIdIndex(fakeSource(all).source, state, 'srv', log, now);
+  await first.ensure();
+  assert.deepEqual(find(first, { imdb: 'tt1' }), ['1', '2']);
+  // By tmdb only item 1, but by imdb both: every id the item has counts.
+  assert.deepEqual(find(first, { imdb: 'tt1', tmdb: '100' }), ['1', '2']);
+  assert.equal(find(first, { tmdb: '100' }), '1');
+  assert.equal(find(first, { imdb: 'tt3' }), '3');
+  // Next run, from the store, nothing changed: still both.
+  const next = new ExternalIdIndex(fakeSource([]).source, state, 'srv', log, now);
+  await next.ensure();
+  assert.deepEqual(find(next, { imdb: 'tt1' }), ['1', '2']);
+  // Edition 2's id is corrected: the id names one item again.
+  const fixed = new ExternalIdIndex(fakeSource([], movie('2', { imdb: 'tt2' })).source, state, 'srv', log, now);
+  await fixed.ensure();
+  assert.equal(find(fixed, { imdb: 'tt1' }), '1');
+  assert.equal(find(fixed, { imdb: 'tt2' }), '2');
+});
+
+test('rows stored before tokens carried their item are still read', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  state.replaceIndex('srv', { scope: 'all', refreshedAt: SERVER_TIME_S, entries: movie('1', { imdb: 'tt1' }) });
+  const index = new ExternalIdIndex(fakeSource([], movie('2', { imdb: 'tt1' })).source, state, 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(find(index, { imdb: 'tt1' }), ['1', '2']);
+});
+
+test('resolving: one item is found, several are ambiguous (all named), none is not found; an episode by show and numbers likewise', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const all = [
+    ...movie('1', { imdb: 'tt1' }),
+    ...movie('2', { imdb: 'tt1' }),
+    ...movie('3', { imdb: 'tt3' }),
+    ...entriesFor({ id: 's1', type: 'show', ids: { tvdb: '7' } }),
+    ...entriesFor({ id: 's2', type: 'show', ids: { tvdb: '7' } }),
+    ...entriesFor({ id: 'e1', type: 'episode', ids: {}, showId: 's1', season: 1, episode: 2 }),
+    ...entriesFor({ id: 'e2', type: 'episode', ids: {}, showId: 's2', season: 1, episode: 2 }),
+    ...entriesFor({ id: 'e3', type: 'episode', ids: {}, showId: 's1', season: 1, episode: 3 }),
+  ];
+  const index = new ExternalIdIndex(fakeSource(all).source, state, 'srv', log, now);
+  const ep = (episode: number) => ({ type: 'episode' as const, ids: {}, title: 'e', show: { ids: { tvdb: '7' } }, season: 1, episode });
+  const got = await resolveWithIndex(
+    [
+      { key: 'a', type: 'movie', ids: { imdb: 'tt1' }, title: 'A' },
+      { key: 'b', type: 'movie', ids: { imdb: 'tt3' }, title: 'B' },
+      { key: 'c', type: 'movie', ids: { imdb: 'tt4' }, title: 'C' },
+      { key: 'd', ...ep(2) },
+      { key: 'e', ...ep(3) },
+    ],
+    'jf',
+    'srv',
+    index,
+  );
+  const ref = (id: string) => ({ provider: 'jf', server: 'srv', id });
+  assert.deepEqual(got.get('a'), { unresolved: 'its ids name 2 different items on this server', ambiguous: [ref('1'), ref('2')] });
+  assert.deepEqual(got.get('b'), { ref: ref('3') });
+  assert.deepEqual(got.get('c'), { unresolved: 'not found on this server by external id' });
+  assert.deepEqual(got.get('d'), { unresolved: 'its ids name 2 different items on this server', ambiguous: [ref('e1'), ref('e2')] });
+  assert.deepEqual(got.get('e'), { ref: ref('e3') });
 });

@@ -106,10 +106,13 @@ describe('planItem: capped writes', () => {
     assert.deepEqual([d.reason, d.detail], ['unchanged', { sourceMs: 5_191_000, targetMs: 5_181_000, deltaMs: 10_000, thresholdMs: 30_000 }]);
   });
 
-  it("an ms target without a runtime: target_runtime_unknown unless safely low", () => {
+  it('an ms target without a runtime: target_runtime_unknown unless safely low', () => {
     const t = target({ durationMs: undefined, progressMs: 1_000_000 });
     const { decision, write } = planItem(input({ source, target: t, targetCompletionPercent: 90 }));
-    assert.deepEqual([decision.reason, decision.detail, write], ['target_runtime_unknown', { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90 }, undefined]);
+    assert.deepEqual(
+      [decision.reason, decision.detail, write],
+      ['target_runtime_unknown', { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90 }, undefined],
+    );
     const low = planItem(input({ source: record({ progressMs: 2_300_000 }), target: t, targetCompletionPercent: 90 }));
     assert.equal(low.decision.reason, 'write');
     assert.equal(low.write !== undefined && 'targetDurationMs' in low.write, false);
@@ -147,7 +150,10 @@ describe('planItem: capped writes', () => {
     const d = decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90, targetUnits: 'pct' }));
     assert.equal(d.reason, 'capped');
     // On an ms target, no runtime on either side: where it lands is unknown, so it is not written.
-    assert.equal(decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90 })).reason, 'target_runtime_unknown');
+    assert.equal(
+      decideItem(input({ source: src, target: t, settings: settings({ deltaSeconds: 0 }), targetCompletionPercent: 90 })).reason,
+      'target_runtime_unknown',
+    );
   });
 
   it('a replayed, watched target gets the capped value with unwatchFirst, and no expectWatched', () => {

@@ -25,7 +25,10 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
   },
   target_runtime_unknown: {
     good: { sourcePercent: 93, safeBelowPercent: 40, watchedAtPercent: 90, confirmed: true },
-    bad: [{ sourcePercent: 93, watchedAtPercent: 90 }, { safeBelowPercent: 40, watchedAtPercent: '90' }],
+    bad: [
+      { sourcePercent: 93, watchedAtPercent: 90 },
+      { safeBelowPercent: 40, watchedAtPercent: '90' },
+    ],
   },
   unchanged: {
     good: {
@@ -50,6 +53,32 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     good: { unresolved: 'u', error: 'e', waiting: true, attempts: 2, retryAt: 3, lastError: 'l', journalId: 1, ref: 'r', wrote, confirmed: true },
     bad: [{ unresolved: 1 }, { attempts: '2' }, { waiting: false }, { journalId: 'x' }, { wrote: { progressMs: 'x' } }, { confirmed: false }],
   },
+  ambiguous_ids: {
+    good: {
+      side: 'source',
+      items: [
+        { provider: 'plex', id: '1', title: 'T', durationMs: 2 },
+        { provider: 'plex', id: '2' },
+      ],
+      target: '9',
+      direction: 'd',
+    },
+    bad: [
+      { items: [] },
+      { side: 'elsewhere', items: [] },
+      { side: 'target' },
+      { side: 'target', items: [{ id: '1' }] },
+      { side: 'source', items: [], target: 9 },
+    ],
+  },
+  bad_position: {
+    good: { side: 'target', provider: 'plex', id: '5', field: 'viewOffset', raw: '-5', why: 'negative', ref: 'r', direction: 'd' },
+    bad: [
+      { provider: 'plex', id: '5', field: 'f', raw: 'r', why: 'w' },
+      { side: 'source', provider: 'plex', id: 5, field: 'f', raw: 'r', why: 'w' },
+      { side: 'source', provider: 'plex', id: '5', field: 'f', why: 'w' },
+    ],
+  },
   playing_now: { good: { ref: '5', direction: 'd' }, bad: [{}, { ref: 5 }] },
   same_origin: { good: { twoWay: 'w', a: 'a', b: 'b', confirmed: true }, bad: [{ twoWay: 1 }, { b: 1 }, { ref: 1 }] },
   missing_source_time: { good: { confirmed: true, ref: 'r', direction: 'd' }, bad: [{ confirmed: 'yes' }, { ref: 1 }] },
@@ -64,7 +93,12 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
   },
   capped: {
     good: { percent: 89, unwatchFirst: true, capAtPercent: 90, writePercent: 89, sourcePercent: 97, targetPercent: 98, confirmed: true },
-    bad: [{ capAtPercent: 90 }, { capAtPercent: 90, writePercent: 89, sourcePercent: '97' }, { capAtPercent: 90, writePercent: 89, percent: '1' }, { capAtPercent: 90, writePercent: 89, targetPercent: '98' }],
+    bad: [
+      { capAtPercent: 90 },
+      { capAtPercent: 90, writePercent: 89, sourcePercent: '97' },
+      { capAtPercent: 90, writePercent: 89, percent: '1' },
+      { capAtPercent: 90, writePercent: 89, targetPercent: '98' },
+    ],
   },
   clear: { good: { clearedAt: 5, confirmed: true, ref: 'r' }, bad: [{}, { clearedAt: '5' }, { clearedAt: 5, ref: 1 }] },
   conflict_lost: {

@@ -15,66 +15,65 @@ const settings = (over: Partial<ProgressSettings> = {}): ProgressSettings => ({ 
 const outcome = (r: PlanResult): string => (r.action === 'skip' ? r.reason : 'write');
 
 describe('planSource: the source-only rules at their edges', () => {
-  const rows: { name: string; source: PositionSnapshot & { progressPct?: number }; over?: Partial<ProgressSettings>; want: PlanResult }[] =
-    [
-      {
-        name: 'a negative position is below any minimum',
-        source: { progressMs: -5, durationMs: DUR },
-        over: { minSeconds: 0 },
-        want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: -5, thresholdMs: 0 } },
-      },
-      {
-        name: 'a negative percent-only position is no position',
-        source: { progressPct: -1 },
-        want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs: 60_000, note: 'no position' } },
-      },
-      {
-        name: 'a non-finite ms falls back to the percent',
-        source: { progressMs: Number.NaN, progressPct: 40 },
-        want: { action: 'write', percent: 40 },
-      },
-      {
-        name: 'a non-finite percent is no position',
-        source: { progressPct: Number.POSITIVE_INFINITY },
-        want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs: 60_000, note: 'no position' } },
-      },
-      {
-        name: 'a percent-only source estimated exactly at the minimum is written',
-        source: { progressPct: 2, durationMs: 3_000_000 },
-        want: { action: 'write', percent: 2 },
-      },
-      {
-        name: 'a percent-only source estimated 1 ms under the minimum is skipped, with its estimate',
-        source: { progressPct: 1.99998, durationMs: 3_000_000 },
-        want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: 59_999, thresholdMs: 60_000, estimated: true } },
-      },
-      {
-        name: 'the minimum follows min_seconds (120 s)',
-        source: { progressMs: 119_999, durationMs: DUR },
-        over: { minSeconds: 120 },
-        want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: 119_999, thresholdMs: 120_000 } },
-      },
-      {
-        name: 'near_complete without a duration carries the ms but no duration',
-        source: { progressMs: 120_000, progressPct: 97 },
-        want: { action: 'skip', reason: 'near_complete', detail: { percent: 97, maxPercent: 95, sourceMs: 120_000 } },
-      },
-      {
-        name: 'near_complete of a percent-only source with a runtime carries the duration but no ms',
-        source: { progressPct: 96, durationMs: DUR },
-        want: { action: 'skip', reason: 'near_complete', detail: { percent: 96, maxPercent: 95, durationMs: DUR } },
-      },
-      {
-        name: 'near_complete rounds its percent to three places',
-        source: { progressMs: 5_800_001, durationMs: DUR },
-        want: { action: 'skip', reason: 'near_complete', detail: { percent: 96.667, maxPercent: 95, sourceMs: 5_800_001, durationMs: DUR } },
-      },
-      {
-        name: 'the written percent is rounded to three places',
-        source: { progressMs: 1_234_567, durationMs: DUR },
-        want: { action: 'write', percent: 20.576 },
-      },
-    ];
+  const rows: { name: string; source: PositionSnapshot & { progressPct?: number }; over?: Partial<ProgressSettings>; want: PlanResult }[] = [
+    {
+      name: 'a negative position is below any minimum',
+      source: { progressMs: -5, durationMs: DUR },
+      over: { minSeconds: 0 },
+      want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: -5, thresholdMs: 0 } },
+    },
+    {
+      name: 'a negative percent-only position is no position',
+      source: { progressPct: -1 },
+      want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs: 60_000, note: 'no position' } },
+    },
+    {
+      name: 'a non-finite ms falls back to the percent',
+      source: { progressMs: Number.NaN, progressPct: 40 },
+      want: { action: 'write', percent: 40 },
+    },
+    {
+      name: 'a non-finite percent is no position',
+      source: { progressPct: Number.POSITIVE_INFINITY },
+      want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: null, thresholdMs: 60_000, note: 'no position' } },
+    },
+    {
+      name: 'a percent-only source estimated exactly at the minimum is written',
+      source: { progressPct: 2, durationMs: 3_000_000 },
+      want: { action: 'write', percent: 2 },
+    },
+    {
+      name: 'a percent-only source estimated 1 ms under the minimum is skipped, with its estimate',
+      source: { progressPct: 1.99998, durationMs: 3_000_000 },
+      want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: 59_999, thresholdMs: 60_000, estimated: true } },
+    },
+    {
+      name: 'the minimum follows min_seconds (120 s)',
+      source: { progressMs: 119_999, durationMs: DUR },
+      over: { minSeconds: 120 },
+      want: { action: 'skip', reason: 'below_minimum', detail: { sourceMs: 119_999, thresholdMs: 120_000 } },
+    },
+    {
+      name: 'near_complete without a duration carries the ms but no duration',
+      source: { progressMs: 120_000, progressPct: 97 },
+      want: { action: 'skip', reason: 'near_complete', detail: { percent: 97, maxPercent: 95, sourceMs: 120_000 } },
+    },
+    {
+      name: 'near_complete of a percent-only source with a runtime carries the duration but no ms',
+      source: { progressPct: 96, durationMs: DUR },
+      want: { action: 'skip', reason: 'near_complete', detail: { percent: 96, maxPercent: 95, durationMs: DUR } },
+    },
+    {
+      name: 'near_complete rounds its percent to three places',
+      source: { progressMs: 5_800_001, durationMs: DUR },
+      want: { action: 'skip', reason: 'near_complete', detail: { percent: 96.667, maxPercent: 95, sourceMs: 5_800_001, durationMs: DUR } },
+    },
+    {
+      name: 'the written percent is rounded to three places',
+      source: { progressMs: 1_234_567, durationMs: DUR },
+      want: { action: 'write', percent: 20.576 },
+    },
+  ];
   for (const row of rows) {
     it(row.name, () => {
       assert.deepEqual(planSource(row.source, settings(row.over)), row.want);
@@ -85,9 +84,21 @@ describe('planSource: the source-only rules at their edges', () => {
 });
 
 describe("planLanding: the watched point, in the target's own runtime", () => {
-  type Row = { name: string; source: PositionSnapshot & { progressPct?: number }; targetDurationMs?: number; at?: number; units?: 'ms' | 'pct'; want: PlanResult };
+  type Row = {
+    name: string;
+    source: PositionSnapshot & { progressPct?: number };
+    targetDurationMs?: number;
+    at?: number;
+    units?: 'ms' | 'pct';
+    want: PlanResult;
+  };
   const rows: Row[] = [
-    { name: 'a watched point of 0 is no watched point: not capped', source: { progressMs: 3_000_000, durationMs: DUR }, at: 0, want: { action: 'write', percent: 50 } },
+    {
+      name: 'a watched point of 0 is no watched point: not capped',
+      source: { progressMs: 3_000_000, durationMs: DUR },
+      at: 0,
+      want: { action: 'write', percent: 50 },
+    },
     { name: 'a negative watched point is no watched point', source: { progressMs: 3_000_000 }, at: -10, want: { action: 'write', percent: 50 } },
     { name: 'no watched point known: the plan as it is, runtime or not', source: { progressMs: 9_000_000 }, want: { action: 'write', percent: 50 } },
     {
@@ -97,7 +108,13 @@ describe("planLanding: the watched point, in the target's own runtime", () => {
       at: 97,
       want: { action: 'write', percent: 96.5, cap: { atPercent: 97, writePercent: 96.5, targetPercent: 98.947 } },
     },
-    { name: '1 ms under the watched point (80) of the target is written as is', source: { progressMs: 4_799_999 }, targetDurationMs: DUR, at: 80, want: { action: 'write', percent: 50 } },
+    {
+      name: '1 ms under the watched point (80) of the target is written as is',
+      source: { progressMs: 4_799_999 },
+      targetDurationMs: DUR,
+      at: 80,
+      want: { action: 'write', percent: 50 },
+    },
     {
       name: 'capped at exactly the watched point (80) of the target: held 0.5 below',
       source: { progressMs: 4_800_000 },
@@ -138,7 +155,12 @@ describe("planLanding: the watched point, in the target's own runtime", () => {
       at: 90,
       want: { action: 'skip', reason: 'target_runtime_unknown', detail: { sourcePercent: 40, safeBelowPercent: 40, watchedAtPercent: 90 } },
     },
-    { name: 'target runtime unknown, the source just under the safe bound: written', source: { progressMs: 2_399_000, durationMs: DUR }, at: 90, want: { action: 'write', percent: 50 } },
+    {
+      name: 'target runtime unknown, the source just under the safe bound: written',
+      source: { progressMs: 2_399_000, durationMs: DUR },
+      at: 90,
+      want: { action: 'write', percent: 50 },
+    },
     {
       name: 'the safe bound follows a watched point under 80 (60 → 30 %)',
       source: { progressMs: 1_800_000, durationMs: DUR },
@@ -285,17 +307,25 @@ describe('planner laws', () => {
 
   it("a write never lands at or past the target's watched point in the TARGET's runtime, whatever the source's; nothing at or past max_percent is written", () => {
     fc.assert(
-      fc.property(duration, maybe(duration), maybe(duration), fraction, fc.integer({ min: 1, max: 99 }), fc.integer({ min: 50, max: 100 }), (d, sd, td, f, completion, maxPercent) => {
-        const source = { progressMs: Math.round(d * f), ...(sd !== undefined ? { durationMs: sd } : {}) };
-        const target = td !== undefined ? { durationMs: td } : {};
-        const r = planProgress(source, target, settings({ maxPercent, minSeconds: 0 }), { percent: completion, units: 'ms' });
-        if (r.action !== 'write') return true;
-        const sourcePct = sd !== undefined ? (source.progressMs * 100) / sd : undefined;
-        if (sourcePct !== undefined && sourcePct >= maxPercent) return false;
-        const value = valueFor(source, target, r.cap?.writePercent);
-        if (td === undefined) return sourcePct !== undefined && sourcePct < unknownRuntimeSafePercent(completion) && r.cap === undefined;
-        return (value.progressMs * 100) / td < completion && (r.cap !== undefined) === (source.progressMs * 100 >= completion * td);
-      }),
+      fc.property(
+        duration,
+        maybe(duration),
+        maybe(duration),
+        fraction,
+        fc.integer({ min: 1, max: 99 }),
+        fc.integer({ min: 50, max: 100 }),
+        (d, sd, td, f, completion, maxPercent) => {
+          const source = { progressMs: Math.round(d * f), ...(sd !== undefined ? { durationMs: sd } : {}) };
+          const target = td !== undefined ? { durationMs: td } : {};
+          const r = planProgress(source, target, settings({ maxPercent, minSeconds: 0 }), { percent: completion, units: 'ms' });
+          if (r.action !== 'write') return true;
+          const sourcePct = sd !== undefined ? (source.progressMs * 100) / sd : undefined;
+          if (sourcePct !== undefined && sourcePct >= maxPercent) return false;
+          const value = valueFor(source, target, r.cap?.writePercent);
+          if (td === undefined) return sourcePct !== undefined && sourcePct < unknownRuntimeSafePercent(completion) && r.cap === undefined;
+          return (value.progressMs * 100) / td < completion && (r.cap !== undefined) === source.progressMs * 100 >= completion * td;
+        },
+      ),
     );
   });
 

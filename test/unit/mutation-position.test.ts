@@ -317,6 +317,7 @@ describe('holdsValue', () => {
     ['a percent-only state within 0.05', { progressPct: 25.04 }, { progressMs: 0, progressPct: 25 }, true],
     ['a percent-only state exactly 0.05 off holds', { progressPct: 0.05 }, { progressMs: 0, progressPct: 0 }, true],
     ['a percent-only state exactly 0.05 below holds', { progressPct: 0 }, { progressMs: 0, progressPct: 0.05 }, true],
+    ['a percent-only state exactly at the slack with its epsilon holds (inclusive)', { progressPct: 0.050000001 }, { progressMs: 0, progressPct: 0 }, true],
     ['a percent-only state beyond 0.05', { progressPct: 25.06 }, { progressMs: 0, progressPct: 25 }, false],
     ['a percent-only state beyond 0.05, below', { progressPct: 24.9 }, { progressMs: 0, progressPct: 25 }, false],
     ['a percent-only state, a value without percent', { progressPct: 25 }, { progressMs: 0 }, false],

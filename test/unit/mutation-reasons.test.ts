@@ -32,6 +32,8 @@ describe('reason order', () => {
       'parked',
       'changed_since',
       'unresolved',
+      'ambiguous_ids',
+      'bad_position',
       'missing_ids',
       'playing_now',
       'conflict_lost',

@@ -106,9 +106,11 @@ describe('planProgress: near_complete', () => {
     // No source runtime: the target's decides.
     const noSourceRuntime = planProgress({ progressMs: 5_500_000 }, { durationMs: DUR }, S, plex);
     assert.deepEqual(noSourceRuntime, { action: 'write', cap: { atPercent: 90, writePercent: 89.5, targetPercent: 91.667 }, percent: 89.5 });
-    // Neither runtime: not written.
+    // Neither runtime: not written, even when the target holds the same ms (never `unchanged`).
     const neither = planProgress({ progressMs: 5_500_000 }, {}, S, plex);
     assert.equal(neither.action === 'skip' && neither.reason, 'target_runtime_unknown');
+    const same = planProgress({ progressMs: 5_500_000 }, { progressMs: 5_500_000 }, S, plex);
+    assert.equal(same.action === 'skip' && same.reason, 'target_runtime_unknown');
   });
 
   it('a capped write is unchanged when the target already holds the capped position', () => {

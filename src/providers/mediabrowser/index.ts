@@ -4,6 +4,7 @@ import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
 import { ticksToMs } from '../../core/position.ts';
+import { holdsPositionField, positionFrom } from '../wire.ts';
 import type { Query } from '../http.ts';
 import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
@@ -78,8 +79,7 @@ export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord
     playCount,
   };
   if (item.ProductionYear) record.year = item.ProductionYear;
-  const ticks = data.PlaybackPositionTicks ?? 0;
-  if (ticks > 0) record.progressMs = ticksToMs(ticks);
+  Object.assign(record, positionFrom('progressMs', 'PlaybackPositionTicks', data.PlaybackPositionTicks, ticksToMs));
   // Under half a millisecond of ticks rounds to no duration at all.
   const durationMs = item.RunTimeTicks && item.RunTimeTicks > 0 ? ticksToMs(item.RunTimeTicks) : 0;
   if (durationMs > 0) record.durationMs = durationMs;
@@ -122,7 +122,8 @@ export async function* readResumable(
   const series = new Map((await client.itemsById(userId, seriesIds, ['ProviderIds'])).map((s) => [String(s.Id), externalIds(s)]));
   let seen = 0;
   for (const page of pages) {
-    const items = page.items.filter((i) => (i.UserData?.PlaybackPositionTicks ?? 0) > 0);
+    // A bad value stays, to be reported as `bad_position`.
+    const items = page.items.filter((i) => holdsPositionField(i.UserData?.PlaybackPositionTicks));
     seen += items.length;
     onPage?.(seen, page.total);
     yield items.map((item) => recordFromItem(item, { ...ctx, ...(item.SeriesId ? { showIds: series.get(String(item.SeriesId)) ?? {} } : {}) }));

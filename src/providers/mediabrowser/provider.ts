@@ -11,6 +11,7 @@ import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabili
 import { MediaBrowserClient } from './client.ts';
 import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ticksToMs } from '../../core/position.ts';
+import { positionFrom } from '../wire.ts';
 import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
 import { ITEM_FIELDS, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
@@ -200,8 +201,7 @@ export class MediaBrowserProvider implements Provider {
       playCount: data.PlayCount ?? 0,
       playingNow: playing.has(String(item.Id)),
     };
-    const ticks = data.PlaybackPositionTicks ?? 0;
-    if (ticks > 0) state.progressMs = ticksToMs(ticks);
+    Object.assign(state, positionFrom('progressMs', 'PlaybackPositionTicks', data.PlaybackPositionTicks, ticksToMs));
     if (item.RunTimeTicks && item.RunTimeTicks > 0) state.durationMs = ticksToMs(item.RunTimeTicks);
     const at = toEpochMs(data.LastPlayedDate ?? undefined);
     if (at !== undefined) state.progressAt = at;

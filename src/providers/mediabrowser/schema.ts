@@ -1,7 +1,7 @@
 // zod schemas of the Jellyfin / Emby (MediaBrowser API) JSON we read. PascalCase as the servers
 // send it by default; only the fields we use are declared, the rest passes through.
 import { z } from 'zod';
-import { lenientId as id, lenientNumber as num } from '../wire.ts';
+import { lenientId as id, lenientNumber as num, rawPosition } from '../wire.ts';
 
 export const publicSystemInfo = z.looseObject({
   Id: z.string().min(1),
@@ -18,7 +18,7 @@ export const userDto = z.looseObject({
 export const userList = z.array(userDto);
 
 export const userData = z.looseObject({
-  PlaybackPositionTicks: num.nullish(),
+  PlaybackPositionTicks: rawPosition.nullish(),
   PlayCount: num.nullish(),
   IsFavorite: z.boolean().nullish(),
   Played: z.boolean().nullish(),

@@ -8,6 +8,7 @@ import { pagesInOrder, type Page } from '../paging.ts';
 import { ProviderError } from '../provider.ts';
 import type { PlexClient, PlexPage, PlexSection } from './client.ts';
 import type { PlexMetadata } from './schema.ts';
+import { holdsPositionField, positionFrom } from '../wire.ts';
 
 /** Section type → the Plex item type whose positions we read. */
 const RESUMABLE_TYPE: Record<string, number> = { movie: 1, show: 4 };
@@ -102,7 +103,7 @@ export function recordFromRow(row: PlexMetadata, ctx: RowContext): ProgressRecor
     libraryId: ctx.sectionId,
   };
   if (row.year !== undefined) record.year = row.year;
-  if (row.viewOffset !== undefined && row.viewOffset > 0) record.progressMs = row.viewOffset;
+  Object.assign(record, positionFrom('progressMs', 'viewOffset', row.viewOffset));
   if (row.duration !== undefined && row.duration > 0) record.durationMs = row.duration;
   const at = toEpochMs(row.lastViewedAt);
   if (at !== undefined) {
@@ -136,8 +137,9 @@ export async function* readResumable(
     const query = { type, 'viewOffset>>': 0, includeGuids: 1 };
     const pages: PlexPage[] = [];
     for await (const page of sectionPages(client, section.id, query, RESUME_PAGE_SIZE)) {
-      // The server filtered on viewOffset already; re-check in case a server ignores the filter.
-      const rows = page.rows.filter((r) => (r.viewOffset ?? 0) > 0);
+      // The server filtered on viewOffset already; re-check in case a server ignores the filter
+      // (a bad value stays, to be reported as `bad_position`).
+      const rows = page.rows.filter((r) => holdsPositionField(r.viewOffset));
       if (type === 1) {
         seen += rows.length;
         onPage?.(seen, page.totalSize);

@@ -11,6 +11,7 @@ import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
 import { cachedFacts, factsKey, forgetFacts } from '../server-facts.ts';
 import { plexIndexSource } from './resolve.ts';
 import { writePlexProgress } from './write.ts';
+import { positionFrom } from '../wire.ts';
 
 /** The X-Plex-Client-Identifier: the installation's id unless the instance configures its own. */
 function plexClientId(ctx: ProviderContext, configured: string | undefined): string {
@@ -125,7 +126,7 @@ export class PlexProvider implements Provider {
         playCount: viewCount,
         playingNow: playing.has(String(row.ratingKey)),
       };
-      if (row.viewOffset !== undefined && row.viewOffset > 0) state.progressMs = row.viewOffset;
+      Object.assign(state, positionFrom('progressMs', 'viewOffset', row.viewOffset));
       if (row.duration !== undefined && row.duration > 0) state.durationMs = row.duration;
       const at = toEpochMs(row.lastViewedAt);
       if (at !== undefined) state.progressAt = at;

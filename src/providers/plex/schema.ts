@@ -2,7 +2,7 @@
 // declared; everything else passes through untouched. PMS is not always consistent about
 // number-vs-string in JSON, so numeric fields accept numeric strings too.
 import { z } from 'zod';
-import { lenientId as idString, lenientNumber as num } from '../wire.ts';
+import { lenientId as idString, lenientNumber as num, rawPosition } from '../wire.ts';
 
 const guidEntry = z.looseObject({ id: z.string() });
 
@@ -15,7 +15,7 @@ const metadataRow = z.looseObject({
   guid: z.string().optional(),
   Guid: z.array(guidEntry).optional(),
   duration: num.optional(),
-  viewOffset: num.optional(),
+  viewOffset: rawPosition.optional(),
   viewCount: num.optional(),
   lastViewedAt: num.optional(),
   updatedAt: num.optional(),

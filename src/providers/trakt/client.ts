@@ -56,7 +56,15 @@ export class TraktClient {
       ...(opts.minBackoffMs !== undefined ? { minBackoffMs: opts.minBackoffMs } : {}),
       headers: { 'trakt-api-version': '2', 'trakt-api-key': opts.clientId, 'user-agent': 'Playhead/0.1.0' },
     };
-    this.api = new HttpClient({ ...common, baseUrl: opts.url });
+    this.api = new HttpClient({
+      ...common,
+      baseUrl: opts.url,
+      // Trakt answers 401 to a lapsed or revoked sign-in and 403 to an unknown app.
+      refusedHints: {
+        401: `the Trakt sign-in is no longer valid: run \`playhead auth ${opts.provider}\``,
+        403: 'Trakt does not know this app: check client_id',
+      },
+    });
     this.auth = new HttpClient({ ...common, baseUrl: opts.authUrl, retries: 0 });
   }
 

@@ -3,6 +3,7 @@ import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
 import { minutesToMs } from '../../core/position.ts';
+import { positionFrom } from '../wire.ts';
 import type { PlaybackEntry, TraktIds } from './schema.ts';
 
 function idsOf(ids: TraktIds | undefined): ExternalIds {
@@ -14,7 +15,7 @@ function idsOf(ids: TraktIds | undefined): ExternalIds {
 export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string; server: string }): ProgressRecord {
   const base = {
     ref: { provider: ctx.provider, server: ctx.server, id: String(entry.id) },
-    progressPct: entry.progress,
+    ...positionFrom('progressPct', 'progress', entry.progress, undefined, 100),
     watched: false,
     ...(toEpochMs(entry.paused_at) !== undefined ? { progressAt: toEpochMs(entry.paused_at) as number } : {}),
   };

@@ -13,6 +13,7 @@ import { recordFromPlayback } from './index.ts';
 import { loadTokens, refreshTokens, REFRESH_MARGIN_MS, saveTokens } from './oauth.ts';
 import type { PlaybackEntry } from './schema.ts';
 import { identityOfRef, scrobbleBody } from './write.ts';
+import { holdsPositionField, positionFrom } from '../wire.ts';
 
 /**
  * A Trakt ref is either an item key (what `resolve` hands out: the item's canonical key, which
@@ -66,8 +67,8 @@ export class TraktProvider implements Provider {
   async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
     const { serverId } = await this.connect();
     const entries = await this.client.playback();
-    // Trakt can hold 0 % entries: they are not positions.
-    const records = entries.filter((e) => e.progress > 0).map((e) => recordFromPlayback(e, { provider: this.id, server: serverId }));
+    // Trakt can hold 0 % entries: they are not positions (a bad value stays, for `bad_position`).
+    const records = entries.filter((e) => holdsPositionField(e.progress)).map((e) => recordFromPlayback(e, { provider: this.id, server: serverId }));
     opts.onPage?.(records.length, records.length);
     yield records;
   }
@@ -98,7 +99,7 @@ export class TraktProvider implements Provider {
       // Trakt keeps watched history apart from playback: a position never hides behind a watched flag.
       const state: TargetState = { ref, watched: false, playCount: 0, playingNow: false };
       if (entry) {
-        state.progressPct = entry.progress;
+        Object.assign(state, positionFrom('progressPct', 'progress', entry.progress, undefined, 100));
         const at = Date.parse(entry.paused_at);
         if (Number.isFinite(at)) state.progressAt = at;
       }
