@@ -496,12 +496,7 @@ export function decisionOf(ran: Ran, p: Planned): { reason: string; action: stri
  * `todo` (reported, not failing the suite) until that fix lands. Remove an entry once its fix is
  * merged; the assertions themselves never change.
  */
-const WAITS_FOR: Readonly<Record<string, string>> = {
-  'read: 404 names the URL': 'network errors that name the URL (helper "paths")',
-  'corrupt state file: stops, names the file, keeps it, writes nothing': 'SQLite errors that name the file (helper "paths")',
-  'read-only state directory: stops before any write, names the file': 'SQLite errors that name the file (helper "paths")',
-  'full disk: the run stops cleanly and every write that reached the server is journalled': 'SQLite errors that name the file (helper "paths")',
-};
+const WAITS_FOR: Readonly<Record<string, string>> = {};
 
 /** The node:test options of a scenario: `todo` while its fix is not on main. */
 export function awaiting(name: string): { todo?: string } {
