@@ -1,6 +1,8 @@
 // /__emulator/* — the test harness's side door, the same for every emulator kind: read or
-// replace the whole state, read or clear the request log, set or clear faults. No token needed;
-// never logged, never faulted.
+// replace the whole state, read or clear the request log, set or clear faults, skew the clock,
+// restart (forget what a restart forgets) and delete one item. No token needed; never logged,
+// never faulted.
+import type { SkewedClock } from './clock.ts';
 import type { FaultKind, Faults } from './faults.ts';
 import { jsonReply, type Reply } from './http.ts';
 
@@ -24,6 +26,20 @@ export interface ControlTarget<Data, Entry> {
   summary(data: Data): Record<string, unknown>;
   requests: Entry[];
   faults: Faults;
+  /** The clock `POST /__emulator/clock {offsetMs}` moves. */
+  clock?: SkewedClock;
+  /** What a server restart loses (sessions, session keys); the library and user data stay. */
+  restart?(): void;
+  /** Removes one item by native id, as a library scan after a file was deleted; false when none. */
+  deleteItem?(id: string): boolean;
+}
+
+const ITEM_ROUTE = /^DELETE \/__emulator\/items\/([^/]+)$/;
+
+function offsetOf(raw: unknown): number {
+  const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).offsetMs : undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error('offsetMs (an integer, milliseconds) is required');
+  return value;
 }
 
 /** `GET /__emulator/state`: the method and the path without a trailing slash, to switch on. */
@@ -39,6 +55,11 @@ export function parseControlBody(body: string): unknown {
 export function handleControl<Data, Entry>(method: string, path: string, body: string, target: ControlTarget<Data, Entry>): Reply {
   const route = controlRoute(method, path);
   try {
+    const item = ITEM_ROUTE.exec(route);
+    if (item && target.deleteItem) {
+      const id = decodeURIComponent(item[1]!);
+      return target.deleteItem(id) ? jsonReply(200, { ok: true }) : jsonReply(404, { error: `no item ${id}` });
+    }
     switch (route) {
       case 'GET /__emulator/state':
         return jsonReply(200, target.data());
@@ -59,9 +80,25 @@ export function handleControl<Data, Entry>(method: string, path: string, body: s
       case 'DELETE /__emulator/faults':
         target.faults.clear();
         return jsonReply(200, { ok: true });
+      case 'GET /__emulator/clock':
+        if (target.clock) return jsonReply(200, { offsetMs: target.clock.offsetMs, now: target.clock.now() });
+        break;
+      case 'POST /__emulator/clock':
+        if (target.clock) {
+          target.clock.offsetMs = offsetOf(parseControlBody(body));
+          return jsonReply(200, { offsetMs: target.clock.offsetMs, now: target.clock.now() });
+        }
+        break;
+      case 'POST /__emulator/restart':
+        if (target.restart) {
+          target.restart();
+          return jsonReply(200, { ok: true });
+        }
+        break;
       default:
-        return jsonReply(404, { error: `no emulator control route ${route}` });
+        break;
     }
+    return jsonReply(404, { error: `no emulator control route ${route}` });
   } catch (error) {
     return jsonReply(400, { error: error instanceof Error ? error.message : String(error) });
   }

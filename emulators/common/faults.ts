@@ -4,7 +4,10 @@
 // JSON/XML (nonJson). What a status or nonJson reply looks like is up to each kind. Two optional
 // fields make ambiguous writes: `afterApply` lets the server act on the request before a reset or
 // status rule shapes the reply (the write landed, the client cannot tell), and `delayMs` holds the
-// reply back (longer than the client's timeout: a reply that never comes in time).
+// reply back (longer than the client's timeout: a reply that never comes in time). The fault
+// suite (test/faults/) adds: a `Retry-After` on a status reply (429 storms), a body sent only
+// after a delay (slowBodyMs: the headers arrive, then nothing for longer than a client waits),
+// and half a body in a cleanly ended reply (halfBody: truncated JSON/XML, no reset).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { writeReply, type Reply } from './http.ts';
@@ -28,10 +31,18 @@ const ruleSchema = z
     afterApply: z.literal(true).optional(),
     /** Hold the reply (or the reset) back this long; on its own the request is handled at once and only the reply is late. */
     delayMs: z.number().int().positive().optional(),
+    /** Seconds, sent as `Retry-After` with a `status` reply (e.g. 429). */
+    retryAfter: z.number().int().nonnegative().optional(),
+    /** The real reply, but its body only after this many milliseconds (headers at once). */
+    slowBodyMs: z.number().int().positive().optional(),
+    /** The real reply cut to half its body, with a matching Content-Length: truncated JSON/XML. */
+    halfBody: z.literal(true).optional(),
   })
-  .refine((rule) => rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson || rule.delayMs !== undefined, {
-    message: 'a fault rule needs one of status, reset, truncate, nonJson, delayMs',
-  });
+  .refine(
+    (rule) =>
+      rule.status !== undefined || rule.reset || rule.truncate || rule.nonJson || rule.delayMs !== undefined || rule.slowBodyMs !== undefined || rule.halfBody,
+    { message: 'a fault rule needs one of status, reset, truncate, nonJson, delayMs, slowBodyMs, halfBody' },
+  );
 
 const faultConfigSchema = z.strictObject({
   latencyMs: z.number().int().nonnegative().optional(),
@@ -40,7 +51,9 @@ const faultConfigSchema = z.strictObject({
 
 export type FaultRule = z.output<typeof ruleSchema>;
 export type FaultConfig = z.output<typeof faultConfigSchema>;
-export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'delay';
+/** What POST /__emulator/faults takes (counts and rules optional). */
+export type FaultConfigInput = z.input<typeof faultConfigSchema>;
+export type FaultKind = 'status' | 'reset' | 'truncate' | 'nonJson' | 'delay' | 'slowBody' | 'halfBody';
 
 function pathMatches(rule: FaultRule, path: string): boolean {
   if (rule.path === undefined) return true;
@@ -95,8 +108,21 @@ function faultKind(rule: FaultRule): FaultKind {
   if (rule.reset) return 'reset';
   if (rule.status !== undefined) return 'status';
   if (rule.nonJson) return 'nonJson';
+  if (rule.slowBodyMs !== undefined) return 'slowBody';
+  if (rule.halfBody) return 'halfBody';
   if (rule.truncate) return 'truncate';
   return 'delay';
+}
+
+/** Headers now, the body after `delayMs` (unless the client gave up and closed the socket). */
+function writeSlowly(res: ServerResponse, reply: Reply, delayMs: number, head: boolean): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  res.flushHeaders();
+  const timer = setTimeout(() => {
+    if (!res.destroyed) res.end(head ? undefined : body);
+  }, delayMs);
+  res.once('close', () => clearTimeout(timer));
 }
 
 /** How one emulator kind answers when a rule replaces its reply, in the style of its real server. */
@@ -149,9 +175,15 @@ export function answerWithFaults<Handled extends { reply: Reply }>(
     return { logged: { status: 0, fault }, ...(handled ? { handled } : {}) };
   }
   let reply: Reply;
-  if (fault === 'status') reply = replies.status(rule!.status!);
-  else if (fault === 'nonJson') reply = replies.nonJson;
+  if (fault === 'status') {
+    reply = replies.status(rule!.status!);
+    if (rule!.retryAfter !== undefined) reply = { ...reply, headers: { ...reply.headers, 'Retry-After': String(rule!.retryAfter) } };
+  } else if (fault === 'nonJson') reply = replies.nonJson;
   else reply = handled!.reply;
-  later(() => writeReply(res, reply, { head: request.method === 'HEAD', truncate: fault === 'truncate' }));
+  const head = request.method === 'HEAD';
+  if (fault === 'halfBody') reply = { ...reply, body: reply.body.slice(0, Math.floor(reply.body.length / 2)) };
+  const sent = reply;
+  const slowBodyMs = rule?.slowBodyMs;
+  later(() => (slowBodyMs !== undefined ? writeSlowly(res, sent, slowBodyMs, head) : writeReply(res, sent, { head, truncate: fault === 'truncate' })));
   return { logged: { status: reply.status, ...(fault ? { fault } : {}) }, ...(handled ? { handled } : {}) };
 }

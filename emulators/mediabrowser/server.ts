@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { SkewedClock } from '../common/clock.ts';
 import { answerWithFaults, Faults, type FaultReplies } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, emptyReply, headerReader, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
 import {
@@ -116,7 +117,8 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
   const dialect = opts.dialect;
   if (dialect !== 'jellyfin' && dialect !== 'emby') throw new Error(`unknown dialect "${String(dialect)}" (jellyfin or emby)`);
   const name = opts.name ?? dialect;
-  const now = opts.now ?? Date.now;
+  const clock = new SkewedClock(opts.now ?? Date.now);
+  const now = clock.now;
   let data = await initialData(opts, name);
   const requests: RequestLogEntry[] = [];
   const faults = new Faults();
@@ -137,6 +139,17 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
     summary: (next: MediaBrowserEmulatorData) => ({ items: next.items.length }),
     requests,
     faults,
+    clock,
+    restart() {
+      data.sessions = [];
+    },
+    deleteItem(id: string) {
+      const before = data.items.length;
+      data.items = data.items.filter((i) => i.Id !== id);
+      for (const perItem of Object.values(data.userData)) delete perItem[id];
+      data.sessions = data.sessions.filter((s) => s.itemId !== id);
+      return data.items.length < before;
+    },
   };
 
   function log(entry: Omit<RequestLogEntry, 'at'>): void {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { SkewedClock } from '../common/clock.ts';
 import { answerWithFaults, Faults } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, listen, normalizePath, readBody, sleep, toEmulatorRequest, writeReply } from '../common/http.ts';
 import { loadDataFile, normalizeData, type PlexEmulatorData, type PlexEmulatorDataInput } from './data.ts';
@@ -69,7 +70,8 @@ async function initialData(opts: PlexEmulatorOptions, name: string): Promise<Ple
 
 export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise<RunningPlexEmulator> {
   const name = opts.name ?? DEFAULT_NAME;
-  const now = opts.now ?? Date.now;
+  const clock = new SkewedClock(opts.now ?? Date.now);
+  const now = clock.now;
   let data = await initialData(opts, name);
   const requests: RequestLogEntry[] = [];
   const faults = new Faults();
@@ -95,6 +97,18 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     summary: (next: PlexEmulatorData) => ({ items: next.items.length }),
     requests,
     faults,
+    clock,
+    restart() {
+      data.sessions = [];
+      lastSessionKey = 0;
+    },
+    deleteItem(ratingKey: string) {
+      const before = data.items.length;
+      data.items = data.items.filter((i) => i.ratingKey !== ratingKey);
+      for (const states of Object.values(data.userState)) delete states[ratingKey];
+      data.sessions = data.sessions.filter((s) => s.ratingKey !== ratingKey);
+      return data.items.length < before;
+    },
   };
 
   function log(entry: Omit<RequestLogEntry, 'at'>): void {

@@ -2,6 +2,7 @@
 // log, faults) come from emulators/common/control.ts; Trakt adds device-code approval and a
 // rate-limit reset. No headers or token needed; never logged, never faulted, never rate limited.
 import { controlRoute, handleControl as handleCommonControl, parseControlBody, type BaseRequestLogEntry } from '../common/control.ts';
+import type { SkewedClock } from '../common/clock.ts';
 import type { Faults } from '../common/faults.ts';
 import type { DeviceGrants } from './auth.ts';
 import { normalizeData, type TraktEmulatorData } from './data.ts';
@@ -19,6 +20,7 @@ export interface ControlTarget {
   replaceData(data: TraktEmulatorData): void;
   requests: RequestLogEntry[];
   faults: Faults;
+  clock: SkewedClock;
   devices: DeviceGrants;
   limiter: RateLimiter;
   approveDevice(userCode: string, username: string): void;
@@ -77,5 +79,6 @@ export function handleControl(method: string, path: string, body: string, target
     summary: (data) => ({ users: data.users.length, movies: data.movies.length, shows: data.shows.length, episodes: data.episodes.length }),
     requests: target.requests,
     faults: target.faults,
+    clock: target.clock,
   });
 }

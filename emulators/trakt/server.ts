@@ -2,6 +2,7 @@
 // routes, the data format and the synthetic library rules.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
+import { SkewedClock } from '../common/clock.ts';
 import { answerWithFaults, Faults } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, listen, normalizePath, readBody, sleep, toEmulatorRequest, writeReply } from '../common/http.ts';
 import { hash32 } from '../random.ts';
@@ -103,7 +104,8 @@ class Counter {
 
 export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promise<RunningTraktEmulator> {
   const name = opts.name ?? DEFAULT_NAME;
-  const now = opts.now ?? Date.now;
+  const clock = new SkewedClock(opts.now ?? Date.now);
+  const now = clock.now;
   let data = await initialData(opts, name, now());
   const requests: RequestLogEntry[] = [];
   const faults = new Faults();
@@ -153,6 +155,7 @@ export async function startTraktEmulator(opts: TraktEmulatorOptions = {}): Promi
     replaceData: (next: TraktEmulatorData) => void (data = next),
     requests,
     faults,
+    clock,
     devices,
     limiter,
     approveDevice,

@@ -241,7 +241,20 @@ export class HttpClient {
     body?: string,
   ): Promise<{ body: z.output<S>; headers: Record<string, string> }> {
     const res = await this.send(method, path, query, { accept: 'application/json', ...headers }, body);
-    return { body: this.parse(schema, res, `${method} ${redactUrl(this.urlOf(path, query))}`), headers: res.headers };
+    return { body: this.parseReply(schema, res, method, `${method} ${redactUrl(this.urlOf(path, query))}`), headers: res.headers };
+  }
+
+  /** `parse` for the reply to a `method` request: a write's 2xx reply we cannot read is ambiguous. */
+  parseReply<S extends z.ZodType>(schema: S, res: HttpResponse, method: string, label: string): z.output<S> {
+    try {
+      return this.parse(schema, res, label);
+    } catch (err) {
+      // The server said yes, then garbled the reply: the write was most likely applied; only a re-read can tell.
+      if (isWrite(method) && err instanceof ProviderError) {
+        throw new ProviderError(err.kind, err.provider, `${err.message} (the server may have applied it)`, res.status, { ambiguous: true });
+      }
+      throw err;
+    }
   }
 
   parse<S extends z.ZodType>(schema: S, res: HttpResponse, label: string): z.output<S> {

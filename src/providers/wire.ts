@@ -9,7 +9,9 @@ export const lenientNumber = z.union([
   z
     .string()
     .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
+    .transform(Number)
+    // 400 digits are a number too, but not a finite one.
+    .pipe(z.number()),
 ]);
 
 /** Ids are opaque strings; a number is taken as its text. */

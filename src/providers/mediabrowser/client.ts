@@ -129,7 +129,7 @@ export class MediaBrowserClient {
     const { path, query } = this.dialect.userData(itemId, userId);
     const res = await this.http.send('POST', path, query, { 'content-type': 'application/json' }, JSON.stringify(body));
     // Jellyfin answers with the stored record, Emby with an empty body.
-    return res.text.trim() === '' ? undefined : this.http.parse(userData, res, `POST ${path}`);
+    return res.text.trim() === '' ? undefined : this.http.parseReply(userData, res, 'POST', `POST ${path}`);
   }
 
   async markPlayed(itemId: string, userId: string): Promise<void> {

@@ -66,7 +66,7 @@ interface ItemContext {
 }
 
 /** Maps one item to our model: ticks → ms, ISO dates → UTC epoch ms. */
-function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
+export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
   const data = item.UserData ?? {};
   const isEpisode = item.Type === 'Episode';
   const playCount = data.PlayCount ?? 0;
@@ -80,7 +80,9 @@ function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord {
   };
   if (item.ProductionYear) record.year = item.ProductionYear;
   Object.assign(record, positionFrom('progressMs', 'PlaybackPositionTicks', data.PlaybackPositionTicks, ticksToMs));
-  if (item.RunTimeTicks && item.RunTimeTicks > 0) record.durationMs = ticksToMs(item.RunTimeTicks);
+  // Under half a millisecond of ticks rounds to no duration at all.
+  const durationMs = item.RunTimeTicks && item.RunTimeTicks > 0 ? ticksToMs(item.RunTimeTicks) : 0;
+  if (durationMs > 0) record.durationMs = durationMs;
   const at = toEpochMs(data.LastPlayedDate ?? undefined);
   if (at !== undefined) {
     record.progressAt = at;

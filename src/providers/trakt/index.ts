@@ -22,7 +22,9 @@ export function recordFromPlayback(entry: PlaybackEntry, ctx: { provider: string
   // Runtime (minutes, with extended=full) lets the planner estimate seconds; writes still use the
   // target's own duration.
   const runtime = entry.type === 'movie' ? entry.movie.runtime : (entry.episode.runtime ?? undefined);
-  if (runtime) Object.assign(base, { durationMs: minutesToMs(runtime) });
+  // A runtime that is not a positive, finite number of ms is no runtime at all.
+  const durationMs = runtime ? minutesToMs(runtime) : undefined;
+  if (durationMs !== undefined && durationMs > 0 && Number.isFinite(durationMs)) Object.assign(base, { durationMs });
   if (entry.type === 'movie') {
     return {
       ...base,
