@@ -496,10 +496,7 @@ export function decisionOf(ran: Ran, p: Planned): { reason: string; action: stri
  * `todo` (reported, not failing the suite) until that fix lands. Remove an entry once its fix is
  * merged; the assertions themselves never change.
  */
-const WAITS_FOR: Readonly<Record<string, string>> = {
-  'full disk: the run stops cleanly, every write that reached the server is journalled, the next run settles it':
-    'crash recovery: intent rows reconciled at the next start (helper "lifecycle")',
-};
+const WAITS_FOR: Readonly<Record<string, string>> = {};
 
 /** The node:test options of a scenario: `todo` while its fix is not on main. */
 export function awaiting(name: string): { todo?: string } {
