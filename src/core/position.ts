@@ -195,6 +195,11 @@ export function holdsValue(state: Pick<TargetState, 'progressMs' | 'progressPct'
   return false;
 }
 
+/** Whether a re-read shows a journalled change: the value written, or no position at all after a clear (journalled as 0). */
+export function holdsWritten(state: Pick<TargetState, 'progressMs' | 'progressPct'>, value: ProgressValue): boolean {
+  return hasPosition(value) ? holdsValue(state, value) : !hasPosition(state);
+}
+
 // ---- values to write ---------------------------------------------------------------------
 
 /**

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import type { ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type DecisionFor, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
-import { crossesWatchedPoint, hasPosition, holdsValue } from '../core/position.ts';
+import { crossesWatchedPoint, holdsWritten } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
@@ -61,8 +61,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
     ordered.map((w) =>
       limit(async () => {
         if (ctx.signal?.aborted) return;
-        const value = w.change.kind === 'clear' ? CLEARED : w.change.value;
-        const journalId = store.journalIntent({ runId: ctx.runId, ref: w.ref, key: w.key, previous: w.previous, value, at: now() });
+        const journalId = store.journalIntent({ runId: ctx.runId, ref: w.ref, key: w.key, previous: w.previous, value: journalled(w), at: now() });
         const sent = await sendSettled(target, w);
         if (sent.resent > 0) resends.set(w.key, sent.resent);
         const resent = sent.resent > 0 ? { resent: sent.resent } : {};
@@ -205,10 +204,14 @@ function changeSteps(target: Provider, w: PlannedWrite): (() => Promise<void>)[]
   return c.markWatched ? [markWatched, write] : [write];
 }
 
+/** The value a write is journalled with (crash recovery and undo compare the target with it). */
+function journalled(w: PlannedWrite): ProgressValue {
+  return w.change.kind === 'clear' ? CLEARED : w.change.value;
+}
+
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
 function took(state: TargetState, w: PlannedWrite): boolean {
-  const position = w.change.kind === 'clear' ? !hasPosition(state) : holdsValue(state, w.change.value);
-  return position && (w.expectWatched === undefined || state.watched === w.expectWatched);
+  return holdsWritten(state, journalled(w)) && (w.expectWatched === undefined || state.watched === w.expectWatched);
 }
 
 function describe(w: PlannedWrite): string {

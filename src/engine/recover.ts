@@ -5,8 +5,7 @@
 // read → unknown (undo checks it again before touching it).
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
-import { hasPosition, holdsValue } from '../core/position.ts';
-import type { TargetState } from '../core/model.ts';
+import { holdsWritten } from '../core/position.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import type { JournalRow, Store } from '../store/store.ts';
@@ -43,7 +42,11 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
   }
 
   const byProvider = new Map<string, JournalRow[]>();
-  for (const row of intents) byProvider.set(row.provider, [...(byProvider.get(row.provider) ?? []), row]);
+  for (const row of intents) {
+    const rows = byProvider.get(row.provider);
+    if (rows) rows.push(row);
+    else byProvider.set(row.provider, [row]);
+  }
   const settle = (row: JournalRow, status: keyof typeof settled, error?: string) => {
     store.journalOutcome(row.id, { status, ...(error !== undefined ? { error } : {}), at: now() });
     settled[status]++;
@@ -63,7 +66,7 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
       for (const row of rows) {
         const found = reread.get(row.id);
         if (found && 'state' in found) {
-          if (landed(found.state, row)) settle(row, 'confirmed');
+          if (holdsWritten(found.state, row.value)) settle(row, 'confirmed');
           else settle(row, 'failed', 'interrupted before the write landed: the target does not hold it');
         } else settle(row, 'unknown', `interrupted; the write could not be checked: ${found?.unresolved ?? 'not found'}`);
       }
@@ -76,9 +79,4 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
   }
   log.warn({ runs: interrupted, ...settled }, 'recovered writes of interrupted runs');
   return { interrupted, settled };
-}
-
-/** Whether the target holds what the journal says we asked for (a clear: no position). */
-function landed(state: TargetState, row: JournalRow): boolean {
-  return hasPosition(row.value) ? holdsValue(state, row.value) : !hasPosition(state);
 }

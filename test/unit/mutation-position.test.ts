@@ -13,6 +13,7 @@ import {
   compareProgress,
   hasPosition,
   holdsValue,
+  holdsWritten,
   isNum,
   materiallyEqual,
   minutesToMs,
@@ -325,6 +326,22 @@ describe('holdsValue', () => {
   ];
   for (const [name, state, value, want] of rows) {
     it(name, () => assert.equal(holdsValue(state, value), want));
+  }
+});
+
+describe('holdsWritten: a journalled change, a clear journalled as 0', () => {
+  const rows: [string, Parameters<typeof holdsWritten>[0], Parameters<typeof holdsWritten>[1], boolean][] = [
+    ['a written position held', { progressMs: 5400 }, { progressMs: 5000 }, true],
+    ['a written position not held', { progressMs: 9000 }, { progressMs: 5000 }, false],
+    ['a written position, the target emptied', {}, { progressMs: 5000 }, false],
+    ['a clear, the target empty', {}, { progressMs: 0 }, true],
+    ['a clear, the target at 0', { progressMs: 0 }, { progressMs: 0 }, true],
+    ['a clear, the target still holds a position', { progressMs: 1 }, { progressMs: 0 }, false],
+    ['a clear, a percent-only target still holds one', { progressPct: 12 }, { progressMs: 0 }, false],
+    ['a percent-only write held', { progressPct: 25 }, { progressMs: 0, progressPct: 25 }, true],
+  ];
+  for (const [name, state, value, want] of rows) {
+    it(name, () => assert.equal(holdsWritten(state, value), want));
   }
 });
 
