@@ -46,13 +46,20 @@ class RetryableStatus extends Error {
   }
 }
 
+/** The certificate was refused during the TLS handshake: no request was sent. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
 /**
  * Network errors raised before a request left this machine: the connection was never made (no
- * address, refused, unreachable, connect timeout), so a write cannot have been applied and may be
- * sent again. Everything else (a timeout waiting for the reply, a reset or closed socket, a cut
- * body) can happen after the server acted on the request.
+ * address, refused, unreachable, connect timeout) or its TLS handshake failed, so a write cannot
+ * have been applied and may be sent again. Everything else (a timeout waiting for the reply, a
+ * reset or closed socket, a cut body) can happen after the server acted on the request.
  */
-// A failed TLS handshake also comes before any request byte.
 const NOT_SENT = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -61,12 +68,9 @@ const NOT_SENT = new Set([
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
   'ERR_SSL_WRONG_VERSION_NUMBER',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  ...UNTRUSTED_CERTIFICATE,
 ]);
 
 /**
@@ -318,13 +322,6 @@ export function redactUrl(url: string): string {
     });
   return `${base}?${params.join('&')}`;
 }
-
-const UNTRUSTED_CERTIFICATE = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-]);
 
 /**
  * A network failure as a sentence: what happened and, where we can tell, what to change.

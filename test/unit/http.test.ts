@@ -158,6 +158,24 @@ for (const [what, step, pattern] of [
   });
 }
 
+test('a write whose TLS handshake failed was never sent: it is not ambiguous (an https url on an http server)', async () => {
+  const s = await scripted([ok]);
+  try {
+    const err = await client(s.url.replace('http:', 'https:'), 1000, 0)
+      .send('POST', '/w', undefined, {}, '{"x":1}')
+      .then(
+        () => assert.fail('expected the handshake to fail'),
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof ProviderError);
+    assert.notEqual(err.ambiguous, true, err.message);
+    assert.match(err.message, /speaks http, not https/);
+    assert.equal(s.hits.length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a write refused before processing (429, or 503 with Retry-After) is retried as a read is', async () => {
   const s = await scripted([(_q, res) => res.writeHead(429, { 'retry-after': '0' }).end(), (_q, res) => res.writeHead(503, { 'retry-after': '0' }).end(), ok]);
   try {
