@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';
-import { acquireWriterLock } from '../store/lock.ts';
+import { acquireWriterLock, describeHolder } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
 import { EXIT } from './exit.ts';
 
@@ -28,10 +28,7 @@ export async function asWriter(opts: WriterOptions, body: (signal: AbortSignal) 
     command: opts.command,
     path: opts.config.state.path,
     waitMs: opts.waitMs,
-    onWait: (holder) =>
-      process.stderr.write(
-        `playhead: waiting for pid ${holder.pid} on ${holder.host} (${holder.command}, started ${new Date(holder.startedAt).toISOString()}) to finish with ${opts.config.state.path}\n`,
-      ),
+    onWait: (holder) => process.stderr.write(`playhead: waiting for ${describeHolder(holder)} to finish with ${opts.config.state.path}\n`),
   });
   const controller = new AbortController();
   let received: StopSignal | undefined;

@@ -47,6 +47,11 @@ export interface WriterLock {
   release(): void;
 }
 
+/** Who holds the lock, for messages: `pid 42 on nas (sync, started 2026-12-06T04:00:00.000Z)`. */
+export function describeHolder(holder: LockHolder): string {
+  return `pid ${holder.pid} on ${holder.host} (${holder.command}, started ${new Date(holder.startedAt).toISOString()})`;
+}
+
 /** Another live process holds the lock (the CLI exits 3 with this message). */
 export class LockedError extends Error {
   constructor(
@@ -57,7 +62,7 @@ export class LockedError extends Error {
   ) {
     const waited = waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '';
     super(
-      `${path} is locked by another Playhead: pid ${holder.pid} on ${holder.host} (${holder.command}, started ${new Date(holder.startedAt).toISOString()})${waited}; try again later or pass --wait`,
+      `${path} is locked by another Playhead: ${describeHolder(holder)}${waited}; try again later or pass --wait`,
     );
   }
 }

@@ -288,11 +288,8 @@ export class Store {
    * a process that died.
    */
   interruptRunningRuns(finishedAt: number, error: string): number[] {
-    return this.db.transaction(() => {
-      const ids = (this.stmt("SELECT id FROM runs WHERE status = 'running' ORDER BY id").all() as Row[]).map((r) => Number(r.id));
-      for (const id of ids) this.stmt("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?").run(finishedAt, error, id);
-      return ids;
-    })();
+    const rows = this.stmt("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE status = 'running' RETURNING id").all(finishedAt, error) as Row[];
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
   recordDecisions(runId: number, decisions: Decision[]): void {
