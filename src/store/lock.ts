@@ -61,9 +61,7 @@ export class LockedError extends Error {
     waitedMs: number,
   ) {
     const waited = waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '';
-    super(
-      `${path} is locked by another Playhead: ${describeHolder(holder)}${waited}; try again later or pass --wait`,
-    );
+    super(`${path} is locked by another Playhead: ${describeHolder(holder)}${waited}; try again later or pass --wait`);
   }
 }
 

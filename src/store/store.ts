@@ -288,7 +288,10 @@ export class Store {
    * a process that died.
    */
   interruptRunningRuns(finishedAt: number, error: string): number[] {
-    const rows = this.stmt("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE status = 'running' RETURNING id").all(finishedAt, error) as Row[];
+    const rows = this.stmt("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE status = 'running' RETURNING id").all(
+      finishedAt,
+      error,
+    ) as Row[];
     return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
