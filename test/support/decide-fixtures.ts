@@ -1,6 +1,7 @@
 // One film on a source and its copy on a target, shared by the decision tests: each test
 // changes only the fields its rule is about.
-import type { ProgressRecord, TargetState } from '../../src/core/model.ts';
+import type { PositionSnapshot, ProgressRecord, TargetState } from '../../src/core/model.ts';
+import type { PolicyInput } from '../../src/core/policy.ts';
 
 export const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
 export const DUR = 6_000_000;
@@ -30,6 +31,18 @@ export function target(over: Partial<TargetState> = {}): TargetState {
     watched: false,
     playCount: 0,
     playingNow: false,
+    ...over,
+  };
+}
+
+/** The policy's input for that pair: a source 20 min in at AT, the target above, a 30 s tolerance. */
+export function policyInput(over: Partial<PolicyInput> = {}, source: PositionSnapshot = {}, tgt: Partial<TargetState> = {}): PolicyInput {
+  return {
+    source: { progressMs: 1_200_000, durationMs: DUR, progressAt: AT, ...source },
+    target: target(tgt),
+    sameOrigin: false,
+    toleranceMs: 30_000,
+    replay: false,
     ...over,
   };
 }

@@ -6,31 +6,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decideWrite } from '../../src/core/policy.ts';
 import type { PolicyInput, PolicyResult } from '../../src/core/policy.ts';
-import type { PositionSnapshot, TargetState } from '../../src/core/model.ts';
+import { AT, DUR, policyInput as input } from '../support/decide-fixtures.ts';
 
-const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
-const DUR = 6_000_000;
 const WRITE: PolicyResult = { action: 'write', unwatchFirst: false };
 
-function input(over: Partial<PolicyInput> = {}, source: PositionSnapshot = {}, tgt: Partial<TargetState> = {}): PolicyInput {
-  return {
-    source: { progressMs: 1_200_000, durationMs: DUR, progressAt: AT, ...source },
-    target: {
-      ref: { provider: 'plex-cabin', server: 'srv', id: '42' },
-      progressMs: 600_000,
-      durationMs: DUR,
-      progressAt: AT - 3_600_000,
-      watched: false,
-      playCount: 0,
-      playingNow: false,
-      ...tgt,
-    },
-    sameOrigin: false,
-    toleranceMs: 30_000,
-    replay: false,
-    ...over,
-  };
-}
 
 describe('decideWrite: rules at their edges', () => {
   const rows: { name: string; in: PolicyInput; want: PolicyResult }[] = [

@@ -2,35 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideWrite } from '../../src/core/policy.ts';
 import { materiallyEqual } from '../../src/core/position.ts';
-import type { PolicyInput } from '../../src/core/policy.ts';
-import type { PositionSnapshot, TargetState } from '../../src/core/model.ts';
+import { AT, DUR, policyInput as input, target } from '../support/decide-fixtures.ts';
 
-const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
-const DUR = 6_000_000;
 
-function target(over: Partial<TargetState> = {}): TargetState {
-  return {
-    ref: { provider: 'plex-cabin', server: 'srv', id: '42' },
-    progressMs: 600_000,
-    durationMs: DUR,
-    progressAt: AT - 3_600_000,
-    watched: false,
-    playCount: 0,
-    playingNow: false,
-    ...over,
-  };
-}
 
-function input(over: Partial<PolicyInput> = {}, source: PositionSnapshot = {}, tgt: Partial<TargetState> = {}): PolicyInput {
-  return {
-    source: { progressMs: 1_200_000, durationMs: DUR, progressAt: AT, ...source },
-    target: target(tgt),
-    sameOrigin: false,
-    toleranceMs: 30_000,
-    replay: false,
-    ...over,
-  };
-}
 
 describe('decideWrite', () => {
   it('writes a newer, different position', () => {
@@ -44,7 +19,7 @@ describe('decideWrite', () => {
 
   it('playing_now beats everything, replay included', () => {
     const r = decideWrite(input({ sameOrigin: true, replay: true }, { progressAt: undefined }, { playingNow: true, watched: true, progressAt: AT + 9e6 }));
-    assert.deepEqual(r, { action: 'skip', reason: 'playing_now', detail: { ref: '42' } });
+    assert.deepEqual(r, { action: 'skip', reason: 'playing_now', detail: { ref: target().ref.id } });
   });
 
   it('same_origin comes next and is not overridden by replay', () => {
