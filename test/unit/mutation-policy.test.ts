@@ -10,7 +10,6 @@ import { AT, DUR, policyInput as input } from '../support/decide-fixtures.ts';
 
 const WRITE: PolicyResult = { action: 'write', unwatchFirst: false };
 
-
 describe('decideWrite: rules at their edges', () => {
   const rows: { name: string; in: PolicyInput; want: PolicyResult }[] = [
     {

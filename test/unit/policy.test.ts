@@ -4,9 +4,6 @@ import { decideWrite } from '../../src/core/policy.ts';
 import { materiallyEqual } from '../../src/core/position.ts';
 import { AT, DUR, policyInput as input, target } from '../support/decide-fixtures.ts';
 
-
-
-
 describe('decideWrite', () => {
   it('writes a newer, different position', () => {
     assert.deepEqual(decideWrite(input()), { action: 'write', unwatchFirst: false });
