@@ -1,6 +1,8 @@
 // One film on a source and its copy on a target, shared by the decision tests: each test
 // changes only the fields its rule is about.
 import type { PositionSnapshot, ProgressRecord, TargetState } from '../../src/core/model.ts';
+import type { DecideInput } from '../../src/core/decide.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import type { PolicyInput } from '../../src/core/policy.ts';
 
 export const AT = Date.UTC(2026, 7, 4, 12, 0, 0);
@@ -45,4 +47,22 @@ export function policyInput(over: Partial<PolicyInput> = {}, source: PositionSna
     replay: false,
     ...over,
   };
+}
+
+/** One item's whole decision input for that pair: found on the target, default settings. */
+export function decideInput(over: Partial<DecideInput> = {}): DecideInput {
+  return {
+    key: 'imdb:tt0111161',
+    source: record(),
+    target: target(),
+    resolution: 'resolved',
+    settings: DEFAULT_PROGRESS_SETTINGS,
+    sameOrigin: false,
+    ...over,
+  };
+}
+
+/** Copies of one film on a source (the duplicate-merging tests): ids alike, only `id` and `extra` differ. */
+export function copyRecord(id: string, extra: Partial<ProgressRecord>): ProgressRecord {
+  return { type: 'movie', ids: { imdb: 'tt0000001' }, title: 'Copy', ref: { provider: 'p', server: 's', id }, watched: false, ...extra };
 }

@@ -1,22 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideItem, displayTitle, planItem, summarise } from '../../src/core/decide.ts';
-import type { DecideInput } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import type { Decision } from '../../src/core/model.ts';
-import { AT, DUR, record, target } from '../support/decide-fixtures.ts';
-
-function input(over: Partial<DecideInput> = {}): DecideInput {
-  return {
-    key: 'imdb:tt0111161',
-    source: record(),
-    target: target(),
-    resolution: 'resolved',
-    settings: DEFAULT_PROGRESS_SETTINGS,
-    sameOrigin: false,
-    ...over,
-  };
-}
+import { AT, DUR, decideInput as input, record, target } from '../support/decide-fixtures.ts';
 
 describe('decideItem', () => {
   it('writes, with full snapshots and the percent', () => {

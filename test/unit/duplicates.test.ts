@@ -3,15 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pickNewer } from '../../src/core/duplicates.ts';
 import type { ProgressRecord } from '../../src/core/model.ts';
-
-const rec = (id: string, extra: Partial<ProgressRecord>): ProgressRecord => ({
-  type: 'movie',
-  ids: { imdb: 'tt0000001' },
-  title: 'Copy',
-  ref: { provider: 'p', server: 's', id },
-  watched: false,
-  ...extra,
-});
+import { copyRecord as rec } from '../support/decide-fixtures.ts';
 
 const both = (a: ProgressRecord, b: ProgressRecord): [ProgressRecord, ProgressRecord] => [pickNewer(a, b), pickNewer(b, a)];
 

@@ -11,7 +11,7 @@ import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
 import { positionProblem } from '../../src/core/position.ts';
 import type { NativeRef, ProgressRecord } from '../../src/core/model.ts';
 import { positionFrom } from '../../src/providers/wire.ts';
-import { AT, DUR, record, target } from '../support/decide-fixtures.ts';
+import { AT, DUR, decideInput, record, target } from '../support/decide-fixtures.ts';
 
 const edition = (id: string, over: Partial<ProgressRecord> = {}) => record({ ref: { provider: 'plex-home', server: 'home', id }, ...over });
 
@@ -253,16 +253,7 @@ describe('pickNewest: the winner among copies never depends on listing order', (
 });
 
 describe('planItem: ambiguous ids and impossible positions', () => {
-  const plan = (over: Partial<Parameters<typeof planItem>[0]> = {}) =>
-    planItem({
-      key: 'imdb:tt0111161',
-      source: record(),
-      target: target(),
-      resolution: 'resolved',
-      settings: DEFAULT_PROGRESS_SETTINGS,
-      sameOrigin: false,
-      ...over,
-    });
+  const plan = (over: Partial<Parameters<typeof planItem>[0]> = {}) => planItem(decideInput(over));
   it('ambiguous: skipped before anything else, with the detail as given, no write', () => {
     const ambiguous = {
       side: 'target' as const,

@@ -5,16 +5,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decideItem, displayTitle, planItem, planSourceOf, summarise } from '../../src/core/decide.ts';
-import type { DecideInput } from '../../src/core/decide.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type ProgressSettings } from '../../src/core/pair.ts';
 import type { Decision } from '../../src/core/model.ts';
-import { AT, DUR, record, target } from '../support/decide-fixtures.ts';
+import { AT, DUR, decideInput as input, record, target } from '../support/decide-fixtures.ts';
 
 const settings = (over: Partial<ProgressSettings> = {}): ProgressSettings => ({ ...DEFAULT_PROGRESS_SETTINGS, ...over });
-
-function input(over: Partial<DecideInput> = {}): DecideInput {
-  return { key: 'imdb:tt0111161', source: record(), target: target(), resolution: 'resolved', settings: DEFAULT_PROGRESS_SETTINGS, sameOrigin: false, ...over };
-}
 
 describe('planItem: resolution', () => {
   it('an unresolved item is skipped even when a target state was passed', () => {

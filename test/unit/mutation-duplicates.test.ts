@@ -5,15 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { pickNewer } from '../../src/core/duplicates.ts';
 import type { ProgressRecord } from '../../src/core/model.ts';
-
-const rec = (id: string, extra: Partial<ProgressRecord>): ProgressRecord => ({
-  type: 'movie',
-  ids: { imdb: 'tt0000001' },
-  title: 'Copy',
-  ref: { provider: 'p', server: 's', id },
-  watched: false,
-  ...extra,
-});
+import { copyRecord as rec } from '../support/decide-fixtures.ts';
 
 /** The winner must be the same record whichever comes first. */
 const winner = (a: ProgressRecord, b: ProgressRecord): ProgressRecord => {
