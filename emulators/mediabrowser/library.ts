@@ -117,8 +117,7 @@ export class MbCatalog {
     const keyed = items.map((item) => ({ item, key: sortNameOf(item) }));
     keyed.sort((a, b) => a.key.localeCompare(b.key) || a.item.Id.localeCompare(b.item.Id));
     const ordered = keyed.map((k) => k.item);
-    const rank = new Map<MbItem, number>();
-    ordered.forEach((item, i) => rank.set(item, i));
+    const rank = new Map<MbItem, number>(ordered.map((item, i) => [item, i] as const));
     const saved = items.map((item) => ({ item, at: Date.parse(item.DateLastSaved) }));
     saved.sort((a, b) => a.at - b.at);
     this.index = {

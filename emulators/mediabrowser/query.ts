@@ -211,7 +211,7 @@ function searchPredicate(catalog: MbCatalog, term: string): (item: MbItem) => bo
     const original = likePattern(lower);
     return (item) => name.test(catalog.cleanName(item)) || (item.OriginalTitle !== undefined && original.test(item.OriginalTitle.toLowerCase()));
   }
-  return (item) => catalog.cleanName(item).includes(clean) || (item.OriginalTitle !== undefined && item.OriginalTitle.toLowerCase().includes(lower));
+  return (item) => catalog.cleanName(item).includes(clean) || item.OriginalTitle?.toLowerCase().includes(lower) === true;
 }
 
 /** Jellyfin orders search hits by match quality first: exact name, then "term …", then a prefix, then the rest. */
