@@ -166,7 +166,8 @@ function readReport(env: MbEnv, body: Body): PlaybackReport {
   if (positionTicks !== undefined) report.positionTicks = positionTicks;
   if (playSessionId !== undefined) report.playSessionId = playSessionId;
   if (mediaSourceId !== undefined) report.mediaSourceId = mediaSourceId;
-  if (playMethod !== undefined) report.playMethod = playMethod;
+  // Jellyfin's ValidatePlayMethod: "Transcode" without a transcoding job (the emulator runs none) is DirectPlay.
+  if (playMethod !== undefined) report.playMethod = env.dialect === 'jellyfin' && playMethod === 'Transcode' ? 'DirectPlay' : playMethod;
   return report;
 }
 

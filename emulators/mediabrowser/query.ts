@@ -105,12 +105,22 @@ export function readInt(env: MbEnv, params: Params, name: string): number | unde
   return Number(raw);
 }
 
-function readDate(env: MbEnv, params: Params, name: string): number | undefined {
+export function readDate(env: MbEnv, params: Params, name: string): number | undefined {
   const raw = params.get(name);
   if (raw === undefined || raw === '') return undefined;
   const ms = parseIsoDate(raw);
   if (ms === undefined) throw new HttpError(invalidParam(env, name, `The value '${raw}' is not valid.`));
   return ms;
+}
+
+/** An Int64 query parameter (positions in ticks); malformed → 400 as model binding does. */
+export function readLong(env: MbEnv, params: Params, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
+    throw new HttpError(invalidParam(env, name, `The value '${raw}' is not valid.`));
+  }
+  return Number(raw);
 }
 
 const GUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;

@@ -17,7 +17,8 @@ import {
   sessionFor,
   type PlaybackEvent,
 } from './playstate.ts';
-import { checkId, pageOf, parseItemQuery, readBool, readFields, readInt, runItemQuery, sortItems, type ItemQuery } from './query.ts';
+import { nextUp } from './nextup.ts';
+import { checkId, pageOf, parseItemQuery, readBool, readDate, readFields, readInt, readLong, runItemQuery, sortItems, type ItemQuery } from './query.ts';
 import { detailOptions, listOptions, publicSystemInfo, renderItem, renderSession, renderUser, renderUserData, renderView, systemInfo } from './render.ts';
 import {
   HttpError,
@@ -299,6 +300,39 @@ function itemDetail(ctx: Ctx, rawUserId: string | undefined, rawItemId: string |
   return ok(ctx, renderItem(env, item, detailOptions(user)));
 }
 
+/**
+ * GET /Shows/NextUp (see nextup.ts). Jellyfin binds EnableResumable, EnableRewatching,
+ * NextUpDateCutoff and EnableTotalRecordCount (false → a count of 0, as its GetResult leaves it);
+ * Emby's document has none of them, so there they keep Jellyfin's defaults.
+ */
+const showsNextUp: Handler = (ctx) => {
+  const env = ctx.env;
+  const params = ctx.req.params;
+  const jellyfin = env.dialect === 'jellyfin';
+  const user = targetUser(ctx, params.get('UserId'), true)!;
+  const seriesRaw = params.get('SeriesId');
+  const parentRaw = params.get('ParentId');
+  const cutoff = jellyfin ? readDate(env, params, 'NextUpDateCutoff') : undefined;
+  const found = nextUp(env, user, {
+    ...(seriesRaw ? { seriesId: checkId(env, 'seriesId', seriesRaw) } : {}),
+    ...(parentRaw ? { parentId: checkId(env, 'parentId', parentRaw) } : {}),
+    ...(cutoff !== undefined ? { cutoff } : {}),
+    enableResumable: jellyfin ? (readBool(env, params, 'EnableResumable') ?? true) : true,
+    enableRewatching: jellyfin ? (readBool(env, params, 'EnableRewatching') ?? false) : false,
+  });
+  const startIndex = Math.max(0, readInt(env, params, 'StartIndex') ?? 0);
+  const limit = readInt(env, params, 'Limit');
+  const countAll = jellyfin ? (readBool(env, params, 'EnableTotalRecordCount') ?? true) : true;
+  const page = found.slice(startIndex, limit === undefined ? undefined : startIndex + Math.max(0, limit));
+  const options = listOptions(readFields(params), user, readBool(env, params, 'EnableUserData') ?? true);
+  return queryResult(
+    ctx,
+    page.map((item) => renderItem(env, item, options)),
+    countAll ? found.length : 0,
+    startIndex,
+  );
+};
+
 // ---- user data -----------------------------------------------------------------------------
 
 function getUserData(ctx: Ctx, rawUserId: string | undefined, rawItemId: string | undefined): Reply {
@@ -383,6 +417,46 @@ function playing(event: PlaybackEvent): Handler {
   };
 }
 
+const PLAY_METHODS = ['Transcode', 'DirectStream', 'DirectPlay'];
+
+/**
+ * The query-string forms of the playback reports: Jellyfin's /PlayingItems/{itemId} (10.9+) and
+ * /Users/{userId}/PlayingItems/{itemId} (10.8, kept hidden since), Emby's /Users/{userId}/…
+ * with a POST …/Delete for the stop. They feed the same report as /Sessions/Playing*, for the
+ * token's session: the userId in the path is not used (Jellyfin binds it and ignores it;
+ * Emby is given the same rule, a guess). Start takes no position; progress and stop do.
+ */
+function playingItem(event: 'start' | 'progress' | 'stop'): Handler {
+  return (ctx, p) => {
+    const env = ctx.env;
+    const params = ctx.req.params;
+    if (p.userId !== undefined && env.dialect === 'jellyfin' && !GUID_LIKE.test(p.userId)) {
+      return invalidParam(env, 'userId', `The value '${p.userId}' is not valid.`);
+    }
+    const body: Record<string, unknown> = { itemid: checkId(env, 'itemId', p.itemId ?? '') };
+    if (event !== 'start') {
+      const position = readLong(env, params, 'PositionTicks');
+      if (position !== undefined) body.positionticks = position;
+    }
+    if (event === 'progress') body.ispaused = readBool(env, params, 'IsPaused') ?? false;
+    const method = params.get('PlayMethod');
+    if (method !== undefined && method !== '') {
+      const known = PLAY_METHODS.find((m) => m.toLowerCase() === method.toLowerCase());
+      if (!known) return invalidParam(env, 'playMethod', `The value '${method}' is not valid.`);
+      body.playmethod = known;
+    }
+    for (const [name, key] of [
+      ['PlaySessionId', 'playsessionid'],
+      ['MediaSourceId', 'mediasourceid'],
+    ] as const) {
+      const value = params.get(name);
+      if (value !== undefined && value !== '') body[key] = value;
+    }
+    reportPlayback(ctx, event, body);
+    return writeDone(ctx);
+  };
+}
+
 // ---- the table -----------------------------------------------------------------------------
 
 const ROUTES: Route[] = [
@@ -418,6 +492,16 @@ const ROUTES: Route[] = [
   route('POST', '/Users/{userId}/PlayedItems/{itemId}', (ctx, p) => played(ctx, p.userId, p.itemId, true)),
   route('DELETE', '/Users/{userId}/PlayedItems/{itemId}', (ctx, p) => played(ctx, p.userId, p.itemId, false)),
   route('POST', '/Users/{userId}/PlayedItems/{itemId}/Delete', (ctx, p) => played(ctx, p.userId, p.itemId, false), { dialects: EMBY }),
+
+  route('GET', '/Shows/NextUp', showsNextUp),
+
+  route('POST', '/PlayingItems/{itemId}', playingItem('start'), { dialects: JELLYFIN, since: V10_9 }),
+  route('POST', '/PlayingItems/{itemId}/Progress', playingItem('progress'), { dialects: JELLYFIN, since: V10_9 }),
+  route('DELETE', '/PlayingItems/{itemId}', playingItem('stop'), { dialects: JELLYFIN, since: V10_9 }),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}', playingItem('start')),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}/Progress', playingItem('progress')),
+  route('DELETE', '/Users/{userId}/PlayingItems/{itemId}', playingItem('stop')),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}/Delete', playingItem('stop'), { dialects: EMBY }),
 
   route('GET', '/Sessions', sessions),
   route('POST', '/Sessions/Playing', playing('start')),

@@ -19,9 +19,16 @@
 // proxy support is off: axios honours HTTP(S)_PROXY by default, and loopback traffic must never
 // leave for a proxy. The SDK makes no other requests (no discovery, no websocket unless asked).
 //
+// Also what other tools call most: a title search (`getItems` with `searchTerm`), Next Up
+// (`getShowApi().getNextUp`, the 1.0 name of the 10.x SDK's `getTvShowsApi`) and the
+// played/playing reports (the 1.0 SDK's `getUserDataApi` and `getSessionApi` hold what
+// `getPlaystateApi` held). The query-string reports (`/PlayingItems/{id}`) are not in SDK 1.0;
+// test/emulator/mediabrowser-clients.test.ts calls them over raw HTTP.
+//
 // SDK calls the test leaves out, and why: `getSessionApi().reportSessionEnded()`
-// (`/Sessions/Logout`), favourites (`/UserFavoriteItems`), `getShowsApi()` (`/Shows/…`) and
-// `getLatestMedia` (`/Items/Latest`) are not emulated (README "Known gaps"); Playhead uses none.
+// (`/Sessions/Logout`), favourites (`/UserFavoriteItems`), the other `getShowApi()` calls
+// (`/Shows/{id}/Episodes`, `/Shows/{id}/Seasons`, `/Shows/Upcoming`) and `getLatestMedia`
+// (`/Items/Latest`) are not emulated (README "Known gaps"); Playhead uses none.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import axios, { isAxiosError, type AxiosInstance } from 'axios';
@@ -30,6 +37,7 @@ import * as sdkModels from '@jellyfin/sdk/lib/generated-client/models/index.js';
 import * as authenticationApi from '@jellyfin/sdk/lib/utils/api/authentication-api.js';
 import * as libraryApi from '@jellyfin/sdk/lib/utils/api/library-api.js';
 import * as sessionApi from '@jellyfin/sdk/lib/utils/api/session-api.js';
+import * as showApi from '@jellyfin/sdk/lib/utils/api/show-api.js';
 import * as systemApi from '@jellyfin/sdk/lib/utils/api/system-api.js';
 import * as userApi from '@jellyfin/sdk/lib/utils/api/user-api.js';
 import * as userDataApi from '@jellyfin/sdk/lib/utils/api/user-data-api.js';
@@ -132,6 +140,7 @@ interface PlaybackReport {
 type Reply<T> = Promise<{ data: T; status: number }>;
 interface ItemQuery {
   userId?: string;
+  searchTerm?: string;
   parentId?: string;
   recursive?: boolean;
   includeItemTypes?: string[];
@@ -184,6 +193,19 @@ interface JellyfinSdk {
     markPlayedItem(p: ItemRef & { datePlayed?: string }): Reply<UserItemDataDto>;
     markUnplayedItem(p: ItemRef): Reply<UserItemDataDto>;
   };
+  getShowApi(api: Api): {
+    getNextUp(p: {
+      userId?: string;
+      seriesId?: string;
+      parentId?: string;
+      startIndex?: number;
+      limit?: number;
+      fields?: string[];
+      enableResumable?: boolean;
+      enableRewatching?: boolean;
+      enableTotalRecordCount?: boolean;
+    }): Reply<BaseItemDtoQueryResult>;
+  };
   getSessionApi(api: Api): {
     getSessions(p?: { deviceId?: string; activeWithinSeconds?: number }): Reply<SessionInfoDto[]>;
     reportPlaybackStart(p: { playbackStartInfo: PlaybackReport }): Reply<void>;
@@ -211,6 +233,7 @@ const sdk = {
   ...libraryApi,
   ...userDataApi,
   ...sessionApi,
+  ...showApi,
 } as unknown as JellyfinSdk;
 const {
   Jellyfin,
@@ -223,6 +246,7 @@ const {
   getLibraryApi,
   getUserDataApi,
   getSessionApi,
+  getShowApi,
 } = sdk;
 const models = sdkModels as unknown as SdkModels;
 /** The SDK's enum values (string constants), by name: a missing one fails here, not on the server. */
@@ -287,6 +311,17 @@ function movie(n: number): MbItem {
 
 function childrenOf(id: string): MbItem[] {
   return emulator.state.items.filter((i) => i.ParentId === id);
+}
+
+/** The library an item lives in, up its parent links. */
+function libraryOf(item: MbItem): string | undefined {
+  let at: MbItem | undefined = item;
+  for (let depth = 0; at && depth < 4; depth++) {
+    const parent = at.ParentId;
+    if (emulator.state.libraries.some((l) => l.Id === parent)) return parent;
+    at = emulator.state.items.find((i) => i.Id === parent);
+  }
+  return undefined;
 }
 
 function status(error: unknown): number | undefined {
@@ -490,6 +525,75 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       episodes.data.Items?.map((e) => [e.Id, e.IndexNumber, e.ParentIndexNumber, e.SeasonId, e.SeriesName, e.ProviderIds, e.Path]),
       expected.map((e) => [e.Id, e.IndexNumber, 2, season.Id, series.Name, e.ProviderIds, e.Path]),
     );
+  });
+
+  it('searches titles case-insensitively, with types, parent, paging, exact matches first', async () => {
+    /** Jellyfin's match quality: exact name, "term …", a prefix, anything else. */
+    const quality = (name: string, word: string) => {
+      const n = name.toLowerCase();
+      const t = word.toLowerCase();
+      return n === t ? 0 : n.startsWith(`${t} `) ? 1 : n.startsWith(t) ? 2 : 3;
+    };
+    const matching = (word: string) => emulator.state.items.filter((i) => i.Name.toLowerCase().includes(word.toLowerCase()));
+    // A title word whose best match does not come first by name ("Horizon in …" after "Canyon of
+    // the Horizon"), so the order shows match quality ruling over SortName.
+    const word = itemsOf('Movie')
+      .flatMap((i) => i.Name.split(' '))
+      .filter((w) => /^[A-Za-z]{4,}$/.test(w))
+      .find((w) => {
+        const byName = matching(w)
+          .filter((i) => i.Type === 'Movie')
+          .sort((a, b) => a.Name.replace(/^(the|a|an) /i, '').localeCompare(b.Name.replace(/^(the|a|an) /i, '')));
+        return byName.some((item, n) => n > 0 && quality(item.Name, w) < quality(byName[0]!.Name, w));
+      });
+    assert.ok(word, 'the synthetic library has a title word whose best match sorts late');
+    // Sent in upper case: Jellyfin matches the lower-cased (clean) name.
+    const term = word.toUpperCase();
+    const hits = (types?: MbItem['Type'][]) => matching(word).filter((i) => !types || types.includes(i.Type));
+    const library = getLibraryApi(api);
+    const { data: all } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, enableTotalRecordCount: true });
+    assert.ok(hits().length >= 1);
+    assert.equal(all.TotalRecordCount, hits().length);
+    assert.deepEqual(
+      all.Items?.map((i) => i.Id).sort(),
+      hits()
+        .map((i) => i.Id)
+        .sort(),
+    );
+    const { data: films } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, includeItemTypes: [BaseItemKind.Movie] });
+    assert.deepEqual(
+      films.Items?.map((i) => i.Id).sort(),
+      hits(['Movie'])
+        .map((i) => i.Id)
+        .sort(),
+    );
+    const qualities = films.Items!.map((i) => quality(i.Name!, word));
+    assert.deepEqual(
+      qualities,
+      [...qualities].sort((a, b) => a - b),
+      'better matches come first',
+    );
+    // Paging walks the same order, one row at a time.
+    const walked: string[] = [];
+    for (let startIndex = 0; startIndex < (all.TotalRecordCount ?? 0); startIndex++) {
+      const { data } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, startIndex, limit: 1 });
+      assert.equal(data.StartIndex, startIndex);
+      walked.push(data.Items![0]!.Id!);
+    }
+    assert.deepEqual(
+      walked,
+      all.Items?.map((i) => i.Id),
+    );
+    // Under the shows library only episodes and series can match.
+    const shows = emulator.state.libraries.find((l) => l.CollectionType === 'tvshows')!;
+    const episodeWord = itemsOf('Episode')[0]!.Name.split(' ').at(-1)!;
+    const { data: inShows } = await library.getItems({ userId: alice.id, searchTerm: episodeWord.toLowerCase(), recursive: true, parentId: shows.Id });
+    const expected = emulator.state.items.filter((i) => libraryOf(i) === shows.Id && i.Name.toLowerCase().includes(episodeWord.toLowerCase()));
+    assert.ok(expected.length >= 1);
+    assert.deepEqual(inShows.Items?.map((i) => i.Id).sort(), expected.map((i) => i.Id).sort());
+    // Nothing matches a term no title has.
+    const { data: none } = await library.getItems({ userId: alice.id, searchTerm: 'zzzz-no-such-title', recursive: true });
+    assert.deepEqual([none.TotalRecordCount, none.Items?.length], [0, 0]);
   });
 
   // ---- user data -------------------------------------------------------------------------------
