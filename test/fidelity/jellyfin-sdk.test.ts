@@ -317,7 +317,7 @@ function childrenOf(id: string): MbItem[] {
 function libraryOf(item: MbItem): string | undefined {
   let at: MbItem | undefined = item;
   for (let depth = 0; at && depth < 4; depth++) {
-    const parent = at.ParentId;
+    const parent: string = at.ParentId;
     if (emulator.state.libraries.some((l) => l.Id === parent)) return parent;
     at = emulator.state.items.find((i) => i.Id === parent);
   }
@@ -879,6 +879,159 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       resume.Items?.map((i) => i.Id),
       [target.Id],
     );
+  });
+});
+
+// ---- Next Up and the playstate thresholds ---------------------------------------------------
+
+describe('@jellyfin/sdk Next Up and playback reports (own server)', () => {
+  let server: RunningMediaBrowserEmulator;
+  let client: Api;
+  let user: { id: string; token: string };
+  const SHOWS = 'movies=2,shows=3,seasons=2,episodes=3';
+
+  before(async () => {
+    server = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'nextup', synthetic: SHOWS, seed: 'n', quiet: true, now: () => clock });
+    user = server.users.find((u) => u.name === 'alice')!;
+    client = jellyfin.createApi(server.url, user.token, http);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  const series = (n: number) => server.state.items.filter((i) => i.Type === 'Series')[n]!;
+  /** A series' episodes in season/episode order. */
+  const episodesOf = (s: MbItem) =>
+    server.state.items
+      .filter((i) => i.Type === 'Episode' && i.SeriesId === s.Id)
+      .sort((a, b) => a.ParentIndexNumber! - b.ParentIndexNumber! || a.IndexNumber! - b.IndexNumber!);
+  const record = (itemId: string) => server.state.userData[user.id]?.[itemId];
+
+  /**
+   * Next Up computed from the state, the way Jellyfin defines it: series with an episode the
+   * user played or started (latest first); per series the first unplayed episode after the
+   * highest-numbered played one.
+   */
+  function expectedNextUp(enableResumable = true): string[] {
+    const withDates = server.state.items
+      .filter((i) => i.Type === 'Series')
+      .map((s) => ({
+        s,
+        latest: Math.max(...episodesOf(s).map((e) => (record(e.Id)?.LastPlayedDate ? Date.parse(record(e.Id)!.LastPlayedDate!) : Number.NEGATIVE_INFINITY))),
+      }))
+      .filter((x) => x.latest > Number.NEGATIVE_INFINITY)
+      .sort((a, b) => b.latest - a.latest);
+    return withDates
+      .map(({ s }) => {
+        const episodes = episodesOf(s);
+        const lastPlayed = episodes.findLastIndex((e) => record(e.Id)?.Played === true);
+        const next = episodes.slice(lastPlayed + 1).find((e) => record(e.Id)?.Played !== true);
+        if (next && !enableResumable && (record(next.Id)?.PlaybackPositionTicks ?? 0) > 0) return undefined;
+        return next?.Id;
+      })
+      .filter((id): id is string => id !== undefined);
+  }
+
+  it('lists the episode after the last one watched, per series, latest series first', async () => {
+    const shows = getShowApi(client);
+    assert.deepEqual((await shows.getNextUp({ userId: user.id })).data.Items, [], 'nothing watched, nothing next');
+
+    const [a, b] = [series(0), series(1)];
+    const [a1, a2] = episodesOf(a);
+    const bEpisodes = episodesOf(b);
+    // Series a: the first two episodes watched. Series b, later: its third episode (the last of
+    // season 1) watched out of order, the first two not.
+    await getUserDataApi(client).markPlayedItem({ itemId: a1!.Id, userId: user.id, datePlayed: '2026-11-20T20:00:00Z' });
+    await getUserDataApi(client).markPlayedItem({ itemId: a2!.Id, userId: user.id, datePlayed: '2026-11-20T21:00:00Z' });
+    await getUserDataApi(client).markPlayedItem({ itemId: bEpisodes[2]!.Id, userId: user.id, datePlayed: '2026-11-22T21:00:00Z' });
+
+    const { data } = await shows.getNextUp({ userId: user.id, fields: ['ProviderIds'] });
+    assert.deepEqual(
+      data.Items?.map((i) => i.Id),
+      expectedNextUp(),
+    );
+    // b's next is season 2's first episode (after the one watched, not the skipped ones); a's is its third.
+    assert.deepEqual(
+      data.Items?.map((i) => i.Id),
+      [bEpisodes[3]!.Id, episodesOf(a)[2]!.Id],
+    );
+    assert.equal(data.TotalRecordCount, 2);
+    const first = data.Items![0]!;
+    assert.deepEqual([first.SeriesId, first.ParentIndexNumber, first.IndexNumber, first.ProviderIds], [b.Id, 2, 1, bEpisodes[3]!.ProviderIds]);
+    assert.equal(first.UserData?.Played, false);
+
+    // Paging, a single series, another library.
+    const { data: second } = await shows.getNextUp({ userId: user.id, startIndex: 1, limit: 1 });
+    assert.deepEqual([second.Items?.map((i) => i.Id), second.TotalRecordCount, second.StartIndex], [[episodesOf(a)[2]!.Id], 2, 1]);
+    const { data: onlyA } = await shows.getNextUp({ userId: user.id, seriesId: a.Id });
+    assert.deepEqual(
+      onlyA.Items?.map((i) => i.Id),
+      [episodesOf(a)[2]!.Id],
+    );
+    const untouched = series(2);
+    const { data: fresh } = await shows.getNextUp({ userId: user.id, seriesId: untouched.Id });
+    assert.deepEqual(
+      fresh.Items?.map((i) => i.Id),
+      [episodesOf(untouched)[0]!.Id],
+      'a series asked for by id starts at its first episode',
+    );
+    const movies = server.state.libraries.find((l) => l.CollectionType === 'movies')!;
+    const tv = server.state.libraries.find((l) => l.CollectionType === 'tvshows')!;
+    assert.deepEqual((await shows.getNextUp({ userId: user.id, parentId: movies.Id })).data.Items, []);
+    assert.equal((await shows.getNextUp({ userId: user.id, parentId: tv.Id })).data.TotalRecordCount, 2);
+  });
+
+  it('leaves out a series whose next episode is in progress when enableResumable is false', async () => {
+    const a = series(0);
+    const next = episodesOf(a)[2]!;
+    // Started through the session API: a position between the thresholds stays.
+    await getSessionApi(client).reportPlaybackStart({ playbackStartInfo: { ItemId: next.Id, PlaySessionId: 'nu-1' } });
+    const position = Math.round(next.RunTimeTicks! * 0.5);
+    await getSessionApi(client).reportPlaybackStopped({ playbackStopInfo: { ItemId: next.Id, PositionTicks: position, PlaySessionId: 'nu-1' } });
+    assert.equal(record(next.Id)?.PlaybackPositionTicks, position);
+    const shows = getShowApi(client);
+    const { data: withResumable } = await shows.getNextUp({ userId: user.id });
+    assert.deepEqual(
+      withResumable.Items?.map((i) => i.Id),
+      expectedNextUp(true),
+    );
+    assert.equal(withResumable.Items?.[0]?.Id, next.Id, 'the series just played comes first');
+    const { data: without } = await shows.getNextUp({ userId: user.id, enableResumable: false });
+    assert.deepEqual(
+      without.Items?.map((i) => i.Id),
+      expectedNextUp(false),
+    );
+    assert.ok(!without.Items?.some((i) => i.Id === next.Id));
+  });
+
+  it('applies the server thresholds to reported positions (MinResumePct, MaxResumePct, MinResumeDurationSeconds)', async () => {
+    const { minResumePct, maxResumePct, minResumeDurationSeconds } = server.state.playback;
+    assert.deepEqual([minResumePct, maxResumePct, minResumeDurationSeconds], [5, 90, 300]);
+    const sessions = getSessionApi(client);
+    const film = server.state.items.find((i) => i.Type === 'Movie')!;
+    const runtime = film.RunTimeTicks!;
+    assert.ok(runtime / 10_000_000 >= minResumeDurationSeconds);
+    const report = async (percent: number) => {
+      await sessions.reportPlaybackProgress({
+        playbackProgressInfo: { ItemId: film.Id, PositionTicks: Math.round((runtime * percent) / 100), PlaySessionId: 't' },
+      });
+      const r = record(film.Id)!;
+      return [r.PlaybackPositionTicks, r.Played];
+    };
+    await sessions.reportPlaybackStart({ playbackStartInfo: { ItemId: film.Id, PlaySessionId: 't' } });
+    assert.deepEqual(await report(minResumePct - 1), [0, false], 'below MinResumePct: no position');
+    assert.deepEqual(await report(minResumePct + 1), [Math.round((runtime * (minResumePct + 1)) / 100), false]);
+    assert.deepEqual(await report(maxResumePct - 1), [Math.round((runtime * (maxResumePct - 1)) / 100), false]);
+    assert.deepEqual(await report(maxResumePct + 1), [0, true], 'past MaxResumePct: played');
+    const { data: item } = await getLibraryApi(client).getItem({ itemId: film.Id, userId: user.id });
+    assert.deepEqual([item.UserData?.Played, item.UserData?.PlaybackPositionTicks, item.UserData?.PlayCount], [true, 0, 1]);
+    // Unplayed again through the SDK, then a short item: any position in the middle marks it played.
+    await getUserDataApi(client).markUnplayedItem({ itemId: film.Id, userId: user.id });
+    assert.deepEqual([record(film.Id)?.Played, record(film.Id)?.PlayCount], [false, 0]);
+    film.RunTimeTicks = (minResumeDurationSeconds - 60) * 10_000_000;
+    await sessions.reportPlaybackProgress({ playbackProgressInfo: { ItemId: film.Id, PositionTicks: Math.round(film.RunTimeTicks / 2), PlaySessionId: 't' } });
+    assert.deepEqual([record(film.Id)?.PlaybackPositionTicks, record(film.Id)?.Played], [0, true], 'shorter than MinResumeDurationSeconds: played');
+    film.RunTimeTicks = runtime;
   });
 });
 
