@@ -69,6 +69,9 @@ const SETUPS: DialectSetup[] = [
       'POST /Users/{userId}/Items/{itemId}/UserData': 'legacy alias of POST /UserItems/{itemId}/UserData (hidden)',
       'POST /Users/{userId}/PlayedItems/{itemId}': 'legacy alias of POST /UserPlayedItems/{itemId} (hidden)',
       'DELETE /Users/{userId}/PlayedItems/{itemId}': 'legacy alias of DELETE /UserPlayedItems/{itemId} (hidden)',
+      'POST /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of POST /PlayingItems/{itemId} (hidden); the only form on 10.8',
+      'POST /Users/{userId}/PlayingItems/{itemId}/Progress': 'legacy alias of POST /PlayingItems/{itemId}/Progress (hidden)',
+      'DELETE /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of DELETE /PlayingItems/{itemId} (hidden)',
     },
     prefix: '',
   },
@@ -224,6 +227,13 @@ for (const setup of SETUPS) {
         body: () => ({ ItemId: ids.episode2, PositionTicks: 3_000_000_000, Failed: false, PlaySessionId: 'p2' }),
       },
       { name: 'playback ping', method: 'POST', path: () => '/Sessions/Playing/Ping?playSessionId=spec-play', as: 'alice' },
+      {
+        name: 'title search, typed and paged',
+        method: 'GET',
+        path: () =>
+          `/Items?${userQuery()}&SearchTerm=${encodeURIComponent(emu.state.items[0]!.Name.slice(0, 4))}&Recursive=true&IncludeItemTypes=Movie,Episode&StartIndex=0&Limit=3`,
+      },
+      { name: 'next up', method: 'GET', path: () => `/Shows/NextUp?${userQuery()}&Fields=ProviderIds,Path&Limit=5` },
     ];
     const jellyfin: Case[] = [
       { name: 'users', method: 'GET', path: () => '/Users' },
@@ -244,6 +254,19 @@ for (const setup of SETUPS) {
       },
       { name: 'mark played', method: 'POST', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}&datePlayed=2026-11-24T07:00:00Z` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}` },
+      {
+        name: 'playing item start',
+        method: 'POST',
+        path: () => `/PlayingItems/${ids.movie2}?playSessionId=q1&canSeek=true&playMethod=DirectPlay`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item progress',
+        method: 'POST',
+        path: () => `/PlayingItems/${ids.movie2}/Progress?positionTicks=6000000000&isPaused=true&playSessionId=q1`,
+        as: 'alice',
+      },
+      { name: 'playing item stopped', method: 'DELETE', path: () => `/PlayingItems/${ids.movie2}?positionTicks=6000000000&playSessionId=q1`, as: 'alice' },
     ];
     const emby: Case[] = [
       { name: 'users query', method: 'GET', path: () => '/Users/Query' },
@@ -267,6 +290,30 @@ for (const setup of SETUPS) {
       { name: 'mark played', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}?DatePlayed=20261124070000` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}` },
       { name: 'mark unplayed (POST form)', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}/Delete` },
+      {
+        name: 'playing item start',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}?MediaSourceId=ms1&PlaySessionId=q1&CanSeek=true`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item progress',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}/Progress?MediaSourceId=ms1&PositionTicks=6000000000&IsPaused=true&PlaySessionId=q1`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item stopped',
+        method: 'DELETE',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}?MediaSourceId=ms1&NextMediaType=Video&PositionTicks=6000000000`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item stopped (POST form)',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}/Delete?MediaSourceId=ms1&NextMediaType=Video&PositionTicks=6000000000`,
+        as: 'alice',
+      },
     ];
 
     for (const testCase of [...common, ...(dialect === 'jellyfin' ? jellyfin : emby)]) {
