@@ -168,6 +168,41 @@ describe('emby: the common client routes under /emby and /Users/{id}/…', () =>
   });
 });
 
+describe('emby: browsing a series, favourites, capabilities', () => {
+  it('answers /Shows/{id}/Seasons and /Episodes, favourite writes and posted capabilities', async () => {
+    const emu = await start('emby');
+    const alice = userOf(emu, 'alice');
+    const get = clientOf(emu, 'alice', '/emby');
+    const show = itemsOf(emu, 'Series')[0]!;
+    const episodes = episodesOf(emu, show);
+    const seasons = await get(`/Shows/${show.Id}/Seasons?UserId=${alice.id}`);
+    assert.deepEqual(
+      ids(seasons.json.Items),
+      itemsOf(emu, 'Season')
+        .filter((s) => s.ParentId === show.Id)
+        .sort((a, b) => a.IndexNumber! - b.IndexNumber!)
+        .map((s) => s.Id),
+    );
+    const all = await get(`/Shows/${show.Id}/Episodes?UserId=${alice.id}&Fields=ProviderIds`);
+    assert.deepEqual(ids(all.json.Items), ids(episodes));
+    const second = await get(`/Shows/${show.Id}/Episodes?UserId=${alice.id}&Season=2&StartIndex=1&Limit=1`);
+    assert.deepEqual([ids(second.json.Items), second.json.TotalRecordCount], [[episodes.filter((e) => e.ParentIndexNumber === 2)[1]!.Id], 3]);
+    assert.equal((await get(`/Shows/${episodes[0]!.Id}/Seasons`)).status, 404);
+
+    const favourite = await get(`/Users/${alice.id}/FavoriteItems/${episodes[0]!.Id}`, { method: 'POST' });
+    assert.deepEqual([favourite.status, favourite.json.IsFavorite], [200, true]);
+    assert.equal(emu.state.userData[alice.id]?.[episodes[0]!.Id]?.IsFavorite, true);
+    const listed = await get(`/Users/${alice.id}/Items?Recursive=true&Filters=IsFavorite`);
+    assert.deepEqual(ids(listed.json.Items), [episodes[0]!.Id]);
+    const removed = await get(`/Users/${alice.id}/FavoriteItems/${episodes[0]!.Id}/Delete`, { method: 'POST' });
+    assert.deepEqual([removed.json.IsFavorite, emu.state.userData[alice.id]?.[episodes[0]!.Id]?.IsFavorite], [false, false]);
+
+    assert.equal((await get('/Sessions/Capabilities?Id=x&PlayableMediaTypes=Video', { method: 'POST' })).status, 200);
+    assert.equal((await get('/Sessions/Capabilities/Full', { method: 'POST', body: { PlayableMediaTypes: ['Video'] } })).status, 200);
+    assert.ok(emu.state.sessions.some((s) => s.userId === alice.id && s.deviceId === 'raw-alice'));
+  });
+});
+
 describe('jellyfin: the query-string playback reports', () => {
   it('/PlayingItems/{id} (10.9+) and /Users/{id}/PlayingItems/{id} move the position and mark played at the thresholds', async () => {
     const emu = await start('jellyfin');

@@ -25,9 +25,11 @@
 // `getPlaystateApi` held). The query-string reports (`/PlayingItems/{id}`) are not in SDK 1.0;
 // test/emulator/mediabrowser-clients.test.ts calls them over raw HTTP.
 //
+// Browsing a series (`getSeasons`, `getEpisodes`), favourites and the capabilities a client
+// posts on connecting are covered too.
+//
 // SDK calls the test leaves out, and why: `getSessionApi().reportSessionEnded()`
-// (`/Sessions/Logout`), favourites (`/UserFavoriteItems`), the other `getShowApi()` calls
-// (`/Shows/{id}/Episodes`, `/Shows/{id}/Seasons`, `/Shows/Upcoming`) and `getLatestMedia`
+// (`/Sessions/Logout`), `getShowApi().getUpcomingEpisodes` and `getLatestMedia`
 // (`/Items/Latest`) are not emulated (README "Known gaps"); Playhead uses none.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -192,6 +194,8 @@ interface JellyfinSdk {
     updateItemUserData(p: ItemRef & { updateUserItemDataDto: UpdateUserItemDataDto }): Reply<UserItemDataDto>;
     markPlayedItem(p: ItemRef & { datePlayed?: string }): Reply<UserItemDataDto>;
     markUnplayedItem(p: ItemRef): Reply<UserItemDataDto>;
+    markFavoriteItem(p: ItemRef): Reply<UserItemDataDto>;
+    unmarkFavoriteItem(p: ItemRef): Reply<UserItemDataDto>;
   };
   getShowApi(api: Api): {
     getNextUp(p: {
@@ -205,8 +209,21 @@ interface JellyfinSdk {
       enableRewatching?: boolean;
       enableTotalRecordCount?: boolean;
     }): Reply<BaseItemDtoQueryResult>;
+    getSeasons(p: { seriesId: string; userId?: string; fields?: string[] }): Reply<BaseItemDtoQueryResult>;
+    getEpisodes(p: {
+      seriesId: string;
+      userId?: string;
+      season?: number;
+      seasonId?: string;
+      startItemId?: string;
+      startIndex?: number;
+      limit?: number;
+      fields?: string[];
+    }): Reply<BaseItemDtoQueryResult>;
   };
   getSessionApi(api: Api): {
+    postCapabilities(p: { playableMediaTypes?: string[]; supportsMediaControl?: boolean }): Reply<void>;
+    postFullCapabilities(p: { clientCapabilitiesDto: { PlayableMediaTypes?: string[]; SupportsMediaControl?: boolean } }): Reply<void>;
     getSessions(p?: { deviceId?: string; activeWithinSeconds?: number }): Reply<SessionInfoDto[]>;
     reportPlaybackStart(p: { playbackStartInfo: PlaybackReport }): Reply<void>;
     reportPlaybackProgress(p: { playbackProgressInfo: PlaybackReport }): Reply<void>;
@@ -1002,6 +1019,56 @@ describe('@jellyfin/sdk Next Up and playback reports (own server)', () => {
       expectedNextUp(false),
     );
     assert.ok(!without.Items?.some((i) => i.Id === next.Id));
+  });
+
+  it('browses a series by season and episode, marks favourites and posts capabilities', async () => {
+    const show = series(1);
+    const shows = getShowApi(client);
+    const seasonsOf = server.state.items.filter((i) => i.Type === 'Season' && i.ParentId === show.Id).sort((a, b) => a.IndexNumber! - b.IndexNumber!);
+    const { data: seasons } = await shows.getSeasons({ seriesId: show.Id, userId: user.id });
+    assert.deepEqual(
+      seasons.Items?.map((s) => [s.Id, s.IndexNumber, s.SeriesId]),
+      seasonsOf.map((s) => [s.Id, s.IndexNumber, show.Id]),
+    );
+    const all = episodesOf(show);
+    const { data: episodes } = await shows.getEpisodes({ seriesId: show.Id, userId: user.id, fields: ['ProviderIds'] });
+    assert.deepEqual(
+      episodes.Items?.map((e) => [e.Id, e.ParentIndexNumber, e.IndexNumber, e.ProviderIds]),
+      all.map((e) => [e.Id, e.ParentIndexNumber, e.IndexNumber, e.ProviderIds]),
+    );
+    assert.equal(episodes.TotalRecordCount, all.length);
+    const { data: second } = await shows.getEpisodes({ seriesId: show.Id, season: 2 });
+    assert.deepEqual(
+      second.Items?.map((e) => e.Id),
+      all.filter((e) => e.ParentIndexNumber === 2).map((e) => e.Id),
+    );
+    const { data: bySeason } = await shows.getEpisodes({ seriesId: show.Id, seasonId: seasonsOf[0]!.Id });
+    assert.deepEqual(
+      bySeason.Items?.map((e) => e.Id),
+      all.filter((e) => e.ParentIndexNumber === 1).map((e) => e.Id),
+    );
+    const { data: fromThird } = await shows.getEpisodes({ seriesId: show.Id, startItemId: all[2]!.Id, startIndex: 1, limit: 2 });
+    assert.deepEqual([fromThird.Items?.map((e) => e.Id), fromThird.TotalRecordCount, fromThird.StartIndex], [[all[3]!.Id, all[4]!.Id], all.length - 2, 1]);
+    await assert.rejects(shows.getSeasons({ seriesId: all[0]!.Id }), (error) => status(error) === 404);
+
+    const favourite = await getUserDataApi(client).markFavoriteItem({ itemId: show.Id, userId: user.id });
+    assert.deepEqual([favourite.status, favourite.data.IsFavorite, favourite.data.ItemId], [200, true, show.Id]);
+    assert.equal(record(show.Id)?.IsFavorite, true);
+    const { data: favourites } = await getLibraryApi(client).getItems({ userId: user.id, recursive: true, filters: ['IsFavorite'] });
+    assert.deepEqual(
+      favourites.Items?.map((i) => i.Id),
+      [show.Id],
+    );
+    const { data: notFavourite } = await getUserDataApi(client).unmarkFavoriteItem({ itemId: show.Id, userId: user.id });
+    assert.deepEqual([notFavourite.IsFavorite, record(show.Id)?.IsFavorite], [false, false]);
+
+    const sessions = getSessionApi(client);
+    assert.equal((await sessions.postCapabilities({ playableMediaTypes: ['Video'], supportsMediaControl: false })).status, 204);
+    assert.equal((await sessions.postFullCapabilities({ clientCapabilitiesDto: { PlayableMediaTypes: ['Video'], SupportsMediaControl: false } })).status, 204);
+    assert.ok(
+      server.state.sessions.some((s) => s.userId === user.id && s.deviceId === DEVICE.id),
+      'the client session is kept alive',
+    );
   });
 
   it('applies the server thresholds to reported positions (MinResumePct, MaxResumePct, MinResumeDurationSeconds)', async () => {

@@ -72,6 +72,8 @@ const SETUPS: DialectSetup[] = [
       'POST /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of POST /PlayingItems/{itemId} (hidden); the only form on 10.8',
       'POST /Users/{userId}/PlayingItems/{itemId}/Progress': 'legacy alias of POST /PlayingItems/{itemId}/Progress (hidden)',
       'DELETE /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of DELETE /PlayingItems/{itemId} (hidden)',
+      'POST /Users/{userId}/FavoriteItems/{itemId}': 'legacy alias of POST /UserFavoriteItems/{itemId} (hidden)',
+      'DELETE /Users/{userId}/FavoriteItems/{itemId}': 'legacy alias of DELETE /UserFavoriteItems/{itemId} (hidden)',
     },
     prefix: '',
   },
@@ -96,6 +98,12 @@ interface Case {
   body?: () => unknown;
   /** Expected status when not 2xx (error bodies are validated too). */
   status?: number;
+  /**
+   * The document gives this operation no response body ("Response content unknown") although
+   * the server answers one: validate against the named operation's 200 schema instead. The test
+   * checks that the document still lacks it.
+   */
+  schemaOf?: { method: string; path: string; reason: string };
 }
 
 for (const setup of SETUPS) {
@@ -254,6 +262,19 @@ for (const setup of SETUPS) {
       },
       { name: 'mark played', method: 'POST', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}&datePlayed=2026-11-24T07:00:00Z` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}` },
+      { name: 'favourite', method: 'POST', path: () => `/UserFavoriteItems/${ids.series}?userId=${uid()}` },
+      { name: 'not a favourite', method: 'DELETE', path: () => `/UserFavoriteItems/${ids.series}?userId=${uid()}` },
+      { name: 'seasons', method: 'GET', path: () => `/Shows/${ids.series}/Seasons?userId=${uid()}&fields=ProviderIds` },
+      { name: 'episodes', method: 'GET', path: () => `/Shows/${ids.series}/Episodes?userId=${uid()}&fields=ProviderIds,Path&season=1&startIndex=0&limit=2` },
+      { name: 'episodes of an unknown series', method: 'GET', path: () => `/Shows/${'0'.repeat(32)}/Episodes?userId=${uid()}`, status: 404 },
+      { name: 'capabilities', method: 'POST', path: () => '/Sessions/Capabilities?playableMediaTypes=Video&supportsMediaControl=false', as: 'alice' },
+      {
+        name: 'full capabilities',
+        method: 'POST',
+        path: () => '/Sessions/Capabilities/Full',
+        as: 'alice',
+        body: () => ({ PlayableMediaTypes: ['Video'], SupportedCommands: [], SupportsMediaControl: false, SupportsPersistentIdentifier: true }),
+      },
       {
         name: 'playing item start',
         method: 'POST',
@@ -290,6 +311,28 @@ for (const setup of SETUPS) {
       { name: 'mark played', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}?DatePlayed=20261124070000` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}` },
       { name: 'mark unplayed (POST form)', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}/Delete` },
+      { name: 'favourite', method: 'POST', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}` },
+      { name: 'not a favourite', method: 'DELETE', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}` },
+      { name: 'not a favourite (POST form)', method: 'POST', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}/Delete` },
+      { name: 'seasons', method: 'GET', path: () => `/Shows/${ids.series}/Seasons?UserId=${uid()}&Fields=ProviderIds` },
+      {
+        name: 'episodes',
+        method: 'GET',
+        path: () => `/Shows/${ids.series}/Episodes?UserId=${uid()}&Fields=ProviderIds,Path&Season=1&StartIndex=0&Limit=2`,
+        schemaOf: {
+          method: 'GET',
+          path: '/Shows/x/Seasons',
+          reason: 'the 4.8.11 document says "Response content unknown"; Emby answers a QueryResult<BaseItemDto>',
+        },
+      },
+      { name: 'capabilities', method: 'POST', path: () => '/Sessions/Capabilities?Id=spec&PlayableMediaTypes=Video&SupportsMediaControl=false', as: 'alice' },
+      {
+        name: 'full capabilities',
+        method: 'POST',
+        path: () => '/Sessions/Capabilities/Full?Id=spec',
+        as: 'alice',
+        body: () => ({ PlayableMediaTypes: ['Video'], SupportedCommands: [], SupportsMediaControl: false }),
+      },
       {
         name: 'playing item start',
         method: 'POST',
@@ -338,7 +381,13 @@ for (const setup of SETUPS) {
         if (testCase.status !== undefined) assert.equal(response.status, testCase.status, response.text);
         else assert.ok(response.status >= 200 && response.status < 300, `status ${response.status}: ${response.text}`);
         assert.ok(documentedStatuses(found.operation).includes(response.status), `${response.status} is not a documented status of ${found.template}`);
-        const schema = responseSchema(spec, found.operation, response.status);
+        let schema = responseSchema(spec, found.operation, response.status);
+        if (testCase.schemaOf) {
+          assert.equal(schema, undefined, `${found.template} now documents its answer: drop schemaOf (${testCase.schemaOf.reason})`);
+          const stand = findOperation(spec, testCase.schemaOf.method, testCase.schemaOf.path);
+          assert.ok(stand, `${testCase.schemaOf.path} is not an operation of the document`);
+          schema = responseSchema(spec, stand.operation, 200);
+        }
         if (schema === undefined) {
           assert.equal(response.text, '', `${found.template} documents no JSON body for ${response.status}`);
           return;
