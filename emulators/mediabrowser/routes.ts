@@ -371,10 +371,7 @@ const showEpisodes: Handler = (ctx, p) => {
     const series = requireSeries(ctx, p.seriesId);
     const number = readInt(env, params, 'Season');
     const seasons = env.catalog.children(series.Id);
-    episodes =
-      number === undefined
-        ? env.catalog.leaves(series)
-        : env.catalog.children(seasons.find((s) => s.IndexNumber === number)?.Id ?? '');
+    episodes = number === undefined ? env.catalog.leaves(series) : env.catalog.children(seasons.find((s) => s.IndexNumber === number)?.Id ?? '');
   }
   episodes = episodes.filter((e) => e.Type === 'Episode').sort(airOrder);
   const startItem = params.get('StartItemId');
@@ -589,7 +586,10 @@ const ROUTES: Route[] = [
   route('POST', '/Users/{userId}/Items/{itemId}/UserData', (ctx, p) => postUserData(ctx, p.userId, p.itemId), { since: V10_9 }),
   route('POST', '/Users/{userId}/Items/{itemId}/HideFromResume', hideResume, { dialects: EMBY }),
   route('POST', '/UserFavoriteItems/{itemId}', (ctx, p) => favorite(ctx, ctx.req.params.get('userId'), p.itemId, true), { dialects: JELLYFIN, since: V10_9 }),
-  route('DELETE', '/UserFavoriteItems/{itemId}', (ctx, p) => favorite(ctx, ctx.req.params.get('userId'), p.itemId, false), { dialects: JELLYFIN, since: V10_9 }),
+  route('DELETE', '/UserFavoriteItems/{itemId}', (ctx, p) => favorite(ctx, ctx.req.params.get('userId'), p.itemId, false), {
+    dialects: JELLYFIN,
+    since: V10_9,
+  }),
   route('POST', '/Users/{userId}/FavoriteItems/{itemId}', (ctx, p) => favorite(ctx, p.userId, p.itemId, true)),
   route('DELETE', '/Users/{userId}/FavoriteItems/{itemId}', (ctx, p) => favorite(ctx, p.userId, p.itemId, false)),
   route('POST', '/Users/{userId}/FavoriteItems/{itemId}/Delete', (ctx, p) => favorite(ctx, p.userId, p.itemId, false), { dialects: EMBY }),
