@@ -38,7 +38,8 @@ interface Index {
 /** The items of one scope (a folder, or everything) and item types, in the default order. */
 export interface ScopedList {
   items: MbItem[];
-  has: Set<MbItem>;
+  /** Membership, for candidates that come from elsewhere (built on first use: most queries page `items`). */
+  has(item: MbItem): boolean;
 }
 
 export interface Scope {
@@ -91,15 +92,22 @@ export class MbCatalog {
     if (i && i.items === items && i.itemCount === items.length && i.libraries === libraries && i.libraryCount === libraries.length) return i;
     const byId = new Map<string, MbItem>();
     const childrenOf = new Map<string, MbItem[]>();
+    // Each item's sort name, derived once (the sorts below compare them often).
+    const sortKey = new Map<MbItem, string>();
     for (const item of items) {
       byId.set(item.Id, item);
-      const siblings = childrenOf.get(item.ParentId) ?? [];
-      siblings.push(item);
-      childrenOf.set(item.ParentId, siblings);
+      sortKey.set(item, sortNameOf(item));
+      const siblings = childrenOf.get(item.ParentId);
+      if (siblings) siblings.push(item);
+      else childrenOf.set(item.ParentId, [item]);
     }
-    for (const siblings of childrenOf.values()) {
-      siblings.sort((a, b) => (a.IndexNumber ?? 0) - (b.IndexNumber ?? 0) || sortNameOf(a).localeCompare(sortNameOf(b)) || (a.Id < b.Id ? -1 : 1));
-    }
+    const keyOf = (item: MbItem) => sortKey.get(item) as string;
+    // localeCompare, as the per-request sort always did.
+    const ordered = [...items].sort((a, b) => keyOf(a).localeCompare(keyOf(b)) || a.Id.localeCompare(b.Id));
+    const rank = new Map<MbItem, number>(ordered.map((item, i) => [item, i] as const));
+    const rankOf = (item: MbItem) => rank.get(item) as number;
+    // Siblings by number, then in the default order (sort name, then id).
+    for (const siblings of childrenOf.values()) siblings.sort((a, b) => (a.IndexNumber ?? 0) - (b.IndexNumber ?? 0) || rankOf(a) - rankOf(b));
     const libraryOf = new Map<string, MbLibrary>();
     const leavesOf = new Map<string, MbItem[]>();
     const walk = (folderId: string, library: MbLibrary): MbItem[] => {
@@ -113,11 +121,6 @@ export class MbCatalog {
       return leaves;
     };
     for (const library of libraries) walk(library.Id, library);
-    // localeCompare, as the per-request sort always did; decorated so each key is derived once.
-    const keyed = items.map((item) => ({ item, key: sortNameOf(item) }));
-    keyed.sort((a, b) => a.key.localeCompare(b.key) || a.item.Id.localeCompare(b.item.Id));
-    const ordered = keyed.map((k) => k.item);
-    const rank = new Map<MbItem, number>(ordered.map((item, i) => [item, i] as const));
     const saved = items.map((item) => ({ item, at: Date.parse(item.DateLastSaved) }));
     saved.sort((a, b) => a.at - b.at);
     this.index = {
@@ -173,7 +176,14 @@ export class MbCatalog {
       const below = scope.recursive ? this.descendants(scope.parentId) : this.children(scope.parentId);
       items = this.inDefaultOrder(below.filter(typeOk));
     }
-    const list = { items, has: new Set(items) };
+    let members: Set<MbItem> | undefined;
+    const list: ScopedList = {
+      items,
+      has: (item) => {
+        members ??= new Set(items);
+        return members.has(item);
+      },
+    };
     index.scopes.set(key, list);
     return list;
   }

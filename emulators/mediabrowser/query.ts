@@ -433,7 +433,7 @@ export function runItemQuery(env: MbEnv, query: ItemQuery, user: MbUser | undefi
   let found: MbItem[];
   if (narrow !== undefined) {
     // Ids are looked up wherever they are (the parent is not applied to them), types still are.
-    const inScope = query.ids.length > 0 ? (item: MbItem) => scopeTypesOk(query, item) : (item: MbItem) => scope.has.has(item);
+    const inScope = query.ids.length > 0 ? (item: MbItem) => scopeTypesOk(query, item) : (item: MbItem) => scope.has(item);
     found = catalog.inDefaultOrder(narrow.filter((item) => inScope(item) && tests.every((test) => test(item))));
   } else {
     found = tests.length === 0 ? scope.items : scope.items.filter((item) => tests.every((test) => test(item)));

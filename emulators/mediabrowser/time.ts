@@ -5,7 +5,9 @@ export const TICKS_PER_SECOND = 10_000_000;
 
 /** Epoch milliseconds → `2026-09-16T18:00:00.1230000Z`. */
 export function isoTicks(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+  // toISOString ends in `.sssZ` for every year the servers write (0001–9999); slicing, not a
+  // RegExp, because a 100 000-item library writes a few hundred thousand of these at start-up.
+  return `${new Date(ms).toISOString().slice(0, -1)}0000Z`;
 }
 
 /** Any stored ISO date re-rendered in the servers' seven-digit form. */
