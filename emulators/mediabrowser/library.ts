@@ -244,10 +244,6 @@ export class MbCatalog {
     return this.current().libraries;
   }
 
-  allItems(): MbItem[] {
-    return this.current().items;
-  }
-
   children(folderId: string): MbItem[] {
     return this.current().childrenOf.get(folderId) ?? [];
   }
