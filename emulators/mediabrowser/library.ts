@@ -51,6 +51,9 @@ export interface Scope {
   excludeTypes: readonly string[];
 }
 
+/** Distinct (scope, types) lists kept at once; past this the cache starts over. */
+const MAX_CACHED_SCOPES = 2000;
+
 export function isLeaf(item: MbItem): boolean {
   return item.Type === 'Movie' || item.Type === 'Episode';
 }
@@ -168,6 +171,8 @@ export class MbCatalog {
     const key = `${scope.parentId ?? '*'}|${scope.recursive}|${include.join(',')}|${exclude.join(',')}`;
     const cached = index.scopes.get(key);
     if (cached) return cached;
+    // A client walking many folders (or asking for unknown ones) must not grow this without end.
+    if (index.scopes.size >= MAX_CACHED_SCOPES) index.scopes.clear();
     const typeOk = (item: MbItem) => (include.length === 0 || include.includes(item.Type)) && !exclude.includes(item.Type);
     let items: MbItem[];
     if (scope.parentId === undefined) {
