@@ -208,6 +208,7 @@ interface JellyfinSdk {
       enableResumable?: boolean;
       enableRewatching?: boolean;
       enableTotalRecordCount?: boolean;
+      nextUpDateCutoff?: string;
     }): Reply<BaseItemDtoQueryResult>;
     getSeasons(p: { seriesId: string; userId?: string; fields?: string[] }): Reply<BaseItemDtoQueryResult>;
     getEpisodes(p: {
@@ -1019,6 +1020,36 @@ describe('@jellyfin/sdk Next Up and playback reports (own server)', () => {
       expectedNextUp(false),
     );
     assert.ok(!without.Items?.some((i) => i.Id === next.Id));
+  });
+
+  it('adds the played episode after the one played last with enableRewatching, newest first', async () => {
+    const [a, b] = [series(0), series(1)];
+    const [a1, a2, a3] = episodesOf(a);
+    const b4 = episodesOf(b)[3]!;
+    // Watched a's first episode again, after everything else was watched.
+    await getUserDataApi(client).markPlayedItem({ itemId: a1!.Id, userId: user.id, datePlayed: '2026-11-23T10:00:00Z' });
+    const shows = getShowApi(client);
+    const { data: plain } = await shows.getNextUp({ userId: user.id });
+    assert.deepEqual(
+      plain.Items?.map((i) => i.Id),
+      expectedNextUp(),
+    );
+    // Per series the usual pick (after the highest-numbered played episode: a3, b4) and the
+    // rewatch pick (the played episode after the one played last: a2 after a1; none after b3),
+    // ordered by when the episode each one follows was played: a1 (11-23), b3 (11-22), a2 (11-20).
+    const { data } = await shows.getNextUp({ userId: user.id, enableRewatching: true });
+    assert.deepEqual(
+      data.Items?.map((i) => i.Id),
+      [a2!.Id, b4.Id, a3!.Id],
+    );
+    assert.equal(data.TotalRecordCount, 3);
+    // nextUpDateCutoff leaves out series last played before it: b's latest is 11-22, a's today.
+    assert.ok(Date.parse(record(a3!.Id)!.LastPlayedDate!) >= Date.parse('2026-11-24T00:00:00Z'));
+    const { data: recent } = await shows.getNextUp({ userId: user.id, nextUpDateCutoff: '2026-11-24T00:00:00Z' });
+    assert.deepEqual(
+      recent.Items?.map((i) => i.Id),
+      [a3!.Id],
+    );
   });
 
   it('browses a series by season and episode, marks favourites and posts capabilities', async () => {
