@@ -249,6 +249,43 @@ describe('jellyfin: the query-string playback reports', () => {
   });
 });
 
+describe('jellyfin: search, Next Up and episode details', () => {
+  it('matches LIKE wildcards and original titles, counts Next Up as 0 when asked not to, keeps neighbours', async () => {
+    const emu = await start('jellyfin');
+    const alice = userOf(emu, 'alice');
+    const get = clientOf(emu, 'alice');
+    const search = async (term: string) =>
+      ids((await get(`/Items?userId=${alice.id}&Recursive=true&IncludeItemTypes=Movie&SearchTerm=${encodeURIComponent(term)}`)).json.Items);
+    // A film whose title starts with a word of 4+ letters followed by another word.
+    const film = itemsOf(emu, 'Movie').find((m) => /^[A-Za-z]{4,} \S/.test(m.Name))!;
+    const [first, second] = film.Name.toLowerCase().split(' ') as [string, string];
+    // `%` spans any run and `_` one character, as in SQL LIKE; without them a term is a plain substring.
+    const wild = `${first.slice(0, 2)}_${first.slice(3)}%${second}`;
+    const like = new RegExp(`^.*${first.slice(0, 2)}.${first.slice(3)}.*${second}.*$`, 'i');
+    assert.deepEqual(sorted(await search(wild)), sorted(ids(itemsOf(emu, 'Movie').filter((m) => like.test(m.Name)))));
+    assert.ok((await search(wild)).includes(film.Id));
+    assert.deepEqual(await search(`${first.slice(0, 2)}_${first.slice(3)}x-none`), []);
+    // The original title counts too.
+    film.OriginalTitle = 'Le Titre Original';
+    assert.deepEqual(await search('titre orig'), [film.Id]);
+
+    const show = itemsOf(emu, 'Series')[0]!;
+    const episodes = episodesOf(emu, show);
+    await get(`/UserPlayedItems/${episodes[0]!.Id}?userId=${alice.id}`, { method: 'POST' });
+    const counted = await get(`/Shows/NextUp?userId=${alice.id}`);
+    const uncounted = await get(`/Shows/NextUp?userId=${alice.id}&enableTotalRecordCount=false`);
+    assert.deepEqual([ids(counted.json.Items), counted.json.TotalRecordCount], [[episodes[1]!.Id], 1]);
+    assert.deepEqual([ids(uncounted.json.Items), uncounted.json.TotalRecordCount], [[episodes[1]!.Id], 0]);
+
+    const around = await get(`/Shows/${show.Id}/Episodes?userId=${alice.id}&adjacentTo=${episodes[2]!.Id}`);
+    assert.deepEqual(ids(around.json.Items), ids(episodes.slice(1, 4)));
+    const specials = await get(`/Shows/${show.Id}/Seasons?userId=${alice.id}&isSpecialSeason=true`);
+    assert.deepEqual(specials.json.Items, [], 'the synthetic library has no season 0');
+    const regular = await get(`/Shows/${show.Id}/Seasons?userId=${alice.id}&isSpecialSeason=false`);
+    assert.equal(regular.json.TotalRecordCount, itemsOf(emu, 'Season').filter((s) => s.ParentId === show.Id).length);
+  });
+});
+
 for (const dialect of ['jellyfin', 'emby'] as const) {
   describe(`${dialect}: item queries follow the state under their indexes`, () => {
     const itemsUrl = (emu: RunningMediaBrowserEmulator, query: string) =>
