@@ -25,6 +25,8 @@ export function listReply<T>(
   render: (item: T) => PlexNode,
   attrs: PlexNode['attrs'],
   leading: PlexNode[] = [],
+  /** Container children before the rows (the `Meta` element of `includeMeta=1`). */
+  head: PlexNode[] = [],
 ): Reply {
   const paging = readPaging(request.params, (name) => request.header(name));
   const total = leading.length + items.length;
@@ -35,6 +37,7 @@ export function listReply<T>(
   const node: PlexNode = {
     tag: 'MediaContainer',
     attrs: { size: end - start, ...pageAttrs, ...attrs },
+    children: head,
     rows: { jsonKey: 'Metadata', length: end - start, at },
   };
   return containerReply(request, node, pagingHeaders(paging, total));

@@ -104,6 +104,9 @@ function parseSort(raw: string | null): SortKey[] {
   return raw.split(',').map((part) => {
     const [fieldWithScope = '', ...modifiers] = part.split(':');
     const field = fieldWithScope.includes('.') ? fieldWithScope.slice(fieldWithScope.indexOf('.') + 1) : fieldWithScope;
+    // A typo fails loudly instead of quietly giving the default order.
+    if (!SORT_FIELDS.has(field)) throw new QueryError(`cannot sort by "${fieldWithScope}"`);
+    if (modifiers.some((m) => !SORT_MODIFIERS.has(m))) throw new QueryError(`sort ${part}: unknown direction`);
     return { field, descending: modifiers.includes('desc') };
   });
 }
@@ -246,7 +249,10 @@ export function derivedTitleSort(item: PlexItem): string {
   return item.titleSort ?? item.title.replace(/^(the|a|an)\s+/i, '');
 }
 
-// Sort fields this emulator knows; other sort fields are ignored (default order applies).
+/** `nullsLast` is accepted (python-plexapi offers it); missing values always sort last here. */
+const SORT_MODIFIERS = new Set(['asc', 'desc', 'nullsLast']);
+
+// Sort fields this emulator knows; any other answers 400.
 const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', 'rating', 'audienceRating', ...NUMERIC_FIELDS]);
 
 function sortValue(field: string, item: PlexItem, library: Library, accountId: number): string | number | undefined {
@@ -315,7 +321,7 @@ export function runMediaQuery(
     }
     result = kept;
   }
-  const sort = query.sort.filter((key) => SORT_FIELDS.has(key.field));
+  const sort = query.sort;
   if (sort.length > 0) {
     // Sort keys are computed once per item: user-state fields cost a lookup each.
     const keyed = result.map((item) => ({ item, keys: sort.map((key) => sortValue(key.field, item, library, accountId)) }));

@@ -6,6 +6,7 @@ import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } fr
 import { isLeafType } from './library.ts';
 import { hubSearch, inProgress, libraryRoot, onDeck, recentlyAdded, sectionHubs } from './browse.ts';
 import { playHistory } from './history.ts';
+import { metaNode } from './meta.ts';
 import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
 import { container, listReply, renderRows, rowOptions, rowRenderer } from './listing.ts';
 import { parseMediaQuery, runMediaQuery, QueryError } from './query.ts';
@@ -31,6 +32,7 @@ const ROUTES: Route[] = [
   { methods: GET, pattern: /^\/$/, access: 'user', handle: serverInfo },
   { methods: GET, pattern: /^\/library$/, access: 'user', handle: libraryRoot },
   { methods: GET, pattern: /^\/library\/sections(?:\/all)?$/, access: 'user', handle: sections },
+  { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/collections$/, access: 'user', handle: sectionCollections },
   { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/onDeck$/, access: 'user', handle: onDeck },
   { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/recentlyAdded$/, access: 'user', handle: recentlyAdded },
   { methods: GET, pattern: /^\/library\/onDeck$/, access: 'user', handle: onDeck },
@@ -191,13 +193,32 @@ function sectionAll(request: PlexRequest, env: PlexEnv, account: PlexAccount, [s
   const query = parseMediaQuery(request.params, nowSeconds(env));
   const items = runMediaQuery(query, section.key, sectionDefaultTypes(section), env.library, account.id);
   const resultType = query.types?.size === 1 ? [...query.types][0]! : section.type;
+  const head = request.params.get('includeMeta') === '1' ? [metaNode(section)] : [];
   // Rows inside a section listing do not repeat librarySectionID: it is on the container.
-  return listReply(request, items, rowRenderer(env, rowOptions(request, account, false, query)), {
+  return listReply(
+    request,
+    items,
+    rowRenderer(env, rowOptions(request, account, false, query)),
+    {
+      ...sectionContainerAttrs(section),
+      title1: section.title,
+      title2: TITLE2[resultType],
+      viewGroup: resultType,
+      viewMode: 65592,
+    },
+    [],
+    head,
+  );
+}
+
+/** The emulator has no collections: an empty listing, so clients that list them (python-plexapi's filter loading) carry on. */
+function sectionCollections(request: PlexRequest, env: PlexEnv, _account: PlexAccount, [sectionId]: string[]): Reply {
+  const section = env.library.section(sectionId ?? '');
+  if (!section) return htmlStatus(404);
+  return listReply(request, [], rowRenderer(env, { accountId: 0, includeGuids: false, withSection: false }), {
     ...sectionContainerAttrs(section),
     title1: section.title,
-    title2: TITLE2[resultType],
-    viewGroup: resultType,
-    viewMode: 65592,
+    title2: 'Collections',
   });
 }
 

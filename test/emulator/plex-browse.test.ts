@@ -157,8 +157,8 @@ describe('section filters and sorts (LibrarySection.search)', () => {
     assert.equal(page.headers.get('X-Plex-Container-Total-Size'), String(itemsOf('movie').length - 1));
   });
 
-  it('answers 400 for an unknown filter field, accepts response hints and @ctrl/plex keyword names', async () => {
-    for (const filter of ['bogus=1', 'show.bogus=1', 'titel=x', `${encodeURIComponent('title>>')}=x`]) {
+  it('answers 400 for an unknown filter or sort field, accepts response hints and @ctrl/plex keyword names', async () => {
+    for (const filter of ['bogus=1', 'show.bogus=1', 'titel=x', `${encodeURIComponent('title>>')}=x`, 'sort=bogus', 'sort=titleSort:sideways']) {
       assert.equal((await get(`/library/sections/1/all?${filter}`)).status, 400, filter);
       assert.equal((await get(`/library/all?${filter}`)).status, 400, filter);
     }
@@ -187,6 +187,77 @@ describe('section filters and sorts (LibrarySection.search)', () => {
     assert.equal((await fetch(`${emu.url}/__emulator/items/${first!.ratingKey}`, { method: 'DELETE' })).status, 200);
     assert.deepEqual(await resumable(), []);
     assert.ok(!keys((await get('/library/sections/1/all')).json.MediaContainer.Metadata).includes(first!.ratingKey));
+  });
+});
+
+describe('includeMeta=1 (the filter catalogue python-plexapi validates searches against)', () => {
+  interface MetaType {
+    type: string;
+    active: boolean;
+    Sort: Array<{ key: string; descKey: string }>;
+    Field: Array<{ key: string; type: string }>;
+  }
+  interface Meta {
+    Type: MetaType[];
+    FieldType: Array<{ type: string; Operator: Array<{ key: string }> }>;
+  }
+  const meta = async (section: string): Promise<Meta> => {
+    const res = await get(`/library/sections/${section}/all?includeMeta=1&includeAdvanced=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`);
+    assert.equal(res.status, 200);
+    assert.equal(res.json.MediaContainer.size, 0);
+    return res.json.MediaContainer.Meta;
+  };
+  const sample: Record<string, string> = { string: 'a', integer: '1', boolean: '1', date: '-30d' };
+
+  it('lists the section types, and only without includeMeta=1 leaves it out', async () => {
+    assert.deepEqual(
+      (await meta('1')).Type.map((t) => [t.type, t.active]),
+      [['movie', true]],
+    );
+    assert.deepEqual(
+      (await meta('2')).Type.map((t) => [t.type, t.active]),
+      [
+        ['show', true],
+        ['season', false],
+        ['episode', false],
+      ],
+    );
+    assert.equal((await get('/library/sections/1/all')).json.MediaContainer.Meta, undefined);
+    const xml = parseXml((await get('/library/sections/1/all?includeMeta=1&X-Plex-Container-Size=0', { json: false })).text);
+    assert.equal(xml.MediaContainer.Meta[0].Type[0].type, 'movie');
+  });
+
+  it('every listed field with every operator of its type, and every listed sort, is a query the emulator answers', async () => {
+    for (const section of ['1', '2']) {
+      const { Type: types, FieldType: fieldTypes } = await meta(section);
+      const operators = new Map(fieldTypes.map((ft) => [ft.type, ft.Operator.map((o) => o.key)]));
+      for (const type of types) {
+        const typeNumber = { movie: 1, show: 2, season: 3, episode: 4 }[type.type];
+        for (const field of type.Field) {
+          const ops = operators.get(field.type);
+          assert.ok(ops && ops.length > 0, `${field.key}: field type ${field.type} is listed`);
+          for (const op of ops) {
+            // python-plexapi sends the operator minus its last "=" in the key.
+            const key = encodeURIComponent(`${field.key}${op.slice(0, -1)}`);
+            const res = await get(`/library/sections/${section}/all?type=${typeNumber}&${key}=${encodeURIComponent(sample[field.type]!)}`);
+            assert.equal(res.status, 200, `${type.type} ${field.key}${op}`);
+          }
+        }
+        for (const sort of type.Sort) {
+          for (const value of [`${type.type}.${sort.key}`, `${type.type}.${sort.descKey}`]) {
+            const res = await get(`/library/sections/${section}/all?type=${typeNumber}&sort=${encodeURIComponent(value)}`);
+            assert.equal(res.status, 200, value);
+          }
+        }
+      }
+    }
+  });
+
+  it('answers the collections listing python-plexapi reads next to it (empty: no collections)', async () => {
+    const res = await get('/library/sections/1/collections?includeMeta=1&includeAdvanced=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0');
+    assert.equal(res.status, 200);
+    assert.equal(res.json.MediaContainer.totalSize, 0);
+    assert.equal((await get('/library/sections/9/collections')).status, 404);
   });
 });
 
