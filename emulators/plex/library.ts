@@ -20,6 +20,8 @@ interface Index {
   bySectionType: Map<string, PlexItem[]>;
   /** Primary guid → items. Guids may be edited in place by tests: callers re-check item.guid. */
   byGuid: Map<string, PlexItem[]>;
+  /** External id (`imdb://tt…`, one of `guids`) → items; re-checked the same way. */
+  byExternalId: Map<string, PlexItem[]>;
   /** Position of each item in `ordered`: merging candidate lists back into ratingKey order. */
   rank: Map<PlexItem, number>;
   /** Movies and seasons, newest addedAt first: what /library/recentlyAdded lists. */
@@ -68,6 +70,7 @@ export class Library {
     const ordered = [...items].sort((a, b) => compareRatingKeys(a.ratingKey, b.ratingKey));
     const bySectionType = new Map<string, PlexItem[]>();
     const byGuid = new Map<string, PlexItem[]>();
+    const byExternalId = new Map<string, PlexItem[]>();
     const rank = new Map<PlexItem, number>();
     const recentlyAdded: PlexItem[] = [];
     for (const [position, item] of ordered.entries()) {
@@ -79,12 +82,17 @@ export class Library {
       const sameGuid = byGuid.get(item.guid);
       if (sameGuid) sameGuid.push(item);
       else byGuid.set(item.guid, [item]);
+      for (const id of item.guids) {
+        const sameId = byExternalId.get(id);
+        if (sameId) sameId.push(item);
+        else byExternalId.set(id, [item]);
+      }
       if (item.type === 'movie' || item.type === 'season') recentlyAdded.push(item);
     }
     recentlyAdded.sort(newestAddedFirst);
     const titles = ordered.map((item) => item.title);
     const lowerTitles = titles.map((title) => title.toLowerCase());
-    this.index = { items, length: items.length, byKey, childrenOf, ordered, bySectionType, byGuid, rank, recentlyAdded, titles, lowerTitles };
+    this.index = { items, length: items.length, byKey, childrenOf, ordered, bySectionType, byGuid, byExternalId, rank, recentlyAdded, titles, lowerTitles };
     return this.index;
   }
 
@@ -109,6 +117,14 @@ export class Library {
     // A guid edited in place after the index was built is not a key yet: fall back to a scan.
     if (found.size === 0) for (const item of index.ordered) if (guids.includes(item.guid)) found.add(item);
     return this.inKeyOrder([...found]);
+  }
+
+  /** Items carrying the external id `id` among their `guids`, in ratingKey order. */
+  itemsWithExternalId(id: string): PlexItem[] {
+    const index = this.current();
+    const found = (index.byExternalId.get(id) ?? []).filter((item) => item.guids.includes(id));
+    if (found.length > 0) return this.inKeyOrder(found);
+    return index.ordered.filter((item) => item.guids.includes(id));
   }
 
   /** The items this account has any state on (position, plays), in ratingKey order. */

@@ -130,7 +130,10 @@ function typeNode(section: PlexSection, type: PlexItemType): PlexNode {
       title,
     },
   }));
-  const fields: PlexNode[] = FIELDS[type].map(([key, title, kind]) => ({ tag: 'Field', attrs: { key, title, type: kind } }));
+  // Show sections name every field with its level (`show.title`, `episode.viewCount`), as PMS
+  // does there; movie sections use bare keys.
+  const prefix = section.type === 'show' ? `${type}.` : '';
+  const fields: PlexNode[] = FIELDS[type].map(([key, title, kind]) => ({ tag: 'Field', attrs: { key: `${prefix}${key}`, title, type: kind } }));
   return {
     tag: 'Type',
     attrs: {

@@ -45,11 +45,17 @@ const OPERATOR_SUFFIXES: Record<string, Operator> = { '': 'eq', '!': 'ne', '>>':
 type StringOperator = 'contains' | 'notContains' | 'is' | 'isNot' | 'beginsWith' | 'endsWith';
 const STRING_SUFFIXES: Record<string, StringOperator> = { '': 'contains', '!': 'notContains', '=': 'is', '!=': 'isNot', '<': 'beginsWith', '>': 'endsWith' };
 
-type Filter =
+/**
+ * `scope` is the hierarchy level a `<type>.` prefix names (`show.title`, `episode.viewCount`):
+ * on an item of another level it applies to the item's ancestor of that level (a show's title on
+ * an episode query) or to any of its descendants of that level (an episode field on a show query).
+ */
+type Filter = (
   | { kind: 'numeric'; field: NumericField; op: Operator; values: number[] }
   | { kind: 'boolean'; field: 'unwatched' | 'inProgress'; value: boolean }
   | { kind: 'string'; field: StringField; op: StringOperator; values: string[] }
-  | { kind: 'guid'; values: string[] };
+  | { kind: 'guid'; values: string[] }
+) & { scope?: PlexItemType };
 
 interface SortKey {
   field: string;
@@ -115,28 +121,34 @@ function isIgnoredParam(key: string): boolean {
   return IGNORED_PARAMS.has(key) || IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix));
 }
 
-function parseFilter(key: string, value: string, types: Set<PlexItemType> | undefined, nowSeconds: number): Filter | undefined {
-  if (key === 'guid') return { kind: 'guid', values: value.split(',') };
+const LEVELS = new Set<string>(['movie', 'show', 'season', 'episode']);
+
+function parseFilter(key: string, value: string, nowSeconds: number): Filter {
   const parts = splitKey(key);
-  const known = parts !== undefined && (NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field) || STRING_FIELDS.has(parts.field));
+  const known =
+    parts !== undefined && (parts.field === 'guid' || NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field) || STRING_FIELDS.has(parts.field));
   if (!parts || !known) throw new QueryError(`unknown filter field "${key}"`);
-  // A scope naming another level (show.viewCount on an episode query) is not modelled: ignore it.
-  if (parts.scope !== undefined && !(types?.has(parts.scope as PlexItemType) ?? false)) return undefined;
+  if (parts.scope !== undefined && !LEVELS.has(parts.scope)) throw new QueryError(`filter ${key}: "${parts.scope}" is not a level`);
+  const scoped = parts.scope !== undefined ? { scope: parts.scope as PlexItemType } : {};
+  if (parts.field === 'guid') {
+    if (parts.suffix !== '') throw new QueryError(`filter ${key}: guid takes only "="`);
+    return { kind: 'guid', values: value.split(','), ...scoped };
+  }
   if (STRING_FIELDS.has(parts.field)) {
     const stringOp = STRING_SUFFIXES[parts.suffix];
     if (stringOp === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
     // Matching is case-insensitive, as PMS's is; comma-separated values are OR-ed.
-    return { kind: 'string', field: parts.field as StringField, op: stringOp, values: value.split(',').map((v) => v.toLowerCase()) };
+    return { kind: 'string', field: parts.field as StringField, op: stringOp, values: value.split(',').map((v) => v.toLowerCase()), ...scoped };
   }
   const op = OPERATOR_SUFFIXES[parts.suffix];
   if (op === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
   if (BOOLEAN_FIELDS.has(parts.field)) {
     if (value !== '0' && value !== '1') throw new QueryError(`filter ${key}: expected 0 or 1, got "${value}"`);
     const truth = (value === '1') === (op === 'eq');
-    return { kind: 'boolean', field: parts.field as 'unwatched' | 'inProgress', value: truth };
+    return { kind: 'boolean', field: parts.field as 'unwatched' | 'inProgress', value: truth, ...scoped };
   }
   const values = value.split(',').map((v) => parseNumber(parts.field, v, nowSeconds));
-  return { kind: 'numeric', field: parts.field as NumericField, op, values };
+  return { kind: 'numeric', field: parts.field as NumericField, op, values, ...scoped };
 }
 
 export function parseMediaQuery(params: URLSearchParams, nowSeconds: number): MediaQuery {
@@ -144,8 +156,7 @@ export function parseMediaQuery(params: URLSearchParams, nowSeconds: number): Me
   const filters: Filter[] = [];
   for (const [key, value] of params) {
     if (isIgnoredParam(key)) continue;
-    const filter = parseFilter(key, value, types, nowSeconds);
-    if (filter) filters.push(filter);
+    filters.push(parseFilter(key, value, nowSeconds));
   }
   const limitRaw = params.get('limit');
   let limit: number | undefined;
@@ -225,7 +236,32 @@ function matchesString(op: StringOperator, actual: string, expected: string): bo
   }
 }
 
+/** The item's ancestor at `level` (an episode's season or show, a season's show). */
+function ancestorAt(level: PlexItemType, item: PlexItem, library: Library): PlexItem | undefined {
+  if (item.type === 'episode' && level === 'season') return item.parentRatingKey === undefined ? undefined : library.item(item.parentRatingKey);
+  if (item.type === 'episode' && level === 'show') return item.grandparentRatingKey === undefined ? undefined : library.item(item.grandparentRatingKey);
+  if (item.type === 'season' && level === 'show') return item.parentRatingKey === undefined ? undefined : library.item(item.parentRatingKey);
+  return undefined;
+}
+
+/** The item's descendants at `level` (a show's seasons or episodes, a season's episodes). */
+function descendantsAt(level: PlexItemType, item: PlexItem, library: Library): PlexItem[] | undefined {
+  if (item.type === 'show' && level === 'season') return library.children(item.ratingKey);
+  if ((item.type === 'show' || item.type === 'season') && level === 'episode') return library.leaves(item);
+  return undefined;
+}
+
 function matches(filter: Filter, item: PlexItem, library: Library, accountId: number): boolean {
+  if (filter.scope === undefined || filter.scope === item.type) return matchesOwn(filter, item, library, accountId);
+  const ancestor = ancestorAt(filter.scope, item, library);
+  if (ancestor) return matchesOwn(filter, ancestor, library, accountId);
+  const descendants = descendantsAt(filter.scope, item, library);
+  if (descendants) return descendants.some((d) => matchesOwn(filter, d, library, accountId));
+  // A level this item does not have (show.title on a movie) cannot match.
+  return false;
+}
+
+function matchesOwn(filter: Filter, item: PlexItem, library: Library, accountId: number): boolean {
   switch (filter.kind) {
     case 'guid':
       return filter.values.includes(item.guid);
@@ -274,7 +310,8 @@ function compareValues(a: string | number | undefined, b: string | number | unde
  * `viewCount>=1`, `inProgress=1`…): on movies and episodes such a query can start from the
  * items the user has touched instead of the whole section.
  */
-function needsOwnState(filter: Filter): boolean {
+function needsOwnState(filter: Filter, types: Set<PlexItemType>): boolean {
+  if (filter.scope !== undefined && !(types.size === 1 && types.has(filter.scope))) return false;
   if (filter.kind === 'boolean') return filter.field === 'inProgress' && filter.value;
   if (filter.kind !== 'numeric' || !USER_FIELDS.has(filter.field)) return false;
   // Absent state reads as 0: the filter must reject 0 for every value.
@@ -295,9 +332,11 @@ function candidates(
   library: Library,
   accountId: number,
 ): { items: readonly PlexItem[]; exact: boolean } {
-  const guid = query.filters.find((f) => f.kind === 'guid');
-  if (guid) return { items: library.itemsWithGuid(guid.values), exact: false };
-  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some(needsOwnState)) return { items: library.touchedItems(accountId), exact: false };
+  // The guid index answers for the queried level only; `show.guid` on episodes scans.
+  const guid = query.filters.find((f) => f.kind === 'guid' && (f.scope === undefined || (types.size === 1 && types.has(f.scope))));
+  if (guid?.kind === 'guid') return { items: library.itemsWithGuid(guid.values), exact: false };
+  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some((f) => needsOwnState(f, types)))
+    return { items: library.touchedItems(accountId), exact: false };
   return { items: library.sectionItems(sectionId, types), exact: true };
 }
 

@@ -6,6 +6,7 @@ import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } fr
 import { isLeafType } from './library.ts';
 import { hubSearch, inProgress, libraryRoot, onDeck, recentlyAdded, sectionHubs } from './browse.ts';
 import { playHistory } from './history.ts';
+import { metadataMatches, systemAgents } from './matching.ts';
 import { metaNode } from './meta.ts';
 import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
 import { container, listReply, renderRows, rowOptions, rowRenderer } from './listing.ts';
@@ -42,6 +43,8 @@ const ROUTES: Route[] = [
   { methods: GET, pattern: /^\/library\/metadata\/([^/]+)$/, access: 'user', handle: metadata },
   { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/children$/, access: 'user', handle: children },
   { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/allLeaves$/, access: 'user', handle: allLeaves },
+  { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/matches$/, access: 'user', handle: metadataMatches },
+  { methods: GET, pattern: /^\/system\/agents$/, access: 'user', handle: systemAgents },
   { methods: GET, pattern: /^\/hubs\/continueWatching$/, access: 'user', handle: continueWatchingHub },
   { methods: GET, pattern: /^\/hubs\/continueWatching\/items$/, access: 'user', handle: continueWatchingItems },
   { methods: GET, pattern: /^\/hubs\/search$/, access: 'user', handle: hubSearch },
@@ -228,7 +231,7 @@ const TOP_LEVEL_TYPES = new Set<PlexItemType>(['movie', 'show']);
 function libraryAll(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
   const query = parseMediaQuery(request.params, nowSeconds(env));
   // Without type=, a guid lookup searches every level; a plain listing returns top-level items.
-  const defaults = query.filters.some((f) => f.kind === 'guid') ? ALL_TYPES : TOP_LEVEL_TYPES;
+  const defaults = query.filters.some((f) => f.kind === 'guid' && f.scope === undefined) ? ALL_TYPES : TOP_LEVEL_TYPES;
   const items = runMediaQuery(query, undefined, defaults, env.library, account.id);
   return listReply(request, items, rowRenderer(env, rowOptions(request, account, true, query)), {
     allowSync: true,

@@ -170,6 +170,26 @@ describe('section filters and sorts (LibrarySection.search)', () => {
     assert.equal(playhead.status, 200);
   });
 
+  it('a level prefix applies a field to that level: show.title on episodes, episode.unwatched on shows, show.guid', async () => {
+    const [show, other] = itemsOf('show');
+    const showTitle = encodeURIComponent('show.title=');
+    const episodes = await get(`/library/sections/2/all?type=4&${showTitle}=${encodeURIComponent(show!.title)}`);
+    assert.deepEqual(keys(episodes.json.MediaContainer.Metadata), keys(itemsOf('episode').filter((e) => e.grandparentRatingKey === show!.ratingKey)));
+    // Every episode of one show watched: only the other show still has an unwatched episode.
+    for (const episode of episodesOf(show!)) await scrobble(owner, episode);
+    const shows = await get('/library/sections/2/all?type=2&episode.unwatched=1');
+    assert.deepEqual(keys(shows.json.MediaContainer.Metadata), [other!.ratingKey]);
+    // python-plexapi's search(guid=…) on a show section sends show.guid= without type=.
+    assert.deepEqual(keys((await get(`/library/sections/2/all?show.guid=${encodeURIComponent(other!.guid)}`)).json.MediaContainer.Metadata), [
+      other!.ratingKey,
+    ]);
+    const ofShow = await get(`/library/sections/2/all?type=4&show.guid=${encodeURIComponent(other!.guid)}`);
+    assert.deepEqual(keys(ofShow.json.MediaContainer.Metadata), keys(itemsOf('episode').filter((e) => e.grandparentRatingKey === other!.ratingKey)));
+    // A level a movie does not have matches nothing; a prefix that is not a level is refused.
+    assert.equal((await get(`/library/sections/1/all?${showTitle}=a`)).json.MediaContainer.size, 0);
+    assert.equal((await get('/library/sections/1/all?film.title=a')).status, 400);
+  });
+
   it('a resumable listing follows writes: new positions appear, played ones leave', async () => {
     const [first, second] = itemsOf('movie');
     const resumable = async () => keys((await get(`/library/sections/1/all?type=1&${encodeURIComponent('viewOffset>>')}=0`)).json.MediaContainer.Metadata);
@@ -258,6 +278,33 @@ describe('includeMeta=1 (the filter catalogue python-plexapi validates searches 
     assert.equal(res.status, 200);
     assert.equal(res.json.MediaContainer.totalSize, 0);
     assert.equal((await get('/library/sections/9/collections')).status, 404);
+  });
+});
+
+describe('agents and matches (python-plexapi getGuid)', () => {
+  it('lists the agents, per media type', async () => {
+    const all = (await get('/system/agents')).json.MediaContainer.Agent.map((a: { identifier: string }) => a.identifier);
+    for (const section of emu.state.sections) assert.ok(all.includes(section.agent), section.agent);
+    const forMovies = (await get('/system/agents?mediaType=1')).json.MediaContainer.Agent.map((a: { identifier: string }) => a.identifier);
+    assert.ok(forMovies.includes('tv.plex.agents.movie') && !forMovies.includes('tv.plex.agents.series'));
+    assert.equal((await get('/system/agents?mediaType=x')).status, 400);
+  });
+
+  it('matches an external id written as a title (imdb-tt…) to the item carrying it, and titles by text', async () => {
+    const [anchor, target] = itemsOf('movie').filter((m) => m.guids.length > 0);
+    const imdb = target!.guids.find((id) => id.startsWith('imdb://'))!;
+    const title = `imdb-${imdb.slice('imdb://'.length)}`;
+    const res = await get(`/library/metadata/${anchor!.ratingKey}/matches?manual=1&title=${title}&year=1900&agent=tv.plex.agents.movie&language=en-US`);
+    assert.deepEqual(
+      res.json.MediaContainer.SearchResult.map((r: { guid: string; name: string }) => [r.guid, r.name]),
+      [[target!.guid, target!.title]],
+    );
+    const byTitle = await get(`/library/metadata/${target!.ratingKey}/matches?manual=1`);
+    assert.equal(byTitle.json.MediaContainer.SearchResult[0].guid, target!.guid);
+    assert.equal(byTitle.json.MediaContainer.SearchResult[0].matched, true);
+    assert.equal((await get(`/library/metadata/${anchor!.ratingKey}/matches?title=imdb-tt0000001`)).json.MediaContainer.size, 0);
+    assert.equal((await get(`/library/metadata/${itemsOf('episode')[0]!.ratingKey}/matches`)).status, 400);
+    assert.equal((await get('/library/metadata/424242/matches')).status, 404);
   });
 });
 
