@@ -168,6 +168,11 @@ export class Library {
     return items.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
   }
 
+  /** Build the index ahead of the first request (start-up, state replaced). */
+  warm(): void {
+    this.current();
+  }
+
   item(ratingKey: string): PlexItem | undefined {
     return this.current().byKey.get(ratingKey);
   }
