@@ -274,8 +274,14 @@ function matchesOwn(filter: Filter, item: PlexItem, library: Library, accountId:
       return matchesBoolean(filter.field, item, library, accountId) === filter.value;
     case 'numeric': {
       const actual = numericValue(filter.field, item, library, accountId) ?? 0;
-      // Comma-separated values are OR-ed; for != every value must differ.
-      return filter.op === 'ne' ? filter.values.every((v) => actual !== v) : filter.values.some((v) => compare(filter.op, actual, v));
+      // Comma-separated values are OR-ed; for != every value must differ. Plain loops: this runs
+      // once per item of a section for item-field filters such as updatedAt>>=.
+      if (filter.op === 'ne') {
+        for (const v of filter.values) if (actual === v) return false;
+        return true;
+      }
+      for (const v of filter.values) if (compare(filter.op, actual, v)) return true;
+      return false;
     }
   }
 }
@@ -354,9 +360,11 @@ export function runMediaQuery(
   // An index list that is exactly the section's items of these types needs no pass at all.
   if (!exact || query.filters.length > 0) {
     const kept: PlexItem[] = [];
-    for (const item of found) {
+    const filters = query.filters;
+    next: for (const item of found) {
       if (!types.has(item.type) || (sectionId !== undefined && item.sectionId !== sectionId)) continue;
-      if (query.filters.every((f) => matches(f, item, library, accountId))) kept.push(item);
+      for (const filter of filters) if (!matches(filter, item, library, accountId)) continue next;
+      kept.push(item);
     }
     result = kept;
   }
