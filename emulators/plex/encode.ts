@@ -21,7 +21,7 @@ export interface PlexNode {
   rows?: LazyRows;
 }
 
-export interface LazyRows {
+interface LazyRows {
   /** JSON property of every row (listing rows are all `Metadata`). */
   jsonKey: string;
   length: number;

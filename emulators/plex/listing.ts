@@ -11,7 +11,7 @@ export function container(attrs: PlexNode['attrs'], children: PlexNode[] = []): 
   return { tag: 'MediaContainer', attrs, children };
 }
 
-export function pagingHeaders(paging: Paging, total: number): Record<string, string> {
+function pagingHeaders(paging: Paging, total: number): Record<string, string> {
   return { 'X-Plex-Container-Start': String(paging.start), 'X-Plex-Container-Total-Size': String(total) };
 }
 
