@@ -64,6 +64,8 @@ const NOT_IN_SPEC: Array<{ method: string; path: string; why: string }> = [
   { method: 'GET', path: '/library/sections/1/onDeck', why: 'python-plexapi LibrarySection.onDeck()' },
   { method: 'GET', path: '/library/sections/1/recentlyAdded', why: 'PMS serves it next to /library/recentlyAdded' },
   { method: 'GET', path: '/hubs/sections/1/continueWatching/items', why: 'the key of the movie.inprogress hub (spec example)' },
+  { method: 'GET', path: '/system/agents', why: 'python-plexapi agents(), read by getGuid() and matches()' },
+  { method: 'GET', path: '/library/metadata/1/matches', why: 'python-plexapi matches()/getGuid(); the spec lists only PUT (fix match)' },
 ];
 
 /**
@@ -220,6 +222,16 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     },
     { name: 'all episodes of a show', method: 'GET', path: () => `/library/metadata/${ids.show}/allLeaves` },
     { name: 'continue watching hub', method: 'GET', path: () => '/hubs/continueWatching?count=5' },
+    {
+      name: 'movies with the includeMeta=1 filter catalogue',
+      method: 'GET',
+      path: () => '/library/sections/1/all?includeMeta=1&includeAdvanced=1&X-Plex-Container-Start=0&X-Plex-Container-Size=2',
+    },
+    {
+      name: 'collections of a section',
+      method: 'GET',
+      path: () => '/library/sections/1/collections?includeMeta=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0',
+    },
     { name: 'hub search', method: 'GET', path: () => `/hubs/search?query=${encodeURIComponent(pick('movie').title.slice(0, 4))}&limit=5` },
     { name: 'hubs of the movie section', method: 'GET', path: () => '/hubs/sections/1?count=3' },
     { name: 'hubs of the show section', method: 'GET', path: () => '/hubs/sections/2' },
