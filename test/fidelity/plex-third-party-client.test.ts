@@ -1,7 +1,9 @@
 // Fidelity (d): a well-known third-party Plex client, @ctrl/plex (the TypeScript port of
 // python-plexapi), driven against the emulator the way its users drive a real Plex Media Server:
-// connect, browse sections, shows → seasons → episodes, fetch by ratingKey, external ids, guid
-// search, play state, progress reports, Continue Watching, and a second (non-owner) user.
+// connect, the library root, sections, shows → seasons → episodes, fetch by ratingKey, external
+// ids, section searches (guid, title, year, unwatched, sort), hub search, play state, progress
+// reports, play history, section hubs, Continue Watching, On Deck, Recently Added, and a second
+// (non-owner) user.
 // Every check compares what the client parsed with the emulator's own state.
 //
 // Where @ctrl/plex 3.x has no method for something Playhead needs (it has no updateTimeline,
@@ -566,6 +568,37 @@ describe('@ctrl/plex browsing the Plex emulator', () => {
       (await library.sections()).map((s) => [s.key, s.title]),
       emulator.state.sections.map((s) => [s.key, s.title]),
     );
+  });
+
+  it('filters and sorts a section with LibrarySection.search(): title, year, unwatched, sort, paging', async () => {
+    const section = await movieSection();
+    const movies = itemsOf('movie');
+    const word = movies[2]!.title.split(' ').at(-1)!.toLowerCase();
+    assert.deepEqual(
+      sorted((await section.search({ title: word })).map((m) => m.ratingKey)),
+      sorted(movies.filter((m) => m.title.toLowerCase().includes(word)).map((m) => m.ratingKey)),
+    );
+    const year = movies[4]!.year!;
+    assert.deepEqual(
+      sorted((await section.search({ year: String(year) })).map((m) => m.ratingKey)),
+      sorted(movies.filter((m) => m.year === year).map((m) => m.ratingKey)),
+    );
+    const watched = (m: PlexItem) => (stateOf(ownerId, m.ratingKey).viewCount ?? 0) > 0;
+    assert.ok(movies.some(watched), 'earlier tests watched some movies');
+    assert.deepEqual(
+      sorted((await section.search({ unwatched: true })).map((m) => m.ratingKey)),
+      sorted(movies.filter((m) => !watched(m)).map((m) => m.ratingKey)),
+    );
+    const newest = await section.search({ sort: 'addedAt:desc', 'X-Plex-Container-Start': '0', 'X-Plex-Container-Size': '5' });
+    assert.deepEqual(
+      newest.map((m) => m.ratingKey),
+      [...movies]
+        .sort((a, b) => b.addedAt - a.addedAt || Number(a.ratingKey) - Number(b.ratingKey))
+        .slice(0, 5)
+        .map((m) => m.ratingKey),
+    );
+    // An unknown filter field is refused, as PMS does.
+    await assert.rejects(section.search({ colour: 'blue' }), (error) => httpStatus(error) === 400);
   });
 
   it('searches with search() (/hubs/search): one hub per type, title matches from the emulator state', async () => {
