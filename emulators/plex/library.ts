@@ -177,10 +177,6 @@ export class Library {
     return this.current().byKey.get(ratingKey);
   }
 
-  allItems(): PlexItem[] {
-    return this.current().ordered;
-  }
-
   section(key: string): PlexSection | undefined {
     return this.data().sections.find((s) => s.key === key);
   }

@@ -1,5 +1,7 @@
-// The PMS routes the emulator serves, with their access rules. Read routes live here; writers
-// are in playback.ts. Handlers are synchronous and return a Reply.
+// The PMS routes the emulator serves, with their access rules. The routes Playhead reads live
+// here; the browsing routes of third-party clients in browse.ts (On Deck, Recently Added, hubs,
+// search), history.ts and matching.ts (agents, matches); writers in playback.ts. Handlers are
+// synchronous and return a Reply.
 import type { PlexAccount, PlexItem, PlexItemType, PlexSection, PlexSession } from './data.ts';
 import type { PlexNode } from './encode.ts';
 import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } from './env.ts';
