@@ -105,6 +105,13 @@ describe('section filters and sorts (LibrarySection.search)', () => {
 
     const without = await get(`/library/sections/1/all?${encodeURIComponent('title!')}=${encodeURIComponent(word)}`);
     assert.equal(without.json.MediaContainer.size, itemsOf('movie').length - contains.length);
+
+    const last = movie.title.slice(-3);
+    const ends = await get(`/library/sections/1/all?${encodeURIComponent('title>')}=${encodeURIComponent(last.toUpperCase())}`);
+    assert.deepEqual(keys(ends.json.MediaContainer.Metadata), keys(itemsOf('movie').filter((m) => m.title.toLowerCase().endsWith(last.toLowerCase()))));
+    const isNot = await get(`/library/sections/1/all?${encodeURIComponent('title!=')}=${encodeURIComponent(movie.title)}`);
+    assert.ok(!keys(isNot.json.MediaContainer.Metadata).includes(movie.ratingKey));
+    assert.equal(isNot.json.MediaContainer.size, itemsOf('movie').filter((m) => m.title.toLowerCase() !== movie.title.toLowerCase()).length);
   });
 
   it('year= and type= select items; sorts take :asc and :desc', async () => {
@@ -120,6 +127,12 @@ describe('section filters and sorts (LibrarySection.search)', () => {
     );
     const byAdded = await get('/library/sections/1/all?sort=addedAt:asc');
     assert.deepEqual(keys(byAdded.json.MediaContainer.Metadata), keys([...itemsOf('movie')].sort((a, b) => a.addedAt - b.addedAt || byKey(a, b))));
+    // python-plexapi's nullsLast direction is accepted (missing values sort last anyway).
+    const nullsLast = await get('/library/sections/1/all?sort=movie.year:nullsLast');
+    assert.deepEqual(
+      keys(nullsLast.json.MediaContainer.Metadata),
+      keys([...itemsOf('movie')].sort((a, b) => (a.year ?? Number.MAX_SAFE_INTEGER) - (b.year ?? Number.MAX_SAFE_INTEGER) || byKey(a, b))),
+    );
     const byRating = await get('/library/sections/1/all?sort=rating:desc');
     const ratings = byRating.json.MediaContainer.Metadata.map((m: { rating?: number }) => m.rating ?? -1);
     assert.deepEqual(
@@ -305,6 +318,14 @@ describe('agents and matches (python-plexapi getGuid)', () => {
     assert.equal((await get(`/library/metadata/${anchor!.ratingKey}/matches?title=imdb-tt0000001`)).json.MediaContainer.size, 0);
     assert.equal((await get(`/library/metadata/${itemsOf('episode')[0]!.ratingKey}/matches`)).status, 400);
     assert.equal((await get('/library/metadata/424242/matches')).status, 404);
+    // External ids edited in place (after the index was built) are matched by their new value.
+    target!.guids = ['imdb://tt7654321'];
+    const edited = await get(`/library/metadata/${anchor!.ratingKey}/matches?manual=1&title=imdb-tt7654321`);
+    assert.deepEqual(
+      edited.json.MediaContainer.SearchResult.map((r: { guid: string }) => r.guid),
+      [target!.guid],
+    );
+    assert.equal((await get(`/library/metadata/${anchor!.ratingKey}/matches?manual=1&title=${title}`)).json.MediaContainer.size, 0);
   });
 });
 
@@ -413,6 +434,16 @@ describe('/hubs/search', () => {
     assert.equal(episodeHub.more, many.length > 1);
   });
 
+  it('finds a title edited in place (after the index was built) under its new text only', async () => {
+    const movie = itemsOf('movie')[0]!;
+    const before = movie.title;
+    movie.title = 'Zyzzyva Returns';
+    const movieHub = async (query: string) =>
+      (await get(`/hubs/search?query=${encodeURIComponent(query)}&limit=50`)).json.MediaContainer.Hub.find((h: { type: string }) => h.type === 'movie');
+    assert.deepEqual(keys((await movieHub('zyzzyva')).Metadata), [movie.ratingKey]);
+    assert.ok(!keys((await movieHub(before)).Metadata).includes(movie.ratingKey));
+  });
+
   it('answers 400 without a query and 404 for an unknown section', async () => {
     assert.equal((await get('/hubs/search')).status, 400);
     assert.equal((await get('/hubs/search?query=%20')).status, 400);
@@ -474,6 +505,8 @@ describe('play history', () => {
     await scrobble(alice, episodesOf(show)[0]!);
     tick(60);
     await scrobble(owner, movies[2]!);
+    // Scrobbles sent without X-Plex-Client-Identifier have no device: deviceID 0.
+    assert.ok(emu.state.history.every((h) => h.deviceId === 0));
 
     const mine = await history(alice);
     assert.deepEqual(keys(mine.json.MediaContainer.Metadata), [movies[1]!.ratingKey, episodesOf(show)[0]!.ratingKey]);
