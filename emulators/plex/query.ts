@@ -1,8 +1,11 @@
 // The subset of Plex "media queries" the emulator understands (protocols.md §1.4):
 //   type=1|2|3|4 (comma = several), integer/date filters with the operator written into the key
-//   (`viewOffset>>=0` arrives as key `viewOffset>>`, value `0`), unwatched=0|1, inProgress=0|1,
-//   guid= (primary guid only), sort=field[:desc], limit=, includeGuids=1, plus paging.
-// Parameters it does not know are ignored, as the real server ignores hints it does not use.
+//   (`viewOffset>>=0` arrives as key `viewOffset>>`, value `0`), string filters (`title=` contains,
+//   `title==` is, `title!=` does not contain, `title<=` begins with, `title>=` ends with; the
+//   operator minus its last `=` is in the key, as python-plexapi encodes it), unwatched=0|1,
+//   inProgress=0|1, guid= (primary guid only), sort=field[:asc|:desc], limit=, includeGuids=1,
+//   plus paging. An unknown filter field answers 400, as PMS does; response-shaping hints
+//   (include*/exclude*, checkFiles…) are accepted and ignored.
 import type { PlexItem, PlexItemType } from './data.ts';
 import { compareRatingKeys, type Library } from './library.ts';
 
@@ -13,15 +16,46 @@ type NumericField = 'viewOffset' | 'viewCount' | 'lastViewedAt' | 'addedAt' | 'u
 const NUMERIC_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt', 'addedAt', 'updatedAt', 'year', 'duration', 'index']);
 const DATE_FIELDS = new Set<string>(['lastViewedAt', 'addedAt', 'updatedAt']);
 const BOOLEAN_FIELDS = new Set<string>(['unwatched', 'inProgress']);
+type StringField = 'title' | 'originalTitle' | 'studio' | 'contentRating';
+const STRING_FIELDS = new Set<string>(['title', 'originalTitle', 'studio', 'contentRating']);
+
+/**
+ * Parameters that shape the response rather than filter it: accepted and ignored. `libtype` and
+ * `maxresults` are python-plexapi keyword names that @ctrl/plex's search() forwards verbatim.
+ */
+const IGNORED_PARAMS = new Set<string>([
+  'type',
+  'sort',
+  'limit',
+  'libtype',
+  'maxresults',
+  'checkFiles',
+  'asyncAugmentMetadata',
+  'asyncCheckFiles',
+  'asyncRefreshLocalMediaAgent',
+  'asyncRefreshAnalysis',
+]);
+const IGNORED_PREFIXES = ['X-Plex-', 'include', 'exclude'];
 
 // Operator suffix on the key → comparison. `>>=` is "greater than", `>=` "at least", etc.
 type Operator = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
 const OPERATOR_SUFFIXES: Record<string, Operator> = { '': 'eq', '!': 'ne', '>>': 'gt', '<<': 'lt', '>': 'ge', '<': 'le' };
 
-type Filter =
+// String operators, by the key suffix left once the value's `=` is split off.
+type StringOperator = 'contains' | 'notContains' | 'is' | 'isNot' | 'beginsWith' | 'endsWith';
+const STRING_SUFFIXES: Record<string, StringOperator> = { '': 'contains', '!': 'notContains', '=': 'is', '!=': 'isNot', '<': 'beginsWith', '>': 'endsWith' };
+
+/**
+ * `scope` is the hierarchy level a `<type>.` prefix names (`show.title`, `episode.viewCount`):
+ * on an item of another level it applies to the item's ancestor of that level (a show's title on
+ * an episode query) or to any of its descendants of that level (an episode field on a show query).
+ */
+type Filter = (
   | { kind: 'numeric'; field: NumericField; op: Operator; values: number[] }
   | { kind: 'boolean'; field: 'unwatched' | 'inProgress'; value: boolean }
-  | { kind: 'guid'; values: string[] };
+  | { kind: 'string'; field: StringField; op: StringOperator; values: string[] }
+  | { kind: 'guid'; values: string[] }
+) & { scope?: PlexItemType };
 
 interface SortKey {
   field: string;
@@ -41,7 +75,7 @@ export class QueryError extends Error {}
 
 /** `<type>.<field><op>` → parts; the type prefix scopes a field to one hierarchy level. */
 function splitKey(key: string): { scope?: string; field: string; suffix: string } | undefined {
-  const match = /^(?:([a-z]+)\.)?([A-Za-z]+)([!<>]*)$/.exec(key);
+  const match = /^(?:([a-z]+)\.)?([A-Za-z]+)([!<>=]*)$/.exec(key);
   if (!match) return undefined;
   const scope = match[1];
   return { ...(scope !== undefined ? { scope } : {}), field: match[2] as string, suffix: match[3] as string };
@@ -76,36 +110,53 @@ function parseSort(raw: string | null): SortKey[] {
   return raw.split(',').map((part) => {
     const [fieldWithScope = '', ...modifiers] = part.split(':');
     const field = fieldWithScope.includes('.') ? fieldWithScope.slice(fieldWithScope.indexOf('.') + 1) : fieldWithScope;
+    // A typo fails loudly instead of quietly giving the default order.
+    if (!SORT_FIELDS.has(field)) throw new QueryError(`cannot sort by "${fieldWithScope}"`);
+    if (modifiers.some((m) => !SORT_MODIFIERS.has(m))) throw new QueryError(`sort ${part}: unknown direction`);
     return { field, descending: modifiers.includes('desc') };
   });
 }
 
-function parseFilter(key: string, value: string, types: Set<PlexItemType> | undefined, nowSeconds: number): Filter | undefined {
-  if (key === 'guid') return { kind: 'guid', values: value.split(',') };
+function isIgnoredParam(key: string): boolean {
+  return IGNORED_PARAMS.has(key) || IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+const LEVELS = new Set<string>(['movie', 'show', 'season', 'episode']);
+
+function parseFilter(key: string, value: string, nowSeconds: number): Filter {
   const parts = splitKey(key);
-  if (!parts) return undefined;
-  const known = NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field);
-  if (!known) return undefined;
-  // A scope naming another level (show.viewCount on an episode query) is not modelled: ignore it.
-  if (parts.scope !== undefined && !(types?.has(parts.scope as PlexItemType) ?? false)) return undefined;
+  const known =
+    parts !== undefined && (parts.field === 'guid' || NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field) || STRING_FIELDS.has(parts.field));
+  if (!parts || !known) throw new QueryError(`unknown filter field "${key}"`);
+  if (parts.scope !== undefined && !LEVELS.has(parts.scope)) throw new QueryError(`filter ${key}: "${parts.scope}" is not a level`);
+  const scoped = parts.scope !== undefined ? { scope: parts.scope as PlexItemType } : {};
+  if (parts.field === 'guid') {
+    if (parts.suffix !== '') throw new QueryError(`filter ${key}: guid takes only "="`);
+    return { kind: 'guid', values: value.split(','), ...scoped };
+  }
+  if (STRING_FIELDS.has(parts.field)) {
+    const stringOp = STRING_SUFFIXES[parts.suffix];
+    if (stringOp === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
+    // Matching is case-insensitive, as PMS's is; comma-separated values are OR-ed.
+    return { kind: 'string', field: parts.field as StringField, op: stringOp, values: value.split(',').map((v) => v.toLowerCase()), ...scoped };
+  }
   const op = OPERATOR_SUFFIXES[parts.suffix];
   if (op === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
   if (BOOLEAN_FIELDS.has(parts.field)) {
     if (value !== '0' && value !== '1') throw new QueryError(`filter ${key}: expected 0 or 1, got "${value}"`);
     const truth = (value === '1') === (op === 'eq');
-    return { kind: 'boolean', field: parts.field as 'unwatched' | 'inProgress', value: truth };
+    return { kind: 'boolean', field: parts.field as 'unwatched' | 'inProgress', value: truth, ...scoped };
   }
   const values = value.split(',').map((v) => parseNumber(parts.field, v, nowSeconds));
-  return { kind: 'numeric', field: parts.field as NumericField, op, values };
+  return { kind: 'numeric', field: parts.field as NumericField, op, values, ...scoped };
 }
 
 export function parseMediaQuery(params: URLSearchParams, nowSeconds: number): MediaQuery {
   const types = parseTypes(params.get('type'));
   const filters: Filter[] = [];
   for (const [key, value] of params) {
-    if (key === 'type' || key === 'sort' || key === 'limit' || key.startsWith('X-Plex-')) continue;
-    const filter = parseFilter(key, value, types, nowSeconds);
-    if (filter) filters.push(filter);
+    if (isIgnoredParam(key)) continue;
+    filters.push(parseFilter(key, value, nowSeconds));
   }
   const limitRaw = params.get('limit');
   let limit: number | undefined;
@@ -168,16 +219,69 @@ function matchesBoolean(field: 'unwatched' | 'inProgress', item: PlexItem, libra
   return (state.startedLeafCount ?? 0) > 0 || (viewed > 0 && viewed < state.leafCount);
 }
 
+function matchesString(op: StringOperator, actual: string, expected: string): boolean {
+  switch (op) {
+    case 'contains':
+      return actual.includes(expected);
+    case 'notContains':
+      return !actual.includes(expected);
+    case 'is':
+      return actual === expected;
+    case 'isNot':
+      return actual !== expected;
+    case 'beginsWith':
+      return actual.startsWith(expected);
+    case 'endsWith':
+      return actual.endsWith(expected);
+  }
+}
+
+/** The item's ancestor at `level` (an episode's season or show, a season's show). */
+function ancestorAt(level: PlexItemType, item: PlexItem, library: Library): PlexItem | undefined {
+  if (item.type === 'episode' && level === 'season') return item.parentRatingKey === undefined ? undefined : library.item(item.parentRatingKey);
+  if (item.type === 'episode' && level === 'show') return item.grandparentRatingKey === undefined ? undefined : library.item(item.grandparentRatingKey);
+  if (item.type === 'season' && level === 'show') return item.parentRatingKey === undefined ? undefined : library.item(item.parentRatingKey);
+  return undefined;
+}
+
+/** The item's descendants at `level` (a show's seasons or episodes, a season's episodes). */
+function descendantsAt(level: PlexItemType, item: PlexItem, library: Library): PlexItem[] | undefined {
+  if (item.type === 'show' && level === 'season') return library.children(item.ratingKey);
+  if ((item.type === 'show' || item.type === 'season') && level === 'episode') return library.leaves(item);
+  return undefined;
+}
+
 function matches(filter: Filter, item: PlexItem, library: Library, accountId: number): boolean {
+  if (filter.scope === undefined || filter.scope === item.type) return matchesOwn(filter, item, library, accountId);
+  const ancestor = ancestorAt(filter.scope, item, library);
+  if (ancestor) return matchesOwn(filter, ancestor, library, accountId);
+  const descendants = descendantsAt(filter.scope, item, library);
+  if (descendants) return descendants.some((d) => matchesOwn(filter, d, library, accountId));
+  // A level this item does not have (show.title on a movie) cannot match.
+  return false;
+}
+
+function matchesOwn(filter: Filter, item: PlexItem, library: Library, accountId: number): boolean {
   switch (filter.kind) {
     case 'guid':
       return filter.values.includes(item.guid);
+    case 'string': {
+      const actual = (item[filter.field] ?? '').toLowerCase();
+      const negative = filter.op === 'notContains' || filter.op === 'isNot';
+      return negative ? filter.values.every((v) => matchesString(filter.op, actual, v)) : filter.values.some((v) => matchesString(filter.op, actual, v));
+    }
     case 'boolean':
       return matchesBoolean(filter.field, item, library, accountId) === filter.value;
     case 'numeric': {
       const actual = numericValue(filter.field, item, library, accountId) ?? 0;
-      // Comma-separated values are OR-ed; for != every value must differ.
-      return filter.op === 'ne' ? filter.values.every((v) => actual !== v) : filter.values.some((v) => compare(filter.op, actual, v));
+      // Comma-separated values are OR-ed; for != every value must differ. Plain loops: this runs
+      // once per item of a section for item-field filters such as updatedAt>>=.
+      if (filter.op === 'ne') {
+        for (const v of filter.values) if (actual === v) return false;
+        return true;
+      }
+      for (const v of filter.values) if (compare(filter.op, actual, v)) return true;
+      return false;
     }
   }
 }
@@ -187,12 +291,16 @@ export function derivedTitleSort(item: PlexItem): string {
   return item.titleSort ?? item.title.replace(/^(the|a|an)\s+/i, '');
 }
 
-// Sort fields this emulator knows; other sort fields are ignored (default order applies).
-const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', ...NUMERIC_FIELDS]);
+/** `nullsLast` is accepted (python-plexapi offers it); missing values always sort last here. */
+const SORT_MODIFIERS = new Set(['asc', 'desc', 'nullsLast']);
+
+// Sort fields this emulator knows; any other answers 400.
+const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', 'rating', 'audienceRating', ...NUMERIC_FIELDS]);
 
 function sortValue(field: string, item: PlexItem, library: Library, accountId: number): string | number | undefined {
   if (field === 'titleSort' || field === 'title') return derivedTitleSort(item).toLowerCase();
   if (field === 'originallyAvailableAt') return item.originallyAvailableAt;
+  if (field === 'rating' || field === 'audienceRating') return item[field];
   return numericValue(field, item, library, accountId);
 }
 
@@ -203,18 +311,75 @@ function compareValues(a: string | number | undefined, b: string | number | unde
   return a < b ? -1 : 1;
 }
 
-export function applyMediaQuery(candidates: PlexItem[], query: MediaQuery, defaultTypes: Set<PlexItemType>, library: Library, accountId: number): PlexItem[] {
+/**
+ * True when no item without this user's own state can pass the filter (`viewOffset>>=0`,
+ * `viewCount>=1`, `inProgress=1`…): on movies and episodes such a query can start from the
+ * items the user has touched instead of the whole section.
+ */
+function needsOwnState(filter: Filter, types: Set<PlexItemType>): boolean {
+  if (filter.scope !== undefined && !(types.size === 1 && types.has(filter.scope))) return false;
+  if (filter.kind === 'boolean') return filter.field === 'inProgress' && filter.value;
+  if (filter.kind !== 'numeric' || !USER_FIELDS.has(filter.field)) return false;
+  // Absent state reads as 0: the filter must reject 0 for every value.
+  return filter.op === 'ne' ? filter.values.includes(0) : !filter.values.some((v) => compare(filter.op, 0, v));
+}
+
+const USER_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt']);
+const LEAF_TYPES = new Set<PlexItemType>(['movie', 'episode']);
+
+/**
+ * The smallest candidate list an index gives for this query, in ratingKey order; `exact` when it
+ * holds just the items of the requested section and types (a shared index array: never mutate).
+ */
+function candidates(
+  query: MediaQuery,
+  types: Set<PlexItemType>,
+  sectionId: string | undefined,
+  library: Library,
+  accountId: number,
+): { items: readonly PlexItem[]; exact: boolean } {
+  // The guid index answers for the queried level only; `show.guid` on episodes scans.
+  const guid = query.filters.find((f) => f.kind === 'guid' && (f.scope === undefined || (types.size === 1 && types.has(f.scope))));
+  if (guid?.kind === 'guid') return { items: library.itemsWithGuid(guid.values), exact: false };
+  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some((f) => needsOwnState(f, types)))
+    return { items: library.touchedItems(accountId), exact: false };
+  return { items: library.sectionItems(sectionId, types), exact: true };
+}
+
+/** Filter, sort and limit the items of one section (or, without sectionId, of the library). */
+export function runMediaQuery(
+  query: MediaQuery,
+  sectionId: string | undefined,
+  defaultTypes: Set<PlexItemType>,
+  library: Library,
+  accountId: number,
+): readonly PlexItem[] {
   const types = query.types ?? defaultTypes;
-  let result = candidates.filter((item) => types.has(item.type) && query.filters.every((f) => matches(f, item, library, accountId)));
-  const sort = query.sort.filter((key) => SORT_FIELDS.has(key.field));
+  const { items: found, exact } = candidates(query, types, sectionId, library, accountId);
+  let result = found;
+  // An index list that is exactly the section's items of these types needs no pass at all.
+  if (!exact || query.filters.length > 0) {
+    const kept: PlexItem[] = [];
+    const filters = query.filters;
+    next: for (const item of found) {
+      if (!types.has(item.type) || (sectionId !== undefined && item.sectionId !== sectionId)) continue;
+      for (const filter of filters) if (!matches(filter, item, library, accountId)) continue next;
+      kept.push(item);
+    }
+    result = kept;
+  }
+  const sort = query.sort;
   if (sort.length > 0) {
-    result = [...result].sort((a, b) => {
-      for (const key of sort) {
-        const order = compareValues(sortValue(key.field, a, library, accountId), sortValue(key.field, b, library, accountId));
+    // Sort keys are computed once per item: user-state fields cost a lookup each.
+    const keyed = result.map((item) => ({ item, keys: sort.map((key) => sortValue(key.field, item, library, accountId)) }));
+    keyed.sort((a, b) => {
+      for (const [i, key] of sort.entries()) {
+        const order = compareValues(a.keys[i], b.keys[i]);
         if (order !== 0) return key.descending ? -order : order;
       }
-      return compareRatingKeys(a.ratingKey, b.ratingKey);
+      return compareRatingKeys(a.item.ratingKey, b.item.ratingKey);
     });
+    result = keyed.map((entry) => entry.item);
   }
   if (query.limit !== undefined) result = result.slice(0, query.limit);
   return result;

@@ -92,6 +92,7 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     data: () => data,
     replaceData(raw: unknown) {
       data = normalizeData(raw, 'state');
+      env.library.warm();
       return data;
     },
     summary: (next: PlexEmulatorData) => ({ items: next.items.length }),
@@ -136,6 +137,8 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     log({ ...base, ...logged, ...(accountId !== undefined ? { accountId } : {}) });
   }
 
+  // Build the indexes now rather than on the first request, which would wait for them.
+  env.library.warm();
   const server = createEmulatorServer(`plex emulator "${name}"`, serve, htmlStatus(500));
   const { url, port } = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
