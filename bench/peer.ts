@@ -50,7 +50,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 
-export type PeerEndpoint =
+type PeerEndpoint =
   | { kind: 'plex'; url: string; token: string }
   /** `userId` defaults to the token's own user (`GET /Users/Me`); an API key needs it. */
   | { kind: 'jellyfin'; url: string; token: string; userId?: string };
