@@ -246,6 +246,12 @@ describe('peer progress job, Jellyfin variants', () => {
     assertEveryItemCopied(result, expected, jfPositions(jf, alice.id));
     const writes = jf.requests.filter((r) => r.method === 'POST' && /\/UserItems\/[0-9a-f]{32}\/UserData$/.test(r.path));
     assert.equal(writes.length, result.written);
+    // One search per movie and per show (a series found once serves its other episodes).
+    const searches = jf.requests.filter((r) => r.query.searchTerm !== undefined);
+    const movies = [...expected.keys()].filter((id) => id.startsWith('movie|')).length;
+    const shows = new Set([...expected.keys()].filter((id) => id.startsWith('episode|')).map((id) => id.split('|').slice(1, 3).join('|'))).size;
+    assert.equal(searches.length, movies + shows);
+    assert.ok(searches.every((r) => r.status === 200));
   });
 
   it('Jellyfin → Plex: every resumable Jellyfin item lands on Plex', async () => {
