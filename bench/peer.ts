@@ -1,5 +1,6 @@
-// A peer's progress job: what a sync tool built on python-plexapi (CrossWatch, PlexTraktSync,
-// WatchState and the like) does to copy resume positions from one server to another, as raw HTTP.
+// A peer's progress job: what a sync tool built on python-plexapi does to copy resume positions
+// from one server to another, as raw HTTP. The model is CrossWatch's progress modules (Plex and
+// Jellyfin) and the python-plexapi calls they make.
 // The benchmark runs it beside Playhead to compare wall time and request counts (issue 11,
 // points 3 and 6); test/fidelity/plex-peer-progress.test.ts checks that it finds and writes
 // every item between two emulators.
@@ -35,11 +36,13 @@
 //      external id (`imdb://`, `tmdb://`, `tvdb://`) and the ids inside legacy agent guids.
 //   4. `search`: `GET /hubs/search?query=<title>` (python-plexapi's `PlexServer.search()`), a
 //      movie by exact title and year, an episode through its show's title.
-// - Jellyfin target: `AnyProviderIdEquals` is ignored by Jellyfin 10.9+, so, as CrossWatch and
-//   JellyPlex-Watched do per item, `GET /Items?searchTerm=<title>&includeItemTypes=Movie|Series
-//   &fields=ProviderIds,ProductionYear` and a ProviderIds check (else exact name and year ±1);
-//   an episode then by `parentId=<series>&parentIndexNumber=&indexNumber=`. A series found once
-//   is remembered for its other episodes.
+// - Jellyfin target: `AnyProviderIdEquals` is ignored by Jellyfin 10.9+, so each item is looked
+//   up as CrossWatch's per-item fallback does: `GET /Items?searchTerm=<title>&includeItemTypes=
+//   Movie|Series&fields=ProviderIds,ProductionYear`, then a ProviderIds check (else exact name and
+//   year ±1); an episode then by `parentId=<series>&parentIndexNumber=&indexNumber=`. A series
+//   found once is remembered for its other episodes. (CrossWatch first consults a provider-id
+//   index of the whole library; it is left out so that every item costs one lookup, the
+//   sequential strategy the benchmark compares with.)
 //
 // Writing, one request per item
 // - Plex: `POST /:/timeline?ratingKey=&key=/library/metadata/{rk}&identifier=…&time=&state=stopped
