@@ -1,10 +1,11 @@
 // /__emulator/* — the test harness's side door, the same for every emulator kind: read or
 // replace the whole state, read or clear the request log, set or clear faults, skew the clock,
-// restart (forget what a restart forgets) and delete one item. No token needed; never logged,
-// never faulted.
+// restart (forget what a restart forgets), delete one item, register webhook URLs and drop the
+// notification websockets. No token needed; never logged, never faulted.
 import type { SkewedClock } from './clock.ts';
 import type { FaultKind, Faults } from './faults.ts';
 import { jsonReply, type Reply } from './http.ts';
+import type { Webhooks } from './webhooks.ts';
 
 /** What every emulator records per request; each kind adds who was calling. */
 export interface BaseRequestLogEntry {
@@ -32,9 +33,14 @@ export interface ControlTarget<Data, Entry> {
   restart?(): void;
   /** Removes one item by native id, as a library scan after a file was deleted; false when none. */
   deleteItem?(id: string): boolean;
+  /** URLs that receive the kind's webhook posts (`/__emulator/webhooks`). */
+  webhooks?: Webhooks;
+  /** Cuts every notification websocket; returns how many (`POST /__emulator/websockets/drop`). */
+  dropSockets?(): number;
 }
 
 const ITEM_ROUTE = /^DELETE \/__emulator\/items\/([^/]+)$/;
+const WEBHOOK_ROUTE = /^DELETE \/__emulator\/webhooks\/(\d+)$/;
 
 function offsetOf(raw: unknown): number {
   const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).offsetMs : undefined;
@@ -60,7 +66,26 @@ export function handleControl<Data, Entry>(method: string, path: string, body: s
       const id = decodeURIComponent(item[1]!);
       return target.deleteItem(id) ? jsonReply(200, { ok: true }) : jsonReply(404, { error: `no item ${id}` });
     }
+    const webhook = WEBHOOK_ROUTE.exec(route);
+    if (webhook && target.webhooks) {
+      return target.webhooks.remove(Number(webhook[1])) ? jsonReply(200, { ok: true }) : jsonReply(404, { error: `no webhook ${webhook[1]}` });
+    }
     switch (route) {
+      case 'GET /__emulator/webhooks':
+        if (target.webhooks) return jsonReply(200, { webhooks: target.webhooks.list(), deliveries: target.webhooks.deliveries });
+        break;
+      case 'POST /__emulator/webhooks':
+        if (target.webhooks) return jsonReply(201, target.webhooks.add(parseControlBody(body)));
+        break;
+      case 'DELETE /__emulator/webhooks':
+        if (target.webhooks) {
+          target.webhooks.clear();
+          return jsonReply(200, { ok: true });
+        }
+        break;
+      case 'POST /__emulator/websockets/drop':
+        if (target.dropSockets) return jsonReply(200, { dropped: target.dropSockets() });
+        break;
       case 'GET /__emulator/state':
         return jsonReply(200, target.data());
       case 'PUT /__emulator/state': {

@@ -82,6 +82,8 @@ export function defaultUserData(): MbUserData {
 
 export class MbCatalog {
   private index: Index | undefined;
+  /** Told about every saved record: the servers announce each user-data change (UserDataChanged). */
+  onUserDataSaved: ((userId: string, itemId: string) => void) | undefined;
 
   constructor(
     private readonly data: () => MediaBrowserEmulatorData,
@@ -286,6 +288,7 @@ export class MbCatalog {
     const byItem = (state.userData[userId] ??= {});
     const saved: MbUserData = { ...record, DateLastSaved: isoTicks(this.now()) };
     byItem[itemId] = saved;
+    this.onUserDataSaved?.(userId, itemId);
     return saved;
   }
 

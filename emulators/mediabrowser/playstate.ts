@@ -90,6 +90,7 @@ export function markPlayed(env: MbEnv, user: MbUser, item: MbItem, datePlayed: n
       LastPlayedDate: lastPlayed,
     });
   }
+  env.events.marked(user, item, true);
 }
 
 export function markUnplayed(env: MbEnv, user: MbUser, item: MbItem): void {
@@ -98,6 +99,7 @@ export function markUnplayed(env: MbEnv, user: MbUser, item: MbItem): void {
     const { LastPlayedDate: _dropped, ...rest } = current;
     env.catalog.saveUserData(user.id, leaf.Id, { ...rest, Played: false, PlayCount: 0, PlaybackPositionTicks: 0 });
   }
+  env.events.marked(user, item, false);
 }
 
 /** Favourite or not: the item's own record (a series is a favourite itself, not its episodes). */
@@ -117,29 +119,31 @@ export function hideFromResume(env: MbEnv, user: MbUser, item: MbItem, hide: boo
 
 // ---- sessions ------------------------------------------------------------------------------
 
-/** The server's UpdatePlayState: what a reported position does to the stored record. */
-function applyPlayState(env: MbEnv, item: MbItem, record: MbUserData, positionTicks: number): MbUserData {
+/**
+ * The server's UpdatePlayState: what a reported position does to the stored record, and whether
+ * it counted as watched to the end (the servers' playedToCompletion).
+ */
+function applyPlayState(env: MbEnv, item: MbItem, record: MbUserData, positionTicks: number): { record: MbUserData; completed: boolean } {
   const { minResumePct, maxResumePct, minResumeDurationSeconds } = env.data().playback;
   const runtime = item.RunTimeTicks ?? 0;
   const next = { ...record };
-  if (runtime <= 0) {
+  const finished = () => {
     next.PlaybackPositionTicks = 0;
     next.Played = true;
-    return next;
-  }
+    return { record: next, completed: true };
+  };
+  if (runtime <= 0) return finished();
   const percent = (positionTicks / runtime) * 100;
   if (percent < minResumePct) {
     next.PlaybackPositionTicks = 0;
   } else if (percent > maxResumePct || positionTicks >= runtime - TICKS_PER_SECOND) {
-    next.PlaybackPositionTicks = 0;
-    next.Played = true;
+    return finished();
   } else if (runtime / TICKS_PER_SECOND < minResumeDurationSeconds) {
-    next.PlaybackPositionTicks = 0;
-    next.Played = true;
+    return finished();
   } else {
     next.PlaybackPositionTicks = positionTicks;
   }
-  return next;
+  return { record: next, completed: false };
 }
 
 interface PlaybackReport {
@@ -238,14 +242,22 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
       delete session.lastPausedDate;
       session.isPaused = false;
     }
-    if (report.failed) return;
+    const announce = { kind: 'stop', user, session, item, positionTicks: report.positionTicks, isPaused: false, wasPaused: false } as const;
+    if (report.failed) {
+      env.events.playback({ ...announce, playedToCompletion: false });
+      return;
+    }
     const current = env.catalog.userData(user.id, item.Id);
+    let completed = true;
     if (report.positionTicks !== undefined) {
-      env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks));
+      const applied = applyPlayState(env, item, current, report.positionTicks);
+      completed = applied.completed;
+      env.catalog.saveUserData(user.id, item.Id, applied.record);
     } else {
       // Without a position the servers assume the item was watched to the end.
       env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, Played: true, PlaybackPositionTicks: 0 });
     }
+    env.events.playback({ ...announce, playedToCompletion: completed });
     return;
   }
   const wasPaused = session.isPaused;
@@ -263,6 +275,7 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
     // Counted at the start, not at the end; a video being started is no longer "played".
     env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, LastPlayedDate: now, Played: false });
   } else if (report.positionTicks !== undefined) {
-    env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks));
+    env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks).record);
   }
+  env.events.playback({ kind: event, user, session, item, positionTicks: report.positionTicks, isPaused: report.isPaused, wasPaused, playedToCompletion: false });
 }

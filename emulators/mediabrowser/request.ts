@@ -2,7 +2,7 @@
 // replies (status codes and error bodies the way each server writes them).
 import { hexDigest } from '../random.ts';
 import type { Reply } from '../common/http.ts';
-import type { MbApiKey, MbUser, MediaBrowserDialect, MediaBrowserEmulatorData } from './data.ts';
+import type { MbApiKey, MbItem, MbSession, MbUser, MediaBrowserDialect, MediaBrowserEmulatorData } from './data.ts';
 import type { MbCatalog } from './library.ts';
 
 /**
@@ -69,6 +69,28 @@ export interface MbEnv {
   legacyAuth: boolean;
   /** When the emulator started: the users' fallback activity date. */
   startedAt: number;
+  /** Where playback reports and played marks are announced (websocket messages, webhooks). */
+  events: MbEvents;
+}
+
+/** One playback report, after the emulator applied it. */
+export interface MbPlaybackEvent {
+  kind: 'start' | 'progress' | 'stop';
+  user: MbUser;
+  session: MbSession;
+  item: MbItem;
+  positionTicks: number | undefined;
+  isPaused: boolean;
+  /** The session was paused before this report (Emby's pause/unpause events). */
+  wasPaused: boolean;
+  /** A stop that the server counted as watched to the end. */
+  playedToCompletion: boolean;
+}
+
+export interface MbEvents {
+  playback(event: MbPlaybackEvent): void;
+  /** Mark played / unplayed through the API (Emby's item.markplayed / item.markunplayed). */
+  marked(user: MbUser, item: MbItem, played: boolean): void;
 }
 
 export interface Ctx {

@@ -3,6 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { NotificationSockets } from '../common/sockets.ts';
+import { Webhooks } from '../common/webhooks.ts';
 import { SkewedClock } from '../common/clock.ts';
 import { answerWithFaults, Faults, type FaultReplies } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, emptyReply, headerReader, listen, normalizePath, readBody, sleep, writeReply } from '../common/http.ts';
@@ -16,6 +18,7 @@ import {
 } from './data.ts';
 import { callerForToken, readCredentials } from './auth.ts';
 import { MbCatalog } from './library.ts';
+import { admitMbSocket, mediaBrowserEvents, type MbSocketInfo } from './notify.ts';
 import { Params, type MbEnv, type MbRequest } from './request.ts';
 import { handleMediaBrowserRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
@@ -69,6 +72,8 @@ export interface RunningMediaBrowserEmulator {
   readonly state: MediaBrowserEmulatorData;
   /** Every non-/__emulator request, oldest first. */
   readonly requests: RequestLogEntry[];
+  /** Registered webhook URLs and every delivery attempt (`settled()` waits for queued posts). */
+  readonly webhooks: Webhooks;
 }
 
 const DEFAULT_SYNTHETIC = 'movies=10,shows=2,seasons=2,episodes=4';
@@ -122,6 +127,8 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
   let data = await initialData(opts, name);
   const requests: RequestLogEntry[] = [];
   const faults = new Faults();
+  const webhooks = new Webhooks(dialect === 'jellyfin' ? 'Jellyfin-Server' : 'Emby Server');
+  let sockets: NotificationSockets<MbSocketInfo> | undefined;
   const env: MbEnv = {
     dialect,
     catalog: new MbCatalog(() => data, dialect, now),
@@ -129,7 +136,14 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
     now,
     legacyAuth: opts.legacyAuth ?? true,
     startedAt: now(),
+    // Forwarded because the announcer needs the finished env; calls only happen per request.
+    events: {
+      playback: (event) => events.playback(event),
+      marked: (user, item, played) => events.marked(user, item, played),
+    },
   };
+  const events = mediaBrowserEvents(env, () => sockets, webhooks);
+  env.catalog.onUserDataSaved = (userId, itemId) => events.userDataSaved(userId, itemId);
   // Index the library before the first request (a 100 000-item library takes a few hundred ms).
   env.catalog.warm();
   const control = {
@@ -142,6 +156,8 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
     requests,
     faults,
     clock,
+    webhooks,
+    dropSockets: () => sockets?.drop() ?? 0,
     restart() {
       data.sessions = [];
     },
@@ -194,6 +210,11 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
   }
 
   const server = createEmulatorServer(`${dialect} emulator "${name}"`, serve, emptyReply(500));
+  sockets = new NotificationSockets<MbSocketInfo>(server, {
+    admit: (req, url) => admitMbSocket(env, req, url, routePath(dialect, url.pathname)),
+    onOpen: (client) => events.onSocketOpen(client),
+    onMessage: (client, text) => events.onSocketMessage(client, text),
+  });
   const listening = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {
@@ -215,6 +236,10 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
       return data;
     },
     requests,
-    close: () => closeServer(server),
+    webhooks,
+    async close() {
+      sockets?.close();
+      await closeServer(server);
+    },
   };
 }

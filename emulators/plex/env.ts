@@ -1,5 +1,5 @@
 // What every route handler may use: the live data, the library index, the clock, accounts.
-import type { PlexAccount, PlexEmulatorData } from './data.ts';
+import type { PlexAccount, PlexEmulatorData, PlexItem, PlexPlaybackState } from './data.ts';
 import type { Library } from './library.ts';
 import type { PlexRequest } from './reply.ts';
 
@@ -11,6 +11,30 @@ export interface PlexEnv {
   /** Tokens accepted as the owner's in addition to the owner account's own token. */
   extraOwnerTokens: ReadonlySet<string>;
   nextSessionKey(): string;
+  /** Where the writers report what PMS would announce (websocket frames, webhooks). */
+  events: PlexEvents;
+}
+
+/** One `/:/timeline` report, after the emulator applied it. */
+export interface PlexPlaybackEvent {
+  account: PlexAccount;
+  item: PlexItem;
+  sessionKey: string;
+  clientIdentifier: string;
+  state: PlexPlaybackState | 'stopped';
+  viewOffset: number;
+  /** The session's state before this report; undefined when the report opened the session. */
+  previous: PlexPlaybackState | undefined;
+  /** A stop that crossed the played threshold (the item was marked played). */
+  scrobbled: boolean;
+  /** X-Plex-Device-Name or X-Plex-Product, what PMS shows as the player's title. */
+  playerTitle: string | undefined;
+}
+
+export interface PlexEvents {
+  playback(event: PlexPlaybackEvent): void;
+  /** `/:/scrobble`, `/:/unscrobble` or a threshold stop changed these leaves' played state. */
+  played(account: PlexAccount, leaves: PlexItem[], played: boolean): void;
 }
 
 export function nowSeconds(env: PlexEnv): number {

@@ -30,7 +30,8 @@ function deviceIdFor(env: PlexEnv, clientIdentifier: string | undefined): number
 }
 
 /** Every played leaf also gets a history row, as PMS records a view per play. */
-function markPlayed(env: PlexEnv, accountId: number, item: PlexItem, clientIdentifier: string | undefined): void {
+function markPlayed(env: PlexEnv, account: PlexAccount, item: PlexItem, clientIdentifier: string | undefined): void {
+  const accountId = account.id;
   const history = env.data().history;
   const viewedAt = nowSeconds(env);
   const deviceId = deviceIdFor(env, clientIdentifier);
@@ -44,12 +45,14 @@ function markPlayed(env: PlexEnv, accountId: number, item: PlexItem, clientIdent
     });
     history.push({ id: nextId++, ratingKey: leaf.ratingKey, accountId, viewedAt, deviceId, ...(clientIdentifier !== undefined ? { clientIdentifier } : {}) });
   }
+  env.events.played(account, env.library.leaves(item), true);
 }
 
-function markUnplayed(env: PlexEnv, accountId: number, item: PlexItem): void {
+function markUnplayed(env: PlexEnv, account: PlexAccount, item: PlexItem): void {
   for (const leaf of env.library.leaves(item)) {
-    env.library.updateUserState(accountId, leaf.ratingKey, { viewCount: 0, viewOffset: 0 });
+    env.library.updateUserState(account.id, leaf.ratingKey, { viewCount: 0, viewOffset: 0 });
   }
+  env.events.played(account, env.library.leaves(item), false);
 }
 
 function playerDetails(request: PlexRequest) {
@@ -85,19 +88,20 @@ function sameSlot(session: PlexSession, report: TimelineReport): boolean {
 }
 
 /** One session per (account, client, session identifier); a new item replaces the old one. */
-function upsertSession(env: PlexEnv, request: PlexRequest, report: TimelineReport, state: PlexPlaybackState): void {
+function upsertSession(env: PlexEnv, request: PlexRequest, report: TimelineReport, state: PlexPlaybackState): { session: PlexSession; previous: PlexPlaybackState | undefined } {
   const data = env.data();
   const now = env.now();
   const existing = data.sessions.find((s) => sameSlot(s, report));
   if (existing && existing.ratingKey === report.item.ratingKey) {
+    const previous = existing.state;
     existing.state = state;
     existing.viewOffset = report.time;
     existing.updatedAt = now;
     if (report.duration !== undefined) existing.durationMs = report.duration;
-    return;
+    return { session: existing, previous };
   }
   data.sessions = data.sessions.filter((s) => !sameSlot(s, report));
-  data.sessions.push({
+  const session: PlexSession = {
     accountId: report.account.id,
     ratingKey: report.item.ratingKey,
     sessionKey: env.nextSessionKey(),
@@ -110,23 +114,28 @@ function upsertSession(env: PlexEnv, request: PlexRequest, report: TimelineRepor
     address: '127.0.0.1',
     startedAt: now,
     updatedAt: now,
-  });
+  };
+  data.sessions.push(session);
+  return { session, previous: undefined };
 }
 
-/** Persist a reported position; PMS ignores reports without a duration (watchstate notes this). */
-function persistPosition(env: PlexEnv, report: TimelineReport, stopped: boolean): void {
-  if (report.duration === undefined || report.duration <= 0) return;
-  const accountId = report.account.id;
+/**
+ * Persist a reported position; PMS ignores reports without a duration (watchstate notes this).
+ * True when a stop crossed the played threshold and marked the item played.
+ */
+function persistPosition(env: PlexEnv, report: TimelineReport, stopped: boolean): boolean {
+  if (report.duration === undefined || report.duration <= 0) return false;
   const threshold = env.data().playedThresholdPercent;
   if (stopped && report.time * 100 >= threshold * report.duration) {
-    markPlayed(env, accountId, report.item, report.clientIdentifier);
-    return;
+    markPlayed(env, report.account, report.item, report.clientIdentifier);
+    return true;
   }
-  if (report.time <= 0) return;
-  env.library.updateUserState(accountId, report.item.ratingKey, {
+  if (report.time <= 0) return false;
+  env.library.updateUserState(report.account.id, report.item.ratingKey, {
     viewOffset: report.time,
     lastViewedAt: nowSeconds(env),
   });
+  return false;
 }
 
 export function handleTimeline(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
@@ -145,13 +154,20 @@ export function handleTimeline(request: PlexRequest, env: PlexEnv, account: Plex
     time,
     duration: integerParam(request, 'duration'),
   };
+  const playerTitle = plexParam(request, 'X-Plex-Device-Name') ?? plexParam(request, 'X-Plex-Product');
+  const announce = { account, item, clientIdentifier, viewOffset: time, playerTitle };
   if (state === 'stopped') {
     const data = env.data();
-    data.sessions = data.sessions.filter((s) => !(sameSlot(s, report) && s.ratingKey === item.ratingKey));
-    persistPosition(env, report, true);
+    const ended = data.sessions.find((s) => sameSlot(s, report) && s.ratingKey === item.ratingKey);
+    data.sessions = data.sessions.filter((s) => s !== ended);
+    const scrobbled = persistPosition(env, report, true);
+    // A stop without a session still reaches listeners under a fresh key, as PMS numbers every play.
+    const sessionKey = ended?.sessionKey ?? env.nextSessionKey();
+    env.events.playback({ ...announce, sessionKey, state: 'stopped', previous: ended?.state, scrobbled });
   } else {
-    upsertSession(env, request, report, state as PlexPlaybackState);
+    const { session, previous } = upsertSession(env, request, report, state as PlexPlaybackState);
     persistPosition(env, report, false);
+    env.events.playback({ ...announce, sessionKey: session.sessionKey, state: session.state, previous, scrobbled: false });
   }
   return containerReply(request, { tag: 'MediaContainer', attrs: { size: 0 } });
 }
@@ -184,7 +200,7 @@ export function handleScrobble(request: PlexRequest, env: PlexEnv, account: Plex
   if (identifier !== LIBRARY_IDENTIFIER) return htmlStatus(404);
   const item = scrobbleTarget(request, env);
   if (!item) return htmlStatus(404);
-  if (played) markPlayed(env, account.id, item, plexParam(request, 'X-Plex-Client-Identifier'));
-  else markUnplayed(env, account.id, item);
+  if (played) markPlayed(env, account, item, plexParam(request, 'X-Plex-Client-Identifier'));
+  else markUnplayed(env, account, item);
   return emptyOk();
 }

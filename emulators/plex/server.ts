@@ -3,6 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSyntheticSpec, type SyntheticSpec } from '../catalogue.ts';
 import { handleControl, type BaseRequestLogEntry } from '../common/control.ts';
+import { NotificationSockets } from '../common/sockets.ts';
+import { Webhooks } from '../common/webhooks.ts';
 import { SkewedClock } from '../common/clock.ts';
 import { answerWithFaults, Faults } from '../common/faults.ts';
 import { closeServer, createEmulatorServer, listen, normalizePath, readBody, sleep, toEmulatorRequest, writeReply } from '../common/http.ts';
@@ -10,6 +12,7 @@ import { loadDataFile, normalizeData, type PlexEmulatorData, type PlexEmulatorDa
 import type { PlexEnv } from './env.ts';
 import { ownerAccount, plexParam } from './env.ts';
 import { Library } from './library.ts';
+import { admitPlexSocket, plexEvents, type PlexSocketInfo } from './notify.ts';
 import { htmlStatus, PLEX_FAULT_REPLIES } from './reply.ts';
 import { handlePlexRequest } from './routes.ts';
 import { buildSyntheticData } from './synthetic.ts';
@@ -52,6 +55,8 @@ export interface RunningPlexEmulator {
   readonly state: PlexEmulatorData;
   /** Every non-/__emulator request, oldest first. */
   readonly requests: RequestLogEntry[];
+  /** Registered webhook URLs and every delivery attempt (`settled()` waits for queued posts). */
+  readonly webhooks: Webhooks;
 }
 
 const DEFAULT_NAME = 'plex';
@@ -76,6 +81,9 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
   const requests: RequestLogEntry[] = [];
   const faults = new Faults();
   let lastSessionKey = 0;
+  const webhooks = new Webhooks('PlexMediaServer');
+  // Set once the server exists; events before that (none: no request can arrive) go nowhere.
+  let sockets: NotificationSockets<PlexSocketInfo> | undefined;
 
   const env: PlexEnv = {
     library: new Library(() => data),
@@ -87,7 +95,13 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
       lastSessionKey = Math.max(lastSessionKey, ...used) + 1;
       return String(lastSessionKey);
     },
+    // Forwarded because the announcer needs the finished env; calls only happen per request.
+    events: {
+      playback: (event) => events.playback(event),
+      played: (account, leaves, played) => events.played(account, leaves, played),
+    },
   };
+  const events = plexEvents(env, () => sockets, webhooks);
   const control = {
     data: () => data,
     replaceData(raw: unknown) {
@@ -99,6 +113,8 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     requests,
     faults,
     clock,
+    webhooks,
+    dropSockets: () => sockets?.drop() ?? 0,
     restart() {
       data.sessions = [];
       lastSessionKey = 0;
@@ -140,6 +156,7 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
   // Build the indexes now rather than on the first request, which would wait for them.
   env.library.warm();
   const server = createEmulatorServer(`plex emulator "${name}"`, serve, htmlStatus(500));
+  sockets = new NotificationSockets<PlexSocketInfo>(server, { admit: (req, url) => admitPlexSocket(env, req, url) });
   const { url, port } = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {
@@ -155,6 +172,10 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
       return data;
     },
     requests,
-    close: () => closeServer(server),
+    webhooks,
+    async close() {
+      sockets?.close();
+      await closeServer(server);
+    },
   };
 }
