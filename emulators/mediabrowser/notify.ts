@@ -44,7 +44,11 @@ function clockTime(ticks: number): string {
   return `${pad(Math.floor(total / 3600))}:${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}`;
 }
 
-export function mediaBrowserEvents(env: MbEnv, sockets: () => NotificationSockets<MbSocketInfo> | undefined, webhooks: Webhooks): MbEvents & {
+export function mediaBrowserEvents(
+  env: MbEnv,
+  sockets: () => NotificationSockets<MbSocketInfo> | undefined,
+  webhooks: Webhooks,
+): MbEvents & {
   onSocketOpen(client: SocketClient<MbSocketInfo>): void;
   onSocketMessage(client: SocketClient<MbSocketInfo>, text: string): void;
   userDataSaved(userId: string, itemId: string): void;
@@ -220,9 +224,20 @@ export function mediaBrowserEvents(env: MbEnv, sockets: () => NotificationSocket
       }
       const name = embyPlaybackEvent(event);
       if (!name) return;
-      const verb = { 'playback.start': 'has started playing', 'playback.stop': 'has finished playing', 'playback.pause': 'has paused', 'playback.unpause': 'has resumed' }[name];
+      const verb = {
+        'playback.start': 'has started playing',
+        'playback.stop': 'has finished playing',
+        'playback.pause': 'has paused',
+        'playback.unpause': 'has resumed',
+      }[name];
       embyWebhook(name, `${event.user.name} ${verb} ${event.item.Name} on ${event.session.deviceName}`, event.user, event.item, {
-        Session: { Id: event.session.id, DeviceId: event.session.deviceId, DeviceName: event.session.deviceName, Client: event.session.client, ApplicationVersion: event.session.applicationVersion },
+        Session: {
+          Id: event.session.id,
+          DeviceId: event.session.deviceId,
+          DeviceName: event.session.deviceName,
+          Client: event.session.client,
+          ApplicationVersion: event.session.applicationVersion,
+        },
         PlaybackInfo: {
           PositionTicks: position,
           ...(event.kind === 'stop' ? { PlayedToCompletion: event.playedToCompletion } : {}),

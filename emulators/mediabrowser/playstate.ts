@@ -277,5 +277,14 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
   } else if (report.positionTicks !== undefined) {
     env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks).record);
   }
-  env.events.playback({ kind: event, user, session, item, positionTicks: report.positionTicks, isPaused: report.isPaused, wasPaused, playedToCompletion: false });
+  env.events.playback({
+    kind: event,
+    user,
+    session,
+    item,
+    positionTicks: report.positionTicks,
+    isPaused: report.isPaused,
+    wasPaused,
+    playedToCompletion: false,
+  });
 }

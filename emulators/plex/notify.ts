@@ -107,8 +107,10 @@ export function plexEvents(env: PlexEnv, sockets: () => NotificationSockets<Plex
       const updatedAt = Math.floor(env.now() / 1000);
       const entries = leaves.map((leaf) => ({
         identifier: LIBRARY_IDENTIFIER,
-        sectionID: Number(leaf.sectionId),
-        itemID: /^\d+$/.test(leaf.ratingKey) ? Number(leaf.ratingKey) : leaf.ratingKey,
+        // Strings, as @ctrl/plex's TimelineNotification types them (go-plex-client reads numbers;
+        // a client should accept both).
+        sectionID: leaf.sectionId,
+        itemID: leaf.ratingKey,
         type: TYPE_NUMBERS[leaf.type],
         title: leaf.title,
         state: TIMELINE_PROCESSED,

@@ -88,7 +88,12 @@ function sameSlot(session: PlexSession, report: TimelineReport): boolean {
 }
 
 /** One session per (account, client, session identifier); a new item replaces the old one. */
-function upsertSession(env: PlexEnv, request: PlexRequest, report: TimelineReport, state: PlexPlaybackState): { session: PlexSession; previous: PlexPlaybackState | undefined } {
+function upsertSession(
+  env: PlexEnv,
+  request: PlexRequest,
+  report: TimelineReport,
+  state: PlexPlaybackState,
+): { session: PlexSession; previous: PlexPlaybackState | undefined } {
   const data = env.data();
   const now = env.now();
   const existing = data.sessions.find((s) => sameSlot(s, report));

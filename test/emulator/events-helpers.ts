@@ -121,6 +121,9 @@ export class WebhookReceiver {
 
 /** POST a JSON body to an emulator control route. */
 export async function control(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(baseUrl + path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) });
+  const res = await fetch(baseUrl + path, {
+    method,
+    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}),
+  });
   return { status: res.status, json: await res.json() };
 }

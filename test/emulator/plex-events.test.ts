@@ -42,7 +42,13 @@ function movie(): PlexItem {
 }
 
 async function timeline(item: PlexItem, state: string, time: number, token = emu.ownerToken) {
-  const query = new URLSearchParams({ ratingKey: item.ratingKey, key: `/library/metadata/${item.ratingKey}`, state, time: String(time), duration: String(item.durationMs) });
+  const query = new URLSearchParams({
+    ratingKey: item.ratingKey,
+    key: `/library/metadata/${item.ratingKey}`,
+    state,
+    time: String(time),
+    duration: String(item.durationMs),
+  });
   const res = await call(emu.url, `/:/timeline?${query}`, {
     method: 'POST',
     token,
@@ -108,17 +114,20 @@ describe('Plex emulator: notifications websocket', () => {
     const frame = await probe.next('timeline frame', (f) => f.NotificationContainer?.type === 'timeline');
     const entries = frame.NotificationContainer.TimelineEntry;
     assert.equal(frame.NotificationContainer.size, episodes.length);
-    assert.deepEqual(entries.map((e: any) => String(e.itemID)).sort(), [...episodes].sort());
+    assert.deepEqual(entries.map((e: any) => e.itemID).sort(), [...episodes].sort());
     for (const entry of entries) {
       assert.equal(entry.identifier, 'com.plexapp.plugins.library');
       assert.equal(entry.type, 4);
       assert.equal(entry.state, 5);
-      assert.equal(entry.sectionID, Number(show.sectionId));
+      assert.equal(entry.sectionID, show.sectionId);
     }
     const before = probe.frames.length;
     await call(emu.url, `/:/unscrobble?identifier=com.plexapp.plugins.library&key=${episodes[0]}`, { token: emu.ownerToken });
     const unplayed = await probe.next('unscrobble timeline frame', (f) => f.NotificationContainer?.type === 'timeline', before);
-    assert.deepEqual(unplayed.NotificationContainer.TimelineEntry.map((e: any) => String(e.itemID)), [episodes[0]]);
+    assert.deepEqual(
+      unplayed.NotificationContainer.TimelineEntry.map((e: any) => e.itemID),
+      [episodes[0]],
+    );
   });
 
   it('admits only the owner token (query or header) and refuses shared users and strangers with 401', async () => {
