@@ -80,10 +80,13 @@ export function defaultUserData(): MbUserData {
   return { PlaybackPositionTicks: 0, PlayCount: 0, Played: false, IsFavorite: false };
 }
 
+/** Jellyfin's UserDataSaveReason names (the Webhook plugin's `SaveReason`). */
+export type UserDataSaveReason = 'PlaybackStart' | 'PlaybackProgress' | 'PlaybackFinished' | 'TogglePlayed' | 'UpdateUserRating' | 'UpdateUserData';
+
 export class MbCatalog {
   private index: Index | undefined;
   /** Told about every saved record: the servers announce each user-data change (UserDataChanged). */
-  onUserDataSaved: ((userId: string, itemId: string) => void) | undefined;
+  onUserDataSaved: ((userId: string, itemId: string, reason: UserDataSaveReason) => void) | undefined;
 
   constructor(
     private readonly data: () => MediaBrowserEmulatorData,
@@ -283,12 +286,12 @@ export class MbCatalog {
   }
 
   /** Replace a user's record for an item, stamping when it changed. */
-  saveUserData(userId: string, itemId: string, record: MbUserData): MbUserData {
+  saveUserData(userId: string, itemId: string, record: MbUserData, reason: UserDataSaveReason): MbUserData {
     const state = this.data();
     const byItem = (state.userData[userId] ??= {});
     const saved: MbUserData = { ...record, DateLastSaved: isoTicks(this.now()) };
     byItem[itemId] = saved;
-    this.onUserDataSaved?.(userId, itemId);
+    this.onUserDataSaved?.(userId, itemId, reason);
     return saved;
   }
 

@@ -9,6 +9,7 @@ import { headerReader } from '../common/http.ts';
 import type { Webhooks } from '../common/webhooks.ts';
 import { callerForToken, readCredentials } from './auth.ts';
 import type { MbItem, MbUser } from './data.ts';
+import type { UserDataSaveReason } from './library.ts';
 import { detailOptions, renderItem, renderSession, renderUserData } from './render.ts';
 import { isAdmin, Params, type Caller, type MbEnv, type MbEvents, type MbPlaybackEvent } from './request.ts';
 import { isoTicks, TICKS_PER_SECOND } from './time.ts';
@@ -51,7 +52,7 @@ export function mediaBrowserEvents(
 ): MbEvents & {
   onSocketOpen(client: SocketClient<MbSocketInfo>): void;
   onSocketMessage(client: SocketClient<MbSocketInfo>, text: string): void;
-  userDataSaved(userId: string, itemId: string): void;
+  userDataSaved(userId: string, itemId: string, reason: UserDataSaveReason): void;
 } {
   const jellyfin = env.dialect === 'jellyfin';
 
@@ -81,19 +82,19 @@ export function mediaBrowserEvents(
 
   // UserDataChanged goes out once per user per burst of saves (a series marked played saves
   // every episode), as the servers batch their user-data notifications.
-  const pending = new Map<string, Set<string>>();
+  const pending = new Map<string, Map<string, UserDataSaveReason>>();
   function flushUserData(): void {
-    for (const [userId, itemIds] of pending) {
-      const list = [...itemIds].flatMap((id) => {
+    for (const [userId, saves] of pending) {
+      const list = [...saves.keys()].flatMap((id) => {
         const item = env.catalog.item(id);
         return item ? [renderUserData(env, userId, item, { list: false, fields: new Set() })] : [];
       });
       sockets()?.broadcast(message('UserDataChanged', { UserId: userId, UserDataList: list }), forUser(userId, false));
       if (jellyfin) {
         const user = env.data().users.find((u) => u.id === userId);
-        for (const id of itemIds) {
+        for (const [id, reason] of saves) {
           const item = env.catalog.item(id);
-          if (item && user) jellyfinWebhook('UserDataSaved', item, userDataFields(user, item));
+          if (item && user) jellyfinWebhook('UserDataSaved', item, { ...userDataFields(user, item), SaveReason: reason });
         }
       }
     }
@@ -102,47 +103,70 @@ export function mediaBrowserEvents(
 
   function serverFields() {
     const data = env.data();
-    const now = env.now();
-    return {
-      ServerId: data.serverId,
-      ServerName: data.serverName,
-      ServerVersion: data.version,
-      ServerUrl: '',
-      Timestamp: isoTicks(now),
-      UtcTimestamp: isoTicks(now),
-    };
+    // ServerUrl is a plugin setting; the emulator has none configured.
+    return { ServerId: data.serverId, ServerName: data.serverName, ServerVersion: data.version, ServerUrl: '' };
   }
 
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+  /** The plugin's base-item variables (its DataObjectHelpers.AddBaseItemData, for the types emulated). */
   function itemFields(item: MbItem): Record<string, unknown> {
+    const now = isoTicks(env.now());
     const fields: Record<string, unknown> = {
+      Timestamp: now,
+      UtcTimestamp: now,
       Name: item.Name,
+      Overview: item.Overview ?? '',
+      Tagline: '',
       ItemId: item.Id,
       ItemType: item.Type,
-      ...(item.ProductionYear !== undefined ? { Year: item.ProductionYear } : {}),
-      ...(item.Overview !== undefined ? { Overview: item.Overview } : {}),
+      RunTimeTicks: item.RunTimeTicks ?? 0,
+      RunTime: clockTime(item.RunTimeTicks ?? 0),
     };
+    if (item.ProductionYear !== undefined) fields.Year = item.ProductionYear;
+    if (item.PremiereDate !== undefined) fields.PremiereDate = item.PremiereDate.slice(0, 10);
+    if (item.Path !== undefined) fields.Path = item.Path;
     if (item.Type === 'Episode') {
       const series = item.SeriesId !== undefined ? env.catalog.item(item.SeriesId) : undefined;
-      if (series) fields.SeriesName = series.Name;
-      if (item.ParentIndexNumber !== undefined) fields.SeasonNumber = item.ParentIndexNumber;
-      if (item.IndexNumber !== undefined) fields.EpisodeNumber = item.IndexNumber;
+      if (series) {
+        fields.SeriesName = series.Name;
+        fields.SeriesId = series.Id;
+        // An episode's Year is its series' year.
+        if (series.ProductionYear !== undefined) fields.Year = series.ProductionYear;
+      }
+      if (item.SeasonId !== undefined) fields.SeasonId = item.SeasonId;
+      if (item.ParentIndexNumber !== undefined) {
+        Object.assign(fields, {
+          SeasonNumber: item.ParentIndexNumber,
+          SeasonNumber00: pad(item.ParentIndexNumber, 2),
+          SeasonNumber000: pad(item.ParentIndexNumber, 3),
+        });
+      }
+      if (item.IndexNumber !== undefined) {
+        Object.assign(fields, { EpisodeNumber: item.IndexNumber, EpisodeNumber00: pad(item.IndexNumber, 2), EpisodeNumber000: pad(item.IndexNumber, 3) });
+      }
     }
-    if (item.RunTimeTicks !== undefined) Object.assign(fields, { RunTimeTicks: item.RunTimeTicks, RunTime: clockTime(item.RunTimeTicks) });
     // The plugin names each provider id Provider_<provider in lower case>.
     for (const [provider, id] of Object.entries(item.ProviderIds)) fields[`Provider_${provider.toLowerCase()}`] = id;
     return fields;
   }
 
+  /** The plugin's user-item-data variables (AddUserItemData) plus the user. */
   function userDataFields(user: MbUser, item: MbItem): Record<string, unknown> {
     const record = env.catalog.userData(user.id, item.Id);
     return {
-      UserId: user.id,
-      NotificationUsername: user.name,
+      Likes: record.Likes ?? false,
+      Rating: record.Rating ?? 0,
       PlaybackPositionTicks: record.PlaybackPositionTicks,
       PlaybackPosition: clockTime(record.PlaybackPositionTicks),
-      Played: record.Played,
       PlayCount: record.PlayCount,
       Favorite: record.IsFavorite,
+      Played: record.Played,
+      AudioStreamIndex: -1,
+      SubtitleStreamIndex: -1,
+      ...(record.LastPlayedDate !== undefined ? { LastPlayedDate: record.LastPlayedDate } : {}),
+      NotificationUsername: user.name,
+      UserId: user.id,
     };
   }
 
@@ -193,11 +217,11 @@ export function mediaBrowserEvents(
         client.socket.send(JSON.stringify(message('Sessions', sessionsFor(client.info.caller))));
       } else if (type === 'SessionsStop') client.info.sessions = false;
     },
-    userDataSaved(userId, itemId) {
+    userDataSaved(userId, itemId, reason) {
       if (pending.size === 0) queueMicrotask(flushUserData);
-      let ids = pending.get(userId);
-      if (!ids) pending.set(userId, (ids = new Set()));
-      ids.add(itemId);
+      let saves = pending.get(userId);
+      if (!saves) pending.set(userId, (saves = new Map()));
+      saves.set(itemId, reason);
     },
     playback(event) {
       if (event.kind !== 'progress') {
@@ -208,17 +232,20 @@ export function mediaBrowserEvents(
       const position = event.positionTicks ?? 0;
       if (jellyfin) {
         const type = { start: 'PlaybackStart', progress: 'PlaybackProgress', stop: 'PlaybackStop' }[event.kind];
+        // The plugin's AddPlaybackProgressData, then the user (one post per user of the session).
         jellyfinWebhook(type, event.item, {
-          UserId: event.user.id,
-          NotificationUsername: event.user.name,
           PlaybackPositionTicks: position,
           PlaybackPosition: clockTime(position),
+          MediaSourceId: event.mediaSourceId ?? null,
           IsPaused: event.isPaused,
-          ...(event.kind === 'stop' ? { PlayedToCompletion: event.playedToCompletion } : {}),
+          IsAutomated: false,
           DeviceId: event.session.deviceId,
           DeviceName: event.session.deviceName,
           ClientName: event.session.client,
-          ...(event.session.mediaSourceId !== undefined ? { MediaSourceId: event.session.mediaSourceId } : {}),
+          ...(event.playMethod !== undefined ? { PlayMethod: event.playMethod } : {}),
+          ...(event.kind === 'stop' ? { PlayedToCompletion: event.playedToCompletion } : {}),
+          NotificationUsername: event.user.name,
+          UserId: event.user.id,
         });
         return;
       }
@@ -241,7 +268,7 @@ export function mediaBrowserEvents(
         PlaybackInfo: {
           PositionTicks: position,
           ...(event.kind === 'stop' ? { PlayedToCompletion: event.playedToCompletion } : {}),
-          ...(event.session.mediaSourceId !== undefined ? { MediaSourceId: event.session.mediaSourceId } : {}),
+          ...(event.mediaSourceId !== undefined ? { MediaSourceId: event.mediaSourceId } : {}),
         },
       });
     },

@@ -63,7 +63,7 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 export function patchUserData(env: MbEnv, user: MbUser, item: MbItem, body: Body): void {
   const patch = withoutUndefined(readUserDataBody(env, body));
   const current = env.catalog.userData(user.id, item.Id);
-  env.catalog.saveUserData(user.id, item.Id, { ...current, ...patch });
+  env.catalog.saveUserData(user.id, item.Id, { ...current, ...patch }, 'UpdateUserData');
 }
 
 /** Emby: the body becomes the record; omitted fields are the defaults (not the old values). */
@@ -73,7 +73,7 @@ export function replaceUserData(env: MbEnv, user: MbUser, item: MbItem, body: Bo
   if (record.LastPlayedDate !== undefined) record.LastPlayedDate = isoTicks(Date.parse(record.LastPlayedDate));
   // Emby has no Likes; Rating is part of the record it replaces.
   delete record.Likes;
-  env.catalog.saveUserData(user.id, item.Id, record);
+  env.catalog.saveUserData(user.id, item.Id, record, 'UpdateUserData');
 }
 
 // ---- played / unplayed ---------------------------------------------------------------------
@@ -82,13 +82,18 @@ export function markPlayed(env: MbEnv, user: MbUser, item: MbItem, datePlayed: n
   for (const leaf of env.catalog.leaves(item)) {
     const current = env.catalog.userData(user.id, leaf.Id);
     const lastPlayed = datePlayed !== undefined ? isoTicks(datePlayed) : (current.LastPlayedDate ?? isoTicks(env.now()));
-    env.catalog.saveUserData(user.id, leaf.Id, {
-      ...current,
-      Played: true,
-      PlaybackPositionTicks: 0,
-      PlayCount: Math.max(datePlayed !== undefined ? current.PlayCount + 1 : current.PlayCount, 1),
-      LastPlayedDate: lastPlayed,
-    });
+    env.catalog.saveUserData(
+      user.id,
+      leaf.Id,
+      {
+        ...current,
+        Played: true,
+        PlaybackPositionTicks: 0,
+        PlayCount: Math.max(datePlayed !== undefined ? current.PlayCount + 1 : current.PlayCount, 1),
+        LastPlayedDate: lastPlayed,
+      },
+      'TogglePlayed',
+    );
   }
   env.events.marked(user, item, true);
 }
@@ -97,7 +102,7 @@ export function markUnplayed(env: MbEnv, user: MbUser, item: MbItem): void {
   for (const leaf of env.catalog.leaves(item)) {
     const current = env.catalog.userData(user.id, leaf.Id);
     const { LastPlayedDate: _dropped, ...rest } = current;
-    env.catalog.saveUserData(user.id, leaf.Id, { ...rest, Played: false, PlayCount: 0, PlaybackPositionTicks: 0 });
+    env.catalog.saveUserData(user.id, leaf.Id, { ...rest, Played: false, PlayCount: 0, PlaybackPositionTicks: 0 }, 'TogglePlayed');
   }
   env.events.marked(user, item, false);
 }
@@ -105,7 +110,7 @@ export function markUnplayed(env: MbEnv, user: MbUser, item: MbItem): void {
 /** Favourite or not: the item's own record (a series is a favourite itself, not its episodes). */
 export function setFavorite(env: MbEnv, user: MbUser, item: MbItem, favorite: boolean): void {
   const current = env.catalog.userData(user.id, item.Id);
-  env.catalog.saveUserData(user.id, item.Id, { ...current, IsFavorite: favorite });
+  env.catalog.saveUserData(user.id, item.Id, { ...current, IsFavorite: favorite }, 'UpdateUserRating');
 }
 
 /** Emby's HideFromResume: the item leaves Continue Watching (its position is cleared). */
@@ -113,7 +118,7 @@ export function hideFromResume(env: MbEnv, user: MbUser, item: MbItem, hide: boo
   if (!hide) return;
   for (const leaf of env.catalog.leaves(item)) {
     const current = env.catalog.userData(user.id, leaf.Id);
-    if (current.PlaybackPositionTicks > 0) env.catalog.saveUserData(user.id, leaf.Id, { ...current, PlaybackPositionTicks: 0 });
+    if (current.PlaybackPositionTicks > 0) env.catalog.saveUserData(user.id, leaf.Id, { ...current, PlaybackPositionTicks: 0 }, 'UpdateUserData');
   }
 }
 
@@ -233,6 +238,10 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
   if (!item || !isLeaf(item)) return;
   const now = isoTicks(env.now());
   if (event === 'stop') {
+    const playing =
+      session.itemId === item.Id
+        ? { mediaSourceId: session.mediaSourceId, playMethod: session.playMethod }
+        : { mediaSourceId: undefined, playMethod: undefined };
     if (session.itemId === item.Id) {
       delete session.itemId;
       delete session.positionTicks;
@@ -242,7 +251,17 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
       delete session.lastPausedDate;
       session.isPaused = false;
     }
-    const announce = { kind: 'stop', user, session, item, positionTicks: report.positionTicks, isPaused: false, wasPaused: false } as const;
+    const announce = {
+      kind: 'stop',
+      user,
+      session,
+      item,
+      positionTicks: report.positionTicks,
+      isPaused: false,
+      wasPaused: false,
+      mediaSourceId: report.mediaSourceId ?? playing.mediaSourceId,
+      playMethod: report.playMethod ?? playing.playMethod,
+    } as const;
     if (report.failed) {
       env.events.playback({ ...announce, playedToCompletion: false });
       return;
@@ -252,10 +271,10 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
     if (report.positionTicks !== undefined) {
       const applied = applyPlayState(env, item, current, report.positionTicks);
       completed = applied.completed;
-      env.catalog.saveUserData(user.id, item.Id, applied.record);
+      env.catalog.saveUserData(user.id, item.Id, applied.record, 'PlaybackFinished');
     } else {
       // Without a position the servers assume the item was watched to the end.
-      env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, Played: true, PlaybackPositionTicks: 0 });
+      env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, Played: true, PlaybackPositionTicks: 0 }, 'PlaybackFinished');
     }
     env.events.playback({ ...announce, playedToCompletion: completed });
     return;
@@ -273,9 +292,9 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
   const current = env.catalog.userData(user.id, item.Id);
   if (event === 'start') {
     // Counted at the start, not at the end; a video being started is no longer "played".
-    env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, LastPlayedDate: now, Played: false });
+    env.catalog.saveUserData(user.id, item.Id, { ...current, PlayCount: current.PlayCount + 1, LastPlayedDate: now, Played: false }, 'PlaybackStart');
   } else if (report.positionTicks !== undefined) {
-    env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks).record);
+    env.catalog.saveUserData(user.id, item.Id, applyPlayState(env, item, current, report.positionTicks).record, 'PlaybackProgress');
   }
   env.events.playback({
     kind: event,
@@ -286,5 +305,7 @@ export function reportPlayback(ctx: Ctx, event: PlaybackEvent, body: Body): void
     isPaused: report.isPaused,
     wasPaused,
     playedToCompletion: false,
+    mediaSourceId: session.mediaSourceId,
+    playMethod: session.playMethod,
   });
 }

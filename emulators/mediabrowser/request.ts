@@ -85,6 +85,9 @@ export interface MbPlaybackEvent {
   wasPaused: boolean;
   /** A stop that the server counted as watched to the end. */
   playedToCompletion: boolean;
+  /** As reported, or as the session had it (a stop clears the session's before it is announced). */
+  mediaSourceId: string | undefined;
+  playMethod: MbSession['playMethod'];
 }
 
 export interface MbEvents {

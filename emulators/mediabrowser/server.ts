@@ -143,7 +143,7 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
     },
   };
   const events = mediaBrowserEvents(env, () => sockets, webhooks);
-  env.catalog.onUserDataSaved = (userId, itemId) => events.userDataSaved(userId, itemId);
+  env.catalog.onUserDataSaved = (userId, itemId, reason) => events.userDataSaved(userId, itemId, reason);
   // Index the library before the first request (a 100 000-item library takes a few hundred ms).
   env.catalog.warm();
   const control = {

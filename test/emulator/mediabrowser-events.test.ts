@@ -166,7 +166,7 @@ describe('jellyfin emulator: Webhook plugin posts', () => {
     const item = movie(emu);
     const alice = user(emu, 'alice');
     const position = Math.round(item.RunTimeTicks! * 0.5);
-    await report(emu, 'alice', '/Sessions/Playing', { ItemId: item.Id, PositionTicks: 0 });
+    await report(emu, 'alice', '/Sessions/Playing', { ItemId: item.Id, PositionTicks: 0, MediaSourceId: item.Id, PlayMethod: 'DirectPlay' });
     await report(emu, 'alice', '/Sessions/Playing/Progress', { ItemId: item.Id, PositionTicks: position, IsPaused: true });
     await report(emu, 'alice', '/Sessions/Playing/Stopped', { ItemId: item.Id, PositionTicks: position });
     await receiver.received(6);
@@ -190,6 +190,10 @@ describe('jellyfin emulator: Webhook plugin posts', () => {
         ServerId: stop.payload.ServerId,
         DeviceId: stop.payload.DeviceId,
         ClientName: stop.payload.ClientName,
+        MediaSourceId: stop.payload.MediaSourceId,
+        PlayMethod: stop.payload.PlayMethod,
+        IsAutomated: stop.payload.IsAutomated,
+        RunTimeTicks: stop.payload.RunTimeTicks,
         Provider_imdb: stop.payload.Provider_imdb,
       },
       {
@@ -202,15 +206,26 @@ describe('jellyfin emulator: Webhook plugin posts', () => {
         ServerId: emu.serverId,
         DeviceId: 'tv-1',
         ClientName: 'Test Player',
+        // Reported at the start; the stop's post still carries them, as the session had them.
+        MediaSourceId: item.Id,
+        PlayMethod: 'DirectPlay',
+        IsAutomated: false,
+        RunTimeTicks: item.RunTimeTicks,
         Provider_imdb: item.ProviderIds.Imdb,
       },
     );
     assert.equal(playback[1]!.payload.IsPaused, true);
     assert.equal(stop.payload.PlaybackPosition, new Date((position / TICKS_PER_SECOND) * 1000).toISOString().slice(11, 19));
     const saved = receiver.posts.filter((p) => p.payload.NotificationType === 'UserDataSaved');
-    assert.ok(saved.length >= 2);
-    assert.equal(saved.at(-1)!.payload.PlaybackPositionTicks, position);
-    assert.equal(saved.at(-1)!.payload.UserId, alice.id);
+    assert.deepEqual(
+      saved.map((p) => p.payload.SaveReason),
+      ['PlaybackStart', 'PlaybackProgress', 'PlaybackFinished'],
+    );
+    const finished = saved.at(-1)!.payload;
+    assert.deepEqual(
+      [finished.ItemId, finished.UserId, finished.NotificationUsername, finished.PlaybackPositionTicks, finished.Played, finished.PlayCount],
+      [item.Id, alice.id, 'alice', position, false, 1],
+    );
 
     // A stop past the end counts as watched to the end.
     await report(emu, 'alice', '/Sessions/Playing/Stopped', { ItemId: item.Id, PositionTicks: item.RunTimeTicks });
