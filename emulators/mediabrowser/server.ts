@@ -160,6 +160,8 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
     dropSockets: () => sockets?.drop() ?? 0,
     restart() {
       data.sessions = [];
+      // A restarting server drops every connection; listeners must reconnect.
+      sockets?.drop();
     },
     deleteItem(id: string) {
       const before = data.items.length;

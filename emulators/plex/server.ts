@@ -118,6 +118,8 @@ export async function startPlexEmulator(opts: PlexEmulatorOptions = {}): Promise
     restart() {
       data.sessions = [];
       lastSessionKey = 0;
+      // A restarting server drops every connection; listeners must reconnect.
+      sockets?.drop();
     },
     deleteItem(ratingKey: string) {
       const before = data.items.length;

@@ -127,6 +127,13 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(probe.frames.filter(ofType('UserDataChanged')).length, 1);
     });
 
+    it('POST /__emulator/restart drops the sockets too', async () => {
+      const emu = await start(dialect);
+      const probe = await openSocket(emu);
+      assert.equal((await control(emu.url, 'POST', '/__emulator/restart')).status, 200);
+      assert.equal(await probe.closed, 1006);
+    });
+
     it('refuses missing and unknown tokens with 401 and other paths with 404', async () => {
       const emu = await start(dialect);
       const base = emu.url.replace('http', 'ws');

@@ -156,6 +156,12 @@ describe('Plex emulator: notifications websocket', () => {
     await again.next('frame after reconnect', playing('paused'));
   });
 
+  it('POST /__emulator/restart drops the sockets too', async () => {
+    const probe = await openSocket();
+    assert.equal((await control(emu.url, 'POST', '/__emulator/restart')).status, 200);
+    assert.equal(await probe.closed, 1006);
+  });
+
   it('closing the emulator closes its sockets', async () => {
     const probe = await openSocket();
     await emu.close();
