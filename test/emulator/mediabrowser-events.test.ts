@@ -72,6 +72,18 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
         sessions.Data.map((s: any) => [s.Id, s.UserId, s.NowPlayingItem?.Id]),
         [[session.id, session.userId, movie(emu).Id]],
       );
+      // Each playback report pushes Sessions again, until SessionsStop.
+      let from = probe.frames.length;
+      await report(emu, 'alice', '/Sessions/Playing/Progress', { ItemId: movie(emu).Id, PositionTicks: 10, IsPaused: true });
+      const pushed = await probe.next('Sessions after a report', ofType('Sessions'), from);
+      assert.equal(pushed.Data[0].PlayState.IsPaused, true);
+      probe.send({ MessageType: 'SessionsStop' });
+      probe.send({ MessageType: 'KeepAlive' });
+      from = probe.frames.length;
+      await probe.next('KeepAlive after SessionsStop', ofType('KeepAlive'), from);
+      await report(emu, 'alice', '/Sessions/Playing/Stopped', { ItemId: movie(emu).Id, PositionTicks: 10 });
+      await probe.next('PlaybackStopped', ofType('PlaybackStopped'), from);
+      assert.equal(probe.frames.slice(from).filter(ofType('Sessions')).length, 0);
     });
 
     it('a stop sends PlaybackStopped and UserDataChanged with the stored position, to the user and API-key sockets only', async () => {
@@ -141,6 +153,12 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(await refusedStatus(`${base}${path}`), 401);
       assert.equal(await refusedStatus(`${base}${path}?api_key=wrong`), 401);
       assert.equal(await refusedStatus(`${base}${dialect === 'jellyfin' ? '/embywebsocket' : '/socket'}?api_key=${emu.apiKey}`), 404);
+      if (dialect === 'emby') {
+        // Emby serves every route under /emby as well.
+        const prefixed = await SocketProbe.open(`${base}/emby/embywebsocket?api_key=${emu.apiKey}&deviceId=x`);
+        probes.push(prefixed);
+        await prefixed.next('ForceKeepAlive under /emby', ofType('ForceKeepAlive'));
+      }
       // A user token in the authorization header is enough too.
       const probe = await SocketProbe.open(`${base}${path}`, { Authorization: `MediaBrowser Token="${user(emu, 'alice').token}"` });
       probes.push(probe);
@@ -271,5 +289,10 @@ describe('emby emulator: webhooks', () => {
     assert.equal(stop.Session.DeviceId, 'tv-1');
     assert.equal(typeof stop.Title, 'string');
     assert.equal(posts[4]!.payload.Item.Id, item.Id);
+    const unplayed = await fetch(`${emu.url}/Users/${alice.id}/PlayedItems/${item.Id}`, { method: 'DELETE', headers: { 'X-Emby-Token': alice.token } });
+    assert.equal(unplayed.status, 200);
+    const [, , , , , last] = await receiver.received(6);
+    assert.equal(last!.payload.Event, 'item.markunplayed');
+    assert.deepEqual(last!.payload.User, { Name: 'alice', Id: alice.id });
   });
 });

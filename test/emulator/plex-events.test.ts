@@ -227,6 +227,17 @@ describe('Plex emulator: webhooks', () => {
       assert.deepEqual((await control(emu.url, 'GET', '/__emulator/webhooks')).json.deliveries, [{ id: 2, url: other.url, event: 'media.play', status: 200 }]);
       await control(emu.url, 'DELETE', '/__emulator/webhooks');
       assert.deepEqual((await control(emu.url, 'GET', '/__emulator/webhooks')).json.webhooks, []);
+
+      // A URL nobody listens on: the attempt is recorded with status 0 and the error.
+      const gone = other.url;
+      await other.close();
+      await control(emu.url, 'POST', '/__emulator/webhooks', { url: gone });
+      await timeline(movie(), 'stopped', 2000);
+      await emu.webhooks.settled();
+      const failed = (await control(emu.url, 'GET', '/__emulator/webhooks')).json.deliveries.at(-1);
+      assert.equal(failed.event, 'media.stop');
+      assert.equal(failed.status, 0);
+      assert.equal(typeof failed.error, 'string');
     } finally {
       await other.close();
     }
