@@ -27,13 +27,15 @@ export interface RunPairOptions {
   read?: SourceReader;
   /** SIGINT/SIGTERM: finish the writes in flight, start no more, close the run as interrupted. */
   signal?: AbortSignal;
+  /** What started the run, kept on its row (see RunMeta). */
+  trigger?: string;
 }
 
 export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   const { pair, source, target, store, log, dryRun } = opts;
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
-  const run = await withRun(store, { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal }, opts.now, async (runId) => {
+  const run = await withRun(store, { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal, trigger: opts.trigger }, opts.now, async (runId) => {
     const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
     // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
     // plan as in the sync, instead of skipping every item quietly.

@@ -30,7 +30,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
   const read = opts.read ?? readRecords;
-  const run = await withRun(store, { pair: pair.name, source: a.id, target: b.id, dryRun, signal: opts.signal }, opts.now, async (runId) => {
+  const run = await withRun(store, { pair: pair.name, source: a.id, target: b.id, dryRun, signal: opts.signal, trigger: opts.trigger }, opts.now, async (runId) => {
     const [aInfo, bInfo] = await Promise.all([a.connect(), b.connect()]);
     // Both sides are targets in a two-way pair.
     for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
