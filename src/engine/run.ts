@@ -82,7 +82,9 @@ function resentIn(decisions: TypedDecision[]): number {
  */
 export async function withRun(store: Store, meta: RunMeta, now: () => number, body: (runId: number | undefined) => Promise<RunBody>): Promise<RunSummary> {
   const startedAt = now();
-  const runId = meta.dryRun ? undefined : store.startRun({ pair: meta.pair, source: meta.source, target: meta.target, dryRun: meta.dryRun, trigger: meta.trigger, startedAt });
+  const runId = meta.dryRun
+    ? undefined
+    : store.startRun({ pair: meta.pair, source: meta.source, target: meta.target, dryRun: meta.dryRun, trigger: meta.trigger, startedAt });
   try {
     const { decisions, record } = await body(runId);
     if (meta.signal?.aborted) throw new RunInterruptedError(String(meta.signal.reason), runId);

@@ -98,7 +98,8 @@ export function createApi(opts: ApiOptions): Hono {
   const token = opts.token;
   if (token !== undefined) {
     app.use('*', async (c, next) => {
-      if (!tokenMatches(c.req.header('authorization'), token)) return c.json({ error: 'missing or wrong API token (Authorization: Bearer <PLAYHEAD_API_TOKEN>)' }, 401);
+      if (!tokenMatches(c.req.header('authorization'), token))
+        return c.json({ error: 'missing or wrong API token (Authorization: Bearer <PLAYHEAD_API_TOKEN>)' }, 401);
       await next();
     });
   }

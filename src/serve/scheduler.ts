@@ -24,7 +24,7 @@ export interface RunRequest {
   dryRun: boolean;
 }
 
-export type PairPhase = 'idle' | 'queued' | 'running';
+type PairPhase = 'idle' | 'queued' | 'running';
 
 export interface PairTiming {
   phase: PairPhase;

@@ -67,7 +67,10 @@ describe('playhead serve: API, events, metrics, lock', () => {
   });
 
   test('GET /api/items explains, GET /api/pending lists, bad queries are 400 with a reason', async () => {
-    const r = await api<{ decisions: { title: string; reason: string; explanation: string }[] }>(serve.url, `/api/items?q=${encodeURIComponent(movieTitle.slice(0, 6))}`);
+    const r = await api<{ decisions: { title: string; reason: string; explanation: string }[] }>(
+      serve.url,
+      `/api/items?q=${encodeURIComponent(movieTitle.slice(0, 6))}`,
+    );
     assert.equal(r.status, 200);
     const row = r.body.decisions.find((d) => d.title === movieTitle);
     assert.ok(row);
@@ -123,12 +126,17 @@ describe('playhead serve: API, events, metrics, lock', () => {
   test('POST /api/runs/{id}/undo: dry run first, then puts back what the run wrote', async () => {
     const runs = (await api<{ runs: RunRow[] }>(serve.url, '/api/runs?pair=main&limit=1')).body.runs;
     const last = runs[0]!;
-    const dry = await api<{ undo: { dryRun: boolean; counts: Record<string, number> } }>(serve.url, `/api/runs/${last.id}/undo`, { method: 'POST', body: { dryRun: true } });
+    const dry = await api<{ undo: { dryRun: boolean; counts: Record<string, number> } }>(serve.url, `/api/runs/${last.id}/undo`, {
+      method: 'POST',
+      body: { dryRun: true },
+    });
     assert.equal(dry.status, 200, dry.text);
     assert.equal(dry.body.undo.dryRun, true);
     assert.deepEqual(dry.body.undo.counts, { restore: 1 });
     const before = p.target.requests.length;
-    const real = await api<{ undo: { of: number; status: string; runId: number; counts: Record<string, number> } }>(serve.url, `/api/runs/${last.id}/undo`, { method: 'POST' });
+    const real = await api<{ undo: { of: number; status: string; runId: number; counts: Record<string, number> } }>(serve.url, `/api/runs/${last.id}/undo`, {
+      method: 'POST',
+    });
     assert.equal(real.status, 200, real.text);
     assert.equal(real.body.undo.of, last.id);
     assert.equal(real.body.undo.status, 'ok');
