@@ -167,11 +167,12 @@ describe('playhead serve: API, events, metrics, lock', () => {
 
   test('SIGTERM during a run: the writes in flight finish, the run closes, exit 0 within 10 s, lock released', async () => {
     for (const item of items(p.source, 'movie').slice(5, 25)) progressOn(p.source, item, 0.6);
-    await setFaults(p.target, { latencyMs: 150 });
+    await setFaults(p.target, { latencyMs: 300 });
     const sse = await subscribe(serve.url);
+    const from = p.target.requests.length;
     const run = api(serve.url, '/api/pairs/main/run', { method: 'POST' }).catch(() => undefined);
     await sse.until((e) => e.event === 'run-started' && e.data.trigger === 'api');
-    await eventually(() => (timelineWrites(p.target) > 0 ? true : undefined));
+    await eventually(() => (timelineWrites(p.target, from) > 0 ? true : undefined));
     const t0 = Date.now();
     serve.child.kill('SIGTERM');
     const done = await serve.done;
@@ -182,6 +183,13 @@ describe('playhead serve: API, events, metrics, lock', () => {
     await setFaults(p.target, {});
     const running = p.store.db.prepare("SELECT count(*) AS n FROM runs WHERE status = 'running'").get() as { n: number };
     assert.equal(running.n, 0);
+    // The signal reached the run mid-way: it closed as interrupted, and what it wrote is journalled as confirmed.
+    const last = p.store.runs({ pair: 'main', limit: 1 })[0]!;
+    assert.equal(last.trigger, 'api');
+    assert.equal(last.status, 'interrupted');
+    const journal = p.store.journal(last.id);
+    assert.ok(journal.length > 0 && journal.length < 20, `${journal.length} journal rows`);
+    assert.ok(journal.every((j) => j.status === 'confirmed'));
     const intents = p.store.db.prepare("SELECT count(*) AS n FROM journal WHERE status = 'intent'").get() as { n: number };
     assert.equal(intents.n, 0);
     // The lock is free again: a sync runs.

@@ -43,6 +43,8 @@ describe('playhead serve: schedules', () => {
       'pairs:',
       ...pairs.map((line) => `  - ${line}`),
       `state: { path: ${join(p.dir, `${name}.db`)} }`,
+      // Every log line serve writes, so the test below can look for secrets in all of them.
+      'log_level: debug',
       '',
     ].join('\n');
     const path = join(p.dir, `${name}.yaml`);
@@ -54,6 +56,10 @@ describe('playhead serve: schedules', () => {
     s.child.kill('SIGTERM');
     const done = await s.done;
     assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, /"msg":"run finished"/);
+    for (const secret of [p.source.ownerToken, p.target.ownerToken, 'not-a-token-of-this-server']) {
+      assert.ok(!done.stderr.includes(secret), `a token appeared in serve's logs`);
+    }
   }
 
   test("a pair that fails every run does not stop another pair's schedule", async () => {
