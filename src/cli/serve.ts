@@ -47,6 +47,9 @@ export async function runServe(app: { config: Config; store: Store; log: Logger 
     process.on('SIGTERM', onTerm);
   });
   process.stderr.write(`playhead: ${signal}: finishing the writes in flight, then stopping (send it again to stop at once)\n`);
-  await running.stop(signal);
+  const drained = await running.stop(signal);
+  // A run that did not finish in time still holds sockets open: leave anyway, so the whole stop
+  // fits in 10 s (the next start closes that run as interrupted, after re-reading its writes).
+  if (!drained) setTimeout(() => process.exit(EXIT.ok), 500).unref();
   return EXIT.ok;
 }

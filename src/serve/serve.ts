@@ -39,8 +39,8 @@ export interface ServeOptions {
 
 export interface RunningServe {
   url: string;
-  /** Resolves when serve has stopped (after `stop()`). */
-  stop(reason: string): Promise<void>;
+  /** Resolves when serve has stopped: true if the work in flight ended in time, false if it was left running. */
+  stop(reason: string): Promise<boolean>;
 }
 
 export async function startServe(opts: ServeOptions): Promise<RunningServe> {
@@ -82,7 +82,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     scheduler.start();
     ready = true;
 
-    let stopped: Promise<void> | undefined;
+    let stopped: Promise<boolean> | undefined;
     return {
       url,
       stop(reason) {
@@ -96,6 +96,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
           await closeServer(listening);
           lock.release();
           log.info('serve stopped');
+          return drained;
         })();
         return stopped;
       },
