@@ -21,7 +21,7 @@ export interface ApiOptions {
   config: Config;
   store: Store;
   log: Logger;
-  scheduler: Scheduler;
+  scheduler: Scheduler<RunOutcome>;
   events: EventBus;
   metrics: ServeMetrics;
   /** Required as `Authorization: Bearer <token>` on every route but the health checks, when set. */
@@ -154,7 +154,7 @@ export function createApi(opts: ApiOptions): Hono {
     }
     const body = parse(runBody, await jsonBody(c), 'body');
     // The request returns when the run has ended, with what it decided (like `playhead sync --json`).
-    const outcome = (await scheduler.request({ pair: name, trigger: 'api', dryRun: body.dryRun })) as RunOutcome;
+    const outcome = await scheduler.request({ pair: name, trigger: 'api', dryRun: body.dryRun });
     return c.json({ run: outcomeJson(outcome) });
   });
 

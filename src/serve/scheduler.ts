@@ -43,11 +43,11 @@ export class RunRefusedError extends Error {
   }
 }
 
-export interface SchedulerOptions {
+export interface SchedulerOptions<Result> {
   pairs: PairConfig[];
   log: Logger;
-  /** Runs one pair; resolves with whatever the caller wants back (it must not throw for a failed pair, but may). */
-  execute: (request: RunRequest) => Promise<unknown>;
+  /** Runs one pair; resolves with whatever the caller wants back (a failed pair should resolve, but may throw). */
+  execute: (request: RunRequest) => Promise<Result>;
   now?: () => number;
   random?: () => number;
 }
@@ -67,7 +67,7 @@ interface PairSlot {
   timer?: NodeJS.Timeout;
 }
 
-export class Scheduler {
+export class Scheduler<Result = unknown> {
   private readonly slots = new Map<string, PairSlot>();
   /** The tail of the one-at-a-time chain every run is appended to. */
   private chain: Promise<void> = Promise.resolve();
@@ -75,7 +75,7 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly random: () => number;
 
-  constructor(private readonly opts: SchedulerOptions) {
+  constructor(private readonly opts: SchedulerOptions<Result>) {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     for (const pair of opts.pairs) this.slots.set(pair.name, { pair, schedule: pair.schedule ?? DEFAULT_SCHEDULE, phase: 'idle' });
@@ -96,12 +96,12 @@ export class Scheduler {
   }
 
   /** Queues one run of `pair` and resolves with its result once it ran; throws RunRefusedError if it cannot. */
-  request(request: RunRequest): Promise<unknown> {
+  request(request: RunRequest): Promise<Result> {
     const slot = this.slots.get(request.pair);
     if (!slot) throw new Error(`no pair named "${request.pair}"`);
     if (this.stopping) throw new RunRefusedError('serve is stopping: no new runs', 'stopping');
     if (slot.phase !== 'idle') throw new RunRefusedError(`pair "${request.pair}" is already ${slot.phase}: runs of one pair never overlap`, 'busy');
-    return this.enqueue(slot, request);
+    return this.enqueue(slot, request, false);
   }
 
   /**
@@ -135,13 +135,19 @@ export class Scheduler {
       return;
     }
     // A failed run is reported by the executor (log, events, metrics); it must not stop the schedule.
-    this.enqueue(slot, { pair: slot.pair.name, trigger, dryRun: false }).catch(() => {});
+    this.enqueue(slot, { pair: slot.pair.name, trigger, dryRun: false }, true).catch(() => {});
   }
 
-  private enqueue(slot: PairSlot, request: RunRequest): Promise<unknown> {
+  /** A `droppable` run (a scheduled one) that has not started when serve stops never starts; a requested one still runs. */
+  private enqueue(slot: PairSlot, request: RunRequest, droppable: true): Promise<Result | undefined>;
+  private enqueue(slot: PairSlot, request: RunRequest, droppable: false): Promise<Result>;
+  private enqueue(slot: PairSlot, request: RunRequest, droppable: boolean): Promise<Result | undefined> {
     slot.phase = 'queued';
-    const result = this.chain.then(async () => {
-      if (this.stopping && request.trigger === 'schedule') return undefined;
+    const result = this.chain.then(async (): Promise<Result | undefined> => {
+      if (this.stopping && droppable) {
+        slot.phase = 'idle';
+        return undefined;
+      }
       slot.phase = 'running';
       try {
         return await this.opts.execute(request);
