@@ -161,7 +161,7 @@ export function createApi(opts: ApiOptions): Hono {
   app.post('/api/runs/:id/undo', async (c) => {
     const runId = parse(idParam, c.req.param('id'), 'run id');
     const body = parse(runBody, await jsonBody(c), 'body');
-    const result = await scheduler.exclusive(() => undoRun({ config, store, log: opts.log, runId, dryRun: body.dryRun, signal: opts.signal }));
+    const result = await scheduler.exclusive(() => undoRun({ config, store, log: opts.log, runId, dryRun: body.dryRun, signal: opts.signal, trigger: 'api' }));
     const { startedAt: _s, finishedAt: _f, ...undo } = result;
     return c.json({ undo });
   });

@@ -142,6 +142,9 @@ describe('playhead serve: API, events, metrics, lock', () => {
     assert.equal(real.body.undo.status, 'ok');
     assert.deepEqual(real.body.undo.counts, { restore: 1 });
     assert.ok(p.target.requests.length > before);
+    const undoRow = (await api<{ run: RunRow }>(serve.url, `/api/runs/${real.body.undo.runId}`)).body.run;
+    assert.equal(undoRow.pair, 'undo:main');
+    assert.equal(undoRow.trigger, 'api');
     const none = await api<{ error: string }>(serve.url, '/api/runs/9999/undo', { method: 'POST' });
     assert.equal(none.status, 400);
     assert.match(none.body.error, /no run #9999/);
@@ -158,11 +161,16 @@ describe('playhead serve: API, events, metrics, lock', () => {
     assert.deepEqual((await api(serve.url, '/readyz')).body, { ready: true });
   });
 
-  test('a `playhead sync` while serve runs is refused, and told to ask serve instead', async () => {
+  test('a `playhead sync` while serve runs is refused, and told to ask serve instead; status and plan still work', async () => {
     const r = await playhead(['--config', p.configPath, 'sync'], p.env);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /in use by a running `playhead serve`: pid \d+ .*\(serve, started/);
     assert.match(r.stderr, /POST \/api\/pairs\/\{name\}\/run/);
+    // Reading commands take no lock: they still work beside serve.
+    const status = await playhead(['--config', p.configPath, 'status'], p.env);
+    assert.equal(status.code, 0, status.stderr);
+    const plan = await playhead(['--config', p.configPath, 'plan'], p.env);
+    assert.equal(plan.code, 0, plan.stderr);
   });
 
   test('SIGTERM during a run: the writes in flight finish, the run closes, exit 0 within 10 s, lock released', async () => {
