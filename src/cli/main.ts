@@ -249,6 +249,27 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('serve')
+    .description('run every pair on its schedule and answer the HTTP API (see README, "playhead serve")')
+    .option('--host <host>', 'address to listen on; anything but loopback needs PLAYHEAD_API_TOKEN', '127.0.0.1')
+    .option('--port <n>', `port to listen on (0 = any free port)`, '8787')
+    .action(async (o: { host: string; port: string }) => {
+      const { runServe, serveUsageProblem } = await import('./serve.ts');
+      const problem = serveUsageProblem(o, process.env);
+      if (problem) {
+        process.stderr.write(`playhead: ${problem}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const app = loadApp(globals());
+      try {
+        process.exitCode = await runServe(app, o);
+      } finally {
+        app.store.close();
+      }
+    });
+
+  program
     .command('auth')
     .description('sign in to a provider that needs it (Trakt: the device-code flow)')
     .argument('<provider>', 'provider name from playhead.yaml')

@@ -1,7 +1,8 @@
-// What every writing command (`sync`, `undo`, later `serve`) does around its work: take the
+// What the writing commands (`sync`, `undo`) do around their work: take the
 // writer lock (or wait for it, or fail naming its holder), settle what a dead process left
 // behind, and turn SIGINT/SIGTERM into a clean stop: the writes in flight finish and are
 // journalled, no new one starts, the run closes as interrupted and the lock is released.
+// `serve` takes the same lock and recovery for its whole life in src/serve/serve.ts.
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';

@@ -1,8 +1,9 @@
 // The schema of playhead.yaml. Its provider and server entries come from the registered provider
 // modules (each kind brings its own schema), so it is built for the kinds registered when a file
 // is parsed.
+import { Cron } from 'croner';
 import { z } from 'zod';
-import { DEFAULT_PROGRESS_SETTINGS, type PairConfig, type ProgressSettings } from '../core/pair.ts';
+import { DEFAULT_PROGRESS_SETTINGS, type PairConfig, type PairSchedule, type ProgressSettings } from '../core/pair.ts';
 import type { KindSchema, ProviderModule } from '../providers/module.ts';
 import { bool, isRecord, nameSchema, numberIn, strict } from './fields.ts';
 import { DEFAULT_STATE_PATH, LOG_LEVELS } from './types.ts';
@@ -85,6 +86,34 @@ const progressSchema = strict(
 
 const modeSchema = z.enum(['one-way', 'two-way'], { error: "must be 'one-way' or 'two-way'" }).default('one-way');
 
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SCHEDULE_WHAT = "must be a cron expression (e.g. '*/15 * * * *') or a mapping { every: 30m } (units s, m, h, d)";
+
+/**
+ * `schedule:` of a pair, for `playhead serve`: a cron expression (checked here with the same
+ * parser the scheduler uses, so a typo fails at load, not at the first tick) or `{ every: 30m }`.
+ */
+const scheduleSchema = z.unknown().transform((raw, ctx): PairSchedule => {
+  if (typeof raw === 'string') {
+    try {
+      new Cron(raw.trim(), { paused: true });
+      return { cron: raw.trim() };
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a valid cron expression: ${err instanceof Error ? err.message : String(err)} (${SCHEDULE_WHAT})` });
+      return z.NEVER;
+    }
+  }
+  if (isRecord(raw) && Object.keys(raw).length === 1 && 'every' in raw) {
+    const match = /^(\d+)\s*([smhd])$/.exec(String(raw.every).trim());
+    const everyMs = match ? Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0) : 0;
+    if (everyMs >= 1_000) return { everyMs };
+    ctx.addIssue({ code: 'custom', message: `every: must be a whole number of s, m, h or d, at least 1s (got ${JSON.stringify(raw.every)})` });
+    return z.NEVER;
+  }
+  ctx.addIssue({ code: 'custom', message: SCHEDULE_WHAT });
+  return z.NEVER;
+});
+
 export function defaultPairName(source: string, target: string): string {
   return `${source}-to-${target}`;
 }
@@ -98,6 +127,7 @@ function pairSchemaOf(what: 'provider' | 'server') {
       target: z.string({ error: `must be the name of a ${what}` }),
       mode: modeSchema,
       features: strict({ progress: progressSchema.prefault({}) }, 'a mapping of features (progress)').prefault({}),
+      schedule: scheduleSchema.optional(),
     },
     'a mapping with source and target',
   ).transform(
@@ -107,6 +137,7 @@ function pairSchemaOf(what: 'provider' | 'server') {
       target: p.target,
       mode: p.mode,
       features: { progress: p.features.progress },
+      ...(p.schedule ? { schedule: p.schedule } : {}),
     }),
   );
 }

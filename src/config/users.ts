@@ -187,6 +187,7 @@ export function expandUsers(
         target: userScopedName(pair.target, user),
         mode: pair.mode,
         features: { progress: { ...pair.features.progress } },
+        ...(pair.schedule ? { schedule: pair.schedule } : {}),
       };
       out.pairs.push(expanded);
       mine.pairs.push(expanded.name);

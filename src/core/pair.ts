@@ -32,6 +32,12 @@ export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
   replay: false,
 });
 
+/**
+ * When `playhead serve` runs a pair in full (`schedule:` in playhead.yaml): a cron expression, or
+ * a fixed interval. The command line ignores it.
+ */
+export type PairSchedule = { cron: string } | { everyMs: number };
+
 export interface PairConfig {
   name: string;
   source: string;
@@ -39,4 +45,6 @@ export interface PairConfig {
   /** `two-way`: source and target are peers; whichever moved last is written to the other. */
   mode: 'one-way' | 'two-way';
   features: { progress: ProgressSettings };
+  /** Absent: serve's default (every 30 minutes). */
+  schedule?: PairSchedule;
 }

@@ -26,6 +26,8 @@ export interface RunAllOptions {
   onEvent?: (pair: string, event: RunEvent) => void;
   /** SIGINT/SIGTERM: the pair in progress stops writing and closes as interrupted; later pairs do not start. */
   signal?: AbortSignal;
+  /** What started these runs when not the command line (`schedule`, `api`): kept on each run's row. */
+  trigger?: string;
 }
 
 export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: string; error: Error };
@@ -100,6 +102,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           dryRun: opts.dryRun,
           read,
           ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.trigger ? { trigger: opts.trigger } : {}),
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
         });
         outcomes.push({ ok: true, result });

@@ -27,64 +27,71 @@ export interface RunPairOptions {
   read?: SourceReader;
   /** SIGINT/SIGTERM: finish the writes in flight, start no more, close the run as interrupted. */
   signal?: AbortSignal;
+  /** What started the run, kept on its row (see RunMeta). */
+  trigger?: string;
 }
 
 export async function runPair(opts: RunPairOptions): Promise<RunResult> {
   const { pair, source, target, store, log, dryRun } = opts;
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
-  const run = await withRun(store, { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal }, opts.now, async (runId) => {
-    const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
-    // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
-    // plan as in the sync, instead of skipping every item quietly.
-    if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
+  const run = await withRun(
+    store,
+    { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal, trigger: opts.trigger },
+    opts.now,
+    async (runId) => {
+      const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
+      // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
+      // plan as in the sync, instead of skipping every item quietly.
+      if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
 
-    // 1. Read every resumable item on the source, collapsing duplicates by key.
-    const byKey = await readItems(source, targetInfo.serverId, stats, opts.read ?? readRecords, opts.onEvent);
-    const listed = [...byKey.values()];
+      // 1. Read every resumable item on the source, collapsing duplicates by key.
+      const byKey = await readItems(source, targetInfo.serverId, stats, opts.read ?? readRecords, opts.onEvent);
+      const listed = [...byKey.values()];
 
-    // 1b. Explicit clears (`remove: true`), never inferred from absence alone.
-    const clears: SourceItem[] = [];
-    if (settings.remove && target.capabilities.clear) {
-      for (const c of await findExplicitClears(source, sourceInfo.serverId, store, new Set(byKey.keys()), log)) {
-        clears.push({ key: c.key, record: c.record, resolution: 'resolved', clear: true });
+      // 1b. Explicit clears (`remove: true`), never inferred from absence alone.
+      const clears: SourceItem[] = [];
+      if (settings.remove && target.capabilities.clear) {
+        for (const c of await findExplicitClears(source, sourceInfo.serverId, store, new Set(byKey.keys()), log)) {
+          clears.push({ key: c.key, record: c.record, resolution: 'resolved', clear: true });
+        }
       }
-    }
-    // A pair with `add: false` only clears: positions are read (for the clear signals), none is written.
-    const items = [...(settings.add ? listed : []), ...clears];
+      // A pair with `add: false` only clears: positions are read (for the clear signals), none is written.
+      const items = [...(settings.add ? listed : []), ...clears];
 
-    // Items still waiting for their next try (unresolved, or parked after failing) are left alone.
-    const { active, waiting } = holdBack(items, store.pendingFor(pair.name), opts.now());
+      // Items still waiting for their next try (unresolved, or parked after failing) are left alone.
+      const { active, waiting } = holdBack(items, store.pendingFor(pair.name), opts.now());
 
-    // 2–4. Match, read the target's live state, plan and apply the policy: once per item.
-    const planned = await matchAndPlan(target, active, settings, store, stats);
-    const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
-    for (const d of waiting) decisions.set(d.key, d);
+      // 2–4. Match, read the target's live state, plan and apply the policy: once per item.
+      const planned = await matchAndPlan(target, active, settings, store, stats);
+      const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
+      for (const d of waiting) decisions.set(d.key, d);
 
-    // 5–6. Write, confirm.
-    const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
-    if (runId !== undefined && writes.length > 0) {
-      for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal }))
-        decisions.set(key, d);
-      stats.writes = writes.length;
-    }
+      // 5–6. Write, confirm.
+      const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
+      if (runId !== undefined && writes.length > 0) {
+        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal }))
+          decisions.set(key, d);
+        stats.writes = writes.length;
+      }
 
-    // 7. Record.
-    return {
-      decisions: [...decisions.values()],
-      record: (runId, finishedAt) => {
-        updatePending(store, pair.name, active, decisions, finishedAt);
-        // A clear that did not happen (failed, or the target is playing) stays pending: its old
-        // observation is kept so the next run asks again.
-        const retryClear = (i: SourceItem) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');
-        store.recordObservations(
-          runId,
-          source.id,
-          [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })),
-        );
-      },
-    };
-  });
+      // 7. Record.
+      return {
+        decisions: [...decisions.values()],
+        record: (runId, finishedAt) => {
+          updatePending(store, pair.name, active, decisions, finishedAt);
+          // A clear that did not happen (failed, or the target is playing) stays pending: its old
+          // observation is kept so the next run asks again.
+          const retryClear = (i: SourceItem) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');
+          store.recordObservations(
+            runId,
+            source.id,
+            [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })),
+          );
+        },
+      };
+    },
+  );
   log.info({ pair: pair.name, dryRun, counts: run.counts }, 'pair run finished');
   return { ...run, pair: pair.name, source: source.id, target: target.id, dryRun, stats };
 }

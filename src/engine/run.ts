@@ -33,6 +33,8 @@ export interface RunMeta {
   dryRun: boolean;
   /** Aborted by SIGINT/SIGTERM (its reason is the signal's name): the applier starts no more writes and the run closes as `interrupted`. */
   signal?: AbortSignal | undefined;
+  /** What started the run when not the command line (`schedule`, `api`): kept on its row. */
+  trigger?: string | undefined;
 }
 
 /** A run stopped by a signal after finishing the writes it had started; its journal is complete. */
@@ -80,7 +82,9 @@ function resentIn(decisions: TypedDecision[]): number {
  */
 export async function withRun(store: Store, meta: RunMeta, now: () => number, body: (runId: number | undefined) => Promise<RunBody>): Promise<RunSummary> {
   const startedAt = now();
-  const runId = meta.dryRun ? undefined : store.startRun({ ...meta, startedAt });
+  const runId = meta.dryRun
+    ? undefined
+    : store.startRun({ pair: meta.pair, source: meta.source, target: meta.target, dryRun: meta.dryRun, trigger: meta.trigger, startedAt });
   try {
     const { decisions, record } = await body(runId);
     if (meta.signal?.aborted) throw new RunInterruptedError(String(meta.signal.reason), runId);

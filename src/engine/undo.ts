@@ -29,6 +29,8 @@ export interface UndoOptions {
   providerOptions?: ProviderFactoryOptions;
   /** SIGINT/SIGTERM: restores in flight finish, no more start, the undo closes as interrupted. */
   signal?: AbortSignal;
+  /** What asked for the undo when not the command line (`api`): kept on its run's row. */
+  trigger?: string;
 }
 
 /** A journal row undo leaves alone without asking the target: as far as we know it changed nothing. */
@@ -119,25 +121,30 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
   const providers: Provider[] = [];
   try {
     // The source of an undo is the run it undoes. Dry-run leaves no trace anywhere, as for sync.
-    const result = await withRun(store, { pair, source: `run:${run.id}`, target: run.target, dryRun, signal: opts.signal }, now, async (undoId) => {
-      const byProvider = new Map<string, Entry[]>();
-      for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
-      for (const [id, group] of byProvider) {
-        const state = store.providerState(id);
-        const config = opts.config.providers[id];
-        if (!config) continue; // checked above
-        const provider = createProvider(id, config, { state: dryRun ? dryRunState(state) : state, installationId, log, now, dryRun }, opts.providerOptions);
-        providers.push(provider);
-        await plan(provider, group, store);
-        // Restores go through the same applier as sync: its order, its concurrency, its journal.
-        const writes = group.flatMap((e) => (e.write ? [e.write] : []));
-        if (undoId !== undefined && writes.length > 0) {
-          const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal });
-          for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
+    const result = await withRun(
+      store,
+      { pair, source: `run:${run.id}`, target: run.target, dryRun, signal: opts.signal, trigger: opts.trigger },
+      now,
+      async (undoId) => {
+        const byProvider = new Map<string, Entry[]>();
+        for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
+        for (const [id, group] of byProvider) {
+          const state = store.providerState(id);
+          const config = opts.config.providers[id];
+          if (!config) continue; // checked above
+          const provider = createProvider(id, config, { state: dryRun ? dryRunState(state) : state, installationId, log, now, dryRun }, opts.providerOptions);
+          providers.push(provider);
+          await plan(provider, group, store);
+          // Restores go through the same applier as sync: its order, its concurrency, its journal.
+          const writes = group.flatMap((e) => (e.write ? [e.write] : []));
+          if (undoId !== undefined && writes.length > 0) {
+            const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal });
+            for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
+          }
         }
-      }
-      return { decisions: entries.map((e) => e.decision) };
-    });
+        return { decisions: entries.map((e) => e.decision) };
+      },
+    );
     log.info({ of: run.id, dryRun, counts: result.counts, skipped: skipped.length }, 'undo finished');
     return {
       ...(result.runId !== undefined ? { runId: result.runId } : {}),

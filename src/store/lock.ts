@@ -61,7 +61,12 @@ export class LockedError extends Error {
     waitedMs: number,
   ) {
     const waited = waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '';
-    super(`${path} is locked by another Playhead: ${describeHolder(holder)}${waited}; try again later or pass --wait`);
+    // `serve` holds the lock for its whole life: waiting would not help, asking it would.
+    super(
+      holder.command === 'serve'
+        ? `${path} is in use by a running \`playhead serve\`: ${describeHolder(holder)}${waited}; ask it to run a pair instead: POST /api/pairs/{name}/run on its API`
+        : `${path} is locked by another Playhead: ${describeHolder(holder)}${waited}; try again later or pass --wait`,
+    );
   }
 }
 

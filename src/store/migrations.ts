@@ -142,4 +142,9 @@ export const MIGRATIONS: readonly string[] = [
       AND (error LIKE '%timed out%' OR error LIKE '%cut off%' OR error LIKE '%UND_ERR_SOCKET%' OR error LIKE '%ECONNRESET%'
            OR error LIKE '%other side closed%' OR error GLOB '*answered 5[0-9][0-9]*');
   `,
+  // 6: what started a run: NULL for the command line (and every run before this), `schedule` or
+  // `api` for runs `playhead serve` started; item-scoped triggers will add their own names.
+  `
+  ALTER TABLE runs ADD COLUMN trigger TEXT;
+  `,
 ];

@@ -21,6 +21,8 @@ export interface RunRow {
   status: 'running' | 'ok' | 'partial' | 'failed' | 'interrupted';
   counts: Record<string, number>;
   error?: string;
+  /** What started it, when not the command line: `schedule` or `api` (`playhead serve`). */
+  trigger?: string;
 }
 
 export type StoredDecision = TypedDecision & {
@@ -261,13 +263,14 @@ export class Store {
 
   // ---- runs and decisions -----------------------------------------------------------------
 
-  startRun(run: { pair: string; source: string; target: string; dryRun: boolean; startedAt: number }): number {
-    const info = this.stmt('INSERT INTO runs(pair, source, target, dry_run, started_at) VALUES (?, ?, ?, ?, ?)').run(
+  startRun(run: { pair: string; source: string; target: string; dryRun: boolean; startedAt: number; trigger?: string | undefined }): number {
+    const info = this.stmt('INSERT INTO runs(pair, source, target, dry_run, started_at, trigger) VALUES (?, ?, ?, ?, ?, ?)').run(
       run.pair,
       run.source,
       run.target,
       run.dryRun ? 1 : 0,
       run.startedAt,
+      run.trigger ?? null,
     );
     return Number(info.lastInsertRowid);
   }
@@ -584,6 +587,7 @@ function toRunRow(row: Row): RunRow {
   const finishedAt = optNumber(row.finished_at);
   if (finishedAt !== undefined) run.finishedAt = finishedAt;
   if (row.error !== null && row.error !== undefined) run.error = String(row.error);
+  if (row.trigger !== null && row.trigger !== undefined) run.trigger = String(row.trigger);
   return run;
 }
 

@@ -1,0 +1,39 @@
+// `GET /metrics` (Prometheus text format, prom-client). A registry of our own, not prom-client's
+// global one, so two serves in one process (tests) do not share counts; plus Node's defaults
+// (memory, event loop lag) because a long-running process is watched for those too.
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import type { RunOutcome } from './runner.ts';
+
+export class ServeMetrics {
+  readonly registry = new Registry();
+  private readonly runs = new Counter({
+    name: 'playhead_runs_total',
+    help: 'Pair runs by pair, trigger and final status (ok, partial, failed, interrupted); dry runs included',
+    labelNames: ['pair', 'trigger', 'status', 'dry_run'] as const,
+    registers: [this.registry],
+  });
+  private readonly decisions = new Counter({
+    name: 'playhead_decisions_total',
+    help: 'Decisions of real (not dry) runs, by pair and reason',
+    labelNames: ['pair', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly writes = new Counter({
+    name: 'playhead_writes_total',
+    help: 'Writes sent to targets by real runs, by pair',
+    labelNames: ['pair'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'playhead_process_' });
+  }
+
+  record(outcome: RunOutcome): void {
+    const dryRun = String(outcome.dryRun);
+    this.runs.inc({ pair: outcome.pair, trigger: outcome.trigger, status: outcome.status, dry_run: dryRun });
+    if (outcome.dryRun) return;
+    for (const [reason, n] of Object.entries(outcome.counts)) this.decisions.inc({ pair: outcome.pair, reason }, n);
+    if (outcome.writes > 0) this.writes.inc({ pair: outcome.pair }, outcome.writes);
+  }
+}

@@ -1,0 +1,117 @@
+// `playhead serve`: the long-running process. It holds the state database's writer lock for its
+// whole life (so a `playhead sync` beside it is refused and told to ask this process instead),
+// settles what a dead process left behind, runs every pair on its schedule, and answers the
+// HTTP API. SIGTERM/SIGINT: stop taking work, let the write in flight and its journal entry
+// finish (the run closes as interrupted), close the listener, release the lock, exit 0.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.ts';
+import { recoverInterrupted } from '../engine/recover.ts';
+import { acquireWriterLock } from '../store/lock.ts';
+import type { Store } from '../store/store.ts';
+import { createApi } from './api.ts';
+import { EventBus } from './events.ts';
+import { ServeMetrics } from './metrics.ts';
+import { pairRunner } from './runner.ts';
+import { Scheduler } from './scheduler.ts';
+
+/** The whole stop must fit in 10 s (container runtimes kill at 10 s): the work in flight gets 8. */
+const DRAIN_MS = 8_000;
+
+/** Addresses that only this machine reaches; any other bind needs PLAYHEAD_API_TOKEN. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export interface ServeOptions {
+  config: Config;
+  store: Store;
+  log: Logger;
+  host: string;
+  port: number;
+  /** PLAYHEAD_API_TOKEN; required unless `host` is a loopback address. */
+  token?: string | undefined;
+  /** Told the bound URL once the API listens (the CLI prints it). */
+  onListening: (url: string) => void;
+}
+
+export interface RunningServe {
+  url: string;
+  /** Resolves when serve has stopped: true if the work in flight ended in time, false if it was left running. */
+  stop(reason: string): Promise<boolean>;
+}
+
+export async function startServe(opts: ServeOptions): Promise<RunningServe> {
+  const token = opts.token?.trim() ? opts.token.trim() : undefined;
+  // The CLI checks this before opening anything (exit 2); checked again here for any other caller.
+  if (!isLoopback(opts.host) && token === undefined) {
+    throw new Error(
+      `--host ${opts.host} makes the API reachable from other machines: set PLAYHEAD_API_TOKEN (clients send it as Authorization: Bearer <token>), or bind 127.0.0.1`,
+    );
+  }
+  const { config, store, log } = opts;
+  const lock = await acquireWriterLock(store, { command: 'serve', path: config.state.path, waitMs: 0 });
+  const controller = new AbortController();
+  let ready = false;
+  let server: Server | undefined;
+  try {
+    if (lock.tookOverFrom) log.warn({ pid: lock.tookOverFrom.pid, host: lock.tookOverFrom.host }, 'took over the lock of a Playhead that stopped');
+    await recoverInterrupted({ config, store, log, ...(lock.tookOverFrom ? { previousHolder: lock.tookOverFrom } : {}) });
+
+    const events = new EventBus();
+    const metrics = new ServeMetrics();
+    const scheduler = new Scheduler({
+      pairs: config.pairs,
+      log,
+      execute: pairRunner({ config, store, log, events, signal: controller.signal, onOutcome: (o) => metrics.record(o) }),
+    });
+    const app = createApi({ config, store, log, scheduler, events, metrics, signal: controller.signal, ready: () => ready, ...(token ? { token } : {}) });
+    const listening = createServer(getRequestListener(app.fetch));
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(opts.port, opts.host, () => resolve());
+    });
+    const address = listening.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    log.info({ url, pairs: config.pairs.map((p) => p.name) }, 'serve listening');
+    opts.onListening(url);
+    scheduler.start();
+    ready = true;
+
+    let stopped: Promise<boolean> | undefined;
+    return {
+      url,
+      stop(reason) {
+        stopped ??= (async () => {
+          ready = false;
+          log.info({ reason }, 'serve stopping: no new runs; the writes in flight finish');
+          // The run in progress sees the abort: its writes in flight finish and are journalled, then it closes as interrupted.
+          controller.abort(reason);
+          const drained = await Promise.race([scheduler.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
+          if (!drained) log.warn('serve stopping: the run in progress did not finish in time');
+          await closeServer(listening);
+          lock.release();
+          log.info('serve stopped');
+          return drained;
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    if (server?.listening) await closeServer(server);
+    lock.release();
+    throw err;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // SSE streams and keep-alive sockets would hold close() open.
+    server.closeAllConnections();
+  });
+}
