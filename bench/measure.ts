@@ -211,9 +211,34 @@ export interface RunRecord {
   examples: Record<string, { title: string; key: string; detail?: Record<string, unknown> }[]>;
   /** Trakt servers only, by role. */
   writePacing?: Record<string, WritePacing>;
+  /**
+   * The physical bound `Σ servers (pages read + writes / write concurrency) × latency` and
+   * wall / bound (set by the scenario, which knows the latency and each target's concurrency).
+   */
+  bound?: Bound;
   peakRssKiB: number;
   heapUsedBytes: number;
   heapUsedAfterGcBytes: number;
+}
+
+export interface Bound {
+  ms: number;
+  /** wall / bound. */
+  ratio: number;
+  /** Writes in flight at once, by server role, as the engine sends them. */
+  writeConcurrency: Record<string, number>;
+}
+
+/**
+ * The least wall time a run can take with `latencyMs` per request: every page read waits one
+ * latency, every write one latency shared by the writes in flight with it. Servers add up (a
+ * two-way pair's second direction starts after the first).
+ */
+export function boundOf(run: Pick<RunRecord, 'wallMs' | 'requests'>, latencyMs: number, writeConcurrency: Record<string, number>): Bound {
+  let requests = 0;
+  for (const [role, s] of Object.entries(run.requests.byServer)) requests += s.pagesRead + s.writes / (writeConcurrency[role] ?? 1);
+  const ms = requests * latencyMs;
+  return { ms, ratio: ms > 0 ? run.wallMs / ms : Number.POSITIVE_INFINITY, writeConcurrency };
 }
 
 function sortedByCount(counts: Record<string, number>): Record<string, number> {

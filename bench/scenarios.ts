@@ -16,8 +16,10 @@ import { runAll } from '../src/engine/run-all.ts';
 import { Store } from '../src/store/store.ts';
 import { createLogger } from '../src/cli/log.ts';
 import { saveTokens } from '../src/providers/trakt/oauth.ts';
+import { moduleFor } from '../src/providers/registry.ts';
+import type { Config } from '../src/config/types.ts';
 import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
-import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, forceGc, measure, type RunRecord } from './measure.ts';
+import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, boundOf, forceGc, measure, type RunRecord } from './measure.ts';
 import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
 
@@ -36,6 +38,8 @@ export interface Args {
   changed: number;
   traktChanged: number;
   synthetic: string;
+  /** `--items N`: the library is DEFAULT_SYNTHETIC's shape scaled to N movies + episodes. */
+  items?: number;
   /** Answer the first Trakt write of the first run with one 429 (Retry-After: 1). */
   trakt429: boolean;
 }
@@ -78,8 +82,10 @@ function runNamesOf(def: ScenarioDef): string[] {
   return def.twoWay ? ['first', 'no-change', 'no-change-2'] : ['first', 'no-change'];
 }
 
-export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--latency-ms N] [--changed N] [--trakt-changed N] [--synthetic movies=N,shows=S,seasons=K,episodes=E]
+export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--items N | --synthetic SPEC] [--latency-ms N] [--changed N] [--trakt-changed N]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+  --items N           library of N movies + episodes, the default library's shape scaled
+                      (a quarter movies, the rest episodes of 5 × 20-episode shows)
   --latency-ms N      per-request latency on every emulator (default 5)
   --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000);
                       plex-jellyfin-two-way: on each side (disjoint items)
@@ -98,7 +104,8 @@ export function readArgs(argv: string[]): Args | 'help' {
       'latency-ms': { type: 'string', default: '5' },
       changed: { type: 'string', default: '1000' },
       'trakt-changed': { type: 'string', default: '20' },
-      synthetic: { type: 'string', default: DEFAULT_SYNTHETIC },
+      synthetic: { type: 'string' },
+      items: { type: 'string' },
       'trakt-429': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -118,14 +125,31 @@ export function readArgs(argv: string[]): Args | 'help' {
   for (const name of asked) if (!known.has(name)) throw new BenchError(`unknown scenario "${name}"; known: ${[...known].join(', ')}`);
   // In the order they are defined, each once.
   const scenarios = asked.length === 0 ? [...known] : SCENARIOS.map((s) => s.name).filter((n) => asked.includes(n));
+  if (values.items !== undefined && values.synthetic !== undefined) throw new BenchError('give --items or --synthetic, not both');
+  const items = values.items === undefined ? undefined : whole('items', values.items);
   return {
     scenarios,
     latencyMs: whole('latency-ms', values['latency-ms']),
     changed: whole('changed', values.changed),
     traktChanged: whole('trakt-changed', values['trakt-changed']),
-    synthetic: values.synthetic,
+    synthetic: items === undefined ? (values.synthetic ?? DEFAULT_SYNTHETIC) : syntheticFor(items),
+    ...(items === undefined ? {} : { items }),
     trakt429: values['trakt-429'],
   };
+}
+
+/** Episodes per show in the scaled library (DEFAULT_SYNTHETIC's 5 seasons of 20). */
+const SEASONS = 5;
+const EPISODES = 20;
+
+/**
+ * The default library's shape (a quarter movies, three quarters episodes of 5 × 20-episode
+ * shows) at `items` movies + episodes exactly: whole shows, the remainder as movies.
+ */
+export function syntheticFor(items: number): string {
+  const perShow = SEASONS * EPISODES;
+  const shows = Math.floor((items * 3) / 4 / perShow);
+  return `movies=${items - shows * perShow},shows=${shows},seasons=${SEASONS},episodes=${EPISODES}`;
 }
 
 /** The flags that reproduce `args` for one scenario (what the parent passes to each child). */
@@ -146,7 +170,7 @@ export function argsFor(scenario: string, args: Args): string[] {
 }
 
 /** movies + episodes of a synthetic spec (shows and seasons are not playable). */
-function playableItems(spec: string): number {
+export function playableItems(spec: string): number {
   const n: Record<string, number> = {};
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=');
@@ -187,6 +211,17 @@ function signIn(store: Store, id: string, e: Emulator): void {
   const user = e.trakt?.users.find((u) => u.username === TRAKT_USER);
   if (!user) throw new BenchError(`${e.name}: the Trakt emulator has no user ${TRAKT_USER}`);
   saveTokens(store.providerState(id), { accessToken: user.accessToken, refreshToken: user.refreshToken, expiresAt: user.expiresAt });
+}
+
+/**
+ * Writes the engine sends to a provider at once: targets that stamp their own time on a write
+ * (Plex, Trakt) take one at a time, so Continue Watching keeps the source's order (engine/apply.ts).
+ */
+function writeConcurrencyOf(config: Config, id: string): number {
+  const provider = config.providers[id];
+  if (!provider) throw new BenchError(`provider ${id} is not configured`);
+  const caps = moduleFor(provider.kind).capabilities(provider);
+  return caps.setsProgressTime ? caps.maxConcurrentWrites : 1;
 }
 
 // ---- one scenario --------------------------------------------------------------------------
@@ -261,15 +296,17 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     const budgetSlack = def.twoWay ? TWO_WAY_BUDGET_SLACK : BUDGET_SLACK;
     const quietReasons = def.twoWay ? TWO_WAY_QUIET_REASONS : QUIET_REASONS;
     const runs: RunRecord[] = [];
+    const writeConcurrency = { [sideA.role]: writeConcurrencyOf(config, sideA.name), [sideB.role]: writeConcurrencyOf(config, sideB.name) };
     forceGc();
     const baselineRssKiB = process.resourceUsage().maxRSS;
     try {
       for (const name of runNamesOf(def)) {
         say(name === 'first' ? 'first run…' : `${name} re-run…`);
-        const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
+        const measured = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
+        const run = { ...measured, bound: boundOf(measured, args.latencyMs, writeConcurrency) };
         runs.push(run);
         say(
-          `  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`,
+          `  ${fmt(Math.round(run.wallMs))} ms (bound ${fmt(Math.round(run.bound.ms))} ms, ×${run.bound.ratio.toFixed(2)}), ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes, peak RSS ${fmt(Math.round(run.peakRssKiB / 1024))} MiB${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`,
         );
       }
     } finally {
