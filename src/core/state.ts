@@ -35,7 +35,24 @@ export interface IndexCacheUpdate extends IndexCacheMeta {
 export interface ProviderState {
   get(name: string): string | undefined;
   set(name: string, value: string): void;
+  /** The whole stored index (for inspection and tests: a run reads it row by row). */
   loadIndex(server: string): IndexCacheSnapshot | undefined;
+  /** What the stored index was built over, and when; undefined when there is none (or a full scan did not finish). */
+  indexMeta(server: string): IndexCacheMeta | undefined;
+  /** A full scan starts: every entry and the meta go. */
+  clearIndex(server: string): void;
+  /**
+   * Adds one page of a scan. A later entry for a token wins. With `replaceItems`, each item the
+   * page names is described whole by its entries here: its other stored tokens go. Without a meta
+   * yet, a placeholder one (scope '', refreshed at 0: never fresh) holds the rows until setIndexMeta.
+   */
+  addIndexEntries(server: string, entries: readonly IndexEntry[], opts?: { replaceItems?: boolean }): void;
+  /** A scan finished: the index is current as of `meta`. */
+  setIndexMeta(server: string, meta: IndexCacheMeta): void;
+  /** The stored rows whose token is `token` or starts with `prefix` (how the id index finds a token's items). */
+  indexRows(server: string, token: string, prefix: string): IndexEntry[];
+  /** Stored rows. */
+  indexRowCount(server: string): number;
   /** After a full scan: the index becomes exactly `snapshot`. */
   replaceIndex(server: string, snapshot: IndexCacheSnapshot): void;
   /** After an incremental scan: drops `removedTokens`, sets `entries` and the meta; the rest stays as stored. */

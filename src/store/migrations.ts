@@ -142,4 +142,9 @@ export const MIGRATIONS: readonly string[] = [
       AND (error LIKE '%timed out%' OR error LIKE '%cut off%' OR error LIKE '%UND_ERR_SOCKET%' OR error LIKE '%ECONNRESET%'
            OR error LIKE '%other side closed%' OR error GLOB '*answered 5[0-9][0-9]*');
   `,
+  // 6: the id index is read row by row instead of loaded whole: a refresh finds the rows of the
+  // items it saw by their native id.
+  `
+  CREATE INDEX id_index_entries_by_item ON id_index_entries(provider, server, id);
+  `,
 ];

@@ -207,6 +207,12 @@ export class Store {
       get: (name) => this.getKv(`provider:${provider}:${name}`),
       set: (name, value) => this.setKv(`provider:${provider}:${name}`, value),
       loadIndex: (server) => this.loadIndex(provider, server),
+      indexMeta: (server) => this.indexMeta(provider, server),
+      clearIndex: (server) => this.clearIndex(provider, server),
+      addIndexEntries: (server, entries, opts) => this.addIndexEntries(provider, server, entries, opts?.replaceItems === true),
+      setIndexMeta: (server, meta) => this.saveIndexMeta(provider, server, meta),
+      indexRows: (server, token, prefix) => this.indexRows(provider, server, token, prefix),
+      indexRowCount: (server) => this.indexRowCount(provider, server),
       replaceIndex: (server, snapshot) => this.replaceIndex(provider, server, snapshot),
       upsertIndex: (server, update) => this.upsertIndex(provider, server, update),
     };
@@ -222,6 +228,58 @@ export class Store {
     if (!meta) return undefined;
     const entries = this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ?').all(provider, server) as IndexEntry[];
     return { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at), entries };
+  }
+
+  indexMeta(provider: string, server: string): IndexCacheMeta | undefined {
+    const meta = this.stmt('SELECT scope, refreshed_at FROM id_index WHERE provider = ? AND server = ?').get(provider, server) as Row | undefined;
+    return meta ? { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at) } : undefined;
+  }
+
+  /** A full scan starts over: no meta (so an unfinished scan is redone), no entries. */
+  clearIndex(provider: string, server: string): void {
+    this.db.transaction(() => {
+      this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ?').run(provider, server);
+      this.stmt('DELETE FROM id_index WHERE provider = ? AND server = ?').run(provider, server);
+    })();
+  }
+
+  /**
+   * One page of a scan, in one transaction. `replaceItems`: the page describes each of its items
+   * whole, so an item's stored tokens the page does not repeat (an id corrected on the server) go.
+   */
+  addIndexEntries(provider: string, server: string, entries: readonly IndexEntry[], replaceItems: boolean): void {
+    const rowsOf = this.stmt('SELECT token FROM id_index_entries WHERE provider = ? AND server = ? AND id = ?');
+    const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?');
+    this.db.transaction(() => {
+      // The rows' foreign key needs the meta row; a full scan writes its real meta at the end.
+      this.stmt('INSERT INTO id_index(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?) ON CONFLICT(provider, server) DO NOTHING').run(provider, server, '', 0);
+      if (replaceItems) {
+        const current = new Set(entries.map((e) => e.token));
+        for (const id of new Set(entries.map((e) => e.id))) {
+          for (const row of rowsOf.all(provider, server, id) as { token: string }[]) if (!current.has(row.token)) drop.run(provider, server, row.token);
+        }
+      }
+      this.putIndexEntries(provider, server, entries);
+    })();
+  }
+
+  indexRows(provider: string, server: string, token: string, prefix: string): IndexEntry[] {
+    // Two lookups on the primary key: the exact token, and the range of tokens starting with
+    // `prefix` (every string starting with it sorts at or after it and before its successor).
+    const upper = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    return [
+      ...(this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?').all(provider, server, token) as IndexEntry[]),
+      ...(this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ? AND token >= ? AND token < ? ORDER BY token').all(
+        provider,
+        server,
+        prefix,
+        upper,
+      ) as IndexEntry[]),
+    ];
+  }
+
+  indexRowCount(provider: string, server: string): number {
+    return Number((this.stmt('SELECT COUNT(*) AS n FROM id_index_entries WHERE provider = ? AND server = ?').get(provider, server) as Row).n);
   }
 
   /** After a full scan: the stored index becomes exactly `snapshot`. */
@@ -251,7 +309,7 @@ export class Store {
   }
 
   /** A token points at one item: a later entry for the same token wins (as in the in-memory index). */
-  private putIndexEntries(provider: string, server: string, entries: IndexEntry[]): void {
+  private putIndexEntries(provider: string, server: string, entries: readonly IndexEntry[]): void {
     const put = this.stmt(
       `INSERT INTO id_index_entries(provider, server, token, kind, id) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(provider, server, token) DO UPDATE SET kind = excluded.kind, id = excluded.id`,

@@ -24,9 +24,10 @@ function fakeSource(all: IndexEntry[], changed: IndexEntry[] = []) {
   const scans: (number | undefined)[] = [];
   const source: IndexSource = {
     scope: 'all',
-    async scan(since) {
+    async scan(onPage, since) {
       scans.push(since);
-      return { entries: since === undefined ? all : changed, serverTime: SERVER_TIME_S + scans.length };
+      onPage(since === undefined ? all : changed);
+      return { serverTime: SERVER_TIME_S + scans.length };
     },
   };
   return { source, scans };
@@ -162,4 +163,46 @@ test('resolving: one item is found, several are ambiguous (all named), none is n
   assert.deepEqual(got.get('c'), { unresolved: 'not found on this server by external id' });
   assert.deepEqual(got.get('d'), { unresolved: 'its ids name 2 different items on this server', ambiguous: [ref('e1'), ref('e2')] });
   assert.deepEqual(got.get('e'), { ref: ref('e3') });
+});
+
+test('a full scan writes each page to the store as it arrives, and lookups read the rows', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const seenBetweenPages: Record<string, string>[] = [];
+  const source: IndexSource = {
+    scope: 'all',
+    async scan(onPage) {
+      onPage(movie('1', { imdb: 'tt1' }));
+      seenBetweenPages.push(stored(state));
+      onPage(movie('2', { imdb: 'tt2' }));
+      return { serverTime: SERVER_TIME_S };
+    },
+  };
+  const index = new ExternalIdIndex(source, state, 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(seenBetweenPages, [{ 'movie:imdb:tt1': '1' }], 'the first page was stored before the second arrived');
+  // The rows answer, not a copy in memory: a row changed behind the index's back is what it finds.
+  store.db.prepare("UPDATE id_index_entries SET token = 'movie:imdb:tt2|9', id = '9' WHERE token = 'movie:imdb:tt2|2'").run();
+  assert.equal(find(index, { imdb: 'tt2' }), '9');
+  assert.equal(index.size, 2);
+});
+
+test('a full scan cut short leaves no index behind, so the next run scans in full again', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const broken: IndexSource = {
+    scope: 'all',
+    async scan(onPage) {
+      onPage(movie('1', { imdb: 'tt1' }));
+      throw new Error('connection reset');
+    },
+  };
+  await assert.rejects(new ExternalIdIndex(broken, state, 'srv', log, now).ensure(), /connection reset/);
+  const next = fakeSource([...movie('1', { imdb: 'tt1' }), ...movie('2', { imdb: 'tt2' })]);
+  const index = new ExternalIdIndex(next.source, state, 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(next.scans, [undefined], 'a full scan, not a refresh of half an index');
+  assert.equal(find(index, { imdb: 'tt2' }), '2');
 });

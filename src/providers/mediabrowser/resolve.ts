@@ -29,7 +29,7 @@ function entriesOfItem(item: BaseItem): IndexEntry[] {
 export function mediaBrowserIndexSource(client: MediaBrowserClient, userId: string, libraries: Library[] | undefined): IndexSource {
   return {
     scope: libraries ? libraries.map((l) => l.id).join(',') : 'all',
-    async scan(sinceEpochS?: number): Promise<IndexScan> {
+    async scan(onPage, sinceEpochS): Promise<IndexScan> {
       const base = {
         Recursive: 'true',
         IncludeItemTypes: 'Movie,Series,Episode',
@@ -38,15 +38,14 @@ export function mediaBrowserIndexSource(client: MediaBrowserClient, userId: stri
         ...(sinceEpochS !== undefined ? { MinDateLastSaved: new Date(sinceEpochS * 1000).toISOString() } : {}),
       };
       const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
-      const entries: IndexEntry[] = [];
       let serverTime: number | undefined;
       for (const query of scopes) {
         for await (const page of itemPages(client, userId, query, INDEX_PAGE_SIZE)) {
           serverTime ??= page.serverTime;
-          for (const item of page.items) entries.push(...entriesOfItem(item));
+          onPage(page.items.flatMap(entriesOfItem));
         }
       }
-      return { entries, serverTime };
+      return { serverTime };
     },
   };
 }

@@ -38,19 +38,18 @@ const INDEXED_TYPES: Record<string, number[]> = { movie: [1], show: [2, 4] };
 export function plexIndexSource(client: PlexClient, sections: PlexSection[]): IndexSource {
   return {
     scope: sections.map((s) => s.id).join(','),
-    async scan(sinceEpochS?: number): Promise<IndexScan> {
+    async scan(onPage, sinceEpochS): Promise<IndexScan> {
       const filter = sinceEpochS === undefined ? {} : { 'updatedAt>>': sinceEpochS };
-      const entries: IndexEntry[] = [];
       let serverTime: number | undefined;
       for (const section of sections) {
         for (const type of INDEXED_TYPES[section.type] ?? []) {
           for await (const page of sectionPages(client, section.id, { type, includeGuids: 1, ...filter }, INDEX_PAGE_SIZE)) {
             serverTime ??= page.serverTime;
-            for (const row of page.rows) entries.push(...entriesOfRow(row));
+            onPage(page.rows.flatMap(entriesOfRow));
           }
         }
       }
-      return { entries, serverTime };
+      return { serverTime };
     },
   };
 }
