@@ -100,6 +100,19 @@ const sessionSchema = z.strictObject({
   updatedAt: z.number().int(),
 });
 
+/** One play in the server's history (/status/sessions/history/all), as PMS keeps it per view. */
+const historyEntrySchema = z.strictObject({
+  /** The row id: `historyKey` is `/status/sessions/history/<id>`. */
+  id: z.number().int().positive(),
+  ratingKey: z.string(),
+  accountId: z.number().int(),
+  /** Epoch seconds. */
+  viewedAt: epochSeconds,
+  /** PMS's numeric id of the playing device (one per X-Plex-Client-Identifier). */
+  deviceId: z.number().int().nonnegative(),
+  clientIdentifier: z.string().optional(),
+});
+
 const plexEmulatorDataSchema = z.strictObject({
   machineIdentifier: z.string().min(1),
   friendlyName: z.string(),
@@ -112,6 +125,8 @@ const plexEmulatorDataSchema = z.strictObject({
   /** accountId → ratingKey → that user's state of that item. */
   userState: z.record(z.string(), z.record(z.string(), userItemStateSchema)).default({}),
   sessions: z.array(sessionSchema).default([]),
+  /** Play history, oldest first; written by scrobbles and played-threshold stops. */
+  history: z.array(historyEntrySchema).default([]),
 });
 
 export type PlexEmulatorData = z.output<typeof plexEmulatorDataSchema>;
@@ -124,6 +139,7 @@ export type PlexItemType = PlexItem['type'];
 export type PlexUserItemState = z.output<typeof userItemStateSchema>;
 export type PlexSession = PlexEmulatorData['sessions'][number];
 export type PlexPlaybackState = PlexSession['state'];
+export type PlexHistoryEntry = PlexEmulatorData['history'][number];
 
 /** Validate and fill defaults; throws one error listing every problem with its path. */
 export function normalizeData(raw: unknown, source = 'data'): PlexEmulatorData {

@@ -20,14 +20,29 @@ function ratingKeyFromKey(key: string | null): string | undefined {
   return match ? decodeURIComponent(match[1] as string) : key;
 }
 
-function markPlayed(env: PlexEnv, accountId: number, item: PlexItem): void {
+/** PMS numbers devices in its own table; the emulator gives each client identifier the next id. */
+function deviceIdFor(env: PlexEnv, clientIdentifier: string | undefined): number {
+  const history = env.data().history;
+  if (clientIdentifier === undefined) return 0;
+  const known = history.find((entry) => entry.clientIdentifier === clientIdentifier);
+  if (known) return known.deviceId;
+  return 1 + history.reduce((max, entry) => Math.max(max, entry.deviceId), 0);
+}
+
+/** Every played leaf also gets a history row, as PMS records a view per play. */
+function markPlayed(env: PlexEnv, accountId: number, item: PlexItem, clientIdentifier: string | undefined): void {
+  const history = env.data().history;
+  const viewedAt = nowSeconds(env);
+  const deviceId = deviceIdFor(env, clientIdentifier);
+  let nextId = 1 + (history.at(-1)?.id ?? 0);
   for (const leaf of env.library.leaves(item)) {
     const current = env.library.userState(accountId, leaf.ratingKey);
     env.library.updateUserState(accountId, leaf.ratingKey, {
       viewCount: (current.viewCount ?? 0) + 1,
-      lastViewedAt: nowSeconds(env),
+      lastViewedAt: viewedAt,
       viewOffset: 0,
     });
+    history.push({ id: nextId++, ratingKey: leaf.ratingKey, accountId, viewedAt, deviceId, ...(clientIdentifier !== undefined ? { clientIdentifier } : {}) });
   }
 }
 
@@ -104,7 +119,7 @@ function persistPosition(env: PlexEnv, report: TimelineReport, stopped: boolean)
   const accountId = report.account.id;
   const threshold = env.data().playedThresholdPercent;
   if (stopped && report.time * 100 >= threshold * report.duration) {
-    markPlayed(env, accountId, report.item);
+    markPlayed(env, accountId, report.item, report.clientIdentifier);
     return;
   }
   if (report.time <= 0) return;
@@ -169,7 +184,7 @@ export function handleScrobble(request: PlexRequest, env: PlexEnv, account: Plex
   if (identifier !== LIBRARY_IDENTIFIER) return htmlStatus(404);
   const item = scrobbleTarget(request, env);
   if (!item) return htmlStatus(404);
-  if (played) markPlayed(env, account.id, item);
+  if (played) markPlayed(env, account.id, item, plexParam(request, 'X-Plex-Client-Identifier'));
   else markUnplayed(env, account.id, item);
   return emptyOk();
 }

@@ -1,8 +1,11 @@
 // The subset of Plex "media queries" the emulator understands (protocols.md §1.4):
 //   type=1|2|3|4 (comma = several), integer/date filters with the operator written into the key
-//   (`viewOffset>>=0` arrives as key `viewOffset>>`, value `0`), unwatched=0|1, inProgress=0|1,
-//   guid= (primary guid only), sort=field[:desc], limit=, includeGuids=1, plus paging.
-// Parameters it does not know are ignored, as the real server ignores hints it does not use.
+//   (`viewOffset>>=0` arrives as key `viewOffset>>`, value `0`), string filters (`title=` contains,
+//   `title==` is, `title!=` does not contain, `title<=` begins with, `title>=` ends with; the
+//   operator minus its last `=` is in the key, as python-plexapi encodes it), unwatched=0|1,
+//   inProgress=0|1, guid= (primary guid only), sort=field[:asc|:desc], limit=, includeGuids=1,
+//   plus paging. An unknown filter field answers 400, as PMS does; response-shaping hints
+//   (include*/exclude*, checkFiles…) are accepted and ignored.
 import type { PlexItem, PlexItemType } from './data.ts';
 import { compareRatingKeys, type Library } from './library.ts';
 
@@ -13,14 +16,39 @@ type NumericField = 'viewOffset' | 'viewCount' | 'lastViewedAt' | 'addedAt' | 'u
 const NUMERIC_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt', 'addedAt', 'updatedAt', 'year', 'duration', 'index']);
 const DATE_FIELDS = new Set<string>(['lastViewedAt', 'addedAt', 'updatedAt']);
 const BOOLEAN_FIELDS = new Set<string>(['unwatched', 'inProgress']);
+type StringField = 'title' | 'originalTitle' | 'studio' | 'contentRating';
+const STRING_FIELDS = new Set<string>(['title', 'originalTitle', 'studio', 'contentRating']);
+
+/**
+ * Parameters that shape the response rather than filter it: accepted and ignored. `libtype` and
+ * `maxresults` are python-plexapi keyword names that @ctrl/plex's search() forwards verbatim.
+ */
+const IGNORED_PARAMS = new Set<string>([
+  'type',
+  'sort',
+  'limit',
+  'libtype',
+  'maxresults',
+  'checkFiles',
+  'asyncAugmentMetadata',
+  'asyncCheckFiles',
+  'asyncRefreshLocalMediaAgent',
+  'asyncRefreshAnalysis',
+]);
+const IGNORED_PREFIXES = ['X-Plex-', 'include', 'exclude'];
 
 // Operator suffix on the key → comparison. `>>=` is "greater than", `>=` "at least", etc.
 type Operator = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
 const OPERATOR_SUFFIXES: Record<string, Operator> = { '': 'eq', '!': 'ne', '>>': 'gt', '<<': 'lt', '>': 'ge', '<': 'le' };
 
+// String operators, by the key suffix left once the value's `=` is split off.
+type StringOperator = 'contains' | 'notContains' | 'is' | 'isNot' | 'beginsWith' | 'endsWith';
+const STRING_SUFFIXES: Record<string, StringOperator> = { '': 'contains', '!': 'notContains', '=': 'is', '!=': 'isNot', '<': 'beginsWith', '>': 'endsWith' };
+
 type Filter =
   | { kind: 'numeric'; field: NumericField; op: Operator; values: number[] }
   | { kind: 'boolean'; field: 'unwatched' | 'inProgress'; value: boolean }
+  | { kind: 'string'; field: StringField; op: StringOperator; values: string[] }
   | { kind: 'guid'; values: string[] };
 
 interface SortKey {
@@ -41,7 +69,7 @@ export class QueryError extends Error {}
 
 /** `<type>.<field><op>` → parts; the type prefix scopes a field to one hierarchy level. */
 function splitKey(key: string): { scope?: string; field: string; suffix: string } | undefined {
-  const match = /^(?:([a-z]+)\.)?([A-Za-z]+)([!<>]*)$/.exec(key);
+  const match = /^(?:([a-z]+)\.)?([A-Za-z]+)([!<>=]*)$/.exec(key);
   if (!match) return undefined;
   const scope = match[1];
   return { ...(scope !== undefined ? { scope } : {}), field: match[2] as string, suffix: match[3] as string };
@@ -80,14 +108,23 @@ function parseSort(raw: string | null): SortKey[] {
   });
 }
 
+function isIgnoredParam(key: string): boolean {
+  return IGNORED_PARAMS.has(key) || IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
 function parseFilter(key: string, value: string, types: Set<PlexItemType> | undefined, nowSeconds: number): Filter | undefined {
   if (key === 'guid') return { kind: 'guid', values: value.split(',') };
   const parts = splitKey(key);
-  if (!parts) return undefined;
-  const known = NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field);
-  if (!known) return undefined;
+  const known = parts !== undefined && (NUMERIC_FIELDS.has(parts.field) || BOOLEAN_FIELDS.has(parts.field) || STRING_FIELDS.has(parts.field));
+  if (!parts || !known) throw new QueryError(`unknown filter field "${key}"`);
   // A scope naming another level (show.viewCount on an episode query) is not modelled: ignore it.
   if (parts.scope !== undefined && !(types?.has(parts.scope as PlexItemType) ?? false)) return undefined;
+  if (STRING_FIELDS.has(parts.field)) {
+    const stringOp = STRING_SUFFIXES[parts.suffix];
+    if (stringOp === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
+    // Matching is case-insensitive, as PMS's is; comma-separated values are OR-ed.
+    return { kind: 'string', field: parts.field as StringField, op: stringOp, values: value.split(',').map((v) => v.toLowerCase()) };
+  }
   const op = OPERATOR_SUFFIXES[parts.suffix];
   if (op === undefined) throw new QueryError(`filter ${key}: unknown operator "${parts.suffix}"`);
   if (BOOLEAN_FIELDS.has(parts.field)) {
@@ -103,7 +140,7 @@ export function parseMediaQuery(params: URLSearchParams, nowSeconds: number): Me
   const types = parseTypes(params.get('type'));
   const filters: Filter[] = [];
   for (const [key, value] of params) {
-    if (key === 'type' || key === 'sort' || key === 'limit' || key.startsWith('X-Plex-')) continue;
+    if (isIgnoredParam(key)) continue;
     const filter = parseFilter(key, value, types, nowSeconds);
     if (filter) filters.push(filter);
   }
@@ -168,10 +205,32 @@ function matchesBoolean(field: 'unwatched' | 'inProgress', item: PlexItem, libra
   return (state.startedLeafCount ?? 0) > 0 || (viewed > 0 && viewed < state.leafCount);
 }
 
+function matchesString(op: StringOperator, actual: string, expected: string): boolean {
+  switch (op) {
+    case 'contains':
+      return actual.includes(expected);
+    case 'notContains':
+      return !actual.includes(expected);
+    case 'is':
+      return actual === expected;
+    case 'isNot':
+      return actual !== expected;
+    case 'beginsWith':
+      return actual.startsWith(expected);
+    case 'endsWith':
+      return actual.endsWith(expected);
+  }
+}
+
 function matches(filter: Filter, item: PlexItem, library: Library, accountId: number): boolean {
   switch (filter.kind) {
     case 'guid':
       return filter.values.includes(item.guid);
+    case 'string': {
+      const actual = (item[filter.field] ?? '').toLowerCase();
+      const negative = filter.op === 'notContains' || filter.op === 'isNot';
+      return negative ? filter.values.every((v) => matchesString(filter.op, actual, v)) : filter.values.some((v) => matchesString(filter.op, actual, v));
+    }
     case 'boolean':
       return matchesBoolean(filter.field, item, library, accountId) === filter.value;
     case 'numeric': {
@@ -188,11 +247,12 @@ export function derivedTitleSort(item: PlexItem): string {
 }
 
 // Sort fields this emulator knows; other sort fields are ignored (default order applies).
-const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', ...NUMERIC_FIELDS]);
+const SORT_FIELDS = new Set<string>(['titleSort', 'title', 'originallyAvailableAt', 'ratingKey', 'rating', 'audienceRating', ...NUMERIC_FIELDS]);
 
 function sortValue(field: string, item: PlexItem, library: Library, accountId: number): string | number | undefined {
   if (field === 'titleSort' || field === 'title') return derivedTitleSort(item).toLowerCase();
   if (field === 'originallyAvailableAt') return item.originallyAvailableAt;
+  if (field === 'rating' || field === 'audienceRating') return item[field];
   return numericValue(field, item, library, accountId);
 }
 
@@ -203,18 +263,54 @@ function compareValues(a: string | number | undefined, b: string | number | unde
   return a < b ? -1 : 1;
 }
 
-export function applyMediaQuery(candidates: PlexItem[], query: MediaQuery, defaultTypes: Set<PlexItemType>, library: Library, accountId: number): PlexItem[] {
+/**
+ * True when no item without this user's own state can pass the filter (`viewOffset>>=0`,
+ * `viewCount>=1`, `inProgress=1`…): on movies and episodes such a query can start from the
+ * items the user has touched instead of the whole section.
+ */
+function needsOwnState(filter: Filter): boolean {
+  if (filter.kind === 'boolean') return filter.field === 'inProgress' && filter.value;
+  if (filter.kind !== 'numeric' || !USER_FIELDS.has(filter.field)) return false;
+  // Absent state reads as 0: the filter must reject 0 for every value.
+  return filter.op === 'ne' ? filter.values.includes(0) : !filter.values.some((v) => compare(filter.op, 0, v));
+}
+
+const USER_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt']);
+const LEAF_TYPES = new Set<PlexItemType>(['movie', 'episode']);
+
+/** The smallest candidate list an index gives for this query, in ratingKey order. */
+function candidates(query: MediaQuery, types: Set<PlexItemType>, sectionId: string | undefined, library: Library, accountId: number): PlexItem[] {
+  const guid = query.filters.find((f) => f.kind === 'guid');
+  if (guid) return library.itemsWithGuid(guid.values);
+  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some(needsOwnState)) return library.touchedItems(accountId);
+  return library.sectionItems(sectionId, types);
+}
+
+/** Filter, sort and limit the items of one section (or, without sectionId, of the library). */
+export function runMediaQuery(
+  query: MediaQuery,
+  sectionId: string | undefined,
+  defaultTypes: Set<PlexItemType>,
+  library: Library,
+  accountId: number,
+): PlexItem[] {
   const types = query.types ?? defaultTypes;
-  let result = candidates.filter((item) => types.has(item.type) && query.filters.every((f) => matches(f, item, library, accountId)));
+  const inScope = (item: PlexItem) => types.has(item.type) && (sectionId === undefined || item.sectionId === sectionId);
+  let result = candidates(query, types, sectionId, library, accountId).filter(
+    (item) => inScope(item) && query.filters.every((f) => matches(f, item, library, accountId)),
+  );
   const sort = query.sort.filter((key) => SORT_FIELDS.has(key.field));
   if (sort.length > 0) {
-    result = [...result].sort((a, b) => {
-      for (const key of sort) {
-        const order = compareValues(sortValue(key.field, a, library, accountId), sortValue(key.field, b, library, accountId));
+    // Sort keys are computed once per item: user-state fields cost a lookup each.
+    const keyed = result.map((item) => ({ item, keys: sort.map((key) => sortValue(key.field, item, library, accountId)) }));
+    keyed.sort((a, b) => {
+      for (const [i, key] of sort.entries()) {
+        const order = compareValues(a.keys[i], b.keys[i]);
         if (order !== 0) return key.descending ? -order : order;
       }
-      return compareRatingKeys(a.ratingKey, b.ratingKey);
+      return compareRatingKeys(a.item.ratingKey, b.item.ratingKey);
     });
+    result = keyed.map((entry) => entry.item);
   }
   if (query.limit !== undefined) result = result.slice(0, query.limit);
   return result;

@@ -4,9 +4,12 @@ import type { PlexAccount, PlexItem, PlexItemType, PlexSection, PlexSession } fr
 import type { PlexNode } from './encode.ts';
 import { accountForRequest, isOwner, nowSeconds, ownerAccount, type PlexEnv } from './env.ts';
 import { isLeafType } from './library.ts';
+import { hubSearch, inProgress, libraryRoot, onDeck, recentlyAdded, sectionHubs } from './browse.ts';
+import { playHistory } from './history.ts';
 import { handleProgress, handleScrobble, handleTimeline } from './playback.ts';
-import { applyMediaQuery, parseMediaQuery, QueryError, readPaging, type MediaQuery, type Paging } from './query.ts';
-import { LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs, type RowOptions } from './render.ts';
+import { container, listReply, renderRows, rowOptions, rowRenderer } from './listing.ts';
+import { parseMediaQuery, runMediaQuery, QueryError } from './query.ts';
+import { LIBRARY_IDENTIFIER, MEDIA_TAG_PREFIX, MEDIA_TAG_VERSION, renderItem, renderSection, sectionContainerAttrs } from './render.ts';
 import { containerReply, htmlStatus, type PlexRequest, type Reply } from './reply.ts';
 import { hexDigest } from '../random.ts';
 
@@ -26,7 +29,12 @@ const WRITE_VERBS = ['GET', 'PUT', 'POST'];
 const ROUTES: Route[] = [
   { methods: GET, pattern: /^\/identity$/, access: 'public', handle: identity },
   { methods: GET, pattern: /^\/$/, access: 'user', handle: serverInfo },
+  { methods: GET, pattern: /^\/library$/, access: 'user', handle: libraryRoot },
   { methods: GET, pattern: /^\/library\/sections(?:\/all)?$/, access: 'user', handle: sections },
+  { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/onDeck$/, access: 'user', handle: onDeck },
+  { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/recentlyAdded$/, access: 'user', handle: recentlyAdded },
+  { methods: GET, pattern: /^\/library\/onDeck$/, access: 'user', handle: onDeck },
+  { methods: GET, pattern: /^\/library\/recentlyAdded$/, access: 'user', handle: recentlyAdded },
   { methods: GET, pattern: /^\/library\/sections\/([^/]+)\/all$/, access: 'user', handle: sectionAll },
   { methods: GET, pattern: /^\/library\/all$/, access: 'user', handle: libraryAll },
   { methods: GET, pattern: /^\/library\/metadata\/([^/]+)$/, access: 'user', handle: metadata },
@@ -34,7 +42,11 @@ const ROUTES: Route[] = [
   { methods: GET, pattern: /^\/library\/metadata\/([^/]+)\/allLeaves$/, access: 'user', handle: allLeaves },
   { methods: GET, pattern: /^\/hubs\/continueWatching$/, access: 'user', handle: continueWatchingHub },
   { methods: GET, pattern: /^\/hubs\/continueWatching\/items$/, access: 'user', handle: continueWatchingItems },
+  { methods: GET, pattern: /^\/hubs\/search$/, access: 'user', handle: hubSearch },
+  { methods: GET, pattern: /^\/hubs\/sections\/([^/]+)$/, access: 'user', handle: sectionHubs },
+  { methods: GET, pattern: /^\/hubs\/sections\/([^/]+)\/continueWatching\/items$/, access: 'user', handle: continueWatchingItems },
   { methods: GET, pattern: /^\/status\/sessions$/, access: 'owner403', handle: statusSessions },
+  { methods: GET, pattern: /^\/status\/sessions\/history\/all$/, access: 'user', handle: playHistory },
   { methods: GET, pattern: /^\/:\/prefs$/, access: 'owner401', handle: prefs },
   { methods: GET, pattern: /^\/accounts$/, access: 'owner401', handle: accounts },
   { methods: ['GET', 'POST'], pattern: /^\/:\/timeline$/, access: 'user', handle: handleTimeline },
@@ -64,10 +76,6 @@ export function handlePlexRequest(request: PlexRequest, env: PlexEnv): { reply: 
     if (error instanceof QueryError || error instanceof URIError) return answer(htmlStatus(400));
     throw error;
   }
-}
-
-function container(attrs: PlexNode['attrs'], children: PlexNode[] = []): PlexNode {
-  return { tag: 'MediaContainer', attrs, children };
 }
 
 function identity(request: PlexRequest, env: PlexEnv): Reply {
@@ -177,44 +185,11 @@ function sectionDefaultTypes(section: PlexSection): Set<PlexItemType> {
   return new Set([section.type]);
 }
 
-function pagingHeaders(paging: Paging, total: number): Record<string, string> {
-  return { 'X-Plex-Container-Start': String(paging.start), 'X-Plex-Container-Total-Size': String(total) };
-}
-
-/**
- * A paged Metadata listing: size always; offset/totalSize when the client asked for a page.
- * Only the rows of the page are rendered, so big libraries page cheaply.
- */
-function listReply(request: PlexRequest, items: PlexItem[], render: (item: PlexItem) => PlexNode, attrs: PlexNode['attrs'], leading: PlexNode[] = []): Reply {
-  const paging = readPaging(request.params, (name) => request.header(name));
-  const total = leading.length + items.length;
-  const end = paging.size === undefined ? total : Math.min(total, paging.start + paging.size);
-  const shown: PlexNode[] = [];
-  for (let i = paging.start; i < end; i++) {
-    shown.push(i < leading.length ? leading[i]! : render(items[i - leading.length]!));
-  }
-  const pageAttrs = paging.requested ? { totalSize: total, offset: paging.start } : {};
-  return containerReply(request, container({ size: shown.length, ...pageAttrs, ...attrs }, shown), pagingHeaders(paging, total));
-}
-
-function rowOptions(request: PlexRequest, account: PlexAccount, withSection: boolean, query?: MediaQuery): RowOptions {
-  return { accountId: account.id, includeGuids: query?.includeGuids ?? request.params.get('includeGuids') === '1', withSection };
-}
-
-function renderRows(items: PlexItem[], env: PlexEnv, options: RowOptions): PlexNode[] {
-  return items.map(rowRenderer(env, options));
-}
-
-function rowRenderer(env: PlexEnv, options: RowOptions): (item: PlexItem) => PlexNode {
-  return (item) => renderItem(item, env.library, options);
-}
-
 function sectionAll(request: PlexRequest, env: PlexEnv, account: PlexAccount, [sectionId]: string[]): Reply {
   const section = env.library.section(sectionId ?? '');
   if (!section) return htmlStatus(404);
   const query = parseMediaQuery(request.params, nowSeconds(env));
-  const candidates = env.library.allItems().filter((item) => item.sectionId === section.key);
-  const items = applyMediaQuery(candidates, query, sectionDefaultTypes(section), env.library, account.id);
+  const items = runMediaQuery(query, section.key, sectionDefaultTypes(section), env.library, account.id);
   const resultType = query.types?.size === 1 ? [...query.types][0]! : section.type;
   // Rows inside a section listing do not repeat librarySectionID: it is on the container.
   return listReply(request, items, rowRenderer(env, rowOptions(request, account, false, query)), {
@@ -233,7 +208,7 @@ function libraryAll(request: PlexRequest, env: PlexEnv, account: PlexAccount): R
   const query = parseMediaQuery(request.params, nowSeconds(env));
   // Without type=, a guid lookup searches every level; a plain listing returns top-level items.
   const defaults = query.filters.some((f) => f.kind === 'guid') ? ALL_TYPES : TOP_LEVEL_TYPES;
-  const items = applyMediaQuery(env.library.allItems(), query, defaults, env.library, account.id);
+  const items = runMediaQuery(query, undefined, defaults, env.library, account.id);
   return listReply(request, items, rowRenderer(env, rowOptions(request, account, true, query)), {
     allowSync: true,
     identifier: LIBRARY_IDENTIFIER,
@@ -322,21 +297,15 @@ function allLeaves(request: PlexRequest, env: PlexEnv, account: PlexAccount, [id
   return listReply(request, leaves, rowRenderer(env, rowOptions(request, account, false)), parentContainerAttrs(item, env, 'episode'));
 }
 
-/** This user's started movies and episodes, most recently watched first. */
-function inProgressItems(env: PlexEnv, account: PlexAccount): PlexItem[] {
-  return env.library
-    .allItems()
-    .filter((item) => isLeafType(item) && (env.library.userState(account.id, item.ratingKey).viewOffset ?? 0) > 0)
-    .sort((a, b) => (env.library.userState(account.id, b.ratingKey).lastViewedAt ?? 0) - (env.library.userState(account.id, a.ratingKey).lastViewedAt ?? 0));
-}
-
-function continueWatchingItems(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
+/** `/hubs/continueWatching/items`, or one section's (`/hubs/sections/{id}/continueWatching/items`). */
+function continueWatchingItems(request: PlexRequest, env: PlexEnv, account: PlexAccount, [sectionId]: string[]): Reply {
+  if (sectionId !== undefined && !env.library.section(sectionId)) return htmlStatus(404);
   const render = rowRenderer(env, rowOptions(request, account, true));
-  return listReply(request, inProgressItems(env, account), render, { allowSync: false, identifier: LIBRARY_IDENTIFIER });
+  return listReply(request, inProgress(env, account, sectionId), render, { allowSync: false, identifier: LIBRARY_IDENTIFIER });
 }
 
 function continueWatchingHub(request: PlexRequest, env: PlexEnv, account: PlexAccount): Reply {
-  const all = inProgressItems(env, account);
+  const all = inProgress(env, account);
   const countRaw = request.params.get('count');
   const count = countRaw !== null && /^\d+$/.test(countRaw) ? Number(countRaw) : 20;
   const shown = all.slice(0, count);

@@ -239,5 +239,6 @@ export function buildSyntheticData(options: SyntheticOptions): PlexEmulatorData 
     items,
     userState: {},
     sessions: [],
+    history: [],
   };
 }
