@@ -25,7 +25,7 @@ export const forceGc: () => void = (() => {
   return typeof gc === 'function' ? gc : () => {};
 })();
 
-type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status' | 'at'>;
+export type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status' | 'at'>;
 
 // ---- routes --------------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ const WRITE_ROUTES: Record<EmulatorKind, Set<string>> = {
   ]),
 };
 
-function routeFor(kind: EmulatorKind, entry: LogEntry): string {
+export function routeFor(kind: EmulatorKind, entry: LogEntry): string {
   if (kind === 'plex') return routeOf(entry);
   if (kind === 'trakt') return traktRouteOf(entry);
   return mediaBrowserRouteOf(entry);
@@ -137,7 +137,7 @@ function routeWithStatus(kind: EmulatorKind, entry: LogEntry): string {
 }
 
 /** What a route counts as in the budget (a listing's `[variant]` does not change that; a non-2xx answer is overhead). */
-function countsAs(kind: EmulatorKind, route: string): Counts {
+export function countsAs(kind: EmulatorKind, route: string): Counts {
   if (/ → \S+$/.test(route)) return 'overhead';
   const bare = route.replace(/ \[[^\]]*\]$/, '');
   if (PAGE_ROUTES[kind].has(bare)) return 'page read';

@@ -22,12 +22,13 @@ import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stop
 import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, boundOf, forceGc, measure, type RunRecord } from './measure.ts';
 import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
+import { runPeerJob, type PeerJobOptions } from './peer.ts';
 
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const DEFAULT_SYNTHETIC = 'movies=5000,shows=150,seasons=5,episodes=20';
-const SEED = 'playhead-bench';
+export const SEED = 'playhead-bench';
 /** The Jellyfin/Emby user whose positions are synced (a user token: no `user:` needed on Jellyfin). */
-const MB_USER = 'alice';
+export const MB_USER = 'alice';
 const TRAKT_USER = 'alice';
 
 // ---- scenarios -----------------------------------------------------------------------------
@@ -42,7 +43,15 @@ export interface Args {
   items?: number;
   /** Answer the first Trakt write of the first run with one 429 (Retry-After: 1). */
   trakt429: boolean;
+  /** One-way Plex/Jellyfin scenarios: also run the peer strategy (bench/peer.ts) on fresh emulators. */
+  peer: boolean;
 }
+
+/**
+ * Scenarios that are not a pair: the emulators' own page times (bench/emulator-pages.ts) and the
+ * pure core's planning time (bench/core-plan.ts). Each runs as its own child, before the pairs.
+ */
+export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan'] as const;
 
 export interface ScenarioDef {
   name: string;
@@ -83,7 +92,9 @@ function runNamesOf(def: ScenarioDef): string[] {
 }
 
 export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--items N | --synthetic SPEC] [--latency-ms N] [--changed N] [--trakt-changed N]
-scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
+scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (default: all)
+  emulator-pages      each emulator's answer time for the page requests Playhead sends (bench/emulator-pages.ts)
+  core-plan           match, plan and policy for --items items in the pure core (bench/core-plan.ts)
   --items N           library of N movies + episodes, the default library's shape scaled
                       (a quarter movies, the rest episodes of 5 × 20-episode shows)
   --latency-ms N      per-request latency on every emulator (default 5)
@@ -93,6 +104,9 @@ scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
   --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
   --trakt-429         plex-to-trakt: answer the first write with one injected 429 (Retry-After: 1),
                       to see how the client's pacing recovers (off by default)
+  --peer / --no-peer  plex-to-plex, plex-to-jellyfin, jellyfin-to-plex: also run a sequential
+                      per-item peer job (bench/peer.ts) on fresh emulators, for comparison
+                      (default: on with --items, off otherwise)
 `;
 
 /** Parses the command line (the parent's, and the scenario child's: the same flags). */
@@ -107,6 +121,8 @@ export function readArgs(argv: string[]): Args | 'help' {
       synthetic: { type: 'string' },
       items: { type: 'string' },
       'trakt-429': { type: 'boolean', default: false },
+      peer: { type: 'boolean' },
+      'no-peer': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -117,14 +133,16 @@ export function readArgs(argv: string[]): Args | 'help' {
     if (!Number.isInteger(n) || n < 0) throw new BenchError(`--${name} must be a whole number ≥ 0 (got ${text})`);
     return n;
   };
-  const known = new Set(SCENARIOS.map((s) => s.name));
+  const order = [...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)];
+  const known = new Set(order);
   const asked = values.scenario
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const name of asked) if (!known.has(name)) throw new BenchError(`unknown scenario "${name}"; known: ${[...known].join(', ')}`);
   // In the order they are defined, each once.
-  const scenarios = asked.length === 0 ? [...known] : SCENARIOS.map((s) => s.name).filter((n) => asked.includes(n));
+  const scenarios = asked.length === 0 ? order : order.filter((n) => asked.includes(n));
+  if (values.peer && values['no-peer']) throw new BenchError('give --peer or --no-peer, not both');
   if (values.items !== undefined && values.synthetic !== undefined) throw new BenchError('give --items or --synthetic, not both');
   const items = values.items === undefined ? undefined : whole('items', values.items);
   return {
@@ -135,6 +153,7 @@ export function readArgs(argv: string[]): Args | 'help' {
     synthetic: items === undefined ? (values.synthetic ?? DEFAULT_SYNTHETIC) : syntheticFor(items),
     ...(items === undefined ? {} : { items }),
     trakt429: values['trakt-429'],
+    peer: values.peer ?? (values['no-peer'] ? false : items !== undefined),
   };
 }
 
@@ -166,6 +185,7 @@ export function argsFor(scenario: string, args: Args): string[] {
     '--synthetic',
     args.synthetic,
     ...(args.trakt429 ? ['--trakt-429'] : []),
+    args.peer ? '--peer' : '--no-peer',
   ];
 }
 
@@ -186,7 +206,7 @@ export function resultFile(scenario: string): string {
 // ---- providers -----------------------------------------------------------------------------
 
 /** The `providers:` entry for an emulator, with its secrets in `env` (interpolated by parseConfig). */
-function providerYaml(id: string, e: Emulator, env: Record<string, string>): string {
+export function providerYaml(id: string, e: Emulator, env: Record<string, string>): string {
   const prefix = id.replace(/[^a-z0-9]/gi, '_').toUpperCase();
   if (e.kind === 'plex') {
     env[`${prefix}_TOKEN`] = e.plexToken ?? '';
@@ -206,7 +226,7 @@ function providerYaml(id: string, e: Emulator, env: Record<string, string>): str
 }
 
 /** What a signed-in Trakt account leaves in the state db (`playhead auth`), for the emulator's user. */
-function signIn(store: Store, id: string, e: Emulator): void {
+export function signIn(store: Store, id: string, e: Emulator): void {
   if (e.kind !== 'trakt') return;
   const user = e.trakt?.users.find((u) => u.username === TRAKT_USER);
   if (!user) throw new BenchError(`${e.name}: the Trakt emulator has no user ${TRAKT_USER}`);
@@ -222,6 +242,55 @@ function writeConcurrencyOf(config: Config, id: string): number {
   if (!provider) throw new BenchError(`provider ${id} is not configured`);
   const caps = moduleFor(provider.kind).capabilities(provider);
   return caps.setsProgressTime ? caps.maxConcurrentWrites : 1;
+}
+
+// ---- the peer strategy --------------------------------------------------------------------
+
+/** What the peer job did, counted as Playhead's runs are: requests from the emulators' logs. */
+export interface PeerRecord {
+  wallMs: number;
+  /** Requests both servers saw. */
+  requests: number;
+  /** Requests the job says it made (its own count). */
+  requestsCounted: number;
+  items: number;
+  found: number;
+  written: number;
+  notFound: number;
+}
+
+/** The peer job knows Plex and Jellyfin, one way. */
+function peerCanRun(def: ScenarioDef): boolean {
+  const known = (k: EmulatorKind) => k === 'plex' || k === 'jellyfin';
+  return !def.twoWay && known(def.source) && known(def.target);
+}
+
+function peerEndpoint(e: Emulator): PeerJobOptions['source'] {
+  if (e.kind === 'plex') return { kind: 'plex', url: e.url, token: e.plexToken ?? '' };
+  const user = e.mediaBrowser?.users.find((u) => u.name === MB_USER);
+  if (!user) throw new BenchError(`${e.name}: no user ${MB_USER}`);
+  return { kind: 'jellyfin', url: e.url, token: user.token };
+}
+
+async function runPeer(source: Emulator, target: Emulator, latencyMs: number): Promise<PeerRecord> {
+  for (const e of [source, target]) {
+    await control(e, 'POST', '/__emulator/faults', { latencyMs, rules: [] });
+    await control(e, 'DELETE', '/__emulator/requests');
+  }
+  const started = performance.now();
+  const result = await runPeerJob({ source: peerEndpoint(source), target: peerEndpoint(target) });
+  const wallMs = performance.now() - started;
+  let requests = 0;
+  for (const e of [source, target]) requests += ((await control(e, 'GET', '/__emulator/requests')) as unknown[]).length;
+  return {
+    wallMs: Math.round(wallMs * 10) / 10,
+    requests,
+    requestsCounted: result.requests,
+    items: result.items,
+    found: result.found,
+    written: result.written,
+    notFound: result.notFound.length,
+  };
 }
 
 // ---- one scenario --------------------------------------------------------------------------
@@ -313,6 +382,25 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       store.close();
     }
 
+    let peer: PeerRecord | undefined;
+    if (args.peer && peerCanRun(def)) {
+      // Fresh emulators (the first pair's target now holds Playhead's writes), the same library,
+      // seeding and latency: the peer job starts where Playhead's first run started.
+      await stopAll(emulators.splice(0));
+      say('peer strategy (bench/peer.ts): fresh emulators, the same library and positions…');
+      const [peerSource, peerTarget] = await Promise.all([
+        startEmulator({ role: sideA.role, kind: def.source, name: sideA.name, ...common }),
+        startEmulator({ role: sideB.role, kind: def.target, name: sideB.name, ...common }),
+      ]);
+      emulators.push(peerSource, peerTarget);
+      await seed(peerSource, SEED, []);
+      peer = await runPeer(peerSource, peerTarget, args.latencyMs);
+      const first = runs[0];
+      say(
+        `  peer: ${fmt(Math.round(peer.wallMs))} ms, ${fmt(peer.requests)} requests, ${fmt(peer.written)} of ${fmt(peer.items)} written${first ? ` → Playhead ×${(peer.wallMs / first.wallMs).toFixed(1)} faster, ×${(peer.requests / first.requests.total).toFixed(1)} fewer requests` : ''}`,
+      );
+    }
+
     const servers = emulators.map((e) => ({ role: e.role, kind: e.kind }));
     const ctx = {
       scenario: def.name,
@@ -349,6 +437,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       budgetSlack,
       baselineRssKiB,
       runs,
+      ...(peer ? { peer } : {}),
     };
     const file = resultFile(def.name);
     mkdirSync(dirname(file), { recursive: true });
