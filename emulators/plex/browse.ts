@@ -216,12 +216,10 @@ export function hubSearch(request: PlexRequest, env: PlexEnv, account: PlexAccou
   const sectionId = request.params.get('sectionId') ?? undefined;
   if (sectionId !== undefined && !env.library.section(sectionId)) return htmlStatus(404);
   const found = new Map<PlexItemType, Array<{ item: PlexItem; rank: number }>>();
-  for (const item of env.library.allItems()) {
+  for (const item of env.library.titleMatches(query)) {
     if (sectionId !== undefined && item.sectionId !== sectionId) continue;
-    const title = item.title.toLowerCase();
-    if (!title.includes(query)) continue;
     const list = found.get(item.type) ?? [];
-    list.push({ item, rank: relevance(title, query) });
+    list.push({ item, rank: relevance(item.title.toLowerCase(), query) });
     found.set(item.type, list);
   }
   const hubs = SEARCH_HUBS.map(({ type, title }) => {

@@ -24,6 +24,9 @@ interface Index {
   rank: Map<PlexItem, number>;
   /** Movies and seasons, newest addedAt first: what /library/recentlyAdded lists. */
   recentlyAdded: PlexItem[];
+  /** Parallel to `ordered`: each title when indexed, and its lower case (the title search). */
+  titles: string[];
+  lowerTitles: string[];
 }
 
 export function compareRatingKeys(a: string, b: string): number {
@@ -79,7 +82,9 @@ export class Library {
       if (item.type === 'movie' || item.type === 'season') recentlyAdded.push(item);
     }
     recentlyAdded.sort(newestAddedFirst);
-    this.index = { items, length: items.length, byKey, childrenOf, ordered, bySectionType, byGuid, rank, recentlyAdded };
+    const titles = ordered.map((item) => item.title);
+    const lowerTitles = titles.map((title) => title.toLowerCase());
+    this.index = { items, length: items.length, byKey, childrenOf, ordered, bySectionType, byGuid, rank, recentlyAdded, titles, lowerTitles };
     return this.index;
   }
 
@@ -122,6 +127,19 @@ export class Library {
   inProgressLeaves(accountId: number): PlexItem[] {
     const perUser = this.data().userState[String(accountId)] ?? {};
     return this.touchedItems(accountId).filter((item) => isLeafType(item) && (perUser[item.ratingKey]?.viewOffset ?? 0) > 0);
+  }
+
+  /** Items whose title contains `lowerQuery` (case-insensitive), in ratingKey order. */
+  titleMatches(lowerQuery: string): PlexItem[] {
+    const { ordered, titles, lowerTitles } = this.current();
+    const found: PlexItem[] = [];
+    for (let i = 0; i < ordered.length; i++) {
+      const item = ordered[i] as PlexItem;
+      // A title edited in place since the index was built is lower-cased afresh.
+      const lower = item.title === titles[i] ? (lowerTitles[i] as string) : item.title.toLowerCase();
+      if (lower.includes(lowerQuery)) found.push(item);
+    }
+    return found;
   }
 
   recentlyAdded(): PlexItem[] {

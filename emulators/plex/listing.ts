@@ -28,13 +28,16 @@ export function listReply<T>(
 ): Reply {
   const paging = readPaging(request.params, (name) => request.header(name));
   const total = leading.length + items.length;
-  const end = paging.size === undefined ? total : Math.min(total, paging.start + paging.size);
-  const shown: PlexNode[] = [];
-  for (let i = paging.start; i < end; i++) {
-    shown.push(i < leading.length ? leading[i]! : render(items[i - leading.length]!));
-  }
+  const start = Math.min(paging.start, total);
+  const end = paging.size === undefined ? total : Math.min(total, start + paging.size);
+  const at = (i: number) => (start + i < leading.length ? (leading[start + i] as PlexNode) : render(items[start + i - leading.length] as T));
   const pageAttrs = paging.requested ? { totalSize: total, offset: paging.start } : {};
-  return containerReply(request, container({ size: shown.length, ...pageAttrs, ...attrs }, shown), pagingHeaders(paging, total));
+  const node: PlexNode = {
+    tag: 'MediaContainer',
+    attrs: { size: end - start, ...pageAttrs, ...attrs },
+    rows: { jsonKey: 'Metadata', length: end - start, at },
+  };
+  return containerReply(request, node, pagingHeaders(paging, total));
 }
 
 export function rowOptions(request: PlexRequest, account: PlexAccount, withSection: boolean, query?: MediaQuery): RowOptions {

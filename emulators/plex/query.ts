@@ -278,12 +278,21 @@ function needsOwnState(filter: Filter): boolean {
 const USER_FIELDS = new Set<string>(['viewOffset', 'viewCount', 'lastViewedAt']);
 const LEAF_TYPES = new Set<PlexItemType>(['movie', 'episode']);
 
-/** The smallest candidate list an index gives for this query, in ratingKey order. */
-function candidates(query: MediaQuery, types: Set<PlexItemType>, sectionId: string | undefined, library: Library, accountId: number): PlexItem[] {
+/**
+ * The smallest candidate list an index gives for this query, in ratingKey order; `exact` when it
+ * holds just the items of the requested section and types (a shared index array: never mutate).
+ */
+function candidates(
+  query: MediaQuery,
+  types: Set<PlexItemType>,
+  sectionId: string | undefined,
+  library: Library,
+  accountId: number,
+): { items: readonly PlexItem[]; exact: boolean } {
   const guid = query.filters.find((f) => f.kind === 'guid');
-  if (guid) return library.itemsWithGuid(guid.values);
-  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some(needsOwnState)) return library.touchedItems(accountId);
-  return library.sectionItems(sectionId, types);
+  if (guid) return { items: library.itemsWithGuid(guid.values), exact: false };
+  if ([...types].every((t) => LEAF_TYPES.has(t)) && query.filters.some(needsOwnState)) return { items: library.touchedItems(accountId), exact: false };
+  return { items: library.sectionItems(sectionId, types), exact: true };
 }
 
 /** Filter, sort and limit the items of one section (or, without sectionId, of the library). */
@@ -293,12 +302,19 @@ export function runMediaQuery(
   defaultTypes: Set<PlexItemType>,
   library: Library,
   accountId: number,
-): PlexItem[] {
+): readonly PlexItem[] {
   const types = query.types ?? defaultTypes;
-  const inScope = (item: PlexItem) => types.has(item.type) && (sectionId === undefined || item.sectionId === sectionId);
-  let result = candidates(query, types, sectionId, library, accountId).filter(
-    (item) => inScope(item) && query.filters.every((f) => matches(f, item, library, accountId)),
-  );
+  const { items: found, exact } = candidates(query, types, sectionId, library, accountId);
+  let result = found;
+  // An index list that is exactly the section's items of these types needs no pass at all.
+  if (!exact || query.filters.length > 0) {
+    const kept: PlexItem[] = [];
+    for (const item of found) {
+      if (!types.has(item.type) || (sectionId !== undefined && item.sectionId !== sectionId)) continue;
+      if (query.filters.every((f) => matches(f, item, library, accountId))) kept.push(item);
+    }
+    result = kept;
+  }
   const sort = query.sort.filter((key) => SORT_FIELDS.has(key.field));
   if (sort.length > 0) {
     // Sort keys are computed once per item: user-state fields cost a lookup each.

@@ -58,6 +58,23 @@ const NOT_IN_SPEC: Array<{ method: string; path: string; why: string }> = [
   { method: 'GET', path: '/:/timeline', why: 'S1 lists POST; python-plexapi uses GET' },
   { method: 'GET', path: '/:/scrobble', why: 'S1 lists PUT and says GET works too; python-plexapi uses GET' },
   { method: 'HEAD', path: '/library/sections/1/all', why: 'watchstate counts items with HEAD (recorded fixture)' },
+  { method: 'GET', path: '/library', why: 'python-plexapi library root (PlexServer.library)' },
+  { method: 'GET', path: '/library/onDeck', why: 'python-plexapi Library.onDeck()' },
+  { method: 'GET', path: '/library/recentlyAdded', why: 'python-plexapi Library.recentlyAdded()' },
+  { method: 'GET', path: '/library/sections/1/onDeck', why: 'python-plexapi LibrarySection.onDeck()' },
+  { method: 'GET', path: '/library/sections/1/recentlyAdded', why: 'PMS serves it next to /library/recentlyAdded' },
+  { method: 'GET', path: '/hubs/sections/1/continueWatching/items', why: 'the key of the movie.inprogress hub (spec example)' },
+];
+
+/**
+ * Listings outside the spec whose body is a plain Metadata container: validated against the
+ * response schema of the spec's own Metadata listing, `GET /library/sections/{sectionId}/all`.
+ */
+const BORROWED_SHAPE: Array<{ name: string; path: string }> = [
+  { name: 'on deck', path: '/library/onDeck' },
+  { name: 'recently added', path: '/library/recentlyAdded?X-Plex-Container-Start=0&X-Plex-Container-Size=5' },
+  { name: 'on deck of a section', path: '/library/sections/2/onDeck' },
+  { name: 'recently added of a section', path: '/library/sections/1/recentlyAdded' },
 ];
 
 const COMPONENTS_ID = 'https://plex.invalid/components.json';
@@ -171,6 +188,11 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
       headers: { 'X-Plex-Token': 'alice-token-openapi', 'X-Plex-Client-Identifier': 'spec-client' },
     });
     assert.equal(started.status, 200);
+    // Play history rows (an episode: its row carries the grandparent fields) and an On Deck episode.
+    const played = await fetch(`${emu.url}/:/scrobble?key=${episode.ratingKey}&identifier=com.plexapp.plugins.library`, {
+      headers: { 'X-Plex-Token': emu.ownerToken, 'X-Plex-Client-Identifier': 'spec-client' },
+    });
+    assert.equal(played.status, 200);
   });
   after(async () => {
     await emu.close();
@@ -198,6 +220,11 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     },
     { name: 'all episodes of a show', method: 'GET', path: () => `/library/metadata/${ids.show}/allLeaves` },
     { name: 'continue watching hub', method: 'GET', path: () => '/hubs/continueWatching?count=5' },
+    { name: 'hub search', method: 'GET', path: () => `/hubs/search?query=${encodeURIComponent(pick('movie').title.slice(0, 4))}&limit=5` },
+    { name: 'hubs of the movie section', method: 'GET', path: () => '/hubs/sections/1?count=3' },
+    { name: 'hubs of the show section', method: 'GET', path: () => '/hubs/sections/2' },
+    { name: 'play history', method: 'GET', path: () => '/status/sessions/history/all?sort=viewedAt:desc&X-Plex-Container-Start=0&X-Plex-Container-Size=10' },
+    { name: 'play history of one show', method: 'GET', path: () => `/status/sessions/history/all?metadataItemID=${ids.show}&accountID=1` },
     { name: 'sessions', method: 'GET', path: () => '/status/sessions' },
     { name: 'preferences', method: 'GET', path: () => '/:/prefs' },
     {
@@ -234,6 +261,18 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
       assert.ok(validate(body), `${found.template} response does not match the spec:\n${describeErrors(validate.errors)}`);
       const uncorrected = compileUncorrected(schema);
       if (!uncorrected(body)) uncorrectedFailures.push(...(uncorrected.errors ?? []).map((e) => e.instancePath));
+    });
+  }
+
+  for (const borrowed of BORROWED_SHAPE) {
+    it(`GET ${borrowed.name} has the shape of the spec's Metadata listing`, async () => {
+      const listing = okJsonSchema(findOperation('GET', '/library/sections/1/all')!.operation);
+      const response = await fetch(emu.url + borrowed.path, { headers: { Accept: 'application/json', 'X-Plex-Token': emu.ownerToken } });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { MediaContainer: { size: number } };
+      assert.ok(body.MediaContainer.size > 0, 'a non-empty listing, so rows are checked too');
+      const validate = compile(listing);
+      assert.ok(validate(body), `${borrowed.path} does not match the listing schema:\n${describeErrors(validate.errors)}`);
     });
   }
 

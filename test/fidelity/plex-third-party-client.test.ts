@@ -13,18 +13,14 @@
 // - `LibrarySection.getGuid(guid)`: the port applies its `iexact` operator to the `Guid` array
 //   (`v.toLowerCase is not a function`), so it throws against any server; `search({ guid })`
 //   is the working way and is exercised below.
-// - `PlexServer.search()` (`/hubs/search`), `history()` (`/status/sessions/history/all`),
-//   `LibrarySection.hubs()` (`/hubs/sections/{id}`), `/library/onDeck`: not emulated (README
-//   "Known gaps"); Playhead reads none of them.
-// - `PlexServer.library()` first asks for `GET /library`, which the emulator does not serve
-//   (404); the client then falls back to `/library/sections/`, the path python-plexapi uses for
-//   non-owners. The test goes through that fallback.
+// @ctrl/plex has no onDeck method: On Deck is read with its own by-key fetcher (`fetchItems`),
+// as python-plexapi's `library.onDeck()` reads `/library/onDeck`.
 import assert from 'node:assert/strict';
 import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { Episode, Movie, MovieSection, PlexServer, Season, ShowSection } from '@ctrl/plex';
-import type { PlexItem, PlexUserItemState } from '../../emulators/plex/data.ts';
+import type { PlexHistoryEntry, PlexItem, PlexUserItemState } from '../../emulators/plex/data.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 
 type PlexModule = typeof import('@ctrl/plex');
@@ -536,5 +532,213 @@ describe('@ctrl/plex with a non-owner token (alice)', () => {
   it('is refused with an unknown token', async () => {
     const stranger = new plexapi.PlexServer(emulator.url, 'not-a-token');
     await assert.rejects(stranger.connect(), (error) => httpStatus(error) === 401);
+  });
+});
+
+// ---- browsing: library root, search, history, hubs, On Deck, Recently Added -------------------
+
+const newestFirst = (a: PlexItem, b: PlexItem) => b.addedAt - a.addedAt || Number(b.ratingKey) - Number(a.ratingKey);
+
+/** What /status/sessions/history/all lists for `sort=viewedAt:desc` (ties in insertion order). */
+function historyNewestFirst(rows: readonly PlexHistoryEntry[]): PlexHistoryEntry[] {
+  return [...rows].sort((a, b) => b.viewedAt - a.viewedAt || a.id - b.id);
+}
+
+function episodesOf(show: PlexItem): PlexItem[] {
+  return itemsOf('episode')
+    .filter((e) => e.grandparentRatingKey === show.ratingKey)
+    .sort((a, b) => (a.parentIndex ?? 0) - (b.parentIndex ?? 0) || (a.index ?? 0) - (b.index ?? 0));
+}
+
+describe('@ctrl/plex browsing the Plex emulator', () => {
+  it('reads the library root (GET /library) with no fallback', async () => {
+    const fresh = new plexapi.PlexServer(emulator.url, emulator.ownerToken);
+    await fresh.connect();
+    const before = emulator.requests.length;
+    const library = await fresh.library();
+    assert.deepEqual(
+      emulator.requests.slice(before).map((r) => [r.method, r.path, r.status]),
+      [['GET', '/library', 200]],
+    );
+    assert.equal(library.identifier, LIBRARY_IDENTIFIER);
+    assert.equal(library.title1, 'Plex Library');
+    assert.deepEqual(
+      (await library.sections()).map((s) => [s.key, s.title]),
+      emulator.state.sections.map((s) => [s.key, s.title]),
+    );
+  });
+
+  it('searches with search() (/hubs/search): one hub per type, title matches from the emulator state', async () => {
+    const movie = newAgentMovie(7);
+    const hubs = await owner.search(movie.title.toLowerCase(), undefined, 10);
+    assert.deepEqual(
+      hubs.map((h) => h.hubIdentifier),
+      ['movie', 'show', 'season', 'episode'],
+    );
+    const contains = (type: PlexItem['type'], text: string) => itemsOf(type).filter((i) => i.title.toLowerCase().includes(text.toLowerCase()));
+    const expectedMovies = contains('movie', movie.title);
+    assert.ok(expectedMovies.length <= 10);
+    const movieHub = hubs.find((h) => h.type === 'movie')!;
+    assert.equal(movieHub.size, expectedMovies.length);
+    assert.deepEqual(sorted((movieHub.Metadata ?? []).map((m) => m.ratingKey)), sorted(expectedMovies.map((m) => m.ratingKey)));
+    const first = new plexapi.Movie(owner, movieHub.Metadata![0]);
+    assert.equal(first.title?.toLowerCase(), movie.title.toLowerCase(), 'the exact title ranks first');
+    assert.equal(first.guid, item(first.ratingKey).guid);
+
+    const show = itemsOf('show')[0]!;
+    const showHub = (await owner.search(show.title.toUpperCase(), undefined, 10)).find((h) => h.type === 'show')!;
+    assert.deepEqual(
+      (showHub.Metadata ?? []).map((m) => m.ratingKey),
+      contains('show', show.title).map((s) => s.ratingKey),
+    );
+    // limit caps every hub.
+    const episode = itemsOf('episode')[0]!;
+    const capped = await owner.search(episode.title, undefined, 1);
+    assert.ok(capped.every((h) => h.size <= 1));
+    assert.equal(capped.find((h) => h.type === 'episode')!.size, 1);
+  });
+
+  it('reads play history with history(): every row of the emulator state, filters and paging', async () => {
+    const movie = newAgentMovie(8);
+    tick(60);
+    await (await fetchMovie(owner, movie.ratingKey)).markWatched();
+    tick(60);
+    await (await fetchMovie(alice, movie.ratingKey)).markWatched();
+    // More rows than one page of the client (100), so it pages with X-Plex-Container-Start.
+    const bob = emulator.state.accounts.find((a) => a.name === 'bob')!;
+    const episodes = itemsOf('episode');
+    for (let i = 0; i < 120; i++) {
+      const id = 1 + Math.max(0, ...emulator.state.history.map((h) => h.id));
+      emulator.state.history.push({
+        id,
+        ratingKey: episodes[i % episodes.length]!.ratingKey,
+        accountId: bob.id,
+        viewedAt: Math.floor(START_MS / 1000) - 86_400 - i,
+        deviceId: 9,
+      });
+    }
+
+    const all = await owner.history();
+    const expected = historyNewestFirst(emulator.state.history);
+    assert.ok(expected.length > 100);
+    assert.deepEqual(
+      all.map((h) => [h.historyKey, h.ratingKey, h.accountID, h.viewedAt, h.deviceID]),
+      expected.map((h) => [`/status/sessions/history/${h.id}`, h.ratingKey, h.accountId, h.viewedAt, h.deviceId]),
+    );
+    for (const row of all) {
+      const source = item(row.ratingKey);
+      assert.equal(row.title, source.title);
+      assert.equal(row.type, source.type);
+      assert.equal(row.librarySectionID, source.sectionId);
+      if (source.type === 'episode') assert.equal(row.grandparentTitle, item(source.grandparentRatingKey).title);
+    }
+    const [latest] = all;
+    assert.deepEqual([latest!.ratingKey, latest!.accountID], [movie.ratingKey, aliceId]);
+
+    const alicesRows = emulator.state.history.filter((h) => h.accountId === aliceId);
+    assert.deepEqual(
+      (await owner.history(undefined, undefined, undefined, aliceId)).map((h) => h.historyKey),
+      historyNewestFirst(alicesRows).map((h) => `/status/sessions/history/${h.id}`),
+    );
+    // A user reads only their own plays.
+    assert.deepEqual(
+      (await alice.history()).map((h) => h.historyKey),
+      historyNewestFirst(alicesRows).map((h) => `/status/sessions/history/${h.id}`),
+    );
+    const since = new Date(clock - 90_000);
+    assert.deepEqual(
+      (await owner.history(undefined, since)).map((h) => h.ratingKey),
+      historyNewestFirst(emulator.state.history.filter((h) => h.viewedAt >= Math.floor(since.getTime() / 1000))).map((h) => h.ratingKey),
+    );
+    assert.deepEqual(
+      (await owner.history(5, undefined, movie.ratingKey)).map((h) => h.accountID),
+      [aliceId, ownerId],
+    );
+    assert.equal(
+      (await owner.history(undefined, undefined, undefined, undefined, 2)).length,
+      emulator.state.history.filter((h) => item(h.ratingKey).sectionId === '2').length,
+    );
+  });
+
+  it("lists a section's hubs with LibrarySection.hubs(): Continue Watching, On Deck, Recently Added", async () => {
+    const movieHubs = await (await movieSection()).hubs();
+    assert.deepEqual(
+      movieHubs.map((h) => h.hubIdentifier),
+      ['movie.inprogress.1', 'movie.recentlyadded.1'],
+    );
+    const ownState = emulator.state.userState[String(ownerId)] ?? {};
+    const started = itemsOf('movie')
+      .filter((m) => (ownState[m.ratingKey]?.viewOffset ?? 0) > 0)
+      .sort((a, b) => (ownState[b.ratingKey]?.lastViewedAt ?? 0) - (ownState[a.ratingKey]?.lastViewedAt ?? 0));
+    assert.ok(started.length > 0, 'earlier tests left the owner some started movies');
+    assert.deepEqual(
+      (movieHubs[0]!.Metadata ?? []).map((m) => m.ratingKey),
+      started.slice(0, 10).map((m) => m.ratingKey),
+    );
+    assert.equal(movieHubs[0]!.size, Math.min(10, started.length));
+    assert.deepEqual(
+      (movieHubs[1]!.Metadata ?? []).map((m) => m.ratingKey),
+      [...itemsOf('movie')]
+        .sort(newestFirst)
+        .slice(0, 10)
+        .map((m) => m.ratingKey),
+    );
+    const showHubs = await (await showSection()).hubs();
+    assert.deepEqual(
+      showHubs.map((h) => [h.hubIdentifier, h.type]),
+      [
+        ['tv.inprogress.2', 'episode'],
+        ['tv.ondeck.2', 'episode'],
+        ['tv.recentlyadded.2', 'season'],
+      ],
+    );
+    assert.deepEqual(
+      (showHubs[2]!.Metadata ?? []).map((m) => m.ratingKey),
+      [...itemsOf('season')].sort(newestFirst).map((s) => s.ratingKey),
+    );
+  });
+
+  it('reads On Deck (/library/onDeck, /library/sections/{id}/onDeck) through the client fetcher', async () => {
+    const bobAccount = emulator.state.accounts.find((a) => a.name === 'bob')!;
+    const bob = new plexapi.PlexServer(emulator.url, bobAccount.token);
+    await bob.connect();
+    const movie = newAgentMovie(9);
+    const show = itemsOf('show')[1]!;
+    const [watched, next] = episodesOf(show);
+    tick(60);
+    await timeline(bob, movie, 'stopped', 300_000);
+    tick(60);
+    await (await fetchEpisode(bob, watched!.ratingKey)).markWatched();
+
+    const rows: Array<{ type: string }> = await base.fetchItems(bob, '/library/onDeck');
+    const deck = rows.map((row) => (row.type === 'movie' ? new plexapi.Movie(bob, row) : new plexapi.Episode(bob, row)));
+    assert.deepEqual(
+      deck.map((i) => i.ratingKey),
+      [next!.ratingKey, movie.ratingKey],
+    );
+    assert.ok(deck[0] instanceof plexapi.Episode);
+    assert.equal((deck[0] as Episode).grandparentTitle, show.title);
+    assert.equal((deck[1] as Movie).viewOffset, stateOf(bobAccount.id, movie.ratingKey).viewOffset);
+    const tv: Array<{ ratingKey: string }> = await base.fetchItems(bob, '/library/sections/2/onDeck');
+    assert.deepEqual(
+      tv.map((r) => r.ratingKey),
+      [next!.ratingKey],
+    );
+  });
+
+  it('reads Recently Added: ShowSection.recentlyAdded() and /library/recentlyAdded', async () => {
+    const episodes = await (await showSection()).recentlyAdded({});
+    assert.deepEqual(
+      episodes.map((e) => e.ratingKey),
+      [...itemsOf('episode')].sort((a, b) => b.addedAt - a.addedAt || Number(a.ratingKey) - Number(b.ratingKey)).map((e) => e.ratingKey),
+    );
+    const rows: Array<{ ratingKey: string; type: string }> = await base.fetchItems(owner, '/library/recentlyAdded');
+    assert.deepEqual(
+      rows.map((r) => [r.ratingKey, r.type]),
+      emulator.state.items
+        .filter((i) => i.type === 'movie' || i.type === 'season')
+        .sort(newestFirst)
+        .map((i) => [i.ratingKey, i.type]),
+    );
   });
 });
