@@ -2,6 +2,12 @@
 // season → episode), per-user data with defaults, and the aggregates servers show on folders.
 // Tests may mutate the live state, so the index is rebuilt whenever `items` or `libraries` is
 // replaced or changes length.
+//
+// The index also holds what keeps a page of a 100 000-item library cheap (bench: under 50 ms):
+// every item's rank in the default order (SortName, then Id), the items ordered by
+// DateLastSaved (minDateLastSaved), and, built on first use and kept until the items change,
+// the ordered list of each (scope, types) a query asks for. User data is never cached: it is
+// read live, so in-place edits of the state show at once.
 import type { MbItem, MbLibrary, MbUserData, MediaBrowserDialect, MediaBrowserEmulatorData } from './data.ts';
 import { isoTicks } from './time.ts';
 
@@ -16,6 +22,32 @@ interface Index {
   libraryOf: Map<string, MbLibrary>;
   /** Folder id (library, series, season) → its movies/episodes, in hierarchy order. */
   leavesOf: Map<string, MbItem[]>;
+  /** Position of each item in the default order: SortName, then Id. */
+  rank: Map<MbItem, number>;
+  /** Every item in the default order. */
+  ordered: MbItem[];
+  /** Items by DateLastSaved ascending, with the parsed times alongside (binary search). */
+  bySaved: MbItem[];
+  savedAt: Float64Array;
+  /** Ordered candidate lists by scope and types, built on first use (see `scoped`). */
+  scopes: Map<string, ScopedList>;
+  /** Names in Jellyfin's clean form (diacritics removed, lower case), built on the first search. */
+  cleanNames?: Map<MbItem, string>;
+}
+
+/** The items of one scope (a folder, or everything) and item types, in the default order. */
+export interface ScopedList {
+  items: MbItem[];
+  has: Set<MbItem>;
+}
+
+export interface Scope {
+  /** A folder id (library, series, season); absent = the whole library. */
+  parentId?: string;
+  /** All descendants of the folder rather than its children. */
+  recursive: boolean;
+  includeTypes: readonly string[];
+  excludeTypes: readonly string[];
 }
 
 export function isLeaf(item: MbItem): boolean {
@@ -32,6 +64,12 @@ export function sortNameOf(item: MbItem): string {
   }
   if (item.Type === 'Season') return `season ${String(item.IndexNumber ?? 0).padStart(4, '0')}`;
   return item.Name.replace(ARTICLES, '').toLowerCase();
+}
+
+/** Jellyfin's clean form of a name: diacritics removed, lower case (a blank name as it is). */
+export function cleanName(value: string): string {
+  if (value.trim() === '') return value;
+  return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 export function defaultUserData(): MbUserData {
@@ -75,8 +113,104 @@ export class MbCatalog {
       return leaves;
     };
     for (const library of libraries) walk(library.Id, library);
-    this.index = { items, itemCount: items.length, libraries, libraryCount: libraries.length, byId, childrenOf, libraryOf, leavesOf };
+    // localeCompare, as the per-request sort always did; decorated so each key is derived once.
+    const keyed = items.map((item) => ({ item, key: sortNameOf(item) }));
+    keyed.sort((a, b) => a.key.localeCompare(b.key) || a.item.Id.localeCompare(b.item.Id));
+    const ordered = keyed.map((k) => k.item);
+    const rank = new Map<MbItem, number>(ordered.map((item, i) => [item, i] as const));
+    const saved = items.map((item) => ({ item, at: Date.parse(item.DateLastSaved) }));
+    saved.sort((a, b) => a.at - b.at);
+    this.index = {
+      items,
+      itemCount: items.length,
+      libraries,
+      libraryCount: libraries.length,
+      byId,
+      childrenOf,
+      libraryOf,
+      leavesOf,
+      rank,
+      ordered,
+      bySaved: saved.map((s) => s.item),
+      savedAt: Float64Array.from(saved, (s) => s.at),
+      scopes: new Map(),
+    };
     return this.index;
+  }
+
+  /** Build the index now (at start-up), so the first request does not pay for it. */
+  warm(): void {
+    this.current();
+  }
+
+  /** Sort a few items into the default order (SortName, then Id). */
+  inDefaultOrder(items: MbItem[]): MbItem[] {
+    const rank = this.current().rank;
+    return items.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+  }
+
+  /** Position in the default order: the last tie-breaker of every sort. */
+  rankOf(item: MbItem): number {
+    return this.current().rank.get(item) ?? 0;
+  }
+
+  /**
+   * The items of a scope with the given types, in the default order: the candidates of an item
+   * query before its other filters. Built once per distinct scope and kept until the items change.
+   */
+  scoped(scope: Scope): ScopedList {
+    const index = this.current();
+    const include = [...new Set(scope.includeTypes)].sort();
+    const exclude = [...new Set(scope.excludeTypes)].sort();
+    const key = `${scope.parentId ?? '*'}|${scope.recursive}|${include.join(',')}|${exclude.join(',')}`;
+    const cached = index.scopes.get(key);
+    if (cached) return cached;
+    const typeOk = (item: MbItem) => (include.length === 0 || include.includes(item.Type)) && !exclude.includes(item.Type);
+    let items: MbItem[];
+    if (scope.parentId === undefined) {
+      items = index.ordered.filter(typeOk);
+    } else {
+      const below = scope.recursive ? this.descendants(scope.parentId) : this.children(scope.parentId);
+      items = this.inDefaultOrder(below.filter(typeOk));
+    }
+    const list = { items, has: new Set(items) };
+    index.scopes.set(key, list);
+    return list;
+  }
+
+  /** Items whose metadata was saved at or after `ms`, oldest first. */
+  savedSince(ms: number): MbItem[] {
+    const { bySaved, savedAt } = this.current();
+    // Binary search for the first time ≥ ms.
+    let lo = 0;
+    let hi = savedAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((savedAt[mid] as number) < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return bySaved.slice(lo);
+  }
+
+  /** An item's name the way Jellyfin stores it for searching (CleanName). */
+  cleanName(item: MbItem): string {
+    const index = this.current();
+    if (!index.cleanNames) index.cleanNames = new Map(index.items.map((i) => [i, cleanName(i.Name)] as const));
+    return index.cleanNames.get(item) ?? cleanName(item.Name);
+  }
+
+  /** The records a user has stored, item by item (items the user never touched have none). */
+  userRecords(userId: string): Array<[MbItem, MbUserData]> {
+    const byItem = this.data().userData[userId];
+    if (!byItem) return [];
+    const byId = this.current().byId;
+    const out: Array<[MbItem, MbUserData]> = [];
+    for (const id in byItem) {
+      const item = byId.get(id);
+      const record = byItem[id];
+      if (item && record) out.push([item, record]);
+    }
+    return out;
   }
 
   /** Ids arrive in any case and, on Jellyfin, with or without dashes. */

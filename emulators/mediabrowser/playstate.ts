@@ -100,6 +100,12 @@ export function markUnplayed(env: MbEnv, user: MbUser, item: MbItem): void {
   }
 }
 
+/** Favourite or not: the item's own record (a series is a favourite itself, not its episodes). */
+export function setFavorite(env: MbEnv, user: MbUser, item: MbItem, favorite: boolean): void {
+  const current = env.catalog.userData(user.id, item.Id);
+  env.catalog.saveUserData(user.id, item.Id, { ...current, IsFavorite: favorite });
+}
+
 /** Emby's HideFromResume: the item leaves Continue Watching (its position is cleared). */
 export function hideFromResume(env: MbEnv, user: MbUser, item: MbItem, hide: boolean): void {
   if (!hide) return;
@@ -166,7 +172,8 @@ function readReport(env: MbEnv, body: Body): PlaybackReport {
   if (positionTicks !== undefined) report.positionTicks = positionTicks;
   if (playSessionId !== undefined) report.playSessionId = playSessionId;
   if (mediaSourceId !== undefined) report.mediaSourceId = mediaSourceId;
-  if (playMethod !== undefined) report.playMethod = playMethod;
+  // Jellyfin's ValidatePlayMethod: "Transcode" without a transcoding job (the emulator runs none) is DirectPlay.
+  if (playMethod !== undefined) report.playMethod = env.dialect === 'jellyfin' && playMethod === 'Transcode' ? 'DirectPlay' : playMethod;
   return report;
 }
 

@@ -2,7 +2,7 @@
 // the way the servers bind them (case-insensitive names, comma lists, unknown enum values
 // silently dropped, malformed numbers/booleans/dates/ids → 400), then filter, sort and page.
 import type { MbItem, MbUser } from './data.ts';
-import { isLeaf, sortNameOf, type MbCatalog } from './library.ts';
+import { cleanName, isLeaf, sortNameOf, type MbCatalog } from './library.ts';
 import { HttpError, invalidParam, type MbEnv, type Params } from './request.ts';
 import { parseIsoDate } from './time.ts';
 
@@ -105,12 +105,22 @@ export function readInt(env: MbEnv, params: Params, name: string): number | unde
   return Number(raw);
 }
 
-function readDate(env: MbEnv, params: Params, name: string): number | undefined {
+export function readDate(env: MbEnv, params: Params, name: string): number | undefined {
   const raw = params.get(name);
   if (raw === undefined || raw === '') return undefined;
   const ms = parseIsoDate(raw);
   if (ms === undefined) throw new HttpError(invalidParam(env, name, `The value '${raw}' is not valid.`));
   return ms;
+}
+
+/** An Int64 query parameter (positions in ticks); malformed → 400 as model binding does. */
+export function readLong(env: MbEnv, params: Params, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
+    throw new HttpError(invalidParam(env, name, `The value '${raw}' is not valid.`));
+  }
+  return Number(raw);
 }
 
 const GUID = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
@@ -170,8 +180,9 @@ export function parseItemQuery(env: MbEnv, params: Params): ItemQuery {
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (query as unknown as Record<string, unknown>)[key] = value;
   }
+  // Kept as sent: Jellyfin neither trims nor folds the term before cleaning it (see searchPredicate).
   const search = params.get('SearchTerm');
-  if (search !== undefined && search.trim() !== '') query.searchTerm = search.trim().toLowerCase();
+  if (search !== undefined && search !== '') query.searchTerm = search;
   if (!jellyfin) {
     // Jellyfin's HTTP API has no provider-id filter: the parameter is simply not bound there.
     for (const pair of params.list('AnyProviderIdEquals')) {
@@ -188,60 +199,130 @@ function providerId(item: MbItem, provider: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** The candidate set before filters: ids, a parent (direct children or all descendants), or everything. */
-function candidates(catalog: MbCatalog, query: ItemQuery): MbItem[] {
-  if (query.ids.length > 0) return query.ids.map((id) => catalog.item(id)).filter((item): item is MbItem => item !== undefined);
-  if (query.parentId !== undefined) {
-    // An unknown parent simply matches nothing.
-    return query.recursive ? catalog.descendants(query.parentId) : catalog.children(query.parentId);
-  }
-  return catalog.allItems();
+// ---- search --------------------------------------------------------------------------------
+
+/** SQL LIKE (`%` any run, `_` one character; case-insensitive as SQLite) as a RegExp. */
+function likePattern(pattern: string): RegExp {
+  const source = [...pattern].map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`, 'is');
 }
 
-function matches(env: MbEnv, item: MbItem, query: ItemQuery, user: MbUser | undefined): boolean {
+/**
+ * Jellyfin 10.11's SearchTerm (BaseItemRepository): the item's clean name contains the clean
+ * term, or its OriginalTitle contains the term (lower case). A term with a LIKE wildcard
+ * (`%`, `_`, `[`, `]`, `^`) is matched as `%term%` on the clean name and as the bare pattern on
+ * the original title. Emby (a guess, its code is closed) is given the same rule.
+ */
+function searchPredicate(catalog: MbCatalog, term: string): (item: MbItem) => boolean {
+  const clean = cleanName(term);
+  const lower = term.toLowerCase();
+  if (/[%_[\]^]/.test(clean)) {
+    const name = likePattern(`%${clean.replace(/^%+|%+$/g, '')}%`);
+    const original = likePattern(lower);
+    return (item) => name.test(catalog.cleanName(item)) || (item.OriginalTitle !== undefined && original.test(item.OriginalTitle.toLowerCase()));
+  }
+  return (item) => catalog.cleanName(item).includes(clean) || item.OriginalTitle?.toLowerCase().includes(lower) === true;
+}
+
+/** Jellyfin orders search hits by match quality first: exact name, then "term …", then a prefix, then the rest. */
+function searchRelevance(catalog: MbCatalog, term: string): (item: MbItem) => number {
+  const clean = cleanName(term);
+  return (item) => {
+    const name = catalog.cleanName(item);
+    if (name === clean) return 0;
+    if (name.startsWith(`${clean} `)) return 1;
+    return name.startsWith(clean) ? 2 : 3;
+  };
+}
+
+// ---- filtering -----------------------------------------------------------------------------
+
+type Predicate = (item: MbItem) => boolean;
+
+/** The query's conditions beyond scope and types, each only when asked for (an empty list = no filtering pass). */
+function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Predicate[] {
   const catalog = env.catalog;
-  if (query.includeTypes.length > 0 && !query.includeTypes.includes(item.Type)) return false;
-  if (query.excludeTypes.includes(item.Type)) return false;
-  if (query.excludeIds.has(item.Id)) return false;
-  if (query.mediaTypes.length > 0 && !(isLeaf(item) ? query.mediaTypes.includes('Video') : query.mediaTypes.includes('Unknown'))) return false;
+  const out: Predicate[] = [];
+  if (query.excludeIds.size > 0) out.push((item) => !query.excludeIds.has(item.Id));
+  if (query.mediaTypes.length > 0) {
+    const video = query.mediaTypes.includes('Video');
+    const unknown = query.mediaTypes.includes('Unknown');
+    out.push((item) => (isLeaf(item) ? video : unknown));
+  }
   const folderWanted = query.filters.has('IsFolder') ? true : query.filters.has('IsNotFolder') ? false : query.isFolder;
-  if (folderWanted !== undefined && folderWanted === isLeaf(item)) return false;
+  if (folderWanted !== undefined) out.push((item) => folderWanted !== isLeaf(item));
   for (const [flag, provider] of [
     ['hasImdbId', 'Imdb'],
     ['hasTmdbId', 'Tmdb'],
     ['hasTvdbId', 'Tvdb'],
   ] as const) {
     const wanted = query[flag];
-    if (wanted !== undefined && (providerId(item, provider) !== undefined) !== wanted) return false;
+    if (wanted !== undefined) out.push((item) => (providerId(item, provider) !== undefined) === wanted);
   }
   if (query.anyProviderIdEquals.length > 0) {
-    const hit = query.anyProviderIdEquals.some(([provider, value]) => providerId(item, provider)?.toLowerCase() === value.toLowerCase());
-    if (!hit) return false;
+    out.push((item) => query.anyProviderIdEquals.some(([provider, value]) => providerId(item, provider)?.toLowerCase() === value.toLowerCase()));
   }
-  if (query.minDateLastSaved !== undefined && Date.parse(item.DateLastSaved) < query.minDateLastSaved) return false;
-  if (query.parentIndexNumber !== undefined && item.ParentIndexNumber !== query.parentIndexNumber) return false;
-  if (query.indexNumber !== undefined && item.IndexNumber !== query.indexNumber) return false;
-  if (query.searchTerm !== undefined && !item.Name.toLowerCase().includes(query.searchTerm)) return false;
-  if (query.years.size > 0 && (item.ProductionYear === undefined || !query.years.has(item.ProductionYear))) return false;
+  const minSaved = query.minDateLastSaved;
+  if (minSaved !== undefined) out.push((item) => Date.parse(item.DateLastSaved) >= minSaved);
+  if (query.parentIndexNumber !== undefined) out.push((item) => item.ParentIndexNumber === query.parentIndexNumber);
+  if (query.indexNumber !== undefined) out.push((item) => item.IndexNumber === query.indexNumber);
+  if (query.searchTerm !== undefined) out.push(searchPredicate(catalog, query.searchTerm));
+  if (query.years.size > 0) out.push((item) => item.ProductionYear !== undefined && query.years.has(item.ProductionYear));
   // Per-user filters need a user; without one (an API key and no userId) servers ignore them.
-  if (user) {
-    const data = catalog.userData(user.id, item.Id);
-    const played = catalog.isPlayed(user.id, item);
-    const playedWanted = query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
-    if (playedWanted !== undefined && played !== playedWanted) return false;
-    if (query.filters.has('IsResumable') && !catalog.isResumable(user.id, item)) return false;
-    const favoriteWanted = query.filters.has('IsFavorite') ? true : query.isFavorite;
-    if (favoriteWanted !== undefined && data.IsFavorite !== favoriteWanted) return false;
-    if (query.filters.has('Likes') && data.Likes !== true) return false;
-    if (query.filters.has('Dislikes') && data.Likes !== false) return false;
-    if (query.filters.has('IsFavoriteOrLikes') && !(data.IsFavorite || data.Likes === true)) return false;
-    if (query.minDateLastSavedForUser !== undefined) {
-      const saved = data.DateLastSaved;
-      if (saved === undefined || Date.parse(saved) < query.minDateLastSavedForUser) return false;
-    }
+  if (!user) return out;
+  const data = (item: MbItem) => catalog.userData(user.id, item.Id);
+  const playedWanted = query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
+  if (playedWanted !== undefined) out.push((item) => catalog.isPlayed(user.id, item) === playedWanted);
+  if (query.filters.has('IsResumable')) out.push((item) => catalog.isResumable(user.id, item));
+  const favoriteWanted = query.filters.has('IsFavorite') ? true : query.isFavorite;
+  if (favoriteWanted !== undefined) out.push((item) => data(item).IsFavorite === favoriteWanted);
+  if (query.filters.has('Likes')) out.push((item) => data(item).Likes === true);
+  if (query.filters.has('Dislikes')) out.push((item) => data(item).Likes === false);
+  if (query.filters.has('IsFavoriteOrLikes')) out.push((item) => data(item).IsFavorite || data(item).Likes === true);
+  const minSavedForUser = query.minDateLastSavedForUser;
+  if (minSavedForUser !== undefined) {
+    out.push((item) => {
+      const saved = data(item).DateLastSaved;
+      return saved !== undefined && Date.parse(saved) >= minSavedForUser;
+    });
   }
-  return true;
+  return out;
 }
+
+/**
+ * A short list of items that holds every match, when the query names one: its ids, the user's
+ * in-progress items (IsResumable), the user's records saved since a date, or the items saved
+ * since a date. Undefined = the whole scope is the candidate set. Each comes from an index or
+ * from the user's own records, never from a pass over the library.
+ */
+function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined, scopeSize: number): MbItem[] | undefined {
+  const catalog = env.catalog;
+  if (query.ids.length > 0) return query.ids.map((id) => catalog.item(id)).filter((item): item is MbItem => item !== undefined);
+  if (user && query.filters.has('IsResumable')) {
+    // A movie/episode with a position, and the series and season above an episode in progress.
+    const found = new Set<MbItem>();
+    for (const [item, record] of catalog.userRecords(user.id)) {
+      if (record.PlaybackPositionTicks <= 0 || !isLeaf(item)) continue;
+      // Up the parent links (episode → season → series) until the library.
+      for (let at: MbItem | undefined = item; at; at = catalog.item(at.ParentId)) found.add(at);
+    }
+    return [...found];
+  }
+  if (user && query.minDateLastSavedForUser !== undefined) {
+    const since = query.minDateLastSavedForUser;
+    return catalog
+      .userRecords(user.id)
+      .filter(([, record]) => record.DateLastSaved !== undefined && Date.parse(record.DateLastSaved) >= since)
+      .map(([item]) => item);
+  }
+  if (query.minDateLastSaved !== undefined) {
+    const saved = catalog.savedSince(query.minDateLastSaved);
+    if (saved.length < scopeSize) return saved;
+  }
+  return undefined;
+}
+
+// ---- sorting -------------------------------------------------------------------------------
 
 type SortKey = (item: MbItem) => number | string;
 
@@ -286,25 +367,39 @@ function sortKey(env: MbEnv, name: string, user: MbUser | undefined): SortKey | 
   }
 }
 
-/** Sort by the requested keys (each with its own order, Ascending by default), then by SortName, then Id. */
-export function sortItems(env: MbEnv, items: MbItem[], sortBy: string[], sortOrder: string[], user: MbUser | undefined): MbItem[] {
+/**
+ * Sort by the requested keys (each with its own order, Ascending by default), then by the
+ * default order (SortName, then Id). With a Jellyfin search term, match quality, SortName and
+ * Name come first, as Jellyfin 10.11 puts them before any requested key. Keys are computed once
+ * per item, not per comparison. The input is left alone.
+ */
+export function sortItems(env: MbEnv, items: MbItem[], sortBy: string[], sortOrder: string[], user: MbUser | undefined, searchTerm?: string): MbItem[] {
+  const catalog = env.catalog;
   const keys: Array<{ key: SortKey; descending: boolean }> = [];
+  if (searchTerm !== undefined && env.dialect === 'jellyfin') {
+    keys.push(
+      { key: searchRelevance(catalog, searchTerm), descending: false },
+      { key: sortNameOf, descending: false },
+      { key: (item) => item.Name, descending: false },
+    );
+  }
   sortBy.forEach((name, i) => {
     const key = sortKey(env, name, user);
     const order = sortOrder[i] ?? sortOrder[0] ?? 'Ascending';
     if (key) keys.push({ key, descending: order === 'Descending' });
   });
-  keys.push({ key: sortNameOf, descending: false }, { key: (item) => item.Id, descending: false });
-  const compare = (a: MbItem, b: MbItem) => {
-    for (const { key, descending } of keys) {
-      const ka = key(a);
-      const kb = key(b);
+  if (keys.length === 0) return catalog.inDefaultOrder([...items]);
+  const rows = items.map((item) => ({ item, values: keys.map(({ key }) => key(item)), rank: catalog.rankOf(item) }));
+  rows.sort((a, b) => {
+    for (const [i, { descending }] of keys.entries()) {
+      const ka = a.values[i] as number | string;
+      const kb = b.values[i] as number | string;
       const diff = typeof ka === 'number' && typeof kb === 'number' ? ka - kb : String(ka).localeCompare(String(kb));
       if (diff !== 0) return descending ? -diff : diff;
     }
-    return 0;
-  };
-  return [...items].sort(compare);
+    return a.rank - b.rank;
+  });
+  return rows.map((row) => row.item);
 }
 
 export interface Page<T> {
@@ -320,7 +415,33 @@ export function pageOf<T>(all: T[], query: Pick<ItemQuery, 'startIndex' | 'limit
   return { items, total: query.enableTotalRecordCount ? all.length : items.length, startIndex: query.startIndex };
 }
 
+/**
+ * Every match of an item query, in order. The candidates come from the catalogue's indexes
+ * (scope and types, ids, the user's records, DateLastSaved), so a page of a large library costs
+ * what the matches cost, not a pass over the whole library.
+ */
 export function runItemQuery(env: MbEnv, query: ItemQuery, user: MbUser | undefined): MbItem[] {
-  const found = candidates(env.catalog, query).filter((item) => matches(env, item, query, user));
-  return sortItems(env, found, query.sortBy, query.sortOrder, user);
+  const catalog = env.catalog;
+  const scope = catalog.scoped({
+    ...(query.parentId !== undefined ? { parentId: query.parentId } : {}),
+    recursive: query.recursive,
+    includeTypes: query.includeTypes,
+    excludeTypes: query.excludeTypes,
+  });
+  const tests = predicates(env, query, user);
+  const narrow = narrowCandidates(env, query, user, scope.items.length);
+  let found: MbItem[];
+  if (narrow !== undefined) {
+    // Ids are looked up wherever they are (the parent is not applied to them), types still are.
+    const inScope = query.ids.length > 0 ? (item: MbItem) => scopeTypesOk(query, item) : (item: MbItem) => scope.has.has(item);
+    found = catalog.inDefaultOrder(narrow.filter((item) => inScope(item) && tests.every((test) => test(item))));
+  } else {
+    found = tests.length === 0 ? scope.items : scope.items.filter((item) => tests.every((test) => test(item)));
+  }
+  if (query.sortBy.length === 0 && (query.searchTerm === undefined || env.dialect !== 'jellyfin')) return found;
+  return sortItems(env, found, query.sortBy, query.sortOrder, user, query.searchTerm);
+}
+
+function scopeTypesOk(query: ItemQuery, item: MbItem): boolean {
+  return (query.includeTypes.length === 0 || query.includeTypes.includes(item.Type)) && !query.excludeTypes.includes(item.Type);
 }

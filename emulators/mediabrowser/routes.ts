@@ -15,9 +15,11 @@ import {
   replaceUserData,
   reportPlayback,
   sessionFor,
+  setFavorite,
   type PlaybackEvent,
 } from './playstate.ts';
-import { checkId, pageOf, parseItemQuery, readBool, readFields, readInt, runItemQuery, sortItems, type ItemQuery } from './query.ts';
+import { nextUp } from './nextup.ts';
+import { checkId, pageOf, parseItemQuery, readBool, readDate, readFields, readInt, readLong, runItemQuery, sortItems, type ItemQuery } from './query.ts';
 import { detailOptions, listOptions, publicSystemInfo, renderItem, renderSession, renderUser, renderUserData, renderView, systemInfo } from './render.ts';
 import {
   HttpError,
@@ -299,6 +301,119 @@ function itemDetail(ctx: Ctx, rawUserId: string | undefined, rawItemId: string |
   return ok(ctx, renderItem(env, item, detailOptions(user)));
 }
 
+/**
+ * GET /Shows/NextUp (see nextup.ts). Jellyfin binds EnableResumable, EnableRewatching,
+ * NextUpDateCutoff and EnableTotalRecordCount (false → a count of 0, as its GetResult leaves it);
+ * Emby's document has none of them, so there they keep Jellyfin's defaults.
+ */
+const showsNextUp: Handler = (ctx) => {
+  const env = ctx.env;
+  const params = ctx.req.params;
+  const jellyfin = env.dialect === 'jellyfin';
+  const user = targetUser(ctx, params.get('UserId'), true)!;
+  const seriesRaw = params.get('SeriesId');
+  const parentRaw = params.get('ParentId');
+  const cutoff = jellyfin ? readDate(env, params, 'NextUpDateCutoff') : undefined;
+  const found = nextUp(env, user, {
+    ...(seriesRaw ? { seriesId: checkId(env, 'seriesId', seriesRaw) } : {}),
+    ...(parentRaw ? { parentId: checkId(env, 'parentId', parentRaw) } : {}),
+    ...(cutoff !== undefined ? { cutoff } : {}),
+    enableResumable: jellyfin ? (readBool(env, params, 'EnableResumable') ?? true) : true,
+    enableRewatching: jellyfin ? (readBool(env, params, 'EnableRewatching') ?? false) : false,
+  });
+  const startIndex = Math.max(0, readInt(env, params, 'StartIndex') ?? 0);
+  const limit = readInt(env, params, 'Limit');
+  const countAll = jellyfin ? (readBool(env, params, 'EnableTotalRecordCount') ?? true) : true;
+  const page = found.slice(startIndex, limit === undefined ? undefined : startIndex + Math.max(0, limit));
+  const options = listOptions(readFields(params), user, readBool(env, params, 'EnableUserData') ?? true);
+  return queryResult(
+    ctx,
+    page.map((item) => renderItem(env, item, options)),
+    countAll ? found.length : 0,
+    startIndex,
+  );
+};
+
+/** A series' seasons or episodes, after an `adjacentTo` item (the one before it, it, the one after) when asked. */
+function adjacent(env: MbEnv, list: MbItem[], raw: string | undefined): MbItem[] {
+  if (raw === undefined || raw === '') return list;
+  const id = checkId(env, 'adjacentTo', raw);
+  const at = list.findIndex((i) => i.Id === id);
+  return at < 0 ? [] : list.slice(Math.max(0, at - 1), at + 2);
+}
+
+function requireSeries(ctx: Ctx, raw: string | undefined): MbItem {
+  const series = ctx.env.catalog.item(checkId(ctx.env, 'seriesId', raw ?? ''));
+  if (series?.Type !== 'Series') throw new HttpError(notFound(ctx.env, 'Series'));
+  return series;
+}
+
+/** Season then episode number. */
+const airOrder = (a: MbItem, b: MbItem) => (a.ParentIndexNumber ?? 0) - (b.ParentIndexNumber ?? 0) || (a.IndexNumber ?? 0) - (b.IndexNumber ?? 0);
+
+/**
+ * GET /Shows/{seriesId}/Episodes (Jellyfin's TvShowsController): a season by id (404 unless a
+ * season) or by number, else every episode of the series, in season/episode order;
+ * `startItemId` skips to an episode, `adjacentTo` keeps its neighbours, then the page. The count
+ * is of all episodes before paging; `StartIndex` echoes the request.
+ */
+const showEpisodes: Handler = (ctx, p) => {
+  const env = ctx.env;
+  const params = ctx.req.params;
+  const user = targetUser(ctx, params.get('UserId'), false);
+  const seasonRaw = params.get('SeasonId');
+  let episodes: MbItem[];
+  if (seasonRaw !== undefined && seasonRaw !== '') {
+    const season = env.catalog.item(checkId(env, 'seasonId', seasonRaw));
+    if (season?.Type !== 'Season') return notFound(env, 'Season');
+    episodes = env.catalog.children(season.Id);
+  } else {
+    const series = requireSeries(ctx, p.seriesId);
+    const number = readInt(env, params, 'Season');
+    const seasons = env.catalog.children(series.Id);
+    episodes = number === undefined ? env.catalog.leaves(series) : env.catalog.children(seasons.find((s) => s.IndexNumber === number)?.Id ?? '');
+  }
+  episodes = episodes.filter((e) => e.Type === 'Episode').sort(airOrder);
+  const startItem = params.get('StartItemId');
+  if (startItem !== undefined && startItem !== '') {
+    const id = checkId(env, 'startItemId', startItem);
+    const at = episodes.findIndex((e) => e.Id === id);
+    episodes = at < 0 ? [] : episodes.slice(at);
+  }
+  episodes = adjacent(env, episodes, params.get('AdjacentTo'));
+  const startIndex = Math.max(0, readInt(env, params, 'StartIndex') ?? 0);
+  const limit = readInt(env, params, 'Limit');
+  const page = episodes.slice(startIndex, limit === undefined ? undefined : startIndex + Math.max(0, limit));
+  const options = listOptions(readFields(params), user, readBool(env, params, 'EnableUserData') ?? true);
+  return queryResult(
+    ctx,
+    page.map((item) => renderItem(env, item, options)),
+    episodes.length,
+    startIndex,
+  );
+};
+
+/** GET /Shows/{seriesId}/Seasons: the series' seasons by number; `isSpecialSeason` keeps (or drops) season 0. */
+const showSeasons: Handler = (ctx, p) => {
+  const env = ctx.env;
+  const params = ctx.req.params;
+  const user = targetUser(ctx, params.get('UserId'), false);
+  const series = requireSeries(ctx, p.seriesId);
+  const special = readBool(env, params, 'IsSpecialSeason');
+  let seasons = env.catalog
+    .children(series.Id)
+    .filter((s) => s.Type === 'Season' && (special === undefined || (s.IndexNumber === 0) === special))
+    .sort((a, b) => (a.IndexNumber ?? 0) - (b.IndexNumber ?? 0));
+  seasons = adjacent(env, seasons, params.get('AdjacentTo'));
+  const options = listOptions(readFields(params), user, readBool(env, params, 'EnableUserData') ?? true);
+  return queryResult(
+    ctx,
+    seasons.map((item) => renderItem(env, item, options)),
+    seasons.length,
+    0,
+  );
+};
+
 // ---- user data -----------------------------------------------------------------------------
 
 function getUserData(ctx: Ctx, rawUserId: string | undefined, rawItemId: string | undefined): Reply {
@@ -335,6 +450,14 @@ function played(ctx: Ctx, rawUserId: string | undefined, rawItemId: string | und
   } else {
     markUnplayed(env, user, item);
   }
+  return ok(ctx, renderUserData(env, user.id, item, { list: false, fields: new Set() }));
+}
+
+function favorite(ctx: Ctx, rawUserId: string | undefined, rawItemId: string | undefined, isFavorite: boolean): Reply {
+  const env = ctx.env;
+  const user = targetUser(ctx, rawUserId, true)!;
+  const item = requireItem(ctx, rawItemId);
+  setFavorite(env, user, item, isFavorite);
   return ok(ctx, renderUserData(env, user.id, item, { list: false, fields: new Set() }));
 }
 
@@ -383,6 +506,53 @@ function playing(event: PlaybackEvent): Handler {
   };
 }
 
+/**
+ * POST /Sessions/Capabilities (query) and …/Full (JSON body): what a client can play and be told.
+ * Accepted and not kept (the emulator plays nothing and sends no commands); the request itself
+ * keeps the client's session alive, as every signed-in request with a device does.
+ */
+const capabilities: Handler = (ctx) => writeDone(ctx);
+
+const PLAY_METHODS = ['Transcode', 'DirectStream', 'DirectPlay'];
+
+/**
+ * The query-string forms of the playback reports: Jellyfin's /PlayingItems/{itemId} (10.9+) and
+ * /Users/{userId}/PlayingItems/{itemId} (10.8, kept hidden since), Emby's /Users/{userId}/…
+ * with a POST …/Delete for the stop. They feed the same report as /Sessions/Playing*, for the
+ * token's session: the userId in the path is not used (Jellyfin binds it and ignores it;
+ * Emby is given the same rule, a guess). Start takes no position; progress and stop do.
+ */
+function playingItem(event: 'start' | 'progress' | 'stop'): Handler {
+  return (ctx, p) => {
+    const env = ctx.env;
+    const params = ctx.req.params;
+    if (p.userId !== undefined && env.dialect === 'jellyfin' && !GUID_LIKE.test(p.userId)) {
+      return invalidParam(env, 'userId', `The value '${p.userId}' is not valid.`);
+    }
+    const body: Record<string, unknown> = { itemid: checkId(env, 'itemId', p.itemId ?? '') };
+    if (event !== 'start') {
+      const position = readLong(env, params, 'PositionTicks');
+      if (position !== undefined) body.positionticks = position;
+    }
+    if (event === 'progress') body.ispaused = readBool(env, params, 'IsPaused') ?? false;
+    const method = params.get('PlayMethod');
+    if (method !== undefined && method !== '') {
+      const known = PLAY_METHODS.find((m) => m.toLowerCase() === method.toLowerCase());
+      if (!known) return invalidParam(env, 'playMethod', `The value '${method}' is not valid.`);
+      body.playmethod = known;
+    }
+    for (const [name, key] of [
+      ['PlaySessionId', 'playsessionid'],
+      ['MediaSourceId', 'mediasourceid'],
+    ] as const) {
+      const value = params.get(name);
+      if (value !== undefined && value !== '') body[key] = value;
+    }
+    reportPlayback(ctx, event, body);
+    return writeDone(ctx);
+  };
+}
+
 // ---- the table -----------------------------------------------------------------------------
 
 const ROUTES: Route[] = [
@@ -415,11 +585,33 @@ const ROUTES: Route[] = [
   route('GET', '/Users/{userId}/Items/{itemId}/UserData', (ctx, p) => getUserData(ctx, p.userId, p.itemId), { dialects: JELLYFIN, since: V10_9 }),
   route('POST', '/Users/{userId}/Items/{itemId}/UserData', (ctx, p) => postUserData(ctx, p.userId, p.itemId), { since: V10_9 }),
   route('POST', '/Users/{userId}/Items/{itemId}/HideFromResume', hideResume, { dialects: EMBY }),
+  route('POST', '/UserFavoriteItems/{itemId}', (ctx, p) => favorite(ctx, ctx.req.params.get('userId'), p.itemId, true), { dialects: JELLYFIN, since: V10_9 }),
+  route('DELETE', '/UserFavoriteItems/{itemId}', (ctx, p) => favorite(ctx, ctx.req.params.get('userId'), p.itemId, false), {
+    dialects: JELLYFIN,
+    since: V10_9,
+  }),
+  route('POST', '/Users/{userId}/FavoriteItems/{itemId}', (ctx, p) => favorite(ctx, p.userId, p.itemId, true)),
+  route('DELETE', '/Users/{userId}/FavoriteItems/{itemId}', (ctx, p) => favorite(ctx, p.userId, p.itemId, false)),
+  route('POST', '/Users/{userId}/FavoriteItems/{itemId}/Delete', (ctx, p) => favorite(ctx, p.userId, p.itemId, false), { dialects: EMBY }),
   route('POST', '/Users/{userId}/PlayedItems/{itemId}', (ctx, p) => played(ctx, p.userId, p.itemId, true)),
   route('DELETE', '/Users/{userId}/PlayedItems/{itemId}', (ctx, p) => played(ctx, p.userId, p.itemId, false)),
   route('POST', '/Users/{userId}/PlayedItems/{itemId}/Delete', (ctx, p) => played(ctx, p.userId, p.itemId, false), { dialects: EMBY }),
 
+  route('GET', '/Shows/NextUp', showsNextUp),
+  route('GET', '/Shows/{seriesId}/Episodes', showEpisodes),
+  route('GET', '/Shows/{seriesId}/Seasons', showSeasons),
+
+  route('POST', '/PlayingItems/{itemId}', playingItem('start'), { dialects: JELLYFIN, since: V10_9 }),
+  route('POST', '/PlayingItems/{itemId}/Progress', playingItem('progress'), { dialects: JELLYFIN, since: V10_9 }),
+  route('DELETE', '/PlayingItems/{itemId}', playingItem('stop'), { dialects: JELLYFIN, since: V10_9 }),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}', playingItem('start')),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}/Progress', playingItem('progress')),
+  route('DELETE', '/Users/{userId}/PlayingItems/{itemId}', playingItem('stop')),
+  route('POST', '/Users/{userId}/PlayingItems/{itemId}/Delete', playingItem('stop'), { dialects: EMBY }),
+
   route('GET', '/Sessions', sessions),
+  route('POST', '/Sessions/Capabilities', capabilities),
+  route('POST', '/Sessions/Capabilities/Full', capabilities),
   route('POST', '/Sessions/Playing', playing('start')),
   route('POST', '/Sessions/Playing/Progress', playing('progress')),
   route('POST', '/Sessions/Playing/Stopped', playing('stop')),

@@ -19,9 +19,18 @@
 // proxy support is off: axios honours HTTP(S)_PROXY by default, and loopback traffic must never
 // leave for a proxy. The SDK makes no other requests (no discovery, no websocket unless asked).
 //
+// Also what other tools call most: a title search (`getItems` with `searchTerm`), Next Up
+// (`getShowApi().getNextUp`, the 1.0 name of the 10.x SDK's `getTvShowsApi`) and the
+// played/playing reports (the 1.0 SDK's `getUserDataApi` and `getSessionApi` hold what
+// `getPlaystateApi` held). The query-string reports (`/PlayingItems/{id}`) are not in SDK 1.0;
+// test/emulator/mediabrowser-clients.test.ts calls them over raw HTTP.
+//
+// Browsing a series (`getSeasons`, `getEpisodes`), favourites and the capabilities a client
+// posts on connecting are covered too.
+//
 // SDK calls the test leaves out, and why: `getSessionApi().reportSessionEnded()`
-// (`/Sessions/Logout`), favourites (`/UserFavoriteItems`), `getShowsApi()` (`/Shows/…`) and
-// `getLatestMedia` (`/Items/Latest`) are not emulated (README "Known gaps"); Playhead uses none.
+// (`/Sessions/Logout`), `getShowApi().getUpcomingEpisodes` and `getLatestMedia`
+// (`/Items/Latest`) are not emulated (README "Known gaps"); Playhead uses none.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import axios, { isAxiosError, type AxiosInstance } from 'axios';
@@ -30,6 +39,7 @@ import * as sdkModels from '@jellyfin/sdk/lib/generated-client/models/index.js';
 import * as authenticationApi from '@jellyfin/sdk/lib/utils/api/authentication-api.js';
 import * as libraryApi from '@jellyfin/sdk/lib/utils/api/library-api.js';
 import * as sessionApi from '@jellyfin/sdk/lib/utils/api/session-api.js';
+import * as showApi from '@jellyfin/sdk/lib/utils/api/show-api.js';
 import * as systemApi from '@jellyfin/sdk/lib/utils/api/system-api.js';
 import * as userApi from '@jellyfin/sdk/lib/utils/api/user-api.js';
 import * as userDataApi from '@jellyfin/sdk/lib/utils/api/user-data-api.js';
@@ -132,6 +142,7 @@ interface PlaybackReport {
 type Reply<T> = Promise<{ data: T; status: number }>;
 interface ItemQuery {
   userId?: string;
+  searchTerm?: string;
   parentId?: string;
   recursive?: boolean;
   includeItemTypes?: string[];
@@ -183,8 +194,36 @@ interface JellyfinSdk {
     updateItemUserData(p: ItemRef & { updateUserItemDataDto: UpdateUserItemDataDto }): Reply<UserItemDataDto>;
     markPlayedItem(p: ItemRef & { datePlayed?: string }): Reply<UserItemDataDto>;
     markUnplayedItem(p: ItemRef): Reply<UserItemDataDto>;
+    markFavoriteItem(p: ItemRef): Reply<UserItemDataDto>;
+    unmarkFavoriteItem(p: ItemRef): Reply<UserItemDataDto>;
+  };
+  getShowApi(api: Api): {
+    getNextUp(p: {
+      userId?: string;
+      seriesId?: string;
+      parentId?: string;
+      startIndex?: number;
+      limit?: number;
+      fields?: string[];
+      enableResumable?: boolean;
+      enableRewatching?: boolean;
+      enableTotalRecordCount?: boolean;
+    }): Reply<BaseItemDtoQueryResult>;
+    getSeasons(p: { seriesId: string; userId?: string; fields?: string[] }): Reply<BaseItemDtoQueryResult>;
+    getEpisodes(p: {
+      seriesId: string;
+      userId?: string;
+      season?: number;
+      seasonId?: string;
+      startItemId?: string;
+      startIndex?: number;
+      limit?: number;
+      fields?: string[];
+    }): Reply<BaseItemDtoQueryResult>;
   };
   getSessionApi(api: Api): {
+    postCapabilities(p: { playableMediaTypes?: string[]; supportsMediaControl?: boolean }): Reply<void>;
+    postFullCapabilities(p: { clientCapabilitiesDto: { PlayableMediaTypes?: string[]; SupportsMediaControl?: boolean } }): Reply<void>;
     getSessions(p?: { deviceId?: string; activeWithinSeconds?: number }): Reply<SessionInfoDto[]>;
     reportPlaybackStart(p: { playbackStartInfo: PlaybackReport }): Reply<void>;
     reportPlaybackProgress(p: { playbackProgressInfo: PlaybackReport }): Reply<void>;
@@ -211,6 +250,7 @@ const sdk = {
   ...libraryApi,
   ...userDataApi,
   ...sessionApi,
+  ...showApi,
 } as unknown as JellyfinSdk;
 const {
   Jellyfin,
@@ -223,6 +263,7 @@ const {
   getLibraryApi,
   getUserDataApi,
   getSessionApi,
+  getShowApi,
 } = sdk;
 const models = sdkModels as unknown as SdkModels;
 /** The SDK's enum values (string constants), by name: a missing one fails here, not on the server. */
@@ -287,6 +328,17 @@ function movie(n: number): MbItem {
 
 function childrenOf(id: string): MbItem[] {
   return emulator.state.items.filter((i) => i.ParentId === id);
+}
+
+/** The library an item lives in, up its parent links. */
+function libraryOf(item: MbItem): string | undefined {
+  let at: MbItem | undefined = item;
+  for (let depth = 0; at && depth < 4; depth++) {
+    const parent: string = at.ParentId;
+    if (emulator.state.libraries.some((l) => l.Id === parent)) return parent;
+    at = emulator.state.items.find((i) => i.Id === parent);
+  }
+  return undefined;
 }
 
 function status(error: unknown): number | undefined {
@@ -490,6 +542,75 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       episodes.data.Items?.map((e) => [e.Id, e.IndexNumber, e.ParentIndexNumber, e.SeasonId, e.SeriesName, e.ProviderIds, e.Path]),
       expected.map((e) => [e.Id, e.IndexNumber, 2, season.Id, series.Name, e.ProviderIds, e.Path]),
     );
+  });
+
+  it('searches titles case-insensitively, with types, parent, paging, exact matches first', async () => {
+    /** Jellyfin's match quality: exact name, "term …", a prefix, anything else. */
+    const quality = (name: string, word: string) => {
+      const n = name.toLowerCase();
+      const t = word.toLowerCase();
+      return n === t ? 0 : n.startsWith(`${t} `) ? 1 : n.startsWith(t) ? 2 : 3;
+    };
+    const matching = (word: string) => emulator.state.items.filter((i) => i.Name.toLowerCase().includes(word.toLowerCase()));
+    // A title word whose best match does not come first by name ("Horizon in …" after "Canyon of
+    // the Horizon"), so the order shows match quality ruling over SortName.
+    const word = itemsOf('Movie')
+      .flatMap((i) => i.Name.split(' '))
+      .filter((w) => /^[A-Za-z]{4,}$/.test(w))
+      .find((w) => {
+        const byName = matching(w)
+          .filter((i) => i.Type === 'Movie')
+          .sort((a, b) => a.Name.replace(/^(the|a|an) /i, '').localeCompare(b.Name.replace(/^(the|a|an) /i, '')));
+        return byName.some((item, n) => n > 0 && quality(item.Name, w) < quality(byName[0]!.Name, w));
+      });
+    assert.ok(word, 'the synthetic library has a title word whose best match sorts late');
+    // Sent in upper case: Jellyfin matches the lower-cased (clean) name.
+    const term = word.toUpperCase();
+    const hits = (types?: MbItem['Type'][]) => matching(word).filter((i) => !types || types.includes(i.Type));
+    const library = getLibraryApi(api);
+    const { data: all } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, enableTotalRecordCount: true });
+    assert.ok(hits().length >= 1);
+    assert.equal(all.TotalRecordCount, hits().length);
+    assert.deepEqual(
+      all.Items?.map((i) => i.Id).sort(),
+      hits()
+        .map((i) => i.Id)
+        .sort(),
+    );
+    const { data: films } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, includeItemTypes: [BaseItemKind.Movie] });
+    assert.deepEqual(
+      films.Items?.map((i) => i.Id).sort(),
+      hits(['Movie'])
+        .map((i) => i.Id)
+        .sort(),
+    );
+    const qualities = films.Items!.map((i) => quality(i.Name!, word));
+    assert.deepEqual(
+      qualities,
+      [...qualities].sort((a, b) => a - b),
+      'better matches come first',
+    );
+    // Paging walks the same order, one row at a time.
+    const walked: string[] = [];
+    for (let startIndex = 0; startIndex < (all.TotalRecordCount ?? 0); startIndex++) {
+      const { data } = await library.getItems({ userId: alice.id, searchTerm: term, recursive: true, startIndex, limit: 1 });
+      assert.equal(data.StartIndex, startIndex);
+      walked.push(data.Items![0]!.Id!);
+    }
+    assert.deepEqual(
+      walked,
+      all.Items?.map((i) => i.Id),
+    );
+    // Under the shows library only episodes and series can match.
+    const shows = emulator.state.libraries.find((l) => l.CollectionType === 'tvshows')!;
+    const episodeWord = itemsOf('Episode')[0]!.Name.split(' ').at(-1)!;
+    const { data: inShows } = await library.getItems({ userId: alice.id, searchTerm: episodeWord.toLowerCase(), recursive: true, parentId: shows.Id });
+    const expected = emulator.state.items.filter((i) => libraryOf(i) === shows.Id && i.Name.toLowerCase().includes(episodeWord.toLowerCase()));
+    assert.ok(expected.length >= 1);
+    assert.deepEqual(inShows.Items?.map((i) => i.Id).sort(), expected.map((i) => i.Id).sort());
+    // Nothing matches a term no title has.
+    const { data: none } = await library.getItems({ userId: alice.id, searchTerm: 'zzzz-no-such-title', recursive: true });
+    assert.deepEqual([none.TotalRecordCount, none.Items?.length], [0, 0]);
   });
 
   // ---- user data -------------------------------------------------------------------------------
@@ -775,6 +896,209 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
       resume.Items?.map((i) => i.Id),
       [target.Id],
     );
+  });
+});
+
+// ---- Next Up and the playstate thresholds ---------------------------------------------------
+
+describe('@jellyfin/sdk Next Up and playback reports (own server)', () => {
+  let server: RunningMediaBrowserEmulator;
+  let client: Api;
+  let user: { id: string; token: string };
+  const SHOWS = 'movies=2,shows=3,seasons=2,episodes=3';
+
+  before(async () => {
+    server = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'nextup', synthetic: SHOWS, seed: 'n', quiet: true, now: () => clock });
+    user = server.users.find((u) => u.name === 'alice')!;
+    client = jellyfin.createApi(server.url, user.token, http);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  const series = (n: number) => server.state.items.filter((i) => i.Type === 'Series')[n]!;
+  /** A series' episodes in season/episode order. */
+  const episodesOf = (s: MbItem) =>
+    server.state.items
+      .filter((i) => i.Type === 'Episode' && i.SeriesId === s.Id)
+      .sort((a, b) => a.ParentIndexNumber! - b.ParentIndexNumber! || a.IndexNumber! - b.IndexNumber!);
+  const record = (itemId: string) => server.state.userData[user.id]?.[itemId];
+
+  /**
+   * Next Up computed from the state, the way Jellyfin defines it: series with an episode the
+   * user played or started (latest first); per series the first unplayed episode after the
+   * highest-numbered played one.
+   */
+  function expectedNextUp(enableResumable = true): string[] {
+    const withDates = server.state.items
+      .filter((i) => i.Type === 'Series')
+      .map((s) => ({
+        s,
+        latest: Math.max(...episodesOf(s).map((e) => (record(e.Id)?.LastPlayedDate ? Date.parse(record(e.Id)!.LastPlayedDate!) : Number.NEGATIVE_INFINITY))),
+      }))
+      .filter((x) => x.latest > Number.NEGATIVE_INFINITY)
+      .sort((a, b) => b.latest - a.latest);
+    return withDates
+      .map(({ s }) => {
+        const episodes = episodesOf(s);
+        const lastPlayed = episodes.findLastIndex((e) => record(e.Id)?.Played === true);
+        const next = episodes.slice(lastPlayed + 1).find((e) => record(e.Id)?.Played !== true);
+        if (next && !enableResumable && (record(next.Id)?.PlaybackPositionTicks ?? 0) > 0) return undefined;
+        return next?.Id;
+      })
+      .filter((id): id is string => id !== undefined);
+  }
+
+  it('lists the episode after the last one watched, per series, latest series first', async () => {
+    const shows = getShowApi(client);
+    assert.deepEqual((await shows.getNextUp({ userId: user.id })).data.Items, [], 'nothing watched, nothing next');
+
+    const [a, b] = [series(0), series(1)];
+    const [a1, a2] = episodesOf(a);
+    const bEpisodes = episodesOf(b);
+    // Series a: the first two episodes watched. Series b, later: its third episode (the last of
+    // season 1) watched out of order, the first two not.
+    await getUserDataApi(client).markPlayedItem({ itemId: a1!.Id, userId: user.id, datePlayed: '2026-11-20T20:00:00Z' });
+    await getUserDataApi(client).markPlayedItem({ itemId: a2!.Id, userId: user.id, datePlayed: '2026-11-20T21:00:00Z' });
+    await getUserDataApi(client).markPlayedItem({ itemId: bEpisodes[2]!.Id, userId: user.id, datePlayed: '2026-11-22T21:00:00Z' });
+
+    const { data } = await shows.getNextUp({ userId: user.id, fields: ['ProviderIds'] });
+    assert.deepEqual(
+      data.Items?.map((i) => i.Id),
+      expectedNextUp(),
+    );
+    // b's next is season 2's first episode (after the one watched, not the skipped ones); a's is its third.
+    assert.deepEqual(
+      data.Items?.map((i) => i.Id),
+      [bEpisodes[3]!.Id, episodesOf(a)[2]!.Id],
+    );
+    assert.equal(data.TotalRecordCount, 2);
+    const first = data.Items![0]!;
+    assert.deepEqual([first.SeriesId, first.ParentIndexNumber, first.IndexNumber, first.ProviderIds], [b.Id, 2, 1, bEpisodes[3]!.ProviderIds]);
+    assert.equal(first.UserData?.Played, false);
+
+    // Paging, a single series, another library.
+    const { data: second } = await shows.getNextUp({ userId: user.id, startIndex: 1, limit: 1 });
+    assert.deepEqual([second.Items?.map((i) => i.Id), second.TotalRecordCount, second.StartIndex], [[episodesOf(a)[2]!.Id], 2, 1]);
+    const { data: onlyA } = await shows.getNextUp({ userId: user.id, seriesId: a.Id });
+    assert.deepEqual(
+      onlyA.Items?.map((i) => i.Id),
+      [episodesOf(a)[2]!.Id],
+    );
+    const untouched = series(2);
+    const { data: fresh } = await shows.getNextUp({ userId: user.id, seriesId: untouched.Id });
+    assert.deepEqual(
+      fresh.Items?.map((i) => i.Id),
+      [episodesOf(untouched)[0]!.Id],
+      'a series asked for by id starts at its first episode',
+    );
+    const movies = server.state.libraries.find((l) => l.CollectionType === 'movies')!;
+    const tv = server.state.libraries.find((l) => l.CollectionType === 'tvshows')!;
+    assert.deepEqual((await shows.getNextUp({ userId: user.id, parentId: movies.Id })).data.Items, []);
+    assert.equal((await shows.getNextUp({ userId: user.id, parentId: tv.Id })).data.TotalRecordCount, 2);
+  });
+
+  it('leaves out a series whose next episode is in progress when enableResumable is false', async () => {
+    const a = series(0);
+    const next = episodesOf(a)[2]!;
+    // Started through the session API: a position between the thresholds stays.
+    await getSessionApi(client).reportPlaybackStart({ playbackStartInfo: { ItemId: next.Id, PlaySessionId: 'nu-1' } });
+    const position = Math.round(next.RunTimeTicks! * 0.5);
+    await getSessionApi(client).reportPlaybackStopped({ playbackStopInfo: { ItemId: next.Id, PositionTicks: position, PlaySessionId: 'nu-1' } });
+    assert.equal(record(next.Id)?.PlaybackPositionTicks, position);
+    const shows = getShowApi(client);
+    const { data: withResumable } = await shows.getNextUp({ userId: user.id });
+    assert.deepEqual(
+      withResumable.Items?.map((i) => i.Id),
+      expectedNextUp(true),
+    );
+    assert.equal(withResumable.Items?.[0]?.Id, next.Id, 'the series just played comes first');
+    const { data: without } = await shows.getNextUp({ userId: user.id, enableResumable: false });
+    assert.deepEqual(
+      without.Items?.map((i) => i.Id),
+      expectedNextUp(false),
+    );
+    assert.ok(!without.Items?.some((i) => i.Id === next.Id));
+  });
+
+  it('browses a series by season and episode, marks favourites and posts capabilities', async () => {
+    const show = series(1);
+    const shows = getShowApi(client);
+    const seasonsOf = server.state.items.filter((i) => i.Type === 'Season' && i.ParentId === show.Id).sort((a, b) => a.IndexNumber! - b.IndexNumber!);
+    const { data: seasons } = await shows.getSeasons({ seriesId: show.Id, userId: user.id });
+    assert.deepEqual(
+      seasons.Items?.map((s) => [s.Id, s.IndexNumber, s.SeriesId]),
+      seasonsOf.map((s) => [s.Id, s.IndexNumber, show.Id]),
+    );
+    const all = episodesOf(show);
+    const { data: episodes } = await shows.getEpisodes({ seriesId: show.Id, userId: user.id, fields: ['ProviderIds'] });
+    assert.deepEqual(
+      episodes.Items?.map((e) => [e.Id, e.ParentIndexNumber, e.IndexNumber, e.ProviderIds]),
+      all.map((e) => [e.Id, e.ParentIndexNumber, e.IndexNumber, e.ProviderIds]),
+    );
+    assert.equal(episodes.TotalRecordCount, all.length);
+    const { data: second } = await shows.getEpisodes({ seriesId: show.Id, season: 2 });
+    assert.deepEqual(
+      second.Items?.map((e) => e.Id),
+      all.filter((e) => e.ParentIndexNumber === 2).map((e) => e.Id),
+    );
+    const { data: bySeason } = await shows.getEpisodes({ seriesId: show.Id, seasonId: seasonsOf[0]!.Id });
+    assert.deepEqual(
+      bySeason.Items?.map((e) => e.Id),
+      all.filter((e) => e.ParentIndexNumber === 1).map((e) => e.Id),
+    );
+    const { data: fromThird } = await shows.getEpisodes({ seriesId: show.Id, startItemId: all[2]!.Id, startIndex: 1, limit: 2 });
+    assert.deepEqual([fromThird.Items?.map((e) => e.Id), fromThird.TotalRecordCount, fromThird.StartIndex], [[all[3]!.Id, all[4]!.Id], all.length - 2, 1]);
+    await assert.rejects(shows.getSeasons({ seriesId: all[0]!.Id }), (error) => status(error) === 404);
+
+    const favourite = await getUserDataApi(client).markFavoriteItem({ itemId: show.Id, userId: user.id });
+    assert.deepEqual([favourite.status, favourite.data.IsFavorite, favourite.data.ItemId], [200, true, show.Id]);
+    assert.equal(record(show.Id)?.IsFavorite, true);
+    const { data: favourites } = await getLibraryApi(client).getItems({ userId: user.id, recursive: true, filters: ['IsFavorite'] });
+    assert.deepEqual(
+      favourites.Items?.map((i) => i.Id),
+      [show.Id],
+    );
+    const { data: notFavourite } = await getUserDataApi(client).unmarkFavoriteItem({ itemId: show.Id, userId: user.id });
+    assert.deepEqual([notFavourite.IsFavorite, record(show.Id)?.IsFavorite], [false, false]);
+
+    const sessions = getSessionApi(client);
+    assert.equal((await sessions.postCapabilities({ playableMediaTypes: ['Video'], supportsMediaControl: false })).status, 204);
+    assert.equal((await sessions.postFullCapabilities({ clientCapabilitiesDto: { PlayableMediaTypes: ['Video'], SupportsMediaControl: false } })).status, 204);
+    assert.ok(
+      server.state.sessions.some((s) => s.userId === user.id && s.deviceId === DEVICE.id),
+      'the client session is kept alive',
+    );
+  });
+
+  it('applies the server thresholds to reported positions (MinResumePct, MaxResumePct, MinResumeDurationSeconds)', async () => {
+    const { minResumePct, maxResumePct, minResumeDurationSeconds } = server.state.playback;
+    assert.deepEqual([minResumePct, maxResumePct, minResumeDurationSeconds], [5, 90, 300]);
+    const sessions = getSessionApi(client);
+    const film = server.state.items.find((i) => i.Type === 'Movie')!;
+    const runtime = film.RunTimeTicks!;
+    assert.ok(runtime / 10_000_000 >= minResumeDurationSeconds);
+    const report = async (percent: number) => {
+      await sessions.reportPlaybackProgress({
+        playbackProgressInfo: { ItemId: film.Id, PositionTicks: Math.round((runtime * percent) / 100), PlaySessionId: 't' },
+      });
+      const r = record(film.Id)!;
+      return [r.PlaybackPositionTicks, r.Played];
+    };
+    await sessions.reportPlaybackStart({ playbackStartInfo: { ItemId: film.Id, PlaySessionId: 't' } });
+    assert.deepEqual(await report(minResumePct - 1), [0, false], 'below MinResumePct: no position');
+    assert.deepEqual(await report(minResumePct + 1), [Math.round((runtime * (minResumePct + 1)) / 100), false]);
+    assert.deepEqual(await report(maxResumePct - 1), [Math.round((runtime * (maxResumePct - 1)) / 100), false]);
+    assert.deepEqual(await report(maxResumePct + 1), [0, true], 'past MaxResumePct: played');
+    const { data: item } = await getLibraryApi(client).getItem({ itemId: film.Id, userId: user.id });
+    assert.deepEqual([item.UserData?.Played, item.UserData?.PlaybackPositionTicks, item.UserData?.PlayCount], [true, 0, 1]);
+    // Unplayed again through the SDK, then a short item: any position in the middle marks it played.
+    await getUserDataApi(client).markUnplayedItem({ itemId: film.Id, userId: user.id });
+    assert.deepEqual([record(film.Id)?.Played, record(film.Id)?.PlayCount], [false, 0]);
+    film.RunTimeTicks = (minResumeDurationSeconds - 60) * 10_000_000;
+    await sessions.reportPlaybackProgress({ playbackProgressInfo: { ItemId: film.Id, PositionTicks: Math.round(film.RunTimeTicks / 2), PlaySessionId: 't' } });
+    assert.deepEqual([record(film.Id)?.PlaybackPositionTicks, record(film.Id)?.Played], [0, true], 'shorter than MinResumeDurationSeconds: played');
+    film.RunTimeTicks = runtime;
   });
 });
 

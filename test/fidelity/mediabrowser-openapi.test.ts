@@ -69,6 +69,11 @@ const SETUPS: DialectSetup[] = [
       'POST /Users/{userId}/Items/{itemId}/UserData': 'legacy alias of POST /UserItems/{itemId}/UserData (hidden)',
       'POST /Users/{userId}/PlayedItems/{itemId}': 'legacy alias of POST /UserPlayedItems/{itemId} (hidden)',
       'DELETE /Users/{userId}/PlayedItems/{itemId}': 'legacy alias of DELETE /UserPlayedItems/{itemId} (hidden)',
+      'POST /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of POST /PlayingItems/{itemId} (hidden); the only form on 10.8',
+      'POST /Users/{userId}/PlayingItems/{itemId}/Progress': 'legacy alias of POST /PlayingItems/{itemId}/Progress (hidden)',
+      'DELETE /Users/{userId}/PlayingItems/{itemId}': 'legacy alias of DELETE /PlayingItems/{itemId} (hidden)',
+      'POST /Users/{userId}/FavoriteItems/{itemId}': 'legacy alias of POST /UserFavoriteItems/{itemId} (hidden)',
+      'DELETE /Users/{userId}/FavoriteItems/{itemId}': 'legacy alias of DELETE /UserFavoriteItems/{itemId} (hidden)',
     },
     prefix: '',
   },
@@ -93,6 +98,12 @@ interface Case {
   body?: () => unknown;
   /** Expected status when not 2xx (error bodies are validated too). */
   status?: number;
+  /**
+   * The document gives this operation no response body ("Response content unknown") although
+   * the server answers one: validate against the named operation's 200 schema instead. The test
+   * checks that the document still lacks it.
+   */
+  schemaOf?: { method: string; path: string; reason: string };
 }
 
 for (const setup of SETUPS) {
@@ -224,6 +235,13 @@ for (const setup of SETUPS) {
         body: () => ({ ItemId: ids.episode2, PositionTicks: 3_000_000_000, Failed: false, PlaySessionId: 'p2' }),
       },
       { name: 'playback ping', method: 'POST', path: () => '/Sessions/Playing/Ping?playSessionId=spec-play', as: 'alice' },
+      {
+        name: 'title search, typed and paged',
+        method: 'GET',
+        path: () =>
+          `/Items?${userQuery()}&SearchTerm=${encodeURIComponent(emu.state.items[0]!.Name.slice(0, 4))}&Recursive=true&IncludeItemTypes=Movie,Episode&StartIndex=0&Limit=3`,
+      },
+      { name: 'next up', method: 'GET', path: () => `/Shows/NextUp?${userQuery()}&Fields=ProviderIds,Path&Limit=5` },
     ];
     const jellyfin: Case[] = [
       { name: 'users', method: 'GET', path: () => '/Users' },
@@ -244,6 +262,32 @@ for (const setup of SETUPS) {
       },
       { name: 'mark played', method: 'POST', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}&datePlayed=2026-11-24T07:00:00Z` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/UserPlayedItems/${ids.episode2}?userId=${uid()}` },
+      { name: 'favourite', method: 'POST', path: () => `/UserFavoriteItems/${ids.series}?userId=${uid()}` },
+      { name: 'not a favourite', method: 'DELETE', path: () => `/UserFavoriteItems/${ids.series}?userId=${uid()}` },
+      { name: 'seasons', method: 'GET', path: () => `/Shows/${ids.series}/Seasons?userId=${uid()}&fields=ProviderIds` },
+      { name: 'episodes', method: 'GET', path: () => `/Shows/${ids.series}/Episodes?userId=${uid()}&fields=ProviderIds,Path&season=1&startIndex=0&limit=2` },
+      { name: 'episodes of an unknown series', method: 'GET', path: () => `/Shows/${'0'.repeat(32)}/Episodes?userId=${uid()}`, status: 404 },
+      { name: 'capabilities', method: 'POST', path: () => '/Sessions/Capabilities?playableMediaTypes=Video&supportsMediaControl=false', as: 'alice' },
+      {
+        name: 'full capabilities',
+        method: 'POST',
+        path: () => '/Sessions/Capabilities/Full',
+        as: 'alice',
+        body: () => ({ PlayableMediaTypes: ['Video'], SupportedCommands: [], SupportsMediaControl: false, SupportsPersistentIdentifier: true }),
+      },
+      {
+        name: 'playing item start',
+        method: 'POST',
+        path: () => `/PlayingItems/${ids.movie2}?playSessionId=q1&canSeek=true&playMethod=DirectPlay`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item progress',
+        method: 'POST',
+        path: () => `/PlayingItems/${ids.movie2}/Progress?positionTicks=6000000000&isPaused=true&playSessionId=q1`,
+        as: 'alice',
+      },
+      { name: 'playing item stopped', method: 'DELETE', path: () => `/PlayingItems/${ids.movie2}?positionTicks=6000000000&playSessionId=q1`, as: 'alice' },
     ];
     const emby: Case[] = [
       { name: 'users query', method: 'GET', path: () => '/Users/Query' },
@@ -267,6 +311,52 @@ for (const setup of SETUPS) {
       { name: 'mark played', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}?DatePlayed=20261124070000` },
       { name: 'mark unplayed', method: 'DELETE', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}` },
       { name: 'mark unplayed (POST form)', method: 'POST', path: () => `/Users/${uid()}/PlayedItems/${ids.episode2}/Delete` },
+      { name: 'favourite', method: 'POST', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}` },
+      { name: 'not a favourite', method: 'DELETE', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}` },
+      { name: 'not a favourite (POST form)', method: 'POST', path: () => `/Users/${uid()}/FavoriteItems/${ids.series}/Delete` },
+      { name: 'seasons', method: 'GET', path: () => `/Shows/${ids.series}/Seasons?UserId=${uid()}&Fields=ProviderIds` },
+      {
+        name: 'episodes',
+        method: 'GET',
+        path: () => `/Shows/${ids.series}/Episodes?UserId=${uid()}&Fields=ProviderIds,Path&Season=1&StartIndex=0&Limit=2`,
+        schemaOf: {
+          method: 'GET',
+          path: '/Shows/x/Seasons',
+          reason: 'the 4.8.11 document says "Response content unknown"; Emby answers a QueryResult<BaseItemDto>',
+        },
+      },
+      { name: 'capabilities', method: 'POST', path: () => '/Sessions/Capabilities?Id=spec&PlayableMediaTypes=Video&SupportsMediaControl=false', as: 'alice' },
+      {
+        name: 'full capabilities',
+        method: 'POST',
+        path: () => '/Sessions/Capabilities/Full?Id=spec',
+        as: 'alice',
+        body: () => ({ PlayableMediaTypes: ['Video'], SupportedCommands: [], SupportsMediaControl: false }),
+      },
+      {
+        name: 'playing item start',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}?MediaSourceId=ms1&PlaySessionId=q1&CanSeek=true`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item progress',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}/Progress?MediaSourceId=ms1&PositionTicks=6000000000&IsPaused=true&PlaySessionId=q1`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item stopped',
+        method: 'DELETE',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}?MediaSourceId=ms1&NextMediaType=Video&PositionTicks=6000000000`,
+        as: 'alice',
+      },
+      {
+        name: 'playing item stopped (POST form)',
+        method: 'POST',
+        path: () => `/Users/${uid()}/PlayingItems/${ids.movie2}/Delete?MediaSourceId=ms1&NextMediaType=Video&PositionTicks=6000000000`,
+        as: 'alice',
+      },
     ];
 
     for (const testCase of [...common, ...(dialect === 'jellyfin' ? jellyfin : emby)]) {
@@ -291,7 +381,13 @@ for (const setup of SETUPS) {
         if (testCase.status !== undefined) assert.equal(response.status, testCase.status, response.text);
         else assert.ok(response.status >= 200 && response.status < 300, `status ${response.status}: ${response.text}`);
         assert.ok(documentedStatuses(found.operation).includes(response.status), `${response.status} is not a documented status of ${found.template}`);
-        const schema = responseSchema(spec, found.operation, response.status);
+        let schema = responseSchema(spec, found.operation, response.status);
+        if (testCase.schemaOf) {
+          assert.equal(schema, undefined, `${found.template} now documents its answer: drop schemaOf (${testCase.schemaOf.reason})`);
+          const stand = findOperation(spec, testCase.schemaOf.method, testCase.schemaOf.path);
+          assert.ok(stand, `${testCase.schemaOf.path} is not an operation of the document`);
+          schema = responseSchema(spec, stand.operation, 200);
+        }
         if (schema === undefined) {
           assert.equal(response.text, '', `${found.template} documents no JSON body for ${response.status}`);
           return;
