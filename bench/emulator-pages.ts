@@ -117,7 +117,16 @@ async function measureKind(kind: EmulatorKind, items: number, changed: number, r
     say(`giving ${kind === 'plex' ? 'the owner' : MB_USER} ${changed} resume positions…`);
     await runChild(['--import', 'tsx', 'bench/seed-progress.ts', emulator.url, String(changed), SEED, kind, MB_USER], `seeding ${emulator.name}`);
     const env: Record<string, string> = {};
-    const yaml = ['providers:', providerYaml('pages', emulator, env), `state: { path: ${join(workDir, `${kind}.db`)} }`, ''].join('\n');
+    // A config needs a pair: the emulator under a second name is the other side (never used).
+    const yaml = [
+      'providers:',
+      providerYaml('pages', emulator, env),
+      providerYaml('pages-other', emulator, env),
+      'pairs:',
+      '  - { name: pages, source: pages, target: pages-other }',
+      `state: { path: ${join(workDir, `${kind}.db`)} }`,
+      '',
+    ].join('\n');
     const config = parseConfig(yaml, join(workDir, 'playhead.yaml'), env);
     const store = Store.open(config.state.path);
     signIn(store, 'pages', emulator);
