@@ -39,15 +39,18 @@ export interface ProviderState {
   loadIndex(server: string): IndexCacheSnapshot | undefined;
   /** What the stored index was built over, and when; undefined when there is none (or a full scan did not finish). */
   indexMeta(server: string): IndexCacheMeta | undefined;
-  /** A full scan starts: every entry and the meta go. */
-  clearIndex(server: string): void;
+  /** A full scan starts: whatever an earlier scan cut short left staged goes. */
+  beginIndexScan(server: string): void;
+  /** One page of a full scan, kept aside (not yet the index) until commitIndexScan. */
+  stageIndexEntries(server: string, entries: readonly IndexEntry[]): void;
+  /** The full scan finished: its staged entries become the index (a later entry for a token wins), as of `meta`. */
+  commitIndexScan(server: string, meta: IndexCacheMeta): void;
   /**
-   * Adds one page of a scan. A later entry for a token wins. With `replaceItems`, each item the
-   * page names is described whole by its entries here: its other stored tokens go. Without a meta
-   * yet, a placeholder one (scope '', refreshed at 0: never fresh) holds the rows until setIndexMeta.
+   * One page of an incremental refresh: a later entry for a token wins, and each item the page
+   * names is described whole by its entries here, so its other stored tokens go.
    */
-  addIndexEntries(server: string, entries: readonly IndexEntry[], opts?: { replaceItems?: boolean }): void;
-  /** A scan finished: the index is current as of `meta`. */
+  refreshIndexEntries(server: string, entries: readonly IndexEntry[]): void;
+  /** A refresh finished: the index is current as of `meta`. */
   setIndexMeta(server: string, meta: IndexCacheMeta): void;
   /** The stored rows whose token is `token` or starts with `prefix` (how the id index finds a token's items). */
   indexRows(server: string, token: string, prefix: string): IndexEntry[];

@@ -61,9 +61,9 @@ const STORED_SEPARATOR = '|';
 const stored = (e: IndexEntry): IndexEntry => ({ ...e, token: `${e.token}${STORED_SEPARATOR}${e.id}` });
 
 /**
- * The index lives in the store's rows, not in memory: a scan writes each page as it arrives and
- * a lookup reads the rows of the tokens it asks for, so a 100 000-item library costs a few
- * pages of memory, not the whole index.
+ * The index lives in the store's rows, not in memory: a scan hands each page to the store as it
+ * arrives and a lookup reads the rows of the tokens it asks for, so a 100 000-item library costs
+ * a few pages of memory, not the whole index.
  */
 export class ExternalIdIndex {
   private ready = false;
@@ -94,16 +94,16 @@ export class ExternalIdIndex {
         changed += entries.length;
         // An item a refresh saw is described whole by its new entries: the tokens the store still
         // has for it beyond those (an id corrected on the server) no longer point at it.
-        this.state.addIndexEntries(this.server, entries.map(stored), { replaceItems: true });
+        this.state.refreshIndexEntries(this.server, entries.map(stored));
       }, cached.refreshedAt - REFRESH_OVERLAP_S);
       this.state.setIndexMeta(this.server, { scope, refreshedAt: scan.serverTime ?? cached.refreshedAt });
       this.log.debug({ server: this.server, changed }, 'id index refreshed');
     } else {
-      // Until the scan finishes the index is marked stale: a scan cut short is redone in full next time.
-      this.markStale();
-      this.state.clearIndex(this.server);
-      const { serverTime } = await this.source.scan((entries) => this.state.addIndexEntries(this.server, entries.map(stored)));
-      this.state.setIndexMeta(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000) });
+      // Pages are staged in the store as they arrive and become the index only when the scan
+      // finishes: a scan cut short leaves the previous index (and the reason for a full scan) as they were.
+      this.state.beginIndexScan(this.server);
+      const { serverTime } = await this.source.scan((entries) => this.state.stageIndexEntries(this.server, entries.map(stored)));
+      this.state.commitIndexScan(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000) });
       this.state.set(`index_stale:${this.server}`, '0');
       this.log.debug({ server: this.server, total: this.size }, 'id index built');
     }

@@ -36,6 +36,8 @@ function grouped(o: Overlay): Map<string, IndexEntry[]> {
 export function dryRunState(base: ProviderState): ProviderState {
   const values = new Map<string, string>();
   const overlays = new Map<string, Overlay>();
+  /** A full scan's pages until it finishes (then they are the server's overlay). */
+  const staging = new Map<string, Map<string, IndexEntry>>();
   const overlay = (server: string): Overlay => {
     let o = overlays.get(server);
     if (!o) {
@@ -58,15 +60,22 @@ export function dryRunState(base: ProviderState): ProviderState {
       const o = overlays.get(server);
       return o ? o.meta : base.indexMeta(server);
     },
-    clearIndex: (server) => void overlays.set(server, { meta: undefined, rows: new Map() }),
-    addIndexEntries: (server, entries, opts) => {
+    beginIndexScan: (server) => void staging.set(server, new Map()),
+    stageIndexEntries: (server, entries) => {
+      const staged = staging.get(server) ?? new Map<string, IndexEntry>();
+      for (const e of entries) staged.set(e.token, e);
+      staging.set(server, staged);
+    },
+    commitIndexScan: (server, meta) => {
+      overlays.set(server, { meta: { scope: meta.scope, refreshedAt: meta.refreshedAt }, rows: staging.get(server) ?? new Map() });
+      staging.delete(server);
+    },
+    refreshIndexEntries: (server, entries) => {
       const o = overlay(server);
       delete o.groups;
-      if (opts?.replaceItems) {
-        const current = new Set(entries.map((e) => e.token));
-        const ids = new Set(entries.map((e) => e.id));
-        for (const [token, row] of o.rows) if (ids.has(row.id) && !current.has(token)) o.rows.delete(token);
-      }
+      const current = new Set(entries.map((e) => e.token));
+      const ids = new Set(entries.map((e) => e.id));
+      for (const [token, row] of o.rows) if (ids.has(row.id) && !current.has(token)) o.rows.delete(token);
       for (const e of entries) o.rows.set(e.token, e);
     },
     setIndexMeta: (server, meta) => {

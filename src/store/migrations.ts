@@ -142,9 +142,18 @@ export const MIGRATIONS: readonly string[] = [
       AND (error LIKE '%timed out%' OR error LIKE '%cut off%' OR error LIKE '%UND_ERR_SOCKET%' OR error LIKE '%ECONNRESET%'
            OR error LIKE '%other side closed%' OR error GLOB '*answered 5[0-9][0-9]*');
   `,
-  // 6: the id index is read row by row instead of loaded whole: a refresh finds the rows of the
-  // items it saw by their native id.
+  // 6: a full index scan stages its pages here as they arrive (appended, cheap) and replaces the
+  // index with them in one sorted insert when it finishes: the index of a 100 000-item library is
+  // never held in memory, a scan cut short leaves the previous index as it was, and the entries'
+  // B-tree is written in key order instead of page by page at random.
   `
-  CREATE INDEX id_index_entries_by_item ON id_index_entries(provider, server, id);
+  CREATE TABLE id_index_staging (
+    provider TEXT NOT NULL,
+    server   TEXT NOT NULL,
+    token    TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    id       TEXT NOT NULL
+  );
+  CREATE INDEX id_index_staging_by_server ON id_index_staging(provider, server);
   `,
 ];

@@ -208,8 +208,10 @@ export class Store {
       set: (name, value) => this.setKv(`provider:${provider}:${name}`, value),
       loadIndex: (server) => this.loadIndex(provider, server),
       indexMeta: (server) => this.indexMeta(provider, server),
-      clearIndex: (server) => this.clearIndex(provider, server),
-      addIndexEntries: (server, entries, opts) => this.addIndexEntries(provider, server, entries, opts?.replaceItems === true),
+      beginIndexScan: (server) => this.beginIndexScan(provider, server),
+      stageIndexEntries: (server, entries) => this.stageIndexEntries(provider, server, entries),
+      commitIndexScan: (server, meta) => this.commitIndexScan(provider, server, meta),
+      refreshIndexEntries: (server, entries) => this.refreshIndexEntries(provider, server, entries),
       setIndexMeta: (server, meta) => this.saveIndexMeta(provider, server, meta),
       indexRows: (server, token, prefix) => this.indexRows(provider, server, token, prefix),
       indexRowCount: (server) => this.indexRowCount(provider, server),
@@ -235,30 +237,50 @@ export class Store {
     return meta ? { scope: String(meta.scope), refreshedAt: Number(meta.refreshed_at) } : undefined;
   }
 
-  /** A full scan starts over: no meta (so an unfinished scan is redone), no entries. */
-  clearIndex(provider: string, server: string): void {
+  beginIndexScan(provider: string, server: string): void {
+    this.stmt('DELETE FROM id_index_staging WHERE provider = ? AND server = ?').run(provider, server);
+  }
+
+  /** Appends one page of a full scan (a rowid table: appends write only new pages). */
+  stageIndexEntries(provider: string, server: string, entries: readonly IndexEntry[]): void {
+    const put = this.stmt('INSERT INTO id_index_staging(provider, server, token, kind, id) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ?').run(provider, server);
-      this.stmt('DELETE FROM id_index WHERE provider = ? AND server = ?').run(provider, server);
+      for (const e of entries) put.run(provider, server, e.token, e.kind, e.id);
     })();
   }
 
   /**
-   * One page of a scan, in one transaction. `replaceItems`: the page describes each of its items
-   * whole, so an item's stored tokens the page does not repeat (an id corrected on the server) go.
+   * The staged scan becomes the index in one transaction: the old entries go, the staged ones
+   * go in sorted by token (the B-tree is written in order; a later staged entry for a token wins).
    */
-  addIndexEntries(provider: string, server: string, entries: readonly IndexEntry[], replaceItems: boolean): void {
-    const rowsOf = this.stmt('SELECT token FROM id_index_entries WHERE provider = ? AND server = ? AND id = ?');
+  commitIndexScan(provider: string, server: string, meta: IndexCacheMeta): void {
+    this.db.transaction(() => {
+      this.saveIndexMeta(provider, server, meta);
+      this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ?').run(provider, server);
+      this.stmt(
+        `INSERT INTO id_index_entries(provider, server, token, kind, id)
+         SELECT provider, server, token, kind, id FROM id_index_staging WHERE provider = ? AND server = ? ORDER BY token, rowid
+         ON CONFLICT(provider, server, token) DO UPDATE SET kind = excluded.kind, id = excluded.id`,
+      ).run(provider, server);
+      this.stmt('DELETE FROM id_index_staging WHERE provider = ? AND server = ?').run(provider, server);
+    })();
+  }
+
+  /**
+   * One page of a refresh, in one transaction: each item the page names is described whole by
+   * its entries here, so its stored tokens the page does not repeat (an id corrected on the
+   * server) go. Its old rows are found by their item in one pass of the server's rows.
+   */
+  refreshIndexEntries(provider: string, server: string, entries: readonly IndexEntry[]): void {
+    if (entries.length === 0) return;
+    const current = new Set(entries.map((e) => e.token));
+    const ids = JSON.stringify([...new Set(entries.map((e) => e.id))]);
     const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?');
     this.db.transaction(() => {
-      // The rows' foreign key needs the meta row; a full scan writes its real meta at the end.
-      this.stmt('INSERT INTO id_index(provider, server, scope, refreshed_at) VALUES (?, ?, ?, ?) ON CONFLICT(provider, server) DO NOTHING').run(provider, server, '', 0);
-      if (replaceItems) {
-        const current = new Set(entries.map((e) => e.token));
-        for (const id of new Set(entries.map((e) => e.id))) {
-          for (const row of rowsOf.all(provider, server, id) as { token: string }[]) if (!current.has(row.token)) drop.run(provider, server, row.token);
-        }
-      }
+      const old = this.stmt(
+        'SELECT token FROM id_index_entries WHERE provider = ? AND server = ? AND id IN (SELECT value FROM json_each(?))',
+      ).all(provider, server, ids) as { token: string }[];
+      for (const row of old) if (!current.has(row.token)) drop.run(provider, server, row.token);
       this.putIndexEntries(provider, server, entries);
     })();
   }

@@ -165,44 +165,51 @@ test('resolving: one item is found, several are ambiguous (all named), none is n
   assert.deepEqual(got.get('e'), { ref: ref('e3') });
 });
 
-test('a full scan writes each page to the store as it arrives, and lookups read the rows', async () => {
+test('a full scan hands each page to the store as it arrives, and lookups read the rows', async () => {
   const store = Store.open(':memory:');
   const state = store.providerState('jf');
   const now = () => SERVER_TIME_S * 1000 + DAY_MS;
-  const seenBetweenPages: Record<string, string>[] = [];
+  const stagedBetweenPages: number[] = [];
   const source: IndexSource = {
     scope: 'all',
     async scan(onPage) {
       onPage(movie('1', { imdb: 'tt1' }));
-      seenBetweenPages.push(stored(state));
+      stagedBetweenPages.push((store.db.prepare('SELECT COUNT(*) AS n FROM id_index_staging').get() as { n: number }).n);
       onPage(movie('2', { imdb: 'tt2' }));
       return { serverTime: SERVER_TIME_S };
     },
   };
   const index = new ExternalIdIndex(source, state, 'srv', log, now);
   await index.ensure();
-  assert.deepEqual(seenBetweenPages, [{ 'movie:imdb:tt1': '1' }], 'the first page was stored before the second arrived');
+  assert.deepEqual(stagedBetweenPages, [1], 'the first page was in the store before the second arrived');
+  assert.deepEqual(stored(state), { 'movie:imdb:tt1': '1', 'movie:imdb:tt2': '2' });
+  assert.equal((store.db.prepare('SELECT COUNT(*) AS n FROM id_index_staging').get() as { n: number }).n, 0, 'nothing is left staged');
   // The rows answer, not a copy in memory: a row changed behind the index's back is what it finds.
   store.db.prepare("UPDATE id_index_entries SET token = 'movie:imdb:tt2|9', id = '9' WHERE token = 'movie:imdb:tt2|2'").run();
   assert.equal(find(index, { imdb: 'tt2' }), '9');
   assert.equal(index.size, 2);
 });
 
-test('a full scan cut short leaves no index behind, so the next run scans in full again', async () => {
+test('a full scan cut short leaves the stored index as it was, and the next run scans in full again', async () => {
   const store = Store.open(':memory:');
   const state = store.providerState('jf');
   const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  await new ExternalIdIndex(fakeSource([...movie('1', { imdb: 'tt1' })]).source, state, 'srv', log, now).ensure();
+  const before = state.loadIndex('srv');
+  // The libraries changed (another scope): a full scan, which breaks half-way.
   const broken: IndexSource = {
-    scope: 'all',
+    scope: 'libraries 1,2',
     async scan(onPage) {
-      onPage(movie('1', { imdb: 'tt1' }));
+      onPage(movie('7', { imdb: 'tt7' }));
       throw new Error('connection reset');
     },
   };
   await assert.rejects(new ExternalIdIndex(broken, state, 'srv', log, now).ensure(), /connection reset/);
-  const next = fakeSource([...movie('1', { imdb: 'tt1' }), ...movie('2', { imdb: 'tt2' })]);
-  const index = new ExternalIdIndex(next.source, state, 'srv', log, now);
+  assert.deepEqual(state.loadIndex('srv'), before, 'the index from before, not half of the new one');
+  const next = fakeSource([...movie('7', { imdb: 'tt7' }), ...movie('8', { imdb: 'tt8' })]);
+  const index = new ExternalIdIndex({ ...next.source, scope: 'libraries 1,2' }, state, 'srv', log, now);
   await index.ensure();
-  assert.deepEqual(next.scans, [undefined], 'a full scan, not a refresh of half an index');
-  assert.equal(find(index, { imdb: 'tt2' }), '2');
+  assert.deepEqual(next.scans, [undefined], 'a full scan, not a refresh');
+  assert.equal(find(index, { imdb: 'tt8' }), '8');
+  assert.equal(find(index, { imdb: 'tt1' }), undefined);
 });
