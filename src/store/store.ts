@@ -91,6 +91,10 @@ export class Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // SQLite's own default page cache (2 MiB; better-sqlite3 builds with 16): the id index of a
+      // large library is written and read in key order, so a bigger cache saves little time and
+      // would stay in the process's memory (~30 MB more at 100 000 items).
+      db.pragma('cache_size = -2000');
       const store = Store.prepare(db, path, { backUp: true });
       // Viewing history and, later, tracker tokens live here: readable by its owner only.
       for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
