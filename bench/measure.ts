@@ -232,12 +232,15 @@ export interface Bound {
 /**
  * The least wall time a run can take with `latencyMs` per request: every page read waits one
  * latency, every write one latency shared by the writes in flight with it. Servers add up (a
- * two-way pair's second direction starts after the first).
+ * two-way pair's second direction starts after the first). Trakt takes one write per second, so
+ * there a write costs a second, not a latency.
  */
 export function boundOf(run: Pick<RunRecord, 'wallMs' | 'requests'>, latencyMs: number, writeConcurrency: Record<string, number>): Bound {
-  let requests = 0;
-  for (const [role, s] of Object.entries(run.requests.byServer)) requests += s.pagesRead + s.writes / (writeConcurrency[role] ?? 1);
-  const ms = requests * latencyMs;
+  let ms = 0;
+  for (const [role, s] of Object.entries(run.requests.byServer)) {
+    const perWrite = s.kind === 'trakt' ? Math.max(latencyMs, TRAKT_WRITE_GAP_MS) : latencyMs;
+    ms += s.pagesRead * latencyMs + (s.writes / (writeConcurrency[role] ?? 1)) * perWrite;
+  }
   return { ms, ratio: ms > 0 ? run.wallMs / ms : Number.POSITIVE_INFINITY, writeConcurrency };
 }
 

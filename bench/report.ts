@@ -62,7 +62,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   const row = (text: string, f: (r: RunRecord) => string) => table.push([text, ...runs.map(f)]);
   row('status', (r) => (r.ok ? 'ok' : 'FAILED'));
   row('wall time', (r) => `${fmt(Math.round(r.wallMs))} ms`);
-  row('bound: (pages + writes / write concurrency) × latency', (r) => (r.bound ? `${fmt(Math.round(r.bound.ms))} ms` : 'n/a'));
+  row('bound: (pages + writes / write concurrency) × latency (Trakt: a write per second)', (r) => (r.bound ? `${fmt(Math.round(r.bound.ms))} ms` : 'n/a'));
   row('wall / bound', (r) => (r.bound ? `×${r.bound.ratio.toFixed(2)}` : 'n/a'));
   row('requests (both servers)', (r) => fmt(r.requests.total));
   for (const { role } of ctx.servers) row(`  to ${role} (${label(role)})`, (r) => fmt(r.requests.byServer[role]?.total ?? 0));
