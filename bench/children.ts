@@ -217,6 +217,7 @@ export async function control(emulator: Pick<Emulator, 'name' | 'url'>, method: 
     ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
   });
   const text = await res.body.text();
-  if (res.statusCode < 200 || res.statusCode >= 300) throw new BenchError(`${emulator.name}: ${method} ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
+  if (res.statusCode < 200 || res.statusCode >= 300)
+    throw new BenchError(`${emulator.name}: ${method} ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`);
   return text === '' ? undefined : JSON.parse(text);
 }

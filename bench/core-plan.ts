@@ -38,7 +38,18 @@ function library(n: number): { records: ProgressRecord[]; targets: TargetState[]
     const show = Math.floor(i / 100);
     records.push(
       movie
-        ? { type: 'movie', ids: { imdb: `tt${String(i).padStart(7, '0')}`, tmdb: String(i) }, title: `Film ${i}`, year: 1950 + (i % 70), ref, progressMs, durationMs, progressAt, watched: false, playCount: 0 }
+        ? {
+            type: 'movie',
+            ids: { imdb: `tt${String(i).padStart(7, '0')}`, tmdb: String(i) },
+            title: `Film ${i}`,
+            year: 1950 + (i % 70),
+            ref,
+            progressMs,
+            durationMs,
+            progressAt,
+            watched: false,
+            playCount: 0,
+          }
         : {
             type: 'episode',
             ids: { tvdb: String(5_000_000 + i) },
@@ -147,7 +158,10 @@ async function main(): Promise<number> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'core-plan.json');
-  writeFileSync(file, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, loadavgAtStart: load, items, repeat, best, runs, decisions }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, loadavgAtStart: load, items, repeat, best, runs, decisions }, null, 2)}\n`,
+  );
   process.stdout.write(`wrote ${file}\n`);
   return 0;
 }

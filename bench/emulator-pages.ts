@@ -133,7 +133,13 @@ async function measureKind(kind: EmulatorKind, items: number, changed: number, r
     const providerConfig = config.providers.pages;
     if (!providerConfig) throw new BenchError('no provider config');
     const log = createLogger({ level: 'error' });
-    const provider = createProvider('pages', providerConfig, { state: store.providerState('pages'), installationId: 'bench-pages', log, now: Date.now, dryRun: false });
+    const provider = createProvider('pages', providerConfig, {
+      state: store.providerState('pages'),
+      installationId: 'bench-pages',
+      log,
+      now: Date.now,
+      dryRun: false,
+    });
     say('reading it as a sync would (resumable listing, id index, live state)…');
     const origin = new URL(emulator.url).origin;
     const sent = await recording(origin, async () => {
@@ -166,7 +172,14 @@ async function measureKind(kind: EmulatorKind, items: number, changed: number, r
     }
     const routes = [...byRoute].map(([route, s]) => {
       const sorted = [...s.samples].sort((a, b) => a - b);
-      return { route, pageSize: s.pageSize, requests: s.requests, samples: sorted.length, p50Ms: percentile(sorted, 0.5), maxMs: sorted[sorted.length - 1] ?? Number.NaN };
+      return {
+        route,
+        pageSize: s.pageSize,
+        requests: s.requests,
+        samples: sorted.length,
+        p50Ms: percentile(sorted, 0.5),
+        maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+      };
     });
     full.sort((a, b) => a - b);
     const maxFull = full[full.length - 1];
@@ -252,7 +265,10 @@ async function main(): Promise<number> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'emulator-pages.json');
-  writeFileSync(file, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, loadavgAtStart: load, items, changed, repeat, targetMs: TARGET_MS, results }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, loadavgAtStart: load, items, changed, repeat, targetMs: TARGET_MS, results }, null, 2)}\n`,
+  );
   process.stdout.write(`wrote ${file}\n`);
   return 0;
 }

@@ -25,7 +25,7 @@ export const forceGc: () => void = (() => {
   return typeof gc === 'function' ? gc : () => {};
 })();
 
-export type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status' | 'at'>;
+type LogEntry = Pick<BaseRequestLogEntry, 'method' | 'path' | 'query' | 'status' | 'at'>;
 
 // ---- routes --------------------------------------------------------------------------------
 

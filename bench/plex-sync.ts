@@ -104,7 +104,9 @@ async function main(): Promise<number> {
   process.stdout.write(`${digestTable(digests)}\n`);
   const compared = peerTable(digests);
   if (compared) {
-    process.stdout.write('\nPlayhead\'s first run next to a sequential per-item peer job (bench/peer.ts: one lookup and one write per item) on fresh emulators with the same library, positions and latency:\n');
+    process.stdout.write(
+      "\nPlayhead's first run next to a sequential per-item peer job (bench/peer.ts: one lookup and one write per item) on fresh emulators with the same library, positions and latency:\n",
+    );
     process.stdout.write(`${compared}\n`);
   }
   const summaryFile = join(RESULTS_DIR, 'summary.json');

@@ -179,7 +179,19 @@ export interface ScenarioDigest {
   peer?: PeerRecord;
   runs: (Pick<
     RunRecord,
-    'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budgetSlack' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing' | 'bound'
+    | 'name'
+    | 'ok'
+    | 'wallMs'
+    | 'pagesRead'
+    | 'writes'
+    | 'fixedOverhead'
+    | 'budgetSlack'
+    | 'budget'
+    | 'budgetMet'
+    | 'peakRssKiB'
+    | 'decisions'
+    | 'writePacing'
+    | 'bound'
   > & { requests: number })[];
 }
 
@@ -190,7 +202,22 @@ function directionOf(d: ScenarioDigest): string {
 
 export function digestTable(digests: ScenarioDigest[]): string {
   const table = new Table({
-    head: ['scenario', 'run', 'items', 'direction', 'requests', 'wall', 'bound', 'ratio', 'peak RSS', 'pages', 'writes', 'budget met', 'status', 'Trakt writes ≤ 1/s, 429s'],
+    head: [
+      'scenario',
+      'run',
+      'items',
+      'direction',
+      'requests',
+      'wall',
+      'bound',
+      'ratio',
+      'peak RSS',
+      'pages',
+      'writes',
+      'budget met',
+      'status',
+      'Trakt writes ≤ 1/s, 429s',
+    ],
     style: { head: [], border: [] },
     colAligns: ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
   });

@@ -281,9 +281,11 @@ export class Store {
     const ids = JSON.stringify([...new Set(entries.map((e) => e.id))]);
     const drop = this.stmt('DELETE FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?');
     this.db.transaction(() => {
-      const old = this.stmt(
-        'SELECT token FROM id_index_entries WHERE provider = ? AND server = ? AND id IN (SELECT value FROM json_each(?))',
-      ).all(provider, server, ids) as { token: string }[];
+      const old = this.stmt('SELECT token FROM id_index_entries WHERE provider = ? AND server = ? AND id IN (SELECT value FROM json_each(?))').all(
+        provider,
+        server,
+        ids,
+      ) as { token: string }[];
       for (const row of old) if (!current.has(row.token)) drop.run(provider, server, row.token);
       this.putIndexEntries(provider, server, entries);
     })();
@@ -294,7 +296,11 @@ export class Store {
     // `prefix` (every string starting with it sorts at or after it and before its successor).
     const upper = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
     return [
-      ...(this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?').all(provider, server, token) as IndexEntry[]),
+      ...(this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ? AND token = ?').all(
+        provider,
+        server,
+        token,
+      ) as IndexEntry[]),
       ...(this.stmt('SELECT kind, token, id FROM id_index_entries WHERE provider = ? AND server = ? AND token >= ? AND token < ? ORDER BY token').all(
         provider,
         server,
