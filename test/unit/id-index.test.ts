@@ -213,3 +213,16 @@ test('a full scan cut short leaves the stored index as it was, and the next run 
   assert.equal(find(index, { imdb: 'tt8' }), '8');
   assert.equal(find(index, { imdb: 'tt1' }), undefined);
 });
+
+test('a dry run builds a first index in memory and stores nothing, staged or not', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const index = new ExternalIdIndex(fakeSource([...movie('1', { imdb: 'tt1' }), ...movie('2', { imdb: 'tt1' })]).source, dryRunState(state), 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(find(index, { imdb: 'tt1' }), ['1', '2']);
+  assert.equal(state.loadIndex('srv'), undefined);
+  for (const table of ['id_index', 'id_index_entries', 'id_index_staging']) {
+    assert.equal((store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n, 0, table);
+  }
+});
