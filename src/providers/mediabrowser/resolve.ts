@@ -6,7 +6,13 @@ import type { MediaBrowserClient } from './client.ts';
 import { externalIds, itemPages, type Library } from './index.ts';
 import type { BaseItem } from './schema.ts';
 
-const INDEX_PAGE_SIZE = 1000;
+/**
+ * Rows per index page. 500, not 1 000: each page's JSON is parsed whole, and a 100 000-item scan
+ * of 1 000-row pages (0.5–1.25 MB of JSON each) let the heap's garbage reach ~110 MB before V8
+ * collected it; 500-row pages measured ~25 MB (Plex) to ~55 MB (Jellyfin) less peak RSS for 100
+ * more requests per full scan (a refresh is usually one page either way).
+ */
+const INDEX_PAGE_SIZE = 500;
 
 function entriesOfItem(item: BaseItem): IndexEntry[] {
   const id = String(item.Id);
