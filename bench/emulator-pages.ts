@@ -9,7 +9,8 @@
 // a sync would (connect, the resumable listing, the full external-id index scan, the live state
 // of a batch of items), recording the requests it sends (undici's diagnostics channel: method,
 // URL, headers — whatever the emulator does with them). Each recorded page read is then sent
-// again, alone, `--repeat` times, and timed from sending to the last byte of the answer: the
+// again, alone, `--repeat` times (a paged one also at 1 000 rows, the issue's page size, whatever
+// Playhead's own), and timed from sending to the last byte of the answer: the
 // emulator's time per page plus a loopback round trip, with no injected latency and nothing else
 // running in this process. Prints p50 / max per emulator and route, and whether every page of
 // 1 000 items or more was answered in under 50 ms (issue #11); writes bench/results/emulator-pages.json.
@@ -33,6 +34,8 @@ import { MB_USER, SEED, providerYaml, signIn, syntheticFor } from './scenarios.t
 
 /** The issue's target: a 1 000-item page of a 100 000-item library in under this. */
 const TARGET_MS = 50;
+/** The page size the target is about. */
+const FULL_PAGE = 1000;
 const KINDS: EmulatorKind[] = ['plex', 'jellyfin', 'emby', 'trakt'];
 
 interface Recorded {
@@ -76,6 +79,18 @@ function pageSizeOf(r: Recorded): number | undefined {
     if ((r.headers[i] as string).toLowerCase() === 'x-plex-container-size') return Number(r.headers[i + 1]);
   }
   return undefined;
+}
+
+/**
+ * The same request asking for `size` rows (query parameter or header, wherever it asked): the
+ * issue's target is a 1 000-row page, whatever page size Playhead itself uses.
+ */
+function resized(r: Recorded, size: number): Recorded {
+  const url = new URL(r.path, r.origin);
+  for (const name of ['X-Plex-Container-Size', 'Limit', 'limit']) if (url.searchParams.has(name)) url.searchParams.set(name, String(size));
+  const headers = [...r.headers];
+  for (let i = 0; i + 1 < headers.length; i += 2) if ((headers[i] as string).toLowerCase() === 'x-plex-container-size') headers[i + 1] = String(size);
+  return { ...r, path: `${url.pathname}${url.search}`, headers };
 }
 
 /** The requests a provider sends while `fn` runs, to `origin`. */
@@ -152,9 +167,19 @@ async function measureKind(kind: EmulatorKind, items: number, changed: number, r
     });
     await provider.close();
     store.close();
-    const pages = sent.filter((r) => r.method === 'GET' && countsAs(kind, routeFor(kind, entryOf(r))) === 'page read');
+    const read = sent.filter((r) => r.method === 'GET' && countsAs(kind, routeFor(kind, entryOf(r))) === 'page read');
+    // Playhead's pages as sent, and every paged one again at the issue's 1 000 rows.
+    const pages = [
+      ...read,
+      ...read.flatMap((r) => {
+        // Listings only: a batch of items by id asks for as many rows as it names.
+        const size = pageSizeOf(r);
+        const byIds = routeFor(kind, entryOf(r)).includes('[Ids]');
+        return size !== undefined && size < FULL_PAGE && !byIds ? [resized(r, FULL_PAGE)] : [];
+      }),
+    ];
     if (pages.length === 0) throw new BenchError(`${kind}: Playhead sent no page reads`);
-    say(`replaying its ${pages.length} page reads one at a time, ${repeat}×…`);
+    say(`replaying its ${read.length} page reads (and ${pages.length - read.length} of them at ${FULL_PAGE} rows) one at a time, ${repeat}×…`);
     const byRoute = new Map<string, { pageSize: number | undefined; requests: number; samples: number[] }>();
     const full: number[] = [];
     for (let round = 0; round < repeat; round++) {
@@ -167,7 +192,7 @@ async function measureKind(kind: EmulatorKind, items: number, changed: number, r
         if (round === 0) slot.requests++;
         slot.samples.push(ms);
         byRoute.set(key, slot);
-        if (size !== undefined && size >= 1000) full.push(ms);
+        if (size !== undefined && size >= FULL_PAGE) full.push(ms);
       }
     }
     const routes = [...byRoute].map(([route, s]) => {
