@@ -121,7 +121,7 @@ const WRITE_ROUTES: Record<EmulatorKind, Set<string>> = {
   ]),
 };
 
-function routeFor(kind: EmulatorKind, entry: LogEntry): string {
+export function routeFor(kind: EmulatorKind, entry: LogEntry): string {
   if (kind === 'plex') return routeOf(entry);
   if (kind === 'trakt') return traktRouteOf(entry);
   return mediaBrowserRouteOf(entry);
@@ -137,7 +137,7 @@ function routeWithStatus(kind: EmulatorKind, entry: LogEntry): string {
 }
 
 /** What a route counts as in the budget (a listing's `[variant]` does not change that; a non-2xx answer is overhead). */
-function countsAs(kind: EmulatorKind, route: string): Counts {
+export function countsAs(kind: EmulatorKind, route: string): Counts {
   if (/ → \S+$/.test(route)) return 'overhead';
   const bare = route.replace(/ \[[^\]]*\]$/, '');
   if (PAGE_ROUTES[kind].has(bare)) return 'page read';
@@ -211,9 +211,37 @@ export interface RunRecord {
   examples: Record<string, { title: string; key: string; detail?: Record<string, unknown> }[]>;
   /** Trakt servers only, by role. */
   writePacing?: Record<string, WritePacing>;
+  /**
+   * The physical bound `Σ servers (pages read + writes / write concurrency) × latency` and
+   * wall / bound (set by the scenario, which knows the latency and each target's concurrency).
+   */
+  bound?: Bound;
   peakRssKiB: number;
   heapUsedBytes: number;
   heapUsedAfterGcBytes: number;
+}
+
+export interface Bound {
+  ms: number;
+  /** wall / bound. */
+  ratio: number;
+  /** Writes in flight at once, by server role, as the engine sends them. */
+  writeConcurrency: Record<string, number>;
+}
+
+/**
+ * The least wall time a run can take with `latencyMs` per request: every page read waits one
+ * latency, every write one latency shared by the writes in flight with it. Servers add up (a
+ * two-way pair's second direction starts after the first). Trakt takes one write per second, so
+ * there a write costs a second, not a latency.
+ */
+export function boundOf(run: Pick<RunRecord, 'wallMs' | 'requests'>, latencyMs: number, writeConcurrency: Record<string, number>): Bound {
+  let ms = 0;
+  for (const [role, s] of Object.entries(run.requests.byServer)) {
+    const perWrite = s.kind === 'trakt' ? Math.max(latencyMs, TRAKT_WRITE_GAP_MS) : latencyMs;
+    ms += s.pagesRead * latencyMs + (s.writes / (writeConcurrency[role] ?? 1)) * perWrite;
+  }
+  return { ms, ratio: ms > 0 ? run.wallMs / ms : Number.POSITIVE_INFINITY, writeConcurrency };
 }
 
 function sortedByCount(counts: Record<string, number>): Record<string, number> {

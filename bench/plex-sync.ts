@@ -18,8 +18,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { guardChildren, isStopping, runChildInherit, runMain } from './children.ts';
 import type { RunRecord } from './measure.ts';
-import { digestTable, type ScenarioDigest } from './report.ts';
-import { RESULTS_DIR, USAGE, argsFor, readArgs, resultFile } from './scenarios.ts';
+import { digestTable, peerTable, type ScenarioDigest } from './report.ts';
+import { EXTRA_SCENARIOS, RESULTS_DIR, USAGE, argsFor, playableItems, readArgs, resultFile, type PeerRecord } from './scenarios.ts';
 
 interface ScenarioResult {
   scenario: string;
@@ -29,6 +29,7 @@ interface ScenarioResult {
   library: { items: number; changed: number };
   latencyMs: number;
   runs: RunRecord[];
+  peer?: PeerRecord;
 }
 
 async function main(): Promise<number> {
@@ -40,7 +41,19 @@ async function main(): Promise<number> {
   guardChildren();
   const load = loadavg();
   const digests: (ScenarioDigest & { exitCode: number; file?: string; mode?: string; source?: string; target?: string; changed?: number })[] = [];
+  const items = playableItems(args.synthetic);
+  const extras: string[] = [];
   for (const scenario of args.scenarios) {
+    if ((EXTRA_SCENARIOS as readonly string[]).includes(scenario)) {
+      // Not a pair: its own script prints its table (and writes its JSON).
+      process.stderr.write(`\n── ${scenario} ──\n`);
+      const script = scenario === 'core-plan' ? 'bench/core-plan.ts' : 'bench/emulator-pages.ts';
+      const flags = ['--items', String(items), ...(scenario === 'emulator-pages' ? ['--changed', String(args.changed)] : [])];
+      const exitCode = await runChildInherit(['--import', 'tsx', script, ...flags]);
+      if (isStopping()) return new Promise<number>(() => {});
+      if (exitCode !== 0) extras.push(scenario);
+      continue;
+    }
     const file = resultFile(scenario);
     // Never report a previous run's numbers for a scenario that broke this time.
     rmSync(file, { force: true });
@@ -62,6 +75,9 @@ async function main(): Promise<number> {
       source: result.source,
       target: result.target,
       changed: result.library.changed,
+      items: result.library.items,
+      latencyMs: result.latencyMs,
+      ...(result.peer ? { peer: result.peer } : {}),
       runs: result.runs.map((r) => ({
         name: r.name,
         ok: r.ok,
@@ -74,6 +90,7 @@ async function main(): Promise<number> {
         budget: r.budget,
         budgetMet: r.budgetMet,
         peakRssKiB: r.peakRssKiB,
+        ...(r.bound ? { bound: r.bound } : {}),
         decisions: r.decisions,
         ...(r.decisionsByWhy ? { decisionsByWhy: r.decisionsByWhy } : {}),
         ...(r.writePacing ? { writePacing: r.writePacing } : {}),
@@ -85,6 +102,13 @@ async function main(): Promise<number> {
     `\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`,
   );
   process.stdout.write(`${digestTable(digests)}\n`);
+  const compared = peerTable(digests);
+  if (compared) {
+    process.stdout.write(
+      "\nPlayhead's first run next to a sequential per-item peer job (bench/peer.ts: one lookup and one write per item) on fresh emulators with the same library, positions and latency:\n",
+    );
+    process.stdout.write(`${compared}\n`);
+  }
   const summaryFile = join(RESULTS_DIR, 'summary.json');
   mkdirSync(RESULTS_DIR, { recursive: true });
   const summary = {
@@ -96,7 +120,9 @@ async function main(): Promise<number> {
   };
   writeFileSync(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`wrote ${summaryFile}\n`);
+  for (const scenario of extras) process.stderr.write(`bench: ${scenario} broke; see its output above\n`);
   const broken = digests.filter((d) => !d.ok);
+  if (extras.length > 0 && broken.length === 0) return 1;
   for (const d of broken) process.stderr.write(`bench: scenario ${d.scenario} broke (exit code ${d.exitCode})${d.error ? `: ${d.error}` : ''}\n`);
   return broken.length > 0 ? 1 : 0;
 }

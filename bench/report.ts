@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import Table from 'cli-table3';
 import type { EmulatorKind } from './children.ts';
 import { BUDGET_SLACK, type RunRecord, type WritePacing } from './measure.ts';
+import type { PeerRecord } from './scenarios.ts';
 
 export const fmt = (n: number): string => n.toLocaleString('en-US');
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -61,6 +62,8 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   const row = (text: string, f: (r: RunRecord) => string) => table.push([text, ...runs.map(f)]);
   row('status', (r) => (r.ok ? 'ok' : 'FAILED'));
   row('wall time', (r) => `${fmt(Math.round(r.wallMs))} ms`);
+  row('bound: (pages + writes / write concurrency) × latency (Trakt: a write per second)', (r) => (r.bound ? `${fmt(Math.round(r.bound.ms))} ms` : 'n/a'));
+  row('wall / bound', (r) => (r.bound ? `×${r.bound.ratio.toFixed(2)}` : 'n/a'));
   row('requests (both servers)', (r) => fmt(r.requests.total));
   for (const { role } of ctx.servers) row(`  to ${role} (${label(role)})`, (r) => fmt(r.requests.byServer[role]?.total ?? 0));
   row('  non-2xx answers', (r) => fmt(r.requests.failed));
@@ -167,21 +170,60 @@ export interface ScenarioDigest {
   scenario: string;
   ok: boolean;
   error?: string;
+  mode?: string;
+  source?: string;
+  target?: string;
+  items?: number;
+  changed?: number;
+  latencyMs?: number;
+  peer?: PeerRecord;
   runs: (Pick<
     RunRecord,
-    'name' | 'ok' | 'wallMs' | 'pagesRead' | 'writes' | 'fixedOverhead' | 'budgetSlack' | 'budget' | 'budgetMet' | 'peakRssKiB' | 'decisions' | 'writePacing'
+    | 'name'
+    | 'ok'
+    | 'wallMs'
+    | 'pagesRead'
+    | 'writes'
+    | 'fixedOverhead'
+    | 'budgetSlack'
+    | 'budget'
+    | 'budgetMet'
+    | 'peakRssKiB'
+    | 'decisions'
+    | 'writePacing'
+    | 'bound'
   > & { requests: number })[];
+}
+
+function directionOf(d: ScenarioDigest): string {
+  const label = (k: string | undefined) => (k && k in KIND_LABEL ? KIND_LABEL[k as EmulatorKind] : (k ?? '?'));
+  return `${label(d.source)} ${d.mode === 'two-way' ? '⇄' : '→'} ${label(d.target)}`;
 }
 
 export function digestTable(digests: ScenarioDigest[]): string {
   const table = new Table({
-    head: ['scenario', 'run', 'status', 'wall', 'requests', 'pages', 'writes', 'overhead', 'budget', 'met', 'peak RSS', 'Trakt writes ≤ 1/s, 429s'],
+    head: [
+      'scenario',
+      'run',
+      'items',
+      'direction',
+      'requests',
+      'wall',
+      'bound',
+      'ratio',
+      'peak RSS',
+      'pages',
+      'writes',
+      'budget met',
+      'status',
+      'Trakt writes ≤ 1/s, 429s',
+    ],
     style: { head: [], border: [] },
-    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'left'],
+    colAligns: ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
   });
   for (const d of digests) {
     if (d.runs.length === 0) {
-      table.push([d.scenario, '—', 'FAILED', '', '', '', '', '', '', '', '', d.error?.split('\n')[0]?.slice(0, 60) ?? '']);
+      table.push([d.scenario, '—', '', '', '', '', '', '', '', '', '', '', 'FAILED', d.error?.split('\n')[0]?.slice(0, 60) ?? '']);
       continue;
     }
     for (const r of d.runs) {
@@ -191,18 +233,48 @@ export function digestTable(digests: ScenarioDigest[]): string {
       table.push([
         d.scenario,
         r.name,
-        r.ok ? 'ok' : 'FAILED',
-        `${fmt(Math.round(r.wallMs))} ms`,
+        d.items === undefined ? '' : fmt(d.items),
+        directionOf(d),
         fmt(r.requests),
+        `${fmt(Math.round(r.wallMs))} ms`,
+        r.bound ? `${fmt(Math.round(r.bound.ms))} ms` : '',
+        r.bound ? `×${r.bound.ratio.toFixed(2)}` : '',
+        mib(r.peakRssKiB * 1024),
         fmt(r.pagesRead),
         fmt(r.writes),
-        fmt(r.fixedOverhead),
-        `${fmt(r.budget)} (+${r.budgetSlack ?? BUDGET_SLACK})`,
         r.budgetMet ? 'yes' : `NO (+${r.requests - r.budget})`,
-        mib(r.peakRssKiB * 1024),
+        r.ok ? 'ok' : 'FAILED',
         pacing,
       ]);
     }
+  }
+  return table.toString();
+}
+
+/** Playhead's first run next to the peer job, per scenario that ran one; undefined when none did. */
+export function peerTable(digests: ScenarioDigest[]): string | undefined {
+  const rows = digests.flatMap((d) => {
+    const first = d.runs[0];
+    return d.peer && first ? [{ d, first, peer: d.peer }] : [];
+  });
+  if (rows.length === 0) return undefined;
+  const table = new Table({
+    head: ['scenario', 'items', 'Playhead requests', 'Playhead wall', 'peer requests', 'peer wall', 'peer written', 'Playhead faster', 'fewer requests'],
+    style: { head: [], border: [] },
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  });
+  for (const { d, first, peer } of rows) {
+    table.push([
+      d.scenario,
+      d.items === undefined ? '' : fmt(d.items),
+      fmt(first.requests),
+      `${fmt(Math.round(first.wallMs))} ms`,
+      fmt(peer.requests),
+      `${fmt(Math.round(peer.wallMs))} ms`,
+      `${fmt(peer.written)} of ${fmt(peer.items)}`,
+      `×${(peer.wallMs / first.wallMs).toFixed(1)}`,
+      `×${(peer.requests / first.requests).toFixed(1)}`,
+    ]);
   }
   return table.toString();
 }

@@ -16,16 +16,19 @@ import { runAll } from '../src/engine/run-all.ts';
 import { Store } from '../src/store/store.ts';
 import { createLogger } from '../src/cli/log.ts';
 import { saveTokens } from '../src/providers/trakt/oauth.ts';
+import { moduleFor } from '../src/providers/registry.ts';
+import type { Config } from '../src/config/types.ts';
 import { BenchError, ROOT, control, guardChildren, runChild, startEmulator, stopAll, type Emulator, type EmulatorKind } from './children.ts';
-import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, forceGc, measure, type RunRecord } from './measure.ts';
+import { BUDGET_SLACK, QUIET_REASONS, TWO_WAY_BUDGET_SLACK, TWO_WAY_QUIET_REASONS, boundOf, forceGc, measure, type RunRecord } from './measure.ts';
 import { KIND_LABEL, fmt, summary } from './report.ts';
 import type { SeedSummary } from './seed-progress.ts';
+import { runPeerJob, type PeerJobOptions } from './peer.ts';
 
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const DEFAULT_SYNTHETIC = 'movies=5000,shows=150,seasons=5,episodes=20';
-const SEED = 'playhead-bench';
+export const SEED = 'playhead-bench';
 /** The Jellyfin/Emby user whose positions are synced (a user token: no `user:` needed on Jellyfin). */
-const MB_USER = 'alice';
+export const MB_USER = 'alice';
 const TRAKT_USER = 'alice';
 
 // ---- scenarios -----------------------------------------------------------------------------
@@ -36,9 +39,19 @@ export interface Args {
   changed: number;
   traktChanged: number;
   synthetic: string;
+  /** `--items N`: the library is DEFAULT_SYNTHETIC's shape scaled to N movies + episodes. */
+  items?: number;
   /** Answer the first Trakt write of the first run with one 429 (Retry-After: 1). */
   trakt429: boolean;
+  /** One-way Plex/Jellyfin scenarios: also run the peer strategy (bench/peer.ts) on fresh emulators. */
+  peer: boolean;
 }
+
+/**
+ * Scenarios that are not a pair: the emulators' own page times (bench/emulator-pages.ts) and the
+ * pure core's planning time (bench/core-plan.ts). Each runs as its own child, before the pairs.
+ */
+export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan'] as const;
 
 export interface ScenarioDef {
   name: string;
@@ -78,15 +91,22 @@ function runNamesOf(def: ScenarioDef): string[] {
   return def.twoWay ? ['first', 'no-change', 'no-change-2'] : ['first', 'no-change'];
 }
 
-export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--latency-ms N] [--changed N] [--trakt-changed N] [--synthetic movies=N,shows=S,seasons=K,episodes=E]
-scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
-  --latency-ms N      per-request latency on every emulator (default 5)
+export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--items N | --synthetic SPEC] [--latency-ms N] [--changed N] [--trakt-changed N]
+scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (default: all)
+  emulator-pages      each emulator's answer time for the page requests Playhead sends (bench/emulator-pages.ts)
+  core-plan           match, plan and policy for --items items in the pure core (bench/core-plan.ts)
+  --items N           library of N movies + episodes, the default library's shape scaled
+                      (a quarter movies, the rest episodes of 5 × 20-episode shows)
+  --latency-ms N      per-request latency on every emulator (default 5; 20 with --items)
   --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000);
                       plex-jellyfin-two-way: on each side (disjoint items)
   --trakt-changed N   the same for plex-to-trakt (default 20; Trakt takes 1 write per second)
   --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
   --trakt-429         plex-to-trakt: answer the first write with one injected 429 (Retry-After: 1),
                       to see how the client's pacing recovers (off by default)
+  --peer / --no-peer  plex-to-plex, plex-to-jellyfin, jellyfin-to-plex: also run a sequential
+                      per-item peer job (bench/peer.ts) on fresh emulators, for comparison
+                      (default: on with --items, off otherwise)
 `;
 
 /** Parses the command line (the parent's, and the scenario child's: the same flags). */
@@ -95,11 +115,14 @@ export function readArgs(argv: string[]): Args | 'help' {
     args: argv,
     options: {
       scenario: { type: 'string', multiple: true, default: [] },
-      'latency-ms': { type: 'string', default: '5' },
+      'latency-ms': { type: 'string' },
       changed: { type: 'string', default: '1000' },
       'trakt-changed': { type: 'string', default: '20' },
-      synthetic: { type: 'string', default: DEFAULT_SYNTHETIC },
+      synthetic: { type: 'string' },
+      items: { type: 'string' },
       'trakt-429': { type: 'boolean', default: false },
+      peer: { type: 'boolean' },
+      'no-peer': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -110,22 +133,43 @@ export function readArgs(argv: string[]): Args | 'help' {
     if (!Number.isInteger(n) || n < 0) throw new BenchError(`--${name} must be a whole number ≥ 0 (got ${text})`);
     return n;
   };
-  const known = new Set(SCENARIOS.map((s) => s.name));
+  const order = [...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)];
+  const known = new Set(order);
   const asked = values.scenario
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const name of asked) if (!known.has(name)) throw new BenchError(`unknown scenario "${name}"; known: ${[...known].join(', ')}`);
   // In the order they are defined, each once.
-  const scenarios = asked.length === 0 ? [...known] : SCENARIOS.map((s) => s.name).filter((n) => asked.includes(n));
+  const scenarios = asked.length === 0 ? order : order.filter((n) => asked.includes(n));
+  if (values.peer && values['no-peer']) throw new BenchError('give --peer or --no-peer, not both');
+  if (values.items !== undefined && values.synthetic !== undefined) throw new BenchError('give --items or --synthetic, not both');
+  const items = values.items === undefined ? undefined : whole('items', values.items);
   return {
     scenarios,
-    latencyMs: whole('latency-ms', values['latency-ms']),
+    // The scale benchmark (issue #11) is measured at 20 ms; the default library at 5.
+    latencyMs: whole('latency-ms', values['latency-ms'] ?? (items === undefined ? '5' : '20')),
     changed: whole('changed', values.changed),
     traktChanged: whole('trakt-changed', values['trakt-changed']),
-    synthetic: values.synthetic,
+    synthetic: items === undefined ? (values.synthetic ?? DEFAULT_SYNTHETIC) : syntheticFor(items),
+    ...(items === undefined ? {} : { items }),
     trakt429: values['trakt-429'],
+    peer: values.peer ?? (values['no-peer'] ? false : items !== undefined),
   };
+}
+
+/** Episodes per show in the scaled library (DEFAULT_SYNTHETIC's 5 seasons of 20). */
+const SEASONS = 5;
+const EPISODES = 20;
+
+/**
+ * The default library's shape (a quarter movies, three quarters episodes of 5 × 20-episode
+ * shows) at `items` movies + episodes exactly: whole shows, the remainder as movies.
+ */
+export function syntheticFor(items: number): string {
+  const perShow = SEASONS * EPISODES;
+  const shows = Math.floor((items * 3) / 4 / perShow);
+  return `movies=${items - shows * perShow},shows=${shows},seasons=${SEASONS},episodes=${EPISODES}`;
 }
 
 /** The flags that reproduce `args` for one scenario (what the parent passes to each child). */
@@ -142,11 +186,12 @@ export function argsFor(scenario: string, args: Args): string[] {
     '--synthetic',
     args.synthetic,
     ...(args.trakt429 ? ['--trakt-429'] : []),
+    args.peer ? '--peer' : '--no-peer',
   ];
 }
 
 /** movies + episodes of a synthetic spec (shows and seasons are not playable). */
-function playableItems(spec: string): number {
+export function playableItems(spec: string): number {
   const n: Record<string, number> = {};
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=');
@@ -162,7 +207,7 @@ export function resultFile(scenario: string): string {
 // ---- providers -----------------------------------------------------------------------------
 
 /** The `providers:` entry for an emulator, with its secrets in `env` (interpolated by parseConfig). */
-function providerYaml(id: string, e: Emulator, env: Record<string, string>): string {
+export function providerYaml(id: string, e: Emulator, env: Record<string, string>): string {
   const prefix = id.replace(/[^a-z0-9]/gi, '_').toUpperCase();
   if (e.kind === 'plex') {
     env[`${prefix}_TOKEN`] = e.plexToken ?? '';
@@ -182,11 +227,71 @@ function providerYaml(id: string, e: Emulator, env: Record<string, string>): str
 }
 
 /** What a signed-in Trakt account leaves in the state db (`playhead auth`), for the emulator's user. */
-function signIn(store: Store, id: string, e: Emulator): void {
+export function signIn(store: Store, id: string, e: Emulator): void {
   if (e.kind !== 'trakt') return;
   const user = e.trakt?.users.find((u) => u.username === TRAKT_USER);
   if (!user) throw new BenchError(`${e.name}: the Trakt emulator has no user ${TRAKT_USER}`);
   saveTokens(store.providerState(id), { accessToken: user.accessToken, refreshToken: user.refreshToken, expiresAt: user.expiresAt });
+}
+
+/**
+ * Writes the engine sends to a provider at once: targets that stamp their own time on a write
+ * (Plex, Trakt) take one at a time, so Continue Watching keeps the source's order (engine/apply.ts).
+ */
+function writeConcurrencyOf(config: Config, id: string): number {
+  const provider = config.providers[id];
+  if (!provider) throw new BenchError(`provider ${id} is not configured`);
+  const caps = moduleFor(provider.kind).capabilities(provider);
+  return caps.setsProgressTime ? caps.maxConcurrentWrites : 1;
+}
+
+// ---- the peer strategy --------------------------------------------------------------------
+
+/** What the peer job did, counted as Playhead's runs are: requests from the emulators' logs. */
+export interface PeerRecord {
+  wallMs: number;
+  /** Requests both servers saw. */
+  requests: number;
+  /** Requests the job says it made (its own count). */
+  requestsCounted: number;
+  items: number;
+  found: number;
+  written: number;
+  notFound: number;
+}
+
+/** The peer job knows Plex and Jellyfin, one way. */
+function peerCanRun(def: ScenarioDef): boolean {
+  const known = (k: EmulatorKind) => k === 'plex' || k === 'jellyfin';
+  return !def.twoWay && known(def.source) && known(def.target);
+}
+
+function peerEndpoint(e: Emulator): PeerJobOptions['source'] {
+  if (e.kind === 'plex') return { kind: 'plex', url: e.url, token: e.plexToken ?? '' };
+  const user = e.mediaBrowser?.users.find((u) => u.name === MB_USER);
+  if (!user) throw new BenchError(`${e.name}: no user ${MB_USER}`);
+  return { kind: 'jellyfin', url: e.url, token: user.token };
+}
+
+async function runPeer(source: Emulator, target: Emulator, latencyMs: number): Promise<PeerRecord> {
+  for (const e of [source, target]) {
+    await control(e, 'POST', '/__emulator/faults', { latencyMs, rules: [] });
+    await control(e, 'DELETE', '/__emulator/requests');
+  }
+  const started = performance.now();
+  const result = await runPeerJob({ source: peerEndpoint(source), target: peerEndpoint(target) });
+  const wallMs = performance.now() - started;
+  let requests = 0;
+  for (const e of [source, target]) requests += ((await control(e, 'GET', '/__emulator/requests')) as unknown[]).length;
+  return {
+    wallMs: Math.round(wallMs * 10) / 10,
+    requests,
+    requestsCounted: result.requests,
+    items: result.items,
+    found: result.found,
+    written: result.written,
+    notFound: result.notFound.length,
+  };
 }
 
 // ---- one scenario --------------------------------------------------------------------------
@@ -261,19 +366,40 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     const budgetSlack = def.twoWay ? TWO_WAY_BUDGET_SLACK : BUDGET_SLACK;
     const quietReasons = def.twoWay ? TWO_WAY_QUIET_REASONS : QUIET_REASONS;
     const runs: RunRecord[] = [];
+    const writeConcurrency = { [sideA.role]: writeConcurrencyOf(config, sideA.name), [sideB.role]: writeConcurrencyOf(config, sideB.name) };
     forceGc();
     const baselineRssKiB = process.resourceUsage().maxRSS;
     try {
       for (const name of runNamesOf(def)) {
         say(name === 'first' ? 'first run…' : `${name} re-run…`);
-        const run = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
+        const measured = await measure(name, emulators, () => runAll({ config, store, log, dryRun: false }), { budgetSlack, quietReasons });
+        const run = { ...measured, bound: boundOf(measured, args.latencyMs, writeConcurrency) };
         runs.push(run);
         say(
-          `  ${fmt(Math.round(run.wallMs))} ms, ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`,
+          `  ${fmt(Math.round(run.wallMs))} ms (bound ${fmt(Math.round(run.bound.ms))} ms, ×${run.bound.ratio.toFixed(2)}), ${fmt(run.requests.total)} requests, ${fmt(run.writes)} writes, peak RSS ${fmt(Math.round(run.peakRssKiB / 1024))} MiB${run.ok ? '' : `, FAILED: ${run.error ?? ''}`}`,
         );
       }
     } finally {
       store.close();
+    }
+
+    let peer: PeerRecord | undefined;
+    if (args.peer && peerCanRun(def)) {
+      // Fresh emulators (the first pair's target now holds Playhead's writes), the same library,
+      // seeding and latency: the peer job starts where Playhead's first run started.
+      await stopAll(emulators.splice(0));
+      say('peer strategy (bench/peer.ts): fresh emulators, the same library and positions…');
+      const [peerSource, peerTarget] = await Promise.all([
+        startEmulator({ role: sideA.role, kind: def.source, name: sideA.name, ...common }),
+        startEmulator({ role: sideB.role, kind: def.target, name: sideB.name, ...common }),
+      ]);
+      emulators.push(peerSource, peerTarget);
+      await seed(peerSource, SEED, []);
+      peer = await runPeer(peerSource, peerTarget, args.latencyMs);
+      const first = runs[0];
+      say(
+        `  peer: ${fmt(Math.round(peer.wallMs))} ms, ${fmt(peer.requests)} requests, ${fmt(peer.written)} of ${fmt(peer.items)} written${first ? ` → Playhead ×${(peer.wallMs / first.wallMs).toFixed(1)} faster, ×${(peer.requests / first.requests.total).toFixed(1)} fewer requests` : ''}`,
+      );
     }
 
     const servers = emulators.map((e) => ({ role: e.role, kind: e.kind }));
@@ -312,6 +438,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       budgetSlack,
       baselineRssKiB,
       runs,
+      ...(peer ? { peer } : {}),
     };
     const file = resultFile(def.name);
     mkdirSync(dirname(file), { recursive: true });

@@ -17,10 +17,12 @@
 //   plex (default): the owner account; `viewOffset` (ms) and `lastViewedAt` (epoch s).
 //   jellyfin/emby: the named user (default alice); `userData[userId][itemId]` with
 //     `PlaybackPositionTicks`, `LastPlayedDate`, not played, play count 0.
+//   trakt: the named user's saved playback (`progress` %, `paused_at`), as /scrobble/pause leaves it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { MediaBrowserEmulatorData, MbItem } from '../emulators/mediabrowser/data.ts';
 import type { PlexEmulatorData, PlexItem } from '../emulators/plex/data.ts';
+import type { TraktEmulatorData } from '../emulators/trakt/data.ts';
 
 /** mulberry32: a tiny deterministic PRNG; good enough to spread positions and times. */
 export function prng(seedText: string): () => number {
@@ -183,6 +185,25 @@ export function seedMediaBrowserProgress(
   return { movies, episodes, user: user.id, identities: picked.map((i) => identity.get(i) ?? ''), avoided };
 }
 
+/** Trakt: `changed` saved playback positions (10–80 %) for the named user, as `/scrobble/pause` leaves them. */
+export function seedTraktPlayback(data: TraktEmulatorData, changed: number, seed: string, nowMs: number, userName: string): SeedResult {
+  if (!data.users.some((u) => u.username === userName)) throw new Error(`seed-progress: the Trakt emulator has no user "${userName}"`);
+  type Pick = { type: 'movie' | 'episode'; item: number };
+  const { picked, movies, episodes } = pick<Pick>(
+    data.movies.map((m) => ({ type: 'movie', item: m.ids.trakt })),
+    data.episodes.map((e) => ({ type: 'episode', item: e.ids.trakt })),
+    changed,
+  );
+  const next = positions(seed);
+  const list = (data.playback[userName] ??= []);
+  let id = Math.max(0, ...Object.values(data.playback).flatMap((l) => l.map((p) => p.id)));
+  for (const p of picked) {
+    const { fraction, ageS } = next();
+    list.push({ id: ++id, type: p.type, item: p.item, progress: Math.round(fraction * 10_000) / 100, paused_at: new Date(nowMs - ageS * 1000).toISOString() });
+  }
+  return { movies, episodes, user: userName, identities: [], avoided: 0 };
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -192,8 +213,8 @@ async function main(argv: string[]): Promise<void> {
   });
   const [url, changedText, seed, kind = 'plex', user = 'alice'] = positionals;
   const changed = Number(changedText);
-  if (!url || !Number.isInteger(changed) || changed < 0 || !seed || !['plex', 'jellyfin', 'emby'].includes(kind)) {
-    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby] [user] [--picked FILE] [--avoid FILE]');
+  if (!url || !Number.isInteger(changed) || changed < 0 || !seed || !['plex', 'jellyfin', 'emby', 'trakt'].includes(kind)) {
+    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby|trakt] [user] [--picked FILE] [--avoid FILE]');
   }
   const opts: PickOptions = values.avoid ? { avoid: new Set(JSON.parse(readFileSync(values.avoid, 'utf8')) as string[]), phase: 0.5 } : {};
   const got = await fetch(`${url}/__emulator/state`);
@@ -202,7 +223,9 @@ async function main(argv: string[]): Promise<void> {
   const summary =
     kind === 'plex'
       ? seedProgress(data as PlexEmulatorData, changed, seed, Date.now(), opts)
-      : seedMediaBrowserProgress(data as MediaBrowserEmulatorData, changed, seed, Date.now(), user, opts);
+      : kind === 'trakt'
+        ? seedTraktPlayback(data as TraktEmulatorData, changed, seed, Date.now(), user)
+        : seedMediaBrowserProgress(data as MediaBrowserEmulatorData, changed, seed, Date.now(), user, opts);
   const put = await fetch(`${url}/__emulator/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
   if (!put.ok) throw new Error(`PUT /__emulator/state answered ${put.status}: ${(await put.text()).slice(0, 500)}`);
   await put.body?.cancel();

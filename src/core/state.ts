@@ -35,7 +35,27 @@ export interface IndexCacheUpdate extends IndexCacheMeta {
 export interface ProviderState {
   get(name: string): string | undefined;
   set(name: string, value: string): void;
+  /** The whole stored index (for inspection and tests: a run reads it row by row). */
   loadIndex(server: string): IndexCacheSnapshot | undefined;
+  /** What the stored index was built over, and when; undefined when there is none (or a full scan did not finish). */
+  indexMeta(server: string): IndexCacheMeta | undefined;
+  /** A full scan starts: whatever an earlier scan cut short left staged goes. */
+  beginIndexScan(server: string): void;
+  /** One page of a full scan, kept aside (not yet the index) until commitIndexScan. */
+  stageIndexEntries(server: string, entries: readonly IndexEntry[]): void;
+  /** The full scan finished: its staged entries become the index (a later entry for a token wins), as of `meta`. */
+  commitIndexScan(server: string, meta: IndexCacheMeta): void;
+  /**
+   * One page of an incremental refresh: a later entry for a token wins, and each item the page
+   * names is described whole by its entries here, so its other stored tokens go.
+   */
+  refreshIndexEntries(server: string, entries: readonly IndexEntry[]): void;
+  /** A refresh finished: the index is current as of `meta`. */
+  setIndexMeta(server: string, meta: IndexCacheMeta): void;
+  /** The stored rows whose token is `token` or starts with `prefix` (how the id index finds a token's items). */
+  indexRows(server: string, token: string, prefix: string): IndexEntry[];
+  /** Stored rows. */
+  indexRowCount(server: string): number;
   /** After a full scan: the index becomes exactly `snapshot`. */
   replaceIndex(server: string, snapshot: IndexCacheSnapshot): void;
   /** After an incremental scan: drops `removedTokens`, sets `entries` and the meta; the rest stays as stored. */

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ExternalIds, ItemIdentity, NativeRef } from '../core/model.ts';
 import { ID_KINDS } from '../core/model.ts';
-import { applyIndexUpdate, type IndexEntry, type ProviderState } from '../core/state.ts';
+import type { IndexEntry, ProviderState } from '../core/state.ts';
 import type { ResolveOutcome, ResolveRequest } from './provider.ts';
 
 /** A full rescan now and then drops items deleted from the server. */
@@ -36,7 +36,6 @@ export function entriesFor(item: {
 }
 
 export interface IndexScan {
-  entries: IndexEntry[];
   /** The server's clock at the scan (epoch s), so the next refresh asks from there. */
   serverTime: number | undefined;
 }
@@ -44,8 +43,12 @@ export interface IndexScan {
 export interface IndexSource {
   /** What the index covers (e.g. library ids); a change forces a full rebuild. */
   scope: string;
-  /** Scans everything, or only items changed since `sinceEpochS`. */
-  scan(sinceEpochS?: number): Promise<IndexScan>;
+  /**
+   * Scans everything, or only items changed since `sinceEpochS`, handing each page's entries to
+   * `onPage` as it arrives (a page describes each of its items whole), so a library's index is
+   * never held in memory at once.
+   */
+  scan(onPage: (entries: IndexEntry[]) => void, sinceEpochS?: number): Promise<IndexScan>;
 }
 
 /**
@@ -56,14 +59,13 @@ export interface IndexSource {
  */
 const STORED_SEPARATOR = '|';
 const stored = (e: IndexEntry): IndexEntry => ({ ...e, token: `${e.token}${STORED_SEPARATOR}${e.id}` });
-function unstored(e: IndexEntry): IndexEntry {
-  const suffix = `${STORED_SEPARATOR}${e.id}`;
-  return e.token.endsWith(suffix) ? { ...e, token: e.token.slice(0, -suffix.length) } : e;
-}
 
+/**
+ * The index lives in the store's rows, not in memory: a scan hands each page to the store as it
+ * arrives and a lookup reads the rows of the tokens it asks for, so a 100 000-item library costs
+ * a few pages of memory, not the whole index.
+ */
 export class ExternalIdIndex {
-  /** token → every native id it names, in scan order. */
-  private readonly tokens = new Map<string, string[]>();
   private ready = false;
 
   constructor(
@@ -74,40 +76,38 @@ export class ExternalIdIndex {
     private readonly now: () => number,
   ) {}
 
+  /** Tokens stored (a token naming several items counts once per item). */
   get size(): number {
-    return this.tokens.size;
+    return this.state.indexRowCount(this.server);
   }
 
-  /** Loads the cached index and brings it up to date (once per run). */
+  /** Brings the stored index up to date (once per run): a refresh when it is fresh, else a full scan. */
   async ensure(): Promise<void> {
     if (this.ready) return;
     const { scope } = this.source;
-    const cached = this.state.loadIndex(this.server);
+    const cached = this.state.indexMeta(this.server);
     const stale = this.state.get(`index_stale:${this.server}`) === '1';
     const fresh = cached && cached.scope === scope && !stale && this.now() - cached.refreshedAt * 1000 < INDEX_FULL_REBUILD_MS;
     if (cached && fresh) {
-      const scan = await this.source.scan(cached.refreshedAt - REFRESH_OVERLAP_S);
-      const entries = scan.entries.map(stored);
-      const update = { scope, refreshedAt: scan.serverTime ?? cached.refreshedAt, entries, removedTokens: outdatedTokens(cached.entries, entries) };
-      this.state.upsertIndex(this.server, update);
-      this.fill(applyIndexUpdate(cached.entries, update));
-      this.log.debug({ server: this.server, changed: entries.length, total: this.tokens.size }, 'id index refreshed');
+      let changed = 0;
+      const scan = await this.source.scan((entries) => {
+        changed += entries.length;
+        // An item a refresh saw is described whole by its new entries: the tokens the store still
+        // has for it beyond those (an id corrected on the server) no longer point at it.
+        this.state.refreshIndexEntries(this.server, entries.map(stored));
+      }, cached.refreshedAt - REFRESH_OVERLAP_S);
+      this.state.setIndexMeta(this.server, { scope, refreshedAt: scan.serverTime ?? cached.refreshedAt });
+      this.log.debug({ server: this.server, changed }, 'id index refreshed');
     } else {
-      const { entries, serverTime } = await this.source.scan();
-      this.state.replaceIndex(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000), entries: entries.map(stored) });
+      // Pages are staged in the store as they arrive and become the index only when the scan
+      // finishes: a scan cut short leaves the previous index (and the reason for a full scan) as they were.
+      this.state.beginIndexScan(this.server);
+      const { serverTime } = await this.source.scan((entries) => this.state.stageIndexEntries(this.server, entries.map(stored)));
+      this.state.commitIndexScan(this.server, { scope, refreshedAt: serverTime ?? Math.floor(this.now() / 1000) });
       this.state.set(`index_stale:${this.server}`, '0');
-      this.fill(entries);
-      this.log.debug({ server: this.server, total: this.tokens.size }, 'id index built');
+      this.log.debug({ server: this.server, total: this.size }, 'id index built');
     }
     this.ready = true;
-  }
-
-  private fill(entries: IndexEntry[]): void {
-    for (const e of entries.map(unstored)) {
-      const ids = this.tokens.get(e.token) ?? [];
-      if (!ids.includes(e.id)) ids.push(e.id);
-      this.tokens.set(e.token, ids);
-    }
   }
 
   /** Marks the cache for a full rebuild on the next run (an entry pointed at a vanished item). */
@@ -129,18 +129,10 @@ export class ExternalIdIndex {
   }
 
   private all(tokens: string[]): string[] {
-    return [...new Set(tokens.flatMap((t) => this.tokens.get(t) ?? []))];
+    const ids = new Set<string>();
+    for (const token of tokens) for (const row of this.state.indexRows(this.server, token, `${token}${STORED_SEPARATOR}`)) ids.add(row.id);
+    return [...ids];
   }
-}
-
-/**
- * An item a refresh saw is described whole by its new entries: the tokens the cache still has
- * for it beyond those (an id corrected on the server) no longer point at it.
- */
-function outdatedTokens(cached: IndexEntry[], changed: IndexEntry[]): string[] {
-  const changedIds = new Set(changed.map((e) => e.id));
-  const current = new Set(changed.map((e) => e.token));
-  return cached.filter((e) => changedIds.has(e.id) && !current.has(e.token)).map((e) => e.token);
 }
 
 /**

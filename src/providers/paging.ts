@@ -1,6 +1,5 @@
 // Paging a server listing, shared by the media server providers: the first page tells the
 // total, the rest are fetched a few at a time and handed out in order.
-import pLimit from 'p-limit';
 
 /** Pages fetched at once once the total is known: latency-bound scans finish several times sooner. */
 const PAGE_CONCURRENCY = 3;
@@ -38,13 +37,26 @@ export async function* pagesInOrder<T, P extends Page<T>>(fetch: (start: number)
   }
   const starts: number[] = [];
   for (let start = pageSize; start < first.total; start += pageSize) starts.push(start);
-  const limit = pLimit(PAGE_CONCURRENCY);
-  const pending = starts.map((start) => limit(() => fetch(start)));
-  // Nothing is left unobserved if we stop early: a rejection would otherwise be unhandled.
-  for (const p of pending) p.catch(() => {});
-  for (const p of pending) {
-    const page = await p;
+  // A window of PAGE_CONCURRENCY pages ahead of the consumer, no more: the next page is asked
+  // for when one is taken, so a slow consumer holds a few pages, never the whole listing.
+  const pending: Promise<P>[] = [];
+  const ask = (): void => {
+    const start = starts[pending.length];
+    if (start === undefined) return;
+    const page = fetch(start);
+    // Nothing is left unobserved if we stop early: a rejection would otherwise be unhandled.
+    page.catch(() => {});
+    pending.push(page);
+  };
+  for (let i = 0; i < PAGE_CONCURRENCY; i++) ask();
+  for (let i = 0; i < starts.length; i++) {
+    const page = await (pending[i] as Promise<P>);
+    // Taken: its slot goes to the next page, and the consumer is the only one holding it.
+    pending[i] = DONE as Promise<P>;
+    ask();
     if (!fresh(page)) return;
     yield page;
   }
 }
+
+const DONE: Promise<never> = new Promise<never>(() => {});

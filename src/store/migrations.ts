@@ -142,7 +142,21 @@ export const MIGRATIONS: readonly string[] = [
       AND (error LIKE '%timed out%' OR error LIKE '%cut off%' OR error LIKE '%UND_ERR_SOCKET%' OR error LIKE '%ECONNRESET%'
            OR error LIKE '%other side closed%' OR error GLOB '*answered 5[0-9][0-9]*');
   `,
-  // 6: what started a run: NULL for the command line (and every run before this), `schedule` or
+  // 6: a full index scan stages its pages here as they arrive (appended, cheap) and replaces the
+  // index with them in one sorted insert when it finishes: the index of a 100 000-item library is
+  // never held in memory, a scan cut short leaves the previous index as it was, and the entries'
+  // B-tree is written in key order instead of page by page at random.
+  `
+  CREATE TABLE id_index_staging (
+    provider TEXT NOT NULL,
+    server   TEXT NOT NULL,
+    token    TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    id       TEXT NOT NULL
+  );
+  CREATE INDEX id_index_staging_by_server ON id_index_staging(provider, server);
+  `,
+  // 7: what started a run: NULL for the command line (and every run before this), `schedule` or
   // `api` for runs `playhead serve` started; item-scoped triggers will add their own names.
   `
   ALTER TABLE runs ADD COLUMN trigger TEXT;

@@ -308,7 +308,7 @@ describe('large libraries', () => {
       const sourcePages = p.source.requests.filter((r) => r.path === '/library/sections/1/all');
       assert.equal(sourcePages.length, 3, '450 resumable items = 3 pages of 200');
       const targetPages = p.target.requests.filter((r) => r.path === '/library/sections/1/all');
-      assert.equal(targetPages.length, 3, '2100 films = 3 index pages of 1000');
+      assert.equal(targetPages.length, 5, '2100 films = 5 index pages of 500');
     } finally {
       await p.close();
     }

@@ -24,9 +24,10 @@ function fakeSource(all: IndexEntry[], changed: IndexEntry[] = []) {
   const scans: (number | undefined)[] = [];
   const source: IndexSource = {
     scope: 'all',
-    async scan(since) {
+    async scan(onPage, since) {
       scans.push(since);
-      return { entries: since === undefined ? all : changed, serverTime: SERVER_TIME_S + scans.length };
+      onPage(since === undefined ? all : changed);
+      return { serverTime: SERVER_TIME_S + scans.length };
     },
   };
   return { source, scans };
@@ -162,4 +163,66 @@ test('resolving: one item is found, several are ambiguous (all named), none is n
   assert.deepEqual(got.get('c'), { unresolved: 'not found on this server by external id' });
   assert.deepEqual(got.get('d'), { unresolved: 'its ids name 2 different items on this server', ambiguous: [ref('e1'), ref('e2')] });
   assert.deepEqual(got.get('e'), { ref: ref('e3') });
+});
+
+test('a full scan hands each page to the store as it arrives, and lookups read the rows', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const stagedBetweenPages: number[] = [];
+  const source: IndexSource = {
+    scope: 'all',
+    async scan(onPage) {
+      onPage(movie('1', { imdb: 'tt1' }));
+      stagedBetweenPages.push((store.db.prepare('SELECT COUNT(*) AS n FROM id_index_staging').get() as { n: number }).n);
+      onPage(movie('2', { imdb: 'tt2' }));
+      return { serverTime: SERVER_TIME_S };
+    },
+  };
+  const index = new ExternalIdIndex(source, state, 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(stagedBetweenPages, [1], 'the first page was in the store before the second arrived');
+  assert.deepEqual(stored(state), { 'movie:imdb:tt1': '1', 'movie:imdb:tt2': '2' });
+  assert.equal((store.db.prepare('SELECT COUNT(*) AS n FROM id_index_staging').get() as { n: number }).n, 0, 'nothing is left staged');
+  // The rows answer, not a copy in memory: a row changed behind the index's back is what it finds.
+  store.db.prepare("UPDATE id_index_entries SET token = 'movie:imdb:tt2|9', id = '9' WHERE token = 'movie:imdb:tt2|2'").run();
+  assert.equal(find(index, { imdb: 'tt2' }), '9');
+  assert.equal(index.size, 2);
+});
+
+test('a full scan cut short leaves the stored index as it was, and the next run scans in full again', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  await new ExternalIdIndex(fakeSource([...movie('1', { imdb: 'tt1' })]).source, state, 'srv', log, now).ensure();
+  const before = state.loadIndex('srv');
+  // The libraries changed (another scope): a full scan, which breaks half-way.
+  const broken: IndexSource = {
+    scope: 'libraries 1,2',
+    async scan(onPage) {
+      onPage(movie('7', { imdb: 'tt7' }));
+      throw new Error('connection reset');
+    },
+  };
+  await assert.rejects(new ExternalIdIndex(broken, state, 'srv', log, now).ensure(), /connection reset/);
+  assert.deepEqual(state.loadIndex('srv'), before, 'the index from before, not half of the new one');
+  const next = fakeSource([...movie('7', { imdb: 'tt7' }), ...movie('8', { imdb: 'tt8' })]);
+  const index = new ExternalIdIndex({ ...next.source, scope: 'libraries 1,2' }, state, 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(next.scans, [undefined], 'a full scan, not a refresh');
+  assert.equal(find(index, { imdb: 'tt8' }), '8');
+  assert.equal(find(index, { imdb: 'tt1' }), undefined);
+});
+
+test('a dry run builds a first index in memory and stores nothing, staged or not', async () => {
+  const store = Store.open(':memory:');
+  const state = store.providerState('jf');
+  const now = () => SERVER_TIME_S * 1000 + DAY_MS;
+  const index = new ExternalIdIndex(fakeSource([...movie('1', { imdb: 'tt1' }), ...movie('2', { imdb: 'tt1' })]).source, dryRunState(state), 'srv', log, now);
+  await index.ensure();
+  assert.deepEqual(find(index, { imdb: 'tt1' }), ['1', '2']);
+  assert.equal(state.loadIndex('srv'), undefined);
+  for (const table of ['id_index', 'id_index_entries', 'id_index_staging']) {
+    assert.equal((store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n, 0, table);
+  }
 });

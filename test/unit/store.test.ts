@@ -132,6 +132,29 @@ test('an incremental refresh drops and sets the tokens it names in place and lea
   assert.equal((s.db.prepare('SELECT COUNT(*) AS n FROM id_index_entries WHERE server = ?').get('srv') as { n: number }).n, 1);
 });
 
+test('a staged full scan replaces the index when committed (a later entry for a token wins), and a refresh replaces the items it names', () => {
+  const s = Store.open(':memory:');
+  const state = s.providerState('jf');
+  state.replaceIndex('srv', { scope: 'all', refreshedAt: 100, entries: [entry('old', '9')] });
+  state.replaceIndex('other', { scope: 'all', refreshedAt: 100, entries: [entry('kept', 'x')] });
+  state.beginIndexScan('srv');
+  state.stageIndexEntries('srv', [entry('a', '1'), entry('b', '2')]);
+  assert.deepEqual(ids(state, 'srv'), { old: '9' }, 'staged pages are not the index yet');
+  state.stageIndexEntries('srv', [entry('b', '3'), entry('c', '1')]);
+  state.commitIndexScan('srv', { scope: 'all', refreshedAt: 200 });
+  assert.deepEqual(ids(state, 'srv'), { a: '1', b: '3', c: '1' });
+  assert.equal(state.indexMeta('srv')?.refreshedAt, 200);
+  assert.deepEqual(ids(state, 'other'), { kept: 'x' }, 'another server is untouched');
+  assert.equal((s.db.prepare('SELECT COUNT(*) AS n FROM id_index_staging').get() as { n: number }).n, 0);
+  // Item 1 now has only token d; item 3 keeps b.
+  state.refreshIndexEntries('srv', [entry('d', '1')]);
+  assert.deepEqual(ids(state, 'srv'), { b: '3', d: '1' });
+  assert.deepEqual(
+    state.indexRows('srv', 'b', 'b|').map((e) => e.id),
+    ['3'],
+  );
+});
+
 test('the index update applied in memory matches the store', () => {
   const before = [entry('a', '1'), entry('b', '1'), entry('c', '2'), entry('d', '3')];
   const update = { scope: 's', refreshedAt: 2, entries: [entry('e', '1'), entry('c', '4'), entry('f', '4')], removedTokens: ['a', 'b', 'zz'] };

@@ -6,7 +6,13 @@ import type { MediaBrowserClient } from './client.ts';
 import { externalIds, itemPages, type Library } from './index.ts';
 import type { BaseItem } from './schema.ts';
 
-const INDEX_PAGE_SIZE = 1000;
+/**
+ * Rows per index page. 500, not 1 000: each page's JSON is parsed whole, and a 100 000-item scan
+ * of 1 000-row pages (0.5–1.25 MB of JSON each) let the heap's garbage reach ~110 MB before V8
+ * collected it; 500-row pages measured ~25 MB (Plex) to ~55 MB (Jellyfin) less peak RSS for 100
+ * more requests per full scan (a refresh is usually one page either way).
+ */
+const INDEX_PAGE_SIZE = 500;
 
 function entriesOfItem(item: BaseItem): IndexEntry[] {
   const id = String(item.Id);
@@ -29,7 +35,7 @@ function entriesOfItem(item: BaseItem): IndexEntry[] {
 export function mediaBrowserIndexSource(client: MediaBrowserClient, userId: string, libraries: Library[] | undefined): IndexSource {
   return {
     scope: libraries ? libraries.map((l) => l.id).join(',') : 'all',
-    async scan(sinceEpochS?: number): Promise<IndexScan> {
+    async scan(onPage, sinceEpochS): Promise<IndexScan> {
       const base = {
         Recursive: 'true',
         IncludeItemTypes: 'Movie,Series,Episode',
@@ -38,15 +44,14 @@ export function mediaBrowserIndexSource(client: MediaBrowserClient, userId: stri
         ...(sinceEpochS !== undefined ? { MinDateLastSaved: new Date(sinceEpochS * 1000).toISOString() } : {}),
       };
       const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
-      const entries: IndexEntry[] = [];
       let serverTime: number | undefined;
       for (const query of scopes) {
         for await (const page of itemPages(client, userId, query, INDEX_PAGE_SIZE)) {
           serverTime ??= page.serverTime;
-          for (const item of page.items) entries.push(...entriesOfItem(item));
+          onPage(page.items.flatMap(entriesOfItem));
         }
       }
-      return { entries, serverTime };
+      return { serverTime };
     },
   };
 }

@@ -1,12 +1,14 @@
 // zod schemas of the Plex Media Server JSON payloads we read. Only the fields we use are
-// declared; everything else passes through untouched. PMS is not always consistent about
-// number-vs-string in JSON, so numeric fields accept numeric strings too.
+// declared; containers pass the rest through, but listing rows keep only what we read (a row
+// carries its Media, Part and Genre too, and an index scan of a large library parses hundreds of
+// thousands of rows). PMS is not always consistent about number-vs-string in JSON, so numeric
+// fields accept numeric strings too.
 import { z } from 'zod';
 import { lenientId as idString, lenientNumber as num, rawPosition } from '../wire.ts';
 
-const guidEntry = z.looseObject({ id: z.string() });
+const guidEntry = z.object({ id: z.string() });
 
-const metadataRow = z.looseObject({
+const metadataRow = z.object({
   ratingKey: idString,
   key: z.string().optional(),
   type: z.string(),
