@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Capabilities, Provider, ProviderContext, ProviderState } from './provider.ts';
+import type { ItemEvent, ProviderTrigger } from './trigger.ts';
 
 /** What every kind's parsed config has (each module types the rest: src/providers/<kind>/config.ts). */
 // A type literal, not an interface, so that it fits Config's open record of settings.
@@ -163,4 +164,18 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
   initTarget?: InitTargetSpec;
   /** `playhead auth`; kinds without it sign in with the token in playhead.yaml. */
   signIn?(opts: SignInOptions<C>): Promise<void>;
+  /** `playhead serve`: the triggers that run by themselves for this instance (websocket, poll). */
+  triggers?(id: string, config: C, ctx: TriggerContext): ProviderTrigger[];
+  /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours). */
+  parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[];
+}
+
+export interface TriggerContext {
+  log: Logger;
+  now: () => number;
+}
+
+export interface WebhookBody {
+  contentType: string;
+  raw: Buffer;
 }

@@ -1,0 +1,40 @@
+// What a real-time trigger reports, and how `playhead serve` drives one. A trigger is a small
+// module in its provider's folder (a websocket it keeps open, a webhook body it parses, a poll);
+// it knows nothing of pairs or users' configs: it says "this item on this server changed", and
+// serve runs the pairs that read from that server for that item alone.
+
+/** One thing that happened to one item on one server, as a trigger saw it. */
+export interface ItemEvent {
+  /** The provider id (its name in the config) whose server saw it. */
+  provider: string;
+  /** The item's native id there: Plex ratingKey, Jellyfin/Emby item id, Trakt's item token. */
+  nativeId: string;
+  /** Whose play it was, as the server names the account, when the event says. */
+  user?: { id?: string; name?: string };
+  kind: 'playing' | 'paused' | 'stopped' | 'played' | 'unplayed' | 'progress' | 'changed';
+  /** The position the event carries (ms), if any: a hint only, the run re-reads the item. */
+  positionMs?: number;
+  /** When the trigger received it (epoch ms). */
+  at: number;
+  /** Which trigger saw it: `plex-websocket`, `plex-webhook`, `jellyfin-websocket`, … */
+  via: string;
+}
+
+export interface TriggerHealth {
+  state: 'connecting' | 'up' | 'down';
+  /** Since when (epoch ms) it is in that state. */
+  since: number;
+  lastEventAt?: number;
+  /** The last failure in words, never with a token in it. */
+  lastError?: string;
+  reconnects: number;
+}
+
+/** A trigger that runs by itself (a websocket, a poll); webhooks are parsed by serve's endpoint. */
+export interface ProviderTrigger {
+  readonly name: string;
+  /** Starts (and keeps reconnecting with backoff until `stop`); never throws for a server that is down. */
+  start(onEvent: (event: ItemEvent) => void): void;
+  stop(): Promise<void>;
+  health(): TriggerHealth;
+}
