@@ -28,7 +28,7 @@ interface Document {
   paths: Record<string, Record<string, Operation>>;
 }
 
-describe('playhead serve: OpenAPI document and positions', () => {
+describe('playhead serve: OpenAPI document, positions, provider request metrics', () => {
   let p: PlexPair;
   let serve: RunningServeCli;
   let doc: Document;
@@ -187,6 +187,15 @@ describe('playhead serve: OpenAPI document and positions', () => {
       assert.equal(r.status, 400, query);
       assert.match(r.body.error, reason);
       conforms('/api/positions', 'get', r);
+    }
+  });
+
+  test("/metrics counts the start-up run's requests per provider and times them", async () => {
+    const m = await api(serve.url, '/metrics');
+    for (const provider of ['src', 'dst']) {
+      const count = new RegExp(`playhead_provider_requests_total\\{provider="${provider}",method="GET",status="200"\\} (\\d+)`).exec(m.text);
+      assert.ok(count && Number(count[1]) > 0, `no GET 200 counted for ${provider}`);
+      assert.match(m.text, new RegExp(`playhead_provider_request_duration_seconds_count\\{provider="${provider}",method="GET"\\} \\d+`));
     }
   });
 });
