@@ -105,6 +105,7 @@ describe('playhead serve: OpenAPI document, positions, provider request metrics'
 
   test('every route the API mounts is in the document, and nothing else is', () => {
     const store = Store.open(':memory:');
+    const stop = new AbortController();
     const app = createApi({
       config: { providers: {}, pairs: [], state: { path: ':memory:' }, logLevel: 'silent' },
       store,
@@ -112,14 +113,15 @@ describe('playhead serve: OpenAPI document, positions, provider request metrics'
       // Mounting routes touches neither; no request is made here.
       scheduler: {} as unknown as Scheduler<RunOutcome>,
       events: new EventBus(),
-      metrics: new ServeMetrics(),
+      metrics: new ServeMetrics({ signal: stop.signal }),
       token: 'x',
-      signal: new AbortController().signal,
+      signal: stop.signal,
       ready: () => true,
     });
     const mounted = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([a-z]+)/g, '{$1}')}`));
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
     assert.deepEqual([...mounted].sort(), [...documented].sort());
+    stop.abort();
     store.close();
   });
 

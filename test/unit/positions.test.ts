@@ -1,8 +1,16 @@
-// Store.positions(): the rows behind GET /api/positions — each item's last read on every provider,
+// Store.positions() and GET /api/positions — each item's last read on every provider,
 // the most recently played first, paged, and which pairs' two sides are apart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { Store } from '../../src/store/store.ts';
+import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
+import type { Config } from '../../src/config/types.ts';
+import { createApi } from '../../src/serve/api.ts';
+import { EventBus } from '../../src/serve/events.ts';
+import { ServeMetrics } from '../../src/serve/metrics.ts';
+import type { Scheduler } from '../../src/serve/scheduler.ts';
+import type { RunOutcome } from '../../src/serve/runner.ts';
 import type { ProgressRecord } from '../../src/core/model.ts';
 
 const MIN = 60_000;
@@ -117,4 +125,55 @@ test('positions: a page over 100 000 observations stays fast', () => {
   assert.ok(page.items.every((i) => i.outOfStep.includes('ab')));
   assert.equal(page.items[0]!.key, 'movie:imdb:tt49998');
   assert.ok(ms < 1500, `a page took ${ms.toFixed(0)} ms`);
+});
+
+test('GET /api/positions: ?user= shows that user’s providers and compares only their pairs; ?provider= narrows further', async () => {
+  const store = Store.open(':memory:');
+  const runId = store.startRun({ pair: 'p', source: 'a', target: 'b', dryRun: false, startedAt: 1_000 });
+  const observe = (provider: string, progressMs: number) =>
+    store.recordObservations(runId, provider, [{ key: 'movie:imdb:tt1', record: record('1', { progressMs, progressAt: 5_000 }) }]);
+  observe('plex@ann', 10 * MIN);
+  observe('jf@ann', 40 * MIN);
+  observe('plex@bob', 20 * MIN);
+  observe('jf@bob', 20 * MIN);
+  const progress = { ...DEFAULT_PROGRESS_SETTINGS };
+  const pair = (user: string) => ({ name: `p@${user}`, source: `plex@${user}`, target: `jf@${user}`, mode: 'one-way' as const, features: { progress } });
+  const config: Config = {
+    providers: Object.fromEntries(['plex@ann', 'jf@ann', 'plex@bob', 'jf@bob'].map((p) => [p, { kind: p.startsWith('plex') ? 'plex' : 'jellyfin' }])),
+    pairs: [pair('ann'), pair('bob')],
+    users: { ann: { providers: ['plex@ann', 'jf@ann'], pairs: ['p@ann'] }, bob: { providers: ['plex@bob', 'jf@bob'], pairs: ['p@bob'] } },
+    state: { path: ':memory:' },
+    logLevel: 'silent',
+  };
+  const stop = new AbortController();
+  const app = createApi({
+    config,
+    store,
+    log: pino({ level: 'silent' }),
+    // The positions route touches neither.
+    scheduler: {} as unknown as Scheduler<RunOutcome>,
+    events: new EventBus(),
+    metrics: new ServeMetrics({ signal: stop.signal }),
+    signal: stop.signal,
+    ready: () => true,
+  });
+  type Page = { items: { positions: { provider: string }[]; outOfStep: string[] }[] };
+  const get = async (query: string) => {
+    const res = await app.request(`/api/positions?${query}`);
+    return { status: res.status, body: (await res.json()) as Page & { error?: string } };
+  };
+  const shown = (page: Page) => page.items.map((i) => [i.positions.map((p) => p.provider), i.outOfStep]);
+
+  assert.deepEqual(shown((await get('')).body), [[['jf@ann', 'jf@bob', 'plex@ann', 'plex@bob'], ['p@ann']]]);
+  assert.deepEqual(shown((await get('user=ann')).body), [[['jf@ann', 'plex@ann'], ['p@ann']]]);
+  assert.deepEqual(shown((await get('user=bob')).body), [[['jf@bob', 'plex@bob'], []]]);
+  assert.deepEqual((await get('user=bob&outOfStep=1')).body.items, []);
+  // One side of ann's pair only: nothing to compare.
+  assert.deepEqual(shown((await get('user=ann&provider=plex@ann')).body), [[['plex@ann'], []]]);
+  assert.deepEqual((await get('user=ann&provider=plex@bob')).body.items, []);
+  const unknown = await get('user=carol');
+  assert.equal(unknown.status, 400);
+  assert.match(unknown.body.error ?? '', /no user "carol"; configured users: ann, bob/);
+  stop.abort();
+  store.close();
 });
