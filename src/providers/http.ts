@@ -3,6 +3,7 @@
 // parameters blanked) and say what to do. Writes (every method but GET and HEAD) are retried only
 // where the server provably did not act on them; any other failure is thrown as `ambiguous` for
 // the applier to settle by re-reading.
+import { channel } from 'node:diagnostics_channel';
 import { Agent, request } from 'undici';
 import pRetry, { AbortError } from 'p-retry';
 import type { z } from 'zod';
@@ -26,6 +27,23 @@ export interface HttpOptions {
   /** What to do when the server refuses the credentials, by status (default: check the token). */
   refusedHints?: Partial<Record<401 | 403, string>>;
 }
+
+/**
+ * Every request attempt (retries included) is published on this diagnostics channel when it ends:
+ * `playhead serve` counts them for /metrics without providers knowing about serve, and without
+ * threading a callback through every provider's clients. Nothing is built when no one listens.
+ */
+export const REQUEST_CHANNEL = 'playhead:provider-request';
+
+export interface RequestObservation {
+  provider: string;
+  method: string;
+  /** The HTTP status, or `error` when no complete reply came (refused, timed out, cut off). */
+  status: number | 'error';
+  durationMs: number;
+}
+
+const requestChannel = channel(REQUEST_CHANNEL);
 
 export interface HttpResponse {
   status: number;
@@ -169,6 +187,12 @@ export class HttpClient {
     const ambiguous = (message: string, status?: number) =>
       new AbortError(new ProviderError('unavailable', this.opts.provider, `${message} (the server may have applied it)`, status, { ambiguous: true }));
     const attempt = async (): Promise<HttpResponse> => {
+      const started = performance.now();
+      const observe = (status: RequestObservation['status']) => {
+        if (!requestChannel.hasSubscribers) return;
+        const observation: RequestObservation = { provider: this.opts.provider, method, status, durationMs: performance.now() - started };
+        requestChannel.publish(observation);
+      };
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(url, {
@@ -180,6 +204,7 @@ export class HttpClient {
           bodyTimeout: this.opts.timeoutMs,
         });
       } catch (err) {
+        observe('error');
         const message = `${this.opts.provider}: ${label} failed: ${describeNetworkError(err, url)}`;
         if (write && !NOT_SENT.has(errorCode(err) ?? '')) throw ambiguous(message);
         throw new ProviderError('unavailable', this.opts.provider, message);
@@ -188,11 +213,13 @@ export class HttpClient {
       try {
         text = await res.body.text();
       } catch (err) {
+        observe('error');
         const message = `${this.opts.provider}: ${label}: the response body was cut off (${describeNetworkError(err)})`;
         if (write) throw ambiguous(message, res.statusCode);
         throw new ProviderError('unavailable', this.opts.provider, message);
       }
       const status = res.statusCode;
+      observe(status);
       const headersOut = flattenHeaders(res.headers);
       if (status >= 200 && status < 300) return { status, headers: headersOut, text };
       const what = `${this.opts.provider}: ${label} answered ${status}`;

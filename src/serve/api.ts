@@ -4,15 +4,18 @@
 // `{ "error": reason }`. No response carries a secret: pairs are shown by provider name and kind,
 // never with their provider settings (URLs may embed credentials, tokens are secrets).
 import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Config } from '../config/types.ts';
 import { explainDecision } from '../core/explain.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './events.ts';
+import { openApiDocument } from './openapi.ts';
+import { positionsQuery, runsQuery, idParam, itemsQuery, runBody } from './schemas.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { RunOutcome } from './runner.ts';
 import { RunRefusedError, type Scheduler } from './scheduler.ts';
@@ -32,12 +35,8 @@ export interface ApiOptions {
   ready: () => boolean;
 }
 
-const limitSchema = z.coerce.number().int().min(1).max(1000).default(20);
-const runsQuery = z.strictObject({ limit: limitSchema, pair: z.string().min(1).optional() });
-const idParam = z.coerce.number().int().positive();
-const itemsQuery = z.strictObject({ q: z.string().trim().min(1, 'q: a title substring or canonical key is required'), limit: limitSchema });
-// An empty body is a real run; `{ "dryRun": true }` plans only.
-const runBody = z.strictObject({ dryRun: z.boolean().default(false) });
+// Package version, for the OpenAPI document's info (read once; package.json ships with the app).
+const VERSION = String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version);
 
 class BadRequest extends Error {}
 
@@ -104,6 +103,10 @@ export function createApi(opts: ApiOptions): Hono {
     });
   }
 
+  // Built once: the schemas do not change while serve runs.
+  const document = openApiDocument(VERSION);
+  app.get('/api/openapi.json', (c) => c.json(document));
+
   app.get('/metrics', async (c) => c.text(await opts.metrics.registry.metrics(), 200, { 'content-type': opts.metrics.registry.contentType }));
 
   app.get('/api/pairs', (c) =>
@@ -143,6 +146,26 @@ export function createApi(opts: ApiOptions): Hono {
     // The rows `playhead explain` prints, each with the sentence it prints for it.
     const decisions = store.explain(q.q, q.limit).map((d) => ({ ...d, explanation: explainDecision(d, d.dryRun) }));
     return c.json({ decisions });
+  });
+
+  app.get('/api/positions', (c) => {
+    const q = parse(positionsQuery, c.req.query(), 'query');
+    let providers = Object.keys(config.providers);
+    if (q.user !== undefined) {
+      const user = config.users?.[q.user];
+      if (!user) return c.json({ error: `query: no user "${q.user}"; configured users: ${Object.keys(config.users ?? {}).join(', ') || 'none'}` }, 400);
+      providers = providers.filter((p) => user.providers.includes(p));
+    }
+    if (q.provider !== undefined) {
+      if (!config.providers[q.provider]) return c.json({ error: `query: no provider "${q.provider}"` }, 400);
+      providers = providers.filter((p) => p === q.provider);
+    }
+    // A pair is compared only when both its sides are shown.
+    const pairs = config.pairs
+      .filter((p) => providers.includes(p.source) && providers.includes(p.target))
+      .map((p) => ({ name: p.name, source: p.source, target: p.target, deltaMs: p.features.progress.deltaSeconds * 1000 }));
+    const page = store.positions({ providers, pairs, outOfStepOnly: q.outOfStep, limit: q.limit, offset: q.offset });
+    return c.json({ items: page.items, ...(page.more ? { nextOffset: q.offset + q.limit } : {}) });
   });
 
   app.get('/api/pending', (c) => c.json({ pending: store.pending() }));

@@ -1,7 +1,9 @@
 // `GET /metrics` (Prometheus text format, prom-client). A registry of our own, not prom-client's
 // global one, so two serves in one process (tests) do not share counts; plus Node's defaults
 // (memory, event loop lag) because a long-running process is watched for those too.
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { REQUEST_CHANNEL, type RequestObservation } from '../providers/http.ts';
 import type { RunOutcome } from './runner.ts';
 
 export class ServeMetrics {
@@ -25,8 +27,31 @@ export class ServeMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  private readonly requests = new Counter({
+    name: 'playhead_provider_requests_total',
+    help: 'HTTP requests to providers, each attempt counted (retries too), by provider, method and status (`error`: no complete reply)',
+    labelNames: ['provider', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'playhead_provider_request_duration_seconds',
+    help: 'Time from sending a request to a provider to the end of its reply (or its failure), by provider and method',
+    labelNames: ['provider', 'method'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  // Providers publish their requests on a diagnostics channel (src/providers/http.ts) so they need
+  // not know serve exists; this listens until serve stops.
+  private readonly onRequest = (message: unknown): void => {
+    const r = message as RequestObservation;
+    this.requests.inc({ provider: r.provider, method: r.method, status: String(r.status) });
+    this.latency.observe({ provider: r.provider, method: r.method }, r.durationMs / 1000);
+  };
+
+  constructor(opts: { signal?: AbortSignal } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'playhead_process_' });
+    subscribe(REQUEST_CHANNEL, this.onRequest);
+    opts.signal?.addEventListener('abort', () => unsubscribe(REQUEST_CHANNEL, this.onRequest), { once: true });
   }
 
   record(outcome: RunOutcome): void {

@@ -61,7 +61,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     await recoverInterrupted({ config, store, log, ...(lock.tookOverFrom ? { previousHolder: lock.tookOverFrom } : {}) });
 
     const events = new EventBus();
-    const metrics = new ServeMetrics();
+    const metrics = new ServeMetrics({ signal: controller.signal });
     const scheduler = new Scheduler({
       pairs: config.pairs,
       log,

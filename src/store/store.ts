@@ -474,6 +474,56 @@ export class Store {
     });
   }
 
+  /**
+   * A page of items by their last reads (the observations table), the most recently played first:
+   * each item's identity and its position on every provider in `providers`, when observed (the
+   * reading run's start), and which of `pairs` it is out of step on. `outOfStepOnly` keeps only
+   * items out of step on at least one pair. Three statements, each prepared once whatever the
+   * lists hold (they are passed as JSON): the page of keys, then only that page's rows.
+   */
+  positions(opts: { providers: readonly string[]; pairs: readonly PositionPair[]; outOfStepOnly: boolean; limit: number; offset: number }): {
+    items: ItemPositions[];
+    more: boolean;
+  } {
+    const providers = JSON.stringify(opts.providers);
+    const pairs = JSON.stringify(opts.pairs);
+    // Most recently played first; items never played (no progress_at) last, by key so pages are stable.
+    const page = this.stmt(
+      `SELECT o.key, MAX(o.progress_at) AS last_played FROM observations o
+         WHERE o.provider IN (SELECT value FROM json_each(@providers))
+           AND (@apartOnly = 0 OR o.key IN (${OUT_OF_STEP_KEYS}))
+         GROUP BY o.key
+         ORDER BY last_played IS NULL, last_played DESC, o.key
+         LIMIT @limit OFFSET @offset`,
+    ).all({ providers, pairs, apartOnly: opts.outOfStepOnly ? 1 : 0, limit: opts.limit + 1, offset: opts.offset }) as Row[];
+    const more = page.length > opts.limit;
+    const keys = JSON.stringify(page.slice(0, opts.limit).map((r) => String(r.key)));
+    const rows = this.stmt(
+      `SELECT o.*, r.started_at AS observed_at FROM observations o LEFT JOIN runs r ON r.id = o.run_id
+         WHERE o.provider IN (SELECT value FROM json_each(@providers)) AND o.key IN (SELECT value FROM json_each(@keys))
+         ORDER BY o.provider`,
+    ).all({ providers, keys }) as Row[];
+    const apart = this.stmt(`SELECT a.key, p.name FROM ${OUT_OF_STEP_JOIN} AND a.key IN (SELECT value FROM json_each(@keys)) ORDER BY p.name`).all({
+      keys,
+      pairs,
+    }) as Row[];
+    const byKey = new Map<string, ItemPositions>();
+    for (const { key } of page.slice(0, opts.limit)) {
+      const identity = this.item(String(key));
+      if (identity) byKey.set(String(key), { key: String(key), item: identity, positions: [], outOfStep: [] });
+    }
+    for (const row of rows) {
+      byKey.get(String(row.key))?.positions.push({
+        provider: String(row.provider),
+        ref: String(row.ref),
+        ...observedPosition(row),
+        ...(row.observed_at !== null ? { observedAt: Number(row.observed_at) } : {}),
+      });
+    }
+    for (const row of apart) byKey.get(String(row.key))?.outOfStep.push(String(row.name));
+    return { items: [...byKey.values()], more };
+  }
+
   observation(provider: string, key: string): (PositionSnapshot & { ref: string; runId: number }) | undefined {
     const row = this.stmt('SELECT * FROM observations WHERE provider = ? AND key = ?').get(provider, key) as Row | undefined;
     if (!row) return undefined;
@@ -600,6 +650,35 @@ function checkHeader(path: string): void {
   }
   if (read > 0 && !header.equals(SQLITE_HEADER)) throw Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
 }
+
+/** A pair as `positions()` compares its two sides. */
+export interface PositionPair {
+  name: string;
+  source: string;
+  target: string;
+  deltaMs: number;
+}
+
+export interface ItemPositions {
+  key: string;
+  item: ItemIdentity;
+  positions: (PositionSnapshot & { provider: string; ref: string; observedAt?: number })[];
+  /** Names of the pairs whose two sides' last reads differ: watched on one side only, or both
+   * unwatched and further apart than the pair's delta. */
+  outOfStep: string[];
+}
+
+// A side's position in ms: its own, or its percent of a known duration (Trakt reports percent
+// only); a percent with no duration on either side is unknown (NULL) and never counts as apart.
+const sideMs = (x: string, y: string): string =>
+  `COALESCE(${x}.progress_ms, ${x}.progress_pct * COALESCE(${x}.duration_ms, ${y}.duration_ms) / 100.0, CASE WHEN ${x}.progress_pct IS NULL THEN 0 END)`;
+// Pairs (JSON parameter @pairs) joined to both sides' observations, by primary key on each side.
+const OUT_OF_STEP_JOIN = `(SELECT value ->> 'name' AS name, value ->> 'source' AS source, value ->> 'target' AS target, value ->> 'deltaMs' AS delta_ms
+      FROM json_each(@pairs)) p
+    JOIN observations a ON a.provider = p.source
+    JOIN observations b ON b.provider = p.target AND b.key = a.key
+    WHERE (a.watched <> b.watched OR (a.watched = 0 AND ABS(${sideMs('a', 'b')} - ${sideMs('b', 'a')}) > p.delta_ms))`;
+const OUT_OF_STEP_KEYS = `SELECT a.key FROM ${OUT_OF_STEP_JOIN}`;
 
 /** An observations row as a position (unset columns stay absent). */
 function observedPosition(row: Row): PositionSnapshot {
