@@ -16,6 +16,7 @@ import {
 } from './config.ts';
 import { mediaBrowserUserKey } from './ids.ts';
 import { MediaBrowserProvider } from './provider.ts';
+import { MediaBrowserSocketTrigger } from './trigger-websocket.ts';
 
 function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowserProviderConfig, RunningMediaBrowserEmulator> {
   const label = mediaBrowserLabel(kind);
@@ -68,6 +69,7 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     },
     capabilities: (config) => mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent),
     create: (id, config, ctx, opts) => new MediaBrowserProvider(id, config, ctx, opts),
+    triggers: (id, config, ctx) => [new MediaBrowserSocketTrigger(id, config, ctx)],
     emulator: {
       async runCli(args) {
         const { runMediaBrowserEmulatorCli } = await import('../../../emulators/mediabrowser/cli.ts');
