@@ -166,8 +166,10 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
   signIn?(opts: SignInOptions<C>): Promise<void>;
   /** `playhead serve`: the triggers that run by themselves for this instance (websocket, poll). */
   triggers?(id: string, config: C, ctx: TriggerContext): ProviderTrigger[];
-  /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours). */
-  parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[];
+  /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours).
+   * May answer a promise (multipart bodies are read with the platform's async FormData); a body
+   * that cannot be ours throws a WebhookBodyError (./webhook.ts), which the endpoint answers 400. */
+  parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[] | Promise<ItemEvent[]>;
 }
 
 export interface TriggerContext {
