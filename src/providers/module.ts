@@ -175,6 +175,11 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
 export interface TriggerContext {
   log: Logger;
   now: () => number;
+  /** The provider's slice of the state database (Trakt's poll reads its sign-in there); a kind
+   * whose triggers need it offers none without it. */
+  state?: ProviderState;
+  /** Between polls, for poll triggers (the pair's schedule when serve knows one). */
+  pollIntervalMs?: number;
 }
 
 export interface WebhookBody {
