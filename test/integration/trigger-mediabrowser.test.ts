@@ -40,15 +40,20 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     });
 
     async function setup(token: 'apiKey' | 'user' = 'apiKey') {
-      const emu = await startMediaBrowserEmulator({ dialect, name: `trig-${dialect}`, synthetic: 'movies=3,shows=1,seasons=1,episodes=2', seed: 't', quiet: true });
+      const emu = await startMediaBrowserEmulator({
+        dialect,
+        name: `trig-${dialect}`,
+        synthetic: 'movies=3,shows=1,seasons=1,episodes=2',
+        seed: 't',
+        quiet: true,
+      });
       started.push(emu);
       const alice = emu.users.find((u) => u.name === 'alice')!;
-      const trigger = new MediaBrowserSocketTrigger(
-        'mb',
-        { kind: dialect, url: emu.url, token: token === 'apiKey' ? emu.apiKey : alice.token },
-        ctx,
-        { minBackoffMs: 50, maxBackoffMs: 400, random: () => 1 },
-      );
+      const trigger = new MediaBrowserSocketTrigger('mb', { kind: dialect, url: emu.url, token: token === 'apiKey' ? emu.apiKey : alice.token }, ctx, {
+        minBackoffMs: 50,
+        maxBackoffMs: 400,
+        random: () => 1,
+      });
       started.push({ close: () => trigger.stop() });
       const events: ItemEvent[] = [];
       trigger.start((e) => events.push(e));
@@ -67,12 +72,15 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const ticks = Math.round(movie.RunTimeTicks! * 0.4);
       await report(emu, alice.token, '/Sessions/Playing/Stopped', { ItemId: movie.Id, PositionTicks: ticks });
       const stopped = await until('stopped', () => events.find((e) => e.kind === 'stopped'));
-      assert.deepEqual({ nativeId: stopped.nativeId, user: stopped.user?.id, via: stopped.via, provider: stopped.provider }, {
-        nativeId: movie.Id,
-        user: alice.id,
-        via: `${dialect}-websocket`,
-        provider: 'mb',
-      });
+      assert.deepEqual(
+        { nativeId: stopped.nativeId, user: stopped.user?.id, via: stopped.via, provider: stopped.provider },
+        {
+          nativeId: movie.Id,
+          user: alice.id,
+          via: `${dialect}-websocket`,
+          provider: 'mb',
+        },
+      );
       const progress = await until('progress', () => events.find((e) => e.kind === 'progress' && e.positionMs === Math.round(ticks / 10_000)));
       assert.equal(progress.nativeId, movie.Id);
       assert.equal(progress.user?.id, alice.id);

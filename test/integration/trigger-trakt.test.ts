@@ -22,12 +22,33 @@ async function until<T>(what: string, pick: () => T | undefined, ms = 4000): Pro
 describe('Trakt poll trigger', () => {
   it('makes one request per poll and says "playback changed" only when paused_at moved', async () => {
     let clockMs = Date.parse('2026-11-01T10:00:00Z');
-    const emu = await startTraktEmulator({ name: 'poll', synthetic: 'movies=3,shows=1,seasons=1,episodes=2', seed: 'p', quiet: true, now: () => clockMs, writeLimitPerSecond: 1000 });
+    const emu = await startTraktEmulator({
+      name: 'poll',
+      synthetic: 'movies=3,shows=1,seasons=1,episodes=2',
+      seed: 'p',
+      quiet: true,
+      now: () => clockMs,
+      writeLimitPerSecond: 1000,
+    });
     const store = Store.open(':memory:');
     const alice = emu.users.find((u) => u.username === 'alice')!;
     saveTokens(store.providerState('trakt'), { accessToken: alice.accessToken, refreshToken: alice.refreshToken, expiresAt: Date.now() + 86_400_000 });
-    const config = { kind: 'trakt' as const, clientId: emu.clientId, clientSecret: emu.clientSecret, url: emu.url, authUrl: emu.url, timeoutMs: 2000, retries: 0, writesPerSecond: 1 };
-    const trigger = traktPollTrigger('trakt', config, { log: pino({ level: 'silent' }), now: () => Date.now(), state: store.providerState('trakt') }, { intervalMs: 60, minBackoffMs: 20 });
+    const config = {
+      kind: 'trakt' as const,
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      url: emu.url,
+      authUrl: emu.url,
+      timeoutMs: 2000,
+      retries: 0,
+      writesPerSecond: 1,
+    };
+    const trigger = traktPollTrigger(
+      'trakt',
+      config,
+      { log: pino({ level: 'silent' }), now: () => Date.now(), state: store.providerState('trakt') },
+      { intervalMs: 60, minBackoffMs: 20 },
+    );
     const events: ItemEvent[] = [];
     const polls = () => emu.requests.length;
     const pause = async (body: unknown) => {
@@ -45,7 +66,10 @@ describe('Trakt poll trigger', () => {
       await until('four polls', () => (polls() >= 4 ? true : undefined));
       assert.equal(trigger.health().state, 'up');
       assert.deepEqual(events, [], 'nothing moved: no event');
-      assert.ok(emu.requests.every((r) => r.method === 'GET' && r.path === '/sync/last_activities'), 'only last_activities, one request a poll');
+      assert.ok(
+        emu.requests.every((r) => r.method === 'GET' && r.path === '/sync/last_activities'),
+        'only last_activities, one request a poll',
+      );
 
       await pause({ movie: { ids: { imdb: emu.state.movies[0]!.ids.imdb } }, progress: 40 });
       const event = await until<ItemEvent>('an event after the movie pause', () => events.at(0));

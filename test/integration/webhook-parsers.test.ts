@@ -33,7 +33,11 @@ async function receiver(): Promise<{ url: string; bodies: WebhookBody[] }> {
 }
 
 async function register(emulatorUrl: string, url: string): Promise<void> {
-  const res = await fetch(`${emulatorUrl}/__emulator/webhooks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url }) });
+  const res = await fetch(`${emulatorUrl}/__emulator/webhooks`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ url }),
+  });
   assert.equal(res.status, 201);
 }
 
@@ -49,7 +53,10 @@ describe('Plex webhook parser', () => {
     const owner = emu.state.accounts[0]!;
     const timeline = async (state: string, time: number) => {
       const query = `ratingKey=${movie.ratingKey}&key=/library/metadata/${movie.ratingKey}&state=${state}&time=${time}&duration=${movie.durationMs}`;
-      const res = await fetch(`${emu.url}/:/timeline?${query}`, { method: 'POST', headers: { 'X-Plex-Token': emu.ownerToken, 'X-Plex-Client-Identifier': 'tv-1', Accept: 'application/json' } });
+      const res = await fetch(`${emu.url}/:/timeline?${query}`, {
+        method: 'POST',
+        headers: { 'X-Plex-Token': emu.ownerToken, 'X-Plex-Client-Identifier': 'tv-1', Accept: 'application/json' },
+      });
       assert.equal(res.status, 200);
     };
     await timeline('playing', 1000);
@@ -77,7 +84,10 @@ describe('Plex webhook parser', () => {
     const bad: [string, WebhookBody][] = [
       ['json, not multipart', { contentType: 'application/json', raw: Buffer.from('{"event":"media.stop"}') }],
       ['no boundary', { contentType: 'multipart/form-data', raw: Buffer.from('garbage') }],
-      ['truncated multipart', { contentType: 'multipart/form-data; boundary=abc', raw: Buffer.from('--abc\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{"ev') }],
+      [
+        'truncated multipart',
+        { contentType: 'multipart/form-data; boundary=abc', raw: Buffer.from('--abc\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{"ev') },
+      ],
       ['no payload part', await form({ other: '{}' })],
       ['payload not JSON', await form({ payload: '{not json' })],
       ['payload without event', await form({ payload: '{"Metadata":{"ratingKey":"1"}}' })],
@@ -99,8 +109,19 @@ function positionOf(ms: number | undefined): { positionMs?: number } {
 
 for (const dialect of ['jellyfin', 'emby'] as const) {
   describe(`${dialect} webhook parser`, () => {
-    async function setup(): Promise<{ emu: RunningMediaBrowserEmulator; bodies: WebhookBody[]; post: (path: string, body: unknown) => Promise<void>; alice: { id: string; name: string; token: string } }> {
-      const emu = await startMediaBrowserEmulator({ dialect, name: `hook-${dialect}`, synthetic: 'movies=2,shows=1,seasons=1,episodes=1', seed: 'w', quiet: true });
+    async function setup(): Promise<{
+      emu: RunningMediaBrowserEmulator;
+      bodies: WebhookBody[];
+      post: (path: string, body: unknown) => Promise<void>;
+      alice: { id: string; name: string; token: string };
+    }> {
+      const emu = await startMediaBrowserEmulator({
+        dialect,
+        name: `hook-${dialect}`,
+        synthetic: 'movies=2,shows=1,seasons=1,episodes=1',
+        seed: 'w',
+        quiet: true,
+      });
       closers.push(() => emu.close());
       const hook = await receiver();
       await register(emu.url, hook.url);
@@ -108,7 +129,10 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       const post = async (path: string, body: unknown) => {
         const res = await fetch(`${emu.url}${path}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Authorization: `MediaBrowser Token="${alice.token}", Client="tv", Device="tv", DeviceId="tv-1", Version="1"` },
+          headers: {
+            'Content-Type': 'application/json',
+            Authorization: `MediaBrowser Token="${alice.token}", Client="tv", Device="tv", DeviceId="tv-1", Version="1"`,
+          },
           body: JSON.stringify(body),
         });
         assert.ok(res.status < 300, `${path}: ${res.status}`);
@@ -129,19 +153,27 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.ok(bodies.length > 0);
       for (const b of bodies) assert.match(b.contentType, /^application\/json/);
       const events = bodies.flatMap((b) => parseMediaBrowserWebhook('mb', dialect, b, now));
-      const brief = events.map((e) => [e.kind, e.nativeId === movie!.Id ? 'movie' : e.nativeId === other!.Id ? 'other' : e.nativeId, e.user?.id === alice.id, e.positionMs]);
+      const brief = events.map((e) => [
+        e.kind,
+        e.nativeId === movie!.Id ? 'movie' : e.nativeId === other!.Id ? 'other' : e.nativeId,
+        e.user?.id === alice.id,
+        e.positionMs,
+      ]);
       const via = `${dialect}-webhook`;
       assert.ok(events.every((e) => e.via === via && e.provider === 'mb' && e.at === 1000));
       const ms = (ticks: number) => Math.round(ticks / 10_000);
       if (dialect === 'jellyfin') {
         // PlaybackStart; the paused progress; the stop (and its UserDataSaved, reason PlaybackFinished
         // when it has one); the played mark's UserDataSaved (TogglePlayed). Saves made while playing give nothing.
-        assert.deepEqual(brief.filter(([k]) => k !== 'changed' && k !== 'progress'), [
-          ['playing', 'movie', true, 0],
-          ['paused', 'movie', true, ms(pausedAt)],
-          ['stopped', 'movie', true, ms(stoppedAt)],
-          ['played', 'other', true, brief.find(([k, w]) => k === 'played' && w === 'other')?.[3]],
-        ]);
+        assert.deepEqual(
+          brief.filter(([k]) => k !== 'changed' && k !== 'progress'),
+          [
+            ['playing', 'movie', true, 0],
+            ['paused', 'movie', true, ms(pausedAt)],
+            ['stopped', 'movie', true, ms(stoppedAt)],
+            ['played', 'other', true, brief.find(([k, w]) => k === 'played' && w === 'other')?.[3]],
+          ],
+        );
       } else {
         assert.deepEqual(brief, [
           ['playing', 'movie', true, 0],
@@ -153,7 +185,10 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
     });
 
     it('refuses what is not a webhook body, and ignores events that settle nothing', () => {
-      const json = (value: unknown): WebhookBody => ({ contentType: 'application/json', raw: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) });
+      const json = (value: unknown): WebhookBody => ({
+        contentType: 'application/json',
+        raw: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+      });
       const bad: [string, WebhookBody][] = [
         ['not JSON', json('{"Notif')],
         ['empty', { contentType: 'application/json', raw: Buffer.alloc(0) }],
@@ -174,7 +209,11 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
             ] as [string, WebhookBody][])),
       ];
       for (const [what, body] of bad) {
-        assert.throws(() => parseMediaBrowserWebhook('mb', dialect, body), (e: unknown) => e instanceof WebhookBodyError, what);
+        assert.throws(
+          () => parseMediaBrowserWebhook('mb', dialect, body),
+          (e: unknown) => e instanceof WebhookBodyError,
+          what,
+        );
       }
       const ignored = dialect === 'jellyfin' ? json({ NotificationType: 'ItemAdded', ItemId: 'a' }) : json({ Event: 'library.new', Item: { Id: '1' } });
       assert.deepEqual(parseMediaBrowserWebhook('mb', dialect, ignored), []);
@@ -189,12 +228,39 @@ describe('webhook parsers on random bytes', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    const pieces = ['{', '}', '"event"', ':', '"media.stop"', '"Metadata"', '"ratingKey"', '"NotificationType"', '"PlaybackStop"', '"ItemId"', '"Event"', '"playback.stop"', '"Item"', '"Id"', ',', '[', ']', 'null', '1', '\u0000', '--b\r\n', 'Content-Disposition: form-data; name="payload"\r\n\r\n'];
+    const pieces = [
+      '{',
+      '}',
+      '"event"',
+      ':',
+      '"media.stop"',
+      '"Metadata"',
+      '"ratingKey"',
+      '"NotificationType"',
+      '"PlaybackStop"',
+      '"ItemId"',
+      '"Event"',
+      '"playback.stop"',
+      '"Item"',
+      '"Id"',
+      ',',
+      '[',
+      ']',
+      'null',
+      '1',
+      '\u0000',
+      '--b\r\n',
+      'Content-Disposition: form-data; name="payload"\r\n\r\n',
+    ];
     for (let i = 0; i < 300; i++) {
       const text = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => pieces[Math.floor(rand() * pieces.length)]).join('');
       const types = ['application/json', 'multipart/form-data; boundary=b', 'text/plain', ''];
       const body = { contentType: types[i % types.length]!, raw: Buffer.from(text) };
-      for (const parse of [() => parsePlexWebhook('p', body), async () => parseMediaBrowserWebhook('j', 'jellyfin', body), async () => parseMediaBrowserWebhook('e', 'emby', body)]) {
+      for (const parse of [
+        () => parsePlexWebhook('p', body),
+        async () => parseMediaBrowserWebhook('j', 'jellyfin', body),
+        async () => parseMediaBrowserWebhook('e', 'emby', body),
+      ]) {
         try {
           const events = await parse();
           assert.ok(Array.isArray(events));

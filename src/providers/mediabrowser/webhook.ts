@@ -63,7 +63,15 @@ function ms(ticks: number | undefined): number | undefined {
   return ticks !== undefined ? Math.round(ticks / TICKS_PER_MS) : undefined;
 }
 
-function event(id: string, via: string, nativeId: string, kind: ItemEvent['kind'], at: number, user: { id?: string | undefined; name?: string | undefined }, positionMs: number | undefined): ItemEvent {
+function event(
+  id: string,
+  via: string,
+  nativeId: string,
+  kind: ItemEvent['kind'],
+  at: number,
+  user: { id?: string | undefined; name?: string | undefined },
+  positionMs: number | undefined,
+): ItemEvent {
   const who: { id?: string; name?: string } = {};
   if (user.id) who.id = user.id;
   if (user.name) who.name = user.name;
@@ -73,7 +81,9 @@ function event(id: string, via: string, nativeId: string, kind: ItemEvent['kind'
 export function parseMediaBrowserWebhook(id: string, kind: MediaBrowserKind, body: WebhookBody, now: () => number = Date.now): ItemEvent[] {
   const label = kind === 'jellyfin' ? 'Jellyfin' : 'Emby';
   if (isMultipart(body)) {
-    throw new WebhookBodyError(`a ${label} webhook must be JSON${kind === 'jellyfin' ? ' (the Webhook plugin, Generic destination)' : ' (choose application/json in the webhook settings)'}`);
+    throw new WebhookBodyError(
+      `a ${label} webhook must be JSON${kind === 'jellyfin' ? ' (the Webhook plugin, Generic destination)' : ' (choose application/json in the webhook settings)'}`,
+    );
   }
   const text = body.raw.toString('utf8');
   if (kind === 'jellyfin') {

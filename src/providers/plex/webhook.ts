@@ -8,7 +8,13 @@ import type { ItemEvent } from '../trigger.ts';
 import { isMultipart, multipartField, parseJsonText, WebhookBodyError } from '../webhook.ts';
 
 // Numbers as strings happen in PMS's JSON (protocols.md §1.2): accept either.
-const numberish = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]);
+const numberish = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 
 const payload = z.object({
   event: z.string(),

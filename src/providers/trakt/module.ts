@@ -30,7 +30,8 @@ export const traktModule: ProviderModule<TraktProviderConfig, RunningTraktEmulat
   },
   capabilities: (config) => traktCapabilities(config.completionPercent),
   create: (id, config, ctx, opts) => new TraktProvider(id, config, ctx, opts),
-  triggers: (id, config, ctx) => (ctx.state ? [traktPollTrigger(id, config, { ...ctx, state: ctx.state }, ctx.pollIntervalMs !== undefined ? { intervalMs: ctx.pollIntervalMs } : {})] : []),
+  triggers: (id, config, ctx) =>
+    ctx.state ? [traktPollTrigger(id, config, { ...ctx, state: ctx.state }, ctx.pollIntervalMs !== undefined ? { intervalMs: ctx.pollIntervalMs } : {})] : [],
   emulator: {
     async runCli(args) {
       const { runTraktEmulatorCli } = await import('../../../emulators/trakt/cli.ts');
