@@ -23,7 +23,7 @@ interface WebhooksOptions {
   port: string;
 }
 
-export function webhooksReport(
+function webhooksReport(
   config: Config,
   store: Store,
   o: WebhooksOptions,

@@ -16,7 +16,7 @@ import type { Store } from '../store/store.ts';
 
 const SECRET_KEY = 'webhook_secret';
 /** Plex's multipart posts carry a small thumbnail at most; 1 MiB is far above any real body. */
-export const WEBHOOK_MAX_BYTES = 1024 * 1024;
+const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
 /** The installation's webhook secret, made on first use. */
 export function webhookSecret(store: Store): string {
@@ -30,13 +30,6 @@ export function webhookSecret(store: Store): string {
 /** The URL a server posts to (base: serve's public URL, without a trailing slash). */
 export function webhookUrl(base: string, secret: string, provider: string): string {
   return `${base.replace(/\/+$/, '')}/webhooks/${secret}/${encodeURIComponent(provider)}`;
-}
-
-/** Providers whose kind parses webhooks: the ones a webhook URL can name. */
-export function webhookProviders(config: Config): string[] {
-  return Object.entries(config.providers)
-    .filter(([, p]) => findProviderModule(p.kind)?.parseWebhook !== undefined)
-    .map(([id]) => id);
 }
 
 export interface WebhookAppOptions {

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { getRequestListener } from '@hono/node-server';
 import pino from 'pino';
 import { request } from 'undici';
-import { startPlexEmulator } from '../../emulators/plex/server.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ItemEvent } from '../../src/providers/trigger.ts';
 import { createWebhookApp, webhookSecret } from '../../src/serve/webhooks.ts';

@@ -46,7 +46,7 @@ type Session = z.infer<typeof session>;
 
 /** Where the socket lives and how it is authenticated; the token goes in the query (browsers'
  * websockets cannot send headers, so both servers take it there). */
-export function mediaBrowserSocketUrl(config: MediaBrowserSocketConfig, deviceId: string): URL {
+function mediaBrowserSocketUrl(config: MediaBrowserSocketConfig, deviceId: string): URL {
   const url = new URL(config.url.replace(/\/+$/, '') + (config.kind === 'jellyfin' ? '/socket' : '/embywebsocket'));
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   // Jellyfin accepts `ApiKey` whatever its legacy-auth switch says (`api_key` goes away in 12.0);
