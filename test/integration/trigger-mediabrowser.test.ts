@@ -85,6 +85,7 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(progress.nativeId, movie.Id);
       assert.equal(progress.user?.id, alice.id);
       assert.ok(trigger.health().lastEventAt !== undefined);
+      assert.ok(!events.some((e) => e.nativeId === '*'), 'a first connection has missed nothing');
     });
 
     it('turns a played mark into a played event (also on a user token)', async () => {
@@ -104,6 +105,10 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       await until('up again', () => (trigger.health().state === 'up' ? true : undefined));
       assert.equal(trigger.health().reconnects, 1);
       assert.match(trigger.health().lastError ?? '', /closed \(1006\)/);
+      // What happened while it was down was announced to nobody: re-read everything.
+      const missed = await until('a re-read event', () => events.find((e) => e.nativeId === '*'));
+      assert.deepEqual({ ...missed, at: 0 }, { provider: 'mb', nativeId: '*', kind: 'changed', at: 0, via: `${dialect}-websocket` });
+      assert.equal(events.filter((e) => e.nativeId === '*').length, 1);
       const movie = movies[2]!;
       await report(emu, alice.token, `/Users/${alice.id}/PlayedItems/${movie.Id}`, {});
       const played = await until('played after reconnecting', () => events.find((e) => e.kind === 'played' && e.nativeId === movie.Id));
@@ -172,6 +177,14 @@ describe('mediabrowser websocket trigger while the server is down', () => {
       assert.ok(gaps[1]! >= 75, `second gap ${gaps[1]}`);
       assert.ok(gaps[2]! >= 150, `third gap ${gaps[2]}`);
       assert.ok(gaps[4]! < 300, `capped gap ${gaps[4]}`);
+      // The server comes back on that port: the next attempt connects.
+      const wss = new WebSocketServer({ port, host: '127.0.0.1' });
+      try {
+        await until('up once the server is back', () => (trigger.health().state === 'up' ? true : undefined), 2000);
+      } finally {
+        await trigger.stop();
+        await new Promise<void>((r) => wss.close(() => r()));
+      }
     } finally {
       await trigger.stop();
     }

@@ -4,7 +4,8 @@
 // not send `KeepAlive` within it; `UserDataChanged {UserId, UserDataList[{ItemId…}]}` follows
 // every user-data save (a stop, a played mark, a position write); `PlaybackStopped` carries the
 // session (after a stop, often without `NowPlayingItem`); `Sessions` (after `SessionsStart`)
-// lists what is playing, which is what serve's settle needs to know.
+// lists what is playing, which is what serve's settle needs to know. After a reconnect it says
+// `*` changed (../trigger.ts): what happened while it was down was announced to nobody.
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { TriggerContext } from '../module.ts';
@@ -131,10 +132,13 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
     let failure: string | undefined;
     socket.on('open', () => {
       this.attempts = 0;
+      const missed = this.state.reconnects > 0;
       this.setState('up');
       this.ctx.log.info({ provider: this.id, trigger: this.name }, 'websocket connected');
       // Ask for Sessions pushes: serve's settle needs to know what is still playing.
       socket.send(JSON.stringify({ MessageType: 'SessionsStart', Data: '0,1500' }));
+      // While the socket was down the server told nobody what changed: say "re-read" (`*`).
+      if (missed) this.emit('*', 'changed', {});
     });
     socket.on('message', (data) => this.receive(socket, String(data)));
     socket.on('unexpected-response', (_req, res) => {
