@@ -145,13 +145,43 @@ describe('mediabrowser websocket trigger keep-alive', () => {
   });
 });
 
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
 describe('mediabrowser websocket trigger while the server is down', () => {
+  it('jitters its delays: half of the ceiling when the random draw is 0', async () => {
+    const port = await closedPort();
+    const trigger = new MediaBrowserSocketTrigger('mb', { kind: 'emby', url: `http://127.0.0.1:${port}`, token: 't' }, ctx, {
+      minBackoffMs: 60,
+      maxBackoffMs: 240,
+      random: () => 0,
+    });
+    const attempts: number[] = [];
+    const connect = (trigger as unknown as { connect(): void }).connect.bind(trigger);
+    (trigger as unknown as { connect(): void }).connect = () => {
+      attempts.push(Date.now());
+      connect();
+    };
+    trigger.start(() => {});
+    try {
+      await until('six attempts', () => (attempts.length >= 6 ? true : undefined), 3000);
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      // Ceilings 60, 120, 240, 240, 240 → delays 30, 60, 120, 120, 120.
+      assert.ok(gaps[3]! >= 110 && gaps[3]! < 230, `gap ${gaps[3]}`);
+      assert.ok(gaps[4]! >= 110 && gaps[4]! < 230, `gap ${gaps[4]}`);
+    } finally {
+      await trigger.stop();
+    }
+  });
+
   it('backs off with growing, capped delays; the health says down, without the token', async () => {
     // A port with nothing listening: every attempt is refused at once.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     const trigger = new MediaBrowserSocketTrigger('mb', { kind: 'jellyfin', url: `http://127.0.0.1:${port}`, token: 'secret-token' }, ctx, {
       minBackoffMs: 40,
       maxBackoffMs: 160,
