@@ -270,11 +270,7 @@ export function buildProgram(): Command {
       }
     });
 
-  registerWebhooksCommand(
-    program,
-    () => loadApp(globals()),
-    () => globals().json === true,
-  );
+  registerWebhooksCommand(program, () => ({ ...loadApp(globals()), json: globals().json === true }));
 
   program
     .command('auth')

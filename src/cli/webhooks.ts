@@ -46,8 +46,8 @@ function webhooksReport(
   return { base, loopback, webhooks };
 }
 
-/** Adds the command; `open` loads the config and state as the other commands do. */
-export function registerWebhooksCommand(program: Command, open: () => { config: Config; store: Store; log: Logger }, json: () => boolean): void {
+/** Adds the command; `open` loads the config and state as the other commands do, and says if --json. */
+export function registerWebhooksCommand(program: Command, open: () => { config: Config; store: Store; log: Logger; json: boolean }): void {
   program
     .command('webhooks')
     .description("print each source server's webhook URL for `playhead serve`, and how to set it up there")
@@ -60,10 +60,10 @@ export function registerWebhooksCommand(program: Command, open: () => { config: 
         process.exitCode = EXIT.usage;
         return;
       }
-      const { config, store } = open();
+      const { config, store, json } = open();
       try {
         const report = webhooksReport(config, store, o);
-        if (json()) {
+        if (json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           return;
         }
