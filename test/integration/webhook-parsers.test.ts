@@ -152,7 +152,7 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       await emu.webhooks.settled();
       assert.ok(bodies.length > 0);
       for (const b of bodies) assert.match(b.contentType, /^application\/json/);
-      const events = bodies.flatMap((b) => parseMediaBrowserWebhook('mb', dialect, b, now));
+      const events = (await Promise.all(bodies.map((b) => parseMediaBrowserWebhook('mb', dialect, b, now)))).flat();
       const brief = events.map((e) => [
         e.kind,
         e.nativeId === movie!.Id ? 'movie' : e.nativeId === other!.Id ? 'other' : e.nativeId,
@@ -184,7 +184,7 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       }
     });
 
-    it('refuses what is not a webhook body, and ignores events that settle nothing', () => {
+    it('refuses what is not a webhook body, and ignores events that settle nothing', async () => {
       const json = (value: unknown): WebhookBody => ({
         contentType: 'application/json',
         raw: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
@@ -194,7 +194,7 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
         ['empty', { contentType: 'application/json', raw: Buffer.alloc(0) }],
         ['an array', json([1, 2])],
         ['null', json(null)],
-        ['multipart', { contentType: 'multipart/form-data; boundary=x', raw: Buffer.from('--x--') }],
+        ['multipart without the JSON', { contentType: 'multipart/form-data; boundary=x', raw: Buffer.from('--x--') }],
         ['binary', { contentType: 'application/json', raw: Buffer.from([0xff, 0xfe, 0x00, 0x01]) }],
         ...(dialect === 'jellyfin'
           ? ([
@@ -209,17 +209,29 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
             ] as [string, WebhookBody][])),
       ];
       for (const [what, body] of bad) {
-        assert.throws(
-          () => parseMediaBrowserWebhook('mb', dialect, body),
-          (e: unknown) => e instanceof WebhookBodyError,
-          what,
-        );
+        await assert.rejects(parseMediaBrowserWebhook('mb', dialect, body), (e: unknown) => e instanceof WebhookBodyError, what);
       }
       const ignored = dialect === 'jellyfin' ? json({ NotificationType: 'ItemAdded', ItemId: 'a' }) : json({ Event: 'library.new', Item: { Id: '1' } });
-      assert.deepEqual(parseMediaBrowserWebhook('mb', dialect, ignored), []);
+      assert.deepEqual(await parseMediaBrowserWebhook('mb', dialect, ignored), []);
     });
   });
 }
+
+describe('emby webhook parser, form-encoded', () => {
+  it('reads the JSON from the `data` field of a multipart form (Emby before 4.9)', async () => {
+    const form = new FormData();
+    form.append(
+      'data',
+      JSON.stringify({ Event: 'playback.stop', Item: { Id: '77' }, User: { Id: 'u1', Name: 'alice' }, PlaybackInfo: { PositionTicks: 600_000_000 } }),
+    );
+    const req = new Request('http://x/', { method: 'POST', body: form });
+    const body = { contentType: req.headers.get('content-type')!, raw: Buffer.from(await req.arrayBuffer()) };
+    assert.deepEqual(await parseMediaBrowserWebhook('emby', 'emby', body, now), [
+      { provider: 'emby', nativeId: '77', kind: 'stopped', at: 1000, via: 'emby-webhook', user: { id: 'u1', name: 'alice' }, positionMs: 60_000 },
+    ]);
+    await assert.rejects(parseMediaBrowserWebhook('jf', 'jellyfin', body), WebhookBodyError, 'Jellyfin posts JSON only');
+  });
+});
 
 describe('webhook parsers on random bytes', () => {
   it('never throw anything but a WebhookBodyError', async () => {
@@ -258,8 +270,8 @@ describe('webhook parsers on random bytes', () => {
       const body = { contentType: types[i % types.length]!, raw: Buffer.from(text) };
       for (const parse of [
         () => parsePlexWebhook('p', body),
-        async () => parseMediaBrowserWebhook('j', 'jellyfin', body),
-        async () => parseMediaBrowserWebhook('e', 'emby', body),
+        () => parseMediaBrowserWebhook('j', 'jellyfin', body),
+        () => parseMediaBrowserWebhook('e', 'emby', body),
       ]) {
         try {
           const events = await parse();

@@ -1,5 +1,5 @@
 // Jellyfin's `/socket` and Emby's `/embywebsocket`: the server pushes what happened to play state,
-// so serve can run one item instead of scanning. Facts (../../../../shared/protocols.md, the
+// so serve can run one item instead of scanning. Facts (shared/protocols.md, the
 // emulator's README): the server opens with `ForceKeepAlive` (seconds) and drops clients that do
 // not send `KeepAlive` within it; `UserDataChanged {UserId, UserDataList[{ItemId…}]}` follows
 // every user-data save (a stop, a played mark, a position write); `PlaybackStopped` carries the

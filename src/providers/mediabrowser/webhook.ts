@@ -1,11 +1,11 @@
 // Jellyfin's Webhook plugin (a Generic destination sending JSON with "send all properties") and
-// Emby's built-in webhooks (JSON). Facts: ../../../../shared/protocols.md (the plugin's
-// variables; Emby webhooks) and the emulator's README. A body of the other kind, or an event that
-// settles nothing, gives no events; a body that is not JSON or lacks the ids is an error.
+// Emby's built-in webhooks (JSON, or a form with the JSON in `data`). Facts: shared/protocols.md
+// (the plugin's variables; Emby webhooks) and the emulator's README. An event that settles
+// nothing gives no events; a body that is not JSON or lacks the ids is an error.
 import { z } from 'zod';
 import type { WebhookBody } from '../module.ts';
 import type { ItemEvent } from '../trigger.ts';
-import { isMultipart, parseJsonText, WebhookBodyError } from '../webhook.ts';
+import { isMultipart, multipartField, parseJsonText, WebhookBodyError } from '../webhook.ts';
 import type { MediaBrowserKind } from './config.ts';
 
 const TICKS_PER_MS = 10_000;
@@ -78,14 +78,11 @@ function event(
   return { provider: id, nativeId, kind, at, via, ...(who.id || who.name ? { user: who } : {}), ...(positionMs !== undefined ? { positionMs } : {}) };
 }
 
-export function parseMediaBrowserWebhook(id: string, kind: MediaBrowserKind, body: WebhookBody, now: () => number = Date.now): ItemEvent[] {
-  const label = kind === 'jellyfin' ? 'Jellyfin' : 'Emby';
-  if (isMultipart(body)) {
-    throw new WebhookBodyError(
-      `a ${label} webhook must be JSON${kind === 'jellyfin' ? ' (the Webhook plugin, Generic destination)' : ' (choose application/json in the webhook settings)'}`,
-    );
-  }
-  const text = body.raw.toString('utf8');
+export async function parseMediaBrowserWebhook(id: string, kind: MediaBrowserKind, body: WebhookBody, now: () => number = Date.now): Promise<ItemEvent[]> {
+  if (kind === 'jellyfin' && isMultipart(body)) throw new WebhookBodyError('a Jellyfin webhook must be JSON (the Webhook plugin, Generic destination)');
+  // Emby before 4.9 posts multipart/form-data with the JSON in a `data` field (watchstate reads
+  // it there); 4.9 can send application/json.
+  const text = isMultipart(body) ? await multipartField(body, 'data') : body.raw.toString('utf8');
   if (kind === 'jellyfin') {
     const b = parseJsonText(text, jellyfinBody, 'the Jellyfin webhook body');
     const k = jellyfinKind(b);

@@ -1,5 +1,5 @@
 // Plex Pass webhooks: PMS posts multipart/form-data whose `payload` part is JSON (a `thumb` JPEG
-// part may come along, for some events). Facts: ../../../../shared/protocols.md §1.8. Only what
+// part may come along, for some events). Facts: shared/protocols.md §1.8. Only what
 // settles a position is news: a pause, a stop, a scrobble (played past the threshold). The
 // position in Metadata is a hint; the item-scoped run re-reads the item.
 import { z } from 'zod';
