@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { startTraktEmulator } from '../../emulators/trakt/server.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
-import { traktPollTrigger } from '../../src/providers/trakt/trigger-poll.ts';
+import { TraktPollTrigger, traktPollTrigger } from '../../src/providers/trakt/trigger-poll.ts';
 import type { ItemEvent } from '../../src/providers/trigger.ts';
 import { Store } from '../../src/store/store.ts';
 
@@ -93,6 +93,36 @@ describe('Trakt poll trigger', () => {
     } finally {
       await trigger.stop();
       store.close();
+    }
+  });
+});
+
+describe('Trakt poll trigger retries', () => {
+  it('retries a failed poll sooner than its interval, with doubling delays, and counts the recovery', async () => {
+    const calls: number[] = [];
+    const stamps = { movies: { paused_at: 'a' }, episodes: { paused_at: 'a' } };
+    const trigger = new TraktPollTrigger(
+      'trakt',
+      async () => {
+        calls.push(Date.now());
+        if (calls.length <= 3) throw new Error('trakt: GET /sync/last_activities: 502');
+        return stamps;
+      },
+      { log: pino({ level: 'silent' }), now: () => Date.now() },
+      { intervalMs: 10_000, minBackoffMs: 40 },
+    );
+    trigger.start(() => {});
+    try {
+      await until('recovered', () => (calls.length >= 4 ? true : undefined), 3000);
+      await until('up', () => (trigger.health().state === 'up' ? true : undefined));
+      const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
+      // 40, 80, 160: far sooner than the 10 s interval, and growing.
+      assert.ok(gaps[0]! >= 35 && gaps[0]! < 1000, `gap ${gaps[0]}`);
+      assert.ok(gaps[1]! >= 75 && gaps[2]! >= 150 && gaps[2]! < 2000, `gaps ${gaps}`);
+      assert.equal(trigger.health().reconnects, 3);
+      assert.match(trigger.health().lastError ?? '', /502/);
+    } finally {
+      await trigger.stop();
     }
   });
 });
