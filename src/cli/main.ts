@@ -15,6 +15,7 @@ import { LockedError } from '../store/lock.ts';
 import { Store } from '../store/store.ts';
 import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
+import { registerWebhooksCommand } from './webhooks.ts';
 import { asWriter, type WriterOutcome } from './writer.ts';
 import { explainTable, pendingTable, runReport, runsToJson, statusTable, undoReport, undoToJson } from './output.ts';
 
@@ -268,6 +269,8 @@ export function buildProgram(): Command {
         app.store.close();
       }
     });
+
+  registerWebhooksCommand(program, () => ({ ...loadApp(globals()), json: globals().json === true }));
 
   program
     .command('auth')

@@ -166,13 +166,20 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
   signIn?(opts: SignInOptions<C>): Promise<void>;
   /** `playhead serve`: the triggers that run by themselves for this instance (websocket, poll). */
   triggers?(id: string, config: C, ctx: TriggerContext): ProviderTrigger[];
-  /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours). */
-  parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[];
+  /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours).
+   * May answer a promise (multipart bodies are read with the platform's async FormData); a body
+   * that cannot be ours throws a WebhookBodyError (./webhook.ts), which the endpoint answers 400. */
+  parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[] | Promise<ItemEvent[]>;
 }
 
 export interface TriggerContext {
   log: Logger;
   now: () => number;
+  /** The provider's slice of the state database (Trakt's poll reads its sign-in there); a kind
+   * whose triggers need it offers none without it. */
+  state?: ProviderState;
+  /** Between polls, for poll triggers (the pair's schedule when serve knows one). */
+  pollIntervalMs?: number;
 }
 
 export interface WebhookBody {

@@ -7,7 +7,10 @@
 export interface ItemEvent {
   /** The provider id (its name in the config) whose server saw it. */
   provider: string;
-  /** The item's native id there: Plex ratingKey, Jellyfin/Emby item id, Trakt's item token. */
+  /** The item's native id there: Plex ratingKey, Jellyfin/Emby item id, Trakt's item token.
+   * `*` means "something changed on this provider, which item is not known: re-read its playback"
+   * (Trakt's poll of /sync/last_activities: its stamps say that playback moved, not where; a
+   * websocket back after a drop: what happened meanwhile was announced to nobody). */
   nativeId: string;
   /** Whose play it was, as the server names the account, when the event says. */
   user?: { id?: string; name?: string };

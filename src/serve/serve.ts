@@ -9,13 +9,16 @@ import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';
+import type { ItemEvent } from '../providers/trigger.ts';
 import { acquireWriterLock } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
 import { createApi } from './api.ts';
 import { EventBus } from './events.ts';
 import { ServeMetrics } from './metrics.ts';
+import { startProviderTriggers } from './provider-triggers.ts';
 import { pairRunner } from './runner.ts';
 import { Scheduler } from './scheduler.ts';
+import { createWebhookApp, webhookSecret } from './webhooks.ts';
 
 /** The whole stop must fit in 10 s (container runtimes kill at 10 s): the work in flight gets 8. */
 const DRAIN_MS = 8_000;
@@ -35,6 +38,8 @@ export interface ServeOptions {
   token?: string | undefined;
   /** Told the bound URL once the API listens (the CLI prints it). */
   onListening: (url: string) => void;
+  /** Every event a trigger or webhook reports (until item-scoped runs take them: logged). */
+  onItemEvent?: (event: ItemEvent) => void;
 }
 
 export interface RunningServe {
@@ -68,7 +73,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       execute: pairRunner({ config, store, log, events, signal: controller.signal, onOutcome: (o) => metrics.record(o) }),
     });
     const app = createApi({ config, store, log, scheduler, events, metrics, signal: controller.signal, ready: () => ready, ...(token ? { token } : {}) });
-    const listening = createServer(getRequestListener(app.fetch));
+    const onItemEvent = opts.onItemEvent ?? ((event: ItemEvent) => log.info({ event }, 'item event'));
+    // The webhook route comes first: its secret URL is its credential, the API token is not asked.
+    const webhooks = createWebhookApp({ config, secret: webhookSecret(store), log, onEvent: onItemEvent });
+    const listening = createServer(
+      getRequestListener((req: Request) => (new URL(req.url).pathname.startsWith('/webhooks/') ? webhooks.fetch(req) : app.fetch(req))),
+    );
     server = listening;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
@@ -80,6 +90,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     log.info({ url, pairs: config.pairs.map((p) => p.name) }, 'serve listening');
     opts.onListening(url);
     scheduler.start();
+    const triggers = startProviderTriggers({ config, store, log, onEvent: onItemEvent });
     ready = true;
 
     let stopped: Promise<boolean> | undefined;
@@ -93,6 +104,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
           controller.abort(reason);
           const drained = await Promise.race([scheduler.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
           if (!drained) log.warn('serve stopping: the run in progress did not finish in time');
+          await triggers.stop();
           await closeServer(listening);
           lock.release();
           log.info('serve stopped');

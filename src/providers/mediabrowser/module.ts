@@ -16,6 +16,8 @@ import {
 } from './config.ts';
 import { mediaBrowserUserKey } from './ids.ts';
 import { MediaBrowserProvider } from './provider.ts';
+import { MediaBrowserSocketTrigger } from './trigger-websocket.ts';
+import { parseMediaBrowserWebhook } from './webhook.ts';
 
 function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowserProviderConfig, RunningMediaBrowserEmulator> {
   const label = mediaBrowserLabel(kind);
@@ -68,6 +70,8 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     },
     capabilities: (config) => mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent),
     create: (id, config, ctx, opts) => new MediaBrowserProvider(id, config, ctx, opts),
+    triggers: (id, config, ctx) => [new MediaBrowserSocketTrigger(id, config, ctx)],
+    parseWebhook: (id, _config, body) => parseMediaBrowserWebhook(id, kind, body),
     emulator: {
       async runCli(args) {
         const { runMediaBrowserEmulatorCli } = await import('../../../emulators/mediabrowser/cli.ts');

@@ -8,6 +8,7 @@ import { traktClientFor } from './client.ts';
 import { TRAKT_WHAT, traktConfigSchema, traktFields, type TraktProviderConfig } from './config.ts';
 import { deviceLogin, saveTokens } from './oauth.ts';
 import { TraktProvider } from './provider.ts';
+import { traktPollTrigger } from './trigger-poll.ts';
 
 export const traktModule: ProviderModule<TraktProviderConfig, RunningTraktEmulator> = {
   kind: 'trakt',
@@ -29,6 +30,8 @@ export const traktModule: ProviderModule<TraktProviderConfig, RunningTraktEmulat
   },
   capabilities: (config) => traktCapabilities(config.completionPercent),
   create: (id, config, ctx, opts) => new TraktProvider(id, config, ctx, opts),
+  triggers: (id, config, ctx) =>
+    ctx.state ? [traktPollTrigger(id, config, { ...ctx, state: ctx.state }, ctx.pollIntervalMs !== undefined ? { intervalMs: ctx.pollIntervalMs } : {})] : [],
   emulator: {
     async runCli(args) {
       const { runTraktEmulatorCli } = await import('../../../emulators/trakt/cli.ts');

@@ -1,0 +1,127 @@
+// Trakt has no push: the trigger asks `GET /sync/last_activities` (one request, cheap for Trakt)
+// on an interval and only when `movies.paused_at` or `episodes.paused_at` moved since the last
+// answer does it say "playback changed". Trakt's stamps say that playback moved, not which item,
+// so the event's nativeId is `*` (see ../trigger.ts): re-read this provider's playback.
+import { z } from 'zod';
+import type { TriggerContext } from '../module.ts';
+import type { ProviderState } from '../provider.ts';
+import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../trigger.ts';
+import { traktClientFor } from './client.ts';
+import type { TraktProviderConfig } from './config.ts';
+import { loadTokens } from './oauth.ts';
+
+/** Trakt's activity stamps (ISO); the rest of the answer is not ours to read. */
+const lastActivities = z.object({
+  movies: z.object({ paused_at: z.string() }),
+  episodes: z.object({ paused_at: z.string() }),
+});
+type LastActivities = z.infer<typeof lastActivities>;
+
+const TRAKT_POLL_DEFAULT_MS = 5 * 60_000;
+
+interface TraktPollOptions {
+  /** Between polls (default 5 minutes). */
+  intervalMs?: number;
+  /** First retry after a failed poll (default 5 s); doubles, capped at the interval. */
+  minBackoffMs?: number;
+}
+
+export class TraktPollTrigger implements ProviderTrigger {
+  readonly name = 'trakt-poll';
+  private readonly intervalMs: number;
+  private readonly minBackoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private failures = 0;
+  private last: LastActivities | undefined;
+  private state: TriggerHealth;
+
+  /** `read` makes the one request (the module gives it the signed-in client). */
+  constructor(
+    private readonly id: string,
+    private readonly read: () => Promise<LastActivities>,
+    private readonly ctx: TriggerContext,
+    opts: TraktPollOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? TRAKT_POLL_DEFAULT_MS;
+    this.minBackoffMs = Math.min(opts.minBackoffMs ?? 5000, this.intervalMs);
+    this.state = { state: 'connecting', since: ctx.now(), reconnects: 0 };
+  }
+
+  start(onEvent: (event: ItemEvent) => void): void {
+    this.stopped = false;
+    const tick = () => {
+      this.running = this.poll(onEvent).finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        // After a failure, retry sooner than the interval, but with a growing delay.
+        const delay = this.failures === 0 ? this.intervalMs : Math.min(this.intervalMs, this.minBackoffMs * 2 ** (this.failures - 1));
+        this.timer = setTimeout(tick, delay);
+        this.timer.unref();
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  health(): TriggerHealth {
+    return { ...this.state };
+  }
+
+  private setState(state: TriggerHealth['state']): void {
+    if (state !== this.state.state) this.state = { ...this.state, state, since: this.ctx.now() };
+  }
+
+  private async poll(onEvent: (event: ItemEvent) => void): Promise<void> {
+    let now: LastActivities;
+    try {
+      now = await this.read();
+    } catch (error) {
+      if (this.failures > 0) this.state.reconnects++;
+      this.failures++;
+      this.setState('down');
+      // Provider errors carry no tokens (the HTTP layer redacts its URLs; headers are not quoted).
+      this.state.lastError = error instanceof Error ? error.message : String(error);
+      this.ctx.log.warn({ provider: this.id, trigger: this.name, error: this.state.lastError }, 'trakt poll failed');
+      return;
+    }
+    if (this.failures > 0) this.state.reconnects++;
+    this.failures = 0;
+    this.setState('up');
+    const before = this.last;
+    this.last = now;
+    // The first answer is the baseline: serve's full run on start reads playback anyway.
+    if (!before) return;
+    if (before.movies.paused_at === now.movies.paused_at && before.episodes.paused_at === now.episodes.paused_at) return;
+    const at = this.ctx.now();
+    this.state.lastEventAt = at;
+    onEvent({ provider: this.id, nativeId: '*', kind: 'changed', at, via: this.name });
+  }
+}
+
+/** The module's trigger: reads with the tokens `playhead auth` saved (and a run refreshed). */
+export function traktPollTrigger(
+  id: string,
+  config: TraktProviderConfig,
+  ctx: TriggerContext & { state: ProviderState },
+  opts: TraktPollOptions = {},
+): TraktPollTrigger {
+  const client = traktClientFor(id, config, { log: ctx.log, now: ctx.now });
+  return new TraktPollTrigger(
+    id,
+    async () => {
+      const tokens = loadTokens(ctx.state);
+      if (!tokens) throw new Error(`${id}: not signed in to Trakt; run \`playhead auth ${id}\``);
+      const { body } = await client.api.json(lastActivities, 'GET', '/sync/last_activities', undefined, { authorization: `Bearer ${tokens.accessToken}` });
+      return body;
+    },
+    ctx,
+    opts,
+  );
+}
