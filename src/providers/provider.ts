@@ -79,6 +79,10 @@ export interface Provider {
   connect(): Promise<ServerInfo>;
   /** Resumable items (position > 0), page by page, filtered server-side. */
   listProgress(opts?: ListOptions): AsyncIterable<ProgressRecord[]>;
+  /** The records of these items (native ids), exactly as `listProgress` would give them: an item
+   * it would not list (no position, outside the selected libraries, gone) is absent. Batched; an
+   * item-scoped run (`playhead serve`'s triggers) reads its source through this, not a listing. */
+  readItems(nativeIds: string[]): Promise<ProgressRecord[]>;
   /** Finds items on this provider. Batch: indexes are built once per run. */
   resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>>;
   /** Live state of items (position, watched, playing now), batched. Keyed by ref.id.

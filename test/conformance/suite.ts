@@ -225,6 +225,22 @@ export function runConformance(opts: ConformanceOptions): void {
       assert.ok(info.version.length > 0);
     });
 
+    test('readItems gives the listed records of the ids asked, and nothing for an id it would not list', async () => {
+      const p = fresh();
+      const items = [...h.movies().slice(3, 5), h.episodes()[33]!];
+      for (const item of items) await h.setProgress(item, 0.4, Date.now() - 600_000);
+      const keys = new Set(items.map((i) => canonicalKey(i)));
+      const listed = (await readAll(p)).filter((r) => keys.has(canonicalKey(r)));
+      assert.equal(listed.length, items.length);
+      const byId = (rs: ProgressRecord[]) => [...rs].sort((a, b) => a.ref.id.localeCompare(b.ref.id));
+      // An id of the server's own shape (Jellyfin refuses ids that are not 32 hex digits) that names nothing.
+      const sample = listed[0]!.ref.id;
+      const unknown = /^\d+$/.test(sample) ? '987654321' : 'f'.repeat(sample.length);
+      const read = await fresh().readItems([...listed.map((r) => r.ref.id), unknown]);
+      assert.deepEqual(byId(read), byId(listed), 'the same records as the listing, and no record for an unknown id');
+      assert.deepEqual(await fresh().readItems([]), []);
+    });
+
     test('paged read returns every resumable item with its position, ids and time', async () => {
       const p = fresh();
       // More than one page of movies, so a provider that stops after the first page fails here.

@@ -13,7 +13,7 @@ import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ticksToMs } from '../../core/position.ts';
 import { positionFrom } from '../wire.ts';
 import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
-import { ITEM_FIELDS, readResumable, selectLibraries, type Library } from './index.ts';
+import { ITEM_FIELDS, readById, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
@@ -166,6 +166,12 @@ export class MediaBrowserProvider implements Provider {
   async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
     const { serverId } = await this.connect();
     yield* readResumable(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, opts.onPage);
+  }
+
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    if (nativeIds.length === 0) return [];
+    return readById(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, [...new Set(nativeIds)]);
   }
 
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {

@@ -6,7 +6,7 @@ import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutco
 import { ProviderError } from '../provider.ts';
 import { plexCapabilities } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
-import { readResumable, selectSections } from './index.ts';
+import { readResumable, readRows, selectSections } from './index.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
 import { cachedFacts, factsKey, forgetFacts } from '../server-facts.ts';
 import { plexIndexSource } from './resolve.ts';
@@ -100,6 +100,16 @@ export class PlexProvider implements Provider {
       yield* readResumable(this.client, await this.sections(), { provider: this.id, server }, opts.onPage);
     } catch (err) {
       this.forgetFactsOn404(err);
+    }
+  }
+
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const server = await this.server();
+    if (nativeIds.length === 0) return [];
+    try {
+      return await readRows(this.client, await this.sections(), { provider: this.id, server }, [...new Set(nativeIds)]);
+    } catch (err) {
+      return this.forgetFactsOn404(err);
     }
   }
 
