@@ -173,6 +173,8 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
 export interface TriggerContext {
   log: Logger;
   now: () => number;
+  /** The first reconnect's backoff (ms), doubling from there; shorter in tests. */
+  minBackoffMs?: number;
 }
 
 export interface WebhookBody {

@@ -65,6 +65,12 @@ export interface ListOptions {
   onPage?: (seen: number, total: number | undefined) => void;
 }
 
+export interface ResolveOptions {
+  /** Look in the id index as stored before refreshing it (an item-scoped run: a handful of
+   * requests, not a scan); items it does not name still get the refresh. */
+  storedFirst?: boolean;
+}
+
 export interface WriteOptions {
   /** Mark the item unwatched before writing (rewatch); only when the pair allows replay. */
   unwatchFirst?: boolean;
@@ -84,7 +90,7 @@ export interface Provider {
    * item-scoped run (`playhead serve`'s triggers) reads its source through this, not a listing. */
   readItems(nativeIds: string[]): Promise<ProgressRecord[]>;
   /** Finds items on this provider. Batch: indexes are built once per run. */
-  resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>>;
+  resolve(items: ResolveRequest[], opts?: ResolveOptions): Promise<Map<string, ResolveOutcome>>;
   /** Live state of items (position, watched, playing now), batched. Keyed by ref.id.
    * `playing: false` skips the playing-now lookup (confirming a write does not need it). */
   targetState(refs: NativeRef[], opts?: { playing?: boolean }): Promise<Map<string, TargetState>>;

@@ -13,6 +13,7 @@ import { explainDecision } from '../core/explain.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './events.ts';
+import type { TriggerStatus } from './triggers.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { RunOutcome } from './runner.ts';
 import { RunRefusedError, type Scheduler } from './scheduler.ts';
@@ -30,6 +31,8 @@ export interface ApiOptions {
   signal: AbortSignal;
   /** False until the state database is recovered and the scheduler started. */
   ready: () => boolean;
+  /** The triggers listening to a provider, with their health. */
+  triggerHealth?: (provider: string) => TriggerStatus[];
 }
 
 const limitSchema = z.coerce.number().int().min(1).max(1000).default(20);
@@ -121,6 +124,10 @@ export function createApi(opts: ApiOptions): Hono {
           state: timing?.phase,
           ...(timing?.nextRunAt !== undefined ? { nextRunAt: new Date(timing.nextRunAt).toISOString() } : {}),
           ...(lastRun ? { lastRun } : {}),
+          // What starts item-scoped runs of this pair: the triggers of the side(s) it reads from.
+          triggers: (p.mode === 'two-way' ? [p.source, p.target] : [p.source]).flatMap((provider) =>
+            (opts.triggerHealth?.(provider) ?? []).map((t) => ({ provider, ...t })),
+          ),
         };
       }),
     }),

@@ -1,7 +1,7 @@
 // `GET /metrics` (Prometheus text format, prom-client). A registry of our own, not prom-client's
 // global one, so two serves in one process (tests) do not share counts; plus Node's defaults
 // (memory, event loop lag) because a long-running process is watched for those too.
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunOutcome } from './runner.ts';
 
 export class ServeMetrics {
@@ -25,8 +25,37 @@ export class ServeMetrics {
     registers: [this.registry],
   });
 
+  private readonly eventToWrite = new Histogram({
+    name: 'playhead_event_to_write_seconds',
+    help: "From a trigger's first event about an item to its write confirmed on the target, by pair and trigger",
+    labelNames: ['pair', 'trigger'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly triggerUp = new Gauge({
+    name: 'playhead_trigger_up',
+    help: 'Whether a trigger is connected (1) or not (0: connecting, down), by provider and trigger',
+    labelNames: ['provider', 'trigger'] as const,
+    registers: [this.registry],
+  });
+  private readonly triggerReconnects = new Gauge({
+    name: 'playhead_trigger_reconnects',
+    help: 'Reconnects of a trigger since serve started',
+    labelNames: ['provider', 'trigger'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'playhead_process_' });
+  }
+
+  eventWritten(pair: string, trigger: string, seconds: number): void {
+    this.eventToWrite.observe({ pair, trigger }, seconds);
+  }
+
+  trigger(provider: string, trigger: string, up: boolean, reconnects: number): void {
+    this.triggerUp.set({ provider, trigger }, up ? 1 : 0);
+    this.triggerReconnects.set({ provider, trigger }, reconnects);
   }
 
   record(outcome: RunOutcome): void {

@@ -7,6 +7,7 @@ import { plexCapabilities } from './capabilities.ts';
 import { plexConfigSchema, plexFields, plexLibraries, type PlexProviderConfig } from './config.ts';
 import { discoverPlex } from './discover.ts';
 import { PlexProvider } from './provider.ts';
+import { plexWebsocketTrigger } from './trigger-websocket.ts';
 
 export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator> = {
   kind: 'plex',
@@ -42,6 +43,7 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
   },
   capabilities: (config) => plexCapabilities(config.maxConcurrentWrites, config.completionPercent),
   create: (id, config, ctx, opts) => new PlexProvider(id, config, ctx, opts),
+  triggers: (id, config, ctx) => [plexWebsocketTrigger(id, config, ctx)],
   emulator: {
     async runCli(args) {
       const { runPlexEmulatorCli } = await import('../../../emulators/plex/cli.ts');
