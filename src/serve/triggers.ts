@@ -105,7 +105,7 @@ export class ServeTriggers {
     const pair = this.opts.config.pairs.find((p) => p.name === outcome.pair);
     const playing = outcome.decisions.filter((d) => d.reason === 'playing_now').map((d) => d.key);
     // Two-way pairs have no single source to re-read an item from; their next run sees it.
-    if (!pair || pair.mode !== 'one-way' || playing.length === 0) return;
+    if (pair?.mode !== 'one-way' || playing.length === 0) return;
     const wanted = new Set(playing);
     for (const o of this.opts.store.positionedObservations(pair.source)) if (wanted.has(o.key)) this.queue.recheck(pair.name, o.ref);
   }
