@@ -16,7 +16,7 @@ import type { RunOutcome } from './runner.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** How often trigger health is looked at (health changes become SSE events and gauges). */
-const HEALTH_POLL_MS = 250;
+const HEALTH_POLL_MS = 100;
 
 export interface ServeTriggersOptions {
   config: Config;
@@ -33,6 +33,7 @@ interface Running {
   provider: string;
   trigger: ProviderTrigger;
   state: TriggerHealth['state'];
+  reconnects: number;
   /** Up at least once: a later "up" is a reconnect, after which missed changes are caught up. */
   wasUp: boolean;
 }
@@ -75,7 +76,7 @@ export class ServeTriggers {
           ...(this.opts.minBackoffMs !== undefined ? { minBackoffMs: this.opts.minBackoffMs } : {}),
         }) ?? [];
       for (const trigger of triggers) {
-        this.running.push({ provider: id, trigger, state: 'connecting', wasUp: false });
+        this.running.push({ provider: id, trigger, state: 'connecting', reconnects: 0, wasUp: false });
         this.opts.metrics.trigger(id, trigger.name, false, 0);
         trigger.start((event) => this.onEvent(event));
         log.info({ provider: id, trigger: trigger.name }, 'trigger started');
@@ -138,23 +139,31 @@ export class ServeTriggers {
   private watch(): void {
     for (const r of this.running) {
       const health = r.trigger.health();
-      if (health.state === r.state) continue;
+      // A drop and reconnect can both happen between two looks: the reconnect count tells.
+      const reconnected = health.reconnects > r.reconnects;
+      if (health.state === r.state && !reconnected) continue;
+      if (reconnected && r.state === 'up') this.publish(r, { ...health, state: 'down' });
       r.state = health.state;
-      this.opts.metrics.trigger(r.provider, r.trigger.name, health.state === 'up', health.reconnects);
-      this.opts.events.publish({
-        type: 'trigger',
-        provider: r.provider,
-        trigger: r.trigger.name,
-        state: health.state,
-        reconnects: health.reconnects,
-        ...(health.lastError !== undefined ? { lastError: health.lastError } : {}),
-        at: Date.now(),
-      });
-      this.opts.log.info({ provider: r.provider, trigger: r.trigger.name, state: health.state, err: health.lastError }, 'trigger state');
+      r.reconnects = health.reconnects;
+      this.publish(r, health);
       if (health.state !== 'up') continue;
       if (r.wasUp) this.catchUp(r);
       r.wasUp = true;
     }
+  }
+
+  private publish(r: Running, health: TriggerHealth): void {
+    this.opts.metrics.trigger(r.provider, r.trigger.name, health.state === 'up', health.reconnects);
+    this.opts.events.publish({
+      type: 'trigger',
+      provider: r.provider,
+      trigger: r.trigger.name,
+      state: health.state,
+      reconnects: health.reconnects,
+      ...(health.lastError !== undefined ? { lastError: health.lastError } : {}),
+      at: Date.now(),
+    });
+    this.opts.log.info({ provider: r.provider, trigger: r.trigger.name, state: health.state, err: health.lastError }, 'trigger state');
   }
 
   /** Back after being down: the pairs reading from it run in full (queued like item runs, never refused). */

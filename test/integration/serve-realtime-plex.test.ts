@@ -21,6 +21,15 @@ const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime';
 const TICKS_PER_MS = 10_000;
 
+/** `work`, or a failure after `ms` (an SSE event that never comes must fail the test, not hang it). */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 type PlexItem = RunningPlexEmulator['state']['items'][number];
 
 interface RunRow {
@@ -71,7 +80,7 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
     plex = await startPlexEmulator({ name: 'rt-plex', synthetic: LIBRARY, seed: SEED, quiet: true });
     jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: 'rt-jf', synthetic: LIBRARY, seed: SEED, quiet: true });
     films = plex.state.items.filter((i) => i.type === 'movie' && imdbOf(i) !== undefined && (i.durationMs ?? 0) > 3_600_000);
-    assert.ok(films.length >= 6, 'enough long films');
+    assert.ok(films.length >= 7, 'enough long films');
     // One position already there: the first full run syncs it, and builds Jellyfin's id index on the way.
     (plex.state.userState['1'] ??= {})[films[5]!.ratingKey] = { viewOffset: 1_000_000, lastViewedAt: Math.floor(Date.now() / 1000) - 600 };
     dir = mkdtempSync(join(tmpdir(), 'playhead-rt-'));
@@ -188,6 +197,36 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
     assert.equal(jfPositionMs(film), undefined);
   });
 
+  test('a full run that finds the item playing on the target re-reads it once that session ended', async () => {
+    const film = films[6]!;
+    const twin = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === imdbOf(film));
+    assert.ok(twin);
+    (plex.state.userState['1'] ??= {})[film.ratingKey] = { viewOffset: 2_400_000, lastViewedAt: Math.floor(Date.now() / 1000) };
+    jf.state.sessions.push({
+      id: 'rt-session',
+      userId: alice().id,
+      client: 'Jellyfin Web',
+      deviceName: 'TV',
+      deviceId: 'tv-rt',
+      applicationVersion: '10.11.8',
+      itemId: twin.Id,
+      positionTicks: 10_000_000,
+      isPaused: false,
+      lastActivityDate: new Date().toISOString(),
+    });
+    const ran = await api<{ run: { decisions: { reason: string }[] } }>(serve.url, '/api/pairs/rt/run', { method: 'POST', body: {} });
+    assert.equal(ran.status, 200, ran.text);
+    assert.ok(
+      ran.body.run.decisions.some((d) => d.reason === 'playing_now'),
+      ran.text,
+    );
+    // settle_seconds (1) later it is read again, still playing: nothing written, asked again.
+    await eventually(() => (runs().some((r) => r.trigger === 'settle' && r.finishedAt) ? true : undefined));
+    assert.equal(jfPositionMs(film), undefined);
+    jf.state.sessions = jf.state.sessions.filter((x) => x.id !== 'rt-session');
+    await eventually(() => (jfPositionMs(film) === 2_400_000 ? true : undefined), 10_000);
+  });
+
   test('a dropped websocket reconnects, and what changed while it was down is picked up', async () => {
     const film = films[4]!;
     const sse = await subscribe(serve.url);
@@ -198,8 +237,14 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
       // While nobody listens: a position the socket never announces.
       const state = (plex.state.userState['1'] ??= {});
       state[film.ratingKey] = { viewOffset: 2_100_000, lastViewedAt: Math.floor(Date.now() / 1000) };
-      await sse.until((e) => e.event === 'trigger' && e.data.state === 'down');
-      await sse.until((e) => e.event === 'trigger' && e.data.state === 'up' && Number(e.data.reconnects) >= 1);
+      await within(
+        10_000,
+        sse.until((e) => e.event === 'trigger' && e.data.state === 'down'),
+      );
+      await within(
+        10_000,
+        sse.until((e) => e.event === 'trigger' && e.data.state === 'up' && Number(e.data.reconnects) >= 1),
+      );
       await eventually(() => (jfPositionMs(film) === 2_100_000 ? true : undefined), 10_000);
       assert.ok(
         runs().some((r) => r.trigger === 'plex-websocket-reconnect'),

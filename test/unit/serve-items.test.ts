@@ -142,4 +142,3 @@ test('item runs queue behind the pair’s full run, are never refused, and items
   await s.stop();
   assert.equal(await s.requestItems('p', 'plex-websocket', ['4']), undefined, 'stopping: not run');
 });
-
