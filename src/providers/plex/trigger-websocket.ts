@@ -101,8 +101,11 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
       this.setState('up');
       this.opts.log.info({ provider: this.opts.provider, url: redactUrl(url.toString()) }, 'plex notifications connected');
     });
+    // The refusal says why; the "closed before established" error that terminating it raises does not.
+    let refused = false;
     socket.on('unexpected-response', (_req, res) => {
       const why = res.statusCode === 401 ? 'the token was refused (only the server owner may open the notifications socket)' : `answered ${res.statusCode}`;
+      refused = true;
       this.setState('down', `${this.opts.provider}: notifications ${why}`);
       socket.terminate();
     });
@@ -111,7 +114,7 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
         this.opts.log.warn({ provider: this.opts.provider, err: err instanceof Error ? err.message : String(err) }, 'plex notification not handled');
       });
     });
-    socket.on('error', (err) => this.setState('down', `${this.opts.provider}: notifications: ${err.message}`));
+    socket.on('error', (err) => this.setState('down', refused ? undefined : `${this.opts.provider}: notifications: ${err.message}`));
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
