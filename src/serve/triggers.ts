@@ -117,6 +117,11 @@ export class ServeTriggers {
     await Promise.all(this.running.map((r) => r.trigger.stop()));
   }
 
+  /** An event from outside a running trigger (the webhook endpoint): routed like a trigger's. */
+  receive(event: ItemEvent): void {
+    this.onEvent(event);
+  }
+
   private onEvent(event: ItemEvent): void {
     const pairs = pairsReading(this.opts.config.pairs, event.provider);
     this.opts.log.debug({ provider: event.provider, item: event.nativeId, kind: event.kind, via: event.via, pairs: pairs.map((p) => p.name) }, 'trigger event');
