@@ -118,6 +118,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     pairs: expanded.pairs,
     state: { path: overrides.statePath ?? relativeTo(opts.baseDir, c.state.path) },
     logLevel: overrides.logLevel ?? c.log_level ?? 'warn',
+    ...(c.settle_seconds !== undefined ? { settleSeconds: c.settle_seconds } : {}),
     ...(expanded.users ? { users: expanded.users } : {}),
     ...(expanded.notes.length > 0 ? { notes: expanded.notes } : {}),
     ...(literalSecrets.length > 0 ? { literalSecrets } : {}),

@@ -114,6 +114,12 @@ const scheduleSchema = z.unknown().transform((raw, ctx): PairSchedule => {
   return z.NEVER;
 });
 
+/** `settle_seconds:` (a pair's, or the file's default): how long a paused item waits before serve syncs it. */
+const settleSchema = z
+  .number({ error: 'must be a number of seconds, e.g. 20' })
+  .min(0, { error: 'must be 0 or more seconds' })
+  .max(3600, { error: 'must be at most 3600 seconds' });
+
 export function defaultPairName(source: string, target: string): string {
   return `${source}-to-${target}`;
 }
@@ -128,6 +134,7 @@ function pairSchemaOf(what: 'provider' | 'server') {
       mode: modeSchema,
       features: strict({ progress: progressSchema.prefault({}) }, 'a mapping of features (progress)').prefault({}),
       schedule: scheduleSchema.optional(),
+      settle_seconds: settleSchema.optional(),
     },
     'a mapping with source and target',
   ).transform(
@@ -138,6 +145,7 @@ function pairSchemaOf(what: 'provider' | 'server') {
       mode: p.mode,
       features: { progress: p.features.progress },
       ...(p.schedule ? { schedule: p.schedule } : {}),
+      ...(p.settle_seconds !== undefined ? { settleSeconds: p.settle_seconds } : {}),
     }),
   );
 }
@@ -166,6 +174,7 @@ export function configSchemaOf(modules: ProviderModule[]) {
         { path: z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' }).default(DEFAULT_STATE_PATH) },
         'a mapping (path)',
       ).prefault({}),
+      settle_seconds: settleSchema.optional(),
       log_level: z.enum(LOG_LEVELS, { error: `must be one of: ${LOG_LEVELS.join(', ')}` }).optional(),
     },
     'a mapping with providers and pairs',

@@ -25,6 +25,8 @@ export interface Config {
   pairs: PairConfig[];
   state: { path: string };
   logLevel: LogLevel;
+  /** `settle_seconds:` for pairs that do not set their own (`playhead serve`). */
+  settleSeconds?: number;
   /** Per user, when the file has `users:`. */
   users?: Record<string, UserConfig>;
   /** Things worth a debug-level log line, not errors (e.g. a user with no account on a synced server). */

@@ -188,6 +188,7 @@ export function expandUsers(
         mode: pair.mode,
         features: { progress: { ...pair.features.progress } },
         ...(pair.schedule ? { schedule: pair.schedule } : {}),
+        ...(pair.settleSeconds !== undefined ? { settleSeconds: pair.settleSeconds } : {}),
       };
       out.pairs.push(expanded);
       mine.pairs.push(expanded.name);

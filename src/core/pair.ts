@@ -47,4 +47,6 @@ export interface PairConfig {
   features: { progress: ProgressSettings };
   /** Absent: serve's default (every 30 minutes). */
   schedule?: PairSchedule;
+  /** `playhead serve`: how long (s) a paused item waits before it is synced; absent: the file's, else 20. */
+  settleSeconds?: number;
 }

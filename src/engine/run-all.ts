@@ -28,6 +28,11 @@ export interface RunAllOptions {
   signal?: AbortSignal;
   /** What started these runs when not the command line (`schedule`, `api`): kept on each run's row. */
   trigger?: string;
+  /**
+   * An item-scoped run (with `pair`): only these items of the pair's source, by native id (see
+   * RunPairOptions.items). A two-way pair runs whole: its rules weigh both sides' listings.
+   */
+  items?: string[];
 }
 
 export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: string; error: Error };
@@ -101,6 +106,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           now,
           dryRun: opts.dryRun,
           read,
+          ...(opts.items && pair.mode !== 'two-way' ? { items: opts.items } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.trigger ? { trigger: opts.trigger } : {}),
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),

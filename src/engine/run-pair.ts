@@ -29,6 +29,13 @@ export interface RunPairOptions {
   signal?: AbortSignal;
   /** What started the run, kept on its row (see RunMeta). */
   trigger?: string;
+  /**
+   * An item-scoped run (serve's triggers): only these source items (native ids), read by id
+   * instead of listed, found on the target through the stored id index. Everything after the
+   * read is the full run's: the same plan, policy, pending rules, applyWrites and records.
+   * Explicit clears are left to full runs: they are inferred from what a whole listing lacks.
+   */
+  items?: string[];
 }
 
 export async function runPair(opts: RunPairOptions): Promise<RunResult> {
@@ -46,12 +53,14 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       if (target.capabilities.writeBlockedReason) throw new ProviderError('config', target.id, target.capabilities.writeBlockedReason);
 
       // 1. Read every resumable item on the source, collapsing duplicates by key.
-      const byKey = await readItems(source, targetInfo.serverId, stats, opts.read ?? readRecords, opts.onEvent);
+      const only = opts.items;
+      const read: SourceReader = only ? (s) => s.readItems(only) : (opts.read ?? readRecords);
+      const byKey = await readItems(source, targetInfo.serverId, stats, read, opts.onEvent);
       const listed = [...byKey.values()];
 
       // 1b. Explicit clears (`remove: true`), never inferred from absence alone.
       const clears: SourceItem[] = [];
-      if (settings.remove && target.capabilities.clear) {
+      if (settings.remove && target.capabilities.clear && !only) {
         for (const c of await findExplicitClears(source, sourceInfo.serverId, store, new Set(byKey.keys()), log)) {
           clears.push({ key: c.key, record: c.record, resolution: 'resolved', clear: true });
         }
@@ -63,7 +72,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       const { active, waiting } = holdBack(items, store.pendingFor(pair.name), opts.now());
 
       // 2–4. Match, read the target's live state, plan and apply the policy: once per item.
-      const planned = await matchAndPlan(target, active, settings, store, stats);
+      const planned = await matchAndPlan(target, active, settings, store, stats, only ? { storedFirst: true } : {});
       const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
       for (const d of waiting) decisions.set(d.key, d);
 

@@ -8,7 +8,7 @@ import { planClear } from '../core/clears.ts';
 import { itemsOf, sharedTargets } from '../core/match.ts';
 import type { MatchedItem, PlannedItem, SourceItem } from '../core/pipeline.ts';
 import { holdsValue, secondsToMs } from '../core/position.ts';
-import type { Provider, ResolveOutcome, ResolveRequest } from '../providers/provider.ts';
+import type { Provider, ResolveOptions, ResolveOutcome, ResolveRequest } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
 
@@ -45,6 +45,7 @@ export async function matchAndPlan(
   settings: ProgressSettings,
   store: Store,
   stats: { resolved: number },
+  resolveOpts: ResolveOptions = {},
 ): Promise<Map<string, PlannedItem>> {
   const { completionPercent: completion, units } = target.capabilities;
   const matched: MatchedItem[] = items.map((i) => ({ ...i }));
@@ -52,7 +53,7 @@ export async function matchAndPlan(
   // Only items that pass the source-only checks need the target at all.
   const needTarget = matched.filter((i) => i.resolution === 'resolved' && !i.ambiguous && (i.clear || sourcePlans.get(i.key)?.action === 'write'));
   const requests: ResolveRequest[] = needTarget.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref }));
-  const resolved: Map<string, ResolveOutcome> = needTarget.length > 0 ? await target.resolve(requests) : new Map();
+  const resolved: Map<string, ResolveOutcome> = needTarget.length > 0 ? await target.resolve(requests, resolveOpts) : new Map();
   for (const item of needTarget) {
     const outcome = resolved.get(item.key);
     if (outcome && 'ref' in outcome) item.ref = outcome.ref;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ExternalIds, ItemIdentity, NativeRef } from '../core/model.ts';
 import { ID_KINDS } from '../core/model.ts';
 import type { IndexEntry, ProviderState } from '../core/state.ts';
-import type { ResolveOutcome, ResolveRequest } from './provider.ts';
+import type { ResolveOptions, ResolveOutcome, ResolveRequest } from './provider.ts';
 
 /** A full rescan now and then drops items deleted from the server. */
 const INDEX_FULL_REBUILD_MS = 7 * 24 * 3600 * 1000;
@@ -110,6 +110,12 @@ export class ExternalIdIndex {
     this.ready = true;
   }
 
+  /** A stored index for this scope that no rebuild is due for: good enough to look in before refreshing it. */
+  stored(): boolean {
+    const cached = this.state.indexMeta(this.server);
+    return cached !== undefined && cached.scope === this.source.scope && this.state.get(`index_stale:${this.server}`) !== '1';
+  }
+
   /** Marks the cache for a full rebuild on the next run (an entry pointed at a vanished item). */
   markStale(): void {
     this.state.set(`index_stale:${this.server}`, '1');
@@ -144,9 +150,25 @@ export async function resolveWithIndex(
   provider: string,
   server: string,
   index: ExternalIdIndex,
+  opts: ResolveOptions = {},
 ): Promise<Map<string, ResolveOutcome>> {
   const out = new Map<string, ResolveOutcome>();
-  if (items.some((i) => !(i.ref && i.ref.server === server))) await index.ensure();
+  let pending = items;
+  // An item-scoped run looks in the stored index first: the refresh (a request, or pages of
+  // them) is paid only for items the stored index does not name (one added since).
+  if (opts.storedFirst && index.stored()) {
+    const found = new Map<string, ResolveOutcome>();
+    resolveIn(items, provider, server, index, found);
+    for (const [key, outcome] of found) if ('ref' in outcome) out.set(key, outcome);
+    pending = items.filter((i) => !out.has(i.key));
+    if (pending.length === 0) return out;
+  }
+  if (pending.some((i) => !(i.ref && i.ref.server === server))) await index.ensure();
+  resolveIn(pending, provider, server, index, out);
+  return out;
+}
+
+function resolveIn(items: ResolveRequest[], provider: string, server: string, index: ExternalIdIndex, out: Map<string, ResolveOutcome>): void {
   for (const item of items) {
     if (item.ref && item.ref.server === server) {
       out.set(item.key, { ref: { provider, server, id: item.ref.id } });
@@ -158,5 +180,4 @@ export async function resolveWithIndex(
     else if (refs.length === 0) out.set(item.key, { unresolved: 'not found on this server by external id' });
     else out.set(item.key, { unresolved: `its ids name ${refs.length} different items on this server`, ambiguous: refs });
   }
-  return out;
 }

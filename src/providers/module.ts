@@ -180,6 +180,8 @@ export interface TriggerContext {
   state?: ProviderState;
   /** Between polls, for poll triggers (the pair's schedule when serve knows one). */
   pollIntervalMs?: number;
+  /** The first reconnect's backoff (ms), doubling from there; shorter in tests. */
+  minBackoffMs?: number;
 }
 
 export interface WebhookBody {

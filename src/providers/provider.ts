@@ -65,6 +65,12 @@ export interface ListOptions {
   onPage?: (seen: number, total: number | undefined) => void;
 }
 
+export interface ResolveOptions {
+  /** Look in the id index as stored before refreshing it (an item-scoped run: a handful of
+   * requests, not a scan); items it does not name still get the refresh. */
+  storedFirst?: boolean;
+}
+
 export interface WriteOptions {
   /** Mark the item unwatched before writing (rewatch); only when the pair allows replay. */
   unwatchFirst?: boolean;
@@ -79,8 +85,12 @@ export interface Provider {
   connect(): Promise<ServerInfo>;
   /** Resumable items (position > 0), page by page, filtered server-side. */
   listProgress(opts?: ListOptions): AsyncIterable<ProgressRecord[]>;
+  /** The records of these items (native ids), exactly as `listProgress` would give them: an item
+   * it would not list (no position, outside the selected libraries, gone) is absent. Batched; an
+   * item-scoped run (`playhead serve`'s triggers) reads its source through this, not a listing. */
+  readItems(nativeIds: string[]): Promise<ProgressRecord[]>;
   /** Finds items on this provider. Batch: indexes are built once per run. */
-  resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>>;
+  resolve(items: ResolveRequest[], opts?: ResolveOptions): Promise<Map<string, ResolveOutcome>>;
   /** Live state of items (position, watched, playing now), batched. Keyed by ref.id.
    * `playing: false` skips the playing-now lookup (confirming a write does not need it). */
   targetState(refs: NativeRef[], opts?: { playing?: boolean }): Promise<Map<string, TargetState>>;

@@ -16,6 +16,7 @@ import type { Store } from '../store/store.ts';
 import type { EventBus } from './events.ts';
 import { openApiDocument } from './openapi.ts';
 import { positionsQuery, runsQuery, idParam, itemsQuery, runBody } from './schemas.ts';
+import type { TriggerStatus } from './triggers.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { RunOutcome } from './runner.ts';
 import { RunRefusedError, type Scheduler } from './scheduler.ts';
@@ -33,6 +34,8 @@ export interface ApiOptions {
   signal: AbortSignal;
   /** False until the state database is recovered and the scheduler started. */
   ready: () => boolean;
+  /** The triggers listening to a provider, with their health. */
+  triggerHealth?: (provider: string) => TriggerStatus[];
 }
 
 // Package version, for the OpenAPI document's info (read once; package.json ships with the app).
@@ -124,6 +127,10 @@ export function createApi(opts: ApiOptions): Hono {
           state: timing?.phase,
           ...(timing?.nextRunAt !== undefined ? { nextRunAt: new Date(timing.nextRunAt).toISOString() } : {}),
           ...(lastRun ? { lastRun } : {}),
+          // What starts item-scoped runs of this pair: the triggers of the side(s) it reads from.
+          triggers: (p.mode === 'two-way' ? [p.source, p.target] : [p.source]).flatMap((provider) =>
+            (opts.triggerHealth?.(provider) ?? []).map((t) => ({ provider, ...t })),
+          ),
         };
       }),
     }),

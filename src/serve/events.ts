@@ -1,6 +1,6 @@
 // What `GET /api/events` streams (Server-Sent Events): a run started, a run finished, and each
-// decision of a finished run. One in-process bus; each SSE client subscribes for as long as it is
-// connected. Later triggers (websockets, webhooks) will add their up/down events here.
+// decision of a finished run, a trigger going up or down. One in-process bus; each SSE client
+// subscribes for as long as it is connected.
 import { EventEmitter } from 'node:events';
 
 export type ServeEvent =
@@ -16,7 +16,8 @@ export type ServeEvent =
       error?: string;
       at: number;
     }
-  | { type: 'decision'; pair: string; runId?: number; key: string; title: string; action: string; reason: string };
+  | { type: 'decision'; pair: string; runId?: number; key: string; title: string; action: string; reason: string }
+  | { type: 'trigger'; provider: string; trigger: string; state: 'connecting' | 'up' | 'down'; reconnects: number; lastError?: string; at: number };
 
 export class EventBus {
   private readonly emitter = new EventEmitter();

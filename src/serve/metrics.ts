@@ -2,8 +2,8 @@
 // global one, so two serves in one process (tests) do not share counts; plus Node's defaults
 // (memory, event loop lag) because a long-running process is watched for those too.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { REQUEST_CHANNEL, type RequestObservation } from '../providers/http.ts';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunOutcome } from './runner.ts';
 
 export class ServeMetrics {
@@ -48,10 +48,39 @@ export class ServeMetrics {
     this.latency.observe({ provider: r.provider, method: r.method }, r.durationMs / 1000);
   };
 
+  private readonly eventToWrite = new Histogram({
+    name: 'playhead_event_to_write_seconds',
+    help: "From a trigger's first event about an item to its write confirmed on the target, by pair and trigger",
+    labelNames: ['pair', 'trigger'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly triggerUp = new Gauge({
+    name: 'playhead_trigger_up',
+    help: 'Whether a trigger is connected (1) or not (0: connecting, down), by provider and trigger',
+    labelNames: ['provider', 'trigger'] as const,
+    registers: [this.registry],
+  });
+  private readonly triggerReconnects = new Gauge({
+    name: 'playhead_trigger_reconnects',
+    help: 'Reconnects of a trigger since serve started',
+    labelNames: ['provider', 'trigger'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { signal?: AbortSignal } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'playhead_process_' });
     subscribe(REQUEST_CHANNEL, this.onRequest);
     opts.signal?.addEventListener('abort', () => unsubscribe(REQUEST_CHANNEL, this.onRequest), { once: true });
+  }
+
+  eventWritten(pair: string, trigger: string, seconds: number): void {
+    this.eventToWrite.observe({ pair, trigger }, seconds);
+  }
+
+  trigger(provider: string, trigger: string, up: boolean, reconnects: number): void {
+    this.triggerUp.set({ provider, trigger }, up ? 1 : 0);
+    this.triggerReconnects.set({ provider, trigger }, reconnects);
   }
 
   record(outcome: RunOutcome): void {

@@ -14,6 +14,8 @@ export interface RunOutcome {
   pair: string;
   trigger: string;
   dryRun: boolean;
+  /** An item-scoped run's source items (native ids). */
+  items?: string[];
   runId?: number;
   /** The run's status; `skipped` when the pair's progress feature is off (no run at all). */
   status: string;
@@ -35,10 +37,11 @@ export interface RunnerOptions {
 
 export function pairRunner(opts: RunnerOptions): (request: RunRequest) => Promise<RunOutcome> {
   return async (request) => {
-    const { pair, trigger, dryRun } = request;
+    const { pair, trigger, dryRun, items } = request;
+    const scope = items ? { items } : {};
     const lastIdBefore = opts.store.runs({ limit: 1 })[0]?.id ?? 0;
     opts.events.publish({ type: 'run-started', pair, trigger, dryRun, at: Date.now() });
-    opts.log.info({ pair, trigger, dryRun }, 'run started');
+    opts.log.info({ pair, trigger, dryRun, ...scope }, 'run started');
     let outcome: RunOutcome;
     try {
       const [result] = await runAll({
@@ -49,14 +52,16 @@ export function pairRunner(opts: RunnerOptions): (request: RunRequest) => Promis
         pair,
         trigger,
         signal: opts.signal,
+        ...scope,
       });
-      if (!result) outcome = { pair, trigger, dryRun, status: 'skipped', counts: {}, writes: 0, decisions: [] };
+      if (!result) outcome = { pair, trigger, dryRun, ...scope, status: 'skipped', counts: {}, writes: 0, decisions: [] };
       else if (result.ok) {
         const r = result.result;
         outcome = {
           pair,
           trigger,
           dryRun,
+          ...scope,
           ...(r.runId !== undefined ? { runId: r.runId } : {}),
           status: r.status,
           counts: r.counts,
@@ -78,7 +83,7 @@ export function pairRunner(opts: RunnerOptions): (request: RunRequest) => Promis
         reason: d.reason,
       });
     }
-    const { decisions: _d, writes: _w, ...finished } = outcome;
+    const { decisions: _d, writes: _w, items: _i, ...finished } = outcome;
     opts.events.publish({ type: 'run-finished', ...finished, at: Date.now() });
     if (outcome.error) opts.log.warn({ pair, trigger, runId: outcome.runId, status: outcome.status, err: outcome.error }, 'run failed');
     else opts.log.info({ pair, trigger, runId: outcome.runId, status: outcome.status, counts: outcome.counts }, 'run finished');

@@ -5,7 +5,10 @@
 // built for one run at a time per state database (the CLI runs pairs in turn), and two pairs
 // often share a target. So a pair is either idle, queued or running, and a second request for a
 // pair that is queued or running is refused rather than stacked: runs of one pair never overlap.
-// Whatever started a run (the schedule now, the API, later item-scoped triggers), it enters here.
+// Whatever started a run (the schedule, the API, a trigger's item-scoped run), it enters here.
+// Item-scoped runs are the exception to "refused when busy": an event must not be lost because
+// the pair's full run is going, so they queue behind it, and the items of one pair that arrive
+// while an item run waits its turn join that run.
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { PairConfig, PairSchedule } from '../core/pair.ts';
@@ -16,12 +19,15 @@ const MAX_JITTER_MS = 60_000;
 /** setTimeout's longest delay; a later tick is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type Trigger = 'schedule' | 'api';
+/** `schedule`, `api`, or the trigger that saw an item change (`plex-websocket`, …). */
+export type Trigger = string;
 
 export interface RunRequest {
   pair: string;
   trigger: Trigger;
   dryRun: boolean;
+  /** An item-scoped run: these source items (native ids) only. */
+  items?: string[];
 }
 
 type PairPhase = 'idle' | 'queued' | 'running';
@@ -59,16 +65,18 @@ function nextTick(schedule: PairSchedule, from: number): number {
   return next ? next.getTime() : Number.POSITIVE_INFINITY;
 }
 
-interface PairSlot {
+interface PairSlot<Result = unknown> {
   pair: PairConfig;
   schedule: PairSchedule;
   phase: PairPhase;
   nextRunAt?: number;
   timer?: NodeJS.Timeout;
+  /** The item run waiting its turn: items join it until it starts. `full`: it runs the whole pair. */
+  items?: { ids: Set<string>; full: boolean; result: Promise<Result | undefined> };
 }
 
 export class Scheduler<Result = unknown> {
-  private readonly slots = new Map<string, PairSlot>();
+  private readonly slots = new Map<string, PairSlot<Result>>();
   /** The tail of the one-at-a-time chain every run is appended to. */
   private chain: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -105,6 +113,35 @@ export class Scheduler<Result = unknown> {
   }
 
   /**
+   * Queues an item-scoped run of `pair` behind whatever is queued or running (never refused for
+   * a busy pair); items for the pair arriving before it starts join it. Without `items` (a
+   * two-way pair, whose rules weigh both whole sides) the pair runs in full. Resolves with the
+   * run's result, or undefined when serve stopped before it started.
+   */
+  requestItems(pair: string, trigger: Trigger, items: string[] | undefined): Promise<Result | undefined> {
+    const slot = this.slots.get(pair);
+    if (!slot) throw new Error(`no pair named "${pair}"`);
+    if (this.stopping) return Promise.resolve(undefined);
+    if (slot.items) {
+      for (const id of items ?? []) slot.items.ids.add(id);
+      if (!items) slot.items.full = true;
+      return slot.items.result;
+    }
+    const waiting: NonNullable<PairSlot<Result>['items']> = { ids: new Set(items ?? []), full: items === undefined, result: Promise.resolve(undefined) };
+    slot.items = waiting;
+    waiting.result = this.chain.then(async (): Promise<Result | undefined> => {
+      delete slot.items;
+      if (this.stopping) return undefined;
+      return this.opts.execute({ pair, trigger, dryRun: false, ...(waiting.full ? {} : { items: [...waiting.ids] }) });
+    });
+    this.chain = waiting.result.then(
+      () => {},
+      () => {},
+    );
+    return waiting.result;
+  }
+
+  /**
    * Runs `work` alone, between pair runs (an undo writes to a target too); throws
    * RunRefusedError while stopping.
    */
@@ -128,7 +165,7 @@ export class Scheduler<Result = unknown> {
     await this.chain;
   }
 
-  private tryEnqueue(slot: PairSlot, trigger: Trigger): void {
+  private tryEnqueue(slot: PairSlot<Result>, trigger: Trigger): void {
     if (this.stopping) return;
     if (slot.phase !== 'idle') {
       this.opts.log.info({ pair: slot.pair.name, phase: slot.phase }, 'scheduled run skipped: the previous one has not finished');
@@ -139,9 +176,9 @@ export class Scheduler<Result = unknown> {
   }
 
   /** A `droppable` run (a scheduled one) that has not started when serve stops never starts; a requested one still runs. */
-  private enqueue(slot: PairSlot, request: RunRequest, droppable: true): Promise<Result | undefined>;
-  private enqueue(slot: PairSlot, request: RunRequest, droppable: false): Promise<Result>;
-  private enqueue(slot: PairSlot, request: RunRequest, droppable: boolean): Promise<Result | undefined> {
+  private enqueue(slot: PairSlot<Result>, request: RunRequest, droppable: true): Promise<Result | undefined>;
+  private enqueue(slot: PairSlot<Result>, request: RunRequest, droppable: false): Promise<Result>;
+  private enqueue(slot: PairSlot<Result>, request: RunRequest, droppable: boolean): Promise<Result | undefined> {
     slot.phase = 'queued';
     const result = this.chain.then(async (): Promise<Result | undefined> => {
       if (this.stopping && droppable) {
@@ -162,7 +199,7 @@ export class Scheduler<Result = unknown> {
     return result;
   }
 
-  private arm(slot: PairSlot): void {
+  private arm(slot: PairSlot<Result>): void {
     if (this.stopping) return;
     const now = this.now();
     const tick = nextTick(slot.schedule, now);

@@ -1,7 +1,7 @@
 // `playhead serve`: the long-running process. It holds the state database's writer lock for its
 // whole life (so a `playhead sync` beside it is refused and told to ask this process instead),
-// settles what a dead process left behind, runs every pair on its schedule, and answers the
-// HTTP API. SIGTERM/SIGINT: stop taking work, let the write in flight and its journal entry
+// settles what a dead process left behind, runs every pair on its schedule, listens to the
+// servers' triggers (item-scoped runs within seconds of a stop), and answers the HTTP API. SIGTERM/SIGINT: stop taking work, let the write in flight and its journal entry
 // finish (the run closes as interrupted), close the listener, release the lock, exit 0.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,16 +9,15 @@ import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';
-import type { ItemEvent } from '../providers/trigger.ts';
 import { acquireWriterLock } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
 import { createApi } from './api.ts';
 import { EventBus } from './events.ts';
 import { ServeMetrics } from './metrics.ts';
-import { startProviderTriggers } from './provider-triggers.ts';
 import { pairRunner } from './runner.ts';
 import { Scheduler } from './scheduler.ts';
 import { createWebhookApp, webhookSecret } from './webhooks.ts';
+import { ServeTriggers } from './triggers.ts';
 
 /** The whole stop must fit in 10 s (container runtimes kill at 10 s): the work in flight gets 8. */
 const DRAIN_MS = 8_000;
@@ -38,8 +37,8 @@ export interface ServeOptions {
   token?: string | undefined;
   /** Told the bound URL once the API listens (the CLI prints it). */
   onListening: (url: string) => void;
-  /** Every event a trigger or webhook reports (until item-scoped runs take them: logged). */
-  onItemEvent?: (event: ItemEvent) => void;
+  /** The triggers' first reconnect backoff (ms); tests shorten it. */
+  triggerBackoffMs?: number;
 }
 
 export interface RunningServe {
@@ -67,15 +66,47 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
 
     const events = new EventBus();
     const metrics = new ServeMetrics({ signal: controller.signal });
+    let triggers: ServeTriggers | undefined;
     const scheduler = new Scheduler({
       pairs: config.pairs,
       log,
-      execute: pairRunner({ config, store, log, events, signal: controller.signal, onOutcome: (o) => metrics.record(o) }),
+      execute: pairRunner({
+        config,
+        store,
+        log,
+        events,
+        signal: controller.signal,
+        onOutcome: (o) => {
+          metrics.record(o);
+          // Item runs are followed up by the trigger side itself (it knows their events' times).
+          if (!o.items) triggers?.afterRun(o);
+        },
+      }),
     });
-    const app = createApi({ config, store, log, scheduler, events, metrics, signal: controller.signal, ready: () => ready, ...(token ? { token } : {}) });
-    const onItemEvent = opts.onItemEvent ?? ((event: ItemEvent) => log.info({ event }, 'item event'));
+    const liveTriggers = new ServeTriggers({
+      config,
+      store,
+      log,
+      events,
+      metrics,
+      scheduler,
+      ...(opts.triggerBackoffMs !== undefined ? { minBackoffMs: opts.triggerBackoffMs } : {}),
+    });
+    triggers = liveTriggers;
+    const app = createApi({
+      config,
+      store,
+      log,
+      scheduler,
+      events,
+      metrics,
+      signal: controller.signal,
+      ready: () => ready,
+      triggerHealth: (provider) => liveTriggers.health(provider),
+      ...(token ? { token } : {}),
+    });
     // The webhook route comes first: its secret URL is its credential, the API token is not asked.
-    const webhooks = createWebhookApp({ config, secret: webhookSecret(store), log, onEvent: onItemEvent });
+    const webhooks = createWebhookApp({ config, secret: webhookSecret(store), log, onEvent: (event) => liveTriggers.receive(event) });
     const listening = createServer(
       getRequestListener((req: Request) => (new URL(req.url).pathname.startsWith('/webhooks/') ? webhooks.fetch(req) : app.fetch(req))),
     );
@@ -90,7 +121,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     log.info({ url, pairs: config.pairs.map((p) => p.name) }, 'serve listening');
     opts.onListening(url);
     scheduler.start();
-    const triggers = startProviderTriggers({ config, store, log, onEvent: onItemEvent });
+    liveTriggers.start();
     ready = true;
 
     let stopped: Promise<boolean> | undefined;
@@ -102,9 +133,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
           log.info({ reason }, 'serve stopping: no new runs; the writes in flight finish');
           // The run in progress sees the abort: its writes in flight finish and are journalled, then it closes as interrupted.
           controller.abort(reason);
+          await liveTriggers.stop();
           const drained = await Promise.race([scheduler.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
           if (!drained) log.warn('serve stopping: the run in progress did not finish in time');
-          await triggers.stop();
           await closeServer(listening);
           lock.release();
           log.info('serve stopped');

@@ -258,6 +258,25 @@ export function runConformance(opts: ConformanceOptions): void {
       }
     });
 
+    test('readItems gives the listed records of the ids asked, and nothing for an id it would not list', async () => {
+      const p = fresh();
+      const gone = takeOne();
+      const items = [...take(2), h.episodes()[33]!];
+      for (const item of [gone, ...items]) await h.setProgress(item, 0.4, Date.now() - 600_000);
+      const keys = new Set(items.map((i) => canonicalKey(i)));
+      const all = await readAll(p);
+      const listed = all.filter((r) => keys.has(canonicalKey(r)));
+      assert.equal(listed.length, items.length);
+      // An item whose position is gone since: the listing would not show it, nor may readItems.
+      const goneId = all.find((r) => canonicalKey(r) === canonicalKey(gone))?.ref.id;
+      assert.ok(goneId !== undefined);
+      await h.setProgress(gone, 0, Date.now() - 60_000);
+      const byId = (rs: ProgressRecord[]) => [...rs].sort((a, b) => a.ref.id.localeCompare(b.ref.id));
+      const read = await fresh().readItems([...listed.map((r) => r.ref.id), goneId, h.unknownId]);
+      assert.deepEqual(byId(read), byId(listed), 'the same records as the listing; none for an item without a position or an unknown id');
+      assert.deepEqual(await fresh().readItems([]), []);
+    });
+
     // --- resolve, targetState, write ---
 
     test('resolve answers every request of a batch under its key', async () => {

@@ -62,3 +62,24 @@ test('a sync: entry passes its schedule to each user’s pair', () => {
     [['home-to-away@sam', { everyMs: 300_000 }]],
   );
 });
+
+test('settle_seconds: per pair, else the file-wide value; a negative or non-number value fails at load', () => {
+  const yaml = (top: string, pairExtra: string) =>
+    [
+      'providers:',
+      '  a: { kind: plex, url: http://a.example, token: "${T}" }',
+      '  b: { kind: plex, url: http://b.example, token: "${T}" }',
+      'pairs:',
+      `  - { name: own, source: a, target: b${pairExtra} }`,
+      '  - { name: default, source: b, target: a }',
+      top,
+      '',
+    ].join('\n');
+  const config = parseConfig(yaml('settle_seconds: 45', ', settle_seconds: 5'), 'p.yaml', { T: 't' });
+  assert.equal(config.settleSeconds, 45);
+  assert.equal(config.pairs.find((p) => p.name === 'own')?.settleSeconds, 5);
+  assert.equal(config.pairs.find((p) => p.name === 'default')?.settleSeconds, undefined);
+  assert.equal(parseConfig(yaml('', ''), 'p.yaml', { T: 't' }).settleSeconds, undefined);
+  assert.throws(() => parseConfig(yaml('', ', settle_seconds: -1'), 'p.yaml', { T: 't' }), /settle_seconds.*0 or more/s);
+  assert.throws(() => parseConfig(yaml('settle_seconds: soon', ''), 'p.yaml', { T: 't' }), /settle_seconds.*number of seconds/s);
+});

@@ -252,20 +252,30 @@ class FakeProvider implements Provider {
       if (page.length === 0) return;
       seen += page.length;
       opts.onPage?.(seen, resumable().length);
-      yield page.map((item) => {
-        const d = this.server.userData(item.id, this.config.token);
-        const { id, ...identity } = item;
-        return {
-          ...identity,
-          ref: this.ref(id),
-          progressMs: d.progressMs,
-          ...(d.progressAt !== undefined ? { progressAt: d.progressAt } : {}),
-          watched: d.watched,
-          playCount: d.playCount,
-        };
-      });
+      yield page.map((item) => this.recordOf(item));
       if (page.length < this.config.pageSize) return;
     }
+  }
+
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const wanted = new Set(nativeIds);
+    const items = await this.call('GET', `/items?ids=${nativeIds.join(',')}`, () =>
+      this.server.items.filter((i) => wanted.has(i.id) && (this.userState().get(i.id)?.progressMs ?? 0) > 0),
+    );
+    return items.map((item) => this.recordOf(item));
+  }
+
+  private recordOf(item: FakeItem): ProgressRecord {
+    const d = this.server.userData(item.id, this.config.token);
+    const { id, ...identity } = item;
+    return {
+      ...identity,
+      ref: this.ref(id),
+      progressMs: d.progressMs,
+      ...(d.progressAt !== undefined ? { progressAt: d.progressAt } : {}),
+      watched: d.watched,
+      playCount: d.playCount,
+    };
   }
 
   async resolve(requests: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {

@@ -40,6 +40,7 @@ function scriptedTarget(scripts: Partial<Record<Call, Script[]>>) {
     capabilities: CAPS,
     connect: async () => ({ serverId: 's1', name: 's1', version: '1' }),
     async *listProgress() {},
+    readItems: async () => [],
     resolve: async () => new Map(),
     async targetState() {
       await run('read', () => {});

@@ -203,7 +203,7 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     assert.deepEqual(top, {
       path: 'stat',
       line: 16,
-      message: 'unknown key (allowed: providers, pairs, servers, users, sync, state, log_level); did you mean "state"?',
+      message: 'unknown key (allowed: providers, pairs, servers, users, sync, state, settle_seconds, log_level); did you mean "state"?',
     });
     const prov = only(fail(edit(BLOCK, 3, '    kind: plex\n    tokn: x')));
     assert.equal(prov.path, 'providers.plex-home.tokn');

@@ -98,6 +98,38 @@ export function recordFromItem(item: BaseItem, ctx: ItemContext): ProgressRecord
 
 export const ITEM_FIELDS = ['ProviderIds', 'DateCreated', 'ParentId'];
 
+/** The series' ids of these items' episodes, in a few batched calls. */
+async function seriesIdsOf(client: MediaBrowserClient, userId: string, items: BaseItem[]): Promise<Map<string, ExternalIds>> {
+  const ids = [...new Set(items.flatMap((i) => (i.Type === 'Episode' && i.SeriesId ? [String(i.SeriesId)] : [])))];
+  if (ids.length === 0) return new Map();
+  return new Map((await client.itemsById(userId, ids, ['ProviderIds'])).map((s) => [String(s.Id), externalIds(s)]));
+}
+
+function recordsOf(items: BaseItem[], series: Map<string, ExternalIds>, ctx: { provider: string; server: string }): ProgressRecord[] {
+  return items.map((item) => recordFromItem(item, { ...ctx, ...(item.SeriesId ? { showIds: series.get(String(item.SeriesId)) ?? {} } : {}) }));
+}
+
+/**
+ * The resumable ones among these item ids, as readResumable maps them: the listing's own query
+ * narrowed with `Ids` (per whitelisted library, so an item outside them stays out), then the
+ * series of its episodes.
+ */
+export async function readById(
+  client: MediaBrowserClient,
+  userId: string,
+  libraries: Library[] | undefined,
+  ctx: { provider: string; server: string },
+  ids: string[],
+): Promise<ProgressRecord[]> {
+  const fields = [...ITEM_FIELDS, ...client.dialect.userDataFields].join(',');
+  const base = { Recursive: 'true', IncludeItemTypes: 'Movie,Episode', Fields: fields, EnableUserData: 'true', Ids: ids.join(',') };
+  const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
+  const items: BaseItem[] = [];
+  for (const query of scopes) items.push(...(await client.itemsPage(userId, query, 0, ids.length)).items);
+  const resumable = items.filter((i) => holdsPositionField(i.UserData?.PlaybackPositionTicks));
+  return recordsOf(resumable, await seriesIdsOf(client, userId, resumable), ctx);
+}
+
 /** Every resumable movie and episode (whole server, or the whitelisted libraries). */
 export async function* readResumable(
   client: MediaBrowserClient,

@@ -4,7 +4,17 @@ import type { MediaBrowserProviderConfig } from './config.ts';
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import { toEpochMs } from '../../core/time.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
-import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
+import type {
+  Capabilities,
+  ListOptions,
+  Provider,
+  ProviderContext,
+  ResolveOptions,
+  ResolveOutcome,
+  ResolveRequest,
+  ServerInfo,
+  WriteOptions,
+} from '../provider.ts';
 import { ProviderError } from '../provider.ts';
 import { cachedFacts, factsKey } from '../server-facts.ts';
 import { JELLYFIN_MIN_WRITE_VERSION, mediaBrowserCapabilities } from './capabilities.ts';
@@ -13,7 +23,7 @@ import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ticksToMs } from '../../core/position.ts';
 import { positionFrom } from '../wire.ts';
 import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
-import { ITEM_FIELDS, readResumable, selectLibraries, type Library } from './index.ts';
+import { ITEM_FIELDS, readById, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
@@ -168,7 +178,13 @@ export class MediaBrowserProvider implements Provider {
     yield* readResumable(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, opts.onPage);
   }
 
-  async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    if (nativeIds.length === 0) return [];
+    return readById(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, [...new Set(nativeIds)]);
+  }
+
+  async resolve(items: ResolveRequest[], opts: ResolveOptions = {}): Promise<Map<string, ResolveOutcome>> {
     const { serverId } = await this.connect();
     this.index ??= new ExternalIdIndex(
       mediaBrowserIndexSource(this.client, await this.userId(), this.libraries),
@@ -177,7 +193,7 @@ export class MediaBrowserProvider implements Provider {
       this.ctx.log,
       this.ctx.now,
     );
-    return resolveWithIndex(items, this.id, serverId, this.index);
+    return resolveWithIndex(items, this.id, serverId, this.index, opts);
   }
 
   async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {

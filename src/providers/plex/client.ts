@@ -112,11 +112,12 @@ export class PlexClient {
   }
 
   /** Sessions playing now; undefined when this token may not see them (non-owner → 403). */
-  async sessions(): Promise<{ ratingKey: string; userId?: string; userTitle?: string; state?: string }[] | undefined> {
+  async sessions(): Promise<{ ratingKey: string; sessionKey?: string; userId?: string; userTitle?: string; state?: string }[] | undefined> {
     try {
       const { body } = await this.http.json(sessionsContainer, 'GET', '/status/sessions');
       return (body.MediaContainer.Metadata ?? []).map((m) => ({
         ratingKey: String(m.ratingKey),
+        ...(m.sessionKey !== undefined ? { sessionKey: String(m.sessionKey) } : {}),
         ...(m.User?.id !== undefined ? { userId: String(m.User.id) } : {}),
         ...(m.User?.title !== undefined ? { userTitle: m.User.title } : {}),
         ...(m.Player?.state !== undefined ? { state: m.Player.state } : {}),

@@ -162,3 +162,25 @@ export async function* readResumable(
 function optionalShow(show: ShowInfo | undefined): { show?: ShowInfo } {
   return show ? { show } : {};
 }
+
+/**
+ * The resumable ones among these ratingKeys, as readResumable maps them: one
+ * `/library/metadata/{keys}?includeGuids=1` (plus one for the shows of episodes). Rows outside
+ * the selected sections, of other types or without a position are left out, as the listing would.
+ */
+export async function readRows(
+  client: PlexClient,
+  sections: PlexSection[],
+  ctx: { provider: string; server: string },
+  ratingKeys: string[],
+): Promise<ProgressRecord[]> {
+  const wanted = new Map(sections.map((s) => [s.id, RESUMABLE_TYPE[s.type]]));
+  const rows = (await client.metadata(ratingKeys)).filter((row) => {
+    const type = row.librarySectionID === undefined ? undefined : wanted.get(String(row.librarySectionID));
+    const fits = (type === 1 && row.type === 'movie') || (type === 4 && row.type === 'episode');
+    return fits && holdsPositionField(row.viewOffset);
+  });
+  const shows = new ShowLookup(client);
+  await shows.prefetch(rows.map((r) => r.grandparentRatingKey).filter((k): k is string => k !== undefined));
+  return rows.map((row) => recordFromRow(row, { ...ctx, sectionId: String(row.librarySectionID), ...optionalShow(shows.get(row.grandparentRatingKey)) }));
+}

@@ -8,6 +8,7 @@ import { plexConfigSchema, plexFields, plexLibraries, type PlexProviderConfig } 
 import { discoverPlex } from './discover.ts';
 import { PlexProvider } from './provider.ts';
 import { parsePlexWebhook } from './webhook.ts';
+import { plexWebsocketTrigger } from './trigger-websocket.ts';
 
 export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator> = {
   kind: 'plex',
@@ -44,6 +45,7 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
   capabilities: (config) => plexCapabilities(config.maxConcurrentWrites, config.completionPercent),
   create: (id, config, ctx, opts) => new PlexProvider(id, config, ctx, opts),
   parseWebhook: (id, _config, body) => parsePlexWebhook(id, body),
+  triggers: (id, config, ctx) => [plexWebsocketTrigger(id, config, ctx)],
   emulator: {
     async runCli(args) {
       const { runPlexEmulatorCli } = await import('../../../emulators/plex/cli.ts');

@@ -2,11 +2,21 @@
 import type { NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
 import type { PlexProviderConfig } from './config.ts';
 import { toEpochMs } from '../../core/time.ts';
-import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo, WriteOptions } from '../provider.ts';
+import type {
+  Capabilities,
+  ListOptions,
+  Provider,
+  ProviderContext,
+  ResolveOptions,
+  ResolveOutcome,
+  ResolveRequest,
+  ServerInfo,
+  WriteOptions,
+} from '../provider.ts';
 import { ProviderError } from '../provider.ts';
 import { plexCapabilities } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
-import { readResumable, selectSections } from './index.ts';
+import { readResumable, readRows, selectSections } from './index.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
 import { cachedFacts, factsKey, forgetFacts } from '../server-facts.ts';
 import { plexIndexSource } from './resolve.ts';
@@ -103,10 +113,20 @@ export class PlexProvider implements Provider {
     }
   }
 
-  async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const server = await this.server();
+    if (nativeIds.length === 0) return [];
+    try {
+      return await readRows(this.client, await this.sections(), { provider: this.id, server }, [...new Set(nativeIds)]);
+    } catch (err) {
+      return this.forgetFactsOn404(err);
+    }
+  }
+
+  async resolve(items: ResolveRequest[], opts: ResolveOptions = {}): Promise<Map<string, ResolveOutcome>> {
     const server = await this.server();
     this.index ??= new ExternalIdIndex(plexIndexSource(this.client, await this.sections()), this.ctx.state, server, this.ctx.log, this.ctx.now);
-    return resolveWithIndex(items, this.id, server, this.index).catch((err: unknown) => this.forgetFactsOn404(err));
+    return resolveWithIndex(items, this.id, server, this.index, opts).catch((err: unknown) => this.forgetFactsOn404(err));
   }
 
   async targetState(refs: NativeRef[], opts: { playing?: boolean } = {}): Promise<Map<string, TargetState>> {

@@ -78,6 +78,7 @@ export const sessionsContainer = z.object({
       .array(
         z.looseObject({
           ratingKey: idString,
+          sessionKey: idString.optional(),
           User: z.looseObject({ id: idString.optional(), title: z.string().optional() }).optional(),
           Player: z.looseObject({ state: z.string().optional() }).optional(),
         }),

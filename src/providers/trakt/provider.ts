@@ -73,6 +73,15 @@ export class TraktProvider implements Provider {
     yield records;
   }
 
+  /** Trakt's native ids are playback ids (what `listProgress` records carry): one read of the list. */
+  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    if (nativeIds.length === 0) return [];
+    const wanted = new Set(nativeIds);
+    const out: ProgressRecord[] = [];
+    for await (const page of this.listProgress()) out.push(...page.filter((r) => wanted.has(r.ref.id)));
+    return out;
+  }
+
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {
     const { serverId } = await this.connect();
     const out = new Map<string, ResolveOutcome>();
