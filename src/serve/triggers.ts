@@ -126,7 +126,10 @@ export class ServeTriggers {
   private onEvent(event: ItemEvent): void {
     // `*`: the trigger cannot say which items changed (a socket back after a drop, Trakt's
     // activity times moving), so the pairs reading from it run in full.
-    if (event.nativeId === '*') return this.runWhole(event.provider, event.via);
+    if (event.nativeId === '*') {
+      this.runWhole(event.provider, event.via);
+      return;
+    }
     const pairs = pairsReading(this.opts.config.pairs, event.provider);
     this.opts.log.debug({ provider: event.provider, item: event.nativeId, kind: event.kind, via: event.via, pairs: pairs.map((p) => p.name) }, 'trigger event');
     for (const pair of pairs) this.queue.push(pair.name, event);

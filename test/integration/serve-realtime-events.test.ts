@@ -1,0 +1,208 @@
+// `playhead serve` joins every trigger to the same item-scoped runs: a Jellyfin websocket
+// message, a Plex webhook post, and an event for `*` (a socket back after a drop) each end in a
+// run of the pairs reading from that server. Real emulators, HTTP and websockets, port 0.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createLogger } from '../../src/cli/log.ts';
+import type { Config } from '../../src/config/types.ts';
+import { DEFAULT_PROGRESS_SETTINGS, type PairConfig } from '../../src/core/pair.ts';
+import { startServe, type RunningServe } from '../../src/serve/serve.ts';
+import { webhookSecret } from '../../src/serve/webhooks.ts';
+import { Store } from '../../src/store/store.ts';
+import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
+import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
+import { eventually, sleep } from './serve-support.ts';
+
+const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
+const SEED = 'realtime-events';
+const TICKS_PER_MS = 10_000;
+const limits = { timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 };
+
+interface RunRow {
+  id: number;
+  pair: string;
+  status: string;
+  trigger?: string;
+  finishedAt?: number;
+}
+
+type PlexItem = RunningPlexEmulator['state']['items'][number];
+const imdbOf = (item: PlexItem) => item.guids.find((g) => g.startsWith('imdb://'))?.slice(7);
+
+function pair(name: string, source: string, target: string): PairConfig {
+  return {
+    name,
+    source,
+    target,
+    mode: 'one-way',
+    features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } },
+    schedule: { everyMs: 3_600_000 },
+    settleSeconds: 1,
+  };
+}
+
+interface Rig {
+  plex: RunningPlexEmulator;
+  jf: RunningMediaBrowserEmulator;
+  store: Store;
+  serve: RunningServe;
+  dir: string;
+  films: PlexItem[];
+}
+
+async function rig(name: string, config: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator, path: string) => Config): Promise<Rig> {
+  const plex = await startPlexEmulator({ name: `${name}-plex`, synthetic: LIBRARY, seed: SEED, quiet: true });
+  const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: `${name}-jf`, synthetic: LIBRARY, seed: SEED, quiet: true });
+  const films = plex.state.items.filter((i) => i.type === 'movie' && imdbOf(i) !== undefined && (i.durationMs ?? 0) > 3_600_000);
+  assert.ok(films.length >= 4, 'enough long films');
+  const dir = mkdtempSync(join(tmpdir(), `playhead-${name}-`));
+  const path = join(dir, 'state.db');
+  const store = Store.open(path);
+  const serve = await startServe({
+    config: config(plex, jf, path),
+    store,
+    log: createLogger({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    onListening: () => {},
+    triggerBackoffMs: 100,
+  });
+  return { plex, jf, store, serve, dir, films };
+}
+
+async function close(r: Rig): Promise<void> {
+  await r.serve.stop('test over');
+  r.store.close();
+  await r.plex.close();
+  await r.jf.close();
+  rmSync(r.dir, { recursive: true, force: true });
+}
+
+const alice = (jf: RunningMediaBrowserEmulator) => jf.users.find((u) => u.name === 'alice')!;
+const twinOf = (jf: RunningMediaBrowserEmulator, film: PlexItem) => {
+  const twin = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === imdbOf(film));
+  assert.ok(twin, `${film.title} is on Jellyfin`);
+  return twin;
+};
+const runsOf = (store: Store, name: string) => store.runs({ pair: name, limit: 100 }) as RunRow[];
+
+describe('playhead serve: Jellyfin websocket events and a socket back after a drop', () => {
+  let r: Rig;
+  const plexOffset = (film: PlexItem) => r.plex.state.userState['1']?.[film.ratingKey]?.viewOffset;
+
+  before(async () => {
+    r = await rig('jf-ws', (plex, jf, path) => ({
+      providers: {
+        jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
+        plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
+      },
+      pairs: [pair('jf-to-plex', 'jf', 'plex')],
+      state: { path },
+      logLevel: 'silent',
+    }));
+    await eventually(() => (runsOf(r.store, 'jf-to-plex').some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    // The socket is open once the emulator has a connection for it.
+    await sleep(500);
+  });
+
+  after(async () => close(r));
+
+  test('a position saved on Jellyfin reaches Plex through the websocket, as an item-scoped run', async () => {
+    const film = r.films[0]!;
+    const twin = twinOf(r.jf, film);
+    const res = await request(`${r.jf.url}/UserItems/${twin.Id}/UserData?userId=${alice(r.jf).id}`, {
+      method: 'POST',
+      headers: { 'X-Emby-Token': alice(r.jf).token, 'content-type': 'application/json' },
+      body: JSON.stringify({ PlaybackPositionTicks: 1_500_000 * TICKS_PER_MS, LastPlayedDate: new Date().toISOString() }),
+    });
+    await res.body.dump();
+    assert.ok(res.statusCode < 300, `UserData answered ${res.statusCode}`);
+    await eventually(() => (plexOffset(film) === 1_500_000 ? true : undefined), 10_000);
+    const run = runsOf(r.store, 'jf-to-plex').find((x) => x.trigger === 'jellyfin-websocket');
+    assert.ok(run, `an item run by the Jellyfin websocket: ${JSON.stringify(runsOf(r.store, 'jf-to-plex'))}`);
+  });
+
+  test('a change made while the socket was down is picked up when it is back', async () => {
+    const film = r.films[1]!;
+    const twin = twinOf(r.jf, film);
+    const before = runsOf(r.store, 'jf-to-plex').length;
+    // Straight into the emulator's state: no message announces it, only a full run can see it.
+    (r.jf.state.userData[alice(r.jf).id] ??= {})[twin.Id] = {
+      PlaybackPositionTicks: 2_000_000 * TICKS_PER_MS,
+      PlayCount: 0,
+      Played: false,
+      LastPlayedDate: new Date().toISOString(),
+    } as never;
+    const res = await request(`${r.jf.url}/__emulator/websockets/drop`, { method: 'POST' });
+    await res.body.dump();
+    await eventually(() => (plexOffset(film) === 2_000_000 ? true : undefined), 15_000);
+    const after = runsOf(r.store, 'jf-to-plex').slice(0, runsOf(r.store, 'jf-to-plex').length - before);
+    assert.ok(
+      after.some((x) => x.trigger?.startsWith('jellyfin-websocket')),
+      `a run after the drop, started by the socket coming back: ${JSON.stringify(after)}`,
+    );
+  });
+});
+
+describe('playhead serve: Plex webhooks', () => {
+  let r: Rig;
+  const jfPositionMs = (film: PlexItem) => {
+    const ticks = r.jf.state.userData[alice(r.jf).id]?.[twinOf(r.jf, film).Id]?.PlaybackPositionTicks;
+    return ticks ? Math.round(ticks / TICKS_PER_MS) : undefined;
+  };
+
+  before(async () => {
+    // alice's token: Plex's notification socket is the owner's only, so her provider's websocket
+    // trigger stays down and the webhook is the only way her stop can arrive.
+    r = await rig('plex-hook', (plex, jf, path) => ({
+      providers: {
+        plexalice: { kind: 'plex', url: plex.url, token: plex.state.accounts.find((a) => a.name === 'alice')!.token, ...limits },
+        jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
+      },
+      pairs: [pair('hook', 'plexalice', 'jf')],
+      state: { path },
+      logLevel: 'silent',
+    }));
+    await eventually(() => (runsOf(r.store, 'hook').some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    const url = `${r.serve.url}/webhooks/${webhookSecret(r.store)}/plexalice`;
+    const res = await request(`${r.plex.url}/__emulator/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    });
+    await res.body.dump();
+    assert.equal(res.statusCode, 201);
+  });
+
+  after(async () => close(r));
+
+  test("a stop posted by Plex's webhook reaches Jellyfin as an item-scoped run", async () => {
+    const film = r.films[2]!;
+    const token = r.plex.state.accounts.find((a) => a.name === 'alice')!.token;
+    for (const [state, time] of [
+      ['playing', 600_000],
+      ['stopped', 1_700_000],
+    ] as const) {
+      const q = new URLSearchParams({
+        ratingKey: film.ratingKey,
+        key: `/library/metadata/${film.ratingKey}`,
+        state,
+        time: String(time),
+        duration: String(film.durationMs),
+      });
+      const res = await request(`${r.plex.url}/:/timeline?${q}`, {
+        method: 'POST',
+        headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': 'tv-alice', 'X-Plex-Session-Identifier': 's-alice' },
+      });
+      await res.body.dump();
+      assert.equal(res.statusCode, 200);
+    }
+    await eventually(() => (jfPositionMs(film) === 1_700_000 ? true : undefined), 10_000);
+    const run = runsOf(r.store, 'hook').find((x) => x.trigger === 'plex-webhook');
+    assert.ok(run, `an item run by the webhook: ${JSON.stringify(runsOf(r.store, 'hook'))}`);
+  });
+});
