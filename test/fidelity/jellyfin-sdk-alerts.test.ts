@@ -12,6 +12,7 @@ import * as sdkIndex from '@jellyfin/sdk';
 import axios from 'axios';
 import { WebSocket as WsWebSocket } from 'ws';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
+import { until } from '../support/until.ts';
 
 interface Message {
   MessageType: string;
@@ -49,16 +50,6 @@ after(async () => {
   await emulator?.close();
   if (!hadWebSocket) delete globals.WebSocket;
 });
-
-async function until<T>(what: string, pick: () => T | undefined, ms = 4000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = pick();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const movie = () => emulator.state.items.find((i) => i.Type === 'Movie' && i.RunTimeTicks)!;
 

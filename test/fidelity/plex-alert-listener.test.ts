@@ -9,6 +9,7 @@ import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { AlertTypes, MovieSection, PlexServer } from '@ctrl/plex';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
+import { until } from '../support/until.ts';
 
 type PlexModule = typeof import('@ctrl/plex');
 
@@ -46,16 +47,6 @@ before(async () => {
 after(async () => {
   await emulator?.close();
 });
-
-async function until<T>(what: string, pick: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const found = pick();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('@ctrl/plex AlertListener against the Plex emulator', () => {
   it('receives the timeline entry of markWatched() and the playing frame of a stop', async () => {

@@ -9,19 +9,10 @@ import { WebSocketServer } from 'ws';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import { MediaBrowserSocketTrigger } from '../../src/providers/mediabrowser/trigger-websocket.ts';
 import type { ItemEvent } from '../../src/providers/trigger.ts';
+import { until } from '../support/until.ts';
 
 const log = pino({ level: 'silent' });
 const ctx = { log, now: () => Date.now() };
-
-async function until<T>(what: string, pick: () => T | undefined, ms = 4000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = pick();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function report(emu: RunningMediaBrowserEmulator, token: string, path: string, body: unknown): Promise<void> {
   const res = await fetch(`${emu.url}${path}`, {

@@ -8,16 +8,7 @@ import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import { TraktPollTrigger, traktPollTrigger } from '../../src/providers/trakt/trigger-poll.ts';
 import type { ItemEvent } from '../../src/providers/trigger.ts';
 import { Store } from '../../src/store/store.ts';
-
-async function until<T>(what: string, pick: () => T | undefined, ms = 4000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = pick();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { until } from '../support/until.ts';
 
 describe('Trakt poll trigger', () => {
   it('makes one request per poll and says "playback changed" only when paused_at moved', async () => {
