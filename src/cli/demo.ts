@@ -16,6 +16,7 @@ import type { RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/s
 import type { RunningTraktEmulator } from '../../emulators/trakt/server.ts';
 import type { EmulatorHook } from '../providers/module.ts';
 import { moduleFor } from '../providers/registry.ts';
+import { startServe } from '../serve/serve.ts';
 import { msToTicks, ticksToMs } from '../core/position.ts';
 import { authProvider } from './auth.ts';
 import { EXIT } from './exit.ts';
@@ -261,14 +262,17 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       ).length;
       out(`   Writes: ${writes}; write requests to any server: ${writeCalls}.`);
       out();
+      out('8. `playhead serve` — always on: a person stops a film in the living room, and it arrives upstairs:');
+      const live = await liveStop({ config, store, living, upstairs, item: movies[14], token: plexToken.owner, twin: upstairsTwin, jfUser: jfOwner.id, out });
+      out();
       out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`');
       out('(or jellyfin, emby, trakt), then point a playhead.yaml at it (see README).');
       const failed = [...first, ...second].some((o) => !o.ok || o.result.status !== 'ok');
       if (opts.json)
         process.stdout.write(
-          `${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes })}\n`,
+          `${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes, serve: live ?? null })}\n`,
         );
-      return failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? EXIT.failure : EXIT.ok;
+      return !live || failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? EXIT.failure : EXIT.ok;
     } finally {
       store.close();
     }
@@ -285,4 +289,81 @@ function traktPercent(trakt: RunningTraktEmulator, item: PlexItem): number | und
   const episode = trakt.state.episodes.find((e) => e.ids.imdb === imdb);
   const traktId = movie?.ids.trakt ?? episode?.ids.trakt;
   return trakt.state.playback.alice?.find((p) => p.item === traktId)?.progress;
+}
+
+/** Polls `pick` every 20 ms until it gives a value, or undefined after `ms`. */
+async function waitFor<T>(pick: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const found = await pick();
+    if (found !== undefined || Date.now() > end) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Step 8: `playhead serve` in-process on the demo's emulators (port 0). Once its first full runs
+ * are done and its Plex trigger is up, the owner plays a film in the living room and stops it;
+ * the delay is measured from that stop to the position being readable on the Jellyfin emulator,
+ * and the requests are counted on both emulators' request logs (the player's own report excluded).
+ */
+async function liveStop(opts: {
+  config: ReturnType<typeof parseConfig>;
+  store: Store;
+  living: RunningPlexEmulator;
+  upstairs: RunningMediaBrowserEmulator;
+  item: PlexItem | undefined;
+  token: string;
+  twin: (item: PlexItem) => { Id: string } | undefined;
+  jfUser: string;
+  out: (line?: string) => void;
+}): Promise<{ title: string; delayMs: number; requests: number } | undefined> {
+  const { config, store, living, upstairs, item, out } = opts;
+  const twin = item && opts.twin(item);
+  if (!item || !twin || !item.durationMs) throw new Error('demo: no film for the serve step');
+  const startedRuns = store.runs({ limit: 1 })[0]?.id ?? 0;
+  const serve = await startServe({ config, store, log: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, onListening: () => {} });
+  try {
+    out(`   serve listens on ${serve.url}; each pair runs once in full on start, then Plex's notification socket is up.`);
+    const ready = await waitFor(async () => {
+      const done = store.runs({ limit: 50 }).filter((r) => r.id > startedRuns && r.trigger === 'schedule' && r.finishedAt);
+      if (new Set(done.map((r) => r.pair)).size < config.pairs.length) return undefined;
+      const res = await request(`${serve.url}/api/pairs`);
+      const body = (await res.body.json()) as { pairs: { name: string; triggers: { state: string }[] }[] };
+      return body.pairs.find((p) => p.name === 'owner')?.triggers[0]?.state === 'up' ? true : undefined;
+    }, 15_000);
+    if (!ready) {
+      out('   serve did NOT get ready (full runs or the Plex trigger) within 15 s.');
+      return undefined;
+    }
+    const positionUp = () => {
+      const ticks = upstairs.state.userData[opts.jfUser]?.[twin.Id]?.PlaybackPositionTicks;
+      return ticks ? ticksToMs(ticks) : undefined;
+    };
+    const stopAt = Math.round((item.durationMs * 0.55) / 1000) * 1000;
+    await plexTimeline(living, opts.token, item, 'playing', stopAt - 600_000);
+    // The trigger maps the new session to its account (`/status/sessions`) while it plays.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const marks = { plex: living.requests.length, jf: upstairs.requests.length, run: store.runs({ limit: 1 })[0]?.id ?? 0 };
+    const stoppedAt = Date.now();
+    await plexTimeline(living, opts.token, item, 'stopped', stopAt);
+    const arrived = await waitFor(() => (positionUp() === stopAt ? true : undefined), 10_000);
+    const delayMs = Date.now() - stoppedAt;
+    out(`   owner plays ${item.title} in the living room and stops it at ${formatDuration(stopAt)} (POST /:/timeline state=playing, then stopped).`);
+    if (!arrived) {
+      out(`   It did NOT arrive upstairs within 10 s (upstairs has ${formatDuration(positionUp() ?? 0)}).`);
+      return undefined;
+    }
+    // The item run confirms by re-reading after the write: count its requests once it has finished.
+    const run = await waitFor(() => store.runs({ pair: 'owner', limit: 5 }).find((r) => r.id > marks.run && r.finishedAt), 10_000);
+    const plexCalls = living.requests.slice(marks.plex).filter((r) => r.path !== '/:/timeline').length;
+    const jfCalls = upstairs.requests.slice(marks.jf).length;
+    out(
+      `   It arrived upstairs: ${item.title} resumes at ${formatDuration(stopAt)} on Jellyfin ${delayMs} ms after the stop, in ${plexCalls + jfCalls} requests (Plex ${plexCalls}, Jellyfin ${jfCalls}; run #${run?.id ?? '?'}, trigger ${run?.trigger ?? '?'}).`,
+    );
+    return { title: item.title, delayMs, requests: plexCalls + jfCalls };
+  } finally {
+    const clean = await serve.stop('demo over');
+    out(clean ? '   serve stopped cleanly.' : '   serve stopped, leaving work in flight.');
+  }
 }
