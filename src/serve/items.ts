@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ItemEvent } from '../providers/trigger.ts';
 
 /** Events for one item within this window make one run. */
-export const COALESCE_MS = 2_000;
+export const COALESCE_MS = 1_000;
 /** `settle_seconds` when neither the pair nor the file says. */
 export const DEFAULT_SETTLE_SECONDS = 20;
 /**
