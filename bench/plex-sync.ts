@@ -47,8 +47,11 @@ async function main(): Promise<number> {
     if ((EXTRA_SCENARIOS as readonly string[]).includes(scenario)) {
       // Not a pair: its own script prints its table (and writes its JSON).
       process.stderr.write(`\n── ${scenario} ──\n`);
-      const script = scenario === 'core-plan' ? 'bench/core-plan.ts' : 'bench/emulator-pages.ts';
-      const flags = ['--items', String(items), ...(scenario === 'emulator-pages' ? ['--changed', String(args.changed)] : [])];
+      const script = scenario === 'core-plan' ? 'bench/core-plan.ts' : scenario === 'realtime' ? 'bench/realtime.ts' : 'bench/emulator-pages.ts';
+      const flags =
+        scenario === 'realtime'
+          ? ['--synthetic', args.synthetic, '--latency-ms', String(args.latencyMs)]
+          : ['--items', String(items), ...(scenario === 'emulator-pages' ? ['--changed', String(args.changed)] : [])];
       const exitCode = await runChildInherit(['--import', 'tsx', script, ...flags]);
       if (isStopping()) return new Promise<number>(() => {});
       if (exitCode !== 0) extras.push(scenario);

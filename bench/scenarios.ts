@@ -51,7 +51,7 @@ export interface Args {
  * Scenarios that are not a pair: the emulators' own page times (bench/emulator-pages.ts) and the
  * pure core's planning time (bench/core-plan.ts). Each runs as its own child, before the pairs.
  */
-export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan'] as const;
+export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan', 'realtime'] as const;
 
 export interface ScenarioDef {
   name: string;
@@ -95,6 +95,8 @@ export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--
 scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (default: all)
   emulator-pages      each emulator's answer time for the page requests Playhead sends (bench/emulator-pages.ts)
   core-plan           match, plan and policy for --items items in the pure core (bench/core-plan.ts)
+  realtime            playhead serve, Plex → Jellyfin: 200 stop events on Plex, stop → write latency and
+                      requests per event, next to one full run of the same positions (bench/realtime.ts)
   --items N           library of N movies + episodes, the default library's shape scaled
                       (a quarter movies, the rest episodes of 5 × 20-episode shows)
   --latency-ms N      per-request latency on every emulator (default 5; 20 with --items)
