@@ -182,6 +182,8 @@ export interface TriggerContext {
   pollIntervalMs?: number;
   /** The first reconnect's backoff (ms), doubling from there; shorter in tests. */
   minBackoffMs?: number;
+  /** The installation's id (as runs have it), for a trigger that asks its server who it acts for. */
+  installationId?: string;
 }
 
 export interface WebhookBody {

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import type { PairConfig } from '../core/pair.ts';
+import { installationIdOf } from '../engine/run-all.ts';
 import { moduleFor } from '../providers/registry.ts';
 import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../providers/trigger.ts';
 import type { Store } from '../store/store.ts';
@@ -74,6 +75,7 @@ export class ServeTriggers {
           log,
           now: Date.now,
           state: this.opts.store.providerState(id),
+          installationId: installationIdOf(this.opts.store, false),
           ...(this.opts.minBackoffMs !== undefined ? { minBackoffMs: this.opts.minBackoffMs } : {}),
         }) ?? [];
       for (const trigger of triggers) {

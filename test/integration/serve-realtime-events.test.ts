@@ -206,3 +206,49 @@ describe('playhead serve: Plex webhooks', () => {
     assert.ok(run, `an item run by the webhook: ${JSON.stringify(runsOf(r.store, 'hook'))}`);
   });
 });
+
+describe("playhead serve: an API key's socket, one provider per user", () => {
+  let r: Rig;
+  const plexOffset = (film: PlexItem) => r.plex.state.userState['1']?.[film.ratingKey]?.viewOffset;
+
+  before(async () => {
+    // What `users:` expands to with the server's token an API key: one provider per user, whose
+    // sockets both see every user's saves.
+    r = await rig('jf-users', (plex, jf, path) => ({
+      providers: {
+        'jf@alice': { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'alice', ...limits },
+        'jf@bob': { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'bob', ...limits },
+        plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
+      },
+      pairs: [pair('alice', 'jf@alice', 'plex'), pair('bob', 'jf@bob', 'plex')],
+      state: { path },
+      logLevel: 'silent',
+    }));
+    for (const name of ['alice', 'bob'])
+      await eventually(() => (runsOf(r.store, name).some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    await sleep(500);
+  });
+
+  after(async () => close(r));
+
+  test("alice's save runs alice's pair only: bob's pair gets no item run for it", async () => {
+    const film = r.films[3]!;
+    const twin = twinOf(r.jf, film);
+    const res = await request(`${r.jf.url}/UserItems/${twin.Id}/UserData?userId=${alice(r.jf).id}`, {
+      method: 'POST',
+      headers: { 'X-Emby-Token': alice(r.jf).token, 'content-type': 'application/json' },
+      body: JSON.stringify({ PlaybackPositionTicks: 1_200_000 * TICKS_PER_MS, LastPlayedDate: new Date().toISOString() }),
+    });
+    await res.body.dump();
+    assert.ok(res.statusCode < 300, `UserData answered ${res.statusCode}`);
+    await eventually(() => (plexOffset(film) === 1_200_000 ? true : undefined), 10_000);
+    assert.ok(
+      runsOf(r.store, 'alice').some((x) => x.trigger === 'jellyfin-websocket'),
+      `an item run of alice's pair: ${JSON.stringify(runsOf(r.store, 'alice'))}`,
+    );
+    // Past bob's settle (1 s): an event that reached his pair would have run by now.
+    await sleep(2000);
+    const bobs = runsOf(r.store, 'bob');
+    assert.ok(!bobs.some((x) => x.trigger?.startsWith('jellyfin-websocket')), `no run of bob's pair by the socket: ${JSON.stringify(bobs)}`);
+  });
+});

@@ -70,7 +70,16 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     },
     capabilities: (config) => mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent),
     create: (id, config, ctx, opts) => new MediaBrowserProvider(id, config, ctx, opts),
-    triggers: (id, config, ctx) => [new MediaBrowserSocketTrigger(id, config, ctx)],
+    triggers: (id, config, ctx) => {
+      // An API key's socket reports every user's plays: the trigger keeps those of the user this
+      // provider acts for, resolved as a run resolves it (and sharing its cached server facts).
+      const { state, installationId } = ctx;
+      const provider =
+        state && installationId !== undefined
+          ? new MediaBrowserProvider(id, config, { state, installationId, log: ctx.log, now: ctx.now, dryRun: false })
+          : undefined;
+      return [new MediaBrowserSocketTrigger(id, config, ctx, provider ? { ownUserId: () => provider.userId() } : {})];
+    },
     parseWebhook: (id, _config, body) => parseMediaBrowserWebhook(id, kind, body),
     emulator: {
       async runCli(args) {

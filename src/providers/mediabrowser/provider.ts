@@ -168,7 +168,8 @@ export class MediaBrowserProvider implements Provider {
     }
   }
 
-  private async userId(): Promise<string> {
+  /** The id of the user this provider acts for (its `user:`, or the token's own user). */
+  async userId(): Promise<string> {
     await this.connect();
     return (this.facts as MediaBrowserFacts).user.id;
   }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { TriggerContext } from '../module.ts';
 import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../trigger.ts';
 import type { MediaBrowserKind } from './config.ts';
+import { sameMediaBrowserId } from './ids.ts';
 
 const TICKS_PER_MS = 10_000;
 
@@ -21,6 +22,8 @@ export interface MediaBrowserSocketOptions {
   maxBackoffMs?: number;
   /** For the jitter (tests pin it). */
   random?: () => number;
+  /** The user the provider acts for: other users' events are dropped (an API key sees them all). */
+  ownUserId?: () => Promise<string>;
 }
 
 export interface MediaBrowserSocketConfig {
@@ -62,7 +65,10 @@ function mediaBrowserSocketUrl(config: MediaBrowserSocketConfig, deviceId: strin
 
 export class MediaBrowserSocketTrigger implements ProviderTrigger {
   readonly name: string;
-  private readonly opts: Required<MediaBrowserSocketOptions>;
+  private readonly opts: Required<Omit<MediaBrowserSocketOptions, 'ownUserId'>>;
+  private readonly ownUserId: (() => Promise<string>) | undefined;
+  /** Known once resolved; until then (or if the server would not say) no event is dropped. */
+  private ownUser: string | undefined;
   private socket: WebSocket | undefined;
   private onEvent: ((event: ItemEvent) => void) | undefined;
   private stopped = false;
@@ -82,12 +88,14 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
   ) {
     this.name = `${config.kind}-websocket`;
     this.opts = { minBackoffMs: opts.minBackoffMs ?? 1000, maxBackoffMs: opts.maxBackoffMs ?? 60_000, random: opts.random ?? Math.random };
+    this.ownUserId = opts.ownUserId;
     this.state = { state: 'connecting', since: ctx.now(), reconnects: 0 };
   }
 
   start(onEvent: (event: ItemEvent) => void): void {
     this.onEvent = onEvent;
     this.stopped = false;
+    this.resolveOwnUser();
     this.connect();
   }
 
@@ -114,6 +122,21 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
     return { ...this.state };
   }
 
+  /** Asked again after a failure, at the next connect: the server may have been down at start. */
+  private resolveOwnUser(): void {
+    if (!this.ownUserId || this.ownUser !== undefined) return;
+    this.ownUserId().then(
+      (id) => {
+        this.ownUser = id;
+      },
+      (err: unknown) =>
+        this.ctx.log.warn(
+          { provider: this.id, trigger: this.name, err: this.redact(err instanceof Error ? err.message : String(err)) },
+          "websocket: the provider's user is not known yet; no user's events are filtered out",
+        ),
+    );
+  }
+
   private setState(state: TriggerHealth['state'], error?: string): void {
     if (state !== this.state.state) this.state = { ...this.state, state, since: this.ctx.now() };
     if (error !== undefined) this.state.lastError = error;
@@ -132,6 +155,7 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
     let failure: string | undefined;
     socket.on('open', () => {
       this.attempts = 0;
+      this.resolveOwnUser();
       const missed = this.state.reconnects > 0;
       this.setState('up');
       this.ctx.log.info({ provider: this.id, trigger: this.name }, 'websocket connected');
@@ -247,6 +271,8 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
   }
 
   private emit(nativeId: string, kind: ItemEvent['kind'], user: { id?: string | undefined; name?: string | undefined }, positionMs?: number): void {
+    // Another user's play (an API key's socket sees every user's): not this provider's business.
+    if (user.id && this.ownUser !== undefined && !sameMediaBrowserId(user.id, this.ownUser)) return;
     const at = this.ctx.now();
     this.state.lastEventAt = at;
     const who: { id?: string; name?: string } = {};
