@@ -69,6 +69,7 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
   private readonly ownUserId: (() => Promise<string>) | undefined;
   /** Known once resolved; until then (or if the server would not say) no event is dropped. */
   private ownUser: string | undefined;
+  private resolving = false;
   private socket: WebSocket | undefined;
   private onEvent: ((event: ItemEvent) => void) | undefined;
   private stopped = false;
@@ -124,16 +125,21 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
 
   /** Asked again after a failure, at the next connect: the server may have been down at start. */
   private resolveOwnUser(): void {
-    if (!this.ownUserId || this.ownUser !== undefined) return;
+    // Start and the first open both ask: one question at a time is enough.
+    if (!this.ownUserId || this.ownUser !== undefined || this.resolving) return;
+    this.resolving = true;
     this.ownUserId().then(
       (id) => {
         this.ownUser = id;
+        this.resolving = false;
       },
-      (err: unknown) =>
+      (err: unknown) => {
+        this.resolving = false;
         this.ctx.log.warn(
           { provider: this.id, trigger: this.name, err: this.redact(err instanceof Error ? err.message : String(err)) },
           "websocket: the provider's user is not known yet; no user's events are filtered out",
-        ),
+        );
+      },
     );
   }
 
