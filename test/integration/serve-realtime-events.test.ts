@@ -54,9 +54,14 @@ interface Rig {
   films: PlexItem[];
 }
 
-async function rig(name: string, config: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator, path: string) => Config): Promise<Rig> {
+async function rig(
+  name: string,
+  config: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator, path: string) => Config,
+  opts: { dialect?: 'jellyfin' | 'emby'; triggerBackoffMs?: number } = {},
+): Promise<Rig> {
+  const dialect = opts.dialect ?? 'jellyfin';
   const plex = await startPlexEmulator({ name: `${name}-plex`, synthetic: LIBRARY, seed: SEED, quiet: true });
-  const jf = await startMediaBrowserEmulator({ dialect: 'jellyfin', name: `${name}-jf`, synthetic: LIBRARY, seed: SEED, quiet: true });
+  const jf = await startMediaBrowserEmulator({ dialect, name: `${name}-jf`, synthetic: LIBRARY, seed: SEED, quiet: true });
   const films = plex.state.items.filter((i) => i.type === 'movie' && imdbOf(i) !== undefined && (i.durationMs ?? 0) > 3_600_000);
   assert.ok(films.length >= 4, 'enough long films');
   const dir = mkdtempSync(join(tmpdir(), `playhead-${name}-`));
@@ -69,7 +74,7 @@ async function rig(name: string, config: (plex: RunningPlexEmulator, jf: Running
     host: '127.0.0.1',
     port: 0,
     onListening: () => {},
-    triggerBackoffMs: 100,
+    triggerBackoffMs: opts.triggerBackoffMs ?? 100,
   });
   return { plex, jf, store, serve, dir, films };
 }
@@ -250,5 +255,97 @@ describe("playhead serve: an API key's socket, one provider per user", () => {
     await sleep(2000);
     const bobs = runsOf(r.store, 'bob');
     assert.ok(!bobs.some((x) => x.trigger?.startsWith('jellyfin-websocket')), `no run of bob's pair by the socket: ${JSON.stringify(bobs)}`);
+  });
+});
+
+describe('playhead serve: Emby websocket events', () => {
+  let r: Rig;
+  const plexOffset = (film: PlexItem) => r.plex.state.userState['1']?.[film.ratingKey]?.viewOffset;
+
+  before(async () => {
+    r = await rig(
+      'emby-ws',
+      (plex, emby, path) => ({
+        providers: {
+          emby: { kind: 'emby', url: emby.url, token: alice(emby).token, user: 'alice', ...limits },
+          plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
+        },
+        pairs: [pair('emby-to-plex', 'emby', 'plex')],
+        state: { path },
+        logLevel: 'silent',
+      }),
+      { dialect: 'emby' },
+    );
+    await eventually(() => (runsOf(r.store, 'emby-to-plex').some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    await sleep(500);
+  });
+
+  after(async () => close(r));
+
+  test('a position saved on Emby reaches Plex through the websocket, as an item-scoped run', async () => {
+    const film = r.films[0]!;
+    const twin = twinOf(r.jf, film);
+    const res = await request(`${r.jf.url}/Users/${alice(r.jf).id}/Items/${twin.Id}/UserData`, {
+      method: 'POST',
+      headers: { 'X-Emby-Token': alice(r.jf).token, 'content-type': 'application/json' },
+      body: JSON.stringify({ PlaybackPositionTicks: 1_300_000 * TICKS_PER_MS, PlayCount: 0, Played: false, LastPlayedDate: new Date().toISOString() }),
+    });
+    await res.body.dump();
+    assert.ok(res.statusCode < 300, `UserData answered ${res.statusCode}`);
+    await eventually(() => (plexOffset(film) === 1_300_000 ? true : undefined), 10_000);
+    const run = runsOf(r.store, 'emby-to-plex').find((x) => x.trigger === 'emby-websocket');
+    assert.ok(run, `an item run by the Emby websocket: ${JSON.stringify(runsOf(r.store, 'emby-to-plex'))}`);
+  });
+});
+
+describe('playhead serve: Jellyfin webhooks', () => {
+  let r: Rig;
+  const plexOffset = (film: PlexItem) => r.plex.state.userState['1']?.[film.ratingKey]?.viewOffset;
+
+  before(async () => {
+    // A minute before the socket comes back after the drop below: the webhook is the only way in.
+    r = await rig(
+      'jf-hook',
+      (plex, jf, path) => ({
+        providers: {
+          jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
+          plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
+        },
+        pairs: [pair('jf-hook', 'jf', 'plex')],
+        state: { path },
+        logLevel: 'silent',
+      }),
+      { triggerBackoffMs: 60_000 },
+    );
+    await eventually(() => (runsOf(r.store, 'jf-hook').some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    const url = `${r.serve.url}/webhooks/${webhookSecret(r.store)}/jf`;
+    const res = await request(`${r.jf.url}/__emulator/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    });
+    await res.body.dump();
+    assert.equal(res.statusCode, 201);
+    const drop = await request(`${r.jf.url}/__emulator/websockets/drop`, { method: 'POST' });
+    await drop.body.dump();
+    await sleep(300);
+  });
+
+  after(async () => close(r));
+
+  test("a save posted by Jellyfin's Webhook plugin reaches Plex as an item-scoped run", async () => {
+    const film = r.films[1]!;
+    const twin = twinOf(r.jf, film);
+    const res = await request(`${r.jf.url}/UserItems/${twin.Id}/UserData?userId=${alice(r.jf).id}`, {
+      method: 'POST',
+      headers: { 'X-Emby-Token': alice(r.jf).token, 'content-type': 'application/json' },
+      body: JSON.stringify({ PlaybackPositionTicks: 1_400_000 * TICKS_PER_MS, LastPlayedDate: new Date().toISOString() }),
+    });
+    await res.body.dump();
+    assert.ok(res.statusCode < 300, `UserData answered ${res.statusCode}`);
+    await eventually(() => (plexOffset(film) === 1_400_000 ? true : undefined), 10_000);
+    const runs = runsOf(r.store, 'jf-hook');
+    assert.ok(runs.some((x) => x.trigger === 'jellyfin-webhook'), `an item run by the webhook: ${JSON.stringify(runs)}`);
+    assert.ok(!runs.some((x) => x.trigger?.startsWith('jellyfin-websocket')), `the socket was down: ${JSON.stringify(runs)}`);
   });
 });

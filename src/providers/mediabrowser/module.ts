@@ -78,7 +78,12 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
         state && installationId !== undefined
           ? new MediaBrowserProvider(id, config, { state, installationId, log: ctx.log, now: ctx.now, dryRun: false })
           : undefined;
-      return [new MediaBrowserSocketTrigger(id, config, ctx, provider ? { ownUserId: () => provider.userId() } : {})];
+      return [
+        new MediaBrowserSocketTrigger(id, config, ctx, {
+          ...(provider ? { ownUserId: () => provider.userId() } : {}),
+          ...(ctx.minBackoffMs !== undefined ? { minBackoffMs: ctx.minBackoffMs } : {}),
+        }),
+      ];
     },
     parseWebhook: (id, _config, body) => parseMediaBrowserWebhook(id, kind, body),
     emulator: {
