@@ -345,7 +345,10 @@ describe('playhead serve: Jellyfin webhooks', () => {
     assert.ok(res.statusCode < 300, `UserData answered ${res.statusCode}`);
     await eventually(() => (plexOffset(film) === 1_400_000 ? true : undefined), 10_000);
     const runs = runsOf(r.store, 'jf-hook');
-    assert.ok(runs.some((x) => x.trigger === 'jellyfin-webhook'), `an item run by the webhook: ${JSON.stringify(runs)}`);
+    assert.ok(
+      runs.some((x) => x.trigger === 'jellyfin-webhook'),
+      `an item run by the webhook: ${JSON.stringify(runs)}`,
+    );
     assert.ok(!runs.some((x) => x.trigger?.startsWith('jellyfin-websocket')), `the socket was down: ${JSON.stringify(runs)}`);
   });
 });
