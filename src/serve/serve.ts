@@ -39,6 +39,8 @@ export interface ServeOptions {
   onListening: (url: string) => void;
   /** The triggers' first reconnect backoff (ms); tests shorten it. */
   triggerBackoffMs?: number;
+  /** Between polls of poll triggers (Trakt's; default theirs, 5 minutes); tests shorten it. */
+  triggerPollMs?: number;
 }
 
 export interface RunningServe {
@@ -91,6 +93,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       metrics,
       scheduler,
       ...(opts.triggerBackoffMs !== undefined ? { minBackoffMs: opts.triggerBackoffMs } : {}),
+      ...(opts.triggerPollMs !== undefined ? { pollIntervalMs: opts.triggerPollMs } : {}),
     });
     triggers = liveTriggers;
     const app = createApi({

@@ -28,6 +28,8 @@ export interface ServeTriggersOptions {
   scheduler: Scheduler<RunOutcome>;
   /** The triggers' first reconnect backoff (tests). */
   minBackoffMs?: number;
+  /** Between polls of poll triggers (tests). */
+  pollIntervalMs?: number;
 }
 
 interface Running {
@@ -77,6 +79,7 @@ export class ServeTriggers {
           state: this.opts.store.providerState(id),
           installationId: installationIdOf(this.opts.store, false),
           ...(this.opts.minBackoffMs !== undefined ? { minBackoffMs: this.opts.minBackoffMs } : {}),
+          ...(this.opts.pollIntervalMs !== undefined ? { pollIntervalMs: this.opts.pollIntervalMs } : {}),
         }) ?? [];
       for (const trigger of triggers) {
         this.running.push({ provider: id, trigger, state: 'connecting', reconnects: 0, wasUp: false });

@@ -15,6 +15,8 @@ import { webhookSecret } from '../../src/serve/webhooks.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
+import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/trakt/server.ts';
+import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import { eventually, sleep } from './serve-support.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
@@ -350,5 +352,84 @@ describe('playhead serve: Jellyfin webhooks', () => {
       `an item run by the webhook: ${JSON.stringify(runs)}`,
     );
     assert.ok(!runs.some((x) => x.trigger?.startsWith('jellyfin-websocket')), `the socket was down: ${JSON.stringify(runs)}`);
+  });
+});
+
+describe('playhead serve: the Trakt poll', () => {
+  let plex: RunningPlexEmulator;
+  let trakt: RunningTraktEmulator;
+  let store: Store;
+  let serve: RunningServe;
+  let dir: string;
+
+  before(async () => {
+    plex = await startPlexEmulator({ name: 'trakt-poll-plex', synthetic: LIBRARY, seed: SEED, quiet: true });
+    trakt = await startTraktEmulator({ name: 'trakt-poll', synthetic: LIBRARY, seed: SEED, quiet: true, writeLimitPerSecond: 1000 });
+    dir = mkdtempSync(join(tmpdir(), 'playhead-trakt-poll-'));
+    const path = join(dir, 'state.db');
+    store = Store.open(path);
+    const alice = trakt.users.find((u) => u.username === 'alice')!;
+    saveTokens(store.providerState('trakt'), { accessToken: alice.accessToken, refreshToken: alice.refreshToken, expiresAt: Date.now() + 86_400_000 });
+    serve = await startServe({
+      config: {
+        providers: {
+          trakt: {
+            kind: 'trakt',
+            clientId: trakt.clientId,
+            clientSecret: trakt.clientSecret,
+            url: trakt.url,
+            authUrl: trakt.url,
+            timeoutMs: 5000,
+            retries: 1,
+            writesPerSecond: 1,
+          },
+          plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
+        },
+        pairs: [pair('trakt-to-plex', 'trakt', 'plex')],
+        state: { path },
+        logLevel: 'silent',
+      },
+      store,
+      log: createLogger({ level: 'silent' }),
+      host: '127.0.0.1',
+      port: 0,
+      onListening: () => {},
+      triggerBackoffMs: 100,
+      triggerPollMs: 200,
+    });
+    await eventually(() => (runsOf(store, 'trakt-to-plex').some((run) => run.trigger === 'schedule' && run.finishedAt) ? true : undefined));
+    // The first poll only takes note of the activity times: the pause must come after it.
+    await eventually(() => (trakt.requests.some((r) => r.path === '/sync/last_activities') ? true : undefined));
+  });
+
+  after(async () => {
+    await serve.stop('test over');
+    store.close();
+    await plex.close();
+    await trakt.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a pause on Trakt moves paused_at; the poll notices and a full run writes the position to Plex', async () => {
+    const film = plex.state.items.find(
+      (i) => i.type === 'movie' && (i.durationMs ?? 0) > 3_600_000 && trakt.state.movies.some((m) => m.ids.imdb === imdbOf(i)),
+    )!;
+    assert.ok(film, 'a long film on both');
+    const alice = trakt.users.find((u) => u.username === 'alice')!;
+    const res = await request(`${trakt.url}/scrobble/pause`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'trakt-api-version': '2', 'trakt-api-key': trakt.clientId, authorization: `Bearer ${alice.accessToken}` },
+      body: JSON.stringify({ movie: { ids: { imdb: imdbOf(film) } }, progress: 40 }),
+    });
+    await res.body.dump();
+    assert.equal(res.statusCode, 201);
+    const offset = await eventually(() => plex.state.userState['1']?.[film.ratingKey]?.viewOffset, 10_000);
+    const expected = 0.4 * (film.durationMs ?? 0);
+    assert.ok(Math.abs(offset - expected) < 0.02 * (film.durationMs ?? 0), `about 40 % on Plex: ${offset} of ${film.durationMs}`);
+    const runs = runsOf(store, 'trakt-to-plex');
+    assert.ok(
+      runs.some((x) => x.trigger === 'trakt-poll'),
+      `a run by the Trakt poll: ${JSON.stringify(runs)}`,
+    );
   });
 });
