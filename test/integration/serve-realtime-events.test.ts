@@ -17,7 +17,7 @@ import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/ple
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/trakt/server.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
-import { eventually, sleep } from './serve-support.ts';
+import { eventually, plexTimeline, sleep } from './serve-support.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime-events';
@@ -194,19 +194,7 @@ describe('playhead serve: Plex webhooks', () => {
       ['playing', 600_000],
       ['stopped', 1_700_000],
     ] as const) {
-      const q = new URLSearchParams({
-        ratingKey: film.ratingKey,
-        key: `/library/metadata/${film.ratingKey}`,
-        state,
-        time: String(time),
-        duration: String(film.durationMs),
-      });
-      const res = await request(`${r.plex.url}/:/timeline?${q}`, {
-        method: 'POST',
-        headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': 'tv-alice', 'X-Plex-Session-Identifier': 's-alice' },
-      });
-      await res.body.dump();
-      assert.equal(res.statusCode, 200);
+      await plexTimeline(r.plex.url, token, film, state, time, 'alice');
     }
     await eventually(() => (jfPositionMs(film) === 1_700_000 ? true : undefined), 10_000);
     const run = runsOf(r.store, 'hook').find((x) => x.trigger === 'plex-webhook');

@@ -15,7 +15,7 @@ import { startServe, type RunningServe } from '../../src/serve/serve.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
-import { api, eventually, sleep, subscribe } from './serve-support.ts';
+import { api, eventually, plexTimeline, sleep, subscribe } from './serve-support.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime';
@@ -59,22 +59,8 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
   const itemRuns = () => runs().filter((r) => r.trigger === 'plex-websocket');
   const plexToken = (accountId: number) => plex.state.accounts.find((a) => a.id === accountId)!.token;
 
-  /** What a player sends PMS while it plays: `/:/timeline` with its state and position. */
-  async function report(film: PlexItem, state: 'playing' | 'paused' | 'stopped', timeMs: number, accountId = 1): Promise<void> {
-    const q = new URLSearchParams({
-      ratingKey: film.ratingKey,
-      key: `/library/metadata/${film.ratingKey}`,
-      state,
-      time: String(timeMs),
-      duration: String(film.durationMs),
-    });
-    const res = await request(`${plex.url}/:/timeline?${q}`, {
-      method: 'POST',
-      headers: { 'X-Plex-Token': plexToken(accountId), 'X-Plex-Client-Identifier': `tv-${accountId}`, 'X-Plex-Session-Identifier': `s-${accountId}` },
-    });
-    await res.body.dump();
-    assert.equal(res.statusCode, 200, `timeline ${state}`);
-  }
+  const report = (film: PlexItem, state: 'playing' | 'paused' | 'stopped', timeMs: number, accountId = 1) =>
+    plexTimeline(plex.url, plexToken(accountId), film, state, timeMs, String(accountId));
 
   before(async () => {
     plex = await startPlexEmulator({ name: 'rt-plex', synthetic: LIBRARY, seed: SEED, quiet: true });

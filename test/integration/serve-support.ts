@@ -99,3 +99,33 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     await sleep(100);
   }
 }
+
+/** A film or episode as the Plex emulator holds it: what a player's report names. */
+interface PlexPlayable {
+  ratingKey: string;
+  durationMs?: number | undefined;
+}
+
+/** What a player sends PMS while it plays: `/:/timeline` with its state and position (answered 200). */
+export async function plexTimeline(
+  plexUrl: string,
+  token: string,
+  item: PlexPlayable,
+  state: 'playing' | 'paused' | 'stopped',
+  timeMs: number,
+  player: string,
+): Promise<void> {
+  const q = new URLSearchParams({
+    ratingKey: item.ratingKey,
+    key: `/library/metadata/${item.ratingKey}`,
+    state,
+    time: String(timeMs),
+    duration: String(item.durationMs),
+  });
+  const res = await request(`${plexUrl}/:/timeline?${q}`, {
+    method: 'POST',
+    headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': `tv-${player}`, 'X-Plex-Session-Identifier': `s-${player}` },
+  });
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`timeline ${state} answered ${res.statusCode}`);
+}

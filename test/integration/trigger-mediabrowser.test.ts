@@ -144,6 +144,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** When the trigger tries to connect (each call of its private `connect`), in epoch ms. */
+function recordAttempts(trigger: MediaBrowserSocketTrigger): number[] {
+  const attempts: number[] = [];
+  const target = trigger as unknown as { connect(): void };
+  const connect = target.connect.bind(trigger);
+  target.connect = () => {
+    attempts.push(Date.now());
+    connect();
+  };
+  return attempts;
+}
+
 describe('mediabrowser websocket trigger while the server is down', () => {
   it('jitters its delays: half of the ceiling when the random draw is 0', async () => {
     const port = await closedPort();
@@ -152,12 +164,7 @@ describe('mediabrowser websocket trigger while the server is down', () => {
       maxBackoffMs: 240,
       random: () => 0,
     });
-    const attempts: number[] = [];
-    const connect = (trigger as unknown as { connect(): void }).connect.bind(trigger);
-    (trigger as unknown as { connect(): void }).connect = () => {
-      attempts.push(Date.now());
-      connect();
-    };
+    const attempts = recordAttempts(trigger);
     trigger.start(() => {});
     try {
       await until('six attempts', () => (attempts.length >= 6 ? true : undefined), 3000);
@@ -178,12 +185,7 @@ describe('mediabrowser websocket trigger while the server is down', () => {
       maxBackoffMs: 160,
       random: () => 1,
     });
-    const attempts: number[] = [];
-    const connect = (trigger as unknown as { connect(): void }).connect.bind(trigger);
-    (trigger as unknown as { connect(): void }).connect = () => {
-      attempts.push(Date.now());
-      connect();
-    };
+    const attempts = recordAttempts(trigger);
     trigger.start(() => {});
     try {
       await until('six attempts', () => (attempts.length >= 6 ? true : undefined), 3000);
