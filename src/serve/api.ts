@@ -15,6 +15,7 @@ import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './events.ts';
 import { openApiDocument } from './openapi.ts';
+import { positionsScope } from './positions.ts';
 import { positionsQuery, runsQuery, idParam, itemsQuery, runBody } from './schemas.ts';
 import type { TriggerStatus } from './triggers.ts';
 import type { ServeMetrics } from './metrics.ts';
@@ -157,20 +158,9 @@ export function createApi(opts: ApiOptions): Hono {
 
   app.get('/api/positions', (c) => {
     const q = parse(positionsQuery, c.req.query(), 'query');
-    let providers = Object.keys(config.providers);
-    if (q.user !== undefined) {
-      const user = config.users?.[q.user];
-      if (!user) return c.json({ error: `query: no user "${q.user}"; configured users: ${Object.keys(config.users ?? {}).join(', ') || 'none'}` }, 400);
-      providers = providers.filter((p) => user.providers.includes(p));
-    }
-    if (q.provider !== undefined) {
-      if (!config.providers[q.provider]) return c.json({ error: `query: no provider "${q.provider}"` }, 400);
-      providers = providers.filter((p) => p === q.provider);
-    }
-    // A pair is compared only when both its sides are shown.
-    const pairs = config.pairs
-      .filter((p) => providers.includes(p.source) && providers.includes(p.target))
-      .map((p) => ({ name: p.name, source: p.source, target: p.target, deltaMs: p.features.progress.deltaSeconds * 1000 }));
+    const scope = positionsScope(config, q);
+    if ('error' in scope) return c.json({ error: `query: ${scope.error}` }, 400);
+    const { providers, pairs } = scope;
     const page = store.positions({ providers, pairs, outOfStepOnly: q.outOfStep, limit: q.limit, offset: q.offset });
     return c.json({ items: page.items, ...(page.more ? { nextOffset: q.offset + q.limit } : {}) });
   });

@@ -418,6 +418,24 @@ export class Store {
     return rows.map(toDecision);
   }
 
+  /**
+   * Each of `keys`' latest decision of a real run (dry runs changed nothing), with its run. The
+   * latest is the last one recorded: the key index holds each key's rows in rowid order, so each
+   * lookup reads from the end of its key's range instead of sorting every decision of the item.
+   */
+  lastDecisions(keys: readonly string[]): Map<string, StoredDecision> {
+    const latest = this.stmt(
+      `SELECT d.*, r.pair, r.dry_run, r.started_at FROM decisions d INDEXED BY decisions_key JOIN runs r ON r.id = d.run_id
+         WHERE d.key = ? AND r.dry_run = 0 ORDER BY d.rowid DESC LIMIT 1`,
+    );
+    const out = new Map<string, StoredDecision>();
+    for (const key of keys) {
+      const row = latest.get(key) as Row | undefined;
+      if (row) out.set(key, storedDecision(row));
+    }
+    return out;
+  }
+
   /** Every decision ever made for items whose key equals `query` or whose title contains it. */
   explain(query: string, limit = 200): StoredDecision[] {
     const rows = this.stmt(
@@ -425,13 +443,7 @@ export class Store {
          WHERE d.key = ? OR d.title LIKE ? ESCAPE '\\' COLLATE NOCASE
          ORDER BY d.run_id DESC, d.title LIMIT ?`,
     ).all(query, `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit) as Row[];
-    return rows.map((row) => ({
-      ...toDecision(row),
-      runId: Number(row.run_id),
-      pair: String(row.pair),
-      dryRun: Number(row.dry_run) === 1,
-      at: Number(row.started_at),
-    }));
+    return rows.map(storedDecision);
   }
 
   // ---- items and observations -------------------------------------------------------------
@@ -481,19 +493,28 @@ export class Store {
    * items out of step on at least one pair. Three statements, each prepared once whatever the
    * lists hold (they are passed as JSON): the page of keys, then only that page's rows.
    */
-  positions(opts: { providers: readonly string[]; pairs: readonly PositionPair[]; outOfStepOnly: boolean; limit: number; offset: number }): {
+  positions(opts: {
+    providers: readonly string[];
+    pairs: readonly PositionPair[];
+    outOfStepOnly: boolean;
+    limit: number;
+    offset: number;
+    /** By last played: `newest` first (the default) or `oldest` first. */
+    order?: 'newest' | 'oldest';
+  }): {
     items: ItemPositions[];
     more: boolean;
   } {
     const providers = JSON.stringify(opts.providers);
     const pairs = JSON.stringify(opts.pairs);
-    // Most recently played first; items never played (no progress_at) last, by key so pages are stable.
+    const direction = opts.order === 'oldest' ? 'ASC' : 'DESC';
+    // By last played; items never played (no progress_at) last, by key so pages are stable.
     const page = this.stmt(
       `SELECT o.key, MAX(o.progress_at) AS last_played FROM observations o
          WHERE o.provider IN (SELECT value FROM json_each(@providers))
            AND (@apartOnly = 0 OR o.key IN (${OUT_OF_STEP_KEYS}))
          GROUP BY o.key
-         ORDER BY last_played IS NULL, last_played DESC, o.key
+         ORDER BY last_played IS NULL, last_played ${direction}, o.key
          LIMIT @limit OFFSET @offset`,
     ).all({ providers, pairs, apartOnly: opts.outOfStepOnly ? 1 : 0, limit: opts.limit + 1, offset: opts.offset }) as Row[];
     const more = page.length > opts.limit;
@@ -569,9 +590,9 @@ export class Store {
     return new Map(rows.map((r) => [String(r.key), toPending(r)]));
   }
 
-  /** Every pending item (for `status`), parked first, then by pair and title. */
-  pending(): PendingRow[] {
-    return (this.stmt('SELECT * FROM pending ORDER BY parked DESC, pair, title').all() as Row[]).map(toPending);
+  /** Every pending item (for `status`), parked first, then by pair and title; or one page of them. */
+  pending(page: { limit: number; offset: number } = { limit: -1, offset: 0 }): PendingRow[] {
+    return (this.stmt('SELECT * FROM pending ORDER BY parked DESC, pair, title LIMIT ? OFFSET ?').all(page.limit, page.offset) as Row[]).map(toPending);
   }
 
   savePending(row: PendingRow): void {
@@ -582,6 +603,15 @@ export class Store {
          last_at = excluded.last_at, next_at = excluded.next_at, parked = excluded.parked, last_error = excluded.last_error,
          source_pos = excluded.source_pos`,
     ).run({ ...row, parked: row.parked ? 1 : 0, lastError: row.lastError ?? null });
+  }
+
+  /**
+   * Makes a waiting item due now (the dashboard's "Retry now"): the next run of its pair tries it
+   * again, parked or not. Returns the row as it is now, or undefined when nothing waits there.
+   */
+  retryPendingNow(pair: string, key: string, now: number): PendingRow | undefined {
+    const row = this.stmt('UPDATE pending SET next_at = ? WHERE pair = ? AND key = ? RETURNING *').get(now, pair, key) as Row | undefined;
+    return row ? toPending(row) : undefined;
   }
 
   dropPending(pair: string, key: string): void {
@@ -758,6 +788,17 @@ function toRunRow(row: Row): RunRow {
   if (row.error !== null && row.error !== undefined) run.error = String(row.error);
   if (row.trigger !== null && row.trigger !== undefined) run.trigger = String(row.trigger);
   return run;
+}
+
+/** A decisions row joined to its run (pair, dry_run, started_at). */
+function storedDecision(row: Row): StoredDecision {
+  return {
+    ...toDecision(row),
+    runId: Number(row.run_id),
+    pair: String(row.pair),
+    dryRun: Number(row.dry_run) === 1,
+    at: Number(row.started_at),
+  };
 }
 
 /** A decisions row, read back through the one decision schema (core/pipeline.ts). */
