@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { guardChildren, isStopping, runChildInherit, runMain } from './children.ts';
 import type { RunRecord } from './measure.ts';
 import { digestTable, peerTable, type ScenarioDigest } from './report.ts';
-import { EXTRA_SCENARIOS, RESULTS_DIR, USAGE, argsFor, playableItems, readArgs, resultFile, type PeerRecord } from './scenarios.ts';
+import { type EXTRA_SCENARIOS, RESULTS_DIR, USAGE, argsFor, playableItems, readArgs, resultFile, type PeerRecord } from './scenarios.ts';
 
 interface ScenarioResult {
   scenario: string;
@@ -31,6 +31,15 @@ interface ScenarioResult {
   runs: RunRecord[];
   peer?: PeerRecord;
 }
+
+/** The script of each scenario that is not a pair. */
+const EXTRA_SCRIPTS: Record<(typeof EXTRA_SCENARIOS)[number], string> = {
+  'emulator-pages': 'bench/emulator-pages.ts',
+  'core-plan': 'bench/core-plan.ts',
+  realtime: 'bench/realtime.ts',
+  dashboard: 'bench/dashboard.ts',
+};
+const isExtra = (scenario: string): scenario is (typeof EXTRA_SCENARIOS)[number] => Object.hasOwn(EXTRA_SCRIPTS, scenario);
 
 async function main(): Promise<number> {
   const args = readArgs(process.argv.slice(2));
@@ -44,14 +53,16 @@ async function main(): Promise<number> {
   const items = playableItems(args.synthetic);
   const extras: string[] = [];
   for (const scenario of args.scenarios) {
-    if ((EXTRA_SCENARIOS as readonly string[]).includes(scenario)) {
+    if (isExtra(scenario)) {
       // Not a pair: its own script prints its table (and writes its JSON).
       process.stderr.write(`\n── ${scenario} ──\n`);
-      const script = scenario === 'core-plan' ? 'bench/core-plan.ts' : scenario === 'realtime' ? 'bench/realtime.ts' : 'bench/emulator-pages.ts';
+      const script = EXTRA_SCRIPTS[scenario];
       const flags =
         scenario === 'realtime'
           ? ['--synthetic', args.synthetic, '--latency-ms', String(args.latencyMs)]
-          : ['--items', String(items), ...(scenario === 'emulator-pages' ? ['--changed', String(args.changed)] : [])];
+          : scenario === 'dashboard'
+            ? []
+            : ['--items', String(items), ...(scenario === 'emulator-pages' ? ['--changed', String(args.changed)] : [])];
       const exitCode = await runChildInherit(['--import', 'tsx', script, ...flags]);
       if (isStopping()) return new Promise<number>(() => {});
       if (exitCode !== 0) extras.push(scenario);

@@ -51,7 +51,7 @@ export interface Args {
  * Scenarios that are not a pair: the emulators' own page times (bench/emulator-pages.ts) and the
  * pure core's planning time (bench/core-plan.ts). Each runs as its own child, before the pairs.
  */
-export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan', 'realtime'] as const;
+export const EXTRA_SCENARIOS = ['emulator-pages', 'core-plan', 'realtime', 'dashboard'] as const;
 
 export interface ScenarioDef {
   name: string;
@@ -97,6 +97,8 @@ scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (
   core-plan           match, plan and policy for --items items in the pure core (bench/core-plan.ts)
   realtime            playhead serve, Plex → Jellyfin: 200 stop events on Plex, stop → write latency and
                       requests per event, next to one full run of the same positions (bench/realtime.ts)
+  dashboard           each dashboard page's answer time (median, p95) over a state database of 100 000
+                      decisions (bench/dashboard.ts)
   --items N           library of N movies + episodes, the default library's shape scaled
                       (a quarter movies, the rest episodes of 5 × 20-episode shows)
   --latency-ms N      per-request latency on every emulator (default 5; 20 with --items)
