@@ -18,9 +18,14 @@ const SECRET_KEY = 'webhook_secret';
 /** Plex's multipart posts carry a small thumbnail at most; 1 MiB is far above any real body. */
 const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
+/** The installation's webhook secret if one was made (read-only pages must not make one). */
+export function storedWebhookSecret(store: Store): string | undefined {
+  return store.getKv(SECRET_KEY) || undefined;
+}
+
 /** The installation's webhook secret, made on first use. */
 export function webhookSecret(store: Store): string {
-  const known = store.getKv(SECRET_KEY);
+  const known = storedWebhookSecret(store);
   if (known) return known;
   const secret = randomBytes(32).toString('base64url');
   store.setKv(SECRET_KEY, secret);

@@ -46,7 +46,7 @@ const PositionCell: FC<{ provider: string; title: string; position: Position | u
   if (!position) {
     return (
       <td data-provider={provider} class="empty">
-        <span aria-label={`no position on ${provider}`}>—</span>
+        —
       </td>
     );
   }

@@ -7,8 +7,9 @@ import type { FC } from 'hono/jsx';
 import { stringify } from 'yaml';
 import type { Capabilities } from '../../providers/provider.ts';
 import { moduleFor } from '../../providers/registry.ts';
+import { storedWebhookSecret, webhookUrl } from '../../serve/webhooks.ts';
 import type { DashboardContext } from '../context.ts';
-import { redactConfig, redactText, secretValues } from '../redact.ts';
+import { REDACTED, redactConfig, redactText, secretValues } from '../redact.ts';
 import { renderPage } from '../render.tsx';
 import { type ServerProbe, serverInfoCache, type ServerInfoOptions } from '../server-info.ts';
 import { type CsrfOf, When } from './common.tsx';
@@ -97,8 +98,12 @@ export function registerSettings(app: Hono, ctx: DashboardContext, csrf: CsrfOf,
   app.get('/settings', async (c) => {
     const probes = await servers.read();
     const shown = redactConfig(ctx.config);
-    // Anything a server says is blanked of the file's secrets too (an error may quote a URL).
+    // Anything a server says is blanked of the file's secrets and the webhook secret too (an
+    // error may quote a URL).
     const secrets = secretValues(ctx.config);
+    const hookSecret = storedWebhookSecret(ctx.store);
+    if (hookSecret) secrets.add(hookSecret);
+    const webhookProviders = Object.entries(ctx.config.providers).filter(([, p]) => moduleFor(p.kind).parseWebhook !== undefined);
     const statePath = ctx.config.state.path;
     const bytes = databaseBytes(statePath);
     const counts = ctx.store.counts();
@@ -125,6 +130,26 @@ export function registerSettings(app: Hono, ctx: DashboardContext, csrf: CsrfOf,
             </tbody>
           </table>
         </div>
+      </section>,
+      <section aria-labelledby="webhooks-heading">
+        <h2 id="webhooks-heading">Webhooks</h2>
+        {webhookProviders.length === 0 ? (
+          <p>No configured server sends webhooks.</p>
+        ) : (
+          <>
+            <p>
+              Where each server posts its webhooks. The secret in the path is their only credential, so it is not shown here: `playhead webhooks`
+              prints the full URLs.
+            </p>
+            <ul id="webhooks">
+              {webhookProviders.map(([id]) => (
+                <li>
+                  <code>{`POST ${webhookUrl('', REDACTED, id)}`}</code>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </section>,
       <section aria-labelledby="state-heading">
         <h2 id="state-heading">State database</h2>

@@ -33,9 +33,7 @@ const WaitingTable: FC<{ rows: PendingRow[]; now: number; csrf: string }> = ({ r
         <th scope="col">Tries</th>
         <th scope="col">Next try</th>
         <th scope="col">Last error</th>
-        <th scope="col">
-          <span class="visually-hidden">Action</span>
-        </th>
+        <th scope="col">Action</th>
       </tr>
     </thead>
     <tbody>
@@ -59,9 +57,7 @@ const WaitingTable: FC<{ rows: PendingRow[]; now: number; csrf: string }> = ({ r
             <td>
               <form method="post" action={retryPath(row)}>
                 <input type="hidden" name="csrf" value={csrf} />
-                <button type="submit" aria-label={`Retry now: ${row.title} on ${row.pair}`}>
-                  Retry now
-                </button>
+                <button type="submit">Retry now</button>
               </form>
             </td>
           </tr>
