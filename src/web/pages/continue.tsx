@@ -68,8 +68,7 @@ const LastDecision: FC<{ itemKey: string; decision: StoredDecision | undefined }
   <td class="decision">
     {decision ? (
       <a href={itemHref(itemKey)}>
-        <span class={`chip reason-${decision.reason}`}>{reasonLabel(decision.reason)}</span> <span class="pair">{decision.pair}</span>{' '}
-        <When at={decision.at} />
+        <span class={`chip reason-${decision.reason}`}>{reasonLabel(decision.reason)}</span> <span class="pair">{decision.pair}</span> <When at={decision.at} />
       </a>
     ) : (
       <a href={itemHref(itemKey)}>no decision yet</a>

@@ -138,8 +138,8 @@ export function registerSettings(app: Hono, ctx: DashboardContext, csrf: CsrfOf,
         ) : (
           <>
             <p>
-              Where each server posts its webhooks. The secret in the path is their only credential, so it is not shown here: `playhead webhooks`
-              prints the full URLs.
+              Where each server posts its webhooks. The secret in the path is their only credential, so it is not shown here: `playhead webhooks` prints the
+              full URLs.
             </p>
             <ul id="webhooks">
               {webhookProviders.map(([id]) => (

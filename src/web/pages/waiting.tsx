@@ -49,7 +49,9 @@ const WaitingTable: FC<{ rows: PendingRow[]; now: number; csrf: string }> = ({ r
             </th>
             <td>{row.pair}</td>
             <td>
-              <span class={`chip state-${row.parked ? 'parked' : row.kind}`}>{row.parked ? 'parked' : row.kind === 'unresolved' ? 'not found on the target' : 'failing'}</span>
+              <span class={`chip state-${row.parked ? 'parked' : row.kind}`}>
+                {row.parked ? 'parked' : row.kind === 'unresolved' ? 'not found on the target' : 'failing'}
+              </span>
             </td>
             <td>{row.attempts}</td>
             <td>{row.nextAt <= now ? 'next run' : <When at={row.nextAt} />}</td>
@@ -76,9 +78,7 @@ export function registerWaiting(app: Hono, ctx: DashboardContext, csrf: CsrfOf):
     const { page, retried, item } = read.value;
     const rows = ctx.store.pending({ limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
     const notice =
-      retried !== undefined && item !== undefined
-        ? `“${ctx.store.item(item)?.title ?? item}” is due now; a run of ${retried} has been asked for.`
-        : undefined;
+      retried !== undefined && item !== undefined ? `“${ctx.store.item(item)?.title ?? item}” is due now; a run of ${retried} has been asked for.` : undefined;
     return renderPage(c, meta, [
       notice ? <Notice text={notice} /> : null,
       <WaitingTable rows={rows.slice(0, PAGE_SIZE)} now={ctx.now()} csrf={token} />,
@@ -98,7 +98,10 @@ export function registerWaiting(app: Hono, ctx: DashboardContext, csrf: CsrfOf):
     const row = pair ? ctx.store.retryPendingNow(pair.name, key, ctx.now()) : undefined;
     if (!pair || !row) {
       const text = pair ? `Nothing is waiting for “${key}” on ${pairName}: it may have synced already.` : `There is no pair named “${pairName}”.`;
-      return renderPage(c, { title: 'Waiting', section: 'waiting', csrf: csrf(c), status: 404 }, [<Notice kind="error" text={text} />, <a href="/waiting">Back to Waiting</a>]);
+      return renderPage(c, { title: 'Waiting', section: 'waiting', csrf: csrf(c), status: 404 }, [
+        <Notice kind="error" text={text} />,
+        <a href="/waiting">Back to Waiting</a>,
+      ]);
     }
     // A one-way pair runs just this item when its source id is known; a two-way pair weighs both
     // whole sides, so it runs in full (as the triggers do).
