@@ -110,11 +110,16 @@ export class ServeTriggers {
       this.opts.metrics.eventWritten(outcome.pair, work.via, (Date.now() - work.firstEventAt) / 1000);
     }
     const pair = this.opts.config.pairs.find((p) => p.name === outcome.pair);
-    const playing = outcome.decisions.filter((d) => d.reason === 'playing_now').map((d) => d.key);
-    // Two-way pairs have no single source to re-read an item from; their next run sees it.
-    if (pair?.mode !== 'one-way' || playing.length === 0) return;
-    const wanted = new Set(playing);
-    for (const o of this.opts.store.positionedObservations(pair.source)) if (wanted.has(o.key)) this.queue.recheck(pair.name, o.ref);
+    const playing = new Set(outcome.decisions.filter((d) => d.reason === 'playing_now').map((d) => d.key));
+    if (!pair || playing.size === 0) return;
+    // Re-read from a side that showed the item with a position: a two-way item run reads the
+    // other side's copy through the id index, so either side's native id will do.
+    for (const side of pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.source]) {
+      for (const o of this.opts.store.positionedObservations(side)) {
+        if (!playing.delete(o.key)) continue;
+        this.queue.recheck(pair.name, side, o.ref);
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -143,10 +148,8 @@ export class ServeTriggers {
   private runItem(work: ItemWork): void {
     const pair = this.opts.config.pairs.find((p) => p.name === work.pair);
     if (!pair) return;
-    // A two-way pair runs whole: which side moved last is decided over both sides' listings.
-    const items = pair.mode === 'one-way' ? [work.nativeId] : undefined;
     this.opts.scheduler
-      .requestItems(pair.name, work.via, items)
+      .requestItems(pair.name, work.via, [{ provider: work.provider, nativeId: work.nativeId }])
       .then((outcome) => {
         if (outcome) this.afterRun(outcome, work);
       })
