@@ -49,7 +49,13 @@ for (const [kindA, kindB] of [
     };
     /** The native id a side lists an item under (as its trigger would name it). */
     const nativeIdOn = async (side: 'a' | 'b', item: TestItem): Promise<ScopedItem> => {
-      const provider = createProvider(side, config.providers[side]!, { state: store.providerState(side), installationId: 'test', log, now: Date.now, dryRun: true });
+      const provider = createProvider(side, config.providers[side]!, {
+        state: store.providerState(side),
+        installationId: 'test',
+        log,
+        now: Date.now,
+        dryRun: true,
+      });
       try {
         for await (const page of provider.listProgress()) {
           const found = page.find((r) => canonicalKey(r) === canonicalKey(item));
