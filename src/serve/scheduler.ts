@@ -55,6 +55,9 @@ export interface SchedulerOptions<Result> {
   log: Logger;
   /** Runs one pair; resolves with whatever the caller wants back (a failed pair should resolve, but may throw). */
   execute: (request: RunRequest) => Promise<Result>;
+  /** Asked at each scheduled tick (not the run at start): why this tick has nothing to find, or
+   * undefined to run it (serve: the pair's sources are watched by a poll that sees every change). */
+  skipTick?: (pair: string) => string | undefined;
   now?: () => number;
   random?: () => number;
 }
@@ -64,6 +67,16 @@ function nextTick(schedule: PairSchedule, from: number): number {
   if ('everyMs' in schedule) return from + schedule.everyMs;
   const next = new Cron(schedule.cron, { paused: true }).nextRun(new Date(from));
   return next ? next.getTime() : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * How often a pair's schedule comes round: `every`, or for a cron expression the gap between
+ * its next two ticks after `from` (a poll that stands in for the schedule's reads runs at it).
+ */
+export function scheduleGapMs(schedule: PairSchedule | undefined, from: number): number {
+  const s = schedule ?? DEFAULT_SCHEDULE;
+  const next = nextTick(s, from);
+  return Number.isFinite(next) ? nextTick(s, next) - next : Number.POSITIVE_INFINITY;
 }
 
 interface PairSlot<Result = unknown> {
@@ -204,6 +217,12 @@ export class Scheduler<Result = unknown> {
     return result;
   }
 
+  private tick(slot: PairSlot<Result>): void {
+    const skip = this.opts.skipTick?.(slot.pair.name);
+    if (skip === undefined) this.tryEnqueue(slot, 'schedule');
+    else this.opts.log.info({ pair: slot.pair.name, why: skip }, 'scheduled run not needed');
+  }
+
   private arm(slot: PairSlot<Result>): void {
     if (this.stopping) return;
     const now = this.now();
@@ -215,7 +234,7 @@ export class Scheduler<Result = unknown> {
     const delay = at - now;
     slot.timer = setTimeout(
       () => {
-        if (delay <= MAX_TIMER_MS) this.tryEnqueue(slot, 'schedule');
+        if (delay <= MAX_TIMER_MS) this.tick(slot);
         this.arm(slot);
       },
       Math.min(delay, MAX_TIMER_MS),
