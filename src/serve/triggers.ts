@@ -128,7 +128,7 @@ export class ServeTriggers {
     if (!pair || playing.size === 0) return;
     // Re-read from a side that showed the item with a position: a two-way item run reads the
     // other side's copy through the id index, so either side's native id will do.
-    for (const side of pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.source]) {
+    for (const side of readSides(pair)) {
       for (const o of this.opts.store.positionedObservations(side)) {
         if (!playing.delete(o.key)) continue;
         this.queue.recheck(pair.name, side, o.ref);
