@@ -32,7 +32,7 @@ function memoryOf(store: Store, side: Provider, keys: string[]): SideMemory {
 /** Items that can be looked for on another server (as matchAndPlan picks them). */
 const findable = (items: Map<string, SourceItem>): SourceItem[] => [...items.values()].filter((i) => i.resolution === 'resolved' && !i.ambiguous);
 
-/** The native ids `side` has among `records`' items, found through its id index as stored. */
+/** The native ids of `items`' copies on `side`, found through its id index as stored. */
 async function copiesOn(side: Provider, items: SourceItem[]): Promise<string[]> {
   if (items.length === 0) return [];
   const found = await side.resolve(
