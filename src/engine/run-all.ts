@@ -9,7 +9,7 @@ import { createProvider, type ProviderFactoryOptions } from '../providers/regist
 import { dryRunState } from '../store/dry-run.ts';
 import type { Store } from '../store/store.ts';
 import type { ProgressRecord } from '../core/model.ts';
-import { runPair } from './run-pair.ts';
+import { runPair, type RunPairOptions, type ScopedItem } from './run-pair.ts';
 import type { RunEvent, RunResult } from './run.ts';
 import { readRecords, type SourceReader } from './steps.ts';
 import { runTwoWay } from './two-way.ts';
@@ -29,10 +29,11 @@ export interface RunAllOptions {
   /** What started these runs when not the command line (`schedule`, `api`): kept on each run's row. */
   trigger?: string;
   /**
-   * An item-scoped run (with `pair`): only these items of the pair's source, by native id (see
-   * RunPairOptions.items). A two-way pair runs whole: its rules weigh both sides' listings.
+   * An item-scoped run (with `pair`): only these items, by native id on the provider that
+   * reported them. A one-way pair reads those of its source (RunPairOptions.items); a two-way
+   * pair those of either side, with each one's copy on the other side (TwoWayOptions.items).
    */
-  items?: string[];
+  items?: ScopedItem[];
 }
 
 export type PairOutcome = { ok: true; result: RunResult } | { ok: false; pair: string; error: Error };
@@ -96,8 +97,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
         continue;
       }
       try {
-        const run = pair.mode === 'two-way' ? runTwoWay : runPair;
-        const result = await run({
+        const common: Omit<RunPairOptions, 'items'> = {
           pair,
           source: providerFor(pair.source),
           target: providerFor(pair.target),
@@ -106,11 +106,15 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           now,
           dryRun: opts.dryRun,
           read,
-          ...(opts.items && pair.mode !== 'two-way' ? { items: opts.items } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.trigger ? { trigger: opts.trigger } : {}),
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
-        });
+        };
+        const scope = opts.items;
+        const result =
+          pair.mode === 'two-way'
+            ? await runTwoWay({ ...common, ...(scope ? { items: scope } : {}) })
+            : await runPair({ ...common, ...(scope ? { items: scope.filter((i) => i.provider === pair.source).map((i) => i.nativeId) } : {}) });
         outcomes.push({ ok: true, result });
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));

@@ -14,6 +14,12 @@ import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps
 
 export type { RunEvent, RunResult } from './run.ts';
 
+/** One item an item-scoped run is about: its native id on the provider that reported it. */
+export interface ScopedItem {
+  provider: string;
+  nativeId: string;
+}
+
 export interface RunPairOptions {
   pair: PairConfig;
   source: Provider;

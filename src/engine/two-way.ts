@@ -1,7 +1,11 @@
 // runTwoWay: read both sides → which side moved, per item (core/two-way.ts planTwoWay) → plan and
 // apply against the other side with the same rules as one-way → record both sides. Only I/O here.
-import type { TypedDecision } from '../core/pipeline.ts';
-import { joinKeys } from '../core/match.ts';
+// An item-scoped run (serve's triggers) replaces only the read: the reported items by id on
+// their side, each one's copy on the other side found through the stored id index and read by
+// id too; planTwoWay then decides over those records exactly as over whole listings.
+import type { ProgressRecord } from '../core/model.ts';
+import type { SourceItem, TypedDecision } from '../core/pipeline.ts';
+import { itemsOf, joinKeys } from '../core/match.ts';
 import { droppedWithoutClear, planTwoWay, type SideMemory } from '../core/two-way.ts';
 import { identityOf } from '../core/ids.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
@@ -9,9 +13,9 @@ import type { Store } from '../store/store.ts';
 import { applyWrites } from './apply.ts';
 import { holdBack, updatePending } from './retries.ts';
 import { explicitClearsOf } from './clears.ts';
-import type { RunPairOptions } from './run-pair.ts';
+import type { RunPairOptions, ScopedItem } from './run-pair.ts';
 import { withRun, type RunResult } from './run.ts';
-import { matchAndPlan, readItems, readRecords } from './steps.ts';
+import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
 
 /** What the store remembers of one side, for the keys (and alias keys) of this run. */
 function memoryOf(store: Store, side: Provider, keys: string[]): SideMemory {
@@ -25,11 +29,50 @@ function memoryOf(store: Store, side: Provider, keys: string[]): SideMemory {
   return memory;
 }
 
-export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
+/** Items that can be looked for on another server (as matchAndPlan picks them). */
+const findable = (items: Map<string, SourceItem>): SourceItem[] => [...items.values()].filter((i) => i.resolution === 'resolved' && !i.ambiguous);
+
+/** The native ids of `items`' copies on `side`, found through its id index as stored. */
+async function copiesOn(side: Provider, items: SourceItem[]): Promise<string[]> {
+  if (items.length === 0) return [];
+  const found = await side.resolve(
+    items.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref })),
+    { storedFirst: true },
+  );
+  return [...found.values()].flatMap((o) => ('ref' in o ? [o.ref.id] : []));
+}
+
+/**
+ * An item-scoped read of both sides: each side's reported items by native id, then each item's
+ * copy on the other side (the stored id index) by native id. A side lists nothing for an item it
+ * would not list (no position): the same records a full listing would hold for these items.
+ */
+async function readScoped(
+  a: Provider,
+  b: Provider,
+  servers: { a: string; b: string },
+  scope: ScopedItem[],
+): Promise<{ a: ProgressRecord[]; b: ProgressRecord[] }> {
+  const idsOn = (side: Provider) => scope.filter((i) => i.provider === side.id).map((i) => i.nativeId);
+  const [aIds, bIds] = [idsOn(a), idsOn(b)];
+  const [aRead, bRead] = await Promise.all([a.readItems(aIds), b.readItems(bIds)]);
+  const [onB, onA] = await Promise.all([copiesOn(b, findable(itemsOf(aRead, servers.b))), copiesOn(a, findable(itemsOf(bRead, servers.a)))]);
+  const unread = (ids: string[], read: string[]) => [...new Set(ids)].filter((id) => !read.includes(id));
+  const [aMore, bMore] = await Promise.all([a.readItems(unread(onA, aIds)), b.readItems(unread(onB, bIds))]);
+  return { a: [...aRead, ...aMore], b: [...bRead, ...bMore] };
+}
+
+export type TwoWayOptions = Omit<RunPairOptions, 'items'> & {
+  /** An item-scoped run: the reported items, on either side (see readScoped). Explicit clears
+   * are left to full runs, as for one-way pairs: they are asked about what a listing lacks. */
+  items?: ScopedItem[];
+};
+
+export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
   const { pair, source: a, target: b, store, log, dryRun } = opts;
   const settings = pair.features.progress;
   const stats = { read: 0, resolved: 0, writes: 0 };
-  const read = opts.read ?? readRecords;
+  const scope = opts.items;
   const run = await withRun(
     store,
     { pair: pair.name, source: a.id, target: b.id, dryRun, signal: opts.signal, trigger: opts.trigger },
@@ -39,8 +82,15 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       // Both sides are targets in a two-way pair.
       for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
 
-      const aItems = await readItems(a, bInfo.serverId, stats, read, opts.onEvent);
-      const bItems = joinKeys(aItems, await readItems(b, aInfo.serverId, stats, read, opts.onEvent));
+      let readA: SourceReader = opts.read ?? readRecords;
+      let readB = readA;
+      if (scope) {
+        const scoped = await readScoped(a, b, { a: aInfo.serverId, b: bInfo.serverId }, scope);
+        readA = () => Promise.resolve(scoped.a);
+        readB = () => Promise.resolve(scoped.b);
+      }
+      const aItems = await readItems(a, bInfo.serverId, stats, readA, opts.onEvent);
+      const bItems = joinKeys(aItems, await readItems(b, aInfo.serverId, stats, readB, opts.onEvent));
       const keys = [...new Set([...aItems.keys(), ...bItems.keys(), ...[...bItems.values()].flatMap((i) => (i.aliasKey ? [i.aliasKey] : []))])];
       const plan = planTwoWay({
         a: { id: a.id, items: aItems, memory: memoryOf(store, a, keys) },
@@ -55,7 +105,7 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
         ['b', b, a, bInfo],
       ] as const) {
         const asked = plan.dropped.filter((d) => d.from === from);
-        if (asked.length === 0) continue;
+        if (asked.length === 0 || scope) continue;
         const signals = await explicitClearsOf(
           side,
           info.serverId,
@@ -82,8 +132,9 @@ export async function runTwoWay(opts: RunPairOptions): Promise<RunResult> {
       const pending = store.pendingFor(pair.name);
       const heldB = holdBack(plan.toB, pending, opts.now());
       const heldA = holdBack(plan.toA, pending, opts.now());
-      const plannedB = await matchAndPlan(b, heldB.active, settings, store, stats);
-      const plannedA = await matchAndPlan(a, heldA.active, settings, store, stats);
+      const resolveOpts = scope ? { storedFirst: true } : {};
+      const plannedB = await matchAndPlan(b, heldB.active, settings, store, stats, resolveOpts);
+      const plannedA = await matchAndPlan(a, heldA.active, settings, store, stats, resolveOpts);
       for (const d of [...heldB.waiting, ...heldA.waiting]) decisions.set(d.key, d);
       for (const [target, planned, direction] of [
         [b, plannedB, `${a.id} → ${b.id}`],

@@ -36,6 +36,9 @@ export interface TriggerHealth {
 /** A trigger that runs by itself (a websocket, a poll); webhooks are parsed by serve's endpoint. */
 export interface ProviderTrigger {
   readonly name: string;
+  /** It notices every change a run would read from its provider (Trakt's activity stamps), so
+   * while it is up a scheduled run of a pair reading only such providers has nothing to find. */
+  readonly seesEveryChange?: boolean;
   /** Starts (and keeps reconnecting with backoff until `stop`); never throws for a server that is down. */
   start(onEvent: (event: ItemEvent) => void): void;
   stop(): Promise<void>;

@@ -20,12 +20,17 @@ const QUIET_PLAYING_SETTLES = 3;
 
 export interface ItemWork {
   pair: string;
+  /** The provider the item's native id belongs to (either side of a two-way pair). */
+  provider: string;
   nativeId: string;
   /** What reported it (`plex-websocket`, …), or `settle` for a re-read a run asked for. */
   via: string;
   /** The first event's time, for the event-to-write latency; absent for re-reads. */
   firstEventAt?: number;
 }
+
+/** One waiting item: native ids are only unique per provider (a Plex ↔ Plex pair). */
+const keyOf = (pair: string, provider: string, nativeId: string): string => `${pair}\u0000${provider}\u0000${nativeId}`;
 
 export interface ItemQueueOptions {
   /** The pair's settle time (ms). */
@@ -54,11 +59,11 @@ export class ItemQueue {
   /** An event about an item of `pair`'s source: (re)starts the item's wait. */
   push(pair: string, event: ItemEvent): void {
     if (this.stopped) return;
-    const key = `${pair}\u0000${event.nativeId}`;
+    const key = keyOf(pair, event.provider, event.nativeId);
     const before = this.waiting.get(key);
     if (before) clearTimeout(before.timer);
     const firstEventAt = Math.min(before?.work.firstEventAt ?? event.at, event.at);
-    const work: ItemWork = { pair, nativeId: event.nativeId, via: event.via, firstEventAt };
+    const work: ItemWork = { pair, provider: event.provider, nativeId: event.nativeId, via: event.via, firstEventAt };
     this.arm(key, work, event.kind, this.delayFor(pair, event.kind));
   }
 
@@ -67,11 +72,11 @@ export class ItemQueue {
    * had time to end. The re-read that still finds it playing asks again, so it is read for good
    * only after the session ended. An event already waiting for the item wins.
    */
-  recheck(pair: string, nativeId: string): void {
+  recheck(pair: string, provider: string, nativeId: string): void {
     if (this.stopped) return;
-    const key = `${pair}\u0000${nativeId}`;
+    const key = keyOf(pair, provider, nativeId);
     if (this.waiting.has(key)) return;
-    this.arm(key, { pair, nativeId, via: 'settle' }, 'recheck', this.opts.settleMs(pair));
+    this.arm(key, { pair, provider, nativeId, via: 'settle' }, 'recheck', this.opts.settleMs(pair));
   }
 
   /** Items waiting (for /api and tests). */

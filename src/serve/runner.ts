@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import type { TypedDecision } from '../core/pipeline.ts';
 import { runAll } from '../engine/run-all.ts';
+import type { ScopedItem } from '../engine/run-pair.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './events.ts';
 import type { RunRequest } from './scheduler.ts';
@@ -14,8 +15,8 @@ export interface RunOutcome {
   pair: string;
   trigger: string;
   dryRun: boolean;
-  /** An item-scoped run's source items (native ids). */
-  items?: string[];
+  /** An item-scoped run's items. */
+  items?: ScopedItem[];
   runId?: number;
   /** The run's status; `skipped` when the pair's progress feature is off (no run at all). */
   status: string;

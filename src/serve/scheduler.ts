@@ -12,6 +12,7 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { PairConfig, PairSchedule } from '../core/pair.ts';
+import type { ScopedItem } from '../engine/run-pair.ts';
 
 const DEFAULT_SCHEDULE: PairSchedule = { everyMs: 30 * 60_000 };
 /** Jitter is a tenth of the gap to the next tick, at most a minute. */
@@ -26,8 +27,8 @@ export interface RunRequest {
   pair: string;
   trigger: Trigger;
   dryRun: boolean;
-  /** An item-scoped run: these source items (native ids) only. */
-  items?: string[];
+  /** An item-scoped run: these items (native ids on the provider that reported them) only. */
+  items?: ScopedItem[];
 }
 
 type PairPhase = 'idle' | 'queued' | 'running';
@@ -54,6 +55,9 @@ export interface SchedulerOptions<Result> {
   log: Logger;
   /** Runs one pair; resolves with whatever the caller wants back (a failed pair should resolve, but may throw). */
   execute: (request: RunRequest) => Promise<Result>;
+  /** Asked at each scheduled tick (not the run at start): why this tick has nothing to find, or
+   * undefined to run it (serve: the pair's sources are watched by a poll that sees every change). */
+  skipTick?: (pair: string) => string | undefined;
   now?: () => number;
   random?: () => number;
 }
@@ -65,6 +69,16 @@ function nextTick(schedule: PairSchedule, from: number): number {
   return next ? next.getTime() : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * How often a pair's schedule comes round: `every`, or for a cron expression the gap between
+ * its next two ticks after `from` (a poll that stands in for the schedule's reads runs at it).
+ */
+export function scheduleGapMs(schedule: PairSchedule | undefined, from: number): number {
+  const s = schedule ?? DEFAULT_SCHEDULE;
+  const next = nextTick(s, from);
+  return Number.isFinite(next) ? nextTick(s, next) - next : Number.POSITIVE_INFINITY;
+}
+
 interface PairSlot<Result = unknown> {
   pair: PairConfig;
   schedule: PairSchedule;
@@ -72,7 +86,7 @@ interface PairSlot<Result = unknown> {
   nextRunAt?: number;
   timer?: NodeJS.Timeout;
   /** The item run waiting its turn: items join it until it starts. `full`: it runs the whole pair. */
-  items?: { ids: Set<string>; full: boolean; result: Promise<Result | undefined> };
+  items?: { ids: Map<string, ScopedItem>; full: boolean; result: Promise<Result | undefined> };
 }
 
 export class Scheduler<Result = unknown> {
@@ -115,24 +129,28 @@ export class Scheduler<Result = unknown> {
   /**
    * Queues an item-scoped run of `pair` behind whatever is queued or running (never refused for
    * a busy pair); items for the pair arriving before it starts join it. Without `items` (a
-   * two-way pair, whose rules weigh both whole sides) the pair runs in full. Resolves with the
-   * run's result, or undefined when serve stopped before it started.
+   * catch-up: the trigger cannot say which items changed) the pair runs in full. Resolves with
+   * the run's result, or undefined when serve stopped before it started.
    */
-  requestItems(pair: string, trigger: Trigger, items: string[] | undefined): Promise<Result | undefined> {
+  requestItems(pair: string, trigger: Trigger, items: ScopedItem[] | undefined): Promise<Result | undefined> {
     const slot = this.slots.get(pair);
     if (!slot) throw new Error(`no pair named "${pair}"`);
     if (this.stopping) return Promise.resolve(undefined);
+    const add = (ids: Map<string, ScopedItem>) => {
+      for (const item of items ?? []) ids.set(`${item.provider}\u0000${item.nativeId}`, item);
+    };
     if (slot.items) {
-      for (const id of items ?? []) slot.items.ids.add(id);
+      add(slot.items.ids);
       if (!items) slot.items.full = true;
       return slot.items.result;
     }
-    const waiting: NonNullable<PairSlot<Result>['items']> = { ids: new Set(items ?? []), full: items === undefined, result: Promise.resolve(undefined) };
+    const waiting: NonNullable<PairSlot<Result>['items']> = { ids: new Map(), full: items === undefined, result: Promise.resolve(undefined) };
+    add(waiting.ids);
     slot.items = waiting;
     waiting.result = this.chain.then(async (): Promise<Result | undefined> => {
       delete slot.items;
       if (this.stopping) return undefined;
-      return this.opts.execute({ pair, trigger, dryRun: false, ...(waiting.full ? {} : { items: [...waiting.ids] }) });
+      return this.opts.execute({ pair, trigger, dryRun: false, ...(waiting.full ? {} : { items: [...waiting.ids.values()] }) });
     });
     this.chain = waiting.result.then(
       () => {},
@@ -199,6 +217,12 @@ export class Scheduler<Result = unknown> {
     return result;
   }
 
+  private tick(slot: PairSlot<Result>): void {
+    const skip = this.opts.skipTick?.(slot.pair.name);
+    if (skip === undefined) this.tryEnqueue(slot, 'schedule');
+    else this.opts.log.info({ pair: slot.pair.name, why: skip }, 'scheduled run not needed');
+  }
+
   private arm(slot: PairSlot<Result>): void {
     if (this.stopping) return;
     const now = this.now();
@@ -210,7 +234,7 @@ export class Scheduler<Result = unknown> {
     const delay = at - now;
     slot.timer = setTimeout(
       () => {
-        if (delay <= MAX_TIMER_MS) this.tryEnqueue(slot, 'schedule');
+        if (delay <= MAX_TIMER_MS) this.tick(slot);
         this.arm(slot);
       },
       Math.min(delay, MAX_TIMER_MS),

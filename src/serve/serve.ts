@@ -72,6 +72,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     const scheduler = new Scheduler({
       pairs: config.pairs,
       log,
+      // A pair whose sources a poll watches (Trakt) is not re-read on schedule while the poll is quiet.
+      skipTick: (pair) => triggers?.scheduledRunNotNeeded(pair),
       execute: pairRunner({
         config,
         store,

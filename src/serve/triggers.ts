@@ -14,10 +14,12 @@ import type { EventBus } from './events.ts';
 import { DEFAULT_SETTLE_SECONDS, ItemQueue, type ItemWork } from './items.ts';
 import type { ServeMetrics } from './metrics.ts';
 import type { RunOutcome } from './runner.ts';
-import type { Scheduler } from './scheduler.ts';
+import { type Scheduler, scheduleGapMs } from './scheduler.ts';
 
 /** How often trigger health is looked at (health changes become SSE events and gauges). */
 const HEALTH_POLL_MS = 100;
+/** A poll trigger asks at least daily, however rare its pairs' schedule (and a timer's delay stays in range). */
+const MAX_POLL_MS = 24 * 3_600_000;
 
 export interface ServeTriggersOptions {
   config: Config;
@@ -50,10 +52,20 @@ function pairsReading(pairs: PairConfig[], provider: string): PairConfig[] {
   return pairs.filter((p) => p.source === provider || (p.mode === 'two-way' && p.target === provider));
 }
 
+/** The providers a pair reads from: its source, and for a two-way pair its target too. */
+const readSides = (pair: PairConfig): string[] => (pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.source]);
+
+/** A poll trigger polls as often as the most frequent schedule among the pairs reading from its provider. */
+function pollIntervalFor(pairs: PairConfig[], provider: string, now: number): number {
+  return Math.min(MAX_POLL_MS, ...pairsReading(pairs, provider).map((p) => scheduleGapMs(p.schedule, now)));
+}
+
 export class ServeTriggers {
   private readonly running: Running[] = [];
   private readonly queue: ItemQueue;
   private poll: NodeJS.Timeout | undefined;
+  /** When each pair's last full, real, successful run started: what it read is what a poll then watched. */
+  private readonly lastFullRead = new Map<string, number>();
 
   constructor(private readonly opts: ServeTriggersOptions) {
     const settle = new Map(opts.config.pairs.map((p) => [p.name, (p.settleSeconds ?? opts.config.settleSeconds ?? DEFAULT_SETTLE_SECONDS) * 1000]));
@@ -79,7 +91,7 @@ export class ServeTriggers {
           state: this.opts.store.providerState(id),
           installationId: installationIdOf(this.opts.store, false),
           ...(this.opts.minBackoffMs !== undefined ? { minBackoffMs: this.opts.minBackoffMs } : {}),
-          ...(this.opts.pollIntervalMs !== undefined ? { pollIntervalMs: this.opts.pollIntervalMs } : {}),
+          pollIntervalMs: this.opts.pollIntervalMs ?? pollIntervalFor(config.pairs, id, Date.now()),
         }) ?? [];
       for (const trigger of triggers) {
         this.running.push({ provider: id, trigger, state: 'connecting', reconnects: 0, wasUp: false });
@@ -106,15 +118,45 @@ export class ServeTriggers {
    */
   afterRun(outcome: RunOutcome, work?: ItemWork): void {
     if (outcome.dryRun) return;
+    const startedAt = outcome.runId !== undefined && !outcome.items && outcome.status === 'ok' ? this.opts.store.run(outcome.runId)?.startedAt : undefined;
+    if (startedAt !== undefined) this.lastFullRead.set(outcome.pair, startedAt);
     if (work?.firstEventAt !== undefined && outcome.decisions.some((d) => d.action === 'write' && d.reason !== 'failed')) {
       this.opts.metrics.eventWritten(outcome.pair, work.via, (Date.now() - work.firstEventAt) / 1000);
     }
     const pair = this.opts.config.pairs.find((p) => p.name === outcome.pair);
-    const playing = outcome.decisions.filter((d) => d.reason === 'playing_now').map((d) => d.key);
-    // Two-way pairs have no single source to re-read an item from; their next run sees it.
-    if (pair?.mode !== 'one-way' || playing.length === 0) return;
-    const wanted = new Set(playing);
-    for (const o of this.opts.store.positionedObservations(pair.source)) if (wanted.has(o.key)) this.queue.recheck(pair.name, o.ref);
+    const playing = new Set(outcome.decisions.filter((d) => d.reason === 'playing_now').map((d) => d.key));
+    if (!pair || playing.size === 0) return;
+    // Re-read from a side that showed the item with a position: a two-way item run reads the
+    // other side's copy through the id index, so either side's native id will do.
+    for (const side of readSides(pair)) {
+      for (const o of this.opts.store.positionedObservations(side)) {
+        if (!playing.delete(o.key)) continue;
+        this.queue.recheck(pair.name, side, o.ref);
+      }
+    }
+  }
+
+  /**
+   * The scheduler's question at a tick: why a scheduled run of `pairName` has nothing to find,
+   * or undefined to run it. Nothing to find: every provider it reads from has a trigger that sees
+   * every change (Trakt's poll: a moved `paused_at` already ran the pair) and that has been up
+   * since before the pair's last full run started (a change after that run's read was polled),
+   * and no item of the pair waits for a retry.
+   */
+  scheduledRunNotNeeded(pairName: string): string | undefined {
+    const pair = this.opts.config.pairs.find((p) => p.name === pairName);
+    const lastRead = this.lastFullRead.get(pairName);
+    if (!pair || lastRead === undefined || this.opts.store.pendingFor(pairName).size > 0) return undefined;
+    const watchers: string[] = [];
+    for (const provider of readSides(pair)) {
+      const watcher = this.running.find((r) => {
+        const health = r.trigger.health();
+        return r.provider === provider && r.trigger.seesEveryChange === true && health.state === 'up' && health.since <= lastRead;
+      });
+      if (!watcher) return undefined;
+      watchers.push(`${provider}'s ${watcher.trigger.name}`);
+    }
+    return `${watchers.join(' and ')} saw no change since the last full run`;
   }
 
   async stop(): Promise<void> {
@@ -143,10 +185,8 @@ export class ServeTriggers {
   private runItem(work: ItemWork): void {
     const pair = this.opts.config.pairs.find((p) => p.name === work.pair);
     if (!pair) return;
-    // A two-way pair runs whole: which side moved last is decided over both sides' listings.
-    const items = pair.mode === 'one-way' ? [work.nativeId] : undefined;
     this.opts.scheduler
-      .requestItems(pair.name, work.via, items)
+      .requestItems(pair.name, work.via, [{ provider: work.provider, nativeId: work.nativeId }])
       .then((outcome) => {
         if (outcome) this.afterRun(outcome, work);
       })

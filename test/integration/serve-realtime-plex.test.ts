@@ -55,6 +55,18 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
     const ticks = jf.state.userData[alice().id]?.[twin.Id]?.PlaybackPositionTicks;
     return ticks ? Math.round(ticks / TICKS_PER_MS) : undefined;
   };
+  /** The episode's twin on Jellyfin: the same show, season and episode number. */
+  const jfEpisodeOf = (episode: PlexItem) => {
+    const show = plex.state.items.find((i) => i.ratingKey === episode.grandparentRatingKey);
+    const series = jf.state.items.find((i) => i.Type === 'Series' && i.Name === show?.title);
+    return jf.state.items.find(
+      (i) => i.Type === 'Episode' && i.SeriesId === series?.Id && i.ParentIndexNumber === episode.parentIndex && i.IndexNumber === episode.index,
+    );
+  };
+  const jfPositionOf = (itemId: string): number | undefined => {
+    const ticks = jf.state.userData[alice().id]?.[itemId]?.PlaybackPositionTicks;
+    return ticks ? Math.round(ticks / TICKS_PER_MS) : undefined;
+  };
   const runs = (): RunRow[] => store.runs({ pair: 'rt', limit: 100 }) as RunRow[];
   const itemRuns = () => runs().filter((r) => r.trigger === 'plex-websocket');
   const plexToken = (accountId: number) => plex.state.accounts.find((a) => a.id === accountId)!.token;
@@ -142,6 +154,26 @@ describe('playhead serve: Plex websocket → item-scoped runs → Jellyfin', () 
     const metrics = (await api(serve.url, '/metrics')).text;
     assert.match(metrics, /playhead_event_to_write_seconds_count\{pair="rt",trigger="plex-websocket"\} [1-9]/);
     assert.match(metrics, /playhead_trigger_up\{provider="plex",trigger="plex-websocket"\} 1/);
+  });
+
+  test('a stop on an episode costs no more than a film: at most 6 requests for the event', async () => {
+    const episode = plex.state.items.find((i) => i.type === 'episode' && (i.durationMs ?? 0) > 0 && jfEpisodeOf(i) !== undefined);
+    assert.ok(episode, 'an episode on both servers');
+    const positionMs = Math.round((episode.durationMs ?? 0) * 0.4);
+    await report(episode, 'playing', 60_000);
+    await sleep(500);
+    const before = { plex: plex.requests.length, jf: jf.requests.length, runs: itemRuns().length };
+    await report(episode, 'stopped', positionMs);
+    await eventually(() => (jfPositionOf(jfEpisodeOf(episode)!.Id) === positionMs ? true : undefined), 10_000);
+    const run = await eventually(() => (itemRuns().length > before.runs && itemRuns()[0]?.finishedAt ? itemRuns()[0] : undefined));
+    assert.equal(run.status, 'ok');
+    const requests = [...plex.requests.slice(before.plex), ...jf.requests.slice(before.jf)].filter((r) => r.path !== '/:/timeline');
+    assert.ok(
+      requests.length <= 6,
+      `${requests.length} requests for one event: ${JSON.stringify(requests.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.query)}`))}`,
+    );
+    // Neither library is listed (the episode is read by id, with its show for the show ids).
+    assert.ok(!requests.some((r) => r.path.startsWith('/library/sections') || r.path.startsWith('/Shows')), JSON.stringify(requests.map((r) => r.path)));
   });
 
   test('events for one item within the window make one run and one write', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createLogger } from '../../src/cli/log.ts';
 import type { PairConfig } from '../../src/core/pair.ts';
 import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
-import { RunRefusedError, Scheduler, type RunRequest } from '../../src/serve/scheduler.ts';
+import { RunRefusedError, Scheduler, scheduleGapMs, type RunRequest } from '../../src/serve/scheduler.ts';
 import { eventually, sleep } from './serve-support.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -86,4 +86,36 @@ test('stop() waits for the run in progress and drops the scheduled runs still qu
   await s.stop();
   assert.equal(finished, true);
   assert.deepEqual(ran, ['slow']);
+});
+
+test("a schedule's gap (a poll that stands in for its reads runs at it): every, cron's next two ticks, 30 minutes by default", () => {
+  const now = Date.UTC(2026, 11, 6, 10, 20, 0);
+  assert.equal(scheduleGapMs({ everyMs: 90_000 }, now), 90_000);
+  assert.equal(scheduleGapMs(undefined, now), 30 * 60_000);
+  assert.equal(scheduleGapMs({ cron: '*/15 * * * *' }, now), 15 * 60_000);
+  // Daily at 03:00 and 15:00: from 10:20 the next two ticks are 15:00 and 03:00.
+  assert.equal(scheduleGapMs({ cron: '0 3,15 * * *' }, now), 12 * 3_600_000);
+});
+
+test('a tick the skipTick hook says has nothing to find is not run; the run at start always is', async () => {
+  const ran: string[] = [];
+  const asked: string[] = [];
+  const s = new Scheduler({
+    pairs: [pair('quiet', { everyMs: 100 }), pair('busy', { everyMs: 100 })],
+    log,
+    execute: async (r) => {
+      ran.push(r.pair);
+    },
+    skipTick: (name) => {
+      asked.push(name);
+      return name === 'quiet' ? 'its poll saw nothing' : undefined;
+    },
+    random: () => 0,
+  });
+  s.start();
+  await sleep(450);
+  await s.stop();
+  assert.equal(ran.filter((p) => p === 'quiet').length, 1, 'only the run at start');
+  assert.ok(ran.filter((p) => p === 'busy').length >= 3, JSON.stringify(ran));
+  assert.ok(asked.filter((p) => p === 'quiet').length >= 3, 'asked at every tick');
 });

@@ -27,7 +27,7 @@ test('events for one item within the window make one run, timed from the first e
   t.mock.timers.tick(COALESCE_MS - 1);
   assert.equal(ran.length, 0, 'still inside the window');
   t.mock.timers.tick(1);
-  assert.deepEqual(ran, [{ pair: 'p', nativeId: '42', via: 'plex-websocket', firstEventAt: 1_000 }]);
+  assert.deepEqual(ran, [{ pair: 'p', provider: 'plex', nativeId: '42', via: 'plex-websocket', firstEventAt: 1_000 }]);
   t.mock.timers.tick(60_000);
   assert.equal(ran.length, 1);
 });
@@ -38,8 +38,10 @@ test('other items and other pairs wait on their own', (t) => {
   q.push('p', event('stopped', '1'));
   q.push('p', event('stopped', '2'));
   q.push('other', event('stopped', '1'));
+  // The same native id on the other side of a two-way pair (Plex ↔ Plex) is another item.
+  q.push('p', { ...event('stopped', '1'), provider: 'plex-2' });
   t.mock.timers.tick(COALESCE_MS);
-  assert.deepEqual(ran.map((w) => `${w.pair}/${w.nativeId}`).sort(), ['other/1', 'p/1', 'p/2']);
+  assert.deepEqual(ran.map((w) => `${w.pair}/${w.provider}/${w.nativeId}`).sort(), ['other/plex/1', 'p/plex-2/1', 'p/plex/1', 'p/plex/2']);
 });
 
 test('a playing item waits for its stop; a pause counts as the end after settle_seconds', (t) => {
@@ -76,13 +78,13 @@ test('a session gone quiet while playing is read after three settle periods, not
 test('a recheck (an item a run found playing) runs after settle_seconds; an event already waiting wins', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { q, ran } = queue();
-  q.recheck('p', '9');
+  q.recheck('p', 'plex', '9');
   t.mock.timers.tick(SETTLE_MS - 1);
   assert.equal(ran.length, 0);
   t.mock.timers.tick(1);
-  assert.deepEqual(ran, [{ pair: 'p', nativeId: '9', via: 'settle' }]);
+  assert.deepEqual(ran, [{ pair: 'p', provider: 'plex', nativeId: '9', via: 'settle' }]);
   q.push('p', event('stopped', '10', 5));
-  q.recheck('p', '10');
+  q.recheck('p', 'plex', '10');
   t.mock.timers.tick(COALESCE_MS);
   assert.equal(ran.length, 2);
   assert.equal(ran[1]?.via, 'plex-websocket');
@@ -101,6 +103,7 @@ test('stop: nothing waiting runs', (t) => {
   assert.equal(q.size(), 0);
 });
 
+const item = (nativeId: string) => ({ provider: 'a', nativeId });
 const pair = (name: string): PairConfig => ({ name, source: 'a', target: 'b', mode: 'one-way', features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } } });
 
 test('item runs queue behind the pair’s full run, are never refused, and items arriving meanwhile join one run', async () => {
@@ -115,13 +118,13 @@ test('item runs queue behind the pair’s full run, are never refused, and items
     execute: async (r) => {
       requests.push(r);
       if (r.trigger === 'api') await gate;
-      return r.items ? r.items.join(',') : 'full';
+      return r.items ? r.items.map((i) => i.nativeId).join(',') : 'full';
     },
   });
   const full = s.request({ pair: 'p', trigger: 'api', dryRun: false });
   await Promise.resolve();
-  const a = s.requestItems('p', 'plex-websocket', ['1']);
-  const b = s.requestItems('p', 'plex-websocket', ['2']);
+  const a = s.requestItems('p', 'plex-websocket', [item('1')]);
+  const b = s.requestItems('p', 'plex-websocket', [item('2')]);
   assert.equal(requests.length, 1, 'the item run waits for the full run');
   release();
   assert.equal(await full, 'full');
@@ -131,14 +134,14 @@ test('item runs queue behind the pair’s full run, are never refused, and items
     requests.map((r) => [r.trigger, r.items]),
     [
       ['api', undefined],
-      ['plex-websocket', ['1', '2']],
+      ['plex-websocket', [item('1'), item('2')]],
     ],
   );
   // Without items (a two-way pair, a catch-up) the waiting run becomes a full one.
-  const c = s.requestItems('p', 'plex-websocket', ['3']);
+  const c = s.requestItems('p', 'plex-websocket', [item('3')]);
   const d = s.requestItems('p', 'plex-websocket-reconnect', undefined);
   assert.equal(await c, 'full');
   assert.equal(await d, 'full');
   await s.stop();
-  assert.equal(await s.requestItems('p', 'plex-websocket', ['4']), undefined, 'stopping: not run');
+  assert.equal(await s.requestItems('p', 'plex-websocket', [item('4')]), undefined, 'stopping: not run');
 });

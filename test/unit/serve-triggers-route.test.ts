@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/cli/log.ts';
 import type { Config } from '../../src/config/types.ts';
+import type { ScopedItem } from '../../src/engine/run-pair.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type PairConfig } from '../../src/core/pair.ts';
 import { EventBus } from '../../src/serve/events.ts';
 import { ServeMetrics } from '../../src/serve/metrics.ts';
@@ -27,9 +28,9 @@ const pair = (name: string, source: string, target: string, mode: PairConfig['mo
 test("an event for '*' asks for full runs of the pairs reading from its provider, and of no other", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'playhead-route-'));
   const store = Store.open(join(dir, 'state.db'));
-  const calls: Array<{ pair: string; via: string; items: string[] | undefined }> = [];
+  const calls: Array<{ pair: string; via: string; items: ScopedItem[] | undefined }> = [];
   const scheduler = {
-    requestItems: async (p: string, via: string, items: string[] | undefined) => {
+    requestItems: async (p: string, via: string, items: ScopedItem[] | undefined) => {
       calls.push({ pair: p, via, items });
       return undefined;
     },

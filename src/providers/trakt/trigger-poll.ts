@@ -1,5 +1,5 @@
 // Trakt has no push: the trigger asks `GET /sync/last_activities` (one request, cheap for Trakt)
-// on an interval and only when `movies.paused_at` or `episodes.paused_at` moved since the last
+// on an interval (serve gives it the pair's schedule) and only when `movies.paused_at` or `episodes.paused_at` moved since the last
 // answer does it say "playback changed". Trakt's stamps say that playback moved, not which item,
 // so the event's nativeId is `*` (see ../trigger.ts): re-read this provider's playback.
 import { z } from 'zod';
@@ -20,7 +20,7 @@ type LastActivities = z.infer<typeof lastActivities>;
 const TRAKT_POLL_DEFAULT_MS = 5 * 60_000;
 
 interface TraktPollOptions {
-  /** Between polls (default 5 minutes). */
+  /** Between polls (default 5 minutes; serve passes the schedule of the pairs reading Trakt). */
   intervalMs?: number;
   /** First retry after a failed poll (default 5 s); doubles, capped at the interval. */
   minBackoffMs?: number;
@@ -28,6 +28,8 @@ interface TraktPollOptions {
 
 export class TraktPollTrigger implements ProviderTrigger {
   readonly name = 'trakt-poll';
+  /** Playback is what runs read from Trakt, and every pause moves `paused_at`. */
+  readonly seesEveryChange = true;
   private readonly intervalMs: number;
   private readonly minBackoffMs: number;
   private timer: NodeJS.Timeout | undefined;
