@@ -41,3 +41,14 @@ export interface ProviderTrigger {
   stop(): Promise<void>;
   health(): TriggerHealth;
 }
+
+/** One spelling of a server's URL (scheme, host in lower case, port, path without a trailing
+ * slash), so that two instances written `http://NAS:32400/` and `http://nas:32400` are one server. */
+export function serverUrlKey(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url.trim().replace(/\/+$/, '');
+  }
+}
