@@ -53,6 +53,8 @@ interface Running {
 
 export interface TriggerStatus extends TriggerHealth {
   name: string;
+  /** The provider whose token opened it (the server's owner for a shared Plex user's pairs). */
+  holder?: string;
 }
 
 /** The configured instances of one server of a kind. */
@@ -147,7 +149,7 @@ export class ServeTriggers {
           if (account === undefined && readers.has(id)) {
             this.unhear(
               id,
-              `${id}: the server does not say which ${group.module.label} account this token is (set account_id): no real-time event reaches its pairs, which run on their schedule`,
+              `${id}: the server does not say which ${group.module.label} account this token is (Plex: set account_id): no real-time event reaches its pairs, which run on their schedule`,
             );
           }
         } catch (err) {
@@ -220,7 +222,7 @@ export class ServeTriggers {
    * is not known hears nothing from them: shown down, with why. */
   health(provider: string): TriggerStatus[] {
     const unknown = this.unheard.get(provider);
-    const serving = this.running.filter((r) => r.serves.has(provider)).map((r) => ({ name: r.trigger.name, ...r.trigger.health() }));
+    const serving = this.running.filter((r) => r.serves.has(provider)).map((r) => ({ name: r.trigger.name, holder: r.provider, ...r.trigger.health() }));
     if (unknown === undefined) return serving;
     const since = Date.now();
     if (serving.length === 0) return [{ name: 'account', state: 'down', since, reconnects: 0, lastError: unknown }];

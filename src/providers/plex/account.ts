@@ -9,7 +9,7 @@ import { PlexClient } from './client.ts';
 import type { PlexProviderConfig } from './config.ts';
 
 /** The owner's account on their own server. */
-export const PLEX_OWNER_ACCOUNT = '1';
+const PLEX_OWNER_ACCOUNT = '1';
 
 const accountsProbe = z.object({ MediaContainer: z.looseObject({}) });
 
