@@ -163,7 +163,8 @@ export function starterConfig(d: PlexDiscovery, targets: InitTarget[] = []): Sta
   for (const u of users) {
     const who = u.account.owner ? `Plex account ${u.account.id}, the server owner` : `Plex account ${u.account.id}`;
     lines.push(`  ${u.name}:${' '.repeat(Math.max(1, 30 - u.name.length))}# ${commentText(u.account.name)}: ${who}`);
-    lines.push(`    ${server}: { token: ${ref(u.tokenVariable)} }`);
+    // The account id routes serve's real-time events to this user (a shared user's token cannot ask for it).
+    lines.push(`    ${server}: { token: ${ref(u.tokenVariable)}, account_id: ${u.account.id} }`);
     for (const t of named) lines.push(t.spec.userLine(t, { name: u.name, accountName: u.account.name, owner: u.account.owner }, ref));
   }
 

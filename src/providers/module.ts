@@ -166,10 +166,36 @@ export interface ProviderModule<C extends ProviderConfigBase = ProviderConfigBas
   signIn?(opts: SignInOptions<C>): Promise<void>;
   /** `playhead serve`: the triggers that run by themselves for this instance (websocket, poll). */
   triggers?(id: string, config: C, ctx: TriggerContext): ProviderTrigger[];
+  /** `playhead serve`: the server an instance is on (its normalised URL). Instances of one server
+   * (one per user) share its triggers, and its events are routed to them by account. A kind
+   * without it is one server per instance. */
+  serverKey?(config: C): string;
+  /** `playhead serve`: the account this instance acts as, as the server's events name it;
+   * undefined when it cannot be known (then no user's event reaches it); a throw is a failure
+   * that is asked again later (the server may be down). */
+  accountId?(id: string, config: C, ctx: TriggerContext): Promise<string | undefined>;
+  /** One spelling of an account id, for comparing the events' with `accountId`'s (default: as is). */
+  accountKey?(accountId: string): string;
+  /** Which instances of one server open its triggers, and which instances each serves (its
+   * events without a user, its catch-ups, its health). Default: each its own. */
+  shareTriggers?(server: ServerInstance<C>[]): TriggerHolder[];
   /** `playhead serve`'s webhook endpoint: a posted body → the events in it (none: not ours).
    * May answer a promise (multipart bodies are read with the platform's async FormData); a body
    * that cannot be ours throws a WebhookBodyError (./webhook.ts), which the endpoint answers 400. */
   parseWebhook?(id: string, config: C, body: WebhookBody): ItemEvent[] | Promise<ItemEvent[]>;
+}
+
+/** One configured instance on a server, with its account once known. */
+export interface ServerInstance<C> {
+  id: string;
+  config: C;
+  accountId: string | undefined;
+}
+
+export interface TriggerHolder {
+  /** The instance whose config (token) opens the triggers. */
+  holder: string;
+  serves: string[];
 }
 
 export interface TriggerContext {

@@ -1,6 +1,6 @@
 // The Plex notifications trigger on its own, against the Plex emulator's websocket: a played-state
 // change (`timeline` frame) is an event; a shared user's token cannot open the socket and the
-// trigger says so in its health, without the token.
+// trigger says so in its health, without the token, and does not try again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
@@ -39,6 +39,10 @@ test('a played-state change on Plex is a `changed` event for the item; a shared 
     assert.notEqual(down.state, 'up');
     assert.match(down.lastError ?? '', /owner/);
     assert.ok(!(down.lastError ?? '').includes(aliceToken), 'no token in the health');
+    // Refused stays refused: many backoffs later it has not knocked again.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(shared.health().reconnects, 0);
+    assert.equal(shared.health().state, 'down');
   } finally {
     await owner.stop();
     await shared.stop();

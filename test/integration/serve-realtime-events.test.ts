@@ -90,6 +90,7 @@ async function close(r: Rig): Promise<void> {
 }
 
 const alice = (jf: RunningMediaBrowserEmulator) => jf.users.find((u) => u.name === 'alice')!;
+const aliceOf = (plex: RunningPlexEmulator) => plex.state.accounts.find((a) => a.name === 'alice')!;
 const twinOf = (jf: RunningMediaBrowserEmulator, film: PlexItem) => {
   const twin = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === imdbOf(film));
   assert.ok(twin, `${film.title} is on Jellyfin`);
@@ -163,11 +164,12 @@ describe('playhead serve: Plex webhooks', () => {
   };
 
   before(async () => {
-    // alice's token: Plex's notification socket is the owner's only, so her provider's websocket
-    // trigger stays down and the webhook is the only way her stop can arrive.
+    // alice's token (and her account id, which routes the webhook's events to her): Plex's
+    // notification socket is the owner's only, so without the owner here the webhook is the only
+    // way her stop can arrive.
     r = await rig('plex-hook', (plex, jf, path) => ({
       providers: {
-        plexalice: { kind: 'plex', url: plex.url, token: plex.state.accounts.find((a) => a.name === 'alice')!.token, ...limits },
+        plexalice: { kind: 'plex', url: plex.url, token: aliceOf(plex).token, accountId: String(aliceOf(plex).id), ...limits },
         jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
       },
       pairs: [pair('hook', 'plexalice', 'jf')],

@@ -161,7 +161,9 @@ describe('webhook endpoint', () => {
   it('answers 200 even when handling an event fails (the server would retry a failure forever)', async () => {
     throwOnEvent = true;
     try {
-      const r = await post(`/webhooks/${secret}/jf`, JSON.stringify({ NotificationType: 'PlaybackStop', ItemId: 'b' }), { 'content-type': 'application/json' });
+      const r = await post(`/webhooks/${secret}/jf`, JSON.stringify({ NotificationType: 'PlaybackStop', ItemId: 'b', UserId: 'u1' }), {
+        'content-type': 'application/json',
+      });
       assert.equal(r.status, 200);
     } finally {
       throwOnEvent = false;

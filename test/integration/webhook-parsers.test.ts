@@ -100,6 +100,8 @@ describe('Plex webhook parser', () => {
     // Events that settle nothing, or without an item, are not errors.
     assert.deepEqual(await parsePlexWebhook('plex', await form({ payload: '{"event":"library.new"}' })), []);
     assert.deepEqual(await parsePlexWebhook('plex', await form({ payload: '{"event":"media.stop"}' })), []);
+    // A stop that names no account could be anyone's: dropped, never guessed.
+    assert.deepEqual(await parsePlexWebhook('plex', await form({ payload: '{"event":"media.stop","Metadata":{"ratingKey":"5"}}' })), []);
   });
 });
 
@@ -213,6 +215,9 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       }
       const ignored = dialect === 'jellyfin' ? json({ NotificationType: 'ItemAdded', ItemId: 'a' }) : json({ Event: 'library.new', Item: { Id: '1' } });
       assert.deepEqual(await parseMediaBrowserWebhook('mb', dialect, ignored), []);
+      // A stop that names no user could be anyone's: dropped, never guessed.
+      const anonymous = dialect === 'jellyfin' ? json({ NotificationType: 'PlaybackStop', ItemId: 'a' }) : json({ Event: 'playback.stop', Item: { Id: '1' } });
+      assert.deepEqual(await parseMediaBrowserWebhook('mb', dialect, anonymous), []);
     });
   });
 }

@@ -175,6 +175,27 @@ describe('users: errors name file, line and path', () => {
     );
   });
 
+  it("a Plex account_id is the account's id: a whole number, kept as text; anything else names the field", () => {
+    const c = parseConfig(edit(USERS, 11, '    living-room: { token: "${PLEX_ALICE}", account_id: 24311111 }'), 'p.yaml', ENV);
+    assert.equal(c.providers['living-room@alice']?.accountId, '24311111');
+    assert.equal(
+      parseConfig(edit(USERS, 11, '    living-room: { token: "${PLEX_ALICE}", account_id: " 7 " }'), 'p.yaml', ENV).providers['living-room@alice']?.accountId,
+      '7',
+    );
+    for (const bad of ['alice', '-1', '1.5', '[1]']) {
+      assert.deepEqual(only(fail(edit(USERS, 11, `    living-room: { token: "\${PLEX_ALICE}", account_id: ${bad} }`))), {
+        path: 'users.alice.living-room.account_id',
+        line: 11,
+        message: "must be this token's Plex account id, a whole number such as 1 (playhead init writes it)",
+      });
+    }
+    // One user's, so never under servers:.
+    assert.equal(
+      only(fail(edit(USERS, 2, '  living-room: { kind: plex, url: http://10.0.0.1:32400, account_id: 1 }'))).message,
+      "an account id is one user's: give each user theirs under users.<user>.living-room.account_id",
+    );
+  });
+
   it('a Plex token under servers: belongs to a user', () => {
     assert.deepEqual(only(fail(edit(USERS, 2, '  living-room: { kind: plex, url: http://10.0.0.1:32400, token: "${PLEX_SAM}" }'))), {
       path: 'servers.living-room.token',

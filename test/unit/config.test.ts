@@ -210,8 +210,15 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     assert.equal(prov.line, 4);
     assert.match(
       prov.message,
-      /^unknown key \(allowed: kind, url, token, libraries, timeout_seconds, retries, client_id, max_concurrent_writes, completion_percent\); did you mean "token"\?$/,
+      /^unknown key \(allowed: kind, url, token, libraries, account_id, timeout_seconds, retries, client_id, max_concurrent_writes, completion_percent\); did you mean "token"\?$/,
     );
+  });
+
+  it('a Plex account_id: a whole number kept as text, else an error naming the field', () => {
+    assert.equal(parseConfig(edit(BLOCK, 3, '    kind: plex\n    account_id: 1'), 'p.yaml', ENV).providers['plex-home']?.accountId, '1');
+    const bad = only(fail(edit(BLOCK, 3, '    kind: plex\n    account_id: owner')));
+    assert.equal(bad.path, 'providers.plex-home.account_id');
+    assert.match(bad.message, /Plex account id, a whole number/);
   });
 
   it('bad URLs, without echoing the value', () => {

@@ -74,6 +74,11 @@ describe('init: targets and the file', () => {
       starter.users.map((u) => u.name),
     );
     // The Jellyfin user is the Plex account's own name; Trakt only for the owner (others commented out).
+    // Each account's id on the discovered server, for serve's routing of its events.
+    const plexJurgen = c.providers['living-room-injected-true@jurgen'];
+    assert.ok(plexJurgen?.kind === 'plex' && plexJurgen.accountId === '24311111', JSON.stringify(plexJurgen));
+    const plexOwner = c.providers['living-room-injected-true@sam-owner'];
+    assert.ok(plexOwner?.kind === 'plex' && plexOwner.accountId === '1');
     const jf = c.providers['jellyfin@jurgen'];
     assert.ok(jf?.kind === 'jellyfin' && jf.user === 'Jürgen' && jf.token === env.JELLYFIN_API_KEY);
     assert.deepEqual(

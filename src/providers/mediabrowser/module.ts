@@ -14,7 +14,8 @@ import {
   type MediaBrowserKind,
   type MediaBrowserProviderConfig,
 } from './config.ts';
-import { mediaBrowserUserKey } from './ids.ts';
+import { serverUrlKey } from '../trigger.ts';
+import { mediaBrowserId, mediaBrowserUserKey } from './ids.ts';
 import { MediaBrowserProvider } from './provider.ts';
 import { MediaBrowserSocketTrigger } from './trigger-websocket.ts';
 import { parseMediaBrowserWebhook } from './webhook.ts';
@@ -70,20 +71,26 @@ function mediaBrowserModule(kind: MediaBrowserKind): ProviderModule<MediaBrowser
     },
     capabilities: (config) => mediaBrowserCapabilities(config.maxConcurrentWrites, config.completionPercent),
     create: (id, config, ctx, opts) => new MediaBrowserProvider(id, config, ctx, opts),
-    triggers: (id, config, ctx) => {
-      // An API key's socket reports every user's plays: the trigger keeps those of the user this
-      // provider acts for, resolved as a run resolves it (and sharing its cached server facts).
+    triggers: (id, config, ctx) => [new MediaBrowserSocketTrigger(id, config, ctx, ctx.minBackoffMs !== undefined ? { minBackoffMs: ctx.minBackoffMs } : {})],
+    serverKey: (config) => serverUrlKey(config.url),
+    // The user this provider acts for, resolved as a run resolves it (sharing its cached server facts).
+    accountId: async (id, config, ctx) => {
       const { state, installationId } = ctx;
-      const provider =
-        state && installationId !== undefined
-          ? new MediaBrowserProvider(id, config, { state, installationId, log: ctx.log, now: ctx.now, dryRun: false })
-          : undefined;
-      return [
-        new MediaBrowserSocketTrigger(id, config, ctx, {
-          ...(provider ? { ownUserId: () => provider.userId() } : {}),
-          ...(ctx.minBackoffMs !== undefined ? { minBackoffMs: ctx.minBackoffMs } : {}),
-        }),
-      ];
+      if (!state || installationId === undefined) return undefined;
+      const provider = new MediaBrowserProvider(id, config, { state, installationId, log: ctx.log, now: ctx.now, dryRun: false });
+      try {
+        return await provider.userId();
+      } finally {
+        await provider.close();
+      }
+    },
+    accountKey: mediaBrowserId,
+    // One socket per token: an API key's (the `users:` form's servers token) reports every
+    // user's plays, a user's own token its own.
+    shareTriggers: (server) => {
+      const byToken = new Map<string, string[]>();
+      for (const s of server) byToken.set(s.config.token, [...(byToken.get(s.config.token) ?? []), s.id]);
+      return [...byToken.values()].map((ids) => ({ holder: ids[0] as string, serves: ids }));
     },
     parseWebhook: (id, _config, body) => parseMediaBrowserWebhook(id, kind, body),
     emulator: {

@@ -5,13 +5,14 @@
 // every user-data save (a stop, a played mark, a position write); `PlaybackStopped` carries the
 // session (after a stop, often without `NowPlayingItem`); `Sessions` (after `SessionsStart`)
 // lists what is playing, which is what serve's settle needs to know. After a reconnect it says
-// `*` changed (../trigger.ts): what happened while it was down was announced to nobody.
+// `*` changed (../trigger.ts): what happened while it was down was announced to nobody. Each
+// event names its user (an API key's socket sees every user's plays; serve routes them to that
+// user's instance); one whose user the server did not name is dropped, never guessed.
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { TriggerContext } from '../module.ts';
 import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../trigger.ts';
 import type { MediaBrowserKind } from './config.ts';
-import { sameMediaBrowserId } from './ids.ts';
 
 const TICKS_PER_MS = 10_000;
 
@@ -22,8 +23,6 @@ export interface MediaBrowserSocketOptions {
   maxBackoffMs?: number;
   /** For the jitter (tests pin it). */
   random?: () => number;
-  /** The user the provider acts for: other users' events are dropped (an API key sees them all). */
-  ownUserId?: () => Promise<string>;
 }
 
 export interface MediaBrowserSocketConfig {
@@ -65,11 +64,7 @@ function mediaBrowserSocketUrl(config: MediaBrowserSocketConfig, deviceId: strin
 
 export class MediaBrowserSocketTrigger implements ProviderTrigger {
   readonly name: string;
-  private readonly opts: Required<Omit<MediaBrowserSocketOptions, 'ownUserId'>>;
-  private readonly ownUserId: (() => Promise<string>) | undefined;
-  /** Known once resolved; until then (or if the server would not say) no event is dropped. */
-  private ownUser: string | undefined;
-  private resolving = false;
+  private readonly opts: Required<MediaBrowserSocketOptions>;
   private socket: WebSocket | undefined;
   private onEvent: ((event: ItemEvent) => void) | undefined;
   private stopped = false;
@@ -89,14 +84,12 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
   ) {
     this.name = `${config.kind}-websocket`;
     this.opts = { minBackoffMs: opts.minBackoffMs ?? 1000, maxBackoffMs: opts.maxBackoffMs ?? 60_000, random: opts.random ?? Math.random };
-    this.ownUserId = opts.ownUserId;
     this.state = { state: 'connecting', since: ctx.now(), reconnects: 0 };
   }
 
   start(onEvent: (event: ItemEvent) => void): void {
     this.onEvent = onEvent;
     this.stopped = false;
-    this.resolveOwnUser();
     this.connect();
   }
 
@@ -123,26 +116,6 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
     return { ...this.state };
   }
 
-  /** Asked again after a failure, at the next connect: the server may have been down at start. */
-  private resolveOwnUser(): void {
-    // Start and the first open both ask: one question at a time is enough.
-    if (!this.ownUserId || this.ownUser !== undefined || this.resolving) return;
-    this.resolving = true;
-    this.ownUserId().then(
-      (id) => {
-        this.ownUser = id;
-        this.resolving = false;
-      },
-      (err: unknown) => {
-        this.resolving = false;
-        this.ctx.log.warn(
-          { provider: this.id, trigger: this.name, err: this.redact(err instanceof Error ? err.message : String(err)) },
-          "websocket: the provider's user is not known yet; no user's events are filtered out",
-        );
-      },
-    );
-  }
-
   private setState(state: TriggerHealth['state'], error?: string): void {
     if (state !== this.state.state) this.state = { ...this.state, state, since: this.ctx.now() };
     if (error !== undefined) this.state.lastError = error;
@@ -161,14 +134,13 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
     let failure: string | undefined;
     socket.on('open', () => {
       this.attempts = 0;
-      this.resolveOwnUser();
       const missed = this.state.reconnects > 0;
       this.setState('up');
       this.ctx.log.info({ provider: this.id, trigger: this.name }, 'websocket connected');
       // Ask for Sessions pushes: serve's settle needs to know what is still playing.
       socket.send(JSON.stringify({ MessageType: 'SessionsStart', Data: '0,1500' }));
       // While the socket was down the server told nobody what changed: say "re-read" (`*`).
-      if (missed) this.emit('*', 'changed', {});
+      if (missed) this.announce({ provider: this.id, nativeId: '*', kind: 'changed', at: this.ctx.now(), via: this.name });
     });
     socket.on('message', (data) => this.receive(socket, String(data)));
     socket.on('unexpected-response', (_req, res) => {
@@ -277,22 +249,24 @@ export class MediaBrowserSocketTrigger implements ProviderTrigger {
   }
 
   private emit(nativeId: string, kind: ItemEvent['kind'], user: { id?: string | undefined; name?: string | undefined }, positionMs?: number): void {
-    // Another user's play (an API key's socket sees every user's): not this provider's business.
-    if (user.id && this.ownUser !== undefined && !sameMediaBrowserId(user.id, this.ownUser)) return;
-    const at = this.ctx.now();
-    this.state.lastEventAt = at;
-    const who: { id?: string; name?: string } = {};
-    if (user.id) who.id = user.id;
-    if (user.name) who.name = user.name;
-    this.onEvent?.({
+    if (!user.id) {
+      this.ctx.log.debug({ provider: this.id, trigger: this.name, item: nativeId, kind }, 'websocket event names no user: dropped');
+      return;
+    }
+    this.announce({
       provider: this.id,
       nativeId,
       kind,
-      at,
+      at: this.ctx.now(),
       via: this.name,
-      ...(who.id || who.name ? { user: who } : {}),
+      user: { id: user.id, ...(user.name ? { name: user.name } : {}) },
       ...(positionMs !== undefined ? { positionMs } : {}),
     });
+  }
+
+  private announce(event: ItemEvent): void {
+    this.state.lastEventAt = event.at;
+    this.onEvent?.(event);
   }
 }
 

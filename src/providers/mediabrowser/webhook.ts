@@ -71,11 +71,11 @@ function event(
   at: number,
   user: { id?: string | undefined; name?: string | undefined },
   positionMs: number | undefined,
-): ItemEvent {
-  const who: { id?: string; name?: string } = {};
-  if (user.id) who.id = user.id;
-  if (user.name) who.name = user.name;
-  return { provider: id, nativeId, kind, at, via, ...(who.id || who.name ? { user: who } : {}), ...(positionMs !== undefined ? { positionMs } : {}) };
+): ItemEvent[] {
+  // Serve sends an event to its user's instance only: one that names no user is dropped.
+  if (!user.id) return [];
+  const who = { id: user.id, ...(user.name ? { name: user.name } : {}) };
+  return [{ provider: id, nativeId, kind, at, via, user: who, ...(positionMs !== undefined ? { positionMs } : {}) }];
 }
 
 export async function parseMediaBrowserWebhook(id: string, kind: MediaBrowserKind, body: WebhookBody, now: () => number = Date.now): Promise<ItemEvent[]> {
@@ -88,11 +88,11 @@ export async function parseMediaBrowserWebhook(id: string, kind: MediaBrowserKin
     const k = jellyfinKind(b);
     if (!k) return [];
     if (!b.ItemId) throw new WebhookBodyError(`the Jellyfin ${b.NotificationType} webhook has no ItemId`);
-    return [event(id, 'jellyfin-webhook', b.ItemId, k, now(), { id: b.UserId, name: b.NotificationUsername }, ms(b.PlaybackPositionTicks))];
+    return event(id, 'jellyfin-webhook', b.ItemId, k, now(), { id: b.UserId, name: b.NotificationUsername }, ms(b.PlaybackPositionTicks));
   }
   const b = parseJsonText(text, embyBody, 'the Emby webhook body');
   const k = EMBY_KINDS[b.Event];
   if (!k) return [];
   if (!b.Item) throw new WebhookBodyError(`the Emby ${b.Event} webhook has no Item`);
-  return [event(id, 'emby-webhook', b.Item.Id, k, now(), { id: b.User?.Id, name: b.User?.Name }, ms(b.PlaybackInfo?.PositionTicks))];
+  return event(id, 'emby-webhook', b.Item.Id, k, now(), { id: b.User?.Id, name: b.User?.Name }, ms(b.PlaybackInfo?.PositionTicks));
 }

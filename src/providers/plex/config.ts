@@ -9,12 +9,23 @@ export type PlexProviderConfig = ConnectionConfig & {
   token: string;
   /** Library section ids to read; all libraries when absent. */
   libraries?: string[];
+  /** The server's id of this token's account (`account_id`; 1 is the owner), which the
+   * notifications socket and webhooks name: how `playhead serve` routes a user's events. */
+  accountId?: string;
 };
 
 const libraryId = z.unknown().transform((v, ctx) => {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
   if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return v.trim();
   ctx.addIssue({ code: 'custom', message: 'must be a library section id, a whole number such as 1' });
+  return z.NEVER;
+});
+
+/** `account_id`: the id `GET /accounts` lists (what `playhead init` writes), never a name. */
+export const plexAccountId = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return v.trim();
+  ctx.addIssue({ code: 'custom', message: "must be this token's Plex account id, a whole number such as 1 (playhead init writes it)" });
   return z.NEVER;
 });
 
@@ -25,6 +36,7 @@ export const plexFields = {
   url: urlSchema,
   token: tokenSchema,
   libraries: plexLibraries,
+  account_id: plexAccountId.optional(),
   ...connectionFields,
 };
 
@@ -35,5 +47,6 @@ export const plexConfigSchema = strict(plexFields, 'a mapping of Plex settings (
     token: p.token,
     ...connectionConfig(p),
     ...(p.libraries !== undefined ? { libraries: p.libraries } : {}),
+    ...(p.account_id !== undefined ? { accountId: p.account_id } : {}),
   }),
 );

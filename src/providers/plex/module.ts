@@ -3,8 +3,10 @@ import type { RunningPlexEmulator } from '../../../emulators/plex/server.ts';
 import { describe, isRecord, strict, tokenSchema, without } from '../../config/fields.ts';
 import { envName } from '../../config/names.ts';
 import type { ProviderModule } from '../module.ts';
+import { serverUrlKey } from '../trigger.ts';
+import { plexAccountId, plexShareTriggers } from './account.ts';
 import { plexCapabilities } from './capabilities.ts';
-import { plexConfigSchema, plexFields, plexLibraries, type PlexProviderConfig } from './config.ts';
+import { plexAccountId as accountIdSchema, plexConfigSchema, plexFields, plexLibraries, type PlexProviderConfig } from './config.ts';
 import { discoverPlex } from './discover.ts';
 import { PlexProvider } from './provider.ts';
 import { parsePlexWebhook } from './webhook.ts';
@@ -16,9 +18,10 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
   configSchema: plexConfigSchema,
   users: {
     // A Plex token is one account's: the server entry has none, each user brings theirs.
-    serverSchema: strict(without(plexFields, 'token'), 'a mapping of Plex server settings (kind, url, libraries, …)'),
+    serverSchema: strict(without(without(plexFields, 'token'), 'account_id'), 'a mapping of Plex server settings (kind, url, libraries, …)'),
     misplacedServerKeys: {
       token: (server) => `a Plex token is one user's: give each user theirs under users.<user>.${server}.token`,
+      account_id: (server) => `an account id is one user's: give each user theirs under users.<user>.${server}.account_id`,
     },
     checkEntry(value, { user, server, add }) {
       if (!isRecord(value)) {
@@ -29,7 +32,10 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
       if (value.token === undefined) add(['token'], `is required: ${user}'s own Plex token (X-Plex-Token) for ${server}; one token is one Plex account`);
       return value;
     },
-    entrySchema: strict({ token: tokenSchema, libraries: plexLibraries }, "a mapping with this user's Plex token (token, libraries)"),
+    entrySchema: strict(
+      { token: tokenSchema, account_id: accountIdSchema.optional(), libraries: plexLibraries },
+      "a mapping with this user's Plex token (token, account_id, libraries)",
+    ),
     account(entry, { user }) {
       const token = typeof entry.token === 'string' ? entry.token.trim() : '';
       if (token === '') return undefined;
@@ -46,6 +52,9 @@ export const plexModule: ProviderModule<PlexProviderConfig, RunningPlexEmulator>
   create: (id, config, ctx, opts) => new PlexProvider(id, config, ctx, opts),
   parseWebhook: (id, _config, body) => parsePlexWebhook(id, body),
   triggers: (id, config, ctx) => [plexWebsocketTrigger(id, config, ctx)],
+  serverKey: (config) => serverUrlKey(config.url),
+  accountId: plexAccountId,
+  shareTriggers: plexShareTriggers,
   emulator: {
     async runCli(args) {
       const { runPlexEmulatorCli } = await import('../../../emulators/plex/cli.ts');

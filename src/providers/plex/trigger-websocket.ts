@@ -2,16 +2,18 @@
 // (`/:/websockets/notifications`), which needs the server owner's token but no Plex Pass.
 // `playing` frames (PlaySessionStateNotification) say a session played, paused or stopped an
 // item; `timeline` frames (TimelineEntry) say an item's played state changed. Frames name no
-// user: a session is mapped to its account through `/status/sessions` while it lives, and only
-// this instance's account (the owner's) becomes an event, so another user's play never reaches
-// this instance's pairs. Reconnects with backoff; serve reads `health()`.
+// user: a session is mapped to its account through `/status/sessions` while it lives, and each
+// event carries that account, so serve sends it to that account's instance only (the owner's
+// socket sees every account's plays). Reconnects with backoff, except when the token is refused
+// (only the owner may open it: asking again cannot help); serve reads `health()`.
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { redactUrl } from '../http.ts';
 import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../trigger.ts';
 import { lenientId } from '../wire.ts';
-import { PlexClient } from './client.ts';
+import { plexClientFor } from './account.ts';
+import type { PlexClient } from './client.ts';
 import type { PlexProviderConfig } from './config.ts';
 import type { TriggerContext } from '../module.ts';
 
@@ -54,8 +56,8 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
   private stopped = false;
   private attempt = 0;
   private state: TriggerHealth;
-  /** sessionKey → whether the session is this instance's account's. */
-  private readonly sessions = new Map<string, boolean>();
+  /** sessionKey → the session's account. */
+  private readonly sessions = new Map<string, NonNullable<ItemEvent['user']>>();
   private onEvent: (event: ItemEvent) => void = () => {};
 
   constructor(private readonly opts: PlexWebsocketOptions) {
@@ -106,6 +108,8 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
     socket.on('unexpected-response', (_req, res) => {
       const why = res.statusCode === 401 ? 'the token was refused (only the server owner may open the notifications socket)' : `answered ${res.statusCode}`;
       refused = true;
+      // A refused token stays refused: no reconnects (serve opens the socket with the owner's token).
+      if (res.statusCode === 401 || res.statusCode === 403) this.stopped = true;
       this.setState('down', `${this.opts.provider}: notifications ${why}`);
       socket.terminate();
     });
@@ -118,7 +122,10 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      if (this.stopped) return;
+      if (this.stopped) {
+        if (refused) this.setState('down');
+        return;
+      }
       this.setState('down');
       const delay = Math.min(MAX_BACKOFF_MS, (this.opts.firstBackoffMs ?? FIRST_BACKOFF_MS) * 2 ** this.attempt);
       this.attempt += 1;
@@ -144,18 +151,23 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
     for (const n of container.PlaySessionStateNotification ?? []) {
       const kind = KIND_OF_STATE[n.state];
       if (!kind) continue;
-      if (!(await this.mine(n.sessionKey))) continue;
+      const user = await this.accountOf(n.sessionKey);
+      if (!user) {
+        this.opts.log.debug({ provider: this.opts.provider, item: n.ratingKey, state: n.state }, 'plex notification of an unknown session: dropped');
+        continue;
+      }
       this.emit({
         provider: this.opts.provider,
         nativeId: n.ratingKey,
+        user,
         kind,
         ...(n.viewOffset !== undefined ? { positionMs: n.viewOffset } : {}),
         at,
         via: VIA,
       });
     }
-    // A played-state change names no user either; this instance's own read of the item decides
-    // whether anything moved for its account (an unchanged item is a no-op run).
+    // A played-state change names no user at all: it goes out without one, and each instance
+    // the socket serves reads the item for its own account (an unchanged item is a no-op run).
     for (const e of container.TimelineEntry ?? []) {
       if (e.state !== TIMELINE_PROCESSED || (e.type !== 1 && e.type !== 4)) continue;
       this.emit({ provider: this.opts.provider, nativeId: e.itemID, kind: 'changed', at, via: VIA });
@@ -168,36 +180,28 @@ export class PlexWebsocketTrigger implements ProviderTrigger {
   }
 
   /**
-   * Whether a session is this instance's account's (the owner: user id 1). Looked up once per
-   * session; a stop whose session began before we connected is gone from `/status/sessions`
-   * and stays unknown: it is dropped, never guessed, so it cannot reach another user's pair
-   * (the next scheduled run, or the catch-up after a reconnect, still sees the change).
+   * A session's account. Looked up once per session; a stop whose session began before we
+   * connected is gone from `/status/sessions` and stays unknown: it is dropped, never guessed,
+   * so it cannot reach another user's pair (the next scheduled run, or the catch-up after a
+   * reconnect, still sees the change).
    */
-  private async mine(sessionKey: string | undefined): Promise<boolean> {
-    if (sessionKey === undefined) return false;
+  private async accountOf(sessionKey: string | undefined): Promise<ItemEvent['user']> {
+    if (sessionKey === undefined) return undefined;
     const known = this.sessions.get(sessionKey);
     if (known !== undefined) return known;
     const sessions = (await this.opts.client.sessions()) ?? [];
     const found = sessions.find((s) => s.sessionKey === sessionKey);
-    if (!found) return false;
-    const mine = found.userId === '1';
+    if (found?.userId === undefined) return undefined;
+    const user = { id: found.userId, ...(found.userTitle !== undefined ? { name: found.userTitle } : {}) };
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
-    this.sessions.set(sessionKey, mine);
-    return mine;
+    this.sessions.set(sessionKey, user);
+    return user;
   }
 }
 
 /** The trigger for one configured Plex instance; its client (for `/status/sessions`) is its own. */
 export function plexWebsocketTrigger(id: string, config: PlexProviderConfig, ctx: TriggerContext): PlexWebsocketTrigger {
-  const client = new PlexClient({
-    provider: id,
-    url: config.url,
-    token: config.token,
-    clientId: config.clientId ?? `playhead-trigger-${id}`,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    log: ctx.log,
-  });
+  const client = plexClientFor(id, config, ctx, 'trigger');
   return new PlexWebsocketTrigger({
     provider: id,
     url: config.url,

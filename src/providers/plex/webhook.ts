@@ -34,9 +34,9 @@ export async function parsePlexWebhook(id: string, body: WebhookBody, now: () =>
   const kind = KINDS[data.event];
   // media.play, media.resume, library.new, admin.* …: nothing to sync.
   if (!kind || !data.Metadata) return [];
-  const user: { id?: string; name?: string } = {};
-  if (data.Account?.id !== undefined) user.id = String(data.Account.id);
-  if (data.Account?.title !== undefined) user.name = data.Account.title;
+  // Serve sends an event to its account's instance only: one that names no account is dropped.
+  if (data.Account?.id === undefined) return [];
+  const user = { id: String(data.Account.id), ...(data.Account.title !== undefined ? { name: data.Account.title } : {}) };
   return [
     {
       provider: id,
@@ -44,7 +44,7 @@ export async function parsePlexWebhook(id: string, body: WebhookBody, now: () =>
       kind,
       at: now(),
       via: 'plex-webhook',
-      ...(user.id !== undefined || user.name !== undefined ? { user } : {}),
+      user,
       ...(data.Metadata.viewOffset !== undefined ? { positionMs: data.Metadata.viewOffset } : {}),
     },
   ];

@@ -103,10 +103,14 @@ export function registerWaiting(app: Hono, ctx: DashboardContext, csrf: CsrfOf):
         <a href="/waiting">Back to Waiting</a>,
       ]);
     }
-    // A one-way pair runs just this item when its source id is known; a two-way pair weighs both
-    // whole sides, so it runs in full (as the triggers do).
-    const ref = pair.mode === 'two-way' ? undefined : ctx.store.observation(pair.source, key)?.ref;
-    ctx.scheduler.requestItems(pair.name, TRIGGER, ref !== undefined ? [ref] : undefined).catch((err: unknown) => {
+    // Just this item when the id it had on a side the pair reads from is known (either side of a
+    // two-way pair); else the pair runs in full.
+    const sides = pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.source];
+    const item = sides.flatMap((provider) => {
+      const ref = ctx.store.observation(provider, key)?.ref;
+      return ref !== undefined ? [{ provider, nativeId: ref }] : [];
+    })[0];
+    ctx.scheduler.requestItems(pair.name, TRIGGER, item ? [item] : undefined).catch((err: unknown) => {
       ctx.log.error({ pair: pair.name, key, err: err instanceof Error ? err.message : String(err) }, 'retry-now run failed');
     });
     ctx.log.info({ pair: pair.name, key }, 'retry now asked from the dashboard');
