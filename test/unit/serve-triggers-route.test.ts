@@ -143,7 +143,7 @@ test('an event naming an account runs the pairs of that account’s instance on 
     await until('alice’s item run', () => calls.find((c) => c.pair === 'alice'), 4000);
     // Past the window: nobody else's pair ran for alice's stop (not the holder's, not the other server's).
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(calls, [{ pair: 'alice', via: 'routed-socket', items: ['42'] }]);
+    assert.deepEqual(calls, [{ pair: 'alice', via: 'routed-socket', items: [{ provider: 'home@alice', nativeId: '42' }] }]);
 
     // A webhook posted at alice's URL for bob's play is bob's.
     calls.length = 0;
@@ -153,7 +153,7 @@ test('an event naming an account runs the pairs of that account’s instance on 
     routed.emit('home@owner', { nativeId: '9', kind: 'stopped', user: { id: '?' } });
     await until('bob’s item run', () => calls.find((c) => c.pair === 'bob'), 4000);
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(calls, [{ pair: 'bob', via: 'routed-webhook', items: ['7'] }]);
+    assert.deepEqual(calls, [{ pair: 'bob', via: 'routed-webhook', items: [{ provider: 'home@bob', nativeId: '7' }] }]);
 
     // No account named (a catch-up): every instance the socket serves runs in full, each for its own account.
     calls.length = 0;
