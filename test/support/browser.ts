@@ -41,6 +41,8 @@ export interface OpenedPage {
 /** A fresh context (no cookies shared with other tests) with one page at `url`. */
 export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  // A missing element fails in seconds with its selector, not after Playwright's 30 s default.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
