@@ -95,7 +95,7 @@ export interface DemoOptions {
 }
 
 /** Resolves at the first Ctrl-C (or SIGTERM); the demo then stops serve cleanly and exits. */
-export function untilInterrupted(): Promise<void> {
+function untilInterrupted(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       process.off('SIGINT', done);
@@ -109,7 +109,11 @@ export function untilInterrupted(): Promise<void> {
 
 /** Serving until Ctrl-C is for a person at a terminal: `--no-serve`, pipes, CI and scripts end with the steps. */
 export function keepServingFor(opts: { serve: boolean; tty: boolean }): DemoOptions['keepServing'] {
-  return opts.serve && opts.tty ? () => untilInterrupted() : undefined;
+  if (!opts.serve || !opts.tty) return undefined;
+  return () => {
+    process.stdout.write('   Serving until Ctrl-C.\n');
+    return untilInterrupted();
+  };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
@@ -323,7 +327,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         if (opts.keepServing) {
           const dashboard = `${serve.url}/`;
           out();
-          out(`9. The dashboard of this serve: ${dashboard} (overview, Continue Watching, runs, items). Serving until Ctrl-C.`);
+          out(`9. The dashboard of this serve: ${dashboard} (overview, Continue Watching, runs, items).`);
           await opts.keepServing(dashboard);
         }
       } finally {

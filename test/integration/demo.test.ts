@@ -12,7 +12,7 @@ test('the demo syncs Plex to Jellyfin and Trakt, shows matching positions, its s
   const keepServing = async (url: string) => {
     const res = await request(`${url}api/pairs`);
     const body = (await res.body.json()) as { pairs: { name: string }[] };
-    served = { url, pairs: body.pairs.map((p) => p.name), printed: chunks.join('').includes(`The dashboard of this serve: ${url} `) };
+    served = { url, pairs: body.pairs.map((p) => p.name), printed: chunks.join('').includes(`The dashboard of this serve: ${url} (`) };
   };
   const original = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -48,7 +48,7 @@ test('the demo syncs Plex to Jellyfin and Trakt, shows matching positions, its s
   assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   assert.ok(served.printed, 'the URL was printed before serving');
   assert.deepEqual(served.pairs, ['owner', 'alice', 'alice-trakt']);
-  assert.match(out, /Serving until Ctrl-C\.\n {3}serve stopped cleanly\.\n/, 'serve stops once it is told to, cleanly');
+  assert.match(out, /The dashboard of this serve: \S+ \(.+\)\.\n {3}serve stopped cleanly\.\n/, 'serve stops once it is told to, cleanly');
   await assert.rejects(request(served.url), 'nothing listens after the demo');
   assert.ok(!/owner-token|alice-token|alice-access|admin-token|client-secret/.test(out), 'no token or secret is printed');
 });
@@ -61,5 +61,5 @@ test('`playhead demo --no-serve` (and any demo whose stdout is not a terminal) e
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /It arrived upstairs/);
   assert.match(run.stdout, /serve stopped cleanly\.\n\nTry it yourself/);
-  assert.doesNotMatch(run.stdout, /Serving until Ctrl-C/);
+  assert.doesNotMatch(run.stdout, /The dashboard of this serve|Serving until Ctrl-C/);
 });

@@ -33,6 +33,8 @@ export async function launchBrowser(env: NodeJS.ProcessEnv = process.env): Promi
 export interface OpenedPage {
   page: Page;
   context: BrowserContext;
+  /** The HTTP status `url` answered (undefined for about:blank). */
+  status: number | undefined;
   /** Uncaught script errors and console errors seen on the page so far. */
   errors: string[];
   close(): Promise<void>;
@@ -49,8 +51,8 @@ export async function openPage(browser: Browser, url: string, options: BrowserCo
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
   });
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, context, errors, close: () => context.close() };
+  const response = await page.goto(url, { waitUntil: 'load' });
+  return { page, context, status: response?.status(), errors, close: () => context.close() };
 }
 
 export interface Violation {
