@@ -15,7 +15,7 @@ import { eventually } from '../integration/serve-support.ts';
 const LIVE_WAIT_MS = 15_000;
 const MARKER = '__playheadNoReload';
 
-/** The page answers 200, passes the scan, shows no secret; saved as test-results/dashboard-<name>.png. */
+/** The page as it is now passes the scan and shows no secret; saved as test-results/dashboard-<name>.png. */
 async function checkPage(page: Page, fixture: DashboardServe, name: string): Promise<void> {
   const violations = await scanAccessibility(page);
   assert.deepEqual(violations, [], `${name} (${page.url()}): serious or critical accessibility violations:\n${formatViolations(violations)}`);

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/cli/log.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 import { startServe, type RunningServe } from '../../src/serve/serve.ts';
+import { webhookSecret } from '../../src/serve/webhooks.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import type { PlexItem } from '../../emulators/plex/data.ts';
@@ -107,7 +108,8 @@ export async function startDashboardServe(opts: { token?: string; ready?: boolea
     jf,
     store,
     config,
-    secrets: { ...env, ...(opts.token ? { PLAYHEAD_API_TOKEN: opts.token } : {}) },
+    // The webhook URL's secret is a credential too (serve keeps it in the state database).
+    secrets: { ...env, webhookSecret: webhookSecret(store), ...(opts.token ? { PLAYHEAD_API_TOKEN: opts.token } : {}) },
     inProgress,
     keyOf: (film) => `imdb:${imdbOf(film)}`,
     setPlexPosition,
