@@ -16,7 +16,7 @@ import type { RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/s
 import type { RunningTraktEmulator } from '../../emulators/trakt/server.ts';
 import type { EmulatorHook } from '../providers/module.ts';
 import { moduleFor } from '../providers/registry.ts';
-import { startServe } from '../serve/serve.ts';
+import { startServe, type RunningServe } from '../serve/serve.ts';
 import { msToTicks, ticksToMs } from '../core/position.ts';
 import { authProvider } from './auth.ts';
 import { EXIT } from './exit.ts';
@@ -84,7 +84,39 @@ interface Scene {
   synced: boolean;
 }
 
-export async function runDemo(opts: { json: boolean }): Promise<number> {
+export interface DemoOptions {
+  json: boolean;
+  /**
+   * Given the dashboard's URL once the steps are done, while serve still runs; serve stops when it
+   * resolves. The CLI passes `untilInterrupted` for a person at a terminal (see `keepServingFor`);
+   * without it the demo ends with its steps (scripts, CI, tests).
+   */
+  keepServing?: ((dashboardUrl: string) => Promise<void>) | undefined;
+}
+
+/** Resolves at the first Ctrl-C (or SIGTERM); the demo then stops serve cleanly and exits. */
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+/** Serving until Ctrl-C is for a person at a terminal: `--no-serve`, pipes, CI and scripts end with the steps. */
+export function keepServingFor(opts: { serve: boolean; tty: boolean }): DemoOptions['keepServing'] {
+  if (!opts.serve || !opts.tty) return undefined;
+  return () => {
+    process.stdout.write('   Serving until Ctrl-C.\n');
+    return untilInterrupted();
+  };
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const clock = new DemoClock();
   const dir = mkdtempSync(join(tmpdir(), 'playhead-demo-'));
@@ -263,10 +295,44 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
       out(`   Writes: ${writes}; write requests to any server: ${writeCalls}.`);
       out();
       out('8. `playhead serve` — always on: a person stops a film in the living room, and it arrives upstairs:');
-      const live = await liveStop({ config, store, living, upstairs, item: movies[14], token: plexToken.owner, twin: upstairsTwin, jfUser: jfOwner.id, out });
-      out();
-      out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`');
-      out('(or jellyfin, emby, trakt), then point a playhead.yaml at it (see README).');
+      const runsBefore = store.runs({ limit: 1 })[0]?.id ?? 0;
+      const serve = await startServe({ config, store, log: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, onListening: () => {} });
+      // Stopped right after step 8, or, when it keeps serving the dashboard, at Ctrl-C; once either way.
+      let serveStopped = false;
+      const stopServe = async () => {
+        if (serveStopped) return;
+        serveStopped = true;
+        const clean = await serve.stop('demo over');
+        out(clean ? '   serve stopped cleanly.' : '   serve stopped, leaving work in flight.');
+      };
+      let live: Awaited<ReturnType<typeof liveStop>>;
+      try {
+        live = await liveStop({
+          config,
+          store,
+          serve,
+          runsBefore,
+          living,
+          upstairs,
+          item: movies[14],
+          token: plexToken.owner,
+          twin: upstairsTwin,
+          jfUser: jfOwner.id,
+          out,
+        });
+        if (!opts.keepServing) await stopServe();
+        out();
+        out('Try it yourself: `playhead emulate plex --name home --synthetic movies=50,shows=3,seasons=2,episodes=8`');
+        out('(or jellyfin, emby, trakt), then point a playhead.yaml at it (see README).');
+        if (opts.keepServing) {
+          const dashboard = `${serve.url}/`;
+          out();
+          out(`9. The dashboard of this serve: ${dashboard} (overview, Continue Watching, runs, items).`);
+          await opts.keepServing(dashboard);
+        }
+      } finally {
+        await stopServe();
+      }
       const failed = [...first, ...second].some((o) => !o.ok || o.result.status !== 'ok');
       if (opts.json)
         process.stdout.write(
@@ -302,7 +368,7 @@ async function waitFor<T>(pick: () => T | undefined | Promise<T | undefined>, ms
 }
 
 /**
- * Step 8: `playhead serve` in-process on the demo's emulators (port 0). Once its first full runs
+ * Step 8: `playhead serve` (started in-process on the demo's emulators, port 0). Once its first full runs
  * are done and its Plex trigger is up, the owner plays a film in the living room and stops it;
  * the delay is measured from that stop to the position being readable on the Jellyfin emulator,
  * and the requests are counted on both emulators' request logs (the player's own report excluded).
@@ -310,6 +376,9 @@ async function waitFor<T>(pick: () => T | undefined | Promise<T | undefined>, ms
 async function liveStop(opts: {
   config: ReturnType<typeof parseConfig>;
   store: Store;
+  serve: RunningServe;
+  /** The last run before serve started: serve's first full runs come after it. */
+  runsBefore: number;
   living: RunningPlexEmulator;
   upstairs: RunningMediaBrowserEmulator;
   item: PlexItem | undefined;
@@ -318,52 +387,45 @@ async function liveStop(opts: {
   jfUser: string;
   out: (line?: string) => void;
 }): Promise<{ title: string; delayMs: number; requests: number } | undefined> {
-  const { config, store, living, upstairs, item, out } = opts;
+  const { config, store, serve, living, upstairs, item, out } = opts;
   const twin = item && opts.twin(item);
   if (!item || !twin || !item.durationMs) throw new Error('demo: no film for the serve step');
-  const startedRuns = store.runs({ limit: 1 })[0]?.id ?? 0;
-  const serve = await startServe({ config, store, log: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, onListening: () => {} });
-  try {
-    out(`   serve listens on ${serve.url}; each pair runs once in full on start, then Plex's notification socket is up.`);
-    const ready = await waitFor(async () => {
-      const done = store.runs({ limit: 50 }).filter((r) => r.id > startedRuns && r.trigger === 'schedule' && r.finishedAt);
-      if (new Set(done.map((r) => r.pair)).size < config.pairs.length) return undefined;
-      const res = await request(`${serve.url}/api/pairs`);
-      const body = (await res.body.json()) as { pairs: { name: string; triggers: { state: string }[] }[] };
-      return body.pairs.find((p) => p.name === 'owner')?.triggers[0]?.state === 'up' ? true : undefined;
-    }, 15_000);
-    if (!ready) {
-      out('   serve did NOT get ready (full runs or the Plex trigger) within 15 s.');
-      return undefined;
-    }
-    const positionUp = () => {
-      const ticks = upstairs.state.userData[opts.jfUser]?.[twin.Id]?.PlaybackPositionTicks;
-      return ticks ? ticksToMs(ticks) : undefined;
-    };
-    const stopAt = Math.round((item.durationMs * 0.55) / 1000) * 1000;
-    await plexTimeline(living, opts.token, item, 'playing', stopAt - 600_000);
-    // The trigger maps the new session to its account (`/status/sessions`) while it plays.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const marks = { plex: living.requests.length, jf: upstairs.requests.length, run: store.runs({ limit: 1 })[0]?.id ?? 0 };
-    const stoppedAt = Date.now();
-    await plexTimeline(living, opts.token, item, 'stopped', stopAt);
-    const arrived = await waitFor(() => (positionUp() === stopAt ? true : undefined), 10_000);
-    const delayMs = Date.now() - stoppedAt;
-    out(`   owner plays ${item.title} in the living room and stops it at ${formatDuration(stopAt)} (POST /:/timeline state=playing, then stopped).`);
-    if (!arrived) {
-      out(`   It did NOT arrive upstairs within 10 s (upstairs has ${formatDuration(positionUp() ?? 0)}).`);
-      return undefined;
-    }
-    // The item run confirms by re-reading after the write: count its requests once it has finished.
-    const run = await waitFor(() => store.runs({ pair: 'owner', limit: 5 }).find((r) => r.id > marks.run && r.finishedAt), 10_000);
-    const plexCalls = living.requests.slice(marks.plex).filter((r) => r.path !== '/:/timeline').length;
-    const jfCalls = upstairs.requests.slice(marks.jf).length;
-    out(
-      `   It arrived upstairs: ${item.title} resumes at ${formatDuration(stopAt)} on Jellyfin ${delayMs} ms after the stop, in ${plexCalls + jfCalls} requests (Plex ${plexCalls}, Jellyfin ${jfCalls}; run #${run?.id ?? '?'}, trigger ${run?.trigger ?? '?'}).`,
-    );
-    return { title: item.title, delayMs, requests: plexCalls + jfCalls };
-  } finally {
-    const clean = await serve.stop('demo over');
-    out(clean ? '   serve stopped cleanly.' : '   serve stopped, leaving work in flight.');
+  out(`   serve listens on ${serve.url}; each pair runs once in full on start, then Plex's notification socket is up.`);
+  const ready = await waitFor(async () => {
+    const done = store.runs({ limit: 50 }).filter((r) => r.id > opts.runsBefore && r.trigger === 'schedule' && r.finishedAt);
+    if (new Set(done.map((r) => r.pair)).size < config.pairs.length) return undefined;
+    const res = await request(`${serve.url}/api/pairs`);
+    const body = (await res.body.json()) as { pairs: { name: string; triggers: { state: string }[] }[] };
+    return body.pairs.find((p) => p.name === 'owner')?.triggers[0]?.state === 'up' ? true : undefined;
+  }, 15_000);
+  if (!ready) {
+    out('   serve did NOT get ready (full runs or the Plex trigger) within 15 s.');
+    return undefined;
   }
+  const positionUp = () => {
+    const ticks = upstairs.state.userData[opts.jfUser]?.[twin.Id]?.PlaybackPositionTicks;
+    return ticks ? ticksToMs(ticks) : undefined;
+  };
+  const stopAt = Math.round((item.durationMs * 0.55) / 1000) * 1000;
+  await plexTimeline(living, opts.token, item, 'playing', stopAt - 600_000);
+  // The trigger maps the new session to its account (`/status/sessions`) while it plays.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const marks = { plex: living.requests.length, jf: upstairs.requests.length, run: store.runs({ limit: 1 })[0]?.id ?? 0 };
+  const stoppedAt = Date.now();
+  await plexTimeline(living, opts.token, item, 'stopped', stopAt);
+  const arrived = await waitFor(() => (positionUp() === stopAt ? true : undefined), 10_000);
+  const delayMs = Date.now() - stoppedAt;
+  out(`   owner plays ${item.title} in the living room and stops it at ${formatDuration(stopAt)} (POST /:/timeline state=playing, then stopped).`);
+  if (!arrived) {
+    out(`   It did NOT arrive upstairs within 10 s (upstairs has ${formatDuration(positionUp() ?? 0)}).`);
+    return undefined;
+  }
+  // The item run confirms by re-reading after the write: count its requests once it has finished.
+  const run = await waitFor(() => store.runs({ pair: 'owner', limit: 5 }).find((r) => r.id > marks.run && r.finishedAt), 10_000);
+  const plexCalls = living.requests.slice(marks.plex).filter((r) => r.path !== '/:/timeline').length;
+  const jfCalls = upstairs.requests.slice(marks.jf).length;
+  out(
+    `   It arrived upstairs: ${item.title} resumes at ${formatDuration(stopAt)} on Jellyfin ${delayMs} ms after the stop, in ${plexCalls + jfCalls} requests (Plex ${plexCalls}, Jellyfin ${jfCalls}; run #${run?.id ?? '?'}, trigger ${run?.trigger ?? '?'}).`,
+  );
+  return { title: item.title, delayMs, requests: plexCalls + jfCalls };
 }

@@ -333,10 +333,12 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('start Plex, Jellyfin and Trakt emulators, sync between them and narrate what happens')
-    .action(async () => {
-      const { runDemo } = await import('./demo.ts');
-      process.exitCode = await runDemo({ json: globals().json === true });
+    .description('start Plex, Jellyfin and Trakt emulators, sync between them and narrate what happens; in a terminal, then serve the dashboard until Ctrl-C')
+    .option('--no-serve', 'end when the steps are done instead of serving the dashboard (always so when stdout is not a terminal)')
+    .action(async (opts: { serve: boolean }) => {
+      const { keepServingFor, runDemo } = await import('./demo.ts');
+      const keepServing = keepServingFor({ serve: opts.serve, tty: process.stdout.isTTY === true });
+      process.exitCode = await runDemo({ json: globals().json === true, keepServing });
     });
 
   return program;
