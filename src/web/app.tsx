@@ -44,6 +44,9 @@ export function createDashboard(ctx: DashboardContext): Hono {
     return c.body(asset.body, 200, headers);
   });
 
+  // Browsers ask for it on every page; there is none (the layout needs no image).
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));
+
   app.use('*', requireSession(ctx));
   app.use('*', checkCsrf(ctx));
 

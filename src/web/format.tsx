@@ -1,5 +1,5 @@
 // Small pieces every dashboard page shows the same way: times, positions, reason chips.
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import type { PositionSnapshot } from '../core/model.ts';
 import type { PairSchedule } from '../core/pair.ts';
 import { byReasonOrder, reasonLabel } from '../core/reasons.ts';
@@ -66,3 +66,10 @@ export const Notice: FC<{ text: string | undefined; error?: boolean }> = ({ text
   );
 
 export const itemHref = (key: string): string => `/items/${encodeURIComponent(key)}`;
+
+/** A wide table's frame on a narrow screen: it scrolls sideways, and can be focused to scroll by keyboard. */
+export const Scroll: FC<{ label: string; children?: Child }> = ({ label, children }) => (
+  <section class="scroll" aria-label={label} tabindex={0}>
+    {children}
+  </section>
+);

@@ -7,7 +7,7 @@ import { displayTitle } from '../core/decide.ts';
 import { explainDecision } from '../core/explain.ts';
 import type { ItemIdentity, PositionSnapshot } from '../core/model.ts';
 import type { DashboardContext } from './context.ts';
-import { Chip, percentOf, positionText, When } from './format.tsx';
+import { Chip, percentOf, positionText, Scroll, When } from './format.tsx';
 import { renderPage } from './render.tsx';
 import { csrfToken } from './security.ts';
 import { Timeline, type TimelinePoint } from './timeline.tsx';
@@ -102,7 +102,7 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
         </section>
         <section aria-labelledby="positions-heading" class="card">
           <h2 id="positions-heading">On each provider</h2>
-          <div class="scroll">
+          <Scroll label="Native ids and positions">
             <table id="native-ids">
               <thead>
                 <tr>
@@ -129,13 +129,13 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           {sides.length === 0 ? <p>Not seen on any configured provider yet.</p> : ''}
           <Timeline title={title} points={points} />
         </section>
         <section aria-labelledby="decisions-heading">
           <h2 id="decisions-heading">Decisions</h2>
-          <div class="scroll">
+          <Scroll label="Decisions">
             <table id="item-decisions">
               <thead>
                 <tr>
@@ -169,7 +169,7 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           {decisions.length === DECISIONS_SHOWN ? <p>{`The newest ${DECISIONS_SHOWN} decisions are shown.`}</p> : ''}
         </section>
         <section aria-labelledby="journal-heading">
@@ -177,7 +177,7 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
           {journal.length === 0 ? (
             <p>Nothing was ever written for this item.</p>
           ) : (
-            <div class="scroll">
+            <Scroll label="Writes">
               <table id="journal">
                 <thead>
                   <tr>
@@ -209,7 +209,7 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )}
         </section>
       </>,

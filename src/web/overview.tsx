@@ -12,10 +12,11 @@ import type { RunOutcome } from '../serve/runner.ts';
 import { RunRefusedError } from '../serve/scheduler.ts';
 import type { RunRow } from '../store/store.ts';
 import type { DashboardContext } from './context.ts';
-import { Counts, Notice, scheduleText, When } from './format.tsx';
+import { Counts, Notice, Scroll, scheduleText, When } from './format.tsx';
 import { renderPage } from './render.tsx';
 import { csrfToken } from './security.ts';
 
+const RECENT_RUNS = 15;
 const RUN_STATUSES = new Set(['ok', 'partial', 'failed', 'interrupted', 'skipped', 'running']);
 
 const RunLink: FC<{ run: RunRow }> = ({ run }) => (
@@ -105,39 +106,41 @@ const Pairs: FC<{ ctx: DashboardContext; csrf: string }> = ({ ctx, csrf }) => (
 );
 
 const RecentRuns: FC<{ runs: RunRow[] }> = ({ runs }) => (
-  <table id="runs">
-    <caption>Recent runs</caption>
-    <thead>
-      <tr>
-        <th scope="col">Run</th>
-        <th scope="col">Pair</th>
-        <th scope="col">Started by</th>
-        <th scope="col">Status</th>
-        <th scope="col">When</th>
-        <th scope="col">Decisions</th>
-      </tr>
-    </thead>
-    <tbody>
-      {runs.map((r) => (
+  <Scroll label="Recent runs">
+    <table id="runs">
+      <caption>Recent runs</caption>
+      <thead>
         <tr>
-          <td>
-            <RunLink run={r} />
-          </td>
-          <td>{r.pair}</td>
-          <td>{r.trigger ?? 'command line'}</td>
-          <td>
-            <span class={`status status-${r.status}`}>{r.status}</span>
-          </td>
-          <td>
-            <When at={r.startedAt} />
-          </td>
-          <td>
-            <Counts counts={r.counts} />
-          </td>
+          <th scope="col">Run</th>
+          <th scope="col">Pair</th>
+          <th scope="col">Started by</th>
+          <th scope="col">Status</th>
+          <th scope="col">When</th>
+          <th scope="col">Decisions</th>
         </tr>
-      ))}
-    </tbody>
-  </table>
+      </thead>
+      <tbody>
+        {runs.map((r) => (
+          <tr>
+            <td>
+              <RunLink run={r} />
+            </td>
+            <td>{r.pair}</td>
+            <td>{r.trigger ?? 'command line'}</td>
+            <td>
+              <span class={`status status-${r.status}`}>{r.status}</span>
+            </td>
+            <td>
+              <When at={r.startedAt} />
+            </td>
+            <td>
+              <Counts counts={r.counts} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </Scroll>
 );
 
 /** The line a run's redirect asks for, built from known words only (a crafted link cannot make the page say anything else). */
@@ -173,8 +176,16 @@ const wantsJson = (c: Context) => (c.req.header('accept') ?? '').includes('appli
 export function registerOverview(app: Hono, ctx: DashboardContext): void {
   app.get('/', (c) => {
     const csrf = csrfToken(c, ctx);
-    // app.js refreshes the cards after a run with this fragment instead of reloading the page.
-    if (c.req.query('fragment') === 'pairs') return c.html(String(<Pairs ctx={ctx} csrf={csrf} />));
+    // app.js refreshes the cards and the runs after a run with this fragment instead of reloading the page.
+    if (c.req.query('fragment') === 'pairs')
+      return c.html(
+        String(
+          <>
+            <Pairs ctx={ctx} csrf={csrf} />
+            <RecentRuns runs={ctx.store.runs({ limit: RECENT_RUNS })} />
+          </>,
+        ),
+      );
     const notice = runNotice(ctx, c.req.query());
     return renderPage(
       c,
@@ -189,7 +200,7 @@ export function registerOverview(app: Hono, ctx: DashboardContext): void {
           </p>
           <ol id="activity" aria-live="polite" aria-describedby="activity-hint"></ol>
         </section>
-        <RecentRuns runs={ctx.store.runs({ limit: 15 })} />
+        <RecentRuns runs={ctx.store.runs({ limit: RECENT_RUNS })} />
         {ctx.token !== undefined ? (
           <form method="post" action="/logout" class="logout">
             <input type="hidden" name="csrf" value={csrf} />

@@ -12,7 +12,7 @@ import { undoRun, UndoUsageError, type UndoResult } from '../engine/undo.ts';
 import { RunRefusedError } from '../serve/scheduler.ts';
 import type { RunRow } from '../store/store.ts';
 import type { DashboardContext } from './context.ts';
-import { Chip, Counts, itemHref, Notice, positionText, When } from './format.tsx';
+import { Chip, Counts, itemHref, Notice, positionText, Scroll, When } from './format.tsx';
 import { renderPage } from './render.tsx';
 import { csrfToken } from './security.ts';
 
@@ -45,7 +45,7 @@ const DecisionRows: FC<{ decisions: TypedDecision[]; dryRun: boolean }> = ({ dec
 );
 
 const DecisionTable: FC<{ id: string; caption: string; decisions: TypedDecision[]; dryRun: boolean }> = ({ id, caption, decisions, dryRun }) => (
-  <div class="scroll">
+  <Scroll label={caption}>
     <table id={id}>
       <caption>{caption}</caption>
       <thead>
@@ -61,7 +61,7 @@ const DecisionTable: FC<{ id: string; caption: string; decisions: TypedDecision[
         <DecisionRows decisions={decisions} dryRun={dryRun} />
       </tbody>
     </table>
-  </div>
+  </Scroll>
 );
 
 const RunFacts: FC<{ run: RunRow }> = ({ run }) => (

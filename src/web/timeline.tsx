@@ -13,7 +13,7 @@ export interface TimelinePoint {
   label: string;
 }
 
-const WIDTH = 640;
+const WIDTH = 560;
 const HEIGHT = 220;
 const PAD = { left: 44, right: 12, top: 12, bottom: 34 };
 
@@ -24,6 +24,8 @@ export const Timeline: FC<{ title: string; points: TimelinePoint[] }> = ({ title
   // One reading (or all at one time) still gets a visible span around it.
   const span = last - first || 60_000;
   const start = last === first ? first - span / 2 : first;
+  // Within an hour, minutes alone would give both ends the same label.
+  const tick = (at: number) => (last - first < 3_600_000 ? `${new Date(at).toISOString().slice(11, 19)} UTC` : utc(at));
   const x = (at: number) => PAD.left + ((at - start) / span) * (WIDTH - PAD.left - PAD.right);
   const y = (percent: number) => PAD.top + (1 - percent / 100) * (HEIGHT - PAD.top - PAD.bottom);
   const label =
@@ -46,11 +48,11 @@ export const Timeline: FC<{ title: string; points: TimelinePoint[] }> = ({ title
         ) : (
           <>
             <text class="axis" x={PAD.left} y={HEIGHT - 8}>
-              {utc(first)}
+              {tick(first)}
             </text>
             {last !== first ? (
               <text class="axis" x={WIDTH - PAD.right} y={HEIGHT - 8} text-anchor="end">
-                {utc(last)}
+                {tick(last)}
               </text>
             ) : (
               ''

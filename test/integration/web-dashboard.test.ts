@@ -60,6 +60,7 @@ describe('playhead serve: the dashboard', () => {
     // The fragment app.js swaps in after a run: the cards alone.
     const fragment = await visit('/?fragment=pairs');
     assert.match(fragment.text, /^<div id="pairs" class="cards">/);
+    assert.match(fragment.text, /<table id="runs">/);
     assert.ok(!fragment.text.includes('<html'));
   });
 

@@ -41,17 +41,28 @@
     }
   }
 
-  /** Replaces the element with id `id` by the same element fetched from `url` (a server-rendered fragment). */
-  async function refresh(id, url) {
-    const current = document.getElementById(id);
-    if (!current) return;
+  /** What names a control across two renderings of the same fragment: its form, name and value, or its link. */
+  function controlKey(el) {
+    if (!el) return undefined;
+    return `${el.form?.getAttribute('action') ?? ''}|${el.getAttribute('name') ?? ''}|${el.getAttribute('value') ?? ''}|${el.getAttribute('href') ?? ''}|${el.textContent ?? ''}`;
+  }
+
+  /** Replaces each element of `ids` on the page by the element of the same id in `url`'s answer (server-rendered HTML). */
+  async function refresh(ids, url) {
     try {
       const res = await fetch(url, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
       if (!res.ok) return;
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
-      const fresh = doc.getElementById(id);
-      // Focus inside the old element (a button just pressed) would be lost: keep the page as it is then.
-      if (fresh && !current.contains(document.activeElement)) current.replaceWith(fresh);
+      for (const id of ids) {
+        const current = document.getElementById(id);
+        const fresh = doc.getElementById(id);
+        if (!current || !fresh) continue;
+        // A keyboard user's focus (say on the button just pressed) moves to the same control in the new copy.
+        const focused = document.activeElement;
+        const sameControl = current.contains(focused) ? controlKey(focused) : undefined;
+        current.replaceWith(fresh);
+        if (sameControl) [...fresh.querySelectorAll('button, a, input, select')].find((el) => controlKey(el) === sameControl)?.focus();
+      }
     } catch {
       // The next finished run tries again.
     }
@@ -64,8 +75,8 @@
   }
 
   function onRunFinished() {
-    if (document.getElementById('pairs')) void refresh('pairs', fragmentUrl('pairs'));
-    if (document.getElementById('positions')) void refresh('positions', fragmentUrl('table'));
+    if (document.getElementById('pairs')) void refresh(['pairs', 'runs'], fragmentUrl('pairs'));
+    if (document.getElementById('positions')) void refresh(['positions'], fragmentUrl('table'));
   }
 
   if ('EventSource' in window) {
@@ -91,7 +102,9 @@
     event.preventDefault();
     const button = event.submitter instanceof HTMLButtonElement ? event.submitter : null;
     const body = new URLSearchParams({ dryRun: button?.value === '1' ? '1' : '0' });
-    for (const b of form.querySelectorAll('button')) b.disabled = true;
+    // Busy, not disabled: a disabled button would drop the keyboard focus.
+    if (form.getAttribute('aria-busy') === 'true') return;
+    form.setAttribute('aria-busy', 'true');
     try {
       const res = await fetch(form.action, {
         method: 'POST',
@@ -105,8 +118,7 @@
     } catch (err) {
       say(`The request failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      for (const b of form.querySelectorAll('button')) b.disabled = false;
-      onRunFinished();
+      form.removeAttribute('aria-busy');
     }
   });
 })();
