@@ -19,8 +19,8 @@ import { csrfToken } from './security.ts';
 const PAGE_SIZE = 200;
 
 const runQuery = z.object({
-  reason: z.string().max(40).optional(),
-  q: z.string().max(200).optional(),
+  reason: z.string().max(40).optional().catch(undefined),
+  q: z.string().max(200).optional().catch(undefined),
   offset: z.coerce.number().int().min(0).max(10_000_000).catch(0).default(0),
   undone: z.string().regex(/^\d+$/).optional().catch(undefined),
 });

@@ -148,6 +148,8 @@ describe('playhead serve: the dashboard', () => {
     assert.ok(searched.text.includes(`>${movie.title}</a>`));
     const noMatch = await visit(`/runs/${last.id}?q=zzzz-nothing`);
     assert.match(noMatch.text, /No decisions match/);
+    // Filters a page cannot use are ignored, not an error.
+    assert.equal((await visit(`/runs/${last.id}?q=${'x'.repeat(300)}&reason=nope&offset=-4`)).status, 200);
     assert.match(r.text, /<button type="submit" class="secondary">Preview undo<\/button>/);
 
     const csrf = csrfOf(r.text);
