@@ -1,8 +1,9 @@
 // `playhead serve`: the long-running process. It holds the state database's writer lock for its
 // whole life (so a `playhead sync` beside it is refused and told to ask this process instead),
 // settles what a dead process left behind, runs every pair on its schedule, listens to the
-// servers' triggers (item-scoped runs within seconds of a stop), and answers the HTTP API and the dashboard (src/web). SIGTERM/SIGINT: stop taking work, let the write in flight and its journal entry
-// finish (the run closes as interrupted), close the listener, release the lock, exit 0.
+// servers' triggers (item-scoped runs within seconds of a stop), and answers the HTTP API and the
+// dashboard (src/web). SIGTERM/SIGINT: stop taking work, let the write in flight and its journal
+// entry finish (the run closes as interrupted), close the listener, release the lock, exit 0.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
