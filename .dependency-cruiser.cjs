@@ -67,6 +67,21 @@ module.exports = {
       to: { path: '^src/providers/' },
     },
     {
+      name: 'web-reads-through-serve-store-engine',
+      comment:
+        'The dashboard (src/web) answers from what the API answers from: serve (but not serve.ts, which mounts it), store, core, engine, config and the provider interface and registry (provider.ts, module.ts, registry.ts); never the CLI or a provider kind.',
+      severity: 'error',
+      from: { path: '^src/web/' },
+      to: { path: ['^src/cli/', '^src/serve/serve\\.ts$', '^src/providers/(?!(registry|provider|module)\\.ts$)'] },
+    },
+    {
+      name: 'only-serve-mounts-the-dashboard',
+      comment: 'serve.ts mounts the dashboard (web/app.tsx); nothing else outside src/web imports it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/web/', '^src/serve/serve\\.ts$'] },
+      to: { path: '^src/web/' },
+    },
+    {
       name: 'no-circular',
       comment: 'No import cycles.',
       severity: 'error',
@@ -89,7 +104,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.cjs', '.mjs', '.json'],
     },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -30,7 +30,7 @@ export async function runServe(app: { config: Config; store: Store; log: Logger 
     port: Number(o.port),
     token: process.env.PLAYHEAD_API_TOKEN,
     // stdout, one line: scripts and tests started on --port 0 read the URL from it.
-    onListening: (url) => void process.stdout.write(`playhead serve: listening on ${url}\n`),
+    onListening: (url) => void process.stdout.write(`playhead serve: listening on ${url}\nplayhead serve: dashboard at ${url}/\n`),
   });
   const signal = await new Promise<StopSignal>((resolve) => {
     const onSignal = (s: StopSignal) => {

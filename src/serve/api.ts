@@ -6,14 +6,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/types.ts';
 import { explainDecision } from '../core/explain.ts';
 import { undoRun, UndoUsageError } from '../engine/undo.ts';
 import type { Store } from '../store/store.ts';
-import type { EventBus } from './events.ts';
+import { streamEvents, type EventBus } from './events.ts';
 import { openApiDocument } from './openapi.ts';
 import { positionsScope } from './positions.ts';
 import { positionsQuery, runsQuery, idParam, itemsQuery, runBody } from './schemas.ts';
@@ -186,23 +185,7 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json({ undo });
   });
 
-  app.get('/api/events', (c) =>
-    streamSSE(c, async (stream) => {
-      let id = 0;
-      const queue: Promise<void>[] = [];
-      const unsubscribe = opts.events.subscribe((event) => {
-        queue.push(stream.writeSSE({ event: event.type, data: JSON.stringify(event), id: String(++id) }));
-      });
-      // A comment first, so a client knows it is subscribed before anything happens.
-      await stream.write(': subscribed\n\n');
-      await new Promise<void>((resolve) => {
-        stream.onAbort(resolve);
-        opts.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      unsubscribe();
-      await Promise.allSettled(queue);
-    }),
-  );
+  app.get('/api/events', (c) => streamEvents(c, opts.events, opts.signal));
 
   return app;
 }

@@ -1,8 +1,9 @@
 // `playhead serve`: the long-running process. It holds the state database's writer lock for its
 // whole life (so a `playhead sync` beside it is refused and told to ask this process instead),
 // settles what a dead process left behind, runs every pair on its schedule, listens to the
-// servers' triggers (item-scoped runs within seconds of a stop), and answers the HTTP API. SIGTERM/SIGINT: stop taking work, let the write in flight and its journal entry
-// finish (the run closes as interrupted), close the listener, release the lock, exit 0.
+// servers' triggers (item-scoped runs within seconds of a stop), and answers the HTTP API and the
+// dashboard (src/web). SIGTERM/SIGINT: stop taking work, let the write in flight and its journal
+// entry finish (the run closes as interrupted), close the listener, release the lock, exit 0.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -11,6 +12,7 @@ import type { Config } from '../config/types.ts';
 import { recoverInterrupted } from '../engine/recover.ts';
 import { acquireWriterLock } from '../store/lock.ts';
 import type { Store } from '../store/store.ts';
+import { createDashboard } from '../web/app.tsx';
 import { createApi } from './api.ts';
 import { EventBus } from './events.ts';
 import { ServeMetrics } from './metrics.ts';
@@ -21,6 +23,16 @@ import { ServeTriggers } from './triggers.ts';
 
 /** The whole stop must fit in 10 s (container runtimes kill at 10 s): the work in flight gets 8. */
 const DRAIN_MS = 8_000;
+
+/** The kv key of the secret that signs the dashboard's session cookies and CSRF tokens. */
+const DASHBOARD_SECRET_KEY = 'dashboard_secret';
+
+/** Which app answers a path: the webhooks', the API's (its routes, metrics, health checks), else the dashboard. */
+function appFor<T>(path: string, apps: { webhooks: T; api: T; dashboard: T }): T {
+  if (path.startsWith('/webhooks/')) return apps.webhooks;
+  if (path === '/api' || path.startsWith('/api/') || path === '/metrics' || path === '/healthz' || path === '/readyz') return apps.api;
+  return apps.dashboard;
+}
 
 /** Addresses that only this machine reaches; any other bind needs PLAYHEAD_API_TOKEN. */
 export function isLoopback(host: string): boolean {
@@ -110,11 +122,21 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       triggerHealth: (provider) => liveTriggers.health(provider),
       ...(token ? { token } : {}),
     });
-    // The webhook route comes first: its secret URL is its credential, the API token is not asked.
+    // The webhook route has its own app: its secret URL is its credential, the API token is not asked.
     const webhooks = createWebhookApp({ config, secret: webhookSecret(store), log, onEvent: (event) => liveTriggers.receive(event) });
-    const listening = createServer(
-      getRequestListener((req: Request) => (new URL(req.url).pathname.startsWith('/webhooks/') ? webhooks.fetch(req) : app.fetch(req))),
-    );
+    const dashboard = createDashboard({
+      config,
+      store,
+      log,
+      scheduler,
+      events,
+      signal: controller.signal,
+      triggerHealth: (provider) => liveTriggers.health(provider),
+      ...(token ? { token } : {}),
+      secret: store.secret(DASHBOARD_SECRET_KEY),
+      now: Date.now,
+    });
+    const listening = createServer(getRequestListener((req: Request) => appFor(new URL(req.url).pathname, { webhooks, api: app, dashboard }).fetch(req)));
     server = listening;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
@@ -123,7 +145,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     const address = listening.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    log.info({ url, pairs: config.pairs.map((p) => p.name) }, 'serve listening');
+    log.info({ url, dashboard: `${url}/`, pairs: config.pairs.map((p) => p.name) }, 'serve listening');
     opts.onListening(url);
     scheduler.start();
     liveTriggers.start();

@@ -5,7 +5,7 @@
 // bare 401 that does not say whether the provider exists. Bodies are capped (413) before any
 // parsing; each provider kind's module parses its own format (parseWebhook) and every event goes
 // to serve's callback.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
@@ -25,11 +25,7 @@ export function storedWebhookSecret(store: Store): string | undefined {
 
 /** The installation's webhook secret, made on first use. */
 export function webhookSecret(store: Store): string {
-  const known = storedWebhookSecret(store);
-  if (known) return known;
-  const secret = randomBytes(32).toString('base64url');
-  store.setKv(SECRET_KEY, secret);
-  return secret;
+  return store.secret(SECRET_KEY);
 }
 
 /** The URL a server posts to (base: serve's public URL, without a trailing slash). */

@@ -1,6 +1,7 @@
 // Embedded state in SQLite (better-sqlite3): runs, decisions, observations, the external-id index
 // cache and the write journal. Synchronous by design: each call is a short local transaction.
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
@@ -626,6 +627,81 @@ export class Store {
       out[table] = Number(row.n);
     }
     return out;
+  }
+
+  // ---- dashboard --------------------------------------------------------------------------
+
+  // The dashboard's pages read one page of rows at a time, each through an index (its pages must
+  // answer quickly over 100 000 decisions). Tables keyed by (provider, key) are asked for a key
+  // with the list of providers, so their primary key (or journal_provider_key) does the lookup.
+
+  /** One page of a run's decisions, by title, optionally of one reason and/or a title containing `title`. */
+  runDecisions(runId: number, opts: { reason?: string; title?: string; limit: number; offset: number }): { decisions: TypedDecision[]; more: boolean } {
+    const rows = this.stmt(
+      `SELECT * FROM decisions WHERE run_id = @runId AND (@reason IS NULL OR reason = @reason)
+         AND (@title IS NULL OR title LIKE @title ESCAPE '\\')
+         ORDER BY title, key LIMIT @limit OFFSET @offset`,
+    ).all({
+      runId,
+      reason: opts.reason ?? null,
+      title: opts.title ? `%${opts.title.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
+      limit: opts.limit + 1,
+      offset: opts.offset,
+    }) as Row[];
+    return { decisions: rows.slice(0, opts.limit).map(toDecision), more: rows.length > opts.limit };
+  }
+
+  /** An item's decisions across pairs and runs, newest first, with the providers of each run. */
+  itemDecisions(key: string, limit: number): (StoredDecision & { from: string; to: string })[] {
+    const rows = this.stmt(
+      `SELECT d.*, r.pair, r.source AS run_source, r.target AS run_target, r.dry_run, r.started_at FROM decisions d JOIN runs r ON r.id = d.run_id
+         WHERE d.key = ? ORDER BY d.run_id DESC LIMIT ?`,
+    ).all(key, limit) as Row[];
+    return rows.map((row) => ({
+      ...toDecision(row),
+      runId: Number(row.run_id),
+      pair: String(row.pair),
+      dryRun: Number(row.dry_run) === 1,
+      at: Number(row.started_at),
+      from: String(row.run_source),
+      to: String(row.run_target),
+    }));
+  }
+
+  /** The writes made to an item on any of `providers`, newest first, with when they were made and ended. */
+  itemJournal(providers: readonly string[], key: string, limit: number): (JournalRow & { createdAt: number; doneAt?: number })[] {
+    const rows = this.stmt('SELECT * FROM journal WHERE provider IN (SELECT value FROM json_each(?)) AND key = ? ORDER BY id DESC LIMIT ?').all(
+      JSON.stringify(providers),
+      key,
+      limit,
+    ) as Row[];
+    return rows.map((row) => {
+      const doneAt = optNumber(row.done_at);
+      return { ...toJournalRow(row), createdAt: Number(row.created_at), ...(doneAt !== undefined ? { doneAt } : {}) };
+    });
+  }
+
+  /** An item's last read on each of `providers`: its native id there and the position seen. */
+  itemObservations(providers: readonly string[], key: string): (PositionSnapshot & { provider: string; ref: string; observedAt?: number })[] {
+    const rows = this.stmt(
+      `SELECT o.*, r.started_at AS observed_at FROM observations o LEFT JOIN runs r ON r.id = o.run_id
+         WHERE o.provider IN (SELECT value FROM json_each(?)) AND o.key = ? ORDER BY o.provider`,
+    ).all(JSON.stringify(providers), key) as Row[];
+    return rows.map((row) => ({
+      provider: String(row.provider),
+      ref: String(row.ref),
+      ...observedPosition(row),
+      ...(row.observed_at !== null ? { observedAt: Number(row.observed_at) } : {}),
+    }));
+  }
+
+  /** A per-installation secret kept in kv under `name` (32 random bytes, base64url), made on first use. */
+  secret(name: string): string {
+    const known = this.getKv(name);
+    if (known) return known;
+    const secret = randomBytes(32).toString('base64url');
+    this.setKv(name, secret);
+    return secret;
   }
 
   /** What we know of an item by its canonical key (from the items table), e.g. to find it again for undo. */

@@ -5,20 +5,23 @@ import { startPlayhead, type RunningCli } from '../support/child.ts';
 
 export interface RunningServeCli extends RunningCli {
   url: string;
+  /** The dashboard's URL, as serve prints it. */
+  dashboard: string;
 }
 
 export async function startServeCli(configPath: string, env: Record<string, string>, extra: string[] = []): Promise<RunningServeCli> {
   const cli = startPlayhead(['--config', configPath, '--json', 'serve', '--port', '0', ...extra], env);
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, dashboard] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     cli.child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      const listening = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const dashboard = /dashboard at (http:\/\/\S+)/.exec(out)?.[1];
+      if (listening && dashboard) resolve([listening, dashboard]);
     });
     void cli.done.then((r) => reject(new Error(`serve exited ${r.code}: ${r.stderr}`)));
   });
-  return { ...cli, url };
+  return { ...cli, url, dashboard };
 }
 
 export async function api<T = unknown>(
@@ -49,10 +52,14 @@ export interface SseEvent {
   data: Record<string, unknown>;
 }
 
-/** Subscribes to /api/events; `events` fills as they arrive, `until` waits for one matching. */
-export async function subscribe(url: string): Promise<{ events: SseEvent[]; until(match: (e: SseEvent) => boolean): Promise<SseEvent>; close(): void }> {
+/** Subscribes to an SSE stream (/api/events, or the dashboard's /live); `events` fills as they arrive, `until` waits for one matching. */
+export async function subscribe(
+  url: string,
+  path = '/api/events',
+  headers: Record<string, string> = {},
+): Promise<{ events: SseEvent[]; until(match: (e: SseEvent) => boolean): Promise<SseEvent>; close(): void }> {
   const controller = new AbortController();
-  const res = await request(`${url}/api/events`, { signal: controller.signal });
+  const res = await request(`${url}${path}`, { signal: controller.signal, headers });
   const events: SseEvent[] = [];
   const waiters: { match: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }[] = [];
   let buffer = '';
