@@ -10,6 +10,7 @@ import { reasonLabel } from '../../core/reasons.ts';
 import { formatDuration } from '../../core/time.ts';
 import { positionsScope } from '../../serve/positions.ts';
 import type { ItemPositions, StoredDecision } from '../../store/store.ts';
+import { Scroll } from '../format.tsx';
 import type { DashboardContext } from '../context.ts';
 import { renderPage } from '../render.tsx';
 import { type CsrfOf, itemHref, itemLabel, Notice, readQuery, When, withQuery } from './common.tsx';
@@ -186,9 +187,7 @@ export function registerContinue(app: Hono, ctx: DashboardContext, csrf: CsrfOf)
     const link = (n: number) => withQuery('/continue', { user: query.user, provider: query.provider, outOfStep: query.outOfStep, sort: query.sort, page: n });
     return renderPage(c, meta, [
       <Filters ctx={ctx} query={query} />,
-      <div class="table-wrap" data-refresh={withQuery('/continue', { ...query, fragment: 'table' })}>
-        {table}
-      </div>,
+      <Scroll label="Positions by provider">{table}</Scroll>,
       <nav aria-label="Pages" class="pages">
         {query.page > 1 ? <a href={link(query.page - 1)}>Previous page</a> : null}
         <span>{`Page ${query.page}`}</span>

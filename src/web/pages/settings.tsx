@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { Capabilities } from '../../providers/provider.ts';
 import { moduleFor } from '../../providers/registry.ts';
 import { storedWebhookSecret, webhookUrl } from '../../serve/webhooks.ts';
+import { Scroll } from '../format.tsx';
 import type { DashboardContext } from '../context.ts';
 import { REDACTED, redactConfig, redactText, secretValues } from '../redact.ts';
 import { renderPage } from '../render.tsx';
@@ -110,7 +111,7 @@ export function registerSettings(app: Hono, ctx: DashboardContext, csrf: CsrfOf,
     return renderPage(c, { title: 'Settings', section: 'settings', csrf: csrf(c) }, [
       <section aria-labelledby="servers-heading">
         <h2 id="servers-heading">Servers</h2>
-        <div class="table-wrap">
+        <Scroll label="Servers">
           <table id="servers">
             <caption>Configured servers: version (asked at most every few minutes) and what Playhead can do with each</caption>
             <thead>
@@ -129,7 +130,7 @@ export function registerSettings(app: Hono, ctx: DashboardContext, csrf: CsrfOf,
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       </section>,
       <section aria-labelledby="webhooks-heading">
         <h2 id="webhooks-heading">Webhooks</h2>

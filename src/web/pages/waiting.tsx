@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
 import { z } from 'zod';
 import type { PendingRow } from '../../store/store.ts';
+import { Scroll } from '../format.tsx';
 import type { DashboardContext } from '../context.ts';
 import { renderPage } from '../render.tsx';
 import { type CsrfOf, itemHref, Notice, readQuery, When, withQuery } from './common.tsx';
@@ -81,7 +82,9 @@ export function registerWaiting(app: Hono, ctx: DashboardContext, csrf: CsrfOf):
       retried !== undefined && item !== undefined ? `“${ctx.store.item(item)?.title ?? item}” is due now; a run of ${retried} has been asked for.` : undefined;
     return renderPage(c, meta, [
       notice ? <Notice text={notice} /> : null,
-      <WaitingTable rows={rows.slice(0, PAGE_SIZE)} now={ctx.now()} csrf={token} />,
+      <Scroll label="Waiting items">
+        <WaitingTable rows={rows.slice(0, PAGE_SIZE)} now={ctx.now()} csrf={token} />
+      </Scroll>,
       <nav aria-label="Pages" class="pages">
         {page > 1 ? <a href={withQuery('/waiting', { page: page - 1 })}>Previous page</a> : null}
         <span>{`Page ${page}`}</span>
