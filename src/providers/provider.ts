@@ -21,6 +21,9 @@ export interface Capabilities {
   playingNow: boolean;
   /** Keeps a watched flag next to positions (for `already_watched`); `markWatched()` exists. */
   watchedState: boolean;
+  /** `listFinished()` and `readFinished()` exist: the server says which items its user finished
+   * and when (the `finish` setting's explicit signal; never inferred from an absence). */
+  finishedReads: boolean;
   /** Knows which items exist, so an item missing there is `unresolved` before any write (else the write fails `not_found`). */
   catalogue: boolean;
   /** Writes the server takes at once (from the instance's config). */
@@ -98,8 +101,21 @@ export interface Provider {
   write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
   /** Removes the resume position (only when `capabilities.clear`). */
   clear?(ref: NativeRef): Promise<void>;
-  /** Marks the item watched (only when `capabilities.watchedState`): undo of a rewatch. */
+  /** Marks the item watched (only when `capabilities.watchedState`): undo of a rewatch, and the
+   * `finish: mark_watched` write (it leaves the server's Continue Watching). */
   markWatched?(ref: NativeRef): Promise<void>;
+  /** Removes the watched mark (only when `capabilities.watchedState`): undo of `mark_watched`.
+   * A server that logs plays (Trakt) removes the plays logged at or after `since` (epoch ms). */
+  markUnwatched?(ref: NativeRef, since?: number): Promise<void>;
+  /** Items this provider's user finished (watched, with a watched time) at or after `since`
+   * (epoch ms), page by page, filtered by the server (Plex `lastViewedAt>>=`, Jellyfin/Emby
+   * `IsPlayed` + `MinDateLastSaved(ForUser)`, Trakt `/sync/history?start_at=`). Each record has
+   * `watched: true` and `watchedAt`; an item watched again later appears once, with its latest
+   * time. Only when `capabilities.finishedReads`. */
+  listFinished?(since: number, opts?: ListOptions): AsyncIterable<ProgressRecord[]>;
+  /** The finished records (as `listFinished` gives them, whatever their time) of these native
+   * ids, for item-scoped runs; an item not watched is absent. Only when `capabilities.finishedReads`. */
+  readFinished?(nativeIds: string[]): Promise<ProgressRecord[]>;
   close(): Promise<void>;
 }
 

@@ -193,6 +193,7 @@ function fakeCapabilities(config: FakeProviderConfig): Capabilities {
     setsProgressTime: true,
     playingNow: true,
     watchedState: true,
+    finishedReads: false,
     catalogue: true,
     maxConcurrentWrites: config.maxConcurrentWrites,
   };

@@ -20,6 +20,7 @@ const CAPS: Capabilities = {
   setsProgressTime: true,
   playingNow: false,
   watchedState: true,
+  finishedReads: false,
   catalogue: true,
   maxConcurrentWrites: 1,
 };

@@ -19,6 +19,7 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number, completion
     setsProgressTime: true,
     playingNow: true,
     watchedState: true,
+    finishedReads: false,
     catalogue: true,
     maxConcurrentWrites,
   };

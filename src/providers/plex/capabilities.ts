@@ -14,6 +14,7 @@ const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   setsProgressTime: false,
   playingNow: true,
   watchedState: true,
+  finishedReads: false,
   catalogue: true,
 };
 

@@ -18,6 +18,7 @@ export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBL
     playingNow: false,
     // Watched history is separate from playback: a position never hides behind a watched flag.
     watchedState: false,
+    finishedReads: false,
     // Any item with ids can be named; Trakt answers 404 at write time for unknown ones.
     catalogue: false,
     // 1 write per second per user: writes go one at a time, paced by the client.
