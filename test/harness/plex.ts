@@ -68,6 +68,11 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
     async setWatched(item) {
       user()[native(item).ratingKey] = { viewCount: 1, lastViewedAt: Math.floor(Date.now() / 1000) };
     },
+    async setFinished(item, at) {
+      // What a stop past the played threshold leaves: one more play, its time, no position.
+      const rk = native(item).ratingKey;
+      user()[rk] = { viewCount: (user()[rk]?.viewCount ?? 0) + 1, lastViewedAt: Math.floor(at / 1000) };
+    },
     async setPlaying(item) {
       const rk = native(item).ratingKey;
       emu.state.sessions.push({

@@ -14,7 +14,8 @@ const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   setsProgressTime: false,
   playingNow: true,
   watchedState: true,
-  finishedReads: false,
+  // Section listings filter on lastViewedAt (listFinished), /library/metadata reads by id.
+  finishedReads: true,
   catalogue: true,
 };
 

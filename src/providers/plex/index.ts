@@ -1,5 +1,6 @@
-// Reading resume positions from Plex: one paged, server-filtered scan per library section
-// (`viewOffset>>=0`), rows mapped to ProgressRecords with external ids from every GUID.
+// Reading Plex: one paged, server-filtered scan per library section — resume positions
+// (`viewOffset>>=0`) or recent finishes (`unwatched=0&viewOffset=0&lastViewedAt>>=`) — rows mapped
+// to ProgressRecords with external ids from every GUID.
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { idsFromPlexGuids } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
@@ -122,11 +123,44 @@ export function recordFromRow(row: PlexMetadata, ctx: RowContext): ProgressRecor
   return record;
 }
 
-/** Every resumable movie and episode of the selected sections, one page at a time. */
-export async function* readResumable(
+/**
+ * Which rows a read wants: the filters sent with every section listing (besides type and
+ * includeGuids), and the same condition re-checked on each row, in case a server ignores a filter.
+ */
+export interface RowSelection {
+  filter: Query;
+  keep: (row: PlexMetadata) => boolean;
+}
+
+/** Resumable items. A bad position value is kept, to be reported as `bad_position`. */
+export const RESUMABLE: RowSelection = { filter: { 'viewOffset>>': 0 }, keep: (row) => holdsPositionField(row.viewOffset) };
+
+/**
+ * Finished items: watched, with a watched time and no position left. A watched item holding a
+ * position again is being re-watched: it is progress, not a finish. The filter is PMS's own
+ * "Recently Watched" hub query (`unwatched=0&viewOffset=0`, spec 1.2.0) plus the time.
+ */
+function isFinishedRow(row: PlexMetadata): boolean {
+  return (row.viewCount ?? 0) > 0 && toEpochMs(row.lastViewedAt) !== undefined && !holdsPositionField(row.viewOffset);
+}
+
+export const FINISHED: RowSelection = { filter: { unwatched: 0, viewOffset: 0 }, keep: isFinishedRow };
+
+/** Finished at or after `sinceMs`. `>>=` is "after", so the second before `since` is sent. */
+export function finishedSince(sinceMs: number): RowSelection {
+  const after = Math.ceil(sinceMs / 1000) - 1;
+  return {
+    filter: { ...FINISHED.filter, 'lastViewedAt>>': after },
+    keep: (row) => isFinishedRow(row) && (row.lastViewedAt ?? 0) > after,
+  };
+}
+
+/** The selected movies and episodes of the selected sections, one page at a time. */
+export async function* readSections(
   client: PlexClient,
   sections: PlexSection[],
   ctx: { provider: string; server: string },
+  selection: RowSelection,
   onPage?: (seen: number, total: number | undefined) => void,
 ): AsyncGenerator<ProgressRecord[]> {
   const shows = new ShowLookup(client);
@@ -134,12 +168,10 @@ export async function* readResumable(
   for (const section of sections) {
     const type = RESUMABLE_TYPE[section.type];
     if (type === undefined) continue;
-    const query = { type, 'viewOffset>>': 0, includeGuids: 1 };
+    const query = { type, ...selection.filter, includeGuids: 1 };
     const pages: PlexPage[] = [];
     for await (const page of sectionPages(client, section.id, query, RESUME_PAGE_SIZE)) {
-      // The server filtered on viewOffset already; re-check in case a server ignores the filter
-      // (a bad value stays, to be reported as `bad_position`).
-      const rows = page.rows.filter((r) => holdsPositionField(r.viewOffset));
+      const rows = page.rows.filter(selection.keep);
       if (type === 1) {
         seen += rows.length;
         onPage?.(seen, page.totalSize);
@@ -164,21 +196,22 @@ function optionalShow(show: ShowInfo | undefined): { show?: ShowInfo } {
 }
 
 /**
- * The resumable ones among these ratingKeys, as readResumable maps them: one
+ * The selected ones among these ratingKeys, as readSections maps them: one
  * `/library/metadata/{keys}?includeGuids=1` (plus one for the shows of episodes). Rows outside
- * the selected sections, of other types or without a position are left out, as the listing would.
+ * the selected sections, of other types or not selected are left out, as the listing would.
  */
 export async function readRows(
   client: PlexClient,
   sections: PlexSection[],
   ctx: { provider: string; server: string },
   ratingKeys: string[],
+  selection: RowSelection,
 ): Promise<ProgressRecord[]> {
   const wanted = new Map(sections.map((s) => [s.id, RESUMABLE_TYPE[s.type]]));
   const rows = (await client.metadata(ratingKeys)).filter((row) => {
     const type = row.librarySectionID === undefined ? undefined : wanted.get(String(row.librarySectionID));
     const fits = (type === 1 && row.type === 'movie') || (type === 4 && row.type === 'episode');
-    return fits && holdsPositionField(row.viewOffset);
+    return fits && selection.keep(row);
   });
   const shows = new ShowLookup(client);
   await shows.prefetch(rows.map((r) => r.grandparentRatingKey).filter((k): k is string => k !== undefined));

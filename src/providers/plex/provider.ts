@@ -16,7 +16,7 @@ import type {
 import { ProviderError } from '../provider.ts';
 import { plexCapabilities } from './capabilities.ts';
 import { PlexClient, type PlexSection } from './client.ts';
-import { readResumable, readRows, selectSections } from './index.ts';
+import { FINISHED, finishedSince, readRows, readSections, RESUMABLE, selectSections, type RowSelection } from './index.ts';
 import { ExternalIdIndex, resolveWithIndex } from '../id-index.ts';
 import { cachedFacts, factsKey, forgetFacts } from '../server-facts.ts';
 import { plexIndexSource } from './resolve.ts';
@@ -104,20 +104,38 @@ export class PlexProvider implements Provider {
     return this.sectionsCache ?? [];
   }
 
-  async *listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+  listProgress(opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    return this.listSections(RESUMABLE, opts);
+  }
+
+  readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+    return this.readSelected(nativeIds, RESUMABLE);
+  }
+
+  /** Finished since `since`: the section listings filtered by the server on `lastViewedAt`, so a
+   * run with nothing new costs one empty page per section. */
+  listFinished(since: number, opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    return this.listSections(finishedSince(since), opts);
+  }
+
+  readFinished(nativeIds: string[]): Promise<ProgressRecord[]> {
+    return this.readSelected(nativeIds, FINISHED);
+  }
+
+  private async *listSections(selection: RowSelection, opts: ListOptions): AsyncIterable<ProgressRecord[]> {
     const server = await this.server();
     try {
-      yield* readResumable(this.client, await this.sections(), { provider: this.id, server }, opts.onPage);
+      yield* readSections(this.client, await this.sections(), { provider: this.id, server }, selection, opts.onPage);
     } catch (err) {
       this.forgetFactsOn404(err);
     }
   }
 
-  async readItems(nativeIds: string[]): Promise<ProgressRecord[]> {
+  private async readSelected(nativeIds: string[], selection: RowSelection): Promise<ProgressRecord[]> {
     const server = await this.server();
     if (nativeIds.length === 0) return [];
     try {
-      return await readRows(this.client, await this.sections(), { provider: this.id, server }, [...new Set(nativeIds)]);
+      return await readRows(this.client, await this.sections(), { provider: this.id, server }, [...new Set(nativeIds)], selection);
     } catch (err) {
       return this.forgetFactsOn404(err);
     }
@@ -185,6 +203,12 @@ export class PlexProvider implements Provider {
   async markWatched(ref: NativeRef): Promise<void> {
     await this.checkServer(ref);
     await this.client.scrobble(ref.id);
+  }
+
+  /** Undo of markWatched: `/:/unscrobble` (play count 0; Plex keeps no per-play log to trim). */
+  async markUnwatched(ref: NativeRef): Promise<void> {
+    await this.checkServer(ref);
+    await this.client.unscrobble(ref.id);
   }
 
   private async checkServer(ref: NativeRef): Promise<void> {
