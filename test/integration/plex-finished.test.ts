@@ -25,7 +25,9 @@ let clockMs = NOW_S * 1000;
 
 const items = (type: PlexItem['type']) => emu.state.items.filter((i) => i.type === type);
 const owner = (): Record<string, PlexUserItemState> => (emu.state.userState['1'] ??= {});
-const setState = (item: PlexItem, state: PlexUserItemState) => void (owner()[item.ratingKey] = state);
+const setState = (item: PlexItem, state: PlexUserItemState): void => {
+  owner()[item.ratingKey] = state;
+};
 
 function provider(extra: Partial<ProviderConfig> = {}): Provider {
   const config = { kind: 'plex', url: emu.url, token: emu.ownerToken, timeoutMs: 5000, retries: 0, maxConcurrentWrites: 2, ...extra } as ProviderConfig;
@@ -121,7 +123,7 @@ describe('Plex listFinished', () => {
 
   test('pages through several pages of finishes, each row once, one request per page', async () => {
     const movies = items('movie').slice(0, MOVIES);
-    movies.forEach((m, i) => setState(m, { viewCount: 1, lastViewedAt: NOW_S - 1000 + (i % 500) }));
+    for (const [i, m] of movies.entries()) setState(m, { viewCount: 1, lastViewedAt: NOW_S - 1000 + (i % 500) });
     const p = provider();
     await p.connect();
     emu.requests.length = 0;
