@@ -289,6 +289,42 @@ describe('media query filters', () => {
     assert.equal((await get('/library/sections/1/all?viewOffset>>=abc')).status, 400);
   });
 
+  it('finished since a time: unwatched=0&viewOffset=0&lastViewedAt>>= per user, with types and paging', async () => {
+    const [early, late1, late2, rewatch, started, alices] = itemsOf('movie');
+    const episode = firstOf('episode');
+    assert.ok(early && late1 && late2 && rewatch && started && alices);
+    const scrobble = (item: PlexItem, token = owner, verb = 'scrobble') =>
+      call(emu.url, `/:/${verb}?key=${item.ratingKey}&identifier=com.plexapp.plugins.library`, { token, method: 'PUT' });
+    await scrobble(early);
+    await scrobble(rewatch);
+    const since = Math.floor(clockMs / 1000);
+    clockMs += 86_400_000;
+    await scrobble(late1);
+    // A stop past the played threshold finishes as a scrobble does.
+    await timeline(owner, late2, 'stopped', Math.ceil(late2.durationMs! * 0.95));
+    await timeline(owner, rewatch, 'stopped', 60_000);
+    await timeline(owner, started, 'stopped', 60_000);
+    await scrobble(episode);
+    await scrobble(alices, alice);
+    const finished = `unwatched=0&viewOffset=0&lastViewedAt%3E%3E=${since}`;
+    const keys = async (path: string, token = owner) =>
+      (await get(path, { token })).json.MediaContainer.Metadata?.map((m: { ratingKey: string }) => m.ratingKey) ?? [];
+    assert.deepEqual(await keys(`/library/sections/1/all?type=1&${finished}`), [late1.ratingKey, late2.ratingKey]);
+    assert.deepEqual(await keys(`/library/sections/1/all?type=1&${finished}`, alice), [alices.ratingKey]);
+    assert.deepEqual(await keys(`/library/sections/2/all?type=4&${finished}`), [episode.ratingKey]);
+    assert.deepEqual(await keys(`/library/sections/1/all?type=1&unwatched=0&lastViewedAt%3C%3C=${since + 1}`), [early.ratingKey]);
+    // Paged like any listing: one row a page, the total of the filtered listing.
+    const page = await get(`/library/sections/1/all?type=1&${finished}`, { headers: { 'X-Plex-Container-Start': '1', 'X-Plex-Container-Size': '1' } });
+    assert.equal(page.headers.get('X-Plex-Container-Total-Size'), '2');
+    assert.deepEqual(
+      page.json.MediaContainer.Metadata.map((m: { ratingKey: string; lastViewedAt: number }) => [m.ratingKey, m.lastViewedAt]),
+      [[late2.ratingKey, since + 86_400]],
+    );
+    // Marked unwatched: out of the finished listing, whatever lastViewedAt still says.
+    await scrobble(late1, owner, 'unscrobble');
+    assert.deepEqual(await keys(`/library/sections/1/all?type=1&${finished}`), [late2.ratingKey]);
+  });
+
   it('unwatched=1 and inProgress=1', async () => {
     const [a, b] = itemsOf('movie');
     assert.ok(a && b);

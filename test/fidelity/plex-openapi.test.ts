@@ -165,6 +165,21 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} (${e.schemaPath})`).join('\n');
 }
 
+/** The `key` of the spec's example hub with this identifier (the query PMS itself uses). */
+function findHub(node: unknown, identifier: string): string | undefined {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = findHub(child, identifier);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (node === null || typeof node !== 'object') return undefined;
+  const record = node as Json;
+  if (record.hubIdentifier === identifier && typeof record.key === 'string') return record.key;
+  return findHub(Object.values(record), identifier);
+}
+
 describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
   let emu: RunningPlexEmulator;
   const compile = makeCompiler(withCorrections(SPEC_CORRECTIONS));
@@ -310,6 +325,34 @@ describe('Plex emulator vs the official PMS OpenAPI 3.1 spec', () => {
     for (const route of NOT_IN_SPEC) {
       assert.equal(findOperation(route.method, route.path), undefined, `${route.method} ${route.path} is in the spec after all (${route.why})`);
     }
+  });
+
+  it("serves the spec's own Recently Watched hub query, with a watched-time filter, as the spec's listing", async () => {
+    // The spec's example hub `movie.recentlyviewed.1` names the query PMS uses for watched movies:
+    // its key is the section listing with `sort=lastViewedAt:desc&unwatched=0&viewOffset=0`.
+    const hub = findHub(spec, 'movie.recentlyviewed.1');
+    assert.ok(hub, 'the spec still has the Recently Watched hub example');
+    const [finishedOld, finishedNew, rewatching] = emu.state.items.filter((i) => i.type === 'movie' && i.ratingKey !== ids.movie);
+    assert.ok(finishedOld && finishedNew && rewatching);
+    const since = 1_763_500_000;
+    const owner = (emu.state.userState['1'] ??= {});
+    owner[finishedOld.ratingKey] = { viewCount: 1, lastViewedAt: since - 10 };
+    owner[finishedNew.ratingKey] = { viewCount: 1, lastViewedAt: since + 10 };
+    owner[rewatching.ratingKey] = { viewCount: 1, viewOffset: 5000, lastViewedAt: since + 20 };
+    const read = async (query: string) => {
+      const response = await fetch(`${emu.url}${hub}${query}`, { headers: { Accept: 'application/json', 'X-Plex-Token': emu.ownerToken } });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { MediaContainer: { Metadata?: Array<{ ratingKey: string }> } };
+      const validate = compile(okJsonSchema(findOperation('GET', '/library/sections/1/all')!.operation));
+      assert.ok(validate(body), describeErrors(validate.errors));
+      return (body.MediaContainer.Metadata ?? []).map((row) => row.ratingKey);
+    };
+    // Newest first, a re-watch in progress left out.
+    const all = await read('');
+    assert.deepEqual(all.slice(0, 2), [finishedNew.ratingKey, finishedOld.ratingKey]);
+    assert.ok(!all.includes(rewatching.ratingKey));
+    assert.deepEqual(await read(`&lastViewedAt%3E%3E=${since}`), [finishedNew.ratingKey]);
+    assert.deepEqual(await read(`&lastViewedAt%3C%3C=${since}`), [finishedOld.ratingKey]);
   });
 
   it('answers the spec-documented errors: 400 for scrobble without identifier, 404 for unknown keys', async () => {

@@ -1,7 +1,7 @@
 // Fidelity (d): a well-known third-party Plex client, @ctrl/plex (the TypeScript port of
 // python-plexapi), driven against the emulator the way its users drive a real Plex Media Server:
 // connect, the library root, sections, shows → seasons → episodes, fetch by ratingKey, external
-// ids, section searches (guid, title, year, unwatched, sort), hub search, play state, progress
+// ids, section searches (guid, title, year, unwatched, sort, watched time), hub search, play state, progress
 // reports, play history, section hubs, Continue Watching, On Deck, Recently Added, and a second
 // (non-owner) user.
 // Every check compares what the client parsed with the emulator's own state.
@@ -773,5 +773,48 @@ describe('@ctrl/plex browsing the Plex emulator', () => {
         .sort(newestFirst)
         .map((i) => [i.ratingKey, i.type]),
     );
+  });
+
+  it("lists what was finished since a time with search(): lastViewedAt>>, unwatched, viewOffset (PMS's Recently Watched query)", async () => {
+    const [first, second, restarted] = itemsOf('movie')
+      .filter((m) => m.durationMs)
+      .slice(-3);
+    assert.ok(first && second && restarted);
+    tick(3600);
+    const since = Math.floor(clock / 1000);
+    tick(60);
+    await (await fetchMovie(owner, first.ratingKey)).markWatched();
+    tick(60);
+    await (await fetchMovie(owner, second.ratingKey)).markWatched();
+    // Started again after being finished: in progress, not finished.
+    await (await fetchMovie(owner, restarted.ratingKey)).markWatched();
+    tick(60);
+    await timeline(owner, restarted, 'stopped', Math.round(restarted.durationMs! / 3));
+
+    const finishedSince = (server: PlexServer) =>
+      movieSection(server).then((section) => section.search({ 'lastViewedAt>>': String(since), unwatched: false, viewOffset: '0', sort: 'lastViewedAt:desc' }));
+    const found = await finishedSince(owner);
+    assert.deepEqual(
+      found.map((m) => m.ratingKey),
+      [second.ratingKey, first.ratingKey],
+    );
+    for (const movie of found) {
+      assert.equal(movie.isWatched, true);
+      assert.equal(movie.lastViewedAt?.getTime(), stateOf(ownerId, movie.ratingKey).lastViewedAt! * 1000);
+    }
+    // What the client sent: the operator in the key, as PMS reads it.
+    const sent = emulator.requests.filter((r) => r.path === '/library/sections/1/all' && r.query['lastViewedAt>>'] !== undefined).at(-1);
+    assert.equal(sent?.query['lastViewedAt>>'], String(since));
+    assert.equal(sent?.query.unwatched, '0');
+    // Another user's finishes are theirs: alice finished nothing.
+    assert.deepEqual(await finishedSince(alice), []);
+    // Before the time: the movies watched by the tests above, exactly.
+    const before = await (await movieSection()).search({ 'lastViewedAt<<': String(since), unwatched: false });
+    const watchedBefore = itemsOf('movie').filter((m) => {
+      const state = stateOf(ownerId, m.ratingKey);
+      return (state.viewCount ?? 0) > 0 && (state.lastViewedAt ?? 0) < since;
+    });
+    assert.ok(watchedBefore.length > 0, 'earlier tests watched some movies');
+    assert.deepEqual(sorted(before.map((m) => m.ratingKey)), sorted(watchedBefore.map((m) => m.ratingKey)));
   });
 });
