@@ -100,6 +100,9 @@ describe('Plex listFinished', () => {
     // A `since` inside a second keeps the finishes of that second (`>>=` is "after").
     assert.deepEqual(ids(await finished(p, since * 1000 + 500)), keys([recent]));
     assert.deepEqual(ids(await finished(p, (NOW_S - 59) * 1000)), []);
+    // From the beginning of time: every finish, none of the rest.
+    assert.deepEqual(ids(await finished(p, 0)), keys([old, atSince, recent]));
+    assert.equal(emu.requests.at(-1)?.query['lastViewedAt>>'], '0');
     await p.close();
   });
 

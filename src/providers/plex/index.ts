@@ -146,9 +146,10 @@ function isFinishedRow(row: PlexMetadata): boolean {
 
 export const FINISHED: RowSelection = { filter: { unwatched: 0, viewOffset: 0 }, keep: isFinishedRow };
 
-/** Finished at or after `sinceMs`. `>>=` is "after", so the second before `since` is sent. */
+/** Finished at or after `sinceMs`. `>>=` is "after", so the second before `since` is sent (never
+ * below 0: a negative number is not a time a server is sure to read as one). */
 export function finishedSince(sinceMs: number): RowSelection {
-  const after = Math.ceil(sinceMs / 1000) - 1;
+  const after = Math.max(0, Math.ceil(sinceMs / 1000) - 1);
   return {
     filter: { ...FINISHED.filter, 'lastViewedAt>>': after },
     keep: (row) => isFinishedRow(row) && (row.lastViewedAt ?? 0) > after,
