@@ -248,7 +248,15 @@ async function main(): Promise<number> {
 
     const result = {
       scenario: 'dashboard',
-      state: { decisions: counts.decisions, observations: counts.observations, lastReads: counts.last_reads, items: counts.items, runs: counts.runs, pending: counts.pending, seedMs },
+      state: {
+        decisions: counts.decisions,
+        observations: counts.observations,
+        lastReads: counts.last_reads,
+        items: counts.items,
+        runs: counts.runs,
+        pending: counts.pending,
+        seedMs,
+      },
       requestsPerPage: requests,
       targetMs: TARGET_MS,
       pages: rows,

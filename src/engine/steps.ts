@@ -122,11 +122,19 @@ export async function matchAndPlan(
  * for a confirmed write the re-read that confirmed it (timed as above: the value's source time).
  * A write that failed or may have landed keeps the state read before it.
  */
-export function targetReads(planned: Map<string, PlannedItem>, confirmed: Map<string, { write: PlannedWrite; state: TargetState }>): { key: string; state: TargetState }[] {
+export function targetReads(
+  planned: Map<string, PlannedItem>,
+  confirmed: Map<string, { write: PlannedWrite; state: TargetState }>,
+): { key: string; state: TargetState }[] {
   const reads = new Map<string, TargetState>();
   for (const [key, p] of planned) if (p.targetRead) reads.set(key, p.targetRead);
-  for (const [key, { write, state }] of confirmed) reads.set(key, write.change.kind === 'write' ? withOurTime(state, { value: write.change.value }) : state);
+  for (const [key, { write, state }] of confirmed) reads.set(key, confirmedRead(write, state));
   return [...reads].map(([key, state]) => ({ key, state }));
+}
+
+/** The re-read that confirmed a write, timed with the written value's source time (see withOurTime). */
+export function confirmedRead(write: PlannedWrite, state: TargetState): TargetState {
+  return write.change.kind === 'write' ? withOurTime(state, { value: write.change.value }) : state;
 }
 
 /**

@@ -484,7 +484,18 @@ export class Store {
     );
     this.db.transaction(() => {
       for (const { key, state: t } of reads) {
-        last.run(provider, key, t.ref.id, t.progressMs ?? null, t.durationMs ?? null, t.progressPct ?? null, t.progressAt ?? null, t.watched ? 1 : 0, runId, 'target');
+        last.run(
+          provider,
+          key,
+          t.ref.id,
+          t.progressMs ?? null,
+          t.durationMs ?? null,
+          t.progressPct ?? null,
+          t.progressAt ?? null,
+          t.watched ? 1 : 0,
+          runId,
+          'target',
+        );
       }
     })();
   }
