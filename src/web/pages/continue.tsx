@@ -12,6 +12,7 @@ import { positionsScope } from '../../serve/positions.ts';
 import type { ItemPositions, StoredDecision } from '../../store/store.ts';
 import type { DashboardContext } from '../context.ts';
 import { renderPage } from '../render.tsx';
+import { Scroll } from '../format.tsx';
 import { type CsrfOf, itemHref, itemLabel, Notice, readQuery, When, withQuery } from './common.tsx';
 
 const PAGE_SIZE = 50;
@@ -187,7 +188,8 @@ export function registerContinue(app: Hono, ctx: DashboardContext, csrf: CsrfOf)
     return renderPage(c, meta, [
       <Filters ctx={ctx} query={query} />,
       <div class="table-wrap" data-refresh={withQuery('/continue', { ...query, fragment: 'table' })}>
-        {table}
+        {/* A column per provider is wider than a phone: the table scrolls in its own frame. */}
+        <Scroll label="Positions by item">{table}</Scroll>
       </div>,
       <nav aria-label="Pages" class="pages">
         {query.page > 1 ? <a href={link(query.page - 1)}>Previous page</a> : null}
