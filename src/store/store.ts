@@ -475,7 +475,7 @@ export class Store {
 
   /**
    * What a one-way run read of items on its target (`provider`): the live state it planned with,
-   * or for a confirmed write the re-read that confirmed it. Only `last_reads` (the dashboard)
+   * or for a confirmed write (an undo's restore too) the re-read that confirmed it. Only `last_reads` (the dashboard)
    * keeps them, where they replace an older read; observations stay each provider's listing.
    */
   recordTargetReads(runId: number, provider: string, reads: readonly { key: string; state: TargetState }[]): void {
