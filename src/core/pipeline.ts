@@ -67,6 +67,8 @@ export interface PlannedWrite {
 export interface PlannedItem {
   decision: TypedDecision;
   write?: PlannedWrite;
+  /** The target's live state as the run read it (engine/steps.ts): kept as the dashboard's last read there. */
+  targetRead?: TargetState;
 }
 
 // ---- decisions and their details ---------------------------------------------------------

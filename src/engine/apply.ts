@@ -17,6 +17,8 @@ export interface ApplyContext {
   onEvent?: ((event: RunEvent) => void) | undefined;
   /** Once aborted (SIGINT/SIGTERM), no further write starts; those in flight finish and are journalled. */
   signal?: AbortSignal | undefined;
+  /** Told of each confirmed write with the state the re-read that confirmed it showed. */
+  onConfirmed?: ((write: PlannedWrite, state: TargetState) => void) | undefined;
 }
 
 /** What the journal records as the value of a clear. */
@@ -34,7 +36,7 @@ const MAX_RESENDS = 2;
  */
 type Sent =
   | { outcome: 'sent'; resent: number }
-  | { outcome: 'confirmed'; resent: number }
+  | { outcome: 'confirmed'; resent: number; state: TargetState }
   | { outcome: 'failed'; resent: number; error: unknown }
   | { outcome: 'unknown'; resent: number; error: string };
 
@@ -69,6 +71,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
         else if (sent.outcome === 'confirmed') {
           store.journalOutcome(journalId, { status: 'confirmed', at: now() });
           outcomes.set(w.key, confirmed(w, resent));
+          ctx.onConfirmed?.(w, sent.state);
         } else if (sent.outcome === 'unknown') {
           store.journalOutcome(journalId, { status: 'unknown', error: sent.error, at: now() });
           outcomes.set(w.key, failed(w.decision, sent.error, { unknown: true, ...resent }));
@@ -114,6 +117,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
     if (state && took(state, w)) {
       store.journalOutcome(journalId, { status: 'confirmed', at: now() });
       outcomes.set(w.key, confirmed(w, resentOf(resends, w.key)));
+      ctx.onConfirmed?.(w, state);
     } else {
       const held = state?.progressMs ?? (state?.progressPct !== undefined ? `${state.progressPct}%` : undefined);
       const now_ = state ? `position ${held ?? 'none'}${state.watched ? ', watched' : ''}` : 'item missing';
@@ -156,14 +160,13 @@ async function sendSettled(target: Provider, w: PlannedWrite): Promise<Sent> {
       return { outcome: 'sent', resent };
     } catch (err) {
       if (!(err instanceof ProviderError && err.ambiguous)) return { outcome: 'failed', resent, error: err };
-      let landed: boolean;
+      let state: TargetState | undefined;
       try {
-        const state = (await target.targetState([w.ref], { playing: false })).get(w.ref.id);
-        landed = state !== undefined && took(state, w);
+        state = (await target.targetState([w.ref], { playing: false })).get(w.ref.id);
       } catch (readErr) {
         return { outcome: 'unknown', resent, error: `outcome unknown: ${err.message}, and the re-read failed too (${errorText(readErr)})` };
       }
-      if (landed) return { outcome: 'confirmed', resent };
+      if (state !== undefined && took(state, w)) return { outcome: 'confirmed', resent, state };
       if (resent >= MAX_RESENDS) {
         const tries = resent === 0 ? '' : ` after ${resent} re-send${resent === 1 ? '' : 's'}`;
         return { outcome: 'failed', resent, error: new Error(`${err.message}; a re-read shows it did not land${tries}`) };

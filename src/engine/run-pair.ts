@@ -2,7 +2,8 @@
 // The engine owns the order of operations and the bookkeeping; every rule lives in core/.
 import type { Logger } from 'pino';
 import type { PairConfig } from '../core/pair.ts';
-import type { SourceItem, TypedDecision } from '../core/pipeline.ts';
+import type { TargetState } from '../core/model.ts';
+import type { PlannedWrite, SourceItem, TypedDecision } from '../core/pipeline.ts';
 import { findExplicitClears } from './clears.ts';
 import { holdBack, updatePending } from './retries.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -10,7 +11,7 @@ import { ProviderError } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import { applyWrites } from './apply.ts';
 import { withRun, type RunEvent, type RunResult } from './run.ts';
-import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
+import { matchAndPlan, readItems, readRecords, targetReads, type SourceReader } from './steps.ts';
 
 export type { RunEvent, RunResult } from './run.ts';
 
@@ -84,8 +85,10 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
 
       // 5–6. Write, confirm.
       const writes = [...planned.values()].flatMap((p) => (p.write ? [p.write] : []));
+      const confirmed = new Map<string, { write: PlannedWrite; state: TargetState }>();
       if (runId !== undefined && writes.length > 0) {
-        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal }))
+        const onConfirmed = (write: PlannedWrite, state: TargetState) => confirmed.set(write.key, { write, state });
+        for (const [key, d] of await applyWrites(target, writes, { store, runId, now: opts.now, onEvent: opts.onEvent, signal: opts.signal, onConfirmed }))
           decisions.set(key, d);
         stats.writes = writes.length;
       }
@@ -103,6 +106,8 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
             source.id,
             [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })),
           );
+          // What the target held, for the dashboard only (see store.recordTargetReads).
+          store.recordTargetReads(runId, target.id, targetReads(planned, confirmed));
         },
       };
     },

@@ -6,7 +6,7 @@ import { identityOf } from '../core/ids.ts';
 import { planItem, planSourceOf } from '../core/decide.ts';
 import { planClear } from '../core/clears.ts';
 import { itemsOf, sharedTargets } from '../core/match.ts';
-import type { MatchedItem, PlannedItem, SourceItem } from '../core/pipeline.ts';
+import type { MatchedItem, PlannedItem, PlannedWrite, SourceItem } from '../core/pipeline.ts';
 import { holdsValue, secondsToMs } from '../core/position.ts';
 import type { Provider, ResolveOptions, ResolveOutcome, ResolveRequest } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
@@ -90,13 +90,15 @@ export async function matchAndPlan(
   for (const item of matched) {
     if (item.clear) {
       const source = { watched: false, ...(item.record.progressAt !== undefined ? { progressAt: item.record.progressAt } : {}) };
-      planned.set(item.key, planClear({ key: item.key, item: item.record, source, target: item.target, toleranceMs: secondsToMs(settings.toleranceSeconds) }));
+      const cleared = planClear({ key: item.key, item: item.record, source, target: item.target, toleranceMs: secondsToMs(settings.toleranceSeconds) });
+      planned.set(item.key, item.target ? { ...cleared, targetRead: item.target } : cleared);
       continue;
     }
     const sourcePlan = sourcePlans.get(item.key);
-    planned.set(
-      item.key,
-      planItem({
+    const read = item.target ? { targetRead: item.target } : {};
+    planned.set(item.key, {
+      ...read,
+      ...planItem({
         key: item.key,
         source: item.record,
         target: item.target,
@@ -110,9 +112,29 @@ export async function matchAndPlan(
         ...(item.targetStill ? { targetStill: true } : {}),
         ...(sourcePlan ? { sourcePlan } : {}),
       }),
-    );
+    });
   }
   return planned;
+}
+
+/**
+ * What a run last read of its target's items, by key: the live state each was planned with, or
+ * for a confirmed write the re-read that confirmed it (timed as above: the value's source time).
+ * A write that failed or may have landed keeps the state read before it.
+ */
+export function targetReads(
+  planned: Map<string, PlannedItem>,
+  confirmed: Map<string, { write: PlannedWrite; state: TargetState }>,
+): { key: string; state: TargetState }[] {
+  const reads = new Map<string, TargetState>();
+  for (const [key, p] of planned) if (p.targetRead) reads.set(key, p.targetRead);
+  for (const [key, { write, state }] of confirmed) reads.set(key, confirmedRead(write, state));
+  return [...reads].map(([key, state]) => ({ key, state }));
+}
+
+/** The re-read that confirmed a write, timed with the written value's source time (see withOurTime). */
+export function confirmedRead(write: PlannedWrite, state: TargetState): TargetState {
+  return write.change.kind === 'write' ? withOurTime(state, { value: write.change.value }) : state;
 }
 
 /**

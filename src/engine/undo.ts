@@ -16,6 +16,7 @@ import type { JournalRow, Store } from '../store/store.ts';
 import { installationIdOf } from './run-all.ts';
 import { applyWrites } from './apply.ts';
 import { rereadJournalled } from './reread.ts';
+import { confirmedRead } from './steps.ts';
 import { withRun, type RunStatus } from './run.ts';
 
 export interface UndoOptions {
@@ -126,6 +127,8 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
       { pair, source: `run:${run.id}`, target: run.target, dryRun, signal: opts.signal, trigger: opts.trigger },
       now,
       async (undoId) => {
+        // What each restore's confirming re-read showed, per provider: the dashboard's last read there.
+        const restored = new Map<string, { key: string; state: TargetState }[]>();
         const byProvider = new Map<string, Entry[]>();
         for (const e of entries) byProvider.set(e.ref.provider, [...(byProvider.get(e.ref.provider) ?? []), e]);
         for (const [id, group] of byProvider) {
@@ -138,11 +141,19 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
           // Restores go through the same applier as sync: its order, its concurrency, its journal.
           const writes = group.flatMap((e) => (e.write ? [e.write] : []));
           if (undoId !== undefined && writes.length > 0) {
-            const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal });
+            const reads: { key: string; state: TargetState }[] = [];
+            restored.set(id, reads);
+            const onConfirmed = (write: PlannedWrite, state: TargetState) => reads.push({ key: write.key, state: confirmedRead(write, state) });
+            const outcomes = await applyWrites(provider, writes, { store, runId: undoId, now, signal: opts.signal, onConfirmed });
             for (const e of group) e.decision = outcomes.get(e.row.key) ?? e.decision;
           }
         }
-        return { decisions: entries.map((e) => e.decision) };
+        return {
+          decisions: entries.map((e) => e.decision),
+          record: (runId) => {
+            for (const [id, reads] of restored) store.recordTargetReads(runId, id, reads);
+          },
+        };
       },
     );
     log.info({ of: run.id, dryRun, counts: result.counts, skipped: skipped.length }, 'undo finished');

@@ -161,4 +161,27 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN trigger TEXT;
   `,
+  // 8: what the dashboard shows of an item on a provider: its last read, the newer (by run; the
+  // listing on a tie) of the provider's last listing (observations) and what a one-way run read of
+  // it as its target (the live state it planned with, or the re-read that confirmed its write).
+  // Target reads stay out of observations, which clears and two-way memory reason about. Kept as
+  // rows, not a view over both tables: the out-of-step join reads it twice by primary key, and a
+  // view's per-row comparisons made that page several times slower. `origin` says which it was.
+  `
+  CREATE TABLE last_reads (
+    provider     TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    ref          TEXT NOT NULL,
+    progress_ms  INTEGER,
+    duration_ms  INTEGER,
+    progress_pct REAL,
+    progress_at  INTEGER,
+    watched      INTEGER NOT NULL,
+    run_id       INTEGER NOT NULL,
+    origin       TEXT NOT NULL,      -- listing | target
+    PRIMARY KEY (provider, key)
+  );
+  INSERT INTO last_reads(provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id, origin)
+    SELECT provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id, 'listing' FROM observations;
+  `,
 ];

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef } from '../core/model.ts';
+import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef, TargetState } from '../core/model.ts';
 import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
 import { parseDecision, type TypedDecision } from '../core/pipeline.ts';
 import { newerSchemaError, storeError } from './errors.ts';
@@ -460,11 +460,42 @@ export class Store {
          duration_ms = excluded.duration_ms, progress_pct = excluded.progress_pct, progress_at = excluded.progress_at,
          watched = excluded.watched, run_id = excluded.run_id`,
     );
+    // A listing is the newest read of what it lists (a target read of the same run loses the tie).
+    const last = this.stmt(`${LAST_READ_UPSERT} WHERE excluded.run_id >= last_reads.run_id`);
     this.db.transaction(() => {
       for (const { key, record: r } of observed) {
         const identity = { ids: r.ids, show: r.show, season: r.season, episode: r.episode };
         item.run(key, r.type, r.title, r.year ?? null, json(identity));
-        obs.run(provider, key, r.ref.id, r.progressMs ?? null, r.durationMs ?? null, r.progressPct ?? null, r.progressAt ?? null, r.watched ? 1 : 0, runId);
+        const position = [r.ref.id, r.progressMs ?? null, r.durationMs ?? null, r.progressPct ?? null, r.progressAt ?? null, r.watched ? 1 : 0, runId] as const;
+        obs.run(provider, key, ...position);
+        last.run(provider, key, ...position, 'listing');
+      }
+    })();
+  }
+
+  /**
+   * What a one-way run read of items on its target (`provider`): the live state it planned with,
+   * or for a confirmed write (an undo's restore too) the re-read that confirmed it. Only `last_reads` (the dashboard)
+   * keeps them, where they replace an older read; observations stay each provider's listing.
+   */
+  recordTargetReads(runId: number, provider: string, reads: readonly { key: string; state: TargetState }[]): void {
+    const last = this.stmt(
+      `${LAST_READ_UPSERT} WHERE excluded.run_id > last_reads.run_id OR (excluded.run_id = last_reads.run_id AND last_reads.origin = 'target')`,
+    );
+    this.db.transaction(() => {
+      for (const { key, state: t } of reads) {
+        last.run(
+          provider,
+          key,
+          t.ref.id,
+          t.progressMs ?? null,
+          t.durationMs ?? null,
+          t.progressPct ?? null,
+          t.progressAt ?? null,
+          t.watched ? 1 : 0,
+          runId,
+          'target',
+        );
       }
     })();
   }
@@ -488,7 +519,8 @@ export class Store {
   }
 
   /**
-   * A page of items by their last reads (the observations table), the most recently played first:
+   * A page of items by their last reads (`last_reads`: a provider's listing or, newer, a one-way
+   * run's read of it as its target), the most recently played first:
    * each item's identity and its position on every provider in `providers`, when observed (the
    * reading run's start), and which of `pairs` it is out of step on. `outOfStepOnly` keeps only
    * items out of step on at least one pair. Three statements, each prepared once whatever the
@@ -511,7 +543,7 @@ export class Store {
     const direction = opts.order === 'oldest' ? 'ASC' : 'DESC';
     // By last played; items never played (no progress_at) last, by key so pages are stable.
     const page = this.stmt(
-      `SELECT o.key, MAX(o.progress_at) AS last_played FROM observations o
+      `SELECT o.key, MAX(o.progress_at) AS last_played FROM last_reads o
          WHERE o.provider IN (SELECT value FROM json_each(@providers))
            AND (@apartOnly = 0 OR o.key IN (${OUT_OF_STEP_KEYS}))
          GROUP BY o.key
@@ -521,7 +553,7 @@ export class Store {
     const more = page.length > opts.limit;
     const keys = JSON.stringify(page.slice(0, opts.limit).map((r) => String(r.key)));
     const rows = this.stmt(
-      `SELECT o.*, r.started_at AS observed_at FROM observations o LEFT JOIN runs r ON r.id = o.run_id
+      `SELECT o.*, r.started_at AS observed_at FROM last_reads o LEFT JOIN runs r ON r.id = o.run_id
          WHERE o.provider IN (SELECT value FROM json_each(@providers)) AND o.key IN (SELECT value FROM json_each(@keys))
          ORDER BY o.provider`,
     ).all({ providers, keys }) as Row[];
@@ -622,7 +654,7 @@ export class Store {
   /** Row counts per table, for tests and `status`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const table of ['runs', 'decisions', 'items', 'observations', 'id_index', 'journal', 'kv', 'pending']) {
+    for (const table of ['runs', 'decisions', 'items', 'observations', 'last_reads', 'id_index', 'journal', 'kv', 'pending']) {
       const row = this.stmt(`SELECT COUNT(*) AS n FROM ${table}`).get() as Row;
       out[table] = Number(row.n);
     }
@@ -681,10 +713,10 @@ export class Store {
     });
   }
 
-  /** An item's last read on each of `providers`: its native id there and the position seen. */
-  itemObservations(providers: readonly string[], key: string): (PositionSnapshot & { provider: string; ref: string; observedAt?: number })[] {
+  /** An item's last read on each of `providers` (listed there, or read as a target): its native id there and the position seen. */
+  itemLastReads(providers: readonly string[], key: string): (PositionSnapshot & { provider: string; ref: string; observedAt?: number })[] {
     const rows = this.stmt(
-      `SELECT o.*, r.started_at AS observed_at FROM observations o LEFT JOIN runs r ON r.id = o.run_id
+      `SELECT o.*, r.started_at AS observed_at FROM last_reads o LEFT JOIN runs r ON r.id = o.run_id
          WHERE o.provider IN (SELECT value FROM json_each(?)) AND o.key = ? ORDER BY o.provider`,
     ).all(JSON.stringify(providers), key) as Row[];
     return rows.map((row) => ({
@@ -778,15 +810,22 @@ export interface ItemPositions {
 // only); a percent with no duration on either side is unknown (NULL) and never counts as apart.
 const sideMs = (x: string, y: string): string =>
   `COALESCE(${x}.progress_ms, ${x}.progress_pct * COALESCE(${x}.duration_ms, ${y}.duration_ms) / 100.0, CASE WHEN ${x}.progress_pct IS NULL THEN 0 END)`;
-// Pairs (JSON parameter @pairs) joined to both sides' observations, by primary key on each side.
+// Pairs (JSON parameter @pairs) joined to both sides' last reads, by primary key on each side.
 const OUT_OF_STEP_JOIN = `(SELECT value ->> 'name' AS name, value ->> 'source' AS source, value ->> 'target' AS target, value ->> 'deltaMs' AS delta_ms
       FROM json_each(@pairs)) p
-    JOIN observations a ON a.provider = p.source
-    JOIN observations b ON b.provider = p.target AND b.key = a.key
+    JOIN last_reads a ON a.provider = p.source
+    JOIN last_reads b ON b.provider = p.target AND b.key = a.key
     WHERE (a.watched <> b.watched OR (a.watched = 0 AND ABS(${sideMs('a', 'b')} - ${sideMs('b', 'a')}) > p.delta_ms))`;
 const OUT_OF_STEP_KEYS = `SELECT a.key FROM ${OUT_OF_STEP_JOIN}`;
 
-/** An observations row as a position (unset columns stay absent). */
+// One read into last_reads; each caller adds the WHERE that says when it replaces the row there.
+const LAST_READ_UPSERT = `INSERT INTO last_reads(provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id, origin)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(provider, key) DO UPDATE SET ref = excluded.ref, progress_ms = excluded.progress_ms, duration_ms = excluded.duration_ms,
+    progress_pct = excluded.progress_pct, progress_at = excluded.progress_at, watched = excluded.watched, run_id = excluded.run_id,
+    origin = excluded.origin`;
+
+/** An observations or last_reads row as a position (unset columns stay absent). */
 function observedPosition(row: Row): PositionSnapshot {
   const position: PositionSnapshot = { watched: Number(row.watched) === 1 };
   const progressMs = optNumber(row.progress_ms);

@@ -32,10 +32,10 @@ export function registerItem(app: Hono, ctx: DashboardContext): void {
     const decisions = store.itemDecisions(key, DECISIONS_SHOWN);
     const identity: ItemIdentity | undefined = store.item(key) ?? (decisions[0] ? { type: decisions[0].type, title: decisions[0].title, ids: {} } : undefined);
     if (!identity) return renderPage(c, { title: 'Not found', section: 'none', csrf, status: 404 }, <p>{`No item with the key ${key}.`}</p>);
-    const observed = store.itemObservations(providers, key);
+    const observed = store.itemLastReads(providers, key);
     const journal = store.itemJournal(providers, key, JOURNAL_SHOWN);
     const title = displayTitle(identity);
-    // Its id on each provider: from the last read, else (a target a one-way pair never reads) from our last write there.
+    // Its id on each provider: from the last read, else (an item no run has read there) from our last write there.
     const sides: NativeSide[] = observed.map((o) => ({ provider: o.provider, ref: o.ref, at: o.observedAt, how: 'read', position: o }));
     for (const j of journal) {
       if (sides.some((s) => s.provider === j.provider)) continue;

@@ -213,7 +213,7 @@ describe('dry run', () => {
       assert.equal(plan.counts.write, 2);
       assert.equal(p.target.requests.filter((r) => r.method !== 'GET').length, 0, 'no write request');
       assert.equal(JSON.stringify(p.target.state), targetBefore);
-      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, id_index: 0, journal: 0, kv: 0, pending: 0 });
+      assert.deepEqual(p.store.counts(), { runs: 0, decisions: 0, items: 0, observations: 0, last_reads: 0, id_index: 0, journal: 0, kv: 0, pending: 0 });
       assert.equal(p.store.getKv('installation_id'), undefined, 'not even the installation id is stored');
       // The real run then does what the plan said.
       const real = await p.sync();

@@ -161,6 +161,31 @@ describe('playhead serve: API, events, metrics, lock', () => {
     assert.deepEqual((await api(serve.url, '/readyz')).body, { ready: true });
   });
 
+  test('GET /api/positions: a run shows the position it wrote and confirmed on the target; a dry run changes nothing there', async () => {
+    type Positions = { items: { item: { title: string }; positions: { provider: string; progressMs?: number; observedAt?: number }[] }[] };
+    const onDst = async () => {
+      const r = await api<Positions>(serve.url, '/api/positions?provider=dst');
+      assert.equal(r.status, 200, r.text);
+      return r.body.items.find((i) => i.item.title === movieTitle)?.positions.find((x) => x.provider === 'dst');
+    };
+    const before = await onDst();
+    assert.ok(before, 'the start-up run read (and wrote) the film on dst');
+    const film = progressOn(p.source, items(p.source, 'movie')[0]!, 0.6);
+    const at = Math.round((film.durationMs ?? 0) * 0.6);
+
+    const dry = await api<{ run: { counts: Record<string, number> } }>(serve.url, '/api/pairs/main/run', { method: 'POST', body: { dryRun: true } });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.run.counts.write, 1);
+    assert.deepEqual(await onDst(), before, 'a dry run records no read');
+
+    const real = await api<{ run: { counts: Record<string, number> } }>(serve.url, '/api/pairs/main/run', { method: 'POST' });
+    assert.equal(real.status, 200, real.text);
+    assert.equal(real.body.run.counts.write, 1);
+    const after = await onDst();
+    assert.ok(after && Math.abs((after.progressMs ?? 0) - at) < 1000, `dst shows ${after?.progressMs}, the confirmed write of ${at}`);
+    assert.ok((after.observedAt ?? 0) > (before.observedAt ?? 0), 'read by the later run');
+  });
+
   test('a `playhead sync` while serve runs is refused, and told to ask serve instead; status and plan still work', async () => {
     const r = await playhead(['--config', p.configPath, 'sync'], p.env);
     assert.equal(r.code, 3, r.stderr);

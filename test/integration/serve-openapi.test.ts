@@ -172,9 +172,14 @@ describe('playhead serve: OpenAPI document, positions, provider request metrics'
     const next = await api<{ items: { key: string }[] }>(serve.url, '/api/positions?limit=1&offset=1');
     assert.deepEqual(next.body.items[0]?.key, all.body.items[1]?.key);
 
-    // The one-way pair reads only its source, so nothing on dst, and nothing to compare.
-    const dst = await api<{ items: unknown[] }>(serve.url, '/api/positions?provider=dst');
-    assert.deepEqual(dst.body.items, []);
+    // The one-way pair lists only its source, but reads dst's copies of what it syncs: dst shows
+    // what the re-read that confirmed each write found, in step with src.
+    const dst = await api<{ items: { key: string; positions: { provider: string; progressMs?: number }[] }[] }>(serve.url, '/api/positions?provider=dst');
+    assert.equal(dst.body.items.length, 2);
+    const film = dst.body.items.find((i) => i.key === row.key)?.positions;
+    assert.equal(film?.length, 1);
+    assert.equal(film[0]?.provider, 'dst');
+    assert.ok(Math.abs((film[0]?.progressMs ?? 0) - movie.viewOffset) < 1000, `${film[0]?.progressMs} vs ${movie.viewOffset}`);
     const apart = await api<{ items: unknown[] }>(serve.url, '/api/positions?outOfStep=1');
     assert.deepEqual(apart.body.items, []);
 

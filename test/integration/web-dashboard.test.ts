@@ -183,17 +183,18 @@ describe('playhead serve: the dashboard', () => {
     assert.match(r.text, new RegExp(`<h1>${movie.title}</h1>`));
     assert.match(r.text, /<dt>imdb<\/dt><dd><code>tt\d+<\/code>/);
     assert.match(r.text, new RegExp(`<tr data-provider="src"><th scope="row">src \\(plex\\)</th><td><code>${movie.ratingKey}</code></td><td>read</td>`));
+    // The target's id and position as last read there: the re-read that confirmed the undo's restore.
+    const [at40, at70] = [formatDuration(Math.round(movie.durationMs! * 0.4)), formatDuration(Math.round(movie.durationMs! * 0.7))];
     assert.match(
       r.text,
       new RegExp(
-        `<tr data-provider="dst"><th scope="row">dst \\(plex\\)</th><td><code>${twin(p.source, p.target, movie.ratingKey).ratingKey}</code></td><td>written \\(confirmed\\)</td>`,
+        `<tr data-provider="dst"><th scope="row">dst \\(plex\\)</th><td><code>${twin(p.source, p.target, movie.ratingKey).ratingKey}</code></td><td>read</td><td><time[^>]*>[^<]*</time></td><td>${at40}</td>`,
       ),
     );
     assert.match(r.text, /written and confirmed by re-reading/);
     assert.match(r.text, /put back and confirmed by re-reading/);
     assert.match(r.text, /<table id="journal">/);
     // The first write replaced nothing; the second replaced the first's value; the undo put it back.
-    const [at40, at70] = [formatDuration(Math.round(movie.durationMs! * 0.4)), formatDuration(Math.round(movie.durationMs! * 0.7))];
     const journal = r.text.slice(r.text.indexOf('<table id="journal">'));
     assert.ok(journal.includes(`<td>no position</td><td>${at40}</td>`));
     assert.ok(journal.includes(`<td>${at40}</td><td>${at70}</td>`));

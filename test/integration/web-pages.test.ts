@@ -109,8 +109,9 @@ test('Continue Watching, Waiting and Settings on a real sync', async (t) => {
   };
   const [oldest, middle, newest] = played.map((m) => keyOf(m.ratingKey)) as [string, string, string];
 
-  // A run keeps the source's reads; the target's as another pair (or a two-way run) would have
-  // read them: one film in step, one 20 minutes apart.
+  // The run read (and wrote) each film on the target. A listing of the target in the same run, as
+  // another pair (or a two-way run) would make, wins over that read: one film in step, one 20
+  // minutes apart; the third keeps what the run read there.
   const runId = pair.store.runs({ limit: 1 })[0]?.id ?? 0;
   const readOnTarget = (key: string, shiftMs: number): void => {
     const source = pair.store.observation('src', key);
@@ -141,7 +142,10 @@ test('Continue Watching, Waiting and Settings on a real sync', async (t) => {
     assert.ok(fifth < 3_600_000, 'a fifth of a film is under an hour');
     assert.match(row, new RegExp(`<td data-provider="src"><span class="time">${time}</span><progress max="1000" value="200"`));
     assert.match(row, new RegExp(`<td data-provider="dst"><span class="time">${time}</span>`));
-    assert.match(rowOf(page.text, oldest), /<td data-provider="dst" class="empty">—<\/td>/);
+    const timeOn = (row: string, provider: string) => new RegExp(`<td data-provider="${provider}"><span class="time">([^<]+)</span>`).exec(row)?.[1];
+    const oldestRow = rowOf(page.text, oldest);
+    assert.ok(timeOn(oldestRow, 'src'));
+    assert.equal(timeOn(oldestRow, 'dst'), timeOn(oldestRow, 'src'), 'the target shows what the run read there after writing it');
     assert.match(row, /class="chip reason-write">written<\/span> <span class="pair">main<\/span>/);
     assert.match(row, new RegExp(`href="/items/${encodeURIComponent(newest)}"`));
     // Every control of the filter form has its label.
@@ -155,7 +159,7 @@ test('Continue Watching, Waiting and Settings on a real sync', async (t) => {
     const onlyDst = await get(`${web.url}/continue?provider=dst&user=&sort=newest`);
     assert.equal(onlyDst.status, 200);
     assert.doesNotMatch(onlyDst.text, /data-provider="src"/);
-    assert.deepEqual(rowKeys(onlyDst.text, 'positions'), [newest, middle]);
+    assert.deepEqual(rowKeys(onlyDst.text, 'positions'), [newest, middle, oldest]);
 
     const apart = await get(`${web.url}/continue?outOfStep=1`);
     assert.deepEqual(rowKeys(apart.text, 'positions'), [middle]);

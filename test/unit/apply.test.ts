@@ -1,11 +1,12 @@
 // applyWrites against a scripted in-memory target: how each write's outcome is settled after an
 // ambiguous failure (re-read, confirm, re-send from the step that went wrong, or unknown), and
-// that a failed confirm re-read never passes for a confirmed write.
+// that a failed confirm re-read never passes for a confirmed write, and what the target's last read becomes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NativeRef, ProgressValue, TargetState } from '../../src/core/model.ts';
 import { decided, type PlannedWrite } from '../../src/core/pipeline.ts';
 import { applyWrites } from '../../src/engine/apply.ts';
+import { targetReads } from '../../src/engine/steps.ts';
 import { ProviderError, type Capabilities, type Provider } from '../../src/providers/provider.ts';
 import { Store } from '../../src/store/store.ts';
 
@@ -162,4 +163,28 @@ test('an answered write the re-read does not show is unknown (the server may hav
   assert.deepEqual([decision.reason, decision.detail?.unknown], ['failed', true]);
   assert.deepEqual(journal[0]?.[0], 'unknown');
   assert.match(String(journal[0]?.[1]), /^not confirmed: after writing 600000 ms the server reports position none$/);
+});
+
+test("the target's last read: a confirmed write's re-read (with the value's own time), else the state read before the write", async () => {
+  const before: TargetState = { ref, progressMs: 60_000, progressAt: 10, watched: false, playCount: 0, playingNow: false };
+  const value = { ...VALUE, progressAt: 500 };
+  const planned = (w: PlannedWrite) => new Map([[w.key, { decision: w.decision, write: w, targetRead: before }]]);
+  const cases: [string, Partial<Record<Call, Script[]>>, boolean][] = [
+    ['answered', {}, true],
+    ['ambiguous, landed', { write: [{ lands: true, answer: 'ambiguous' }] }, true],
+    ['refused', { write: [{ lands: false, answer: 'refused' }] }, false],
+    ['re-read failed', { read: [{ lands: true, answer: 'refused' }] }, false],
+  ];
+  for (const [name, scripts, confirmed] of cases) {
+    const t = scriptedTarget(scripts);
+    const w = plannedWrite({ change: { kind: 'write', value, unwatchFirst: false } });
+    const store = Store.open(':memory:');
+    const runId = store.startRun({ pair: 'p', source: 'src', target: 'dst', dryRun: false, startedAt: 1 });
+    const seen = new Map<string, { write: PlannedWrite; state: TargetState }>();
+    await applyWrites(t.provider, [w], { store, runId, now: () => 2, onConfirmed: (write, state) => seen.set(write.key, { write, state }) });
+    store.close();
+    assert.equal(seen.size, confirmed ? 1 : 0, name);
+    const [read] = targetReads(planned(w), seen);
+    assert.deepEqual([read?.key, read?.state.progressMs, read?.state.progressAt], confirmed ? [w.key, VALUE.progressMs, 500] : [w.key, 60_000, 10], name);
+  }
 });

@@ -1,8 +1,9 @@
 // The Store's reads and writes for the dashboard: each item's last decision of a real run,
-// "Retry now" making a waiting item due, pending rows by the page, positions oldest first.
+// "Retry now" making a waiting item due, pending rows by the page, positions oldest first, and
+// which last read (a listing or a target read) positions show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Decision } from '../../src/core/model.ts';
+import type { Decision, ProgressRecord, TargetState } from '../../src/core/model.ts';
 import { Store, type PendingRow } from '../../src/store/store.ts';
 
 const decision = (key: string, reason: Decision['reason']): Decision => ({
@@ -93,4 +94,51 @@ test('positions: oldest first on request, never-played items still last', () => 
     store.positions({ providers: ['a'], pairs: [], outOfStepOnly: false, limit: 10, offset: 0, ...(order ? { order } : {}) }).items.map((i) => i.key);
   assert.deepEqual(keys(), ['new', 'old', 'never']);
   assert.deepEqual(keys('oldest'), ['old', 'new', 'never']);
+});
+
+test('last reads: the newer of a listing and a target read shows (by run; the listing on a tie), observations stay listings', () => {
+  const store = Store.open(':memory:');
+  const key = 'movie:imdb:tt7';
+  const record = (progressMs: number): ProgressRecord => ({
+    type: 'movie',
+    ids: { imdb: 'tt7' },
+    title: 'Film 7',
+    ref: { provider: 'b', server: 's', id: 'b7' },
+    watched: false,
+    progressMs,
+    durationMs: 6_000_000,
+    progressAt: 500,
+  });
+  const read = (progressMs: number, watched = false): TargetState => ({
+    ref: { provider: 'b', server: 's', id: 'b7' },
+    progressMs,
+    durationMs: 6_000_000,
+    watched,
+    playCount: 0,
+    playingNow: false,
+  });
+  const shown = () => store.positions({ providers: ['b'], pairs: [], outOfStepOnly: false, limit: 10, offset: 0 }).items[0]?.positions[0];
+  const first = run(store, 1_000, false, []);
+  store.recordObservations(first, 'b', [{ key, record: record(60_000) }]);
+  const second = run(store, 2_000, false, []);
+  store.recordTargetReads(second, 'b', [{ key, state: read(120_000) }]);
+  assert.deepEqual([shown()?.progressMs, shown()?.observedAt], [120_000, 2_000], 'the target read of a later run');
+  assert.equal(store.observation('b', key)?.progressMs, 60_000, 'the listing is kept as it was');
+  assert.deepEqual(
+    store.itemLastReads(['b'], key).map((r) => [r.progressMs, r.ref]),
+    [[120_000, 'b7']],
+  );
+
+  // A read of an earlier run (or a target read tied with a listing) never replaces a newer one.
+  store.recordTargetReads(first, 'b', [{ key, state: read(1_000) }]);
+  assert.equal(shown()?.progressMs, 120_000);
+  const third = run(store, 3_000, false, []);
+  store.recordObservations(third, 'b', [{ key, record: record(180_000) }]);
+  store.recordTargetReads(third, 'b', [{ key, state: read(240_000, true) }]);
+  assert.deepEqual([shown()?.progressMs, shown()?.watched], [180_000, false], 'the listing wins a tie');
+  const fourth = run(store, 4_000, false, []);
+  store.recordTargetReads(fourth, 'b', [{ key, state: read(0, true) }]);
+  assert.deepEqual([shown()?.progressMs, shown()?.watched], [0, true]);
+  assert.equal(store.observation('b', key)?.progressMs, 180_000);
+  assert.equal(store.counts().last_reads, 1);
 });
