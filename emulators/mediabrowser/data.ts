@@ -80,8 +80,6 @@ const userDataSchema = z.strictObject({
   LastPlayedDate: isoDate.optional(),
   Rating: z.number().optional(),
   Likes: z.boolean().optional(),
-  /** Emulator bookkeeping (never rendered): when this record last changed, for `minDateLastSavedForUser`. */
-  DateLastSaved: isoDate.optional(),
 });
 
 const sessionSchema = z.strictObject({

@@ -262,7 +262,7 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   if (query.anyProviderIdEquals.length > 0) {
     out.push((item) => query.anyProviderIdEquals.some(([provider, value]) => providerId(item, provider)?.toLowerCase() === value.toLowerCase()));
   }
-  const minSaved = query.minDateLastSaved;
+  const minSaved = savedFloor(query);
   if (minSaved !== undefined) out.push((item) => Date.parse(item.DateLastSaved) >= minSaved);
   if (query.parentIndexNumber !== undefined) out.push((item) => item.ParentIndexNumber === query.parentIndexNumber);
   if (query.indexNumber !== undefined) out.push((item) => item.IndexNumber === query.indexNumber);
@@ -271,28 +271,38 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   // Per-user filters need a user; without one (an API key and no userId) servers ignore them.
   if (!user) return out;
   const data = (item: MbItem) => catalog.userData(user.id, item.Id);
-  const playedWanted = query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
-  if (playedWanted !== undefined) out.push((item) => catalog.isPlayed(user.id, item) === playedWanted);
+  const played = playedWanted(query);
+  if (played !== undefined) out.push((item) => catalog.isPlayed(user.id, item) === played);
   if (query.filters.has('IsResumable')) out.push((item) => catalog.isResumable(user.id, item));
   const favoriteWanted = query.filters.has('IsFavorite') ? true : query.isFavorite;
   if (favoriteWanted !== undefined) out.push((item) => data(item).IsFavorite === favoriteWanted);
   if (query.filters.has('Likes')) out.push((item) => data(item).Likes === true);
   if (query.filters.has('Dislikes')) out.push((item) => data(item).Likes === false);
   if (query.filters.has('IsFavoriteOrLikes')) out.push((item) => data(item).IsFavorite || data(item).Likes === true);
-  const minSavedForUser = query.minDateLastSavedForUser;
-  if (minSavedForUser !== undefined) {
-    out.push((item) => {
-      const saved = data(item).DateLastSaved;
-      return saved !== undefined && Date.parse(saved) >= minSavedForUser;
-    });
-  }
   return out;
 }
 
 /**
+ * `MinDateLastSaved` and `MinDateLastSavedForUser` as the servers apply them: both compare the
+ * ITEM's metadata save time (`DateLastSaved`), never the user's data — Jellyfin's item
+ * repository (10.8's SQLite one and 10.10+'s EF Core one alike) writes the same condition for
+ * both, and its user data has no save time at all. So a film marked played today keeps the
+ * `DateLastSaved` its last metadata refresh gave it. Emby (closed since 3.x) is given the same.
+ */
+function savedFloor(query: ItemQuery): number | undefined {
+  const floors = [query.minDateLastSaved, query.minDateLastSavedForUser].filter((f): f is number => f !== undefined);
+  return floors.length === 0 ? undefined : Math.max(...floors);
+}
+
+/** `Filters=IsPlayed|IsUnplayed` or `IsPlayed=true|false`; the filter wins, as Jellyfin reads it first. */
+function playedWanted(query: ItemQuery): boolean | undefined {
+  return query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
+}
+
+/**
  * A short list of items that holds every match, when the query names one: its ids, the user's
- * in-progress items (IsResumable), the user's records saved since a date, or the items saved
- * since a date. Undefined = the whole scope is the candidate set. Each comes from an index or
+ * in-progress items (IsResumable), the user's played items (IsPlayed), or the items saved since
+ * a date. Undefined = the whole scope is the candidate set. Each comes from an index or
  * from the user's own records, never from a pass over the library.
  */
 function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined, scopeSize: number): MbItem[] | undefined {
@@ -308,15 +318,18 @@ function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined
     }
     return [...found];
   }
-  if (user && query.minDateLastSavedForUser !== undefined) {
-    const since = query.minDateLastSavedForUser;
-    return catalog
-      .userRecords(user.id)
-      .filter(([, record]) => record.DateLastSaved !== undefined && Date.parse(record.DateLastSaved) >= since)
-      .map(([item]) => item);
+  if (user && playedWanted(query) === true) {
+    // A played movie/episode, and the series and season above it (played when all below are).
+    const found = new Set<MbItem>();
+    for (const [item, record] of catalog.userRecords(user.id)) {
+      if (!record.Played || !isLeaf(item)) continue;
+      for (let at: MbItem | undefined = item; at; at = catalog.item(at.ParentId)) found.add(at);
+    }
+    return [...found];
   }
-  if (query.minDateLastSaved !== undefined) {
-    const saved = catalog.savedSince(query.minDateLastSaved);
+  const floor = savedFloor(query);
+  if (floor !== undefined) {
+    const saved = catalog.savedSince(floor);
     if (saved.length < scopeSize) return saved;
   }
   return undefined;
