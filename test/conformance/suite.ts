@@ -63,6 +63,9 @@ export interface Harness {
   /** A user's position for an item: ms, or a percent for percent-only servers. */
   progressOf(item: TestItem, user?: TestUser): Promise<{ ms?: number; pct?: number } | undefined>;
   setWatched?(item: TestItem): Promise<void>;
+  /** Marks the item finished (watched, position gone) at that time, as a player reaching the end
+   * would. Added by fin-mb for the finish cases; fin-core declares it too (the merge keeps one). */
+  setFinished?(item: TestItem, atEpochMs: number, user?: TestUser): Promise<void>;
   /** Removes the user's position, as "remove from Continue Watching" does. */
   clearProgress?(item: TestItem): Promise<void>;
   /** Replaces the item's external ids on this server (in the server's own id names). */
