@@ -9,6 +9,7 @@
 // the ordered list of each (scope, types) a query asks for. User data is never cached: it is
 // read live, so in-place edits of the state show at once.
 import type { MbItem, MbLibrary, MbUserData, MediaBrowserDialect, MediaBrowserEmulatorData } from './data.ts';
+import { isoTicks } from './time.ts';
 
 interface Index {
   items: MbItem[];
@@ -90,6 +91,7 @@ export class MbCatalog {
   constructor(
     private readonly data: () => MediaBrowserEmulatorData,
     readonly dialect: MediaBrowserDialect,
+    private readonly now: () => number,
   ) {}
 
   private current(): Index {
@@ -283,13 +285,14 @@ export class MbCatalog {
     return this.data().userData[userId]?.[itemId] ?? defaultUserData();
   }
 
-  /** Replace a user's record for an item (the servers keep no save time for user data). */
+  /** Replace a user's record for an item, stamping when it changed (Emby filters on it; Jellyfin keeps no such time). */
   saveUserData(userId: string, itemId: string, record: MbUserData, reason: UserDataSaveReason): MbUserData {
     const state = this.data();
     const byItem = (state.userData[userId] ??= {});
-    byItem[itemId] = record;
+    const saved: MbUserData = { ...record, DateLastSaved: isoTicks(this.now()) };
+    byItem[itemId] = saved;
     this.onUserDataSaved?.(userId, itemId, reason);
-    return record;
+    return saved;
   }
 
   isPlayed(userId: string, item: MbItem): boolean {

@@ -1,7 +1,7 @@
 // The item query behind /Items, /Users/{userId}/Items and the resume lists: parameters parsed
 // the way the servers bind them (case-insensitive names, comma lists, unknown enum values
 // silently dropped, malformed numbers/booleans/dates/ids → 400), then filter, sort and page.
-import type { MbItem, MbUser } from './data.ts';
+import type { MbItem, MbUser, MbUserData } from './data.ts';
 import { cleanName, isLeaf, sortNameOf, type MbCatalog } from './library.ts';
 import { HttpError, invalidParam, type MbEnv, type Params } from './request.ts';
 import { parseIsoDate } from './time.ts';
@@ -262,7 +262,7 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   if (query.anyProviderIdEquals.length > 0) {
     out.push((item) => query.anyProviderIdEquals.some(([provider, value]) => providerId(item, provider)?.toLowerCase() === value.toLowerCase()));
   }
-  const minSaved = savedFloor(query);
+  const minSaved = savedFloor(env, query);
   if (minSaved !== undefined) out.push((item) => Date.parse(item.DateLastSaved) >= minSaved);
   if (query.parentIndexNumber !== undefined) out.push((item) => item.ParentIndexNumber === query.parentIndexNumber);
   if (query.indexNumber !== undefined) out.push((item) => item.IndexNumber === query.indexNumber);
@@ -279,19 +279,34 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   if (query.filters.has('Likes')) out.push((item) => data(item).Likes === true);
   if (query.filters.has('Dislikes')) out.push((item) => data(item).Likes === false);
   if (query.filters.has('IsFavoriteOrLikes')) out.push((item) => data(item).IsFavorite || data(item).Likes === true);
+  const userSince = userSavedSince(env, query);
+  if (userSince !== undefined) out.push((item) => savedAtOrAfter(data(item), userSince));
   return out;
 }
 
 /**
- * `MinDateLastSaved` and `MinDateLastSavedForUser` as the servers apply them: both compare the
- * ITEM's metadata save time (`DateLastSaved`), never the user's data — Jellyfin's item
- * repository (10.8's SQLite one and 10.10+'s EF Core one alike) writes the same condition for
- * both, and its user data has no save time at all. So a film marked played today keeps the
- * `DateLastSaved` its last metadata refresh gave it. Emby (closed since 3.x) is given the same.
+ * The item-metadata floor: `MinDateLastSaved`, and on Jellyfin `MinDateLastSavedForUser` too.
+ * Jellyfin's item repository (10.8's SQLite one and 10.10+'s EF Core one alike) writes the same
+ * condition for both names — the ITEM's `DateLastSaved` — and its user data keeps no save time,
+ * so a film marked played today keeps the `DateLastSaved` its last metadata refresh gave it.
  */
-function savedFloor(query: ItemQuery): number | undefined {
-  const floors = [query.minDateLastSaved, query.minDateLastSavedForUser].filter((f): f is number => f !== undefined);
+function savedFloor(env: MbEnv, query: ItemQuery): number | undefined {
+  const names = env.dialect === 'jellyfin' ? [query.minDateLastSaved, query.minDateLastSavedForUser] : [query.minDateLastSaved];
+  const floors = names.filter((f): f is number => f !== undefined);
   return floors.length === 0 ? undefined : Math.max(...floors);
+}
+
+/**
+ * Emby's `MinDateLastSavedForUser` (4.2.0.23+): the user's records changed since — user-data
+ * updates (a play, a played mark, a favourite), as Emby for Kodi's maintainers describe it and
+ * its clients measure it. Emby's code is closed: the emulator's own save stamp stands in.
+ */
+function userSavedSince(env: MbEnv, query: ItemQuery): number | undefined {
+  return env.dialect === 'emby' ? query.minDateLastSavedForUser : undefined;
+}
+
+function savedAtOrAfter(record: MbUserData, since: number): boolean {
+  return record.DateLastSaved !== undefined && Date.parse(record.DateLastSaved) >= since;
 }
 
 /** `Filters=IsPlayed|IsUnplayed` or `IsPlayed=true|false`; the filter wins, as Jellyfin reads it first. */
@@ -301,8 +316,8 @@ function playedWanted(query: ItemQuery): boolean | undefined {
 
 /**
  * A short list of items that holds every match, when the query names one: its ids, the user's
- * in-progress items (IsResumable), the user's played items (IsPlayed), or the items saved since
- * a date. Undefined = the whole scope is the candidate set. Each comes from an index or
+ * in-progress items (IsResumable), the user's records saved since a date (Emby), the user's
+ * played items (IsPlayed), or the items saved since a date. Undefined = the whole scope is the candidate set. Each comes from an index or
  * from the user's own records, never from a pass over the library.
  */
 function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined, scopeSize: number): MbItem[] | undefined {
@@ -318,6 +333,13 @@ function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined
     }
     return [...found];
   }
+  const userSince = userSavedSince(env, query);
+  if (user && userSince !== undefined) {
+    return catalog
+      .userRecords(user.id)
+      .filter(([, record]) => savedAtOrAfter(record, userSince))
+      .map(([item]) => item);
+  }
   if (user && playedWanted(query) === true) {
     // A played movie/episode, and the series and season above it (played when all below are).
     const found = new Set<MbItem>();
@@ -327,7 +349,7 @@ function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined
     }
     return [...found];
   }
-  const floor = savedFloor(query);
+  const floor = savedFloor(env, query);
   if (floor !== undefined) {
     const saved = catalog.savedSince(floor);
     if (saved.length < scopeSize) return saved;

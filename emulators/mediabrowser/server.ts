@@ -131,7 +131,7 @@ export async function startMediaBrowserEmulator(opts: MediaBrowserEmulatorOption
   let sockets: NotificationSockets<MbSocketInfo> | undefined;
   const env: MbEnv = {
     dialect,
-    catalog: new MbCatalog(() => data, dialect),
+    catalog: new MbCatalog(() => data, dialect, now),
     data: () => data,
     now,
     legacyAuth: opts.legacyAuth ?? true,

@@ -1,7 +1,8 @@
 // What a finished item looks like on the Jellyfin/Emby emulator, over HTTP: the played routes,
 // a player's stop past the 90 % threshold and the UserData writer set `Played` and
 // `LastPlayedDate` as the servers do; `IsPlayed` with `SortBy=DatePlayed` and paging finds them;
-// `MinDateLastSaved(ForUser)` compares the item's metadata save time, not the play.
+// `MinDateLastSaved` compares the item's metadata save time, and so does Jellyfin's
+// `MinDateLastSavedForUser`, while Emby's lists the user's records changed since.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MbItem } from '../../emulators/mediabrowser/data.ts';
@@ -159,25 +160,26 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(await series(), 1);
     });
 
-    it('MinDateLastSaved and MinDateLastSavedForUser compare the item metadata save time, not the play', async () => {
+    it('MinDateLastSaved compares the item metadata save time; MinDateLastSavedForUser too on Jellyfin, the user data on Emby', async () => {
       const s = await start(dialect);
       const [old, refreshed] = s.movies;
       assert.ok(old && refreshed);
-      // Played today, metadata saved long ago.
-      await s.markPlayed(old.Id, START_MS);
       // Played last year, metadata refreshed today.
-      await s.markPlayed(refreshed.Id, START_MS - 365 * 24 * HOUR);
+      clockMs = START_MS - 365 * 24 * HOUR;
+      await s.markPlayed(refreshed.Id, clockMs);
+      // Played today, metadata saved long ago.
+      clockMs = START_MS;
+      await s.markPlayed(old.Id, START_MS);
       const items = s.emu.state.items;
       s.emu.state.items = items.map((i) => ({ ...i, DateLastSaved: new Date(i.Id === refreshed.Id ? START_MS : START_MS - 400 * 24 * HOUR).toISOString() }));
       const since = encodeURIComponent(new Date(START_MS - HOUR).toISOString());
-      for (const param of ['MinDateLastSavedForUser', 'MinDateLastSaved']) {
-        const found = await s.list(`${FINISHED}&${param}=${since}`);
-        assert.deepEqual(
-          found.Items.map((i) => i.Id),
-          [refreshed.Id],
-          `${param}: the item saved since, whenever it was played`,
-        );
-      }
+      const found = async (param: string) => (await s.list(`${FINISHED}&${param}=${since}`)).Items.map((i) => i.Id);
+      assert.deepEqual(await found('MinDateLastSaved'), [refreshed.Id], 'the item saved since, whenever it was played');
+      assert.deepEqual(
+        await found('MinDateLastSavedForUser'),
+        dialect === 'jellyfin' ? [refreshed.Id] : [old.Id],
+        dialect === 'jellyfin' ? 'Jellyfin: the item save time again' : "Emby: the user's records changed since",
+      );
     });
 
     it("a player's stop past 90 % marks played and keeps the start's LastPlayedDate; a UserData write stores what it is sent", async () => {

@@ -106,6 +106,8 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
         Played: true,
         IsFavorite: previous?.IsFavorite ?? false,
         LastPlayedDate: new Date(at).toISOString(),
+        // Saved now, as the server stamps the records it writes (Emby's MinDateLastSavedForUser reads it).
+        DateLastSaved: new Date().toISOString(),
       };
     },
     async setPlaying(item) {

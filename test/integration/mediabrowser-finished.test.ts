@@ -82,6 +82,8 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
             Played: r.played ?? false,
             IsFavorite: false,
             ...(r.at !== undefined ? { LastPlayedDate: new Date(r.at).toISOString() } : {}),
+            // Saved now, as a server stamps every record it writes (Emby filters on it).
+            DateLastSaved: new Date(NOW).toISOString(),
           },
         ]),
       );
@@ -150,6 +152,9 @@ for (const dialect of ['jellyfin', 'emby'] as const) {
       assert.equal(param('SortOrder'), 'Descending');
       assert.equal(param('Recursive'), 'true');
       assert.equal(param('IncludeItemTypes'), 'Movie,Episode');
+      // Emby's filter of the user's records changed since; Jellyfin's of that name is the item's metadata time.
+      assert.equal(param('MinDateLastSavedForUser'), dialect === 'emby' ? new Date(NOW - 7 * 86_400_000).toISOString() : undefined);
+      assert.equal(param('MinDateLastSaved'), undefined);
 
       // The next run: nothing finished since the last one (since = now).
       emu.requests.length = 0;

@@ -178,10 +178,11 @@ export const FINISHED_PAGE_SIZE = 100;
 /**
  * The movies and episodes the user finished at or after `since` (epoch ms): `IsPlayed=true`
  * ordered by `DatePlayed` (the user's `LastPlayedDate`), newest first, read page by page until
- * a play older than `since` (or one without a date, which sorts last). Not `MinDateLastSaved`/
- * `MinDateLastSavedForUser`: both servers compare those with the item's metadata save time,
- * which a play does not move, so they would hide most finishes (emulators/mediabrowser/README.md).
- * Pages are read one at a time (no read-ahead): the first page usually ends the read.
+ * a play older than `since` (or one without a date, which sorts last). Emby also narrows to the
+ * user's records changed since (`MinDateLastSavedForUser`); Jellyfin's parameter of that name,
+ * like `MinDateLastSaved`, compares the item's metadata save time, which a play does not move,
+ * so it would hide most finishes (emulators/mediabrowser/README.md). Pages are read one at a
+ * time (no read-ahead): the first page usually ends the read.
  */
 export async function* readFinished(
   client: MediaBrowserClient,
@@ -191,7 +192,14 @@ export async function* readFinished(
   since: number,
 ): AsyncGenerator<ProgressRecord[]> {
   const seen = new Set<string>();
-  for (const query of scoped(libraries, videoQuery(client, { IsPlayed: 'true', SortBy: 'DatePlayed', SortOrder: 'Descending' }))) {
+  const savedSince = client.dialect.userDataSavedSince;
+  const filters: Query = {
+    IsPlayed: 'true',
+    SortBy: 'DatePlayed',
+    SortOrder: 'Descending',
+    ...(savedSince ? { [savedSince]: new Date(since).toISOString() } : {}),
+  };
+  for (const query of scoped(libraries, videoQuery(client, filters))) {
     for (let start = 0; ; start += FINISHED_PAGE_SIZE) {
       const page = await client.itemsPage(userId, query, start, FINISHED_PAGE_SIZE);
       const recent: BaseItem[] = [];
