@@ -80,7 +80,7 @@ const userDataSchema = z.strictObject({
   LastPlayedDate: isoDate.optional(),
   Rating: z.number().optional(),
   Likes: z.boolean().optional(),
-  /** Emulator bookkeeping (never rendered): when this record last changed, for `minDateLastSavedForUser`. */
+  /** Emulator bookkeeping (never rendered): when this record last changed, for Emby's `MinDateLastSavedForUser`. */
   DateLastSaved: isoDate.optional(),
 });
 

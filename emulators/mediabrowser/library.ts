@@ -285,7 +285,7 @@ export class MbCatalog {
     return this.data().userData[userId]?.[itemId] ?? defaultUserData();
   }
 
-  /** Replace a user's record for an item, stamping when it changed. */
+  /** Replace a user's record for an item, stamping when it changed (Emby filters on it; Jellyfin keeps no such time). */
   saveUserData(userId: string, itemId: string, record: MbUserData, reason: UserDataSaveReason): MbUserData {
     const state = this.data();
     const byItem = (state.userData[userId] ??= {});

@@ -1,7 +1,7 @@
 // The item query behind /Items, /Users/{userId}/Items and the resume lists: parameters parsed
 // the way the servers bind them (case-insensitive names, comma lists, unknown enum values
 // silently dropped, malformed numbers/booleans/dates/ids → 400), then filter, sort and page.
-import type { MbItem, MbUser } from './data.ts';
+import type { MbItem, MbUser, MbUserData } from './data.ts';
 import { cleanName, isLeaf, sortNameOf, type MbCatalog } from './library.ts';
 import { HttpError, invalidParam, type MbEnv, type Params } from './request.ts';
 import { parseIsoDate } from './time.ts';
@@ -262,7 +262,7 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   if (query.anyProviderIdEquals.length > 0) {
     out.push((item) => query.anyProviderIdEquals.some(([provider, value]) => providerId(item, provider)?.toLowerCase() === value.toLowerCase()));
   }
-  const minSaved = query.minDateLastSaved;
+  const minSaved = savedFloor(env, query);
   if (minSaved !== undefined) out.push((item) => Date.parse(item.DateLastSaved) >= minSaved);
   if (query.parentIndexNumber !== undefined) out.push((item) => item.ParentIndexNumber === query.parentIndexNumber);
   if (query.indexNumber !== undefined) out.push((item) => item.IndexNumber === query.indexNumber);
@@ -271,28 +271,53 @@ function predicates(env: MbEnv, query: ItemQuery, user: MbUser | undefined): Pre
   // Per-user filters need a user; without one (an API key and no userId) servers ignore them.
   if (!user) return out;
   const data = (item: MbItem) => catalog.userData(user.id, item.Id);
-  const playedWanted = query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
-  if (playedWanted !== undefined) out.push((item) => catalog.isPlayed(user.id, item) === playedWanted);
+  const played = playedWanted(query);
+  if (played !== undefined) out.push((item) => catalog.isPlayed(user.id, item) === played);
   if (query.filters.has('IsResumable')) out.push((item) => catalog.isResumable(user.id, item));
   const favoriteWanted = query.filters.has('IsFavorite') ? true : query.isFavorite;
   if (favoriteWanted !== undefined) out.push((item) => data(item).IsFavorite === favoriteWanted);
   if (query.filters.has('Likes')) out.push((item) => data(item).Likes === true);
   if (query.filters.has('Dislikes')) out.push((item) => data(item).Likes === false);
   if (query.filters.has('IsFavoriteOrLikes')) out.push((item) => data(item).IsFavorite || data(item).Likes === true);
-  const minSavedForUser = query.minDateLastSavedForUser;
-  if (minSavedForUser !== undefined) {
-    out.push((item) => {
-      const saved = data(item).DateLastSaved;
-      return saved !== undefined && Date.parse(saved) >= minSavedForUser;
-    });
-  }
+  const userSince = userSavedSince(env, query);
+  if (userSince !== undefined) out.push((item) => savedAtOrAfter(data(item), userSince));
   return out;
 }
 
 /**
+ * The item-metadata floor: `MinDateLastSaved`, and on Jellyfin `MinDateLastSavedForUser` too.
+ * Jellyfin's item repository (10.8's SQLite one and 10.10+'s EF Core one alike) writes the same
+ * condition for both names — the ITEM's `DateLastSaved` — and its user data keeps no save time,
+ * so a film marked played today keeps the `DateLastSaved` its last metadata refresh gave it.
+ */
+function savedFloor(env: MbEnv, query: ItemQuery): number | undefined {
+  const names = env.dialect === 'jellyfin' ? [query.minDateLastSaved, query.minDateLastSavedForUser] : [query.minDateLastSaved];
+  const floors = names.filter((f): f is number => f !== undefined);
+  return floors.length === 0 ? undefined : Math.max(...floors);
+}
+
+/**
+ * Emby's `MinDateLastSavedForUser` (4.2.0.23+): the user's records changed since — user-data
+ * updates (a play, a played mark, a favourite), as Emby for Kodi's maintainers describe it and
+ * its clients measure it. Emby's code is closed: the emulator's own save stamp stands in.
+ */
+function userSavedSince(env: MbEnv, query: ItemQuery): number | undefined {
+  return env.dialect === 'emby' ? query.minDateLastSavedForUser : undefined;
+}
+
+function savedAtOrAfter(record: MbUserData, since: number): boolean {
+  return record.DateLastSaved !== undefined && Date.parse(record.DateLastSaved) >= since;
+}
+
+/** `Filters=IsPlayed|IsUnplayed` or `IsPlayed=true|false`; the filter wins, as Jellyfin reads it first. */
+function playedWanted(query: ItemQuery): boolean | undefined {
+  return query.filters.has('IsPlayed') ? true : query.filters.has('IsUnplayed') ? false : query.isPlayed;
+}
+
+/**
  * A short list of items that holds every match, when the query names one: its ids, the user's
- * in-progress items (IsResumable), the user's records saved since a date, or the items saved
- * since a date. Undefined = the whole scope is the candidate set. Each comes from an index or
+ * in-progress items (IsResumable), the user's records saved since a date (Emby), the user's
+ * played items (IsPlayed), or the items saved since a date. Undefined = the whole scope is the candidate set. Each comes from an index or
  * from the user's own records, never from a pass over the library.
  */
 function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined, scopeSize: number): MbItem[] | undefined {
@@ -308,15 +333,25 @@ function narrowCandidates(env: MbEnv, query: ItemQuery, user: MbUser | undefined
     }
     return [...found];
   }
-  if (user && query.minDateLastSavedForUser !== undefined) {
-    const since = query.minDateLastSavedForUser;
+  const userSince = userSavedSince(env, query);
+  if (user && userSince !== undefined) {
     return catalog
       .userRecords(user.id)
-      .filter(([, record]) => record.DateLastSaved !== undefined && Date.parse(record.DateLastSaved) >= since)
+      .filter(([, record]) => savedAtOrAfter(record, userSince))
       .map(([item]) => item);
   }
-  if (query.minDateLastSaved !== undefined) {
-    const saved = catalog.savedSince(query.minDateLastSaved);
+  if (user && playedWanted(query) === true) {
+    // A played movie/episode, and the series and season above it (played when all below are).
+    const found = new Set<MbItem>();
+    for (const [item, record] of catalog.userRecords(user.id)) {
+      if (!record.Played || !isLeaf(item)) continue;
+      for (let at: MbItem | undefined = item; at; at = catalog.item(at.ParentId)) found.add(at);
+    }
+    return [...found];
+  }
+  const floor = savedFloor(env, query);
+  if (floor !== undefined) {
+    const saved = catalog.savedSince(floor);
     if (saved.length < scopeSize) return saved;
   }
   return undefined;

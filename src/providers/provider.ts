@@ -109,7 +109,7 @@ export interface Provider {
   markUnwatched?(ref: NativeRef, since?: number): Promise<void>;
   /** Items this provider's user finished (watched, with a watched time) at or after `since`
    * (epoch ms), page by page, filtered by the server (Plex `lastViewedAt>>=`, Jellyfin/Emby
-   * `IsPlayed` + `MinDateLastSaved(ForUser)`, Trakt `/sync/history?start_at=`). Each record has
+   * `IsPlayed` newest play first, Trakt `/sync/history?start_at=`). Each record has
    * `watched: true` and `watchedAt`; an item watched again later appears once, with its latest
    * time. Only when `capabilities.finishedReads`. */
   listFinished?(since: number, opts?: ListOptions): AsyncIterable<ProgressRecord[]>;

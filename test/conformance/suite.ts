@@ -63,9 +63,9 @@ export interface Harness {
   /** A user's position for an item: ms, or a percent for percent-only servers. */
   progressOf(item: TestItem, user?: TestUser): Promise<{ ms?: number; pct?: number } | undefined>;
   setWatched?(item: TestItem): Promise<void>;
-  /** Marks the item finished (watched, no position) by the main user at `atMs`, as the server
-   * records a finish; needed when `finishedReads` is claimed (issue 14; the suite's finish cases). */
-  setFinished?(item: TestItem, atMs: number): Promise<void>;
+  /** Marks the item finished (watched, no position) at `atMs` by `user` (else the main user), as
+   * the server records a finish; needed when `finishedReads` is claimed (the suite's finish cases). */
+  setFinished?(item: TestItem, atMs: number, user?: TestUser): Promise<void>;
   /** Removes the user's position, as "remove from Continue Watching" does. */
   clearProgress?(item: TestItem): Promise<void>;
   /** Replaces the item's external ids on this server (in the server's own id names). */

@@ -147,6 +147,8 @@ interface ItemQuery {
   recursive?: boolean;
   includeItemTypes?: string[];
   filters?: string[];
+  isPlayed?: boolean;
+  minDateLastSavedForUser?: string;
   fields?: string[];
   sortBy?: string[];
   sortOrder?: string[];
@@ -276,7 +278,11 @@ function enumValue(kind: keyof SdkModels, name: string): string {
 const BaseItemKind = { Movie: enumValue('BaseItemKind', 'Movie'), Episode: enumValue('BaseItemKind', 'Episode'), Series: enumValue('BaseItemKind', 'Series') };
 const ItemFields = { ProviderIds: enumValue('ItemFields', 'ProviderIds'), Path: enumValue('ItemFields', 'Path') };
 const ItemFilter = { IsResumable: enumValue('ItemFilter', 'IsResumable'), IsPlayed: enumValue('ItemFilter', 'IsPlayed') };
-const ItemSortBy = { SortName: enumValue('ItemSortBy', 'SortName'), IndexNumber: enumValue('ItemSortBy', 'IndexNumber') };
+const ItemSortBy = {
+  SortName: enumValue('ItemSortBy', 'SortName'),
+  IndexNumber: enumValue('ItemSortBy', 'IndexNumber'),
+  DatePlayed: enumValue('ItemSortBy', 'DatePlayed'),
+};
 const PlayMethod = { DirectPlay: enumValue('PlayMethod', 'DirectPlay') };
 const SortOrder = { Descending: enumValue('SortOrder', 'Descending') };
 
@@ -768,6 +774,55 @@ describe('@jellyfin/sdk against the Jellyfin emulator (10.11)', () => {
     assert.deepEqual([seriesDetail.UserData?.Played, seriesDetail.UserData?.UnplayedItemCount], [true, 0]);
     await getUserDataApi(api).markUnplayedItem({ itemId: series.Id, userId: alice.id });
     assert.ok(episodes.every((e) => stored(alice.id, e.Id)?.Played === false));
+  });
+
+  it('lists played items newest first (isPlayed, sortBy DatePlayed, paging); minDateLastSavedForUser is the item save time', async () => {
+    const [a, b, c] = [movie(3), movie(4), movie(5)];
+    const dates = ['2026-11-20T08:00:00Z', '2026-11-23T08:00:00Z', '2026-11-21T08:00:00Z'];
+    for (const [i, item] of [a, b, c].entries()) await getUserDataApi(api).markPlayedItem({ itemId: item.Id, userId: alice.id, datePlayed: dates[i] });
+    const page = (startIndex: number) =>
+      getLibraryApi(api).getItems({
+        userId: alice.id,
+        recursive: true,
+        includeItemTypes: [BaseItemKind.Movie],
+        isPlayed: true,
+        sortBy: [ItemSortBy.DatePlayed],
+        sortOrder: [SortOrder.Descending],
+        fields: ['ProviderIds'],
+        startIndex,
+        limit: 2,
+        enableTotalRecordCount: true,
+      });
+    const { data: first } = await page(0);
+    const { data: second } = await page(2);
+    assert.equal(first.TotalRecordCount, 3);
+    assert.deepEqual(
+      [...(first.Items ?? []), ...(second.Items ?? [])].map((i) => [i.Id, i.UserData?.LastPlayedDate]),
+      [
+        [b.Id, wire(Date.parse(dates[1]!))],
+        [c.Id, wire(Date.parse(dates[2]!))],
+        [a.Id, wire(Date.parse(dates[0]!))],
+      ],
+    );
+    // b's metadata was saved recently, a's and c's long ago: Jellyfin compares the item's
+    // DateLastSaved, whenever the item was played.
+    const savedAt = (i: MbItem) => (i.Id === b.Id ? '2026-11-23T00:00:00Z' : [a.Id, c.Id].includes(i.Id) ? '2026-01-01T00:00:00Z' : i.DateLastSaved);
+    const originalItems = emulator.state.items;
+    emulator.state.items = originalItems.map((i) => ({ ...i, DateLastSaved: savedAt(i) }));
+    const { data: sinceNow } = await getLibraryApi(api).getItems({
+      userId: alice.id,
+      recursive: true,
+      includeItemTypes: [BaseItemKind.Movie],
+      isPlayed: true,
+      minDateLastSavedForUser: '2026-11-22T00:00:00Z',
+    });
+    assert.deepEqual(
+      sinceNow.Items?.map((i) => i.Id),
+      [b.Id],
+    );
+    // Leave the state as the later tests expect it: no records for these films, the items as they were.
+    emulator.state.items = originalItems;
+    for (const item of [a, b, c]) delete emulator.state.userData[alice.id]?.[item.Id];
   });
 
   // ---- sessions ------------------------------------------------------------------------------

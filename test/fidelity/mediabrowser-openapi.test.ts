@@ -202,6 +202,13 @@ for (const setup of SETUPS) {
         method: 'GET',
         path: () => `/Items?${userQuery()}&Recursive=true&IncludeItemTypes=Series,Season&Fields=ChildCount,RecursiveItemCount,ProviderIds`,
       },
+      {
+        // Playhead's finished read: played movies and episodes, newest play first, paged.
+        name: 'played items, newest play first, paged',
+        method: 'GET',
+        path: () =>
+          `/Items?${userQuery()}&Recursive=true&IncludeItemTypes=Movie,Episode&IsPlayed=true&SortBy=DatePlayed&SortOrder=Descending&Fields=ProviderIds&StartIndex=0&Limit=2&EnableTotalRecordCount=true`,
+      },
       { name: 'the root: libraries', method: 'GET', path: () => `/Items?${userQuery()}` },
       { name: 'items by API key, no user', method: 'GET', path: () => `/Items?Recursive=true&IncludeItemTypes=Movie&Fields=ProviderIds`, as: 'apiKey' },
       { name: 'sessions', method: 'GET', path: () => '/Sessions' },

@@ -97,6 +97,19 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
     async setWatched(item) {
       data()[native(item)] = { PlaybackPositionTicks: 0, PlayCount: 1, Played: true, IsFavorite: false, LastPlayedDate: new Date().toISOString() };
     },
+    async setFinished(item, at, who) {
+      // What a played mark with a date leaves: Played, no position, one more play, that date.
+      const previous = data(who)[native(item)];
+      data(who)[native(item)] = {
+        PlaybackPositionTicks: 0,
+        PlayCount: (previous?.PlayCount ?? 0) + 1,
+        Played: true,
+        IsFavorite: previous?.IsFavorite ?? false,
+        LastPlayedDate: new Date(at).toISOString(),
+        // Saved now, as the server stamps the records it writes (Emby's MinDateLastSavedForUser reads it).
+        DateLastSaved: new Date().toISOString(),
+      };
+    },
     async setPlaying(item) {
       emu.state.sessions.push({
         id: `session-${native(item)}`,

@@ -19,7 +19,8 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number, completion
     setsProgressTime: true,
     playingNow: true,
     watchedState: true,
-    finishedReads: false,
+    // IsPlayed + SortBy=DatePlayed (LastPlayedDate), newest first: listFinished/readFinished.
+    finishedReads: true,
     catalogue: true,
     maxConcurrentWrites,
   };

@@ -21,6 +21,9 @@ export interface Dialect {
   replacesUserData: boolean;
   /** Fields a list must ask for to carry the last played date and play count. */
   userDataFields: string[];
+  /** The listing filter for "the user's records changed since" (Emby's MinDateLastSavedForUser);
+   * absent on Jellyfin, whose parameter of that name compares the item's metadata save time. */
+  userDataSavedSince?: string;
   headers(token: string, deviceId: string, version: string): Record<string, string>;
 }
 
@@ -58,6 +61,7 @@ export const embyDialect: Dialect = {
   played: (itemId, userId) => route(`/Users/${enc(userId)}/PlayedItems/${enc(itemId)}`),
   replacesUserData: true,
   userDataFields: ['UserDataLastPlayedDate', 'UserDataPlayCount'],
+  userDataSavedSince: 'MinDateLastSavedForUser',
   headers: (token, deviceId, version) => ({
     'X-Emby-Token': token,
     'X-Emby-Authorization': `Emby ${authParams({ Client: 'Playhead', Device: 'Playhead', DeviceId: deviceId, Version: version })}`,

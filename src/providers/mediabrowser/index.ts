@@ -1,5 +1,6 @@
-// Reading resume positions from Jellyfin / Emby: resumable movies and episodes, paged, with
-// provider ids; series ids fetched in batches because episodes carry only their own.
+// Reading resume positions and finished items from Jellyfin / Emby: resumable (or played)
+// movies and episodes, paged, with provider ids; series ids fetched in batches because episodes
+// carry only their own.
 import type { ExternalIds, ProgressRecord } from '../../core/model.ts';
 import { normaliseIds } from '../../core/ids.ts';
 import { toEpochMs } from '../../core/time.ts';
@@ -109,25 +110,112 @@ function recordsOf(items: BaseItem[], series: Map<string, ExternalIds>, ctx: { p
   return items.map((item) => recordFromItem(item, { ...ctx, ...(item.SeriesId ? { showIds: series.get(String(item.SeriesId)) ?? {} } : {}) }));
 }
 
+/** The listing query shared by every read of the user's movies and episodes (Emby needs its user-data fields). */
+function videoQuery(client: MediaBrowserClient, extra: Query): Query {
+  const fields = [...ITEM_FIELDS, ...client.dialect.userDataFields].join(',');
+  return { Recursive: 'true', IncludeItemTypes: 'Movie,Episode', Fields: fields, ...extra };
+}
+
+/** One query per whitelisted library (so an item outside them stays out), or one for the server. */
+function scoped(libraries: Library[] | undefined, query: Query): Query[] {
+  return libraries ? libraries.map((l) => ({ ...query, ParentId: l.id })) : [query];
+}
+
 /**
- * The resumable ones among these item ids, as readResumable maps them: the listing's own query
- * narrowed with `Ids` (per whitelisted library, so an item outside them stays out), then the
- * series of its episodes.
+ * The items among these ids that `keep` accepts, as the listings map them: the listing's own
+ * query (plus `extra`) narrowed with `Ids`, per scope, then the series of its episodes. The
+ * servers look ids up wherever they are (the parent does not narrow them), so an item comes
+ * back once per scope: kept once.
  */
-export async function readById(
+async function readByIdWhere(
+  client: MediaBrowserClient,
+  userId: string,
+  libraries: Library[] | undefined,
+  ctx: { provider: string; server: string },
+  ids: string[],
+  extra: Query,
+  keep: (item: BaseItem) => boolean,
+): Promise<ProgressRecord[]> {
+  const items: BaseItem[] = [];
+  for (const query of scoped(libraries, videoQuery(client, { ...extra, EnableUserData: 'true', Ids: ids.join(',') }))) {
+    items.push(...(await client.itemsPage(userId, query, 0, ids.length)).items);
+  }
+  const unique = [...new Map(items.map((i) => [String(i.Id), i])).values()];
+  const kept = unique.filter(keep);
+  return recordsOf(kept, await seriesIdsOf(client, userId, kept), ctx);
+}
+
+/** The resumable ones among these item ids, as readResumable maps them. */
+export function readById(
   client: MediaBrowserClient,
   userId: string,
   libraries: Library[] | undefined,
   ctx: { provider: string; server: string },
   ids: string[],
 ): Promise<ProgressRecord[]> {
-  const fields = [...ITEM_FIELDS, ...client.dialect.userDataFields].join(',');
-  const base = { Recursive: 'true', IncludeItemTypes: 'Movie,Episode', Fields: fields, EnableUserData: 'true', Ids: ids.join(',') };
-  const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
-  const items: BaseItem[] = [];
-  for (const query of scopes) items.push(...(await client.itemsPage(userId, query, 0, ids.length)).items);
-  const resumable = items.filter((i) => holdsPositionField(i.UserData?.PlaybackPositionTicks));
-  return recordsOf(resumable, await seriesIdsOf(client, userId, resumable), ctx);
+  return readByIdWhere(client, userId, libraries, ctx, ids, {}, (i) => holdsPositionField(i.UserData?.PlaybackPositionTicks));
+}
+
+/** When the user finished this item: `LastPlayedDate` of a played item; none without both. */
+function finishedAt(item: BaseItem): number | undefined {
+  return item.UserData?.Played === true ? toEpochMs(item.UserData.LastPlayedDate ?? undefined) : undefined;
+}
+
+/** The finished ones among these item ids (played, with a time), whatever that time. */
+export function readFinishedById(
+  client: MediaBrowserClient,
+  userId: string,
+  libraries: Library[] | undefined,
+  ctx: { provider: string; server: string },
+  ids: string[],
+): Promise<ProgressRecord[]> {
+  return readByIdWhere(client, userId, libraries, ctx, ids, { IsPlayed: 'true' }, (i) => finishedAt(i) !== undefined);
+}
+
+/** Rows per page of the finished read; a no-change run reads one page per scope. */
+export const FINISHED_PAGE_SIZE = 100;
+
+/**
+ * The movies and episodes the user finished at or after `since` (epoch ms): `IsPlayed=true`
+ * ordered by `DatePlayed` (the user's `LastPlayedDate`), newest first, read page by page until
+ * a play older than `since` (or one without a date, which sorts last). Emby also narrows to the
+ * user's records changed since (`MinDateLastSavedForUser`); Jellyfin's parameter of that name,
+ * like `MinDateLastSaved`, compares the item's metadata save time, which a play does not move,
+ * so it would hide most finishes (emulators/mediabrowser/README.md). Pages are read one at a
+ * time (no read-ahead): the first page usually ends the read.
+ */
+export async function* readFinished(
+  client: MediaBrowserClient,
+  userId: string,
+  libraries: Library[] | undefined,
+  ctx: { provider: string; server: string },
+  since: number,
+): AsyncGenerator<ProgressRecord[]> {
+  const seen = new Set<string>();
+  const savedSince = client.dialect.userDataSavedSince;
+  const filters: Query = {
+    IsPlayed: 'true',
+    SortBy: 'DatePlayed',
+    SortOrder: 'Descending',
+    ...(savedSince ? { [savedSince]: new Date(since).toISOString() } : {}),
+  };
+  for (const query of scoped(libraries, videoQuery(client, filters))) {
+    for (let start = 0; ; start += FINISHED_PAGE_SIZE) {
+      const page = await client.itemsPage(userId, query, start, FINISHED_PAGE_SIZE);
+      const recent: BaseItem[] = [];
+      let reachedOlder = false;
+      for (const item of page.items) {
+        const at = finishedAt(item);
+        if (at === undefined || at < since) reachedOlder = true;
+        else if (!seen.has(String(item.Id))) recent.push(item);
+      }
+      for (const item of recent) seen.add(String(item.Id));
+      if (recent.length > 0) yield recordsOf(recent, await seriesIdsOf(client, userId, recent), ctx);
+      const listedAll = page.items.length < FINISHED_PAGE_SIZE || (page.total !== undefined && start + page.items.length >= page.total);
+      // Nothing new on a full page: a server repeating its page would otherwise loop forever.
+      if (reachedOlder || listedAll || recent.length === 0) break;
+    }
+  }
 }
 
 /** Every resumable movie and episode (whole server, or the whitelisted libraries). */
@@ -138,26 +226,21 @@ export async function* readResumable(
   ctx: { provider: string; server: string },
   onPage?: (seen: number, total: number | undefined) => void,
 ): AsyncGenerator<ProgressRecord[]> {
-  const fields = [...ITEM_FIELDS, ...client.dialect.userDataFields].join(',');
-  const base = { Recursive: 'true', IncludeItemTypes: 'Movie,Episode', Filters: 'IsResumable', Fields: fields };
-  const scopes = libraries ? libraries.map((l) => ({ ...base, ParentId: l.id })) : [base];
   const pages: ItemsPage[] = [];
-  for (const query of scopes) for await (const page of itemPages(client, userId, query, RESUME_PAGE_SIZE)) pages.push(page);
+  for (const query of scoped(libraries, videoQuery(client, { Filters: 'IsResumable' })))
+    for await (const page of itemPages(client, userId, query, RESUME_PAGE_SIZE)) pages.push(page);
   // Series ids for all episodes, in a few batched calls.
-  const seriesIds = [
-    ...new Set(
-      pages
-        .flatMap((p) => p.items.map((i) => (i.Type === 'Episode' && i.SeriesId ? String(i.SeriesId) : undefined)))
-        .filter((x): x is string => x !== undefined),
-    ),
-  ];
-  const series = new Map((await client.itemsById(userId, seriesIds, ['ProviderIds'])).map((s) => [String(s.Id), externalIds(s)]));
+  const series = await seriesIdsOf(
+    client,
+    userId,
+    pages.flatMap((p) => p.items),
+  );
   let seen = 0;
   for (const page of pages) {
     // A bad value stays, to be reported as `bad_position`.
     const items = page.items.filter((i) => holdsPositionField(i.UserData?.PlaybackPositionTicks));
     seen += items.length;
     onPage?.(seen, page.total);
-    yield items.map((item) => recordFromItem(item, { ...ctx, ...(item.SeriesId ? { showIds: series.get(String(item.SeriesId)) ?? {} } : {}) }));
+    yield recordsOf(items, series, ctx);
   }
 }

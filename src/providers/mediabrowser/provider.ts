@@ -23,7 +23,7 @@ import { embyDialect, jellyfinDialect, versionAtLeast } from './dialect.ts';
 import { ticksToMs } from '../../core/position.ts';
 import { positionFrom } from '../wire.ts';
 import { isMediaBrowserId, mediaBrowserId, namesMediaBrowserUser, sameMediaBrowserId } from './ids.ts';
-import { ITEM_FIELDS, readById, readResumable, selectLibraries, type Library } from './index.ts';
+import { ITEM_FIELDS, readById, readFinished, readFinishedById, readResumable, selectLibraries, type Library } from './index.ts';
 import { mediaBrowserIndexSource } from './resolve.ts';
 import type { BaseItem, UserData } from './schema.ts';
 import { clearBody, writeMediaBrowserProgress } from './write.ts';
@@ -185,6 +185,18 @@ export class MediaBrowserProvider implements Provider {
     return readById(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, [...new Set(nativeIds)]);
   }
 
+  /** Movies and episodes finished at or after `since`, newest first (see index.ts readFinished). */
+  async *listFinished(since: number): AsyncIterable<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    yield* readFinished(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, since);
+  }
+
+  async readFinished(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    if (nativeIds.length === 0) return [];
+    return readFinishedById(this.client, await this.userId(), this.libraries, { provider: this.id, server: serverId }, [...new Set(nativeIds)]);
+  }
+
   async resolve(items: ResolveRequest[], opts: ResolveOptions = {}): Promise<Map<string, ResolveOutcome>> {
     const { serverId } = await this.connect();
     this.index ??= new ExternalIdIndex(
@@ -244,6 +256,12 @@ export class MediaBrowserProvider implements Provider {
   async markWatched(ref: NativeRef): Promise<void> {
     const { userId } = await this.beforeChange(ref);
     await this.client.markPlayed(ref.id, userId);
+  }
+
+  /** Undo of markWatched: the servers' unplayed route (it also drops the position and LastPlayedDate). */
+  async markUnwatched(ref: NativeRef): Promise<void> {
+    const { userId } = await this.beforeChange(ref);
+    await this.client.markUnplayed(ref.id, userId);
   }
 
   /** Checks a change may go to this server, and has the current record for Emby's whole-record writes. */
