@@ -63,6 +63,9 @@ export interface Harness {
   /** A user's position for an item: ms, or a percent for percent-only servers. */
   progressOf(item: TestItem, user?: TestUser): Promise<{ ms?: number; pct?: number } | undefined>;
   setWatched?(item: TestItem): Promise<void>;
+  /** The user (default `main`) finished the item at `atEpochMs`, as the server records a finish
+   * (Trakt: a play in the history); needed when `finishedReads` is claimed. */
+  setFinished?(item: TestItem, atEpochMs: number, user?: TestUser): Promise<void>;
   /** Removes the user's position, as "remove from Continue Watching" does. */
   clearProgress?(item: TestItem): Promise<void>;
   /** Replaces the item's external ids on this server (in the server's own id names). */

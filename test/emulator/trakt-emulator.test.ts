@@ -521,15 +521,15 @@ describe('GET /sync/history', () => {
     const newest = await history(`/movies/${movie(0).ids.trakt}?limit=1`);
     assert.equal(newest.json[0].watched_at, movie0.json[0].watched_at);
     assert.equal(newest.headers.get('x-pagination-item-count'), '2');
-    assert.deepEqual(
-      (await history(`/episodes/${episode(1).ids.trakt}`)).json.map(traktIdOf),
-      [episode(1).ids.trakt],
-    );
+    assert.deepEqual((await history(`/episodes/${episode(1).ids.trakt}`)).json.map(traktIdOf), [episode(1).ids.trakt]);
     const show = emu.state.shows.find((s) => s.ids.trakt === episode(0).show)!;
     const ofShow = (await history(`/shows/${show.ids.trakt}`)).json.map(traktIdOf);
     assert.deepEqual(
       ofShow.sort(),
-      emu.state.history.alice!.filter((h) => h.type === 'episode' && emu.state.episodes.find((e) => e.ids.trakt === h.item)?.show === show.ids.trakt).map((h) => h.item).sort(),
+      emu.state.history
+        .alice!.filter((h) => h.type === 'episode' && emu.state.episodes.find((e) => e.ids.trakt === h.item)?.show === show.ids.trakt)
+        .map((h) => h.item)
+        .sort(),
     );
     // A known item without plays is an empty list; an id naming nothing is a 404.
     assert.deepEqual((await history(`/movies/${movie(7).ids.trakt}`)).json, []);
