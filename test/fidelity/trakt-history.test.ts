@@ -47,7 +47,11 @@ interface TraktClient {
       get(params: HistoryQuery & { pagination: true }): Promise<Paged<HistoryRow[]>>;
       get(params?: HistoryQuery): Promise<HistoryRow[]>;
       add(body: { movies?: MediaList; episodes?: MediaList }): Promise<{ added: { movies: number; episodes: number } }>;
-      remove(body: { ids?: number[]; movies?: MediaList; episodes?: MediaList }): Promise<{ deleted: { movies: number; episodes: number }; not_found: { ids: number[] } }>;
+      remove(body: {
+        ids?: number[];
+        movies?: MediaList;
+        episodes?: MediaList;
+      }): Promise<{ deleted: { movies: number; episodes: number }; not_found: { ids: number[] } }>;
     };
   };
 }

@@ -22,7 +22,7 @@ export type PlaybackEntry = z.infer<typeof playbackEntry>;
 export const playbackList = z.array(playbackEntry);
 
 /** One play of `/sync/history`: its own id (for `/sync/history/remove`), when, and the item. */
-export const historyEntry = z.discriminatedUnion('type', [
+const historyEntry = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('movie'), id: z.number(), watched_at: z.string(), movie }),
   z.looseObject({ type: z.literal('episode'), id: z.number(), watched_at: z.string(), episode, show }),
 ]);
