@@ -16,6 +16,7 @@ import type { TraktProviderConfig } from '../../src/providers/trakt/config.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import { Store } from '../../src/store/store.ts';
 import { tokenOf, trakt } from '../emulator/trakt-http.ts';
+import { startTraktHarness } from '../harness/trakt.ts';
 
 const LIBRARY = `movies=${HISTORY_PAGE_SIZE + 30},shows=2,seasons=1,episodes=4`;
 const log = pino({ level: 'silent' });
@@ -271,5 +272,36 @@ describe('Trakt readFinished', () => {
       [[String(paused.json.id), clockMs - 1000]],
     );
     assert.deepEqual(await provider().readFinished!([]), []);
+  });
+});
+
+describe('Trakt conformance harness', () => {
+  test('setFinished leaves what a ≥ 80 % scrobble leaves: a play at that time, no playback, stamps moved', async () => {
+    const h = await startTraktHarness('harness-finish', 'movies=3,shows=1,seasons=1,episodes=2');
+    const local = Store.open(':memory:');
+    try {
+      const [item] = h.movies();
+      assert.ok(item && h.setFinished);
+      await h.setProgress(item, 0.4, Date.now() - 2 * HOUR);
+      const at = Date.now() - HOUR;
+      await h.setFinished(item, at);
+      assert.equal(await h.progressOf(item), undefined, 'the playback entry is gone');
+      h.prepareStore?.(local, 'trakt', true);
+      const p = createProvider('trakt', h.config(), { state: local.providerState('trakt'), installationId: 'test', log, now: Date.now, dryRun: false });
+      try {
+        const found: ProgressRecord[] = [];
+        for await (const page of p.listFinished!(at - 1000)) found.push(...page);
+        assert.deepEqual(
+          found.map((r) => [r.ref.id, r.watchedAt]),
+          [[keyOf(item), at]],
+        );
+        assert.equal((await p.readFinished!([keyOf(item)]))[0]?.watchedAt, at);
+      } finally {
+        await p.close();
+      }
+    } finally {
+      local.close();
+      await h.close();
+    }
   });
 });
