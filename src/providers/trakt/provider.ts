@@ -1,7 +1,8 @@
 // The Trakt provider: one instance = one Trakt account (signed in with `playhead auth <name>`).
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
 // item means knowing its ids, a ref's id is the item's canonical key (every method reads the
-// item back from it, whatever ran before), and its live state is the playback list.
+// item back from it, whatever ran before), and its live state is the playback list. What the
+// user finished comes from the history, which is kept apart from playback.
 import type { TraktProviderConfig } from './config.ts';
 import { canonicalKey, matchTokens } from '../../core/ids.ts';
 import { type ExternalIds, ID_KINDS, type ItemIdentity, type NativeRef, type ProgressRecord, type ProgressValue, type TargetState } from '../../core/model.ts';
