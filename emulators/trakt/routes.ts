@@ -40,7 +40,7 @@ const ROUTES: readonly Route[] = [
   api('POST', /^\/scrobble\/pause$/, 'required', (ctx) => scrobble(ctx, 'pause')),
   api('POST', /^\/scrobble\/stop$/, 'required', (ctx) => scrobble(ctx, 'stop')),
   api('GET', /^\/sync\/last_activities$/, 'required', lastActivities),
-  api('GET', /^\/sync\/history(?:\/(movies|episodes))?$/, 'required', listHistory),
+  api('GET', /^\/sync\/history(?:\/(movies|shows|episodes)(?:\/([^/]+))?)?$/, 'required', listHistory),
   api('POST', /^\/sync\/history$/, 'required', addHistory),
   api('POST', /^\/sync\/history\/remove$/, 'required', removeHistory),
   api('GET', /^\/search\/([^/]+)\/([^/]+)$/, 'optional', searchById),

@@ -50,15 +50,35 @@ export function deletePlayback(ctx: RouteContext): Reply {
   return emptyReply(204);
 }
 
-/** GET /sync/history[/movies|/episodes] — paginated (default 10 per page), newest first. */
+/**
+ * Which plays `/sync/history/{type}/{id}` names: a movie's or an episode's own, or every episode
+ * of a show. The id is a Trakt id; one naming no item of that type is a 404, a known item without
+ * plays an empty list (as the API documents).
+ */
+function historyItemFilter(ctx: RouteContext, segment: string, rawId: string): ((play: TraktHistory) => boolean) | Reply {
+  const { library } = ctx.env;
+  const id = /^\d+$/.test(rawId) ? Number(rawId) : undefined;
+  const known = id === undefined ? undefined : segment === 'movies' ? library.movie(id) : segment === 'shows' ? library.show(id) : library.episode(id);
+  if (id === undefined || !known) return errorReply(404, 'not_found', `no ${segment.replace(/s$/, '')} with Trakt id ${rawId}`);
+  if (segment === 'shows') return (play) => play.type === 'episode' && library.episode(play.item)?.show === id;
+  return (play) => play.type === typeFromPath(segment) && play.item === id;
+}
+
+/**
+ * GET /sync/history[/movies|/shows|/episodes[/{trakt id}]] — paginated (default 10 per page),
+ * newest first; `shows` are the plays of episodes.
+ */
 export function listHistory(ctx: RouteContext): Reply {
   const { env, request } = ctx;
   const username = ctx.auth!.user.username;
-  const type = typeFromPath(ctx.match[1]);
+  const segment = ctx.match[1] ?? '';
+  const type = segment === 'shows' ? 'episode' : typeFromPath(segment);
   const filter = timeFilter(request.params);
   if (isReply(filter)) return filter;
+  const ofItem = ctx.match[2] ? historyItemFilter(ctx, segment, ctx.match[2]) : () => true;
+  if (isReply(ofItem)) return ofItem;
   const plays = (env.data().history[username] ?? [])
-    .filter((h) => (type === undefined || h.type === type) && filter(h.watched_at))
+    .filter((h) => (type === undefined || h.type === type) && filter(h.watched_at) && ofItem(h))
     .sort(newestFirst<TraktHistory>((h) => h.watched_at));
   const page = paginate(plays, request.params, 'always');
   if (isReply(page)) return page;

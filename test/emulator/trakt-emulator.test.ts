@@ -463,6 +463,98 @@ describe('GET /sync/playback', () => {
   });
 });
 
+describe('GET /sync/history', () => {
+  /** alice's plays, oldest first: movies 0–2 a minute apart, then episodes 0–1 (the same show), then movie 0 again. */
+  beforeEach(async () => {
+    const stop = async (body: Record<string, unknown>) => {
+      assert.equal((await post('/scrobble/stop', { ...body, progress: 100 })).json.action, 'scrobble');
+      clockMs += 60_000;
+    };
+    for (let i = 0; i < 3; i++) await stop({ movie: { ids: { imdb: movie(i).ids.imdb } } });
+    for (let i = 0; i < 2; i++) await stop({ episode: { ids: { trakt: episode(i).ids.trakt } } });
+    // A second play of movie 0, after its scrobble window.
+    clockMs += 3 * 3_600_000;
+    await stop({ movie: { ids: { imdb: movie(0).ids.imdb } } });
+  });
+
+  const history = (query = '', path = '/sync/history') => trakt(emu, `${path}${query}`, { token: alice });
+  type Row = { id: number; watched_at: string; type: string; movie?: { ids: { trakt: number } }; episode?: { ids: { trakt: number } } };
+  const traktIdOf = (row: Row) => (row.movie ?? row.episode)!.ids.trakt;
+
+  it('pages newest first (10 per page by default) with X-Pagination-* headers', async () => {
+    const all = await history();
+    assert.equal(all.json.length, 6);
+    assert.equal(all.headers.get('x-pagination-page'), '1');
+    assert.equal(all.headers.get('x-pagination-limit'), '10');
+    assert.equal(all.headers.get('x-pagination-item-count'), '6');
+    const times = all.json.map((r: Row) => Date.parse(r.watched_at));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
+    const page2 = await history('?page=2&limit=4');
+    assert.deepEqual(page2.json, all.json.slice(4));
+    assert.equal(page2.headers.get('x-pagination-page-count'), '2');
+    assert.equal((await history('/movies')).json.length, 4);
+    assert.equal((await history('/episodes')).json.length, 2);
+    assert.deepEqual((await history('', '/sync/history/shows')).json, (await history('/episodes')).json);
+  });
+
+  it('filters on start_at/end_at (inclusive) and adds runtime with extended=full', async () => {
+    const since = iso(START_MS + 2 * 60_000);
+    const window = await history(`?start_at=${since}&end_at=${iso(START_MS + 4 * 60_000)}`);
+    assert.deepEqual(
+      window.json.map((r: Row) => r.type),
+      ['episode', 'episode', 'movie'],
+    );
+    assert.equal(window.json.at(-1).watched_at, since);
+    const full = await history('?extended=full&limit=1');
+    assert.equal(full.json[0].movie.runtime, movie(0).runtime);
+    assert.equal((await history('?limit=1')).json[0].movie.runtime, undefined);
+    assert.equal((await history('?start_at=soon')).status, 400);
+  });
+
+  it('reads one item by Trakt id: a movie, an episode, or every episode of a show', async () => {
+    const movie0 = await history(`/movies/${movie(0).ids.trakt}`);
+    assert.equal(movie0.json.length, 2);
+    assert.ok(movie0.json.every((r: Row) => traktIdOf(r) === movie(0).ids.trakt));
+    const newest = await history(`/movies/${movie(0).ids.trakt}?limit=1`);
+    assert.equal(newest.json[0].watched_at, movie0.json[0].watched_at);
+    assert.equal(newest.headers.get('x-pagination-item-count'), '2');
+    assert.deepEqual((await history(`/episodes/${episode(1).ids.trakt}`)).json.map(traktIdOf), [episode(1).ids.trakt]);
+    const show = emu.state.shows.find((s) => s.ids.trakt === episode(0).show)!;
+    const ofShow = (await history(`/shows/${show.ids.trakt}`)).json.map(traktIdOf);
+    assert.deepEqual(
+      ofShow.sort(),
+      emu.state.history
+        .alice!.filter((h) => h.type === 'episode' && emu.state.episodes.find((e) => e.ids.trakt === h.item)?.show === show.ids.trakt)
+        .map((h) => h.item)
+        .sort(),
+    );
+    // A known item without plays is an empty list; an id naming nothing is a 404.
+    assert.deepEqual((await history(`/movies/${movie(7).ids.trakt}`)).json, []);
+    assert.equal((await history('/movies/999999999')).status, 404);
+    assert.equal((await history(`/movies/${movie(0).ids.slug}`)).status, 404);
+  });
+
+  it('removes plays by history id or by item, moving last_activities watched_at', async () => {
+    const before = (await trakt(emu, '/sync/last_activities', { token: alice })).json;
+    clockMs += 60_000;
+    const newest = (await history(`/movies/${movie(0).ids.trakt}`)).json[0];
+    const byId = await post('/sync/history/remove', { ids: [newest.id] });
+    assert.deepEqual(byId.json.deleted, { movies: 1, episodes: 0 });
+    assert.equal((await history(`/movies/${movie(0).ids.trakt}`)).json.length, 1);
+    const moved = (await trakt(emu, '/sync/last_activities', { token: alice })).json;
+    assert.equal(moved.movies.watched_at, iso(clockMs));
+    assert.equal(moved.episodes.watched_at, before.episodes.watched_at);
+    clockMs += 60_000;
+    const byItem = await post('/sync/history/remove', { episodes: [{ ids: { trakt: episode(0).ids.trakt } }] });
+    assert.deepEqual(byItem.json.deleted, { movies: 0, episodes: 1 });
+    assert.equal((await trakt(emu, '/sync/last_activities', { token: alice })).json.episodes.watched_at, iso(clockMs));
+    assert.equal((await history()).json.length, 4);
+  });
+});
+
 describe('rate limits', () => {
   let limited: RunningTraktEmulator;
   afterEach(async () => {

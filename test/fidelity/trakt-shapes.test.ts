@@ -51,6 +51,13 @@ const scrobbleMovie = z.strictObject({ ...scrobbleBase, movie });
 const scrobbleEpisode = z.strictObject({ ...scrobbleBase, episode, show });
 const scrobbleConflict = z.strictObject({ watched_at: isoMs, expires_at: isoMs });
 
+/** One row of GET /sync/history (Trakt's docs: "the id (64-bit integer) … uniquely identifies the
+ * event"; action scrobble, checkin or watch), with the standard media objects. */
+const historyBase = { id: int, watched_at: isoMs, action: z.enum(['scrobble', 'checkin', 'watch']) };
+const historyList = z.array(
+  z.union([z.strictObject({ ...historyBase, type: z.literal('movie'), movie }), z.strictObject({ ...historyBase, type: z.literal('episode'), episode, show })]),
+);
+
 /** §4.1: device code and token responses. */
 const deviceCode = z.strictObject({
   device_code: z.string(),
@@ -235,6 +242,27 @@ describe('response schemas (§4.1, §4.3, §4.5, §4.6)', () => {
     }
     assert.deepEqual(actions, ['start', 'pause', 'scrobble']);
     check(lastActivities, (await trakt(synthetic, '/sync/last_activities', { token: token() })).json, 'last_activities');
+  });
+
+  it('history rows (all, one kind, one item) match the documented row', async () => {
+    const m = synthetic.state.movies[2]!;
+    const e = synthetic.state.episodes[1]!;
+    now += 1_000;
+    assert.equal((await post('/scrobble/stop', { movie: { ids: { trakt: m.ids.trakt } }, progress: 100 })).status, 201);
+    now += 1_000;
+    assert.equal((await post('/sync/history', { episodes: [{ ids: { trakt: e.ids.trakt } }] })).status, 201);
+    const all = check(historyList, (await trakt(synthetic, '/sync/history', { token: token() })).json, 'history');
+    assert.ok(all.some((r) => r.type === 'episode' && r.action === 'watch'));
+    assert.ok(all.some((r) => r.type === 'movie' && r.action === 'scrobble'));
+    const ofMovie = check(historyList, (await trakt(synthetic, `/sync/history/movies/${m.ids.trakt}`, { token: token() })).json, 'one movie');
+    assert.ok(ofMovie.length >= 1 && ofMovie.every((r) => r.type === 'movie' && r.movie.ids.trakt === m.ids.trakt));
+    const full = await trakt(synthetic, `/sync/history/episodes/${e.ids.trakt}?extended=full`, { token: token() });
+    const rows = check(
+      z.array(z.strictObject({ ...historyBase, type: z.literal('episode'), episode: episode.extend({ runtime: int }), show: show.extend({ runtime: int }) })),
+      full.json,
+      'extended=full',
+    );
+    assert.equal(rows[0]!.episode.runtime, e.runtime);
   });
 
   it('device code and token responses match §4.1', async () => {

@@ -95,6 +95,19 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
       const p = playback(who).find((x) => x.item === n.trakt && x.type === n.type);
       return p ? { pct: p.progress } : undefined;
     },
+    // A finish as a ≥ 80 % scrobble leaves it: a play at that time, the playback entry gone, and
+    // both activity stamps moved (at the later of now and the play, as Trakt logs it when told).
+    async setFinished(item, at, who = 'main') {
+      const n = native(item);
+      const username = USERS[who];
+      const plays = (data().history[username] ??= []);
+      const id = Math.max(0, ...Object.values(data().history).flatMap((list) => list.map((h) => h.id))) + 1;
+      plays.push({ id, type: n.type, item: n.trakt, watched_at: new Date(at).toISOString(), action: 'scrobble' });
+      data().playback[username] = playback(who).filter((p) => !(p.item === n.trakt && p.type === n.type));
+      const stamp = new Date(Math.max(Date.now(), at)).toISOString();
+      const activities = (data().activities[username] ??= { movies: {}, episodes: {} });
+      activities[n.type === 'movie' ? 'movies' : 'episodes'] = { watched_at: stamp, paused_at: stamp };
+    },
     listingPath: '/sync/playback',
     setFaults: (rules) => postFaults(emu.url, rules),
     requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,

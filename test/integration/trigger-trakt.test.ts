@@ -1,5 +1,6 @@
 // The Trakt poll against the Trakt emulator: one GET /sync/last_activities per poll and nothing
-// else; an event only when movies/episodes paused_at moved; a failed poll shows in the health.
+// else; an event only when movies/episodes paused_at or watched_at moved; a failed poll shows in
+// the health.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -11,7 +12,7 @@ import { Store } from '../../src/store/store.ts';
 import { until } from '../support/until.ts';
 
 describe('Trakt poll trigger', () => {
-  it('makes one request per poll and says "playback changed" only when paused_at moved', async () => {
+  it('makes one request per poll and says "changed" only when paused_at or watched_at moved', async () => {
     let clockMs = Date.parse('2026-11-01T10:00:00Z');
     const emu = await startTraktEmulator({
       name: 'poll',
@@ -42,15 +43,16 @@ describe('Trakt poll trigger', () => {
     );
     const events: ItemEvent[] = [];
     const polls = () => emu.requests.length;
-    const pause = async (body: unknown) => {
+    const pause = (body: unknown) => write('/scrobble/pause', body);
+    const write = async (path: string, body: unknown) => {
       clockMs += 60_000;
-      const res = await fetch(`${emu.url}/scrobble/pause`, {
+      const res = await fetch(`${emu.url}${path}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'trakt-api-version': '2', 'trakt-api-key': emu.clientId, Authorization: `Bearer ${alice.accessToken}` },
         body: JSON.stringify(body),
       });
       assert.equal(res.status, 201);
-      emu.requests.length = 0; // the pause is ours, not the trigger's
+      emu.requests.length = 0; // the write is ours, not the trigger's
     };
     trigger.start((e) => events.push(e));
     try {
@@ -72,6 +74,13 @@ describe('Trakt poll trigger', () => {
       await pause({ episode: { ids: { trakt: emu.state.episodes[0]!.ids.trakt } }, progress: 20 });
       await until('an event after the episode pause', () => events[1]);
       assert.ok(emu.requests.every((r) => r.path === '/sync/last_activities'));
+
+      // A play logged without any playback (marked watched on trakt.tv) moves only watched_at:
+      // a finish a run must read, so it is an event too.
+      const stampsBefore = structuredClone(emu.state.activities.alice);
+      await write('/sync/history', { movies: [{ ids: { trakt: emu.state.movies[1]!.ids.trakt } }] });
+      assert.deepEqual(emu.state.activities.alice?.movies.paused_at, stampsBefore?.movies.paused_at, 'paused_at did not move');
+      await until('an event after the play', () => events[2]);
       assert.equal(trigger.health().reconnects, 0);
       assert.ok(trigger.health().lastEventAt !== undefined);
 

@@ -16,9 +16,13 @@ export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBL
     setsProgressTime: false,
     // Trakt has a 'watching' endpoint, but it shows scrobbles, not what a player is doing here.
     playingNow: false,
-    // Watched history is separate from playback: a position never hides behind a watched flag.
+    // Watched history is separate from playback: a position never hides behind a watched flag,
+    // and a play in the history (years ago, or just now) does not stop anyone resuming. So no
+    // watched flag next to positions (already_watched, unwatchFirst would misread history), and
+    // no markWatched: a finish elsewhere leaves Trakt's Continue Watching by clear().
     watchedState: false,
-    finishedReads: false,
+    // The history says what was finished and when (listFinished, readFinished).
+    finishedReads: true,
     // Any item with ids can be named; Trakt answers 404 at write time for unknown ones.
     catalogue: false,
     // 1 write per second per user: writes go one at a time, paced by the client.

@@ -2,10 +2,21 @@
 // headers followed, and writes paced to Trakt's limit (1 per second per user).
 import type { Logger } from 'pino';
 import { Connections, HttpClient, type Query } from '../http.ts';
-import { playbackList, scrobbleResponse, type PlaybackEntry } from './schema.ts';
+import {
+  type HistoryEntry,
+  historyList,
+  type LastActivities,
+  lastActivities,
+  playbackList,
+  scrobbleResponse,
+  searchResults,
+  type PlaybackEntry,
+} from './schema.ts';
 import type { TraktProviderConfig } from './config.ts';
 
 export const PLAYBACK_PAGE_SIZE = 1000;
+/** Plays per `/sync/history` page (Trakt caps page sizes; 100 is well inside what it serves). */
+export const HISTORY_PAGE_SIZE = 100;
 const PACING_MARGIN_MS = 50;
 
 export interface TraktClientOptions {
@@ -91,6 +102,32 @@ export class TraktClient {
       const pages = Number(headers['x-pagination-page-count'] ?? '1');
       if (!Number.isFinite(pages) || page >= pages || body.length === 0) return out;
     }
+  }
+
+  /** `/sync/last_activities`: one small answer saying when plays and positions last changed. */
+  async lastActivities(): Promise<LastActivities> {
+    return (await this.api.json(lastActivities, 'GET', '/sync/last_activities', undefined, this.userHeaders())).body;
+  }
+
+  /**
+   * Plays under a `/sync/history` path (`/sync/history/movies`, `/sync/history/shows/{id}`, …),
+   * newest first, one page at a time (`limit` per page), following the pagination headers.
+   * The caller stops early by leaving the loop.
+   */
+  async *history(path: string, query: Query = {}, limit = HISTORY_PAGE_SIZE): AsyncIterable<HistoryEntry[]> {
+    for (let page = 1; ; page++) {
+      const { body, headers } = await this.api.json(historyList, 'GET', path, { ...query, extended: 'full', page, limit }, this.userHeaders());
+      yield body;
+      const pages = Number(headers['x-pagination-page-count'] ?? '1');
+      if (!Number.isFinite(pages) || page >= pages || body.length === 0) return;
+    }
+  }
+
+  /** The Trakt id of the movie, show or episode an external id names (`/search/{kind}/{id}`), if any. */
+  async traktIdOf(kind: string, id: string, type: 'movie' | 'show' | 'episode'): Promise<number | undefined> {
+    const path = `/search/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`;
+    const { body } = await this.api.json(searchResults, 'GET', path, { type }, this.userHeaders());
+    return body.find((r) => r.type === type)?.[type]?.ids.trakt;
   }
 
   /** Saves a playback position (`/scrobble/pause`: the one call that stores progress without a play). */

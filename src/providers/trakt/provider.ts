@@ -1,17 +1,18 @@
 // The Trakt provider: one instance = one Trakt account (signed in with `playhead auth <name>`).
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
 // item means knowing its ids, a ref's id is the item's canonical key (every method reads the
-// item back from it, whatever ran before), and its live state is the playback list.
+// item back from it, whatever ran before), and its live state is the playback list. What the
+// user finished comes from the history, which is kept apart from playback.
 import type { TraktProviderConfig } from './config.ts';
 import { canonicalKey, matchTokens } from '../../core/ids.ts';
-import type { ItemIdentity, NativeRef, ProgressRecord, ProgressValue, TargetState } from '../../core/model.ts';
+import { type ExternalIds, ID_KINDS, type ItemIdentity, type NativeRef, type ProgressRecord, type ProgressValue, type TargetState } from '../../core/model.ts';
 import type { Capabilities, ListOptions, Provider, ProviderContext, ResolveOutcome, ResolveRequest, ServerInfo } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
 import { traktCapabilities } from './capabilities.ts';
 import { type TraktClient, traktClientFor } from './client.ts';
-import { recordFromPlayback } from './index.ts';
+import { recordFromHistory, recordFromPlayback } from './index.ts';
 import { loadTokens, refreshTokens, REFRESH_MARGIN_MS, saveTokens } from './oauth.ts';
-import type { PlaybackEntry } from './schema.ts';
+import type { HistoryEntry, PlaybackEntry } from './schema.ts';
 import { identityOfRef, scrobbleBody } from './write.ts';
 import { holdsPositionField, positionFrom } from '../wire.ts';
 
@@ -28,6 +29,8 @@ export class TraktProvider implements Provider {
   readonly capabilities: Capabilities;
   readonly client: TraktClient;
   private info: ServerInfo | undefined;
+  /** Trakt ids found by search (`movie:imdb:tt…` → id, or undefined when Trakt has no such item). */
+  private readonly traktIds = new Map<string, number | undefined>();
 
   constructor(
     readonly id: string,
@@ -80,6 +83,105 @@ export class TraktProvider implements Provider {
     const out: ProgressRecord[] = [];
     for await (const page of this.listProgress()) out.push(...page.filter((r) => wanted.has(r.ref.id)));
     return out;
+  }
+
+  /**
+   * Plays logged at or after `since`: one `/sync/last_activities` first, and a kind (movies,
+   * episodes) whose `watched_at` stamp is older than `since` is not read at all (a play is logged
+   * no earlier than its own time, so none of its plays can be that recent). The others are read
+   * from `/sync/history/{kind}?start_at=`, newest first, paged; an item watched several times is
+   * given once, at its latest play.
+   */
+  async *listFinished(since: number, opts: ListOptions = {}): AsyncIterable<ProgressRecord[]> {
+    const { serverId } = await this.connect();
+    const stamps = await this.client.lastActivities();
+    const given = new Set<string>();
+    for (const kind of ['movies', 'episodes'] as const) {
+      // Trakt says "never" with the epoch itself; a stamp we cannot read is no reason to skip.
+      const stamp = Date.parse(stamps[kind].watched_at);
+      if (Number.isFinite(stamp) && stamp < since) continue;
+      for await (const page of this.client.history(`/sync/history/${kind}`, { start_at: new Date(since).toISOString() })) {
+        const records = page.flatMap((play) => {
+          const record = recordFromHistory(play, { provider: this.id, server: serverId });
+          if (!record || given.has(record.ref.id)) return [];
+          given.add(record.ref.id);
+          return [record];
+        });
+        opts.onPage?.(given.size, undefined);
+        if (records.length > 0) yield records;
+      }
+    }
+  }
+
+  /**
+   * The latest play of each item these native ids name (an item key, or the playback id of an
+   * entry still saved), whatever its time; the record keeps the id it was asked by. An item never
+   * played, or an id naming nothing any more, is absent. Per item: its Trakt id (one search,
+   * remembered) and its newest play (`/sync/history/{kind}/{trakt id}`).
+   */
+  async readFinished(nativeIds: string[]): Promise<ProgressRecord[]> {
+    if (nativeIds.length === 0) return [];
+    const { serverId } = await this.connect();
+    const out: ProgressRecord[] = [];
+    for (const [id, identity] of await this.identitiesOf([...new Set(nativeIds)])) {
+      const play = await this.latestPlay(identity);
+      const record = play && recordFromHistory(play, { provider: this.id, server: serverId }, id);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** The items native ids name: an item key names itself; playback ids are looked up in one read of the list. */
+  private async identitiesOf(ids: string[]): Promise<Map<string, ItemIdentity>> {
+    const out = new Map<string, ItemIdentity>();
+    const byPlayback = ids.filter((id) => !identityOfRef(id) && /^\d+$/.test(id));
+    const find = byPlayback.length > 0 ? await this.playbackFinder() : undefined;
+    for (const id of ids) {
+      const named = identityOfRef(id);
+      const entry = named ? undefined : find?.({ provider: this.id, server: '', id });
+      const identity = named ?? (entry && recordFromPlayback(entry, { provider: this.id, server: '' }));
+      if (identity) out.set(id, identity);
+    }
+    return out;
+  }
+
+  /** The newest play of an item, or undefined (not played, or not on Trakt). */
+  private async latestPlay(item: ItemIdentity): Promise<HistoryEntry | undefined> {
+    if (item.type === 'movie') return this.newestOf('movie', item.ids);
+    const { season, episode } = item;
+    if (item.show && season !== undefined && episode !== undefined) {
+      const show = await this.traktId('show', item.show.ids);
+      if (show !== undefined) {
+        // A show's plays, newest first: the first of this episode is its latest.
+        for await (const page of this.client.history(`/sync/history/shows/${show}`)) {
+          const found = page.find((p) => p.type === 'episode' && p.episode.season === season && p.episode.number === episode);
+          if (found) return found;
+        }
+        return undefined;
+      }
+    }
+    return this.newestOf('episode', item.ids);
+  }
+
+  /** The newest play of a movie or an episode named by its own ids. */
+  private async newestOf(type: 'movie' | 'episode', ids: ExternalIds): Promise<HistoryEntry | undefined> {
+    const traktId = await this.traktId(type, ids);
+    if (traktId === undefined) return undefined;
+    for await (const page of this.client.history(`/sync/history/${type}s/${traktId}`, {}, 1)) return page[0];
+    return undefined;
+  }
+
+  /** The Trakt id of an item by the first of its external ids Trakt finds; remembered per instance. */
+  private async traktId(type: 'movie' | 'show' | 'episode', ids: ExternalIds): Promise<number | undefined> {
+    for (const kind of ID_KINDS) {
+      const value = ids[kind];
+      if (!value) continue;
+      const key = `${type}:${kind}:${value}`;
+      if (!this.traktIds.has(key)) this.traktIds.set(key, await this.client.traktIdOf(kind, value, type));
+      const found = this.traktIds.get(key);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   async resolve(items: ResolveRequest[]): Promise<Map<string, ResolveOutcome>> {

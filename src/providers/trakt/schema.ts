@@ -21,6 +21,23 @@ export const playbackEntry = z.discriminatedUnion('type', [
 export type PlaybackEntry = z.infer<typeof playbackEntry>;
 export const playbackList = z.array(playbackEntry);
 
+/** One play of `/sync/history`: its own id (for `/sync/history/remove`), when, and the item. */
+const historyEntry = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('movie'), id: z.number(), watched_at: z.string(), movie }),
+  z.looseObject({ type: z.literal('episode'), id: z.number(), watched_at: z.string(), episode, show }),
+]);
+export type HistoryEntry = z.infer<typeof historyEntry>;
+export const historyList = z.array(historyEntry);
+
+/** The stamps of `/sync/last_activities` we read; the rest of the answer is not ours. */
+const activityStamps = z.looseObject({ watched_at: z.string(), paused_at: z.string() });
+export const lastActivities = z.looseObject({ movies: activityStamps, episodes: activityStamps });
+export type LastActivities = z.infer<typeof lastActivities>;
+
+/** `/search/{id_type}/{id}`: we read only the Trakt id of what was found. */
+const found = z.looseObject({ ids: z.looseObject({ trakt: z.number() }) });
+export const searchResults = z.array(z.looseObject({ type: z.string(), movie: found.optional(), show: found.optional(), episode: found.optional() }));
+
 export const deviceCode = z.looseObject({
   device_code: z.string(),
   user_code: z.string(),

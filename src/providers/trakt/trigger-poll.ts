@@ -1,21 +1,21 @@
 // Trakt has no push: the trigger asks `GET /sync/last_activities` (one request, cheap for Trakt)
-// on an interval (serve gives it the pair's schedule) and only when `movies.paused_at` or `episodes.paused_at` moved since the last
-// answer does it say "playback changed". Trakt's stamps say that playback moved, not which item,
-// so the event's nativeId is `*` (see ../trigger.ts): re-read this provider's playback.
-import { z } from 'zod';
+// on an interval (serve gives it the pair's schedule) and only when a movies/episodes `paused_at`
+// or `watched_at` moved since the last answer does it say "changed". Trakt's stamps say that
+// playback or plays moved, not which item, so the event's nativeId is `*` (see ../trigger.ts):
+// re-read this provider's playback (and what it finished).
 import type { TriggerContext } from '../module.ts';
 import type { ProviderState } from '../provider.ts';
 import type { ItemEvent, ProviderTrigger, TriggerHealth } from '../trigger.ts';
 import { traktClientFor } from './client.ts';
 import type { TraktProviderConfig } from './config.ts';
 import { loadTokens } from './oauth.ts';
+import { lastActivities } from './schema.ts';
 
-/** Trakt's activity stamps (ISO); the rest of the answer is not ours to read. */
-const lastActivities = z.object({
-  movies: z.object({ paused_at: z.string() }),
-  episodes: z.object({ paused_at: z.string() }),
-});
-type LastActivities = z.infer<typeof lastActivities>;
+/** The stamps the trigger compares: playback moved (a pause, a removal, a scrobble's cleanup) or
+ * a play was logged or removed (a finish, which a run reads from the history). */
+type Stamps = { paused_at: string; watched_at?: string };
+type LastActivities = { movies: Stamps; episodes: Stamps };
+const sameStamps = (a: Stamps, b: Stamps) => a.paused_at === b.paused_at && a.watched_at === b.watched_at;
 
 const TRAKT_POLL_DEFAULT_MS = 5 * 60_000;
 
@@ -28,7 +28,7 @@ interface TraktPollOptions {
 
 export class TraktPollTrigger implements ProviderTrigger {
   readonly name = 'trakt-poll';
-  /** Playback is what runs read from Trakt, and every pause moves `paused_at`. */
+  /** Playback and plays are what runs read from Trakt; every pause moves `paused_at`, every play `watched_at`. */
   readonly seesEveryChange = true;
   private readonly intervalMs: number;
   private readonly minBackoffMs: number;
@@ -100,7 +100,7 @@ export class TraktPollTrigger implements ProviderTrigger {
     this.last = now;
     // The first answer is the baseline: serve's full run on start reads playback anyway.
     if (!before) return;
-    if (before.movies.paused_at === now.movies.paused_at && before.episodes.paused_at === now.episodes.paused_at) return;
+    if (sameStamps(before.movies, now.movies) && sameStamps(before.episodes, now.episodes)) return;
     const at = this.ctx.now();
     this.state.lastEventAt = at;
     onEvent({ provider: this.id, nativeId: '*', kind: 'changed', at, via: this.name });
