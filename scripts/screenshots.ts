@@ -18,12 +18,12 @@ async function takeScreenshots(dashboardUrl: string): Promise<void> {
   const browser = await launchBrowser();
   try {
     for (const shot of SHOTS) {
-      const opened = await openPage(browser, `${dashboardUrl}${shot.path}`, { colorScheme: 'light', viewport: { width: 1200, height: 800 } });
+      const opened = await openPage(browser, `${dashboardUrl}${shot.path}`, { colorScheme: 'light', viewport: { width: 1440, height: 900 } });
       try {
         if (opened.status !== 200 || (await opened.page.locator(shot.expect).count()) === 0) {
           throw new Error(`${dashboardUrl}${shot.path} answered ${opened.status} without ${shot.expect}: is the dashboard mounted?`);
         }
-        process.stdout.write(`   saved ${await screenshot(opened.page, shot.name, OUT)}\n`);
+        process.stdout.write(`   saved ${await screenshot(opened.page, shot.name, OUT, { fullPage: false })}\n`);
       } finally {
         await opened.close();
       }

@@ -204,7 +204,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const yaml = [
       'providers:',
       `  living-room:       { kind: plex, url: ${living.url}, token: \${LIVING_ROOM_TOKEN} }`,
-      `  living-room-alice: { kind: plex, url: ${living.url}, token: \${LIVING_ROOM_ALICE_TOKEN} }`,
+      `  living-room-alice: { kind: plex, url: ${living.url}, token: \${LIVING_ROOM_ALICE_TOKEN}, account_id: ${plexAlice.id} }`,
       `  upstairs:          { kind: jellyfin, url: ${upstairs.url}, token: \${UPSTAIRS_TOKEN} }`,
       `  upstairs-alice:    { kind: jellyfin, url: ${upstairs.url}, token: \${UPSTAIRS_ALICE_TOKEN} }`,
       `  trakt-alice:       { kind: trakt, url: ${trakt.url}, auth_url: ${trakt.url}, client_id: \${TRAKT_CLIENT_ID}, client_secret: \${TRAKT_CLIENT_SECRET} }`,

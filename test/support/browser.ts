@@ -95,10 +95,10 @@ export function formatViolations(violations: Violation[]): string {
 }
 
 /** A full-page PNG at test-results/<name>.png; returns its path. */
-export async function screenshot(page: Page, name: string, dir = RESULTS_DIR): Promise<string> {
+export async function screenshot(page: Page, name: string, dir = RESULTS_DIR, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
 }
 

@@ -60,7 +60,8 @@ const PositionCell: FC<{ provider: string; title: string; position: Position | u
           {`${Math.round(part * 100)}%`}
         </progress>
       ) : null}
-      {position.watched ? <span class="flag watched">watched</span> : null}
+      {/* A watched item with no position already reads "watched". */}
+      {position.watched && positionText(position) !== 'watched' ? <span class="flag watched">watched</span> : null}
     </td>
   );
 };
