@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
 import { request } from 'undici';
 import { startMediaBrowserEmulator } from '../emulators/mediabrowser/server.ts';
 import { startPlexEmulator } from '../emulators/plex/server.ts';
@@ -30,9 +29,7 @@ import type { RunOutcome } from '../src/serve/runner.ts';
 import { Scheduler } from '../src/serve/scheduler.ts';
 import { Store } from '../src/store/store.ts';
 import type { DashboardContext } from '../src/web/context.ts';
-import { registerContinue } from '../src/web/pages/continue.tsx';
-import { registerSettings } from '../src/web/pages/settings.tsx';
-import { registerWaiting } from '../src/web/pages/waiting.tsx';
+import { createDashboard } from '../src/web/app.tsx';
 import { runMain } from './children.ts';
 
 const TARGET_MS = 200;
@@ -40,6 +37,11 @@ const WARM_UP = 3;
 const MIN = 60_000;
 /** The pages timed, by what they show (query strings included). */
 const PAGES: { name: string; path: string }[] = [
+  { name: 'Overview', path: '/' },
+  { name: 'Run (10 000 decisions)', path: '/runs/{lastRun}' },
+  { name: 'Run, one reason', path: '/runs/{lastRun}?reason=unchanged' },
+  { name: 'Run, title search', path: '/runs/{lastRun}?q=film%204242' },
+  { name: 'Item', path: '/items/imdb%3Att1004242' },
   { name: 'Continue Watching', path: '/continue' },
   { name: 'Continue Watching, oldest first', path: '/continue?sort=oldest' },
   { name: 'Continue Watching, out of step only', path: '/continue?outOfStep=1' },
@@ -127,16 +129,6 @@ function seed(store: Store, items: number, runs: number, now: number): void {
   })();
 }
 
-/** The dashboard's pages on `store` (app.tsx's createDashboard mounts the same register functions). */
-function dashboardApp(ctx: DashboardContext): Hono {
-  const app = new Hono();
-  const csrf = () => 'bench';
-  registerContinue(app, ctx, csrf);
-  registerWaiting(app, ctx, csrf);
-  registerSettings(app, ctx, csrf);
-  return app;
-}
-
 async function timeGet(url: string): Promise<{ ms: number; status: number; bytes: number }> {
   const start = performance.now();
   const res = await request(url);
@@ -205,13 +197,14 @@ async function main(): Promise<number> {
       secret: 'bench',
       now: Date.now,
     };
-    const listening = createServer(getRequestListener(dashboardApp(ctx).fetch));
+    const listening = createServer(getRequestListener(createDashboard(ctx).fetch));
     server = listening;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
 
     const rows: { page: string; path: string; status: number; kb: number; medianMs: number; p95Ms: number; maxMs: number }[] = [];
-    for (const page of PAGES) {
+    const lastRun = String(store.runs({ limit: 1 })[0]?.id ?? 1);
+    for (const page of PAGES.map((p) => ({ ...p, path: p.path.replace('{lastRun}', lastRun) }))) {
       for (let i = 0; i < WARM_UP; i++) await timeGet(`${base}${page.path}`);
       const times: number[] = [];
       let last = { status: 0, bytes: 0 };
