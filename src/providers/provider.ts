@@ -21,6 +21,12 @@ export interface Capabilities {
   playingNow: boolean;
   /** Keeps a watched flag next to positions (for `already_watched`); `markWatched()` exists. */
   watchedState: boolean;
+  /** `markWatched()` logs a play in the server's history instead of setting a watched flag (Trakt:
+   * `/scrobble/stop` at 100 %, which also drops the item's position); the target state never
+   * reads watched (a play is no flag next to positions), so such a write is confirmed by the
+   * position being gone. `markUnwatched(ref, since)` removes only the plays logged at or after
+   * `since`, never one the person logged before. */
+  logsPlays: boolean;
   /** `listFinished()` and `readFinished()` exist: the server says which items its user finished
    * and when (the `finish` setting's explicit signal; never inferred from an absence). */
   finishedReads: boolean;
@@ -101,11 +107,12 @@ export interface Provider {
   write(ref: NativeRef, value: ProgressValue, opts?: WriteOptions): Promise<void>;
   /** Removes the resume position (only when `capabilities.clear`). */
   clear?(ref: NativeRef): Promise<void>;
-  /** Marks the item watched (only when `capabilities.watchedState`): undo of a rewatch, and the
-   * `finish: mark_watched` write (it leaves the server's Continue Watching). */
+  /** Marks the item watched (only when `capabilities.watchedState` or `logsPlays`): undo of a
+   * rewatch, and the `finish: mark_watched` write (it leaves the server's Continue Watching). */
   markWatched?(ref: NativeRef): Promise<void>;
-  /** Removes the watched mark (only when `capabilities.watchedState`): undo of `mark_watched`.
-   * A server that logs plays (Trakt) removes the plays logged at or after `since` (epoch ms). */
+  /** Removes the watched mark (only when `capabilities.watchedState` or `logsPlays`): undo of
+   * `mark_watched`. A server that logs plays removes the plays logged at or after `since` (epoch
+   * ms; required there, so an older play is never touched). */
   markUnwatched?(ref: NativeRef, since?: number): Promise<void>;
   /** Items this provider's user finished (watched, with a watched time) at or after `since`
    * (epoch ms), page by page, filtered by the server (Plex `lastViewedAt>>=`, Jellyfin/Emby

@@ -66,6 +66,9 @@ export interface Harness {
   /** Marks the item finished (watched, no position) at `atMs` by `user` (else the main user), as
    * the server records a finish; needed when `finishedReads` is claimed (the suite's finish cases). */
   setFinished?(item: TestItem, atMs: number, user?: TestUser): Promise<void>;
+  /** How many plays of the item the server's history holds at or after `sinceMs`, for a user
+   * (else the main user); needed when `logsPlays` is claimed. */
+  playsOf?(item: TestItem, sinceMs: number, user?: TestUser): Promise<number>;
   /** Removes the user's position, as "remove from Continue Watching" does. */
   clearProgress?(item: TestItem): Promise<void>;
   /** Replaces the item's external ids on this server (in the server's own id names). */
@@ -483,7 +486,10 @@ export function runConformance(opts: ConformanceOptions): void {
 
     test('watchedState: the capability and markWatched come together, and a watched item is reported watched', async (t) => {
       const p = fresh();
-      assert.equal(typeof p.markWatched === 'function', p.capabilities.watchedState, 'markWatched() exists exactly when capabilities.watchedState');
+      const marks = p.capabilities.watchedState || p.capabilities.logsPlays;
+      assert.equal(typeof p.markWatched === 'function', marks, 'markWatched() exists exactly when capabilities.watchedState or logsPlays');
+      assert.equal(typeof p.markUnwatched === 'function', marks, 'markUnwatched() exists exactly when capabilities.watchedState or logsPlays');
+      if (p.capabilities.logsPlays) assert.equal(p.capabilities.watchedState, false, 'a server that logs plays keeps no watched flag next to positions');
       if (lacks(t, p, 'watchedState')) return;
       const item = takeOne();
       assert.ok(h.setWatched, 'a harness for a watchedState provider can mark items watched');
@@ -493,6 +499,43 @@ export function runConformance(opts: ConformanceOptions): void {
       const state = (await p.targetState([ref])).get(ref.id);
       assert.equal(state?.watched, true);
       assert.ok((state?.playCount ?? 0) >= 1);
+    });
+
+    test('logsPlays: markWatched logs a play and drops the position; markUnwatched(since) removes that play and keeps an older one', async (t) => {
+      if (lacks(t, fresh(), 'logsPlays')) return;
+      const { playsOf, setFinished } = h;
+      assert.ok(playsOf && setFinished, 'a harness for a logsPlays provider counts plays and logs older ones');
+      const [byKey, byListing] = take(2) as [TestItem, TestItem];
+      const weekAgo = Date.now() - 7 * 86_400_000;
+      for (const item of [byKey, byListing]) {
+        // Played to the end a week ago, started again since.
+        await setFinished(item, weekAgo);
+        await h.setProgress(item, 0.4, Date.now() - 3_600_000);
+      }
+      const listedRef = (await readAll(fresh())).find((r) => canonicalKey(r) === canonicalKey(byListing))?.ref;
+      assert.ok(listedRef, 'listed');
+      // Both forms of ref, each used by instances that share nothing in memory (as undo on a later run).
+      for (const [item, ref] of [
+        [byKey, await refOf(byKey)],
+        [byListing, listedRef],
+      ] as const) {
+        const since = Date.now();
+        const p = fresh();
+        assert.ok(p.markWatched && p.markUnwatched);
+        await p.markWatched(ref);
+        assert.equal(await h.progressOf(item), undefined, `${item.title}: the position is gone`);
+        const state = await stateOf(ref);
+        assert.equal(positionIn(p.capabilities, state), undefined, `${item.title}: the target state holds no position`);
+        assert.equal(state?.watched, false, `${item.title}: a logged play is no watched flag`);
+        assert.equal(await playsOf(item, since), 1, `${item.title}: one play logged`);
+        await fresh().markUnwatched?.(ref, since);
+        assert.equal(await playsOf(item, since), 0, `${item.title}: the logged play is removed`);
+        assert.equal(await playsOf(item, weekAgo), 1, `${item.title}: the play of a week ago is kept`);
+        // Undo then puts the position back by the same ref, and reads it back.
+        await fresh().write(ref, valueAt(item, 0.4));
+        assertStored(item, 0.4, await h.progressOf(item), `${item.title}: restored`);
+        assertHolds(p.capabilities, item, 0.4, await stateOf(ref), `${item.title}: restored, read by the same ref`);
+      }
     });
 
     test('completionPercent: a write just under it stays an unwatched position', async (t) => {

@@ -108,6 +108,10 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
       const activities = (data().activities[username] ??= { movies: {}, episodes: {} });
       activities[n.type === 'movie' ? 'movies' : 'episodes'] = { watched_at: stamp, paused_at: stamp };
     },
+    async playsOf(item, sinceMs, who = 'main') {
+      const n = native(item);
+      return (data().history[USERS[who]] ?? []).filter((h) => h.item === n.trakt && h.type === n.type && Date.parse(h.watched_at) >= sinceMs).length;
+    },
     listingPath: '/sync/playback',
     setFaults: (rules) => postFaults(emu.url, rules),
     requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,

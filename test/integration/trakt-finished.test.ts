@@ -1,7 +1,9 @@
 // Trakt's finished items over real HTTP against the emulator: `listFinished` asks
 // /sync/last_activities first and reads /sync/history only for a kind whose plays moved since
 // `since` (start_at, paged, an item once at its latest play, episodes with their show's ids);
-// `readFinished` finds the latest play of named items, whatever its time.
+// `readFinished` finds the latest play of named items, whatever its time. `markWatched` logs a
+// play (`/scrobble/stop` at 100 %) and `markUnwatched(ref, since)` removes only the plays logged
+// since, by either form of ref.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
@@ -40,9 +42,9 @@ afterEach(async () => {
   await emu.close();
 });
 
-/** A provider signed in as alice, sharing nothing in memory with another one. */
-function provider(): Provider {
-  const id = `trakt-${built.length}`;
+/** A provider signed in as alice, sharing nothing in memory with another one (the same `id`
+ * shares the provider's stored state, as one configured provider's runs do). */
+function provider(id = `trakt-${built.length}`): Provider {
   const user = emu.users.find((u) => u.username === 'alice')!;
   saveTokens(store.providerState(id), { accessToken: user.accessToken, refreshToken: user.refreshToken, expiresAt: clockMs + 6 * 86_400_000 });
   const config: TraktProviderConfig = {
@@ -101,11 +103,13 @@ function requestLines(): string[] {
 }
 
 describe('Trakt listFinished', () => {
-  test('claims finishedReads, and no watched state (history is not a flag next to positions)', () => {
+  test('claims finishedReads and logsPlays, and no watched state (history is not a flag next to positions)', () => {
     const p = provider();
     assert.equal(p.capabilities.finishedReads, true);
     assert.equal(p.capabilities.watchedState, false);
-    assert.equal(p.markWatched, undefined);
+    assert.equal(p.capabilities.logsPlays, true);
+    assert.equal(typeof p.markWatched, 'function');
+    assert.equal(typeof p.markUnwatched, 'function');
     assert.equal(typeof p.readFinished, 'function');
   });
 
@@ -272,6 +276,114 @@ describe('Trakt readFinished', () => {
       [[String(paused.json.id), clockMs - 1000]],
     );
     assert.deepEqual(await provider().readFinished!([]), []);
+  });
+});
+
+/** alice stops an item part-way through at the current clock, as a player does: a saved position. */
+async function pause(body: Record<string, unknown>, progress: number): Promise<number> {
+  const reply = await trakt(emu, '/scrobble/pause', { token: tokenOf(emu, 'alice'), body: { ...body, progress } });
+  assert.equal(reply.status, 201);
+  return reply.json.id as number;
+}
+const movieBody = (m: TraktMovie) => ({ movie: { ids: { trakt: m.ids.trakt } } });
+const episodeBody = (e: TraktEpisode) => ({ episode: { ids: { trakt: e.ids.trakt } } });
+
+/** alice's plays of an item, as [watched time, action]. */
+function playsOf(type: 'movie' | 'episode', trakt: number): Array<[number, string]> {
+  return (emu.state.history.alice ?? []).filter((h) => h.type === type && h.item === trakt).map((h) => [Date.parse(h.watched_at), h.action]);
+}
+
+describe('Trakt markWatched and markUnwatched (finish: mark_watched, and its undo)', () => {
+  test('markWatched by key: one /scrobble/stop at 100 % logs a play and drops the position', async () => {
+    const m = movie(10);
+    await pause(movieBody(m), 40);
+    clockMs += 60_000;
+    const p = provider();
+    const ref = { provider: p.id, server: (await p.connect()).serverId, id: keyOf(movieIdentity(m)) };
+    emu.requests.length = 0;
+    await p.markWatched!(ref);
+    assert.deepEqual(requestLines(), ['POST /scrobble/stop']);
+    assert.equal(emu.requests[0]!.status, 201);
+    assert.deepEqual(playsOf('movie', m.ids.trakt), [[clockMs, 'scrobble']]);
+    const state = (await provider().targetState([ref])).get(ref.id);
+    assert.deepEqual(state && [state.progressPct, state.watched], [undefined, false], 'no position, and no watched flag read');
+  });
+
+  test('markUnwatched removes the plays logged since, by play id; an older play of the item stays', async () => {
+    const start = clockMs;
+    const m = movie(11);
+    await finishMovie(m, start - 30 * 24 * HOUR);
+    clockMs = start;
+    await pause(movieBody(m), 55);
+    const ref = { provider: 'trakt', server: '', id: keyOf(movieIdentity(m)) };
+    clockMs += 60_000;
+    const since = clockMs;
+    await provider().markWatched!(ref);
+    clockMs += 60_000;
+    emu.requests.length = 0;
+    await provider().markUnwatched!(ref, since);
+    assert.deepEqual(requestLines(), ['GET /sync/history/movies', 'POST /sync/history/remove']);
+    assert.equal(emu.requests[0]!.query.start_at, new Date(since).toISOString());
+    assert.deepEqual(playsOf('movie', m.ids.trakt), [[start - 30 * 24 * HOUR, 'scrobble']], 'the play of a month ago is kept');
+    assert.deepEqual(await listFinished(provider(), since), [], 'nothing finished since');
+    // Nothing left to remove: one read, no write.
+    emu.requests.length = 0;
+    await provider().markUnwatched!(ref, since);
+    assert.deepEqual(requestLines(), ['GET /sync/history/movies']);
+  });
+
+  test('by a listed (playback id) ref on instances of one configured provider that share nothing in memory; plays of other items are kept', async () => {
+    const [e, sibling] = [episode(0), episode(1)];
+    await pause(episodeBody(e), 30);
+    const listed = (await provider('alice-trakt').readItems([String((emu.state.playback.alice ?? [])[0]!.id)]))[0];
+    assert.ok(listed, 'the playback entry is listed');
+    clockMs += 60_000;
+    const since = clockMs;
+    emu.requests.length = 0;
+    await provider('alice-trakt').markWatched!(listed.ref);
+    assert.deepEqual(requestLines(), ['GET /sync/playback', 'POST /scrobble/stop']);
+    assert.deepEqual(playsOf('episode', e.ids.trakt), [[since, 'scrobble']]);
+    // The person watches another episode of the show in the meantime.
+    await finishEpisode(sibling, since + 30_000);
+    clockMs = since + 60_000;
+    emu.requests.length = 0;
+    // The playback entry is gone, yet the ref still names the episode (kept with the provider's state).
+    await provider('alice-trakt').markUnwatched!(listed.ref, since);
+    assert.deepEqual(requestLines(), ['GET /sync/history/episodes', 'POST /sync/history/remove']);
+    assert.deepEqual(playsOf('episode', e.ids.trakt), []);
+    assert.deepEqual(playsOf('episode', sibling.ids.trakt), [[since + 30_000, 'scrobble']], 'the other episode keeps its play');
+    // Undo puts the position back by the same ref, and reads it back by it.
+    await provider('alice-trakt').write(listed.ref, { progressMs: Math.round((listed.durationMs ?? 0) * 0.3), progressPct: 30 });
+    assert.equal((await provider('alice-trakt').targetState([listed.ref])).get(listed.ref.id)?.progressPct, 30);
+  });
+
+  test('a play logged moments ago (409): that play stands, the position is removed', async () => {
+    const m = movie(12);
+    await finishMovie(m, clockMs);
+    clockMs += 60_000;
+    // Started again inside the scrobble window: a second stop now is a 409.
+    await pause(movieBody(m), 5);
+    clockMs += 60_000;
+    const ref = { provider: 'trakt', server: '', id: keyOf(movieIdentity(m)) };
+    emu.requests.length = 0;
+    await provider().markWatched!(ref);
+    assert.deepEqual(
+      emu.requests.map((r) => [r.method, r.path.replace(/\d+$/, 'N'), r.status]),
+      [
+        ['POST', '/scrobble/stop', 409],
+        ['GET', '/sync/playback', 200],
+        ['DELETE', '/sync/playback/N', 204],
+      ],
+    );
+    assert.equal(playsOf('movie', m.ids.trakt).length, 1, 'no second play');
+    assert.deepEqual(emu.state.playback.alice, [], 'the position is gone');
+  });
+
+  test('markUnwatched without a time refuses: it would remove plays the person logged', async () => {
+    const ref = { provider: 'trakt', server: '', id: keyOf(movieIdentity(movie(13))) };
+    emu.requests.length = 0;
+    await assert.rejects(provider().markUnwatched!(ref), /since a time/);
+    assert.deepEqual(requestLines(), []);
   });
 });
 

@@ -193,6 +193,7 @@ function fakeCapabilities(config: FakeProviderConfig): Capabilities {
     setsProgressTime: true,
     playingNow: true,
     watchedState: true,
+    logsPlays: false,
     finishedReads: false,
     catalogue: true,
     maxConcurrentWrites: config.maxConcurrentWrites,
@@ -343,6 +344,16 @@ class FakeProvider implements Provider {
       d.watched = true;
       d.playCount++;
       d.progressMs = 0;
+    });
+  }
+
+  /** Un-watches the item (undo of a finish); `since` is for servers that log plays. */
+  markUnwatched(ref: NativeRef, _since?: number): Promise<void> {
+    return this.call('DELETE', `/watched/${ref.id}`, () => {
+      this.known(ref);
+      const d = this.server.userData(ref.id, this.config.token);
+      d.watched = false;
+      d.playCount = Math.max(0, d.playCount - 1);
     });
   }
 

@@ -21,6 +21,7 @@ const CAPS: Capabilities = {
   setsProgressTime: true,
   playingNow: false,
   watchedState: true,
+  logsPlays: false,
   finishedReads: false,
   catalogue: true,
   maxConcurrentWrites: 1,

@@ -19,6 +19,8 @@ export function mediaBrowserCapabilities(maxConcurrentWrites: number, completion
     setsProgressTime: true,
     playingNow: true,
     watchedState: true,
+    // Played is a flag in UserData, not a logged play.
+    logsPlays: false,
     // IsPlayed + SortBy=DatePlayed (LastPlayedDate), newest first: listFinished/readFinished.
     finishedReads: true,
     catalogue: true,

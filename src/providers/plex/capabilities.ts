@@ -14,6 +14,8 @@ const PLEX_CAPABILITIES: Omit<Capabilities, 'maxConcurrentWrites'> = {
   setsProgressTime: false,
   playingNow: true,
   watchedState: true,
+  // `/:/scrobble` sets the watched flag (and a view count); no play log of our own to undo.
+  logsPlays: false,
   // Section listings filter on lastViewedAt (listFinished), /library/metadata reads by id.
   finishedReads: true,
   catalogue: true,

@@ -18,9 +18,11 @@ export function traktCapabilities(completionPercent = TRAKT_DEFAULT_STOP_SCROBBL
     playingNow: false,
     // Watched history is separate from playback: a position never hides behind a watched flag,
     // and a play in the history (years ago, or just now) does not stop anyone resuming. So no
-    // watched flag next to positions (already_watched, unwatchFirst would misread history), and
-    // no markWatched: a finish elsewhere leaves Trakt's Continue Watching by clear().
+    // watched flag next to positions (already_watched, unwatchFirst would misread history).
     watchedState: false,
+    // markWatched logs a play (`/scrobble/stop` at 100 %, which drops the position);
+    // markUnwatched removes the plays logged since a time (`/sync/history/remove` by play id).
+    logsPlays: true,
     // The history says what was finished and when (listFinished, readFinished).
     finishedReads: true,
     // Any item with ids can be named; Trakt answers 404 at write time for unknown ones.

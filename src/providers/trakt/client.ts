@@ -5,10 +5,12 @@ import { Connections, HttpClient, type Query } from '../http.ts';
 import {
   type HistoryEntry,
   historyList,
+  historyRemoved,
   type LastActivities,
   lastActivities,
   playbackList,
   scrobbleResponse,
+  type ScrobbleResponse,
   searchResults,
   type PlaybackEntry,
 } from './schema.ts';
@@ -134,6 +136,18 @@ export class TraktClient {
   async pause(body: Record<string, unknown>): Promise<void> {
     // The answer is validated (a 201 with another shape would be a Trakt we do not understand).
     await this.paced(() => this.api.json(scrobbleResponse, 'POST', '/scrobble/pause', undefined, this.userHeaders(), JSON.stringify(body)));
+  }
+
+  /** Logs a play (`/scrobble/stop` at or past Trakt's threshold; Trakt drops the item's playback
+   * entry with it). The answer says what Trakt did: `scrobble` for a play. */
+  async stop(body: Record<string, unknown>): Promise<ScrobbleResponse> {
+    return (await this.paced(() => this.api.json(scrobbleResponse, 'POST', '/scrobble/stop', undefined, this.userHeaders(), JSON.stringify(body)))).body;
+  }
+
+  /** Removes plays from the history by their own ids (never every play of an item). */
+  async removeHistory(playIds: number[]): Promise<void> {
+    const body = JSON.stringify({ ids: playIds });
+    await this.paced(() => this.api.json(historyRemoved, 'POST', '/sync/history/remove', undefined, this.userHeaders(), body));
   }
 
   /** Drops one saved playback position by its playback id. */

@@ -2,7 +2,8 @@
 // Trakt needs no native id to write: items are named by their external ids, so "resolving" an
 // item means knowing its ids, a ref's id is the item's canonical key (every method reads the
 // item back from it, whatever ran before), and its live state is the playback list. What the
-// user finished comes from the history, which is kept apart from playback.
+// user finished comes from the history, which is kept apart from playback; marking an item
+// watched logs a play there, and its undo removes only the plays logged since.
 import type { TraktProviderConfig } from './config.ts';
 import { canonicalKey, matchTokens } from '../../core/ids.ts';
 import { type ExternalIds, ID_KINDS, type ItemIdentity, type NativeRef, type ProgressRecord, type ProgressValue, type TargetState } from '../../core/model.ts';
@@ -23,6 +24,9 @@ import { holdsPositionField, positionFrom } from '../wire.ts';
 function isTraktRef(ref: NativeRef): boolean {
   return identityOfRef(ref.id) !== undefined || /^\d+$/.test(ref.id);
 }
+
+/** Where the item a playback id named is kept once a logged play dropped its entry. */
+const loggedPlaybackKey = (playbackId: string) => `logged_playback:${playbackId}`;
 
 export class TraktProvider implements Provider {
   readonly kind = 'trakt';
@@ -134,10 +138,10 @@ export class TraktProvider implements Provider {
   /** The items native ids name: an item key names itself; playback ids are looked up in one read of the list. */
   private async identitiesOf(ids: string[]): Promise<Map<string, ItemIdentity>> {
     const out = new Map<string, ItemIdentity>();
-    const byPlayback = ids.filter((id) => !identityOfRef(id) && /^\d+$/.test(id));
+    const byPlayback = ids.filter((id) => !identityOfRef(this.itemIdOf(id)) && /^\d+$/.test(id));
     const find = byPlayback.length > 0 ? await this.playbackFinder() : undefined;
     for (const id of ids) {
-      const named = identityOfRef(id);
+      const named = identityOfRef(this.itemIdOf(id));
       const entry = named ? undefined : find?.({ provider: this.id, server: '', id });
       const identity = named ?? (entry && recordFromPlayback(entry, { provider: this.id, server: '' }));
       if (identity) out.set(id, identity);
@@ -233,7 +237,7 @@ export class TraktProvider implements Provider {
       for (const token of matchTokens(record)) byToken.set(token, entry);
     }
     return (ref) => {
-      const identity = identityOfRef(ref.id);
+      const identity = identityOfRef(this.itemIdOf(ref.id));
       if (!identity) return byPlaybackId.get(ref.id);
       return matchTokens(identity)
         .map((t) => byToken.get(t))
@@ -243,12 +247,21 @@ export class TraktProvider implements Provider {
 
   /** The item a ref names: read from a resolved ref itself, looked up for a listed record's ref. */
   private async identityOf(ref: NativeRef): Promise<ItemIdentity> {
-    const named = identityOfRef(ref.id);
+    const named = identityOfRef(this.itemIdOf(ref.id));
     if (named) return named;
     this.checkRef(ref);
     const entry = (await this.playbackFinder())(ref);
     if (!entry) throw new ProviderError('not_found', this.id, `${this.id}: playback ${ref.id} is no longer saved on Trakt`);
     return recordFromPlayback(entry, { provider: this.id, server: '' });
+  }
+
+  /**
+   * The id to find an item by: a playback id whose entry a play logged here dropped stands for
+   * the item it named (its canonical key, kept in the provider's state, so a later run's undo can
+   * still name it); any other id is itself.
+   */
+  private itemIdOf(refId: string): string {
+    return identityOfRef(refId) ? refId : (this.ctx.state.get(loggedPlaybackKey(refId)) ?? refId);
   }
 
   /** Refuses a ref that is neither form of Trakt ref (another provider's native id). */
@@ -261,6 +274,53 @@ export class TraktProvider implements Provider {
     const entry = (await this.playbackFinder())(ref);
     // Nothing saved for the item: already clear.
     if (entry) await this.client.removePlayback(entry.id);
+  }
+
+  /**
+   * Logs a play of the item (`/scrobble/stop` at 100 %); Trakt drops its playback entry with it,
+   * so it leaves Continue Watching. A 409 says Trakt logged a play of it moments ago (the item's
+   * scrobble window is still open): that play stands, and the position is removed here.
+   */
+  async markWatched(ref: NativeRef): Promise<void> {
+    const identity = await this.identityOf(ref);
+    const body = scrobbleBody(identity, 100);
+    if (!body) throw new ProviderError('config', this.id, `${this.id}: ${ref.id} has no ids Trakt knows`);
+    const key = canonicalKey(identity);
+    // A playback id names nothing once the play drops its entry: remember the item for undo.
+    if (key !== undefined && key !== ref.id) this.ctx.state.set(loggedPlaybackKey(ref.id), key);
+    await this.connect();
+    try {
+      const answer = await this.client.stop(body);
+      if (answer.action !== 'scrobble') {
+        throw new ProviderError('bad_response', this.id, `${this.id}: Trakt answered the stop of ${ref.id} with "${answer.action}", not a play`);
+      }
+    } catch (err) {
+      if (!(err instanceof ProviderError && err.status === 409)) throw err;
+      await this.clear(ref);
+    }
+  }
+
+  /**
+   * Removes the item's plays logged at or after `since` (one read of the kind's history since
+   * then, `/sync/history/remove` by play id), so a play the person logged before stays. Trakt
+   * keeps watched times in whole seconds: `since` counts from the start of its second.
+   */
+  async markUnwatched(ref: NativeRef, since?: number): Promise<void> {
+    if (since === undefined) throw new ProviderError('config', this.id, `${this.id}: Trakt removes only the plays logged since a time, and none was given`);
+    const identity = await this.identityOf(ref);
+    const wanted = new Set(matchTokens(identity));
+    const from = Math.floor(since / 1000) * 1000;
+    const kind = identity.type === 'movie' ? 'movies' : 'episodes';
+    const playIds: number[] = [];
+    await this.connect();
+    for await (const page of this.client.history(`/sync/history/${kind}`, { start_at: new Date(from).toISOString() })) {
+      for (const play of page) {
+        const record = recordFromHistory(play, { provider: this.id, server: '' });
+        // Re-checked here: the time filter is the server's, the item is ours to pick.
+        if (record?.watchedAt !== undefined && record.watchedAt >= from && matchTokens(record).some((t) => wanted.has(t))) playIds.push(play.id);
+      }
+    }
+    if (playIds.length > 0) await this.client.removeHistory(playIds);
   }
 
   async write(ref: NativeRef, value: ProgressValue): Promise<void> {

@@ -55,3 +55,7 @@ export const tokenResponse = z.looseObject({
 export type TokenResponse = z.infer<typeof tokenResponse>;
 
 export const scrobbleResponse = z.looseObject({ id: z.number().optional(), action: z.string(), progress: z.number() });
+export type ScrobbleResponse = z.infer<typeof scrobbleResponse>;
+
+/** `/sync/history/remove`: how many plays went; the rest of the answer is not ours. */
+export const historyRemoved = z.looseObject({ deleted: z.looseObject({ movies: z.number(), episodes: z.number() }) });
