@@ -3,9 +3,9 @@
 // request → change → confirm by one batched re-read → record the outcome. A write whose reply went
 // wrong is never re-sent blind: the target is re-read first. One item's failure never stops the rest.
 import pLimit from 'p-limit';
-import type { ProgressValue, TargetState } from '../core/model.ts';
+import type { JournalValue, ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type DecisionFor, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
-import { crossesWatchedPoint, holdsWritten } from '../core/position.ts';
+import { crossesWatchedPoint, holdsJournalled } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
@@ -19,8 +19,9 @@ export interface ApplyContext {
   signal?: AbortSignal | undefined;
 }
 
-/** What the journal records as the value of a clear. */
+/** What the journal records as the value of a clear, and of a finish that marked the item watched. */
 const CLEARED: ProgressValue = { progressMs: 0 };
+const MARKED_WATCHED: JournalValue = { progressMs: 0, watched: true };
 
 /** Re-sends of one write after ambiguous failures that a re-read proved had not landed. */
 const MAX_RESENDS = 2;
@@ -186,36 +187,49 @@ function confirmed(w: PlannedWrite, extra: { resent?: number }): TypedDecision {
 }
 
 /** One change on the target, as the requests it takes, in order. Marking watched resets a
- * position (Plex and Jellyfin alike), so it goes before a write and after a clear. */
+ * position (Plex and Jellyfin alike), so it goes before a write and after a clear; un-watching
+ * (undo of a finish) goes first, before the position is put back. */
 function changeSteps(target: Provider, w: PlannedWrite): (() => Promise<void>)[] {
   const c = w.change;
   const markWatched = async () => {
     if (!target.markWatched) throw new ProviderError('config', target.id, `${target.id}: cannot mark items watched`);
     await target.markWatched(w.ref);
   };
+  if (c.kind === 'mark_watched') return [markWatched];
+  const unwatch =
+    c.unwatchSince === undefined
+      ? []
+      : [
+          async () => {
+            if (!target.markUnwatched) throw new ProviderError('config', target.id, `${target.id}: cannot mark items unwatched`);
+            await target.markUnwatched(w.ref, c.unwatchSince);
+          },
+        ];
   if (c.kind === 'clear') {
     const clear = async () => {
       if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
       await target.clear(w.ref);
     };
-    return c.markWatched ? [clear, markWatched] : [clear];
+    return [...unwatch, clear, ...(c.markWatched ? [markWatched] : [])];
   }
   const write = () => target.write(w.ref, c.value, { unwatchFirst: c.unwatchFirst });
-  return c.markWatched ? [markWatched, write] : [write];
+  return [...unwatch, ...(c.markWatched ? [markWatched] : []), write];
 }
 
 /** The value a write is journalled with (crash recovery and undo compare the target with it). */
-function journalled(w: PlannedWrite): ProgressValue {
+function journalled(w: PlannedWrite): JournalValue {
+  if (w.change.kind === 'mark_watched') return MARKED_WATCHED;
   return w.change.kind === 'clear' ? CLEARED : w.change.value;
 }
 
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
 function took(state: TargetState, w: PlannedWrite): boolean {
-  return holdsWritten(state, journalled(w)) && (w.expectWatched === undefined || state.watched === w.expectWatched);
+  return holdsJournalled(state, journalled(w)) && (w.expectWatched === undefined || state.watched === w.expectWatched);
 }
 
 function describe(w: PlannedWrite): string {
   if (w.decision.reason === 'restore') return 'the restore';
+  if (w.change.kind === 'mark_watched') return 'marking it watched';
   return w.change.kind === 'clear' ? 'the clear' : `writing ${w.change.value.progressMs} ms`;
 }
 
