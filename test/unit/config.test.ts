@@ -203,8 +203,11 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
   });
 
   it('finish and finish_lookback_days: read, and errors name the field', () => {
-    const p = parseConfig(edit(BLOCK, 15, '        { finish: clear, finish_lookback_days: 3 }').replace('      progress:\n        {', '      progress: {'), 'playhead.yaml', ENV)
-      .pairs[0]?.features.progress;
+    const p = parseConfig(
+      edit(BLOCK, 15, '        { finish: clear, finish_lookback_days: 3 }').replace('      progress:\n        {', '      progress: {'),
+      'playhead.yaml',
+      ENV,
+    ).pairs[0]?.features.progress;
     assert.deepEqual([p?.finish, p?.finishLookbackDays], ['clear', 3]);
     assert.equal(
       fail(edit(BLOCK, 15, '        finish: watched')).message,

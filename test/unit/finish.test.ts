@@ -146,7 +146,11 @@ describe('planFinish properties', () => {
     fc.assert(
       fc.property(time, fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 1, max: 10_000_000 }), (finishedAt, tolerance, ahead) => {
         const planned = planFinish(
-          input({ source: record({ watched: true, watchedAt: finishedAt }), target: target({ progressAt: finishedAt + tolerance + ahead }), toleranceMs: tolerance }),
+          input({
+            source: record({ watched: true, watchedAt: finishedAt }),
+            target: target({ progressAt: finishedAt + tolerance + ahead }),
+            toleranceMs: tolerance,
+          }),
         );
         assert.equal(planned?.decision.reason, 'finished_skip');
         assert.equal(planned?.write, undefined);

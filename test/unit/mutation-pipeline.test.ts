@@ -107,7 +107,10 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
   },
   finished_skip: {
     good: { finishedAt: 1, targetAt: 100_000, aheadMs: 99_999, toleranceMs: 30_000, direction: 'a → b' },
-    bad: [{ finishedAt: 1, targetAt: 2, aheadMs: 1 }, { finishedAt: '1', targetAt: 2, aheadMs: 1, toleranceMs: 0 }],
+    bad: [
+      { finishedAt: 1, targetAt: 2, aheadMs: 1 },
+      { finishedAt: '1', targetAt: 2, aheadMs: 1, toleranceMs: 0 },
+    ],
   },
   conflict_lost: {
     good: { lost: 'a', won: 'b', why: 'newer', direction: 'd' },
