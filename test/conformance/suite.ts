@@ -500,7 +500,8 @@ export function runConformance(opts: ConformanceOptions): void {
       const both = typeof p.listFinished === 'function' && typeof p.readFinished === 'function';
       assert.equal(both, p.capabilities.finishedReads, 'listFinished() and readFinished() exist exactly when capabilities.finishedReads');
       // A kind that reads finished items can undo marking one watched (finish: mark_watched).
-      if (p.capabilities.finishedReads && p.capabilities.watchedState) assert.equal(typeof p.markUnwatched, 'function', 'markUnwatched() comes with watchedState');
+      if (p.capabilities.finishedReads && p.capabilities.watchedState)
+        assert.equal(typeof p.markUnwatched, 'function', 'markUnwatched() comes with watchedState');
     });
 
     test('finishedReads: a finished item is listed from its watched time (not after it) and read by id; an unwatched one is absent', async (t) => {
