@@ -291,4 +291,37 @@ describe('finish: two-way', () => {
     w.clock.now += HOUR;
     assert.deepEqual((await w.sync()).counts, {});
   });
+
+  it('a side played after the other finished keeps its position (finished_skip, recorded beside the other decision)', async () => {
+    const w = world({}, 'two-way');
+    inProgress(w.src, 'm1', 1_800_000, NOW - 3 * HOUR);
+    await w.sync();
+    w.src.finish('m1', NOW + HOUR);
+    inProgress(w.dst, 'm1', 2_400_000, NOW + 2 * HOUR);
+    w.clock.now += 3 * HOUR;
+    const run = await w.sync();
+    const skip = run.decisions.find((d) => d.reason === 'finished_skip');
+    assert.equal(skip?.key, `imdb:${w.src.item('m1')?.ids.imdb}#finish`);
+    assert.equal(skip?.detail?.aheadMs, HOUR);
+    assert.equal(w.dst.userData('m1').progressMs, 2_400_000, 'the later play is kept');
+    assert.equal(w.dst.userData('m1').watched, false);
+  });
+
+  it('an item-scoped run on either side finishes the other', async () => {
+    const w = world({}, 'two-way');
+    inProgress(w.src, 'm1', 1_800_000, NOW - 3 * HOUR);
+    await w.sync();
+    w.dst.finish('m1', NOW + HOUR);
+    w.clock.now += 2 * HOUR;
+    w.dst.requests.length = 0;
+    const cursor = w.store.getKv('finish_cursor:p:dst');
+    const run = await w.sync({ items: [{ provider: 'dst', nativeId: 'm1' }] });
+    assert.equal(run.counts.finished, 1);
+    assert.deepEqual([w.src.userData('m1').progressMs, w.src.userData('m1').watched], [0, true]);
+    assert.deepEqual(
+      finishRequests(w.dst).map((r) => r.path),
+      ['/finished?ids=m1'],
+    );
+    assert.equal(w.store.getKv('finish_cursor:p:dst'), cursor, 'an item-scoped run does not move the cursor');
+  });
 });

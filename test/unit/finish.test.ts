@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { planFinish, type FinishInput } from '../../src/core/finish.ts';
 import { explainDecision } from '../../src/core/explain.ts';
 import { decided } from '../../src/core/pipeline.ts';
+import { holdsJournalled } from '../../src/core/position.ts';
 import { AT, record, target } from '../support/decide-fixtures.ts';
 
 /** Finished on the source at AT; the target holds 10 min, last played an hour before. */
@@ -101,6 +102,21 @@ describe('planFinish', () => {
     const skip = planFinish(input({ target: target({ progressAt: AT + 7_200_000 }) }));
     assert.ok(skip);
     assert.equal(explainDecision(skip.decision), 'finished on the source, but played here 2 h later: left in progress');
+  });
+});
+
+describe('holdsJournalled: what confirms a journalled change (apply, crash recovery)', () => {
+  it('a mark_watched holds while the item is watched with no position', () => {
+    const marked = { progressMs: 0, watched: true as const };
+    assert.equal(holdsJournalled({ watched: true }, marked), true);
+    assert.equal(holdsJournalled({ watched: false }, marked), false, 'not watched: not landed');
+    assert.equal(holdsJournalled({ watched: true, progressMs: 5_000 }, marked), false, 'a position left: not landed');
+  });
+  it('a clear or a write holds as before, whatever the watched flag', () => {
+    assert.equal(holdsJournalled({ watched: false }, { progressMs: 0 }), true);
+    assert.equal(holdsJournalled({ watched: true }, { progressMs: 0 }), true);
+    assert.equal(holdsJournalled({ watched: false, progressMs: 60_000 }, { progressMs: 60_000 }), true);
+    assert.equal(holdsJournalled({ watched: false, progressMs: 90_000 }, { progressMs: 60_000 }), false);
   });
 });
 
