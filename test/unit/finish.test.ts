@@ -6,6 +6,7 @@ import { planFinish, type FinishInput } from '../../src/core/finish.ts';
 import { explainDecision } from '../../src/core/explain.ts';
 import { decided } from '../../src/core/pipeline.ts';
 import { holdsJournalled } from '../../src/core/position.ts';
+import { decisionsTable } from '../../src/cli/output.ts';
 import { AT, record, target } from '../support/decide-fixtures.ts';
 
 /** Finished on the source at AT; the target holds 10 min, last played an hour before. */
@@ -99,6 +100,9 @@ describe('planFinish', () => {
     assert.match(explainDecision(planned.decision, true), /would be marked watched here/);
     const confirmed = decided(planned.decision, 'clear', 'finished', { mode: 'clear', finishedAt: AT, confirmed: true });
     assert.equal(explainDecision(confirmed), 'finished on the source: its position removed here and confirmed, so it left Continue Watching');
+    const table = decisionsTable([planned.decision, { ...planned.decision, key: 'k2', title: 'Cleared', action: 'clear' }], 10);
+    assert.match(table, /finished: mark watched/);
+    assert.match(table, /finished: clear/);
     const skip = planFinish(input({ target: target({ progressAt: AT + 7_200_000 }) }));
     assert.ok(skip);
     assert.equal(explainDecision(skip.decision), 'finished on the source, but played here 2 h later: left in progress');
