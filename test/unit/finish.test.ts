@@ -62,7 +62,9 @@ describe('planFinish', () => {
     assert.equal(planFinish(input({ target: undefined })), undefined);
     assert.equal(planFinish(input({ target: target({ progressMs: 0 }) })), undefined);
     assert.equal(planFinish(input({ target: target({ progressMs: undefined }) })), undefined);
-    assert.equal(planFinish(input({ target: target({ progressMs: undefined, progressPct: 12 }) }))?.decision.reason, 'finished');
+    const pctOnly = planFinish(input({ target: target({ progressMs: undefined, progressPct: 12, durationMs: undefined }) }));
+    assert.equal(pctOnly?.decision.reason, 'finished');
+    assert.ok(pctOnly?.write && !('targetDurationMs' in pctOnly.write), 'no runtime: none is passed on');
   });
 
   it('leaves an item the source resumed at or after its finish', () => {
@@ -74,6 +76,7 @@ describe('planFinish', () => {
   it('never touches a target playing now', () => {
     const planned = planFinish(input({ target: target({ playingNow: true }) }));
     assert.equal(planned?.decision.reason, 'playing_now');
+    assert.equal(planned?.decision.action, 'skip');
     assert.deepEqual(planned?.decision.detail, { ref: '7' });
     assert.equal(planned?.write, undefined);
   });
