@@ -103,6 +103,13 @@ describe('planFinish', () => {
     assert.match(explainDecision(planned.decision, true), /would be marked watched here/);
     const confirmed = decided(planned.decision, 'clear', 'finished', { mode: 'clear', finishedAt: AT, confirmed: true });
     assert.equal(explainDecision(confirmed), 'finished on the source: its position removed here and confirmed, so it left Continue Watching');
+    const undo = decided({ key: 'k', title: 'T', type: 'movie', source: { progressMs: 600_000 } }, 'write', 'restore', {
+      journalId: 1,
+      ref: '7',
+      wrote: { progressMs: 0 },
+      markUnwatched: true,
+    });
+    assert.equal(explainDecision(undo, true), 'would put back 10:00, un-watching what the finish marked watched first');
     const table = decisionsTable([planned.decision, { ...planned.decision, key: 'k2', title: 'Cleared', action: 'clear' }], 10);
     assert.match(table, /finished: mark watched/);
     assert.match(table, /finished: clear/);
