@@ -34,18 +34,20 @@ export function finishSince(store: Store, pair: string, source: string, settings
 /**
  * After a run that read finished items in full and failed nowhere: the next run reads from this
  * run's start, less the tolerance (a finish stamped by a server whose clock is a little behind is
- * not missed). A run with a failure keeps the cursor, so its items are read (and tried) again.
+ * not missed), or from the oldest finish left for later (`holdFrom`: the target was playing it).
+ * A run with a failure keeps the cursor, so its items are read (and tried) again.
  */
 export function advanceFinishCursor(
   store: Store,
   pair: string,
   source: string,
   settings: ProgressSettings,
-  startedAt: number,
+  run: { startedAt: number; holdFrom?: number | undefined },
   decisions: Iterable<TypedDecision>,
 ): void {
   for (const d of decisions) if (d.reason === 'failed') return;
-  store.setKv(cursorName(pair, source), String(startedAt - secondsToMs(settings.toleranceSeconds)));
+  const next = Math.min(run.startedAt - secondsToMs(settings.toleranceSeconds), run.holdFrom ?? Number.POSITIVE_INFINITY);
+  store.setKv(cursorName(pair, source), String(next));
 }
 
 /** The source's finished records: by native id for an item-scoped run, else since the cursor. */
@@ -68,14 +70,21 @@ export interface FinishPlanOptions {
   resumed: Map<string, SourceItem>;
 }
 
+export interface FinishPlan {
+  planned: Map<string, PlannedItem>;
+  /** The oldest finish left for later (the target was playing it): the cursor stays at or before it. */
+  holdFrom?: number;
+}
+
 /** Plans the finishes of `records` on `target`: items it does not hold in progress get no decision. */
-export async function planFinishes(target: Provider, records: ProgressRecord[], opts: FinishPlanOptions): Promise<Map<string, PlannedItem>> {
+export async function planFinishes(target: Provider, records: ProgressRecord[], opts: FinishPlanOptions): Promise<FinishPlan> {
   const planned = new Map<string, PlannedItem>();
+  const result: FinishPlan = { planned };
   const mode = opts.settings.finish;
-  if (records.length === 0 || mode === 'off') return planned;
+  if (records.length === 0 || mode === 'off') return result;
   // Different items under one key, or items only their own server could find: nothing to say.
   const items = [...itemsOf(records, opts.targetServerId).values()].filter((i) => i.resolution === 'resolved' && !i.ambiguous);
-  if (items.length === 0) return planned;
+  if (items.length === 0) return result;
   const found = await target.resolve(
     items.map((i) => ({ ...identityOf(i.record), key: i.key, ref: i.record.ref })),
     opts.resolveOpts ?? {},
@@ -84,7 +93,7 @@ export async function planFinishes(target: Provider, records: ProgressRecord[], 
     const outcome = found.get(i.key);
     return outcome && 'ref' in outcome ? [{ item: i, ref: outcome.ref }] : [];
   });
-  if (located.length === 0) return planned;
+  if (located.length === 0) return result;
   opts.stats.resolved += located.length;
   const states = await target.targetState(located.map((l) => l.ref));
   const { watchedState, clear } = target.capabilities;
@@ -101,7 +110,10 @@ export async function planFinishes(target: Provider, records: ProgressRecord[], 
       targetClears: clear && target.clear !== undefined,
       ...(resumedAt !== undefined ? { sourceResumedAt: resumedAt } : {}),
     });
-    if (plan) planned.set(item.key, plan);
+    if (!plan) continue;
+    planned.set(item.key, plan);
+    const finishedAt = item.record.watchedAt;
+    if (plan.decision.reason === 'playing_now' && finishedAt !== undefined) result.holdFrom = Math.min(result.holdFrom ?? finishedAt, finishedAt);
   }
-  return planned;
+  return result;
 }

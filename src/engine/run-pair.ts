@@ -86,11 +86,13 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       // Finished on the source (`finish`): what it finished since the last run (item-scoped: these
       // ids), planned against the target. A finish replaces the item's position plan.
       const finishing = readsFinished(settings, source);
+      let holdFrom: number | undefined;
       if (finishing) {
         const records = await readFinishedRecords(source, finishSince(store, pair.name, source.id, settings, startedAt), only);
         stats.read += records.length;
         const finishes = await planFinishes(target, records, { settings, store, stats, targetServerId: targetInfo.serverId, resolveOpts, resumed: byKey });
-        for (const [key, p] of finishes) planned.set(key, p);
+        for (const [key, p] of finishes.planned) planned.set(key, p);
+        holdFrom = finishes.holdFrom;
       }
       const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
       for (const d of waiting) decisions.set(d.key, d);
@@ -108,7 +110,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
         decisions: [...decisions.values()],
         record: (runId, finishedAt) => {
           updatePending(store, pair.name, active, decisions, finishedAt);
-          if (finishing && !only) advanceFinishCursor(store, pair.name, source.id, settings, startedAt, decisions.values());
+          if (finishing && !only) advanceFinishCursor(store, pair.name, source.id, settings, { startedAt, holdFrom }, decisions.values());
           // A clear that did not happen (failed, or the target is playing) stays pending: its old
           // observation is kept so the next run asks again.
           const retryClear = (i: SourceItem) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');

@@ -43,7 +43,7 @@ async function planSideFinishes(
   side: FinishSide,
   ctx: { pair: string; settings: ProgressSettings; store: Store; stats: { resolved: number; read: number }; startedAt: number; scope?: ScopedItem[] },
   decisions: Map<string, TypedDecision>,
-): Promise<void> {
+): Promise<number | undefined> {
   const ids = ctx.scope?.filter((i) => i.provider === side.from.id).map((i) => i.nativeId);
   const records = await readFinishedRecords(side.from, finishSince(ctx.store, ctx.pair, side.from.id, ctx.settings, ctx.startedAt), ids);
   ctx.stats.read += records.length;
@@ -55,7 +55,7 @@ async function planSideFinishes(
     ...(ctx.scope ? { resolveOpts: { storedFirst: true } } : {}),
     resumed: side.resumed,
   });
-  for (const [key, p] of finishes) {
+  for (const [key, p] of finishes.planned) {
     if (p.decision.reason === 'finished') {
       side.plannedTo.set(key, p);
       side.plannedFrom.delete(key);
@@ -65,6 +65,7 @@ async function planSideFinishes(
       side.plannedTo.set(aside, { decision: { ...p.decision, key: aside } });
     } else side.plannedTo.set(key, p);
   }
+  return finishes.holdFrom;
 }
 
 /** What the store remembers of one side, for the keys (and alias keys) of this run. */
@@ -194,7 +195,8 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
         { from: a, to: b, toServerId: bInfo.serverId, plannedTo: plannedB, plannedFrom: plannedA, resumed: aItems },
         { from: b, to: a, toServerId: aInfo.serverId, plannedTo: plannedA, plannedFrom: plannedB, resumed: bItems },
       ].filter((side) => readsFinished(settings, side.from));
-      for (const side of finishing) await planSideFinishes(side, finishCtx, decisions);
+      const holdFrom = new Map<string, number | undefined>();
+      for (const side of finishing) holdFrom.set(side.from.id, await planSideFinishes(side, finishCtx, decisions));
       for (const [target, planned, direction] of [
         [b, plannedB, `${a.id} → ${b.id}`],
         [a, plannedA, `${b.id} → ${a.id}`],
@@ -213,7 +215,9 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
         decisions: [...decisions.values(), ...plan.conflicts],
         record: (runId, finishedAt) => {
           updatePending(store, pair.name, [...heldB.active, ...heldA.active], decisions, finishedAt);
-          if (!scope) for (const side of finishing) advanceFinishCursor(store, pair.name, side.from.id, settings, startedAt, decisions.values());
+          if (!scope)
+            for (const side of finishing)
+              advanceFinishCursor(store, pair.name, side.from.id, settings, { startedAt, holdFrom: holdFrom.get(side.from.id) }, decisions.values());
           store.recordObservations(
             runId,
             a.id,

@@ -166,6 +166,20 @@ describe('finish: one-way', () => {
     assert.equal(w.dst.userData('m2').progressMs, 1_800_000);
   });
 
+  it('a finish left alone because the target was playing is read again by the next run', async () => {
+    const w = world();
+    inProgress(w.dst, 'm2', 1_800_000, NOW - 3 * HOUR);
+    w.dst.playing.add('m2');
+    w.src.finish('m2', NOW - HOUR);
+    assert.deepEqual((await w.sync()).counts, { playing_now: 1 });
+    assert.equal(w.store.getKv('finish_cursor:p:src'), String(NOW - HOUR), 'the cursor waits at that finish');
+    w.dst.playing.delete('m2');
+    w.clock.now += HOUR;
+    assert.deepEqual((await w.sync()).counts, { finished: 1 });
+    assert.equal(w.dst.userData('m2').watched, true);
+    assert.equal(w.store.getKv('finish_cursor:p:src'), String(NOW + HOUR - 30_000));
+  });
+
   it('dry run: the same plan, no writes, cursor not moved', async () => {
     const w = world();
     inProgress(w.dst, 'm1', 1_800_000, NOW - 3 * HOUR);
