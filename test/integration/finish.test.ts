@@ -11,6 +11,13 @@ import { undoRun } from '../../src/engine/undo.ts';
 import type { RunResult } from '../../src/engine/run.ts';
 import { Store } from '../../src/store/store.ts';
 import { FAKE_KIND, registerFakeKind, type FakeServer } from '../support/fake-provider.ts';
+import { until } from '../support/until.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startServe } from '../../src/serve/serve.ts';
+import { webhookSecret, webhookUrl } from '../../src/serve/webhooks.ts';
 
 const fake = registerFakeKind();
 after(() => fake.unregister());
@@ -273,6 +280,39 @@ describe('finish: one-way', () => {
       assert.deepEqual([dst.userData('m1', 'bob-b').progressMs, dst.userData('m1', 'bob-b').watched], [1_800_000, false]);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('finish: playhead serve', () => {
+  it('a `played` event (a scrobble webhook) finishes the target in an item-scoped run', async () => {
+    const w = world();
+    const dir = mkdtempSync(join(tmpdir(), 'playhead-finish-serve-'));
+    const store = Store.open(join(dir, 'state.db'));
+    const config = { ...w.config, state: { path: join(dir, 'state.db') } };
+    inProgress(w.dst, 'm1', 1_800_000, Date.now() - 3 * HOUR);
+    const serve = await startServe({ config, store, log, host: '127.0.0.1', port: 0, onListening: () => {} });
+    try {
+      // The run at start finds nothing to do; then the source finishes m1 and says so.
+      await until('the first run', () => (store.runs().length > 0 && store.runs()[0]?.status !== 'running' ? true : undefined), 8000);
+      w.src.finish('m1', Date.now());
+      const res = await request(webhookUrl(serve.url, webhookSecret(store), 'src'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'played', id: 'm1' }),
+      });
+      await res.body.dump();
+      assert.ok(res.statusCode < 300, `webhook answered ${res.statusCode}`);
+      await until('m1 marked watched on the target', () => (w.dst.userData('m1').watched ? true : undefined), 8000);
+      assert.equal(w.dst.userData('m1').progressMs, 0);
+      assert.ok(
+        finishRequests(w.src).some((r) => r.path === '/finished?ids=m1'),
+        'read by id',
+      );
+    } finally {
+      await serve.stop('test over');
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -21,6 +21,7 @@ import {
   type WriteOptions,
 } from '../../src/providers/provider.ts';
 import { registerProviderModule } from '../../src/providers/registry.ts';
+import { parseJsonText } from '../../src/providers/webhook.ts';
 
 export const FAKE_KIND = 'fake';
 
@@ -401,6 +402,8 @@ class FakeProvider implements Provider {
 // ---------------------------------------------------------------------------------------------
 // The module
 
+const fakeWebhookSchema = z.object({ kind: z.enum(['playing', 'paused', 'stopped', 'played', 'unplayed', 'progress', 'changed']), id: z.string() });
+
 /** The fake kind: its module and the servers its providers connect to (by name). */
 export interface FakeKind {
   module: ProviderModule<FakeProviderConfig>;
@@ -426,6 +429,11 @@ export function fakeKind(): FakeKind {
       entrySchema: strict({ token: tokenSchema }, "a mapping with this user's fake token (token)"),
     },
     capabilities: fakeCapabilities,
+    // A webhook of our own: `{ "kind": "played", "id": "m1" }` is one event about item m1.
+    parseWebhook(id, _config, body) {
+      const event = parseJsonText(body.raw.toString('utf8'), fakeWebhookSchema, 'a fake webhook');
+      return [{ provider: id, nativeId: event.id, kind: event.kind, at: Date.now(), via: 'fake-webhook' }];
+    },
     create(id, config, ctx: ProviderContext) {
       const server = servers.get(config.server);
       if (!server) throw new ProviderError('config', id, `${id}: no fake server "${config.server}"`);
