@@ -22,6 +22,9 @@ import { authProvider } from './auth.ts';
 import { EXIT } from './exit.ts';
 import { createLogger } from './log.ts';
 import { COMPACT, countsLine, runReport } from './output.ts';
+import { explainDecision } from '../core/explain.ts';
+import type { Config } from '../config/types.ts';
+import type { Logger } from 'pino';
 
 const SYNTHETIC = 'movies=400,shows=12,seasons=3,episodes=10';
 const SEED = 'demo-household';
@@ -36,6 +39,10 @@ class DemoClock {
   now = (): number => Date.now() + this.offset;
   pass(minutes: number): void {
     this.offset += minutes * 60 * 1000;
+  }
+  /** The evening has caught up with the real clock (what happens next happens now). */
+  catchUp(): void {
+    this.offset = Math.max(this.offset, 0);
   }
 }
 
@@ -294,10 +301,25 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       ).length;
       out(`   Writes: ${writes}; write requests to any server: ${writeCalls}.`);
       out();
-      out('8. `playhead serve` — always on: a person stops a film in the living room, and it arrives upstairs:');
+      const finishedOk = await finishStep({
+        config,
+        store,
+        log,
+        living,
+        upstairs,
+        clock,
+        item: movies[0],
+        token: plexToken.owner,
+        twin: upstairsTwin,
+        jfUser: jfOwner.id,
+        out,
+      });
+      out();
+
+      out('9. `playhead serve` — always on: a person stops a film in the living room, and it arrives upstairs:');
       const runsBefore = store.runs({ limit: 1 })[0]?.id ?? 0;
       const serve = await startServe({ config, store, log: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, onListening: () => {} });
-      // Stopped right after step 8, or, when it keeps serving the dashboard, at Ctrl-C; once either way.
+      // Stopped right after step 9, or, when it keeps serving the dashboard, at Ctrl-C; once either way.
       let serveStopped = false;
       const stopServe = async () => {
         if (serveStopped) return;
@@ -327,7 +349,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         if (opts.keepServing) {
           const dashboard = `${serve.url}/`;
           out();
-          out(`9. The dashboard of this serve: ${dashboard} (overview, Continue Watching, runs, items).`);
+          out(`10. The dashboard of this serve: ${dashboard} (overview, Continue Watching, runs, items).`);
           await opts.keepServing(dashboard);
         }
       } finally {
@@ -338,7 +360,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         process.stdout.write(
           `${JSON.stringify({ firstRun: first.map((o) => (o.ok ? o.result.counts : { error: o.error.message })), secondRunWrites: writes, serve: live ?? null })}\n`,
         );
-      return !live || failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? EXIT.failure : EXIT.ok;
+      return !live || !finishedOk || failed || writes > 0 || writeCalls > 0 || mismatches > 0 ? EXIT.failure : EXIT.ok;
     } finally {
       store.close();
     }
@@ -346,6 +368,51 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     for (const close of closers.reverse()) await close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Step 8: the owner plays a film synced earlier to its end in the living room (Plex marks it
+ * watched); the next sync takes it out of Jellyfin's Continue Watching, with the reason printed.
+ * False when it did not arrive; a living room that does not report finished items yet is said
+ * and not counted as a failure.
+ */
+async function finishStep(opts: {
+  config: Config;
+  store: Store;
+  log: Logger;
+  living: RunningPlexEmulator;
+  upstairs: RunningMediaBrowserEmulator;
+  clock: DemoClock;
+  item: PlexItem | undefined;
+  token: string;
+  twin: (item: PlexItem) => { Id: string } | undefined;
+  jfUser: string;
+  out: (line?: string) => void;
+}): Promise<boolean> {
+  const { item, out } = opts;
+  const twin = item && opts.twin(item);
+  if (!item?.durationMs || !twin) throw new Error('demo: no film for the finish step');
+  out(`8. The owner watches "${item.title}" to the end in the living room; the next \`playhead sync\`:`);
+  opts.clock.catchUp();
+  await plexTimeline(opts.living, opts.token, item, 'stopped', item.durationMs);
+  const [outcome] = await runAll({ config: opts.config, store: opts.store, log: opts.log, dryRun: false, pair: 'owner' });
+  if (!outcome?.ok) {
+    out(`   owner: FAILED: ${outcome?.error.message ?? 'no run'}`);
+    return false;
+  }
+  const decision = outcome.result.decisions.find((d) => d.title === item.title);
+  if (decision) out(`   ${decision.title}: ${decision.reason} (${decision.action}) — ${explainDecision(decision)}`);
+  const data = opts.upstairs.state.userData[opts.jfUser]?.[twin.Id];
+  const ticks = data?.PlaybackPositionTicks ?? 0;
+  out(`   Upstairs (Jellyfin) now: ${ticks > 0 ? `resume at ${formatDuration(ticksToMs(ticks))}` : 'no resume position'}${data?.Played ? ', watched' : ''}.`);
+  const living = opts.config.providers['living-room'];
+  if (living && !moduleFor(living.kind).capabilities(living).finishedReads) {
+    out('   (This build of the Plex provider does not report finished items yet.)');
+    return true;
+  }
+  const left = data?.Played === true && ticks === 0 && decision?.reason === 'finished';
+  out(left ? '   It left Continue Watching upstairs.' : '   It is STILL in Continue Watching upstairs.');
+  return left;
 }
 
 /** alice's Trakt percent for a living-room item, found by its imdb id. */

@@ -74,6 +74,7 @@ export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''
 function decisionLabel(d: TypedDecision): string {
   if (d.action === 'skip') return `skip: ${reasonLabel(d.reason)}`;
   if (d.reason === 'failed') return 'FAILED';
+  if (d.reason === 'finished') return d.action === 'mark_watched' ? 'finished: mark watched' : 'finished: clear';
   return d.reason === 'capped' ? `${d.action} (capped)` : d.action;
 }
 

@@ -3,7 +3,7 @@
 // is parsed.
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { DEFAULT_PROGRESS_SETTINGS, type PairConfig, type PairSchedule, type ProgressSettings } from '../core/pair.ts';
+import { DEFAULT_PROGRESS_SETTINGS, FINISH_MODES, type PairConfig, type PairSchedule, type ProgressSettings } from '../core/pair.ts';
 import type { KindSchema, ProviderModule } from '../providers/module.ts';
 import { bool, isRecord, nameSchema, numberIn, strict } from './fields.ts';
 import { DEFAULT_STATE_PATH, LOG_LEVELS } from './types.ts';
@@ -69,6 +69,8 @@ const progressSchema = strict(
     max_percent: numberIn(1, 100, false).default(D.maxPercent),
     timestamp_tolerance_seconds: numberIn(0, 300, true).default(D.toleranceSeconds),
     replay: bool().default(D.replay),
+    finish: z.enum(FINISH_MODES, { error: `must be one of: ${FINISH_MODES.join(', ')}` }).default(D.finish),
+    finish_lookback_days: numberIn(1, undefined, true).default(D.finishLookbackDays),
   },
   'a mapping of progress settings',
 ).transform(
@@ -81,6 +83,8 @@ const progressSchema = strict(
     maxPercent: p.max_percent,
     toleranceSeconds: p.timestamp_tolerance_seconds,
     replay: p.replay,
+    finish: p.finish,
+    finishLookbackDays: p.finish_lookback_days,
   }),
 );
 

@@ -14,6 +14,9 @@ function ago(ms: number): string {
   return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
+/** `2026-12-06 21:35`, in UTC. */
+const utc = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
 export function explainDecision(d: TypedDecision, dryRun = false): string {
   const detail = d.detail ?? {};
   switch (d.reason) {
@@ -31,9 +34,19 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
     case 'clear':
       if (detail.confirmed === true) return 'cleared on the source, removed here and confirmed';
       return dryRun ? 'cleared on the source: would be removed here' : 'cleared on the source: removed here';
+    case 'finished': {
+      const how = detail.mode === 'clear' ? 'its position removed here' : 'marked watched here';
+      if (detail.confirmed === true) return `finished on the source: ${how} and confirmed, so it left Continue Watching`;
+      const when = typeof detail.finishedAt === 'number' ? ` ${utc(detail.finishedAt)} UTC` : '';
+      return `finished on the source${when}: ${dryRun ? 'would be ' : ''}${how}, so it leaves Continue Watching`;
+    }
+    case 'finished_skip': {
+      const ahead = num(detail.aheadMs);
+      return `finished on the source, but played here ${ahead !== undefined ? ago(ahead) : 'some time'} later: left in progress`;
+    }
     case 'parked': {
       const err = str(detail.lastError);
-      return `failed ${num(detail.attempts) ?? 'several'} runs in a row, parked until ${typeof detail.retryAt === 'number' ? new Date(detail.retryAt).toISOString().slice(0, 16).replace('T', ' ') : 'later'} UTC${err ? `: ${err}` : ''}`;
+      return `failed ${num(detail.attempts) ?? 'several'} runs in a row, parked until ${typeof detail.retryAt === 'number' ? utc(detail.retryAt) : 'later'} UTC${err ? `: ${err}` : ''}`;
     }
     case 'conflict_lost':
       return `both sides moved since the last run; ${str(detail.won) ?? 'the other side'} is newer, so ${str(detail.lost) ?? 'this side'}'s position was replaced`;
@@ -102,7 +115,14 @@ export function explainDecision(d: TypedDecision, dryRun = false): string {
         detail.clear === true
           ? 'clear the position the run wrote'
           : `put back ${d.source.progressMs !== undefined ? formatDuration(d.source.progressMs) : `${d.source.progressPct ?? '?'}%`}`;
-      const watched = detail.markWatched === true ? ', then mark it watched again' : detail.unwatchFirst === true ? ', un-watching it first' : '';
+      const watched =
+        detail.markWatched === true
+          ? ', then mark it watched again'
+          : detail.markUnwatched === true
+            ? ', un-watching what the finish marked watched first'
+            : detail.unwatchFirst === true
+              ? ', un-watching it first'
+              : '';
       return `${dryRun ? 'would ' : ''}${back}${watched}`;
     }
     case 'changed_since': {

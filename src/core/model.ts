@@ -84,7 +84,8 @@ export interface ProgressValue {
   progressAt?: number;
 }
 
-type Action = 'write' | 'clear' | 'skip';
+/** `mark_watched`: a finished item (core/finish.ts) marked watched on the target. */
+export type Action = 'write' | 'clear' | 'mark_watched' | 'skip';
 
 /** Reason codes are API: CLI, JSON output, database and web page all use these names. */
 export const REASONS = [
@@ -114,6 +115,11 @@ export const REASONS = [
   'capped',
   // a position removed on the target after an explicit clear on the source
   'clear',
+  // finished on the source (watched, with a time): the target leaves Continue Watching
+  // (action `mark_watched` or `clear`, see the pair's `finish`)
+  'finished',
+  // finished on the source, but the target was played later than that: left alone
+  'finished_skip',
   // two-way: both sides moved; this side's value lost to the newer one
   'conflict_lost',
   // failed on several runs in a row: waits a day, or a new source position
@@ -124,6 +130,12 @@ export const REASONS = [
   'restore',
 ] as const;
 export type Reason = (typeof REASONS)[number];
+
+/** What the journal records a change as: the value written (a clear: position 0), and `watched`
+ * when the change marked the item watched (a finish, `finish: mark_watched`). */
+export interface JournalValue extends ProgressValue {
+  watched?: true;
+}
 
 export interface PositionSnapshot {
   progressMs?: number;

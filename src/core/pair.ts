@@ -19,7 +19,15 @@ export interface ProgressSettings {
   toleranceSeconds: number;
   /** Un-watch a watched target, then write the position (policy). */
   replay: boolean;
+  /** What a target still holding a position gets when the source finished the item (core/finish.ts):
+   * marked watched, its position cleared, or nothing (`off`: no finish reads at all). */
+  finish: FinishMode;
+  /** The first run of a pair reads finished items back this many days (later runs: since the last). */
+  finishLookbackDays: number;
 }
+
+export const FINISH_MODES = ['mark_watched', 'clear', 'off'] as const;
+export type FinishMode = (typeof FINISH_MODES)[number];
 
 export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
   enable: true,
@@ -30,6 +38,8 @@ export const DEFAULT_PROGRESS_SETTINGS: ProgressSettings = Object.freeze({
   maxPercent: 95,
   toleranceSeconds: 30,
   replay: false,
+  finish: 'mark_watched',
+  finishLookbackDays: 14,
 });
 
 /**

@@ -11,7 +11,7 @@
 // read back with.
 import { z } from 'zod';
 import { REASONS } from './model.ts';
-import type { MediaType, NativeRef, PositionSnapshot, ProgressRecord, ProgressValue, Reason, TargetState } from './model.ts';
+import type { Action, MediaType, NativeRef, PositionSnapshot, ProgressRecord, ProgressValue, Reason, TargetState } from './model.ts';
 
 // ---- stages ------------------------------------------------------------------------------
 
@@ -41,8 +41,15 @@ export interface MatchedItem extends SourceItem {
   target?: TargetState;
 }
 
-/** The change a write makes on a target. Clears are journalled as position 0. */
-type Change = { kind: 'write'; value: ProgressValue; unwatchFirst: boolean; markWatched?: boolean } | { kind: 'clear'; markWatched?: boolean };
+/**
+ * The change a write makes on a target. Clears are journalled as position 0, a finish's
+ * `mark_watched` as position 0 and watched. `unwatchSince`: undo of a finish that marked the item
+ * watched; `markUnwatched(ref, unwatchSince)` goes first (Trakt removes the plays logged since).
+ */
+type Change =
+  | { kind: 'write'; value: ProgressValue; unwatchFirst: boolean; markWatched?: boolean; unwatchSince?: number }
+  | { kind: 'clear'; markWatched?: boolean; unwatchSince?: number }
+  | { kind: 'mark_watched' };
 
 /** Plan + policy said "write": what goes to the target, exactly as it goes. */
 export interface PlannedWrite {
@@ -107,7 +114,19 @@ const clearShape = { clearedAt: num, ...outcome };
 /** One of the items behind an `ambiguous_ids` skip: its native id and provider, and its title
  * when known (the target's id index knows ids only). */
 const ambiguousItem = z.looseObject({ provider: str, id: str, title: str.optional(), durationMs: num.optional() });
-const restoreShape = { ...journalled, markWatched: yes.optional(), unwatchFirst: yes.optional(), clear: yes.optional(), blocked: str.optional(), ...outcome };
+/** `markUnwatched`: undo of a finish that marked the item watched (un-watched, then put back). */
+const restoreShape = {
+  ...journalled,
+  markWatched: yes.optional(),
+  unwatchFirst: yes.optional(),
+  markUnwatched: yes.optional(),
+  clear: yes.optional(),
+  blocked: str.optional(),
+  ...outcome,
+};
+/** A finish: how the target left Continue Watching, when the source finished the item (epoch ms)
+ * and when the target was last played (when it says). */
+const finishedShape = { mode: z.enum(['mark_watched', 'clear']), finishedAt: num, targetAt: num.optional(), ...outcome };
 
 // Loose objects: a row written by an older version keeps the facts this one no longer names.
 const DETAIL_SCHEMAS = {
@@ -179,10 +198,15 @@ const DETAIL_SCHEMAS = {
   write: z.looseObject(writeShape),
   capped: z.looseObject(cappedShape),
   clear: z.looseObject(clearShape),
+  finished: z.looseObject(finishedShape),
+  /** The target was played `aheadMs` after the source's finish, more than `toleranceMs`. */
+  finished_skip: z.looseObject({ finishedAt: num, targetAt: num, aheadMs: num, toleranceMs: num, ...outcome }),
   conflict_lost: z.looseObject({ lost: str, won: str, why: str, ...outcome }),
   parked: z.looseObject({ ...waiting, ...outcome }),
   // A write, clear or restore that failed keeps what it was about, plus the error.
-  failed: z.looseObject({ ...writeShape, ...cappedShape, ...clearShape, ...restoreShape, error: str }).partial({
+  failed: z.looseObject({ ...writeShape, ...cappedShape, ...clearShape, ...restoreShape, ...finishedShape, error: str }).partial({
+    mode: true,
+    finishedAt: true,
     capAtPercent: true,
     writePercent: true,
     clearedAt: true,
@@ -201,7 +225,7 @@ interface DecisionBase {
   key: string;
   title: string;
   type: MediaType;
-  action: 'write' | 'clear' | 'skip';
+  action: Action;
   source: PositionSnapshot;
   target?: PositionSnapshot;
 }
@@ -214,7 +238,7 @@ const baseShape = {
   key: str,
   title: str,
   type: z.enum(['movie', 'episode']),
-  action: z.enum(['write', 'clear', 'skip']),
+  action: z.enum(['write', 'clear', 'mark_watched', 'skip']),
   source: snapshotSchema,
   target: snapshotSchema.optional(),
 };

@@ -1,7 +1,7 @@
 // All position arithmetic, in one place: snapshots, ms ↔ ticks ↔ percent ↔ seconds, capping,
 // equality and the tolerances we confirm writes with. Providers convert their wire units through
 // these helpers; core and engine compare positions only through them.
-import type { PositionSnapshot, ProgressRecord, ProgressValue, TargetState } from './model.ts';
+import type { JournalValue, PositionSnapshot, ProgressRecord, ProgressValue, TargetState } from './model.ts';
 
 interface HasPosition {
   progressMs?: number | undefined;
@@ -198,6 +198,17 @@ export function holdsValue(state: Pick<TargetState, 'progressMs' | 'progressPct'
 /** Whether a re-read shows a journalled change: the value written, or no position at all after a clear (journalled as 0). */
 export function holdsWritten(state: Pick<TargetState, 'progressMs' | 'progressPct'>, value: ProgressValue): boolean {
   return hasPosition(value) ? holdsValue(state, value) : !hasPosition(state);
+}
+
+/** Whether the target shows a journalled change: `holdsWritten`, and watched when the change marked
+ * it watched — on a target with a watched flag; one that logs plays instead (Trakt) never reads
+ * watched, so there the position's absence is the whole proof. */
+export function holdsJournalled(
+  state: Pick<TargetState, 'progressMs' | 'progressPct' | 'watched'>,
+  value: JournalValue,
+  target: { logsPlays: boolean } = { logsPlays: false },
+): boolean {
+  return holdsWritten(state, value) && (value.watched !== true || target.logsPlays || state.watched);
 }
 
 // ---- values to write ---------------------------------------------------------------------

@@ -3,9 +3,9 @@
 // request → change → confirm by one batched re-read → record the outcome. A write whose reply went
 // wrong is never re-sent blind: the target is re-read first. One item's failure never stops the rest.
 import pLimit from 'p-limit';
-import type { ProgressValue, TargetState } from '../core/model.ts';
+import type { JournalValue, ProgressValue, TargetState } from '../core/model.ts';
 import { decided, type DecisionFor, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
-import { crossesWatchedPoint, holdsWritten } from '../core/position.ts';
+import { crossesWatchedPoint, holdsJournalled } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import type { RunEvent } from './run.ts';
@@ -21,8 +21,9 @@ export interface ApplyContext {
   onConfirmed?: ((write: PlannedWrite, state: TargetState) => void) | undefined;
 }
 
-/** What the journal records as the value of a clear. */
+/** What the journal records as the value of a clear, and of a finish that marked the item watched. */
 const CLEARED: ProgressValue = { progressMs: 0 };
+const MARKED_WATCHED: JournalValue = { progressMs: 0, watched: true };
 
 /** Re-sends of one write after ambiguous failures that a re-read proved had not landed. */
 const MAX_RESENDS = 2;
@@ -114,7 +115,7 @@ export async function applyWrites(target: Provider, writes: PlannedWrite[], ctx:
   for (const w of changed) {
     const journalId = journalIds.get(w.key) as number;
     const state = after.get(w.ref.id);
-    if (state && took(state, w)) {
+    if (state && took(state, w, target)) {
       store.journalOutcome(journalId, { status: 'confirmed', at: now() });
       outcomes.set(w.key, confirmed(w, resentOf(resends, w.key)));
       ctx.onConfirmed?.(w, state);
@@ -166,7 +167,7 @@ async function sendSettled(target: Provider, w: PlannedWrite): Promise<Sent> {
       } catch (readErr) {
         return { outcome: 'unknown', resent, error: `outcome unknown: ${err.message}, and the re-read failed too (${errorText(readErr)})` };
       }
-      if (state !== undefined && took(state, w)) return { outcome: 'confirmed', resent, state };
+      if (state !== undefined && took(state, w, target)) return { outcome: 'confirmed', resent, state };
       if (resent >= MAX_RESENDS) {
         const tries = resent === 0 ? '' : ` after ${resent} re-send${resent === 1 ? '' : 's'}`;
         return { outcome: 'failed', resent, error: new Error(`${err.message}; a re-read shows it did not land${tries}`) };
@@ -189,36 +190,49 @@ function confirmed(w: PlannedWrite, extra: { resent?: number }): TypedDecision {
 }
 
 /** One change on the target, as the requests it takes, in order. Marking watched resets a
- * position (Plex and Jellyfin alike), so it goes before a write and after a clear. */
+ * position (Plex and Jellyfin alike), so it goes before a write and after a clear; un-watching
+ * (undo of a finish) goes first, before the position is put back. */
 function changeSteps(target: Provider, w: PlannedWrite): (() => Promise<void>)[] {
   const c = w.change;
   const markWatched = async () => {
     if (!target.markWatched) throw new ProviderError('config', target.id, `${target.id}: cannot mark items watched`);
     await target.markWatched(w.ref);
   };
+  if (c.kind === 'mark_watched') return [markWatched];
+  const unwatch =
+    c.unwatchSince === undefined
+      ? []
+      : [
+          async () => {
+            if (!target.markUnwatched) throw new ProviderError('config', target.id, `${target.id}: cannot mark items unwatched`);
+            await target.markUnwatched(w.ref, c.unwatchSince);
+          },
+        ];
   if (c.kind === 'clear') {
     const clear = async () => {
       if (!target.clear) throw new ProviderError('config', target.id, `${target.id}: cannot clear positions`);
       await target.clear(w.ref);
     };
-    return c.markWatched ? [clear, markWatched] : [clear];
+    return [...unwatch, clear, ...(c.markWatched ? [markWatched] : [])];
   }
   const write = () => target.write(w.ref, c.value, { unwatchFirst: c.unwatchFirst });
-  return c.markWatched ? [markWatched, write] : [write];
+  return [...unwatch, ...(c.markWatched ? [markWatched] : []), write];
 }
 
 /** The value a write is journalled with (crash recovery and undo compare the target with it). */
-function journalled(w: PlannedWrite): ProgressValue {
+function journalled(w: PlannedWrite): JournalValue {
+  if (w.change.kind === 'mark_watched') return MARKED_WATCHED;
   return w.change.kind === 'clear' ? CLEARED : w.change.value;
 }
 
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
-function took(state: TargetState, w: PlannedWrite): boolean {
-  return holdsWritten(state, journalled(w)) && (w.expectWatched === undefined || state.watched === w.expectWatched);
+function took(state: TargetState, w: PlannedWrite, target: Provider): boolean {
+  return holdsJournalled(state, journalled(w), target.capabilities) && (w.expectWatched === undefined || state.watched === w.expectWatched);
 }
 
 function describe(w: PlannedWrite): string {
   if (w.decision.reason === 'restore') return 'the restore';
+  if (w.change.kind === 'mark_watched') return 'marking it watched';
   return w.change.kind === 'clear' ? 'the clear' : `writing ${w.change.value.progressMs} ms`;
 }
 

@@ -5,7 +5,7 @@
 // read → unknown (undo checks it again before touching it).
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
-import { holdsWritten } from '../core/position.ts';
+import { holdsJournalled } from '../core/position.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider, type ProviderFactoryOptions } from '../providers/registry.ts';
 import type { JournalRow, Store } from '../store/store.ts';
@@ -66,7 +66,7 @@ export async function recoverInterrupted(opts: RecoverOptions): Promise<Recovery
       for (const row of rows) {
         const found = reread.get(row.id);
         if (found && 'state' in found) {
-          if (holdsWritten(found.state, row.value)) settle(row, 'confirmed');
+          if (holdsJournalled(found.state, row.value, provider.capabilities)) settle(row, 'confirmed');
           else settle(row, 'failed', 'interrupted before the write landed: the target does not hold it');
         } else settle(row, 'unknown', `interrupted; the write could not be checked: ${found?.unresolved ?? 'not found'}`);
       }

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import { applyWrites } from './apply.ts';
 import { withRun, type RunEvent, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, targetReads, type SourceReader } from './steps.ts';
+import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished } from './finish.ts';
 
 export type { RunEvent, RunResult } from './run.ts';
 
@@ -54,6 +55,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
     { pair: pair.name, source: source.id, target: target.id, dryRun, signal: opts.signal, trigger: opts.trigger },
     opts.now,
     async (runId) => {
+      const startedAt = opts.now();
       const [sourceInfo, targetInfo] = await Promise.all([source.connect(), target.connect()]);
       // A target that cannot take writes (e.g. Jellyfin before 10.9) fails the pair up front, in the
       // plan as in the sync, instead of skipping every item quietly.
@@ -79,7 +81,20 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       const { active, waiting } = holdBack(items, store.pendingFor(pair.name), opts.now());
 
       // 2–4. Match, read the target's live state, plan and apply the policy: once per item.
-      const planned = await matchAndPlan(target, active, settings, store, stats, only ? { storedFirst: true } : {});
+      const resolveOpts = only ? { storedFirst: true } : {};
+      const planned = await matchAndPlan(target, active, settings, store, stats, resolveOpts);
+
+      // Finished on the source (`finish`): what it finished since the last run (item-scoped: these
+      // ids), planned against the target. A finish replaces the item's position plan.
+      const finishing = readsFinished(settings, source);
+      let holdFrom: number | undefined;
+      if (finishing) {
+        const records = await readFinishedRecords(source, finishSince(store, pair.name, source.id, settings, startedAt), only);
+        stats.read += records.length;
+        const finishes = await planFinishes(target, records, { settings, store, stats, targetServerId: targetInfo.serverId, resolveOpts, resumed: byKey });
+        for (const [key, p] of finishes.planned) planned.set(key, p);
+        holdFrom = finishes.holdFrom;
+      }
       const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
       for (const d of waiting) decisions.set(d.key, d);
 
@@ -98,6 +113,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
         decisions: [...decisions.values()],
         record: (runId, finishedAt) => {
           updatePending(store, pair.name, active, decisions, finishedAt);
+          if (finishing && !only) advanceFinishCursor(store, pair.name, source.id, settings, { startedAt, holdFrom }, decisions.values());
           // A clear that did not happen (failed, or the target is playing) stays pending: its old
           // observation is kept so the next run asks again.
           const retryClear = (i: SourceItem) => i.clear === true && ['failed', 'playing_now'].includes(decisions.get(i.key)?.reason ?? '');

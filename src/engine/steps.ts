@@ -142,7 +142,7 @@ export function confirmedRead(write: PlannedWrite, state: TargetState): TargetSt
  * the server stamped when we wrote it (Plex and Trakt stamp "now"): our own write must never
  * look like newer activity on the target.
  */
-function withOurTime(state: TargetState, ours: { value: ProgressValue } | undefined): TargetState {
+export function withOurTime(state: TargetState, ours: { value: ProgressValue } | undefined): TargetState {
   if (!ours || ours.value.progressAt === undefined || ours.value.progressMs <= 0 || !holdsValue(state, ours.value)) return state;
   return { ...state, progressAt: ours.value.progressAt };
 }

@@ -16,6 +16,57 @@ import { explicitClearsOf } from './clears.ts';
 import type { RunPairOptions, ScopedItem } from './run-pair.ts';
 import { withRun, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
+import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished } from './finish.ts';
+import type { PlannedItem } from '../core/pipeline.ts';
+import type { ProgressSettings } from '../core/pair.ts';
+
+interface FinishSide {
+  /** The side that finished items. */
+  from: Provider;
+  /** The side that leaves Continue Watching. */
+  to: Provider;
+  toServerId: string;
+  /** Each side's plan, by key: `to`'s gets the finishes, `from`'s loses a position write a finish replaces. */
+  plannedTo: Map<string, PlannedItem>;
+  plannedFrom: Map<string, PlannedItem>;
+  /** `from`'s resumable items of this run. */
+  resumed: Map<string, SourceItem>;
+}
+
+/**
+ * Finished on one side, planned against the other (two-way is symmetric: either side's finish
+ * counts). A finish replaces whatever else the run decided for the item (a dropped position, a
+ * write either way); a finish that is not carried out (`finished_skip`, `playing_now`) is recorded
+ * beside the item's other decision, as `<key>#finish`.
+ */
+async function planSideFinishes(
+  side: FinishSide,
+  ctx: { pair: string; settings: ProgressSettings; store: Store; stats: { resolved: number; read: number }; startedAt: number; scope?: ScopedItem[] },
+  decisions: Map<string, TypedDecision>,
+): Promise<number | undefined> {
+  const ids = ctx.scope?.filter((i) => i.provider === side.from.id).map((i) => i.nativeId);
+  const records = await readFinishedRecords(side.from, finishSince(ctx.store, ctx.pair, side.from.id, ctx.settings, ctx.startedAt), ids);
+  ctx.stats.read += records.length;
+  const finishes = await planFinishes(side.to, records, {
+    settings: ctx.settings,
+    store: ctx.store,
+    stats: ctx.stats,
+    targetServerId: side.toServerId,
+    ...(ctx.scope ? { resolveOpts: { storedFirst: true } } : {}),
+    resumed: side.resumed,
+  });
+  for (const [key, p] of finishes.planned) {
+    if (p.decision.reason === 'finished') {
+      side.plannedTo.set(key, p);
+      side.plannedFrom.delete(key);
+      decisions.delete(key);
+    } else if (side.plannedTo.has(key) || side.plannedFrom.has(key) || decisions.has(key)) {
+      const aside = `${key}#finish`;
+      side.plannedTo.set(aside, { decision: { ...p.decision, key: aside } });
+    } else side.plannedTo.set(key, p);
+  }
+  return finishes.holdFrom;
+}
 
 /** What the store remembers of one side, for the keys (and alias keys) of this run. */
 function memoryOf(store: Store, side: Provider, keys: string[]): SideMemory {
@@ -78,6 +129,7 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
     { pair: pair.name, source: a.id, target: b.id, dryRun, signal: opts.signal, trigger: opts.trigger },
     opts.now,
     async (runId) => {
+      const startedAt = opts.now();
       const [aInfo, bInfo] = await Promise.all([a.connect(), b.connect()]);
       // Both sides are targets in a two-way pair.
       for (const side of [a, b]) if (side.capabilities.writeBlockedReason) throw new ProviderError('config', side.id, side.capabilities.writeBlockedReason);
@@ -136,6 +188,15 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
       const plannedB = await matchAndPlan(b, heldB.active, settings, store, stats, resolveOpts);
       const plannedA = await matchAndPlan(a, heldA.active, settings, store, stats, resolveOpts);
       for (const d of [...heldB.waiting, ...heldA.waiting]) decisions.set(d.key, d);
+
+      // Finished on either side: the other side leaves Continue Watching (see planSideFinishes).
+      const finishCtx = { pair: pair.name, settings, store, stats, startedAt, ...(scope ? { scope } : {}) };
+      const finishing = [
+        { from: a, to: b, toServerId: bInfo.serverId, plannedTo: plannedB, plannedFrom: plannedA, resumed: aItems },
+        { from: b, to: a, toServerId: aInfo.serverId, plannedTo: plannedA, plannedFrom: plannedB, resumed: bItems },
+      ].filter((side) => readsFinished(settings, side.from));
+      const holdFrom = new Map<string, number | undefined>();
+      for (const side of finishing) holdFrom.set(side.from.id, await planSideFinishes(side, finishCtx, decisions));
       for (const [target, planned, direction] of [
         [b, plannedB, `${a.id} → ${b.id}`],
         [a, plannedA, `${b.id} → ${a.id}`],
@@ -154,6 +215,9 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
         decisions: [...decisions.values(), ...plan.conflicts],
         record: (runId, finishedAt) => {
           updatePending(store, pair.name, [...heldB.active, ...heldA.active], decisions, finishedAt);
+          if (!scope)
+            for (const side of finishing)
+              advanceFinishCursor(store, pair.name, side.from.id, settings, { startedAt, holdFrom: holdFrom.get(side.from.id) }, decisions.values());
           store.recordObservations(
             runId,
             a.id,

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { displayTitle } from '../core/decide.ts';
-import type { NativeRef, ProgressValue, TargetState } from '../core/model.ts';
+import type { JournalValue, NativeRef, TargetState } from '../core/model.ts';
 import { decided, type PlannedWrite, type TypedDecision } from '../core/pipeline.ts';
 import { hasPosition, materiallyEqual, positionOf, restoreValue } from '../core/position.ts';
 import { ProviderError, type Provider } from '../providers/provider.ts';
@@ -137,7 +137,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
           if (!config) continue; // checked above
           const provider = createProvider(id, config, { state: dryRun ? dryRunState(state) : state, installationId, log, now, dryRun }, opts.providerOptions);
           providers.push(provider);
-          await plan(provider, group, store);
+          await plan(provider, group, store, run.startedAt);
           // Restores go through the same applier as sync: its order, its concurrency, its journal.
           const writes = group.flatMap((e) => (e.write ? [e.write] : []));
           if (undoId !== undefined && writes.length > 0) {
@@ -176,7 +176,7 @@ export async function undoRun(opts: UndoOptions): Promise<UndoResult> {
 }
 
 /** Finds the items again, reads their live state in one batch, and decides per item. */
-async function plan(provider: Provider, group: Entry[], store: Store): Promise<void> {
+async function plan(provider: Provider, group: Entry[], store: Store, runStartedAt: number): Promise<void> {
   const { serverId } = await provider.connect();
   // As in sync: a target that cannot take writes fails up front, in the plan as in the undo.
   if (provider.capabilities.writeBlockedReason) throw new ProviderError('config', provider.id, provider.capabilities.writeBlockedReason);
@@ -190,7 +190,7 @@ async function plan(provider: Provider, group: Entry[], store: Store): Promise<v
     const found = reread.get(e.row.id);
     if (found && 'state' in found) {
       e.ref = found.ref;
-      decide(e, found.state, provider);
+      decide(e, found.state, provider, runStartedAt);
     } else unresolved(e, found?.unresolved ?? `not found on ${provider.id}`);
   }
 }
@@ -199,7 +199,8 @@ function unresolved(e: Entry, why: string): void {
   e.decision = decided(e.decision, 'skip', 'unresolved', { ...e.decision.detail, unresolved: why });
 }
 
-function decide(e: Entry, state: TargetState, provider: Provider): void {
+/** `runStartedAt`: when the undone run started (a server logging plays, Trakt, removes those since). */
+function decide(e: Entry, state: TargetState, provider: Provider, runStartedAt: number): void {
   const base = { ...e.decision, target: positionOf(state) };
   const facts = { journalId: e.row.id, ref: e.row.ref, wrote: e.row.value };
   if (state.playingNow) {
@@ -212,10 +213,21 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
     return;
   }
   const previous = e.row.previous;
+  // A finish marked the item watched: un-watch it (markUnwatched), then put the position back.
+  const finished = e.row.value.watched === true && previous.watched !== true;
+  if (finished && !provider.markUnwatched) {
+    e.decision = decided(base, 'skip', 'restore', { ...facts, blocked: `${provider.id} cannot mark items unwatched` });
+    return;
+  }
+  const unwatchSince = finished ? { unwatchSince: runStartedAt } : {};
   // The run un-watched a watched item (replay), or an undo marked one watched: put that back too.
   const markWatched = previous.watched === true && !state.watched && provider.markWatched !== undefined;
-  const unwatchFirst = previous.watched === false && state.watched;
-  const flags = { ...(markWatched ? { markWatched: true as const } : {}), ...(unwatchFirst ? { unwatchFirst: true as const } : {}) };
+  const unwatchFirst = !finished && previous.watched === false && state.watched;
+  const flags = {
+    ...(markWatched ? { markWatched: true as const } : {}),
+    ...(unwatchFirst ? { unwatchFirst: true as const } : {}),
+    ...(finished ? { markUnwatched: true as const } : {}),
+  };
   const runtime = state.durationMs ?? previous.durationMs;
   const write = (decision: TypedDecision, change: PlannedWrite['change']): PlannedWrite => ({
     key: e.row.key,
@@ -226,15 +238,26 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
     ...(runtime !== undefined ? { targetDurationMs: runtime } : {}),
     // Oldest first, as sync: by the time of the value put back.
     orderAt: previous.progressAt ?? 0,
-    ...(markWatched ? { expectWatched: true } : unwatchFirst && change.kind === 'write' ? { expectWatched: false } : {}),
+    ...(markWatched ? { expectWatched: true } : finished || (unwatchFirst && change.kind === 'write') ? { expectWatched: false } : {}),
     decision,
   });
   if (hasPosition(previous)) {
     e.decision = decided(base, 'write', 'restore', { ...facts, ...flags });
-    e.write = write(e.decision, { kind: 'write', value: restoreValue(previous, state), unwatchFirst, ...(markWatched ? { markWatched } : {}) });
+    e.write = write(e.decision, {
+      kind: 'write',
+      value: restoreValue(previous, state),
+      unwatchFirst,
+      ...(markWatched ? { markWatched } : {}),
+      ...unwatchSince,
+    });
   } else if (provider.capabilities.clear && provider.clear) {
-    e.decision = decided(base, 'clear', 'restore', { ...facts, clear: true, ...(markWatched ? { markWatched: true } : {}) });
-    e.write = write(e.decision, { kind: 'clear', ...(markWatched ? { markWatched } : {}) });
+    e.decision = decided(base, 'clear', 'restore', {
+      ...facts,
+      clear: true,
+      ...(markWatched ? { markWatched: true } : {}),
+      ...(finished ? { markUnwatched: true } : {}),
+    });
+    e.write = write(e.decision, { kind: 'clear', ...(markWatched ? { markWatched } : {}), ...unwatchSince });
   } else {
     e.decision = decided(base, 'skip', 'restore', { ...facts, blocked: `there was no position before, and ${provider.id} cannot clear one` });
   }
@@ -244,9 +267,10 @@ function decide(e: Entry, state: TargetState, provider: Provider): void {
  * Whether the target still holds what the run wrote, so putting back the old value loses nothing.
  * A position we wrote is always left unwatched: watched now means someone finished it since.
  */
-function stillHolds(state: TargetState, wrote: ProgressValue): boolean {
-  // A cleared value (an undo that removed a position) is held while the target has none.
-  if (!hasPosition(wrote)) return !hasPosition(state);
+function stillHolds(state: TargetState, wrote: JournalValue): boolean {
+  // A cleared value (an undo that removed a position) is held while the target has none; a
+  // finish that marked the item watched, while it is watched with none.
+  if (!hasPosition(wrote)) return !hasPosition(state) && (wrote.watched !== true || state.watched);
   if (state.watched) return false;
   return materiallyEqual(wrote, state);
 }

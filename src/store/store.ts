@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Decision, ItemIdentity, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef, TargetState } from '../core/model.ts';
+import type { Decision, ItemIdentity, JournalValue, PositionSnapshot, ProgressRecord, ProgressValue, NativeRef, TargetState } from '../core/model.ts';
 import type { IndexCacheMeta, IndexCacheSnapshot, IndexCacheUpdate, IndexEntry, ProviderState } from '../core/state.ts';
 import { parseDecision, type TypedDecision } from '../core/pipeline.ts';
 import { newerSchemaError, storeError } from './errors.ts';
@@ -44,7 +44,7 @@ export interface JournalRow {
   ref: string;
   key: string;
   previous: PositionSnapshot;
-  value: ProgressValue;
+  value: JournalValue;
   /** `failed`: proved not applied; `unknown`: it may have landed (see engine/apply.ts). */
   status: JournalStatus;
   error?: string;
@@ -587,7 +587,7 @@ export class Store {
   // ---- journal ------------------------------------------------------------------------------
 
   /** Records what we are about to write and what was there before; call before the write. */
-  journalIntent(entry: { runId: number; ref: NativeRef; key: string; previous: PositionSnapshot; value: ProgressValue; at: number }): number {
+  journalIntent(entry: { runId: number; ref: NativeRef; key: string; previous: PositionSnapshot; value: JournalValue; at: number }): number {
     const info = this.stmt(
       'INSERT INTO journal(run_id, provider, server, ref, key, previous, value, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(entry.runId, entry.ref.provider, entry.ref.server, entry.ref.id, entry.key, json(entry.previous), json(entry.value), 'intent', entry.at);
@@ -849,7 +849,7 @@ function toJournalRow(row: Row): JournalRow {
     ref: String(row.ref),
     key: String(row.key),
     previous: parse<PositionSnapshot>(row.previous),
-    value: parse<ProgressValue>(row.value),
+    value: parse<JournalValue>(row.value),
     status: String(row.status) as JournalRow['status'],
   };
   if (row.error !== null && row.error !== undefined) entry.error = String(row.error);

@@ -538,6 +538,72 @@ export function runConformance(opts: ConformanceOptions): void {
       }
     });
 
+    test('finishedReads: the capability and listFinished/readFinished come together', () => {
+      const p = fresh();
+      const both = typeof p.listFinished === 'function' && typeof p.readFinished === 'function';
+      assert.equal(both, p.capabilities.finishedReads, 'listFinished() and readFinished() exist exactly when capabilities.finishedReads');
+      // A kind that reads finished items can undo marking one watched (finish: mark_watched).
+      if (p.capabilities.finishedReads && p.capabilities.watchedState)
+        assert.equal(typeof p.markUnwatched, 'function', 'markUnwatched() comes with watchedState');
+    });
+
+    test('finishedReads: a finished item is listed from its watched time (not after it) and read by id; an unwatched one is absent', async (t) => {
+      const p = fresh();
+      if (lacks(t, p, 'finishedReads')) return;
+      assert.ok(h.setFinished, 'a harness for a finishedReads provider can finish items');
+      assert.ok(p.listFinished && p.readFinished);
+      const [item, unwatched] = take(2) as [TestItem, TestItem];
+      // Whole seconds: servers keep watched times in seconds.
+      const at = Math.floor((Date.now() - 600_000) / 1000) * 1000;
+      await h.setFinished(item, at);
+      await h.setProgress(unwatched, 0.3, at);
+      const [ref, unwatchedRef] = [await resolveOne(p, item), await resolveOne(p, unwatched)];
+      assert.ok(ref && unwatchedRef);
+      const listed = async (since: number) => {
+        const out: ProgressRecord[] = [];
+        for await (const page of (p.listFinished as NonNullable<Provider['listFinished']>)(since)) out.push(...page);
+        return out;
+      };
+      const key = canonicalKey(item);
+      const found = (await listed(at - 1000)).filter((r) => canonicalKey(r) === key);
+      assert.equal(found.length, 1, 'listed once since just before its watched time');
+      const record = found[0];
+      assert.equal(record?.watched, true);
+      assert.ok(Math.abs((record?.watchedAt ?? 0) - at) <= 1000, `watchedAt ${record?.watchedAt} ≈ ${at}`);
+      assert.equal(record?.ref.id, ref.id);
+      assert.ok(!(await listed(at - 1000)).some((r) => canonicalKey(r) === canonicalKey(unwatched)), 'an unwatched item is not listed');
+      assert.ok(!(await listed(at + 60_000)).some((r) => canonicalKey(r) === key), 'not listed since a minute after its watched time');
+      const byId = await p.readFinished([ref.id, unwatchedRef.id]);
+      assert.deepEqual(
+        byId.map((r) => r.ref.id),
+        [ref.id],
+        'readFinished gives the finished item, not the unwatched one',
+      );
+      assert.ok(Math.abs((byId[0]?.watchedAt ?? 0) - at) <= 1000);
+    });
+
+    test('watchedState: markWatched takes an item out of Continue Watching; markUnwatched reverses it', async (t) => {
+      const p = fresh();
+      if (lacks(t, p, 'watchedState')) return;
+      assert.ok(p.markWatched);
+      const item = takeOne();
+      await h.setProgress(item, 0.35, Date.now() - 3_600_000);
+      const ref = await resolveOne(p, item);
+      assert.ok(ref);
+      const since = Date.now() - 1000;
+      await p.markWatched(ref);
+      const watched = await stateOf(ref);
+      assert.equal(watched?.watched, true, 'watched');
+      assert.equal(positionIn(p.capabilities, watched) ?? 0, 0, 'no position left');
+      assert.ok(!(await readAll(fresh())).some((r) => r.ref.id === ref.id), 'gone from the resumable listing');
+      if (!p.markUnwatched) {
+        t.diagnostic(`${p.kind} has no markUnwatched yet`);
+        return;
+      }
+      await p.markUnwatched(ref, since);
+      assert.equal((await stateOf(ref))?.watched, false, 'unwatched again');
+    });
+
     test('completionPercent: a write just under it stays an unwatched position', async (t) => {
       const p = fresh();
       const completion = p.capabilities.completionPercent;

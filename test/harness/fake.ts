@@ -75,6 +75,9 @@ export async function startFakeHarness(name = 'conformance-fake', library = CONF
     async setWatched(item) {
       Object.assign(server.userData(native(item)), { progressMs: 0, watched: true, playCount: 1, progressAt: Date.now() });
     },
+    async setFinished(item, atMs) {
+      server.finish(native(item), atMs, TOKEN);
+    },
     async setPlaying(item) {
       server.playing.add(native(item));
     },

@@ -21,6 +21,7 @@ import {
   type WriteOptions,
 } from '../../src/providers/provider.ts';
 import { registerProviderModule } from '../../src/providers/registry.ts';
+import { parseJsonText } from '../../src/providers/webhook.ts';
 
 export const FAKE_KIND = 'fake';
 
@@ -35,6 +36,8 @@ export interface FakeUserData {
   progressMs: number;
   progressAt?: number;
   watched: boolean;
+  /** When the user last finished the item (what `listFinished` filters on). */
+  watchedAt?: number;
   playCount: number;
 }
 
@@ -107,6 +110,15 @@ export class FakeServer {
         }
       }
     }
+  }
+
+  /** The user (of `token`, else the first) finishes an item at `atMs`: watched, position gone. */
+  finish(id: string, atMs: number, token?: string): void {
+    const d = this.userData(id, token);
+    d.watched = true;
+    d.watchedAt = atMs;
+    d.playCount++;
+    d.progressMs = 0;
   }
 
   item(id: string): FakeItem | undefined {
@@ -194,7 +206,7 @@ function fakeCapabilities(config: FakeProviderConfig): Capabilities {
     playingNow: true,
     watchedState: true,
     logsPlays: false,
-    finishedReads: false,
+    finishedReads: true,
     catalogue: true,
     maxConcurrentWrites: config.maxConcurrentWrites,
   };
@@ -211,6 +223,7 @@ class FakeProvider implements Provider {
     readonly id: string,
     private readonly config: FakeProviderConfig,
     private readonly server: FakeServer,
+    private readonly now: () => number,
   ) {
     this.capabilities = fakeCapabilities(config);
   }
@@ -267,15 +280,40 @@ class FakeProvider implements Provider {
     return items.map((item) => this.recordOf(item));
   }
 
+  /** Finished items (watched with a time) at or after `since`, paged like the listing. */
+  async *listFinished(since: number): AsyncIterable<ProgressRecord[]> {
+    const finished = () => this.server.items.filter((i) => this.finishedAt(i.id) !== undefined && (this.finishedAt(i.id) ?? 0) >= since);
+    for (let start = 0; ; start += this.config.pageSize) {
+      const page = await this.call('GET', `/finished?since=${since}&start=${start}`, () => finished().slice(start, start + this.config.pageSize));
+      if (page.length === 0) return;
+      yield page.map((item) => this.recordOf(item));
+      if (page.length < this.config.pageSize) return;
+    }
+  }
+
+  async readFinished(nativeIds: string[]): Promise<ProgressRecord[]> {
+    const wanted = new Set(nativeIds);
+    const items = await this.call('GET', `/finished?ids=${nativeIds.join(',')}`, () =>
+      this.server.items.filter((i) => wanted.has(i.id) && this.finishedAt(i.id) !== undefined),
+    );
+    return items.map((item) => this.recordOf(item));
+  }
+
+  private finishedAt(id: string): number | undefined {
+    const d = this.userState().get(id);
+    return d?.watched ? d.watchedAt : undefined;
+  }
+
   private recordOf(item: FakeItem): ProgressRecord {
     const d = this.server.userData(item.id, this.config.token);
     const { id, ...identity } = item;
     return {
       ...identity,
       ref: this.ref(id),
-      progressMs: d.progressMs,
+      ...(d.progressMs > 0 ? { progressMs: d.progressMs } : {}),
       ...(d.progressAt !== undefined ? { progressAt: d.progressAt } : {}),
       watched: d.watched,
+      ...(d.watched && d.watchedAt !== undefined ? { watchedAt: d.watchedAt } : {}),
       playCount: d.playCount,
     };
   }
@@ -342,17 +380,19 @@ class FakeProvider implements Provider {
       this.known(ref);
       const d = this.server.userData(ref.id, this.config.token);
       d.watched = true;
+      d.watchedAt = this.now();
       d.playCount++;
       d.progressMs = 0;
     });
   }
 
-  /** Un-watches the item (undo of a finish); `since` is for servers that log plays. */
+  /** Un-watches the item (undo of a finish); `since` is for servers that log plays (Trakt). */
   markUnwatched(ref: NativeRef, _since?: number): Promise<void> {
     return this.call('DELETE', `/watched/${ref.id}`, () => {
       this.known(ref);
       const d = this.server.userData(ref.id, this.config.token);
       d.watched = false;
+      delete d.watchedAt;
       d.playCount = Math.max(0, d.playCount - 1);
     });
   }
@@ -362,6 +402,8 @@ class FakeProvider implements Provider {
 
 // ---------------------------------------------------------------------------------------------
 // The module
+
+const fakeWebhookSchema = z.object({ kind: z.enum(['playing', 'paused', 'stopped', 'played', 'unplayed', 'progress', 'changed']), id: z.string() });
 
 /** The fake kind: its module and the servers its providers connect to (by name). */
 export interface FakeKind {
@@ -388,10 +430,16 @@ export function fakeKind(): FakeKind {
       entrySchema: strict({ token: tokenSchema }, "a mapping with this user's fake token (token)"),
     },
     capabilities: fakeCapabilities,
-    create(id, config, _ctx: ProviderContext) {
+    // A webhook of our own: `{ "kind": "played", "id": "m1" }` is one event about item m1.
+    parseWebhook(id, _config, body) {
+      const event = parseJsonText(body.raw.toString('utf8'), fakeWebhookSchema, 'a fake webhook');
+      return [{ provider: id, nativeId: event.id, kind: event.kind, at: Date.now(), via: 'fake-webhook' }];
+    },
+    create(id, config, ctx: ProviderContext) {
       const server = servers.get(config.server);
       if (!server) throw new ProviderError('config', id, `${id}: no fake server "${config.server}"`);
-      return new FakeProvider(id, config, server);
+      // Some unit tests build a provider without a context: their clock is the real one.
+      return new FakeProvider(id, config, server, ctx?.now ?? Date.now);
     },
   };
   return {

@@ -78,6 +78,8 @@ describe('parseConfig: valid files', () => {
               maxPercent: 95,
               toleranceSeconds: 30,
               replay: false,
+              finish: 'mark_watched',
+              finishLookbackDays: 14,
             },
           },
         },
@@ -110,6 +112,8 @@ describe('parseConfig: valid files', () => {
             maxPercent: 90,
             toleranceSeconds: 30,
             replay: false,
+            finish: 'mark_watched',
+            finishLookbackDays: 14,
           },
         },
       },
@@ -194,8 +198,24 @@ describe('parseConfig: errors name file, line, path and what is allowed', () => 
     assert.equal(
       fail(edit(BLOCK, 15, '        max_percnt: 90')).message,
       'playhead.yaml:15: pairs[0].features.progress.max_percnt: unknown key (allowed: enable, add, remove, min_seconds, ' +
-        'delta_seconds, max_percent, timestamp_tolerance_seconds, replay); did you mean "max_percent"?',
+        'delta_seconds, max_percent, timestamp_tolerance_seconds, replay, finish, finish_lookback_days); did you mean "max_percent"?',
     );
+  });
+
+  it('finish and finish_lookback_days: read, and errors name the field', () => {
+    const p = parseConfig(
+      edit(BLOCK, 15, '        { finish: clear, finish_lookback_days: 3 }').replace('      progress:\n        {', '      progress: {'),
+      'playhead.yaml',
+      ENV,
+    ).pairs[0]?.features.progress;
+    assert.deepEqual([p?.finish, p?.finishLookbackDays], ['clear', 3]);
+    assert.equal(
+      fail(edit(BLOCK, 15, '        finish: watched')).message,
+      'playhead.yaml:15: pairs[0].features.progress.finish: must be one of: mark_watched, clear, off',
+    );
+    assert.equal(only(fail(edit(BLOCK, 15, '        finish_lookback_days: 0'))).message, 'must be a whole number ≥ 1 (got 0)');
+    assert.equal(only(fail(edit(BLOCK, 15, '        finish_lookback_days: 1.5'))).message, 'must be a whole number ≥ 1 (got 1.5)');
+    assert.equal(only(fail(edit(BLOCK, 15, '        finish_lookback_days: 1.5'))).path, 'pairs[0].features.progress.finish_lookback_days');
   });
 
   it('unknown key at the top and in a provider', () => {

@@ -27,6 +27,8 @@ test('the defaults, value by value', () => {
     maxPercent: 95,
     toleranceSeconds: 30,
     replay: false,
+    finish: 'mark_watched',
+    finishLookbackDays: 14,
   });
 });
 

@@ -101,6 +101,17 @@ const DETAILS: { [R in Reason]: { good: Record<string, unknown>; bad: Record<str
     ],
   },
   clear: { good: { clearedAt: 5, confirmed: true, ref: 'r' }, bad: [{}, { clearedAt: '5' }, { clearedAt: 5, ref: 1 }] },
+  finished: {
+    good: { mode: 'mark_watched', finishedAt: 1_700_000_000_000, targetAt: 1_699_000_000_000, confirmed: true, ref: 'r' },
+    bad: [{ finishedAt: 1 }, { mode: 'watch', finishedAt: 1 }, { mode: 'clear' }],
+  },
+  finished_skip: {
+    good: { finishedAt: 1, targetAt: 100_000, aheadMs: 99_999, toleranceMs: 30_000, direction: 'a → b' },
+    bad: [
+      { finishedAt: 1, targetAt: 2, aheadMs: 1 },
+      { finishedAt: '1', targetAt: 2, aheadMs: 1, toleranceMs: 0 },
+    ],
+  },
   conflict_lost: {
     good: { lost: 'a', won: 'b', why: 'newer', direction: 'd' },
     bad: [

@@ -20,6 +20,8 @@ describe('DEFAULT_PROGRESS_SETTINGS', () => {
       maxPercent: 95,
       toleranceSeconds: 30,
       replay: false,
+      finish: 'mark_watched',
+      finishLookbackDays: 14,
     });
   });
 });

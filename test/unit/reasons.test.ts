@@ -15,7 +15,7 @@ describe('the reasons table', () => {
   });
   it('orders what happened before why things were left alone, the reasons the CLI used to miss included', () => {
     const shown = [...REASONS].sort(byReasonOrder);
-    assert.deepEqual(shown.slice(0, 6), ['failed', 'write', 'capped', 'clear', 'restore', 'parked']);
+    assert.deepEqual(shown.slice(0, 7), ['failed', 'write', 'capped', 'clear', 'finished', 'restore', 'parked']);
     assert.ok(shown.indexOf('conflict_lost') < shown.indexOf('unchanged'));
     assert.ok(shown.indexOf('changed_since') < shown.indexOf('unresolved'));
   });
