@@ -62,7 +62,9 @@ export function planFinish(input: FinishInput): PlannedItem | undefined {
       previous: base.target,
       orderAt: finishedAt,
       ...(target.durationMs !== undefined ? { targetDurationMs: target.durationMs } : {}),
-      ...(mode === 'mark_watched' ? { expectWatched: true } : {}),
+      // No `expectWatched`: the journalled mark_watched is confirmed by holdsJournalled, which
+      // reads the watched flag where there is one, and only the position's absence on a target
+      // that logs plays (Trakt never reports an item watched, so expecting it failed every finish).
       decision,
     },
   };

@@ -74,12 +74,15 @@ export interface FinishPlan {
   planned: Map<string, PlannedItem>;
   /** The oldest finish left for later (the target was playing it): the cursor stays at or before it. */
   holdFrom?: number;
+  /** The source's records of the finishes to carry out: the run records their identity, so that
+   * undo finds the items again (a finished item is in no listing, which records the others). */
+  items: { key: string; record: ProgressRecord }[];
 }
 
 /** Plans the finishes of `records` on `target`: items it does not hold in progress get no decision. */
 export async function planFinishes(target: Provider, records: ProgressRecord[], opts: FinishPlanOptions): Promise<FinishPlan> {
   const planned = new Map<string, PlannedItem>();
-  const result: FinishPlan = { planned };
+  const result: FinishPlan = { planned, items: [] };
   const mode = opts.settings.finish;
   if (records.length === 0 || mode === 'off') return result;
   // Different items under one key, or items only their own server could find: nothing to say.
@@ -113,6 +116,7 @@ export async function planFinishes(target: Provider, records: ProgressRecord[], 
     });
     if (!plan) continue;
     planned.set(item.key, plan);
+    if (plan.write) result.items.push({ key: item.key, record: item.record });
     const finishedAt = item.record.watchedAt;
     if (plan.decision.reason === 'playing_now' && finishedAt !== undefined) result.holdFrom = Math.min(result.holdFrom ?? finishedAt, finishedAt);
   }

@@ -2,7 +2,7 @@
 // The engine owns the order of operations and the bookkeeping; every rule lives in core/.
 import type { Logger } from 'pino';
 import type { PairConfig } from '../core/pair.ts';
-import type { TargetState } from '../core/model.ts';
+import type { ProgressRecord, TargetState } from '../core/model.ts';
 import type { PlannedWrite, SourceItem, TypedDecision } from '../core/pipeline.ts';
 import { findExplicitClears } from './clears.ts';
 import { holdBack, updatePending } from './retries.ts';
@@ -88,12 +88,14 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       // ids), planned against the target. A finish replaces the item's position plan.
       const finishing = readsFinished(settings, source);
       let holdFrom: number | undefined;
+      let finishedItems: { key: string; record: ProgressRecord }[] = [];
       if (finishing) {
         const records = await readFinishedRecords(source, finishSince(store, pair.name, source.id, settings, startedAt), only);
         stats.read += records.length;
         const finishes = await planFinishes(target, records, { settings, store, stats, targetServerId: targetInfo.serverId, resolveOpts, resumed: byKey });
         for (const [key, p] of finishes.planned) planned.set(key, p);
         holdFrom = finishes.holdFrom;
+        finishedItems = finishes.items;
       }
       const decisions = new Map<string, TypedDecision>([...planned].map(([key, p]) => [key, p.decision]));
       for (const d of waiting) decisions.set(d.key, d);
@@ -122,6 +124,7 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
             source.id,
             [...listed, ...clears.filter((i) => !retryClear(i))].map((i) => ({ key: i.key, record: i.record })),
           );
+          store.recordItems(finishedItems);
           // What the target held, for the dashboard only (see store.recordTargetReads).
           store.recordTargetReads(runId, target.id, targetReads(planned, confirmed));
         },

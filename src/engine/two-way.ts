@@ -16,7 +16,7 @@ import { explicitClearsOf } from './clears.ts';
 import type { RunPairOptions, ScopedItem } from './run-pair.ts';
 import { withRun, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
-import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished } from './finish.ts';
+import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished, type FinishPlan } from './finish.ts';
 import type { PlannedItem } from '../core/pipeline.ts';
 import type { ProgressSettings } from '../core/pair.ts';
 
@@ -43,7 +43,7 @@ async function planSideFinishes(
   side: FinishSide,
   ctx: { pair: string; settings: ProgressSettings; store: Store; stats: { resolved: number; read: number }; startedAt: number; scope?: ScopedItem[] },
   decisions: Map<string, TypedDecision>,
-): Promise<number | undefined> {
+): Promise<Pick<FinishPlan, 'holdFrom' | 'items'>> {
   const ids = ctx.scope?.filter((i) => i.provider === side.from.id).map((i) => i.nativeId);
   const records = await readFinishedRecords(side.from, finishSince(ctx.store, ctx.pair, side.from.id, ctx.settings, ctx.startedAt), ids);
   ctx.stats.read += records.length;
@@ -65,7 +65,7 @@ async function planSideFinishes(
       side.plannedTo.set(aside, { decision: { ...p.decision, key: aside } });
     } else side.plannedTo.set(key, p);
   }
-  return finishes.holdFrom;
+  return finishes;
 }
 
 /** What the store remembers of one side, for the keys (and alias keys) of this run. */
@@ -195,8 +195,8 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
         { from: a, to: b, toServerId: bInfo.serverId, plannedTo: plannedB, plannedFrom: plannedA, resumed: aItems },
         { from: b, to: a, toServerId: aInfo.serverId, plannedTo: plannedA, plannedFrom: plannedB, resumed: bItems },
       ].filter((side) => readsFinished(settings, side.from));
-      const holdFrom = new Map<string, number | undefined>();
-      for (const side of finishing) holdFrom.set(side.from.id, await planSideFinishes(side, finishCtx, decisions));
+      const finishes = new Map<string, Pick<FinishPlan, 'holdFrom' | 'items'>>();
+      for (const side of finishing) finishes.set(side.from.id, await planSideFinishes(side, finishCtx, decisions));
       for (const [target, planned, direction] of [
         [b, plannedB, `${a.id} → ${b.id}`],
         [a, plannedA, `${b.id} → ${a.id}`],
@@ -217,7 +217,8 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
           updatePending(store, pair.name, [...heldB.active, ...heldA.active], decisions, finishedAt);
           if (!scope)
             for (const side of finishing)
-              advanceFinishCursor(store, pair.name, side.from.id, settings, { startedAt, holdFrom: holdFrom.get(side.from.id) }, decisions.values());
+              advanceFinishCursor(store, pair.name, side.from.id, settings, { startedAt, holdFrom: finishes.get(side.from.id)?.holdFrom }, decisions.values());
+          for (const side of finishes.values()) store.recordItems(side.items);
           store.recordObservations(
             runId,
             a.id,

@@ -207,7 +207,7 @@ function decide(e: Entry, state: TargetState, provider: Provider, runStartedAt: 
     e.decision = decided(base, 'skip', 'changed_since', { ...facts, playingNow: true });
     return;
   }
-  if (!stillHolds(state, e.row.value)) {
+  if (!stillHolds(state, e.row.value, provider.capabilities)) {
     // An unknown write the target does not show most likely never landed: said so, left alone.
     e.decision = decided(base, 'skip', 'changed_since', { ...facts, ...(e.row.status === 'unknown' ? { unknown: true as const } : {}) });
     return;
@@ -267,10 +267,11 @@ function decide(e: Entry, state: TargetState, provider: Provider, runStartedAt: 
  * Whether the target still holds what the run wrote, so putting back the old value loses nothing.
  * A position we wrote is always left unwatched: watched now means someone finished it since.
  */
-function stillHolds(state: TargetState, wrote: JournalValue): boolean {
+function stillHolds(state: TargetState, wrote: JournalValue, target: { logsPlays: boolean }): boolean {
   // A cleared value (an undo that removed a position) is held while the target has none; a
-  // finish that marked the item watched, while it is watched with none.
-  if (!hasPosition(wrote)) return !hasPosition(state) && (wrote.watched !== true || state.watched);
+  // finish that marked the item watched, while it is watched with none (a target that logs plays,
+  // Trakt, never reads watched: there, while it has none).
+  if (!hasPosition(wrote)) return !hasPosition(state) && (wrote.watched !== true || target.logsPlays || state.watched);
   if (state.watched) return false;
   return materiallyEqual(wrote, state);
 }

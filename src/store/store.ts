@@ -449,10 +449,22 @@ export class Store {
 
   // ---- items and observations -------------------------------------------------------------
 
-  recordObservations(runId: number, provider: string, observed: { key: string; record: ProgressRecord }[]): void {
-    const item = this.stmt(
+  /** What we know of items (ids, title, show), kept so that undo can find them again on a target
+   * that names items by their ids (Trakt); a listing records its items with `recordObservations`. */
+  recordItems(items: { key: string; record: ProgressRecord }[]): void {
+    this.db.transaction(() => {
+      for (const { key, record } of items) this.upsertItem(key, record);
+    })();
+  }
+
+  private upsertItem(key: string, r: ProgressRecord): void {
+    const identity = { ids: r.ids, show: r.show, season: r.season, episode: r.episode };
+    this.stmt(
       'INSERT INTO items(key, type, title, year, ids) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title = excluded.title, year = excluded.year, ids = excluded.ids',
-    );
+    ).run(key, r.type, r.title, r.year ?? null, json(identity));
+  }
+
+  recordObservations(runId: number, provider: string, observed: { key: string; record: ProgressRecord }[]): void {
     const obs = this.stmt(
       `INSERT INTO observations(provider, key, ref, progress_ms, duration_ms, progress_pct, progress_at, watched, run_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -464,8 +476,7 @@ export class Store {
     const last = this.stmt(`${LAST_READ_UPSERT} WHERE excluded.run_id >= last_reads.run_id`);
     this.db.transaction(() => {
       for (const { key, record: r } of observed) {
-        const identity = { ids: r.ids, show: r.show, season: r.season, episode: r.episode };
-        item.run(key, r.type, r.title, r.year ?? null, json(identity));
+        this.upsertItem(key, r);
         const position = [r.ref.id, r.progressMs ?? null, r.durationMs ?? null, r.progressPct ?? null, r.progressAt ?? null, r.watched ? 1 : 0, runId] as const;
         obs.run(provider, key, ...position);
         last.run(provider, key, ...position, 'listing');

@@ -24,7 +24,10 @@ export interface TestItem extends ItemIdentity {
 
 /** A fault rule of the emulators' `/__emulator/faults` (emulators/common/faults.ts). */
 export interface FaultRule {
+  /** A path prefix, or a regular expression when it starts with "^". */
   path?: string;
+  /** Query parameters the request must carry with these values. */
+  query?: Record<string, string>;
   method?: string;
   status?: number;
   count?: number;
@@ -63,6 +66,12 @@ export interface Harness {
   /** A user's position for an item: ms, or a percent for percent-only servers. */
   progressOf(item: TestItem, user?: TestUser): Promise<{ ms?: number; pct?: number } | undefined>;
   setWatched?(item: TestItem): Promise<void>;
+  /** Whether the main user's item is marked watched (watchedState kinds). */
+  isWatched?(item: TestItem): Promise<boolean>;
+  /** Deletes the item from the server's library, as a removed file does. */
+  removeItem?(item: TestItem): Promise<void>;
+  /** The requests of a finished read (`listFinished`), for faults and counting; with finishedReads. */
+  finishedRead?: { path: string; query?: Record<string, string> };
   /** Marks the item finished (watched, no position) at `atMs` by `user` (else the main user), as
    * the server records a finish; needed when `finishedReads` is claimed (the suite's finish cases). */
   setFinished?(item: TestItem, atMs: number, user?: TestUser): Promise<void>;
@@ -77,7 +86,8 @@ export interface Harness {
   /** The path of the progress listing (for faults), e.g. `/library/sections/1/all`. */
   listingPath: string;
   setFaults(rules: FaultRule[]): Promise<void>;
-  requestCount(pathPrefix: string): number;
+  /** Requests to a path prefix (a regular expression when it starts with "^") carrying `query`. */
+  requestCount(pathPrefix: string, query?: Record<string, string>): number;
   /** Connections the server holds open right now (see ../harness/util.ts); absent when it is not reached over the network. */
   openConnections?(): number;
   close(): Promise<void>;

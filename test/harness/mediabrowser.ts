@@ -4,7 +4,7 @@ import { startMediaBrowserEmulator, type MediaBrowserDialect } from '../../emula
 import { normaliseIds } from '../../src/core/ids.ts';
 import { RESUME_PAGE_SIZE } from '../../src/providers/mediabrowser/index.ts';
 import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
-import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, countRequests, openConnections, postFaults } from './util.ts';
 
 const TICKS_PER_MS = 10_000;
 
@@ -97,6 +97,16 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
     async setWatched(item) {
       data()[native(item)] = { PlaybackPositionTicks: 0, PlayCount: 1, Played: true, IsFavorite: false, LastPlayedDate: new Date().toISOString() };
     },
+    async isWatched(item) {
+      return data()[native(item)]?.Played === true;
+    },
+    async removeItem(item) {
+      const id = native(item);
+      items.splice(
+        items.findIndex((i) => i.Id === id),
+        1,
+      );
+    },
     async setFinished(item, at, who) {
       // What a played mark with a date leaves: Played, no position, one more play, that date.
       const previous = data(who)[native(item)];
@@ -125,8 +135,9 @@ export async function startMediaBrowserHarness(dialect: MediaBrowserDialect, nam
       });
     },
     listingPath: dialect === 'emby' ? `/Users/${alice.id}/Items` : '/Items',
+    finishedRead: { path: dialect === 'emby' ? `/Users/${alice.id}/Items` : '/Items', query: { IsPlayed: 'true' } },
     setFaults: (rules) => postFaults(emu.url, rules),
-    requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    requestCount: (prefix, query) => countRequests(emu.requests, prefix, query),
     openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };

@@ -4,7 +4,7 @@ import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/ple
 import type { PlexItem } from '../../emulators/plex/data.ts';
 import { RESUME_PAGE_SIZE } from '../../src/providers/plex/index.ts';
 import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
-import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
+import { CONFORMANCE_LIBRARY, CONFORMANCE_SEED, countRequests, openConnections, postFaults } from './util.ts';
 
 /** The main user is the server owner (account 1); the other is alice, a shared user. */
 const ACCOUNTS: Record<TestUser, number> = { main: 1, other: 2 };
@@ -68,6 +68,16 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
     async setWatched(item) {
       user()[native(item).ratingKey] = { viewCount: 1, lastViewedAt: Math.floor(Date.now() / 1000) };
     },
+    async isWatched(item) {
+      return (user()[native(item).ratingKey]?.viewCount ?? 0) > 0;
+    },
+    async removeItem(item) {
+      const rk = native(item).ratingKey;
+      emu.state.items.splice(
+        emu.state.items.findIndex((i) => i.ratingKey === rk),
+        1,
+      );
+    },
     async setFinished(item, at) {
       // What a stop past the played threshold leaves: one more play, its time, no position.
       const rk = native(item).ratingKey;
@@ -87,8 +97,10 @@ export async function startPlexHarness(name = 'conformance-plex', library = CONF
       });
     },
     listingPath: '/library/sections/1/all',
+    // The section listings filtered on watched (`unwatched=0&viewOffset=0&lastViewedAt>>=`).
+    finishedRead: { path: '/library/sections/', query: { unwatched: '0' } },
     setFaults: (rules) => postFaults(emu.url, rules),
-    requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    requestCount: (prefix, query) => countRequests(emu.requests, prefix, query),
     openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };

@@ -5,7 +5,7 @@ import { saveTokens } from '../../src/providers/trakt/oauth.ts';
 import type { ExternalIds } from '../../src/core/model.ts';
 import { PLAYBACK_PAGE_SIZE } from '../../src/providers/trakt/client.ts';
 import type { Harness, TestItem, TestUser } from '../conformance/suite.ts';
-import { CONFORMANCE_SEED, openConnections, postFaults } from './util.ts';
+import { CONFORMANCE_SEED, countRequests, openConnections, postFaults } from './util.ts';
 
 /** The main user is alice; the other is bob. */
 const USERS: Record<TestUser, string> = { main: 'alice', other: 'bob' };
@@ -113,8 +113,10 @@ export async function startTraktHarness(name = 'conformance-trakt', library = TR
       return (data().history[USERS[who]] ?? []).filter((h) => h.item === n.trakt && h.type === n.type && Date.parse(h.watched_at) >= sinceMs).length;
     },
     listingPath: '/sync/playback',
+    // What moved since (`/sync/last_activities`), then the plays (`/sync/history`).
+    finishedRead: { path: '^/sync/(last_activities|history)' },
     setFaults: (rules) => postFaults(emu.url, rules),
-    requestCount: (prefix) => emu.requests.filter((r) => r.path.startsWith(prefix)).length,
+    requestCount: (prefix, query) => countRequests(emu.requests, prefix, query),
     openConnections: () => openConnections(emu.port),
     close: () => emu.close(),
   };

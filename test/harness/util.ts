@@ -32,3 +32,9 @@ export function openConnections(port: number): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   return handles.filter((h) => h instanceof Socket && !h.destroyed && h.localPort === port && h.remotePort !== undefined).length;
 }
+
+/** How many logged requests match a path prefix (a regular expression when it starts with "^"), as fault rules do, and carry `query`. */
+export function countRequests(requests: { path: string; query: Record<string, string> }[], path: string, query: Record<string, string> = {}): number {
+  const matches = path.startsWith('^') ? (p: string) => new RegExp(path).test(p) : (p: string) => p.startsWith(path);
+  return requests.filter((r) => matches(r.path) && Object.entries(query).every(([k, v]) => r.query[k] === v)).length;
+}

@@ -12,6 +12,7 @@ import type { RunResult } from '../../src/engine/run-pair.ts';
 import { Store } from '../../src/store/store.ts';
 import type { Harness, TestItem } from '../conformance/suite.ts';
 import { HARNESSES, type Kind } from '../harness/index.ts';
+import { twinIn } from '../support/kind-pair.ts';
 
 const LIBRARY = 'movies=30,shows=2,seasons=2,episodes=4';
 // Every unordered pair of kinds.
@@ -23,13 +24,6 @@ const COMBINATIONS: [Kind, Kind][] = [
   ['jellyfin', 'trakt'],
   ['trakt', 'emby'],
 ];
-
-function twinIn(side: Harness, item: TestItem): TestItem {
-  const key = canonicalKey(item);
-  const t = [...side.movies(), ...side.episodes()].find((x) => canonicalKey(x) === key);
-  assert.ok(t, `${item.title} on ${side.kind}`);
-  return t;
-}
 
 async function fraction(side: Harness, item: TestItem): Promise<number | undefined> {
   const p = await side.progressOf(item);
