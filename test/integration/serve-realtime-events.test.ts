@@ -8,102 +8,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { createLogger } from '../../src/cli/log.ts';
-import type { Config } from '../../src/config/types.ts';
-import { DEFAULT_PROGRESS_SETTINGS, type PairConfig } from '../../src/core/pair.ts';
 import { startServe, type RunningServe } from '../../src/serve/serve.ts';
 import { webhookSecret } from '../../src/serve/webhooks.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
-import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import { startTraktEmulator, type RunningTraktEmulator } from '../../emulators/trakt/server.ts';
 import { saveTokens } from '../../src/providers/trakt/oauth.ts';
-import { eventually, plexTimeline, sleep } from './serve-support.ts';
+import {
+  alice,
+  aliceOf,
+  close,
+  eventually,
+  imdbOf,
+  LIBRARY,
+  limits,
+  pair,
+  plexTimeline,
+  rig,
+  runsOf,
+  sleep,
+  twinOf,
+  type PlexItem,
+  type Rig,
+} from './serve-support.ts';
 
-const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime-events';
 const TICKS_PER_MS = 10_000;
-const limits = { timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 };
-
-interface RunRow {
-  id: number;
-  pair: string;
-  status: string;
-  trigger?: string;
-  finishedAt?: number;
-}
-
-type PlexItem = RunningPlexEmulator['state']['items'][number];
-const imdbOf = (item: PlexItem) => item.guids.find((g) => g.startsWith('imdb://'))?.slice(7);
-
-function pair(name: string, source: string, target: string): PairConfig {
-  return {
-    name,
-    source,
-    target,
-    mode: 'one-way',
-    features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } },
-    schedule: { everyMs: 3_600_000 },
-    settleSeconds: 1,
-  };
-}
-
-interface Rig {
-  plex: RunningPlexEmulator;
-  jf: RunningMediaBrowserEmulator;
-  store: Store;
-  serve: RunningServe;
-  dir: string;
-  films: PlexItem[];
-}
-
-async function rig(
-  name: string,
-  config: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator, path: string) => Config,
-  opts: { dialect?: 'jellyfin' | 'emby'; triggerBackoffMs?: number } = {},
-): Promise<Rig> {
-  const dialect = opts.dialect ?? 'jellyfin';
-  const plex = await startPlexEmulator({ name: `${name}-plex`, synthetic: LIBRARY, seed: SEED, quiet: true });
-  const jf = await startMediaBrowserEmulator({ dialect, name: `${name}-jf`, synthetic: LIBRARY, seed: SEED, quiet: true });
-  const films = plex.state.items.filter((i) => i.type === 'movie' && imdbOf(i) !== undefined && (i.durationMs ?? 0) > 3_600_000);
-  assert.ok(films.length >= 4, 'enough long films');
-  const dir = mkdtempSync(join(tmpdir(), `playhead-${name}-`));
-  const path = join(dir, 'state.db');
-  const store = Store.open(path);
-  const serve = await startServe({
-    config: config(plex, jf, path),
-    store,
-    log: createLogger({ level: 'silent' }),
-    host: '127.0.0.1',
-    port: 0,
-    onListening: () => {},
-    triggerBackoffMs: opts.triggerBackoffMs ?? 100,
-  });
-  return { plex, jf, store, serve, dir, films };
-}
-
-async function close(r: Rig): Promise<void> {
-  await r.serve.stop('test over');
-  r.store.close();
-  await r.plex.close();
-  await r.jf.close();
-  rmSync(r.dir, { recursive: true, force: true });
-}
-
-const alice = (jf: RunningMediaBrowserEmulator) => jf.users.find((u) => u.name === 'alice')!;
-const aliceOf = (plex: RunningPlexEmulator) => plex.state.accounts.find((a) => a.name === 'alice')!;
-const twinOf = (jf: RunningMediaBrowserEmulator, film: PlexItem) => {
-  const twin = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === imdbOf(film));
-  assert.ok(twin, `${film.title} is on Jellyfin`);
-  return twin;
-};
-const runsOf = (store: Store, name: string) => store.runs({ pair: name, limit: 100 }) as RunRow[];
 
 describe('playhead serve: Jellyfin websocket events and a socket back after a drop', () => {
   let r: Rig;
   const plexOffset = (film: PlexItem) => r.plex.state.userState['1']?.[film.ratingKey]?.viewOffset;
 
   before(async () => {
-    r = await rig('jf-ws', (plex, jf, path) => ({
+    r = await rig(SEED, 'jf-ws', (plex, jf, path) => ({
       providers: {
         jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
         plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
@@ -167,7 +104,7 @@ describe('playhead serve: Plex webhooks', () => {
     // alice's token (and her account id, which routes the webhook's events to her): Plex's
     // notification socket is the owner's only, so without the owner here the webhook is the only
     // way her stop can arrive.
-    r = await rig('plex-hook', (plex, jf, path) => ({
+    r = await rig(SEED, 'plex-hook', (plex, jf, path) => ({
       providers: {
         plexalice: { kind: 'plex', url: plex.url, token: aliceOf(plex).token, accountId: String(aliceOf(plex).id), ...limits },
         jf: { kind: 'jellyfin', url: jf.url, token: alice(jf).token, ...limits },
@@ -211,7 +148,7 @@ describe("playhead serve: an API key's socket, one provider per user", () => {
   before(async () => {
     // What `users:` expands to with the server's token an API key: one provider per user, whose
     // sockets both see every user's saves.
-    r = await rig('jf-users', (plex, jf, path) => ({
+    r = await rig(SEED, 'jf-users', (plex, jf, path) => ({
       providers: {
         'jf@alice': { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'alice', ...limits },
         'jf@bob': { kind: 'jellyfin', url: jf.url, token: jf.apiKey, user: 'bob', ...limits },
@@ -256,6 +193,7 @@ describe('playhead serve: Emby websocket events', () => {
 
   before(async () => {
     r = await rig(
+      SEED,
       'emby-ws',
       (plex, emby, path) => ({
         providers: {
@@ -297,6 +235,7 @@ describe('playhead serve: Jellyfin webhooks', () => {
   before(async () => {
     // A minute before the socket comes back after the drop below: the webhook is the only way in.
     r = await rig(
+      SEED,
       'jf-hook',
       (plex, jf, path) => ({
         providers: {

@@ -1,6 +1,17 @@
 // `playhead serve` as a user runs it: a real process on port 0 over the Plex emulator pair, its
 // URL read from stdout, and small HTTP/SSE helpers for the serve-*.test.ts files.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
+import { createLogger } from '../../src/cli/log.ts';
+import type { Config } from '../../src/config/types.ts';
+import { DEFAULT_PROGRESS_SETTINGS, type PairConfig } from '../../src/core/pair.ts';
+import { startServe, type RunningServe } from '../../src/serve/serve.ts';
+import { Store } from '../../src/store/store.ts';
+import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
+import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
 import { startPlayhead, type RunningCli } from '../support/child.ts';
 
 export interface RunningServeCli extends RunningCli {
@@ -107,6 +118,14 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
   }
 }
 
+/** A Plex webhook body: multipart/form-data with the JSON `payload` part, as PMS posts it. */
+export async function plexForm(payload: unknown): Promise<{ body: Buffer; contentType: string }> {
+  const form = new FormData();
+  form.append('payload', JSON.stringify(payload));
+  const req = new Request('http://x/', { method: 'POST', body: form });
+  return { body: Buffer.from(await req.arrayBuffer()), contentType: req.headers.get('content-type')! };
+}
+
 /** A film or episode as the Plex emulator holds it: what a player's report names. */
 interface PlexPlayable {
   ratingKey: string;
@@ -136,3 +155,90 @@ export async function plexTimeline(
   await res.body.dump();
   if (res.statusCode !== 200) throw new Error(`timeline ${state} answered ${res.statusCode}`);
 }
+
+// ---- serve in-process over a Plex and a Jellyfin/Emby emulator (the serve-realtime-*.test.ts files) ----
+
+export const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
+export const limits = { timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 };
+
+export interface RunRow {
+  id: number;
+  pair: string;
+  status: string;
+  trigger?: string;
+  finishedAt?: number;
+}
+
+export type PlexItem = RunningPlexEmulator['state']['items'][number];
+export const imdbOf = (item: PlexItem) => item.guids.find((g) => g.startsWith('imdb://'))?.slice(7);
+
+/** The films over an hour long with an imdb id (so their Jellyfin twins are found), in library order. */
+export function longFilms(plex: RunningPlexEmulator): PlexItem[] {
+  return plex.state.items.filter((i) => i.type === 'movie' && imdbOf(i) !== undefined && (i.durationMs ?? 0) > 3_600_000);
+}
+
+export function pair(name: string, source: string, target: string): PairConfig {
+  return {
+    name,
+    source,
+    target,
+    mode: 'one-way',
+    features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } },
+    schedule: { everyMs: 3_600_000 },
+    settleSeconds: 1,
+  };
+}
+
+export interface Rig {
+  plex: RunningPlexEmulator;
+  jf: RunningMediaBrowserEmulator;
+  store: Store;
+  serve: RunningServe;
+  dir: string;
+  films: PlexItem[];
+}
+
+/** Both emulators (one seed for both libraries, so their films match) and serve over them; `prepare` sets state before serve's first run. */
+export async function rig(
+  seed: string,
+  name: string,
+  config: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator, path: string) => Config,
+  opts: { dialect?: 'jellyfin' | 'emby'; triggerBackoffMs?: number; prepare?: (plex: RunningPlexEmulator, jf: RunningMediaBrowserEmulator) => void } = {},
+): Promise<Rig> {
+  const dialect = opts.dialect ?? 'jellyfin';
+  const plex = await startPlexEmulator({ name: `${name}-plex`, synthetic: LIBRARY, seed, quiet: true });
+  const jf = await startMediaBrowserEmulator({ dialect, name: `${name}-jf`, synthetic: LIBRARY, seed, quiet: true });
+  const films = longFilms(plex);
+  assert.ok(films.length >= 4, 'enough long films');
+  opts.prepare?.(plex, jf);
+  const dir = mkdtempSync(join(tmpdir(), `playhead-${name}-`));
+  const path = join(dir, 'state.db');
+  const store = Store.open(path);
+  const serve = await startServe({
+    config: config(plex, jf, path),
+    store,
+    log: createLogger({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    onListening: () => {},
+    triggerBackoffMs: opts.triggerBackoffMs ?? 100,
+  });
+  return { plex, jf, store, serve, dir, films };
+}
+
+export async function close(r: Rig): Promise<void> {
+  await r.serve.stop('test over');
+  r.store.close();
+  await r.plex.close();
+  await r.jf.close();
+  rmSync(r.dir, { recursive: true, force: true });
+}
+
+export const alice = (jf: RunningMediaBrowserEmulator) => jf.users.find((u) => u.name === 'alice')!;
+export const aliceOf = (plex: RunningPlexEmulator) => plex.state.accounts.find((a) => a.name === 'alice')!;
+export const twinOf = (jf: RunningMediaBrowserEmulator, film: PlexItem) => {
+  const twin = jf.state.items.find((i) => i.Type === 'Movie' && i.ProviderIds.Imdb === imdbOf(film));
+  assert.ok(twin, `${film.title} is on Jellyfin`);
+  return twin;
+};
+export const runsOf = (store: Store, name: string) => store.runs({ pair: name, limit: 100 }) as RunRow[];

@@ -17,7 +17,7 @@ import { Store } from '../../src/store/store.ts';
 import { startPlayhead } from '../support/child.ts';
 import { playhead } from '../support/cli.ts';
 import { startPlexPair, type PlexPair } from '../support/plex-pair.ts';
-import { api } from './serve-support.ts';
+import { api, plexForm } from './serve-support.ts';
 
 const YAML = `providers:
   src: { kind: plex, url: http://127.0.0.1:1, token: a-token }
@@ -26,13 +26,6 @@ const YAML = `providers:
 pairs:
   - { name: main, source: src, target: jf, features: { progress: { enable: true } } }
 `;
-
-async function plexForm(payload: unknown): Promise<{ body: Buffer; contentType: string }> {
-  const form = new FormData();
-  form.append('payload', JSON.stringify(payload));
-  const req = new Request('http://x/', { method: 'POST', body: form });
-  return { body: Buffer.from(await req.arrayBuffer()), contentType: req.headers.get('content-type')! };
-}
 
 describe('webhook secret', () => {
   it('is 32 random bytes in base64url, made once per state database and kept', () => {
