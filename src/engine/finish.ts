@@ -50,13 +50,30 @@ export function advanceFinishCursor(
   store.setKv(cursorName(pair, source), String(next));
 }
 
-/** The source's finished records: by native id for an item-scoped run, else since the cursor. */
-export async function readFinishedRecords(source: Provider, since: number, items?: string[]): Promise<ProgressRecord[]> {
-  if (items) return items.length > 0 && source.readFinished ? source.readFinished(items) : [];
+/** Reads what `source` finished since a time (a listing; run-all shares one among the pairs of a source). */
+export type FinishedReader = (source: Provider, since: number) => Promise<ProgressRecord[]>;
+
+export const listFinishedSince: FinishedReader = async (source, since) => {
   const records: ProgressRecord[] = [];
   if (!source.listFinished) return records;
   for await (const page of source.listFinished(since)) records.push(...page);
   return records;
+};
+
+/**
+ * The source's finished records: by native id for an item-scoped run, else since the cursor.
+ * An id the run's resumable read already returned (`resumable`) is not asked about: an item
+ * holding a position is in progress, not finished, so that read would cost a request for nothing.
+ */
+export async function readFinishedRecords(
+  source: Provider,
+  since: number,
+  scope?: { items: string[]; resumable: ReadonlySet<string> },
+  reader: FinishedReader = listFinishedSince,
+): Promise<ProgressRecord[]> {
+  if (!scope) return reader(source, since);
+  const ids = [...new Set(scope.items)].filter((id) => !scope.resumable.has(id));
+  return ids.length > 0 && source.readFinished ? source.readFinished(ids) : [];
 }
 
 export interface FinishPlanOptions {

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { ProgressRecord } from '../core/model.ts';
 import { runPair, type RunPairOptions, type ScopedItem } from './run-pair.ts';
 import type { RunEvent, RunResult } from './run.ts';
+import { type FinishedReader, listFinishedSince } from './finish.ts';
 import { readRecords, type SourceReader } from './steps.ts';
 import { runTwoWay } from './two-way.ts';
 
@@ -87,6 +88,21 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
     return records;
   };
 
+  // Finished items likewise: one listing per source, from the earliest time any of its pairs asks
+  // (each pair keeps the records from its own cursor on); a later pair asking from further back
+  // reads again. Dropped, like reads, when a pair wrote to that provider.
+  const finishedReads = new Map<string, { since: number; records: Promise<ProgressRecord[]> }>();
+  const readFinished: FinishedReader = async (source, since) => {
+    let known = finishedReads.get(source.id);
+    if (!known || known.since > since) {
+      known = { since, records: listFinishedSince(source, since) };
+      finishedReads.set(source.id, known);
+      known.records.catch(() => finishedReads.delete(source.id));
+    }
+    const records = await known.records;
+    return known.since === since ? records : records.filter((r) => r.watchedAt !== undefined && r.watchedAt >= since);
+  };
+
   const outcomes: PairOutcome[] = [];
   try {
     for (const pair of pairs) {
@@ -106,6 +122,7 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
           now,
           dryRun: opts.dryRun,
           read,
+          readFinished,
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.trigger ? { trigger: opts.trigger } : {}),
           ...(opts.onEvent ? { onEvent: (e: RunEvent) => opts.onEvent?.(pair.name, e) } : {}),
@@ -122,7 +139,11 @@ export async function runAll(opts: RunAllOptions): Promise<PairOutcome[]> {
         opts.log.debug({ pair: pair.name, err: error.message }, 'pair run failed');
         outcomes.push({ ok: false, pair: pair.name, error });
       } finally {
-        if (!opts.dryRun) for (const written of pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.target]) reads.delete(written);
+        if (!opts.dryRun)
+          for (const written of pair.mode === 'two-way' ? [pair.source, pair.target] : [pair.target]) {
+            reads.delete(written);
+            finishedReads.delete(written);
+          }
       }
     }
   } finally {

@@ -12,7 +12,7 @@ import type { Store } from '../store/store.ts';
 import { applyWrites } from './apply.ts';
 import { withRun, type RunEvent, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, targetReads, type SourceReader } from './steps.ts';
-import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished } from './finish.ts';
+import { advanceFinishCursor, type FinishedReader, finishSince, planFinishes, readFinishedRecords, readsFinished } from './finish.ts';
 
 export type { RunEvent, RunResult } from './run.ts';
 
@@ -33,6 +33,8 @@ export interface RunPairOptions {
   onEvent?: (event: RunEvent) => void;
   /** How sources are read; `runAll` shares one read among the pairs of a source. */
   read?: SourceReader;
+  /** How the source's finished items are read (run-all shares one read among a source's pairs). */
+  readFinished?: FinishedReader;
   /** SIGINT/SIGTERM: finish the writes in flight, start no more, close the run as interrupted. */
   signal?: AbortSignal;
   /** What started the run, kept on its row (see RunMeta). */
@@ -90,7 +92,9 @@ export async function runPair(opts: RunPairOptions): Promise<RunResult> {
       let holdFrom: number | undefined;
       let finishedItems: { key: string; record: ProgressRecord }[] = [];
       if (finishing) {
-        const records = await readFinishedRecords(source, finishSince(store, pair.name, source.id, settings, startedAt), only);
+        const since = finishSince(store, pair.name, source.id, settings, startedAt);
+        const resumable = new Set(listed.map((i) => i.record.ref.id));
+        const records = await readFinishedRecords(source, since, only ? { items: only, resumable } : undefined, opts.readFinished);
         stats.read += records.length;
         const finishes = await planFinishes(target, records, { settings, store, stats, targetServerId: targetInfo.serverId, resolveOpts, resumed: byKey });
         for (const [key, p] of finishes.planned) planned.set(key, p);

@@ -16,7 +16,7 @@ import { explicitClearsOf } from './clears.ts';
 import type { RunPairOptions, ScopedItem } from './run-pair.ts';
 import { withRun, type RunResult } from './run.ts';
 import { matchAndPlan, readItems, readRecords, type SourceReader } from './steps.ts';
-import { advanceFinishCursor, finishSince, planFinishes, readFinishedRecords, readsFinished, type FinishPlan } from './finish.ts';
+import { advanceFinishCursor, type FinishedReader, finishSince, planFinishes, readFinishedRecords, readsFinished, type FinishPlan } from './finish.ts';
 import type { PlannedItem } from '../core/pipeline.ts';
 import type { ProgressSettings } from '../core/pair.ts';
 
@@ -41,11 +41,23 @@ interface FinishSide {
  */
 async function planSideFinishes(
   side: FinishSide,
-  ctx: { pair: string; settings: ProgressSettings; store: Store; stats: { resolved: number; read: number }; startedAt: number; scope?: ScopedItem[] },
+  ctx: {
+    pair: string;
+    settings: ProgressSettings;
+    store: Store;
+    stats: { resolved: number; read: number };
+    startedAt: number;
+    scope?: ScopedItem[];
+    reader?: FinishedReader;
+  },
   decisions: Map<string, TypedDecision>,
 ): Promise<Pick<FinishPlan, 'holdFrom' | 'items'>> {
-  const ids = ctx.scope?.filter((i) => i.provider === side.from.id).map((i) => i.nativeId);
-  const records = await readFinishedRecords(side.from, finishSince(ctx.store, ctx.pair, side.from.id, ctx.settings, ctx.startedAt), ids);
+  const since = finishSince(ctx.store, ctx.pair, side.from.id, ctx.settings, ctx.startedAt);
+  const scope = ctx.scope && {
+    items: ctx.scope.filter((i) => i.provider === side.from.id).map((i) => i.nativeId),
+    resumable: new Set([...side.resumed.values()].map((i) => i.record.ref.id)),
+  };
+  const records = await readFinishedRecords(side.from, since, scope, ctx.reader);
   ctx.stats.read += records.length;
   const finishes = await planFinishes(side.to, records, {
     settings: ctx.settings,
@@ -190,7 +202,15 @@ export async function runTwoWay(opts: TwoWayOptions): Promise<RunResult> {
       for (const d of [...heldB.waiting, ...heldA.waiting]) decisions.set(d.key, d);
 
       // Finished on either side: the other side leaves Continue Watching (see planSideFinishes).
-      const finishCtx = { pair: pair.name, settings, store, stats, startedAt, ...(scope ? { scope } : {}) };
+      const finishCtx = {
+        pair: pair.name,
+        settings,
+        store,
+        stats,
+        startedAt,
+        ...(scope ? { scope } : {}),
+        ...(opts.readFinished ? { reader: opts.readFinished } : {}),
+      };
       const finishing = [
         { from: a, to: b, toServerId: bInfo.serverId, plannedTo: plannedB, plannedFrom: plannedA, resumed: aItems },
         { from: b, to: a, toServerId: aInfo.serverId, plannedTo: plannedA, plannedFrom: plannedB, resumed: bItems },

@@ -305,8 +305,10 @@ describe('large libraries', () => {
       const result = await p.sync();
       assert.equal((result.counts.write ?? 0) + (result.counts.unresolved ?? 0), 450);
       assert.ok((result.counts.write ?? 0) >= 430, 'nearly all match (a few legacy-agent films share no id)');
-      const sourcePages = p.source.requests.filter((r) => r.path === '/library/sections/1/all');
+      const sourcePages = p.source.requests.filter((r) => r.path === '/library/sections/1/all' && 'viewOffset>>' in r.query);
       assert.equal(sourcePages.length, 3, '450 resumable items = 3 pages of 200');
+      const finishedPages = p.source.requests.filter((r) => r.path === '/library/sections/1/all' && 'lastViewedAt>>' in r.query);
+      assert.equal(finishedPages.length, 1, 'nothing finished: one page of the finished read');
       const targetPages = p.target.requests.filter((r) => r.path === '/library/sections/1/all');
       assert.equal(targetPages.length, 5, '2100 films = 5 index pages of 500');
     } finally {
@@ -355,7 +357,9 @@ describe('two users of one server', () => {
       assert.ok(outcome?.ok);
       assert.equal(outcome.result.counts.write, 1);
       assert.equal(userState(p.source, movie.ratingKey, alice.id)?.viewOffset, userState(p.source, movie.ratingKey)?.viewOffset);
-      const scans = p.source.requests.slice(mark).filter((r) => r.path.endsWith('/all') && !('viewOffset>>' in r.query));
+      const listings = p.source.requests.slice(mark).filter((r) => r.path.endsWith('/all'));
+      // The resumable listing and the finished read (`lastViewedAt>>=`) only: no index scan.
+      const scans = listings.filter((r) => !('viewOffset>>' in r.query) && !('lastViewedAt>>' in r.query));
       assert.equal(scans.length, 0, 'no external-id index needed');
     } finally {
       await p.close();
