@@ -18,6 +18,8 @@ export interface SummaryContext {
   servers: { role: string; kind: EmulatorKind }[];
   items: number;
   changed: number;
+  /** Items finished on the source (two-way: A) that the target (B) holds a position on. */
+  finished: number;
   latencyMs: number;
   synthetic: string;
   seeded: string;
@@ -47,7 +49,9 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
       : `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
   );
   if (ctx.twoWay) {
-    lines.push(`Expected: the first run writes ≈ ${fmt(2 * ctx.changed)} (each side's ${fmt(ctx.changed)} to the other), every later run writes 0.`);
+    lines.push(
+      `Expected: the first run writes ≈ ${fmt(2 * ctx.changed + ctx.finished)} (each side's ${fmt(ctx.changed)} to the other, ${fmt(ctx.finished)} finishes on B), every later run writes 0.`,
+    );
   }
   if (ctx.injected429) lines.push('--trakt-429: the first Trakt write of the first run was answered 429 (Retry-After: 1) by an injected fault.');
   lines.push(

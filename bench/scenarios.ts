@@ -450,6 +450,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       servers,
       items,
       changed,
+      finished: finishedCount,
       latencyMs: args.latencyMs,
       synthetic: args.synthetic,
       seeded: seededText,
