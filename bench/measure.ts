@@ -34,8 +34,9 @@ type Counts = 'page read' | 'write' | 'overhead';
 /**
  * Plex: `GET /library/metadata/1,2,3` → `GET /library/metadata/{ids}`, `/library/sections/2/all`
  * → `…/{id}/all`, with what a listing asks for: section listings `[viewOffset]` (the resumable
- * read), `[updatedAt]` (index refresh), `[type=N]` (full index scan); metadata `[includeGuids]`
- * (show ids for the resumable read) or `[state]` (target state, the confirming re-read).
+ * read), `[lastViewedAt]` (the finish read: finished since the pair's cursor), `[updatedAt]`
+ * (index refresh), `[type=N]` (full index scan); metadata `[includeGuids]` (show ids for the
+ * resumable and finish reads) or `[state]` (target state, the confirming re-read).
  */
 function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntry, 'query'>>): string {
   const path = entry.path
@@ -46,6 +47,7 @@ function routeOf(entry: Pick<LogEntry, 'method' | 'path'> & Partial<Pick<LogEntr
     const q = entry.query;
     if (path === '/library/sections/{id}/all') {
       if ('viewOffset>>' in q) variant = 'viewOffset';
+      else if ('lastViewedAt>>' in q) variant = 'lastViewedAt';
       else if ('updatedAt>>' in q) variant = 'updatedAt';
       else variant = `type=${q.type ?? 'any'}`;
     } else if (path === '/library/metadata/{ids}') {
@@ -63,7 +65,8 @@ const ITEM_LISTINGS = new Set(['/Items', '/Users/{id}/Items']);
 /**
  * Jellyfin/Emby: ids (GUIDs, Emby's numbers) → `{id}`, Emby's `/emby` prefix dropped, and the
  * item listings told apart by what they ask for: `[Ids]` (items by id), `[IsResumable]` (the
- * source read), `[MinDateLastSaved]` (index refresh), `[IncludeItemTypes=…]` (full index scan).
+ * source read), `[IsPlayed]` (the finish read: played since the pair's cursor, newest first),
+ * `[MinDateLastSaved]` (index refresh), `[IncludeItemTypes=…]` (full index scan).
  */
 function mediaBrowserRouteOf(entry: Pick<LogEntry, 'method' | 'path' | 'query'>): string {
   const stripped = entry.path.replace(/^\/emby(?=\/|$)/i, '') || '/';
@@ -76,6 +79,7 @@ function mediaBrowserRouteOf(entry: Pick<LogEntry, 'method' | 'path' | 'query'>)
     const q = new Map(Object.entries(entry.query ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const));
     if (q.get('ids')) variant = 'Ids';
     else if ((q.get('filters') ?? '').split(',').includes('IsResumable')) variant = 'IsResumable';
+    else if (q.get('isplayed') === 'true') variant = 'IsPlayed';
     else if (q.get('mindatelastsaved')) variant = 'MinDateLastSaved';
     else variant = `IncludeItemTypes=${q.get('includeitemtypes') ?? 'any'}`;
   }
@@ -95,8 +99,37 @@ const PAGE_ROUTES: Record<EmulatorKind, Set<string>> = {
   plex: new Set(['GET /library/sections/{id}/all', 'GET /library/metadata/{ids}']),
   jellyfin: new Set(['GET /Items', 'GET /Users/{id}/Items', 'GET /UserItems/Resume', 'GET /Users/{id}/Items/Resume']),
   emby: new Set(['GET /Items', 'GET /Users/{id}/Items', 'GET /UserItems/Resume', 'GET /Users/{id}/Items/Resume']),
-  trakt: new Set(['GET /sync/playback', 'GET /sync/playback/movies', 'GET /sync/playback/episodes']),
+  trakt: new Set([
+    'GET /sync/playback',
+    'GET /sync/playback/movies',
+    'GET /sync/playback/episodes',
+    'GET /sync/last_activities',
+    'GET /sync/history/movies',
+    'GET /sync/history/episodes',
+    'GET /sync/history/movies/{id}',
+    'GET /sync/history/episodes/{id}',
+    'GET /sync/history/shows/{id}',
+  ]),
 };
+
+/**
+ * The page reads that ask the source for what was finished (the `finish` setting): Plex's
+ * `lastViewedAt>>=` section listings, Jellyfin/Emby's `IsPlayed` listings, Trakt's
+ * `/sync/last_activities` (one small answer that says whether plays moved: counted as the page it
+ * replaces) and history pages. The show/series look-ups of finished episodes share their routes
+ * with the resumable read's and are not in this count.
+ */
+const FINISH_READ_ROUTES: Record<EmulatorKind, RegExp> = {
+  plex: /^GET \/library\/sections\/\{id\}\/all \[lastViewedAt\]$/,
+  jellyfin: /^GET (\/Users\/\{id\})?\/Items \[IsPlayed\]$/,
+  emby: /^GET (\/Users\/\{id\})?\/Items \[IsPlayed\]$/,
+  trakt: /^GET \/sync\/(last_activities|history(\/.*)?)$/,
+};
+
+/** Whether a (2xx) route is a read of the source's finished items. */
+export function isFinishRead(kind: EmulatorKind, route: string): boolean {
+  return FINISH_READ_ROUTES[kind].test(route);
+}
 
 const MB_WRITES = new Set([
   'POST /UserItems/{id}/UserData',
@@ -155,6 +188,8 @@ interface RequestStats {
 interface ServerStats extends RequestStats {
   kind: EmulatorKind;
   pagesRead: number;
+  /** Of pagesRead: the reads of finished items (isFinishRead). */
+  finishReads: number;
   writes: number;
   fixedOverhead: number;
   /** Route → what it counts as. */
@@ -189,7 +224,10 @@ export interface RunRecord {
   error?: string;
   wallMs: number;
   requests: RequestStats & { byServer: Record<string, ServerStats>; failed: number };
+  /** Page reads, the finish reads included. */
   pagesRead: number;
+  /** Of pagesRead: the reads of the source's finished items (both sides, two-way). */
+  finishReads: number;
   writes: number;
   fixedOverhead: number;
   /** `role route` → count, for the overhead routes. */
@@ -252,15 +290,27 @@ function serverStats(kind: EmulatorKind, log: LogEntry[]): ServerStats {
   const byRoute: Record<string, number> = {};
   const kinds: Record<string, Counts> = {};
   let pagesRead = 0;
+  let finishReads = 0;
   let writes = 0;
   for (const e of log) {
     const route = routeWithStatus(kind, e);
     byRoute[route] = (byRoute[route] ?? 0) + 1;
     const counts = (kinds[route] ??= countsAs(kind, route));
-    if (counts === 'page read') pagesRead++;
-    else if (counts === 'write') writes++;
+    if (counts === 'page read') {
+      pagesRead++;
+      if (isFinishRead(kind, route)) finishReads++;
+    } else if (counts === 'write') writes++;
   }
-  return { kind, total: log.length, byRoute: sortedByCount(byRoute), pagesRead, writes, fixedOverhead: log.length - pagesRead - writes, countsAs: kinds };
+  return {
+    kind,
+    total: log.length,
+    byRoute: sortedByCount(byRoute),
+    pagesRead,
+    finishReads,
+    writes,
+    fixedOverhead: log.length - pagesRead - writes,
+    countsAs: kinds,
+  };
 }
 
 function median(values: number[]): number | null {
@@ -362,6 +412,7 @@ export async function measure(
   spans.sort((a, b) => a.firstMs - b.firstMs);
   const servers = Object.values(byServer);
   const pagesRead = servers.reduce((n, s) => n + s.pagesRead, 0);
+  const finishReads = servers.reduce((n, s) => n + s.finishReads, 0);
   const writes = servers.reduce((n, s) => n + s.writes, 0);
   const fixedOverhead = total - pagesRead - writes;
   const budget = pagesRead + writes + budgetSlack;
@@ -399,6 +450,7 @@ export async function measure(
     wallMs: Math.round(wallMs * 10) / 10,
     requests: { total, byRoute: sortedByCount(allByRoute), byServer, failed },
     pagesRead,
+    finishReads,
     writes,
     fixedOverhead,
     fixedOverheadByRoute: sortedByCount(fixedOverheadByRoute),

@@ -98,6 +98,7 @@ async function main(): Promise<number> {
         wallMs: r.wallMs,
         requests: r.requests.total,
         pagesRead: r.pagesRead,
+        finishReads: r.finishReads,
         writes: r.writes,
         fixedOverhead: r.fixedOverhead,
         budgetSlack: r.budgetSlack,
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
   }
 
   process.stdout.write(
-    `\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}${args.trakt429 ? ', --trakt-429' : ''}):\n`,
+    `\nAll scenarios (${args.latencyMs} ms latency; ${args.synthetic}; --changed ${args.changed} (two-way: on each side), --trakt-changed ${args.traktChanged}, --finished ${args.finished}, --trakt-finished ${args.traktFinished}${args.trakt429 ? ', --trakt-429' : ''}):\n`,
   );
   process.stdout.write(`${digestTable(digests)}\n`);
   const compared = peerTable(digests);

@@ -18,6 +18,8 @@ export interface SummaryContext {
   servers: { role: string; kind: EmulatorKind }[];
   items: number;
   changed: number;
+  /** Items finished on the source (two-way: A) that the target (B) holds a position on. */
+  finished: number;
   latencyMs: number;
   synthetic: string;
   seeded: string;
@@ -47,7 +49,9 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
       : `Playhead benchmark: ${direction}, ${fmt(ctx.items)} movies+episodes (${ctx.synthetic}), ${fmt(ctx.changed)} changed on the source (${ctx.seeded}), ${ctx.latencyMs} ms latency per request.`,
   );
   if (ctx.twoWay) {
-    lines.push(`Expected: the first run writes ≈ ${fmt(2 * ctx.changed)} (each side's ${fmt(ctx.changed)} to the other), every later run writes 0.`);
+    lines.push(
+      `Expected: the first run writes ≈ ${fmt(2 * ctx.changed + ctx.finished)} (each side's ${fmt(ctx.changed)} to the other, ${fmt(ctx.finished)} finishes on B), every later run writes 0.`,
+    );
   }
   if (ctx.injected429) lines.push('--trakt-429: the first Trakt write of the first run was answered 429 (Retry-After: 1) by an injected fault.');
   lines.push(
@@ -77,6 +81,11 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
     (r) => r.pagesRead,
   );
   perServer(
+    '  of which finish reads (finished items since the cursor)',
+    (s) => s.finishReads,
+    (r) => r.finishReads,
+  );
+  perServer(
     'writes',
     (s) => s.writes,
     (r) => r.writes,
@@ -88,6 +97,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
   );
   row(`budget (pages + writes + ${slack})`, (r) => fmt(r.budget));
   row('budget met', (r) => (r.budgetMet ? 'yes' : `NO (+${r.requests.total - r.budget})`));
+  row('finish decisions (finished / finished_skip)', (r) => `${fmt(r.decisions.finished ?? 0)} / ${fmt(r.decisions.finished_skip ?? 0)}`);
   row('records read (engine)', (r) => fmt(r.engine.read));
   row('resolved on target (engine)', (r) => fmt(r.engine.resolved));
   row('writes (engine)', (r) => fmt(r.engine.writes));
@@ -140,7 +150,7 @@ export function summary(runs: RunRecord[], ctx: SummaryContext): string {
         .map(([k, v]) => `${v}× ${k}`)
         .join(', ') || 'none';
     lines.push(
-      `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages${ctx.twoWay ? ' (both sides)' : ''} + ${fmt(r.writes)} writes + ${r.budgetSlack} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
+      `${r.name}: ${fmt(r.requests.total)} requests vs budget ${fmt(r.pagesRead)} pages${ctx.twoWay ? ' (both sides)' : ''} (${fmt(r.finishReads)} of them finish reads) + ${fmt(r.writes)} writes + ${r.budgetSlack} = ${fmt(r.budget)} → ${r.budgetMet ? 'met' : `NOT met, ${r.requests.total - r.budget} over`}. Fixed overhead ${r.fixedOverhead} (${overhead}).`,
     );
     for (const [role, p] of Object.entries(r.writePacing ?? {})) {
       lines.push(`  Trakt write pacing, ${pacingLine(role, p)}`);
@@ -183,6 +193,7 @@ export interface ScenarioDigest {
     | 'ok'
     | 'wallMs'
     | 'pagesRead'
+    | 'finishReads'
     | 'writes'
     | 'fixedOverhead'
     | 'budgetSlack'
@@ -213,17 +224,19 @@ export function digestTable(digests: ScenarioDigest[]): string {
       'ratio',
       'peak RSS',
       'pages',
+      'finish reads',
+      'finished',
       'writes',
       'budget met',
       'status',
       'Trakt writes ≤ 1/s, 429s',
     ],
     style: { head: [], border: [] },
-    colAligns: ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
+    colAligns: ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
   });
   for (const d of digests) {
     if (d.runs.length === 0) {
-      table.push([d.scenario, '—', '', '', '', '', '', '', '', '', '', '', 'FAILED', d.error?.split('\n')[0]?.slice(0, 60) ?? '']);
+      table.push([d.scenario, '—', '', '', '', '', '', '', '', '', '', '', '', '', 'FAILED', d.error?.split('\n')[0]?.slice(0, 60) ?? '']);
       continue;
     }
     for (const r of d.runs) {
@@ -241,6 +254,8 @@ export function digestTable(digests: ScenarioDigest[]): string {
         r.bound ? `×${r.bound.ratio.toFixed(2)}` : '',
         mib(r.peakRssKiB * 1024),
         fmt(r.pagesRead),
+        fmt(r.finishReads),
+        fmt(r.decisions.finished ?? 0),
         fmt(r.writes),
         r.budgetMet ? 'yes' : `NO (+${r.requests - r.budget})`,
         r.ok ? 'ok' : 'FAILED',

@@ -38,6 +38,10 @@ export interface Args {
   latencyMs: number;
   changed: number;
   traktChanged: number;
+  /** Items finished on the source after the target's play (the target holds a position), Plex/Jellyfin scenarios. */
+  finished: number;
+  /** The same for plex-to-trakt (each finish is a Trakt write: one per second). */
+  traktFinished: number;
   synthetic: string;
   /** `--items N`: the library is DEFAULT_SYNTHETIC's shape scaled to N movies + episodes. */
   items?: number;
@@ -61,16 +65,21 @@ export interface ScenarioDef {
   target: EmulatorKind;
   /** Items given a resume position on the source (two-way: on each side, disjoint items). */
   changed(args: Args): number;
+  /**
+   * Items finished on the source (two-way: on side A) that the target (B) holds a position on,
+   * played before the finish: the first run finishes them on the target.
+   */
+  finished(args: Args): number;
   /** A `mode: two-way` pair (default one-way). */
   twoWay?: true;
 }
 
 export const SCENARIOS: ScenarioDef[] = [
-  { name: 'plex-to-plex', source: 'plex', target: 'plex', changed: (a) => a.changed },
-  { name: 'plex-to-jellyfin', source: 'plex', target: 'jellyfin', changed: (a) => a.changed },
-  { name: 'jellyfin-to-plex', source: 'jellyfin', target: 'plex', changed: (a) => a.changed },
-  { name: 'plex-to-trakt', source: 'plex', target: 'trakt', changed: (a) => a.traktChanged },
-  { name: 'plex-jellyfin-two-way', source: 'plex', target: 'jellyfin', changed: (a) => a.changed, twoWay: true },
+  { name: 'plex-to-plex', source: 'plex', target: 'plex', changed: (a) => a.changed, finished: (a) => a.finished },
+  { name: 'plex-to-jellyfin', source: 'plex', target: 'jellyfin', changed: (a) => a.changed, finished: (a) => a.finished },
+  { name: 'jellyfin-to-plex', source: 'jellyfin', target: 'plex', changed: (a) => a.changed, finished: (a) => a.finished },
+  { name: 'plex-to-trakt', source: 'plex', target: 'trakt', changed: (a) => a.traktChanged, finished: (a) => a.traktFinished },
+  { name: 'plex-jellyfin-two-way', source: 'plex', target: 'jellyfin', changed: (a) => a.changed, finished: (a) => a.finished, twoWay: true },
 ];
 
 /** What a scenario's emulators are called: roles (keys of the request counts), server names, provider ids. */
@@ -91,7 +100,7 @@ function runNamesOf(def: ScenarioDef): string[] {
   return def.twoWay ? ['first', 'no-change', 'no-change-2'] : ['first', 'no-change'];
 }
 
-export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--items N | --synthetic SPEC] [--latency-ms N] [--changed N] [--trakt-changed N]
+export const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME…]]… [--items N | --synthetic SPEC] [--latency-ms N] [--changed N] [--trakt-changed N] [--finished N] [--trakt-finished N]
 scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (default: all)
   emulator-pages      each emulator's answer time for the page requests Playhead sends (bench/emulator-pages.ts)
   core-plan           match, plan and policy for --items items in the pure core (bench/core-plan.ts)
@@ -105,6 +114,10 @@ scenarios: ${[...EXTRA_SCENARIOS, ...SCENARIOS.map((s) => s.name)].join(', ')} (
   --changed N         items with a position on the source, Plex/Jellyfin scenarios (default 1000);
                       plex-jellyfin-two-way: on each side (disjoint items)
   --trakt-changed N   the same for plex-to-trakt (default 20; Trakt takes 1 write per second)
+  --finished N        items finished on the source (two-way: on A) in the last 3 days that the target
+                      (B) holds a position on, played 4–7 days ago: the first run finishes them there
+                      (default 300; other items than the --changed ones)
+  --trakt-finished N  the same for plex-to-trakt (default 5)
   --synthetic SPEC    the library on every emulator (default ${DEFAULT_SYNTHETIC})
   --trakt-429         plex-to-trakt: answer the first write with one injected 429 (Retry-After: 1),
                       to see how the client's pacing recovers (off by default)
@@ -122,6 +135,8 @@ export function readArgs(argv: string[]): Args | 'help' {
       'latency-ms': { type: 'string' },
       changed: { type: 'string', default: '1000' },
       'trakt-changed': { type: 'string', default: '20' },
+      finished: { type: 'string', default: '300' },
+      'trakt-finished': { type: 'string', default: '5' },
       synthetic: { type: 'string' },
       items: { type: 'string' },
       'trakt-429': { type: 'boolean', default: false },
@@ -155,6 +170,8 @@ export function readArgs(argv: string[]): Args | 'help' {
     latencyMs: whole('latency-ms', values['latency-ms'] ?? (items === undefined ? '5' : '20')),
     changed: whole('changed', values.changed),
     traktChanged: whole('trakt-changed', values['trakt-changed']),
+    finished: whole('finished', values.finished),
+    traktFinished: whole('trakt-finished', values['trakt-finished']),
     synthetic: items === undefined ? (values.synthetic ?? DEFAULT_SYNTHETIC) : syntheticFor(items),
     ...(items === undefined ? {} : { items }),
     trakt429: values['trakt-429'],
@@ -187,6 +204,10 @@ export function argsFor(scenario: string, args: Args): string[] {
     String(args.changed),
     '--trakt-changed',
     String(args.traktChanged),
+    '--finished',
+    String(args.finished),
+    '--trakt-finished',
+    String(args.traktFinished),
     '--synthetic',
     args.synthetic,
     ...(args.trakt429 ? ['--trakt-429'] : []),
@@ -323,25 +344,42 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
     say(`  ${roles[0]} ${source.url}, ${roles[1]} ${target.url} (${Math.round(performance.now() - startedAt)} ms)`);
 
     const whoOn = (kind: EmulatorKind) => (kind === 'plex' ? 'the owner' : MB_USER);
-    const seed = async (e: Emulator, seedText: string, extra: string[]): Promise<SeedSummary> => {
-      say(`giving ${whoOn(e.kind)} ${changed} resume positions on ${e.name}…`);
-      const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', e.url, String(changed), seedText, e.kind, MB_USER, ...extra];
+    const seed = async (e: Emulator, what: string, count: number, seedText: string, extra: string[]): Promise<SeedSummary> => {
+      say(`${what} for ${whoOn(e.kind)} on ${e.name}…`);
+      const seedArgs = ['--import', 'tsx', 'bench/seed-progress.ts', e.url, String(count), seedText, e.kind, MB_USER, ...extra];
       return JSON.parse(await runChild(seedArgs, `seeding ${e.name}`)) as SeedSummary;
     };
     const described = (s: SeedSummary) => `${fmt(s.movies)} movies + ${fmt(s.episodes)} episodes`;
     const pickedFile = join(workDir, 'picked-a.json');
-    const seeded = await seed(source, SEED, def.twoWay ? ['--picked', pickedFile] : []);
+    const pickedBFile = join(workDir, 'picked-b.json');
+    const finishedFile = join(workDir, 'finished.json');
+    const seeded = await seed(source, `${fmt(changed)} resume positions`, changed, SEED, ['--picked', pickedFile]);
     let seededText = described(seeded);
     let seededB: SeedSummary | undefined;
     if (def.twoWay) {
       // Side B: other items (none of A's, by title/year or show/season/episode), other positions and times.
-      seededB = await seed(target, `${SEED}:b`, ['--avoid', pickedFile]);
+      seededB = await seed(target, `${fmt(changed)} resume positions`, changed, `${SEED}:b`, ['--avoid', pickedFile, '--picked', pickedBFile]);
       seededText = `A (${KIND_LABEL[def.source]}, ${whoOn(def.source)}): ${described(seeded)}; B (${KIND_LABEL[def.target]}, ${whoOn(def.target)}): ${described(seededB)}`;
       if (seededB.movies + seededB.episodes !== changed || seeded.movies + seeded.episodes !== changed) {
         throw new BenchError(
           `seeding gave ${seeded.movies + seeded.episodes} positions on A and ${seededB.movies + seededB.episodes} on B, not ${changed} each`,
         );
       }
+    }
+    // Finished items: other items than the positions above, finished on the source after the
+    // target's (older) position on them, so the first run takes them out of the target's Continue Watching.
+    const finishedCount = def.finished(args);
+    let finished: SeedSummary | undefined;
+    if (finishedCount > 0) {
+      const avoid = ['--avoid', pickedFile, ...(def.twoWay ? ['--avoid', pickedBFile] : [])];
+      finished = await seed(source, `${fmt(finishedCount)} finished items`, finishedCount, `${SEED}:finished`, [
+        ...avoid,
+        '--finish',
+        '--picked',
+        finishedFile,
+      ]);
+      await seed(target, `positions behind those ${fmt(finishedCount)} finishes`, 0, `${SEED}:behind`, ['--behind', finishedFile]);
+      seededText += `; finished on ${def.twoWay ? 'A' : 'the source'} after ${def.twoWay ? "B's" : "the target's"} position: ${described(finished)}`;
     }
     const injected = args.trakt429 && target.kind === 'trakt';
     for (const e of emulators) {
@@ -398,7 +436,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
         startEmulator({ role: sideB.role, kind: def.target, name: sideB.name, ...common }),
       ]);
       emulators.push(peerSource, peerTarget);
-      await seed(peerSource, SEED, []);
+      await seed(peerSource, `${fmt(changed)} resume positions`, changed, SEED, []);
       peer = await runPeer(peerSource, peerTarget, args.latencyMs);
       const first = runs[0];
       say(
@@ -412,6 +450,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
       servers,
       items,
       changed,
+      finished: finishedCount,
       latencyMs: args.latencyMs,
       synthetic: args.synthetic,
       seeded: seededText,
@@ -435,6 +474,7 @@ export async function runScenario(def: ScenarioDef, args: Args): Promise<number>
         synthetic: args.synthetic,
         changedMovies: seeded.movies,
         changedEpisodes: seeded.episodes,
+        finished: finished ? { movies: finished.movies, episodes: finished.episodes } : { movies: 0, episodes: 0 },
         ...(seededB ? { changedOnB: { movies: seededB.movies, episodes: seededB.episodes, avoided: seededB.avoided } } : {}),
       },
       latencyMs: args.latencyMs,

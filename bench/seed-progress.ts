@@ -2,22 +2,27 @@
 // whole emulator state (tens of MB of JSON for 20 000 items) never shows up in the benchmark
 // process's peak RSS.
 //
-//   node --import tsx bench/seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby] [user]
-//                                            [--picked FILE] [--avoid FILE]
+//   node --import tsx bench/seed-progress.ts <emulator-url> <count> <seed> [plex|jellyfin|emby|trakt] [user]
+//                                            [--picked FILE] [--avoid FILE]… [--finish | --behind FILE]
 //
-// Picks <changed> movies and episodes deterministically (in proportion to how many of each the
+// Picks <count> movies and episodes deterministically (in proportion to how many of each the
 // library holds, evenly spread over the library so episodes span many shows), gives one user a
 // resume position at 10–80 % of each item's duration with the last-played time spread over the
 // last week, and writes the state back. Prints one JSON line: what it changed.
 //   --picked FILE  also write the picked items' identities (kind-neutral: title and year, show
 //                  title/year + season/episode) to FILE as a JSON array;
-//   --avoid FILE   never pick an item whose identity is in FILE (such a list), and pick at the
-//                  half-way points of the even spread. Two-way scenarios seed side B this way, so
-//                  the two sides' changed items are disjoint.
-//   plex (default): the owner account; `viewOffset` (ms) and `lastViewedAt` (epoch s).
+//   --avoid FILE   never pick an item whose identity is in FILE (such a list; repeatable), and
+//                  (positions) pick at the half-way points of the even spread. Two-way scenarios
+//                  seed side B this way, so the two sides' changed items are disjoint;
+//   --finish       mark the picked items watched instead (play count + 1, no position, last
+//                  played 10 minutes to 3 days ago), a quarter of the spacing further on;
+//   --behind FILE  give positions to exactly the items named in FILE, last played 4–7 days ago:
+//                  the target's positions that the source's finishes are newer than.
+//   plex (default): the owner account; `viewOffset` (ms), `viewCount`, `lastViewedAt` (epoch s).
 //   jellyfin/emby: the named user (default alice); `userData[userId][itemId]` with
-//     `PlaybackPositionTicks`, `LastPlayedDate`, not played, play count 0.
-//   trakt: the named user's saved playback (`progress` %, `paused_at`), as /scrobble/pause leaves it.
+//     `PlaybackPositionTicks`, `LastPlayedDate`, `Played`, `PlayCount`.
+//   trakt: the named user's saved playback (`progress` %, `paused_at`), as /scrobble/pause leaves it
+//     (positions only).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { MediaBrowserEmulatorData, MbItem } from '../emulators/mediabrowser/data.ts';
@@ -117,91 +122,182 @@ function pick<T>(movies: T[], episodes: T[], changed: number, phase = 0): { pick
   return { picked: [...spread(movies, wantMovies, phase), ...spread(episodes, wantEpisodes, phase)], movies: wantMovies, episodes: wantEpisodes };
 }
 
-/** A position fraction (10–80 %) and an age (10 minutes to a week, never in the future), per item. */
-function positions(seed: string): () => { fraction: number; ageS: number } {
+/**
+ * A position fraction (10–80 %) and an age (from `minAgeS`, spread over `spanS`, never in the
+ * future), per item. Changed items: 10 minutes to a week old.
+ */
+function positions(seed: string, minAgeS = 600, spanS = 7 * 86_400): () => { fraction: number; ageS: number } {
   const random = prng(`playhead-bench:${seed}`);
   return () => {
     const fraction = 0.1 + random() * 0.7;
-    const ageS = 600 + Math.floor(random() * 7 * 86_400);
+    const ageS = minAgeS + Math.floor(random() * spanS);
     return { fraction, ageS };
   };
 }
 
-export function seedProgress(data: PlexEmulatorData, changed: number, seed: string, nowMs: number, opts: PickOptions = {}): SeedResult {
+/** Finishes (--finish) are 10 minutes to 3 days old … */
+const FINISH_AGES = { minAgeS: 600, spanS: 3 * 86_400 };
+/** … and the positions behind them (--behind) 4 to 7 days: always played before the finish. */
+const BEHIND_AGES = { minAgeS: 4 * 86_400, spanS: 3 * 86_400 };
+
+/** One playable item of an emulator's state, and how to change one user's state of it. */
+interface Candidate {
+  type: 'movie' | 'episode';
+  identity: string;
+  /** A resume position at `fraction` of the duration, last played `ageS` ago. */
+  position(fraction: number, ageS: number): void;
+  /** Watched (play count 1, no position), last played `ageS` ago. */
+  finish(ageS: number): void;
+}
+
+function plexCandidates(data: PlexEmulatorData, nowMs: number): { user: string; candidates: Candidate[] } {
   const owner = data.accounts.find((a) => a.owner) ?? data.accounts[0];
   if (!owner) throw new Error('seed-progress: the emulator state has no accounts');
   const identity = plexIdentities(data);
-  let avoided = 0;
-  const allowed = (i: PlexItem): boolean => {
-    if (!opts.avoid?.has(identity.get(i) ?? '')) return true;
-    avoided++;
-    return false;
-  };
-  const playable = (type: PlexItem['type']) => data.items.filter((i) => i.type === type && (i.durationMs ?? 0) > 0 && allowed(i));
-  const { picked, movies, episodes } = pick(playable('movie'), playable('episode'), changed, opts.phase);
-  const next = positions(seed);
   const nowS = Math.floor(nowMs / 1000);
   const states = (data.userState[String(owner.id)] ??= {});
-  for (const item of picked) {
-    const { fraction, ageS } = next();
-    states[item.ratingKey] = { ...states[item.ratingKey], viewOffset: Math.round((item.durationMs ?? 0) * fraction), lastViewedAt: nowS - ageS };
-  }
-  return { movies, episodes, user: String(owner.id), identities: picked.map((i) => identity.get(i) ?? ''), avoided };
+  const candidates = data.items.flatMap((item): Candidate[] => {
+    if ((item.type !== 'movie' && item.type !== 'episode') || (item.durationMs ?? 0) <= 0) return [];
+    return [
+      {
+        type: item.type,
+        identity: identity.get(item) ?? '',
+        position: (fraction, ageS) => {
+          states[item.ratingKey] = { ...states[item.ratingKey], viewOffset: Math.round((item.durationMs ?? 0) * fraction), lastViewedAt: nowS - ageS };
+        },
+        finish: (ageS) => {
+          const { viewOffset: _position, ...rest } = states[item.ratingKey] ?? {};
+          states[item.ratingKey] = { ...rest, viewCount: (rest.viewCount ?? 0) + 1, lastViewedAt: nowS - ageS };
+        },
+      },
+    ];
+  });
+  return { user: String(owner.id), candidates };
 }
 
-export function seedMediaBrowserProgress(
-  data: MediaBrowserEmulatorData,
-  changed: number,
-  seed: string,
-  nowMs: number,
-  userName: string,
-  opts: PickOptions = {},
-): SeedResult {
+function mediaBrowserCandidates(data: MediaBrowserEmulatorData, nowMs: number, userName: string): { user: string; candidates: Candidate[] } {
   const user = data.users.find((u) => u.name === userName);
   if (!user) throw new Error(`seed-progress: the emulator has no user "${userName}" (users: ${data.users.map((u) => u.name).join(', ')})`);
   const identity = mediaBrowserIdentities(data);
-  let avoided = 0;
-  const allowed = (i: MbItem): boolean => {
-    if (!opts.avoid?.has(identity.get(i) ?? '')) return true;
-    avoided++;
-    return false;
-  };
-  const playable = (type: MbItem['Type']) => data.items.filter((i) => i.Type === type && (i.RunTimeTicks ?? 0) > 0 && allowed(i));
-  const { picked, movies, episodes } = pick(playable('Movie'), playable('Episode'), changed, opts.phase);
-  const next = positions(seed);
   const records = (data.userData[user.id] ??= {});
-  for (const item of picked) {
-    const { fraction, ageS } = next();
-    const previous = records[item.Id];
-    records[item.Id] = {
-      IsFavorite: false,
-      ...previous,
-      PlaybackPositionTicks: Math.round((item.RunTimeTicks ?? 0) * fraction),
-      PlayCount: 0,
-      Played: false,
-      LastPlayedDate: new Date(nowMs - ageS * 1000).toISOString(),
-    };
-  }
-  return { movies, episodes, user: user.id, identities: picked.map((i) => identity.get(i) ?? ''), avoided };
+  const at = (ageS: number) => new Date(nowMs - ageS * 1000).toISOString();
+  const candidates = data.items.flatMap((item): Candidate[] => {
+    if ((item.Type !== 'Movie' && item.Type !== 'Episode') || (item.RunTimeTicks ?? 0) <= 0) return [];
+    return [
+      {
+        type: item.Type === 'Movie' ? 'movie' : 'episode',
+        identity: identity.get(item) ?? '',
+        position: (fraction, ageS) => {
+          records[item.Id] = {
+            IsFavorite: false,
+            ...records[item.Id],
+            PlaybackPositionTicks: Math.round((item.RunTimeTicks ?? 0) * fraction),
+            PlayCount: 0,
+            Played: false,
+            LastPlayedDate: at(ageS),
+          };
+        },
+        finish: (ageS) => {
+          const previous = records[item.Id];
+          records[item.Id] = {
+            IsFavorite: false,
+            ...previous,
+            PlaybackPositionTicks: 0,
+            PlayCount: (previous?.PlayCount ?? 0) + 1,
+            Played: true,
+            LastPlayedDate: at(ageS),
+          };
+        },
+      },
+    ];
+  });
+  return { user: user.id, candidates };
 }
 
-/** Trakt: `changed` saved playback positions (10–80 %) for the named user, as `/scrobble/pause` leaves them. */
-export function seedTraktPlayback(data: TraktEmulatorData, changed: number, seed: string, nowMs: number, userName: string): SeedResult {
+/** Trakt: a position is a saved playback entry (`progress` %, `paused_at`), as `/scrobble/pause` leaves it. */
+function traktCandidates(data: TraktEmulatorData, nowMs: number, userName: string): { user: string; candidates: Candidate[] } {
   if (!data.users.some((u) => u.username === userName)) throw new Error(`seed-progress: the Trakt emulator has no user "${userName}"`);
-  type Pick = { type: 'movie' | 'episode'; item: number };
-  const { picked, movies, episodes } = pick<Pick>(
-    data.movies.map((m) => ({ type: 'movie', item: m.ids.trakt })),
-    data.episodes.map((e) => ({ type: 'episode', item: e.ids.trakt })),
-    changed,
-  );
-  const next = positions(seed);
   const list = (data.playback[userName] ??= []);
   let id = Math.max(0, ...Object.values(data.playback).flatMap((l) => l.map((p) => p.id)));
-  for (const p of picked) {
-    const { fraction, ageS } = next();
-    list.push({ id: ++id, type: p.type, item: p.item, progress: Math.round(fraction * 10_000) / 100, paused_at: new Date(nowMs - ageS * 1000).toISOString() });
+  const shows = new Map(data.shows.map((s) => [s.ids.trakt, s] as const));
+  const entry = (type: 'movie' | 'episode', item: number, identity: string): Candidate => ({
+    type,
+    identity,
+    position: (fraction, ageS) => {
+      list.push({ id: ++id, type, item, progress: Math.round(fraction * 10_000) / 100, paused_at: new Date(nowMs - ageS * 1000).toISOString() });
+    },
+    finish: () => {
+      throw new Error('seed-progress: finishing items on Trakt is not supported (no scenario has Trakt as the source)');
+    },
+  });
+  return {
+    user: userName,
+    candidates: [
+      ...data.movies.map((m) => entry('movie', m.ids.trakt, movieIdentity(m.title, m.year ?? undefined))),
+      ...data.episodes.map((e) => {
+        const show = shows.get(e.show);
+        return entry('episode', e.ids.trakt, episodeIdentity(show?.title ?? '?', show?.year ?? undefined, e.season, e.number));
+      }),
+    ],
+  };
+}
+
+/** What to do to the picked items. */
+export type SeedMode =
+  /** `count` items, spread over the library: a position played in the last week. */
+  | { kind: 'progress' }
+  /** `count` items, spread over the library (a quarter of the spacing further on): watched in the last 3 days. */
+  | { kind: 'finish' }
+  /** Exactly the items with these identities: a position played 4–7 days ago (before any finish). */
+  | { kind: 'behind'; identities: ReadonlySet<string> };
+
+/** Picks and changes items of one user on one emulator's state (changed in place). */
+export function seed(
+  kind: 'plex' | 'jellyfin' | 'emby' | 'trakt',
+  data: unknown,
+  count: number,
+  seedText: string,
+  nowMs: number,
+  userName: string,
+  mode: SeedMode,
+  opts: PickOptions = {},
+): SeedResult {
+  const { user, candidates } =
+    kind === 'plex'
+      ? plexCandidates(data as PlexEmulatorData, nowMs)
+      : kind === 'trakt'
+        ? traktCandidates(data as TraktEmulatorData, nowMs, userName)
+        : mediaBrowserCandidates(data as MediaBrowserEmulatorData, nowMs, userName);
+  let avoided = 0;
+  const allowed = candidates.filter((c) => {
+    if (!opts.avoid?.has(c.identity)) return true;
+    avoided++;
+    return false;
+  });
+  // Synthetic titles repeat now and then: finishes (and the positions behind them) go only to
+  // items whose identity is unique, so the target's item is the source's.
+  const seen = new Map<string, number>();
+  for (const c of candidates) seen.set(c.identity, (seen.get(c.identity) ?? 0) + 1);
+  const unique = (c: Candidate) => seen.get(c.identity) === 1;
+  let picked: Candidate[];
+  if (mode.kind === 'behind') {
+    picked = allowed.filter((c) => mode.identities.has(c.identity) && unique(c));
+    if (picked.length !== mode.identities.size)
+      throw new Error(`seed-progress: found ${picked.length} of the ${mode.identities.size} items asked for once each`);
+  } else {
+    const phase = opts.phase ?? (mode.kind === 'finish' ? 0.25 : 0);
+    const byType = (type: Candidate['type']) => allowed.filter((c) => c.type === type && (mode.kind !== 'finish' || unique(c)));
+    picked = pick(byType('movie'), byType('episode'), count, phase).picked;
   }
-  return { movies, episodes, user: userName, identities: [], avoided: 0 };
+  const ages = mode.kind === 'progress' ? undefined : mode.kind === 'finish' ? FINISH_AGES : BEHIND_AGES;
+  const next = ages ? positions(seedText, ages.minAgeS, ages.spanS) : positions(seedText);
+  for (const c of picked) {
+    const { fraction, ageS } = next();
+    if (mode.kind === 'finish') c.finish(ageS);
+    else c.position(fraction, ageS);
+  }
+  const movies = picked.filter((c) => c.type === 'movie').length;
+  return { movies, episodes: picked.length - movies, user, identities: picked.map((c) => c.identity), avoided };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -209,23 +305,33 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { picked: { type: 'string' }, avoid: { type: 'string' } },
+    options: {
+      picked: { type: 'string' },
+      avoid: { type: 'string', multiple: true, default: [] },
+      finish: { type: 'boolean', default: false },
+      behind: { type: 'string' },
+    },
   });
-  const [url, changedText, seed, kind = 'plex', user = 'alice'] = positionals;
-  const changed = Number(changedText);
-  if (!url || !Number.isInteger(changed) || changed < 0 || !seed || !['plex', 'jellyfin', 'emby', 'trakt'].includes(kind)) {
-    throw new Error('usage: seed-progress.ts <emulator-url> <changed> <seed> [plex|jellyfin|emby|trakt] [user] [--picked FILE] [--avoid FILE]');
+  const [url, countText, seedText, kind = 'plex', user = 'alice'] = positionals;
+  const count = Number(countText);
+  if (!url || !Number.isInteger(count) || count < 0 || !seedText || !(kind === 'plex' || kind === 'jellyfin' || kind === 'emby' || kind === 'trakt')) {
+    throw new Error(
+      'usage: seed-progress.ts <emulator-url> <count> <seed> [plex|jellyfin|emby|trakt] [user] [--picked FILE] [--avoid FILE]… [--finish | --behind FILE]',
+    );
   }
-  const opts: PickOptions = values.avoid ? { avoid: new Set(JSON.parse(readFileSync(values.avoid, 'utf8')) as string[]), phase: 0.5 } : {};
+  const readList = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as string[];
+  const avoid = new Set(values.avoid.flatMap(readList));
+  const mode: SeedMode = values.behind
+    ? { kind: 'behind', identities: new Set(readList(values.behind)) }
+    : values.finish
+      ? { kind: 'finish' }
+      : { kind: 'progress' };
+  // Positions avoiding another side's items sit at the half-way points of the spread (see --avoid).
+  const opts: PickOptions = avoid.size > 0 ? { avoid, ...(mode.kind === 'progress' ? { phase: 0.5 } : {}) } : {};
   const got = await fetch(`${url}/__emulator/state`);
   if (!got.ok) throw new Error(`GET /__emulator/state answered ${got.status}`);
   const data: unknown = await got.json();
-  const summary =
-    kind === 'plex'
-      ? seedProgress(data as PlexEmulatorData, changed, seed, Date.now(), opts)
-      : kind === 'trakt'
-        ? seedTraktPlayback(data as TraktEmulatorData, changed, seed, Date.now(), user)
-        : seedMediaBrowserProgress(data as MediaBrowserEmulatorData, changed, seed, Date.now(), user, opts);
+  const summary = seed(kind, data, count, seedText, Date.now(), user, mode, opts);
   const put = await fetch(`${url}/__emulator/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
   if (!put.ok) throw new Error(`PUT /__emulator/state answered ${put.status}: ${(await put.text()).slice(0, 500)}`);
   await put.body?.cancel();

@@ -227,7 +227,10 @@ function journalled(w: PlannedWrite): JournalValue {
 
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
 function took(state: TargetState, w: PlannedWrite, target: Provider): boolean {
-  return holdsJournalled(state, journalled(w), target.capabilities) && (w.expectWatched === undefined || state.watched === w.expectWatched);
+  // A target that logs plays (Trakt) keeps no watched flag: its logged play shows as the position
+  // gone, which holdsJournalled checks; expecting a flag there would fail every finish.
+  const watchedAsExpected = w.expectWatched === undefined || state.watched === w.expectWatched || (w.expectWatched && target.capabilities.logsPlays);
+  return holdsJournalled(state, journalled(w), target.capabilities) && watchedAsExpected;
 }
 
 function describe(w: PlannedWrite): string {

@@ -27,7 +27,8 @@ const CAPS: Capabilities = {
   maxConcurrentWrites: 1,
 };
 
-function scriptedTarget(scripts: Partial<Record<Call, Script[]>>) {
+/** `logsPlays`: a target like Trakt, where marking watched logs a play and drops the position, and no watched flag is kept. */
+function scriptedTarget(scripts: Partial<Record<Call, Script[]>>, opts: { logsPlays?: true } = {}) {
   const state: TargetState = { ref, watched: false, playCount: 0, playingNow: false };
   const calls: Call[] = [];
   const run = async (call: Call, apply: () => void) => {
@@ -40,7 +41,7 @@ function scriptedTarget(scripts: Partial<Record<Call, Script[]>>) {
   const provider: Provider = {
     id: 'dst',
     kind: 'scripted',
-    capabilities: CAPS,
+    capabilities: opts.logsPlays ? { ...CAPS, watchedState: false, logsPlays: true } : CAPS,
     connect: async () => ({ serverId: 's1', name: 's1', version: '1' }),
     async *listProgress() {},
     readItems: async () => [],
@@ -56,7 +57,7 @@ function scriptedTarget(scripts: Partial<Record<Call, Script[]>>) {
       }),
     markWatched: () =>
       run('markWatched', () => {
-        state.watched = true;
+        state.watched = !opts.logsPlays;
         state.playCount++;
         delete state.progressMs;
       }),
@@ -121,6 +122,28 @@ test('a re-send starts at the step that went wrong: an item is not marked watche
   await apply(c.provider, plannedWrite({ change: { kind: 'clear', markWatched: true }, expectWatched: true }));
   assert.deepEqual(c.calls, ['clear', 'markWatched', 'read', 'markWatched', 'read']);
   assert.equal(c.state.playCount, 1);
+});
+
+test('a finish marked watched on a target that logs plays is confirmed by its position being gone (it keeps no watched flag)', async () => {
+  const t = scriptedTarget({}, { logsPlays: true });
+  t.state.progressMs = 1_200_000;
+  const decision = decided({ key: 'imdb:tt1', title: 'Heat', type: 'movie', source: {}, target: { progressMs: 1_200_000 } }, 'mark_watched', 'finished', {
+    mode: 'mark_watched',
+    finishedAt: 1,
+  });
+  const finish = plannedWrite({ change: { kind: 'mark_watched' }, previous: { progressMs: 1_200_000 }, expectWatched: true, decision });
+  const { decision: outcome, journal } = await apply(t.provider, finish);
+  assert.deepEqual(t.calls, ['markWatched', 'read']);
+  assert.deepEqual([outcome.reason, outcome.detail?.confirmed], ['finished', true]);
+  assert.deepEqual(journal, [['confirmed', undefined]]);
+
+  // The same read on a target that keeps a watched flag but did not set it is not a finish.
+  const flagless = scriptedTarget({});
+  flagless.provider.markWatched = async () => {
+    delete flagless.state.progressMs;
+  };
+  const { decision: notConfirmed } = await apply(flagless.provider, finish);
+  assert.equal(notConfirmed.reason, 'failed');
 });
 
 test('at most two re-sends; then the write failed, proved not applied by the last re-read', async () => {
