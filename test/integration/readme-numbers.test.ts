@@ -274,12 +274,10 @@ describe('README: reads', () => {
       const pagesRead = async () => {
         const from = p.source.requests.length;
         await p.sync({ dryRun: true });
-        return p.source.requests
-          .slice(from)
-          .filter(
-            // The resumable listing (`viewOffset>>=0`); the finished read (`lastViewedAt>>=`) is apart.
-            (r) => /^\/library\/sections\/[^/]+\/all$/.test(r.path) && r.query.type === '1' && 'viewOffset>>' in r.query,
-          ).length;
+        return p.source.requests.slice(from).filter(
+          // The resumable listing (`viewOffset>>=0`); the finished read (`lastViewedAt>>=`) is apart.
+          (r) => /^\/library\/sections\/[^/]+\/all$/.test(r.path) && r.query.type === '1' && 'viewOffset>>' in r.query,
+        ).length;
       };
       for (const film of films.slice(0, 200)) progressOn(p.source, film, 0.4);
       assert.equal(await pagesRead(), 1, '200 films in progress: one page');
