@@ -227,10 +227,9 @@ function journalled(w: PlannedWrite): JournalValue {
 
 /** Whether the re-read shows the change: the position (or its absence), and the watched state expected. */
 function took(state: TargetState, w: PlannedWrite, target: Provider): boolean {
-  // A target that logs plays (Trakt) keeps no watched flag: its logged play shows as the position
-  // gone, which holdsJournalled checks; expecting a flag there would fail every finish.
-  const watchedAsExpected = w.expectWatched === undefined || state.watched === w.expectWatched || (w.expectWatched && target.capabilities.logsPlays);
-  return holdsJournalled(state, journalled(w), target.capabilities) && watchedAsExpected;
+  // A mark_watched is journalled watched, so holdsJournalled checks the flag (or, on a target that
+  // logs plays instead, the position gone); `expectWatched` is for the other changes.
+  return holdsJournalled(state, journalled(w), target.capabilities) && (w.expectWatched === undefined || state.watched === w.expectWatched);
 }
 
 function describe(w: PlannedWrite): string {

@@ -131,7 +131,8 @@ test('a finish marked watched on a target that logs plays is confirmed by its po
     mode: 'mark_watched',
     finishedAt: 1,
   });
-  const finish = plannedWrite({ change: { kind: 'mark_watched' }, previous: { progressMs: 1_200_000 }, expectWatched: true, decision });
+  // As planFinish plans it: no `expectWatched`, the journalled value says watched.
+  const finish = plannedWrite({ change: { kind: 'mark_watched' }, previous: { progressMs: 1_200_000 }, decision });
   const { decision: outcome, journal } = await apply(t.provider, finish);
   assert.deepEqual(t.calls, ['markWatched', 'read']);
   assert.deepEqual([outcome.reason, outcome.detail?.confirmed], ['finished', true]);
