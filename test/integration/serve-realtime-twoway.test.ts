@@ -8,14 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createLogger } from '../../src/cli/log.ts';
 import type { Config } from '../../src/config/types.ts';
-import { DEFAULT_PROGRESS_SETTINGS } from '../../src/core/pair.ts';
-import { startServe, type RunningServe } from '../../src/serve/serve.ts';
+import type { RunningServe } from '../../src/serve/serve.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
-import { api, eventually, plexTimeline, sleep } from './serve-support.ts';
+import { api, eventually, limits, pair, plexTimeline, serveOn, sleep } from './serve-support.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime-two-way';
@@ -111,35 +109,16 @@ describe('playhead serve: item-scoped runs of a two-way Plex ⇄ Jellyfin pair',
     dir = mkdtempSync(join(tmpdir(), 'playhead-tw-rt-'));
     const path = join(dir, 'state.db');
     store = Store.open(path);
-    const limits = { timeoutMs: 5000, retries: 1, maxConcurrentWrites: 4 };
     const config: Config = {
       providers: {
         plex: { kind: 'plex', url: plex.url, token: plex.ownerToken, ...limits },
         jf: { kind: 'jellyfin', url: jf.url, token: alice().token, ...limits },
       },
-      pairs: [
-        {
-          name: 'tw',
-          source: 'plex',
-          target: 'jf',
-          mode: 'two-way',
-          features: { progress: { ...DEFAULT_PROGRESS_SETTINGS } },
-          schedule: { everyMs: 3_600_000 },
-          settleSeconds: 1,
-        },
-      ],
+      pairs: [{ ...pair('tw', 'plex', 'jf'), mode: 'two-way' }],
       state: { path },
       logLevel: 'silent',
     };
-    serve = await startServe({
-      config,
-      store,
-      log: createLogger({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      onListening: () => {},
-      triggerBackoffMs: 100,
-    });
+    serve = await serveOn(config, store);
     await eventually(() => (runs().some((r) => r.trigger === 'schedule' && r.finishedAt) ? true : undefined));
     assert.equal(jfPositionMs(films[3]!), 1_000_000);
     assert.equal(plexOffset(films[4]!), 1_100_000);

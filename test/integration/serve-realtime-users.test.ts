@@ -9,15 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createLogger } from '../../src/cli/log.ts';
 import type { Config } from '../../src/config/types.ts';
 import { DEFAULT_PROGRESS_SETTINGS, type PairConfig } from '../../src/core/pair.ts';
-import { startServe, type RunningServe } from '../../src/serve/serve.ts';
+import type { RunningServe } from '../../src/serve/serve.ts';
 import { webhookSecret } from '../../src/serve/webhooks.ts';
 import { Store } from '../../src/store/store.ts';
 import { startPlexEmulator, type RunningPlexEmulator } from '../../emulators/plex/server.ts';
 import { startMediaBrowserEmulator, type RunningMediaBrowserEmulator } from '../../emulators/mediabrowser/server.ts';
-import { api, eventually, plexTimeline, sleep } from './serve-support.ts';
+import { api, eventually, plexTimeline, serveOn, sleep } from './serve-support.ts';
 
 const LIBRARY = 'movies=12,shows=1,seasons=1,episodes=2';
 const SEED = 'realtime-users';
@@ -122,15 +121,7 @@ describe('playhead serve: one server, several users: events reach their own user
       state: { path },
       logLevel: 'silent',
     };
-    serve = await startServe({
-      config,
-      store,
-      log: createLogger({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      onListening: () => {},
-      triggerBackoffMs: 100,
-    });
+    serve = await serveOn(config, store);
     for (const name of ['owner', 'alice', 'jf-alice', 'jf-bob']) {
       await eventually(() => ((store.runs({ pair: name, limit: 10 }) as RunRow[]).some((r) => r.trigger === 'schedule' && r.finishedAt) ? true : undefined));
     }

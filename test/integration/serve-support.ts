@@ -214,16 +214,13 @@ export async function rig(
   const dir = mkdtempSync(join(tmpdir(), `playhead-${name}-`));
   const path = join(dir, 'state.db');
   const store = Store.open(path);
-  const serve = await startServe({
-    config: config(plex, jf, path),
-    store,
-    log: createLogger({ level: 'silent' }),
-    host: '127.0.0.1',
-    port: 0,
-    onListening: () => {},
-    triggerBackoffMs: opts.triggerBackoffMs ?? 100,
-  });
+  const serve = await serveOn(config(plex, jf, path), store, opts.triggerBackoffMs);
   return { plex, jf, store, serve, dir, films };
+}
+
+/** `playhead serve` in this process on a free loopback port, quiet, reconnecting its triggers quickly. */
+export function serveOn(config: Config, store: Store, triggerBackoffMs = 100): Promise<RunningServe> {
+  return startServe({ config, store, log: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, onListening: () => {}, triggerBackoffMs });
 }
 
 export async function close(r: Rig): Promise<void> {
